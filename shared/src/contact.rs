@@ -1,0 +1,820 @@
+//! Youth contacts: one Automerge document per young person, with pathway status and
+//! its history, consent, tags, referrals and the notes timeline.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use automerge::transaction::Transactable;
+use automerge::{ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
+
+use crate::caseload::Summary;
+use crate::date::Day;
+use crate::error::ModelError;
+use crate::id::DocumentId;
+use crate::record::{self, Concurrent, Editor, Kind, RecordDoc};
+
+/// Where a young person is on the way to work or training.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    New,
+    Engaged,
+    InGuidance,
+    InTraining,
+    InWork,
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::New,
+        Status::Engaged,
+        Status::InGuidance,
+        Status::InTraining,
+        Status::InWork,
+        Status::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Engaged => "engaged",
+            Status::InGuidance => "in_guidance",
+            Status::InTraining => "in_training",
+            Status::InWork => "in_work",
+            Status::Closed => "closed",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = ModelError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| ModelError::UnknownStatus(s.chars().take(40).collect()))
+    }
+}
+
+/// How the first contact came about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Street,
+    YouthCentre,
+    School,
+    PartnerReferral,
+    Event,
+    Online,
+    Other,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 7] = [
+        Channel::Street,
+        Channel::YouthCentre,
+        Channel::School,
+        Channel::PartnerReferral,
+        Channel::Event,
+        Channel::Online,
+        Channel::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Street => "street",
+            Channel::YouthCentre => "youth_centre",
+            Channel::School => "school",
+            Channel::PartnerReferral => "partner_referral",
+            Channel::Event => "event",
+            Channel::Online => "online",
+            Channel::Other => "other",
+        }
+    }
+}
+
+impl FromStr for Channel {
+    type Err = ModelError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| ModelError::Invalid { field: "channel", value: s.chars().take(40).collect() })
+    }
+}
+
+/// The scalar fields a worker edits one at a time (and that may conflict).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ContactField {
+    DisplayName,
+    FullName,
+    BirthYear,
+    Phone,
+    Email,
+    Municipality,
+    AssignedWorker,
+    Team,
+    Status,
+}
+
+impl ContactField {
+    pub const EDITABLE: [ContactField; 8] = [
+        ContactField::DisplayName,
+        ContactField::FullName,
+        ContactField::BirthYear,
+        ContactField::Phone,
+        ContactField::Email,
+        ContactField::Municipality,
+        ContactField::AssignedWorker,
+        ContactField::Team,
+    ];
+
+    /// The document key (see ARCHITECTURE.md, "Documents").
+    pub fn key(self) -> &'static str {
+        match self {
+            ContactField::DisplayName => "display_name",
+            ContactField::FullName => "full_name",
+            ContactField::BirthYear => "birth_year",
+            ContactField::Phone => "phone",
+            ContactField::Email => "email",
+            ContactField::Municipality => "municipality",
+            ContactField::AssignedWorker => "assigned_worker",
+            ContactField::Team => "team",
+            ContactField::Status => "status",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            ContactField::DisplayName => "name",
+            ContactField::FullName => "full name",
+            ContactField::BirthYear => "birth year",
+            ContactField::Phone => "phone number",
+            ContactField::Email => "email address",
+            ContactField::Municipality => "municipality",
+            ContactField::AssignedWorker => "assigned worker",
+            ContactField::Team => "team",
+            ContactField::Status => "status",
+        }
+    }
+}
+
+/// What a first meeting yields: a name to call the person and where/how you met.
+#[derive(Clone, Debug)]
+pub struct NewContact {
+    pub team: String,
+    pub display_name: String,
+    pub first_contact_on: Day,
+    pub channel: Channel,
+    pub place: Option<String>,
+    /// Defaults to the editor.
+    pub assigned_worker: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct NewNote {
+    pub date: Option<Day>,
+    pub place: Option<String>,
+    pub text: String,
+    pub tags: Vec<String>,
+    pub follow_up: Option<Day>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusChange {
+    pub status: Status,
+    pub reason: Option<String>,
+    pub by: String,
+    pub at_ms: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Consent {
+    pub given_on: Option<Day>,
+    pub scope: Option<String>,
+    pub withdrawn_on: Option<Day>,
+}
+
+impl Consent {
+    pub fn is_active(&self) -> bool {
+        self.given_on.is_some() && self.withdrawn_on.is_none()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    pub id: String,
+    pub date: Option<Day>,
+    pub author: String,
+    pub place: Option<String>,
+    pub text: String,
+    pub tags: Vec<String>,
+    pub follow_up: Option<Day>,
+    pub done: bool,
+    pub created_at: i64,
+}
+
+/// Outcome of referring a young person to an employer's opening.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Pending,
+    Interview,
+    Hired,
+    Rejected,
+    Withdrawn,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 5] =
+        [Outcome::Pending, Outcome::Interview, Outcome::Hired, Outcome::Rejected, Outcome::Withdrawn];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pending => "pending",
+            Outcome::Interview => "interview",
+            Outcome::Hired => "hired",
+            Outcome::Rejected => "rejected",
+            Outcome::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+impl FromStr for Outcome {
+    type Err = ModelError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Outcome::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| ModelError::Invalid { field: "outcome", value: s.chars().take(40).collect() })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Referral {
+    pub id: String,
+    pub employer_id: Option<DocumentId>,
+    pub opening: String,
+    pub date: Option<Day>,
+    pub outcome: Outcome,
+    pub by: String,
+}
+
+/// A contact read out of its document into plain values for display.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contact {
+    pub id: DocumentId,
+    pub team: String,
+    pub display_name: String,
+    pub full_name: Option<String>,
+    pub birth_year: Option<i64>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub municipality: Option<String>,
+    pub first_contact_on: Option<Day>,
+    pub channel: Option<Channel>,
+    pub first_place: Option<String>,
+    pub assigned_worker: String,
+    pub status: Status,
+    pub status_history: Vec<StatusChange>,
+    pub consent: Consent,
+    pub tags: Vec<String>,
+    /// Newest first.
+    pub notes: Vec<Note>,
+    pub referrals: Vec<Referral>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Fields that two people set concurrently: every value, with who set it.
+    pub conflicts: BTreeMap<ContactField, Vec<Concurrent>>,
+}
+
+impl Contact {
+    /// The earliest open follow-up among the notes.
+    pub fn next_follow_up(&self) -> Option<Day> {
+        self.notes.iter().filter(|n| !n.done).filter_map(|n| n.follow_up).min()
+    }
+
+    pub fn summary(&self) -> Summary {
+        Summary {
+            kind: Kind::Contact,
+            name: self.display_name.clone(),
+            status: Some(self.status.as_str().to_string()),
+            worker: self.assigned_worker.clone(),
+            next_follow_up: self.next_follow_up(),
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// A contact's document with the operations a worker can do on it.
+#[derive(Clone, Debug)]
+pub struct ContactDoc(RecordDoc);
+
+impl ContactDoc {
+    pub fn create(editor: &Editor, new: NewContact) -> Result<Self, ModelError> {
+        Self::create_with_id(DocumentId::random(), editor, new)
+    }
+
+    pub fn create_with_id(id: DocumentId, editor: &Editor, new: NewContact) -> Result<Self, ModelError> {
+        let team = record::required("team", &new.team)?;
+        let name = record::required("name", &new.display_name)?;
+        let place = record::optional("place", new.place.as_deref())?;
+        let worker = record::required(
+            "assigned worker",
+            new.assigned_worker.as_deref().unwrap_or(&editor.worker),
+        )?;
+        let by = editor.worker.clone();
+        let doc = RecordDoc::create(id, Kind::Contact, editor, "created", |tx| {
+            tx.put(ROOT, "team", team)?;
+            tx.put(ROOT, "display_name", name)?;
+            tx.put(ROOT, "assigned_worker", worker)?;
+            let first = tx.put_object(ROOT, "first_contact", ObjType::Map)?;
+            tx.put(&first, "date", new.first_contact_on.to_string())?;
+            tx.put(&first, "channel", new.channel.as_str())?;
+            record::put_opt(tx, &first, "place", place)?;
+            tx.put(ROOT, "status", Status::New.as_str())?;
+            let history = tx.put_object(ROOT, "status_history", ObjType::List)?;
+            push_status(tx, &history, Status::New, None, &by, editor.now_ms)?;
+            tx.put_object(ROOT, "consent", ObjType::Map)?;
+            tx.put_object(ROOT, "tags", ObjType::Map)?;
+            tx.put_object(ROOT, "notes", ObjType::Map)?;
+            tx.put_object(ROOT, "referrals", ObjType::Map)?;
+            Ok(())
+        })?;
+        Ok(Self(doc))
+    }
+
+    pub fn from_record(doc: RecordDoc) -> Result<Self, ModelError> {
+        doc.expect_kind(Kind::Contact).map(Self)
+    }
+
+    pub fn load(id: DocumentId, bytes: &[u8]) -> Result<Self, ModelError> {
+        Self::from_record(RecordDoc::load(id, bytes)?)
+    }
+
+    pub fn record(&self) -> &RecordDoc {
+        &self.0
+    }
+
+    pub fn into_record(self) -> RecordDoc {
+        self.0
+    }
+
+    /// Merges another replica's copy of this record.
+    pub fn merge(&mut self, other: &ContactDoc) -> Result<(), ModelError> {
+        self.0.merge(&other.0)
+    }
+
+    /// Sets one scalar field; `None` or an empty string clears an optional field.
+    pub fn set_field(&mut self, editor: &Editor, field: ContactField, value: Option<&str>) -> Result<(), ModelError> {
+        let key = field.key();
+        let value: Option<ScalarValue> = match field {
+            ContactField::DisplayName | ContactField::AssignedWorker | ContactField::Team => {
+                Some(record::required(field.label(), value.unwrap_or(""))?.into())
+            }
+            ContactField::FullName | ContactField::Municipality => {
+                record::optional(field.label(), value)?.map(Into::into)
+            }
+            ContactField::Phone => record::phone(value)?.map(Into::into),
+            ContactField::Email => record::email(value)?.map(Into::into),
+            ContactField::BirthYear => match value.map(str::trim).filter(|v| !v.is_empty()) {
+                None => None,
+                Some(v) => {
+                    let range = (1950, 2030);
+                    let year: i64 = v.parse().map_err(|_| ModelError::OutOfRange {
+                        field: "birth year",
+                        min: range.0,
+                        max: range.1,
+                    })?;
+                    if !(range.0..=range.1).contains(&year) {
+                        return Err(ModelError::OutOfRange { field: "birth year", min: range.0, max: range.1 });
+                    }
+                    Some(ScalarValue::Int(year))
+                }
+            },
+            ContactField::Status => {
+                let status: Status = value.unwrap_or("").parse()?;
+                return self.change_status(editor, status, None);
+            }
+        };
+        self.0.change(editor, &format!("{key}"), |tx| {
+            match value {
+                Some(v) => tx.put(ROOT, key, v)?,
+                None => record::put_opt(tx, &ROOT, key, None)?,
+            }
+            Ok(())
+        })
+    }
+
+    /// Moves the pathway status and records who did it and when in the history.
+    pub fn change_status(&mut self, editor: &Editor, status: Status, reason: Option<&str>) -> Result<(), ModelError> {
+        let reason = record::optional("reason", reason)?;
+        if status == Status::Closed && reason.is_none() {
+            return Err(ModelError::ReasonRequired);
+        }
+        let current = record::str_at(self.0.doc(), &ROOT, "status").and_then(|s| s.parse().ok());
+        if current == Some(status) && self.0.conflicts(&ROOT, "status").is_empty() {
+            return Err(ModelError::StatusUnchanged(status.as_str().into()));
+        }
+        let by = editor.worker.clone();
+        self.0.change(editor, &format!("status: {status}"), |tx| {
+            tx.put(ROOT, "status", status.as_str())?;
+            let history = match record::obj_at_tx(tx, &ROOT, "status_history", ObjType::List) {
+                Some(h) => h,
+                None => tx.put_object(ROOT, "status_history", ObjType::List)?,
+            };
+            push_status(tx, &history, status, reason.as_deref(), &by, editor.now_ms)
+        })
+    }
+
+    pub fn give_consent(&mut self, editor: &Editor, on: Day, scope: &str) -> Result<(), ModelError> {
+        let scope = record::required("consent scope", scope)?;
+        self.0.change(editor, "consent given", |tx| {
+            let consent = record::map_at_tx(tx, &ROOT, "consent")?;
+            tx.put(&consent, "given_on", on.to_string())?;
+            tx.put(&consent, "scope", scope)?;
+            record::put_opt(tx, &consent, "withdrawn_on", None)
+        })
+    }
+
+    pub fn withdraw_consent(&mut self, editor: &Editor, on: Day) -> Result<(), ModelError> {
+        self.0.change(editor, "consent withdrawn", |tx| {
+            let consent = record::map_at_tx(tx, &ROOT, "consent")?;
+            tx.put(&consent, "withdrawn_on", on.to_string())?;
+            Ok(())
+        })
+    }
+
+    pub fn set_tags(&mut self, editor: &Editor, tags: &[String]) -> Result<(), ModelError> {
+        let tags = record::clean_tags(tags)?;
+        self.0.change(editor, "tags", |tx| record::put_tags(tx, &ROOT, "tags", &tags))
+    }
+
+    /// Adds a note to the timeline and returns its id.
+    pub fn add_note(&mut self, editor: &Editor, note: NewNote) -> Result<String, ModelError> {
+        let text = record::limited("note", note.text.trim(), record::TEXT_MAX)?;
+        if text.is_empty() {
+            return Err(ModelError::Empty { field: "note" });
+        }
+        let place = record::optional("place", note.place.as_deref())?;
+        let tags = record::clean_tags(&note.tags)?;
+        let date = note.date.or_else(|| Day::from_unix_ms(editor.now_ms));
+        let id = record::item_id();
+        let author = editor.worker.clone();
+        self.0.change(editor, "note added", |tx| {
+            let notes = record::map_at_tx(tx, &ROOT, "notes")?;
+            let n = tx.put_object(&notes, id.as_str(), ObjType::Map)?;
+            tx.put(&n, "id", id.as_str())?;
+            record::put_opt(tx, &n, "date", date.map(|d| d.to_string()))?;
+            tx.put(&n, "author", author)?;
+            record::put_opt(tx, &n, "place", place)?;
+            record::put_text(tx, &n, "text", &text)?;
+            record::put_tags(tx, &n, "tags", &tags)?;
+            record::put_opt(tx, &n, "follow_up", note.follow_up.map(|d| d.to_string()))?;
+            tx.put(&n, "done", false)?;
+            tx.put(&n, "created_at", ScalarValue::Timestamp(editor.now_ms))?;
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    /// Rewrites a note's text; concurrent edits to the same note merge per character.
+    pub fn edit_note(&mut self, editor: &Editor, note_id: &str, text: &str) -> Result<(), ModelError> {
+        let text = record::limited("note", text.trim(), record::TEXT_MAX)?;
+        if text.is_empty() {
+            return Err(ModelError::Empty { field: "note" });
+        }
+        let note = self.note_obj(note_id)?;
+        self.0.change(editor, "note edited", |tx| record::update_text(tx, &note, "text", &text))
+    }
+
+    pub fn set_note_done(&mut self, editor: &Editor, note_id: &str, done: bool) -> Result<(), ModelError> {
+        let note = self.note_obj(note_id)?;
+        let what = if done { "follow-up done" } else { "follow-up reopened" };
+        self.0.change(editor, what, |tx| {
+            tx.put(&note, "done", done)?;
+            Ok(())
+        })
+    }
+
+    pub fn set_note_follow_up(&mut self, editor: &Editor, note_id: &str, on: Option<Day>) -> Result<(), ModelError> {
+        let note = self.note_obj(note_id)?;
+        self.0.change(editor, "follow-up date", |tx| {
+            record::put_opt(tx, &note, "follow_up", on.map(|d| d.to_string()))
+        })
+    }
+
+    pub fn add_referral(
+        &mut self,
+        editor: &Editor,
+        employer_id: Option<DocumentId>,
+        opening: &str,
+        date: Day,
+    ) -> Result<String, ModelError> {
+        let opening = record::required("opening", opening)?;
+        let id = record::item_id();
+        let by = editor.worker.clone();
+        self.0.change(editor, "referral added", |tx| {
+            let referrals = record::map_at_tx(tx, &ROOT, "referrals")?;
+            let r = tx.put_object(&referrals, id.as_str(), ObjType::Map)?;
+            tx.put(&r, "id", id.as_str())?;
+            record::put_opt(tx, &r, "employer_id", employer_id.map(|e| e.to_string()))?;
+            tx.put(&r, "opening", opening)?;
+            tx.put(&r, "date", date.to_string())?;
+            tx.put(&r, "outcome", Outcome::Pending.as_str())?;
+            tx.put(&r, "by", by)?;
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    pub fn set_referral_outcome(&mut self, editor: &Editor, referral_id: &str, outcome: Outcome) -> Result<(), ModelError> {
+        let referrals = record::obj_at(self.0.doc(), &ROOT, "referrals", ObjType::Map);
+        let r = referrals
+            .and_then(|m| record::obj_at(self.0.doc(), &m, referral_id, ObjType::Map))
+            .ok_or_else(|| ModelError::NotFound { what: "referral", id: referral_id.into() })?;
+        self.0.change(editor, &format!("referral: {}", outcome.as_str()), |tx| {
+            tx.put(&r, "outcome", outcome.as_str())?;
+            Ok(())
+        })
+    }
+
+    fn note_obj(&self, note_id: &str) -> Result<ObjId, ModelError> {
+        record::obj_at(self.0.doc(), &ROOT, "notes", ObjType::Map)
+            .and_then(|m| record::obj_at(self.0.doc(), &m, note_id, ObjType::Map))
+            .ok_or_else(|| ModelError::NotFound { what: "note", id: note_id.into() })
+    }
+
+    /// Reads the whole contact. Tolerates missing optional parts (another client may
+    /// have written less); refuses only a record without the essentials.
+    pub fn read(&self) -> Result<Contact, ModelError> {
+        read_contact(&self.0)
+    }
+}
+
+fn push_status(
+    tx: &mut automerge::transaction::Transaction<'_>,
+    history: &ObjId,
+    status: Status,
+    reason: Option<&str>,
+    by: &str,
+    at_ms: i64,
+) -> Result<(), ModelError> {
+    let len = tx.length(history);
+    let entry = tx.insert_object(history, len, ObjType::Map)?;
+    tx.put(&entry, "status", status.as_str())?;
+    if let Some(reason) = reason {
+        tx.put(&entry, "reason", reason)?;
+    }
+    tx.put(&entry, "by", by)?;
+    tx.put(&entry, "at", ScalarValue::Timestamp(at_ms))?;
+    Ok(())
+}
+
+/// Reads the record without taking ownership (list summaries, the index).
+pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
+    if record.kind() != Kind::Contact {
+        return Err(ModelError::WrongKind { expected: Kind::Contact.as_str(), found: record.kind().as_str().into() });
+    }
+    let doc = record.doc();
+    let display_name = record::str_at(doc, &ROOT, "display_name")
+        .ok_or_else(|| ModelError::Corrupt("contact has no name".into()))?;
+    let status = record::str_at(doc, &ROOT, "status")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(Status::New);
+    let first = record::obj_at(doc, &ROOT, "first_contact", ObjType::Map);
+    let first_str = |key: &str| first.as_ref().and_then(|f| record::opt_str_at(doc, f, key));
+
+    let status_history = record::obj_at(doc, &ROOT, "status_history", ObjType::List)
+        .map(|list| {
+            doc.list_range(&list, ..)
+                .filter_map(|item| {
+                    let entry = item.id();
+                    Some(StatusChange {
+                        status: record::str_at(doc, &entry, "status")?.parse().ok()?,
+                        reason: record::opt_str_at(doc, &entry, "reason"),
+                        by: record::str_at(doc, &entry, "by").unwrap_or_default(),
+                        at_ms: record::i64_at(doc, &entry, "at").unwrap_or(0),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let consent = record::obj_at(doc, &ROOT, "consent", ObjType::Map)
+        .map(|c| Consent {
+            given_on: record::str_at(doc, &c, "given_on").and_then(|d| d.parse().ok()),
+            scope: record::opt_str_at(doc, &c, "scope"),
+            withdrawn_on: record::str_at(doc, &c, "withdrawn_on").and_then(|d| d.parse().ok()),
+        })
+        .unwrap_or_default();
+
+    let mut notes: Vec<Note> = record::obj_at(doc, &ROOT, "notes", ObjType::Map)
+        .map(|m| {
+            record::child_maps(doc, &m)
+                .into_iter()
+                .map(|(id, n)| Note {
+                    id,
+                    date: record::str_at(doc, &n, "date").and_then(|d| d.parse().ok()),
+                    author: record::str_at(doc, &n, "author").unwrap_or_default(),
+                    place: record::opt_str_at(doc, &n, "place"),
+                    text: record::str_at(doc, &n, "text").unwrap_or_default(),
+                    tags: record::set_keys(doc, &n, "tags"),
+                    follow_up: record::str_at(doc, &n, "follow_up").and_then(|d| d.parse().ok()),
+                    done: record::bool_at(doc, &n, "done").unwrap_or(false),
+                    created_at: record::i64_at(doc, &n, "created_at").unwrap_or(0),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    notes.sort_by(|a, b| (b.date, b.created_at, &b.id).cmp(&(a.date, a.created_at, &a.id)));
+
+    let referrals = record::obj_at(doc, &ROOT, "referrals", ObjType::Map)
+        .map(|m| {
+            record::child_maps(doc, &m)
+                .into_iter()
+                .map(|(id, r)| Referral {
+                    id,
+                    employer_id: record::str_at(doc, &r, "employer_id").and_then(|e| e.parse().ok()),
+                    opening: record::str_at(doc, &r, "opening").unwrap_or_default(),
+                    date: record::str_at(doc, &r, "date").and_then(|d| d.parse().ok()),
+                    outcome: record::str_at(doc, &r, "outcome")
+                        .and_then(|o| o.parse().ok())
+                        .unwrap_or(Outcome::Pending),
+                    by: record::str_at(doc, &r, "by").unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let mut conflicts = BTreeMap::new();
+    for field in ContactField::EDITABLE.into_iter().chain([ContactField::Status]) {
+        let values = record.conflicts(&ROOT, field.key());
+        if !values.is_empty() {
+            conflicts.insert(field, values);
+        }
+    }
+
+    Ok(Contact {
+        id: record.id(),
+        team: record::str_at(doc, &ROOT, "team").unwrap_or_default(),
+        display_name,
+        full_name: record::opt_str_at(doc, &ROOT, "full_name"),
+        birth_year: record::i64_at(doc, &ROOT, "birth_year"),
+        phone: record::opt_str_at(doc, &ROOT, "phone"),
+        email: record::opt_str_at(doc, &ROOT, "email"),
+        municipality: record::opt_str_at(doc, &ROOT, "municipality"),
+        first_contact_on: first_str("date").and_then(|d| d.parse().ok()),
+        channel: first_str("channel").and_then(|c| c.parse().ok()),
+        first_place: first_str("place"),
+        assigned_worker: record::str_at(doc, &ROOT, "assigned_worker").unwrap_or_default(),
+        status,
+        status_history,
+        consent,
+        tags: record::set_keys(doc, &ROOT, "tags"),
+        notes,
+        referrals,
+        created_at: record.created_at(),
+        updated_at: record.updated_at(),
+        conflicts,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::ActorId;
+
+    fn editor() -> Editor {
+        Editor::new(ActorId::random(), "Anna", 1_795_521_600_000)
+    }
+
+    fn new_contact() -> NewContact {
+        NewContact {
+            team: "kempen".into(),
+            display_name: "Lotte".into(),
+            first_contact_on: "2026-11-20".parse().expect("day"),
+            channel: Channel::Street,
+            place: Some("market square".into()),
+            assigned_worker: None,
+        }
+    }
+
+    #[test]
+    fn a_street_meeting_needs_only_a_name_and_where() {
+        let c = ContactDoc::create(&editor(), new_contact()).expect("created");
+        let read = c.read().expect("read");
+        assert_eq!(read.display_name, "Lotte");
+        assert_eq!(read.assigned_worker, "Anna");
+        assert_eq!(read.status, Status::New);
+        assert_eq!(read.status_history.len(), 1);
+        assert_eq!(read.channel, Some(Channel::Street));
+        assert_eq!(read.first_place.as_deref(), Some("market square"));
+    }
+
+    #[test]
+    fn an_empty_name_is_refused() {
+        let err = ContactDoc::create(&editor(), NewContact { display_name: "  ".into(), ..new_contact() })
+            .expect_err("empty name");
+        assert_eq!(err.to_string(), "name must not be empty");
+    }
+
+    #[test]
+    fn fields_are_validated_and_nothing_is_written_on_error() {
+        let ed = editor();
+        let mut c = ContactDoc::create(&ed, new_contact()).expect("created");
+        let heads = c.record().heads();
+        assert!(c.set_field(&ed, ContactField::BirthYear, Some("1890")).is_err());
+        assert!(c.set_field(&ed, ContactField::Phone, Some("no phone")).is_err());
+        assert!(c.set_field(&ed, ContactField::Status, Some("famous")).is_err());
+        assert_eq!(c.record().heads(), heads, "refused edits leave no change");
+        c.set_field(&ed, ContactField::Phone, Some("+32 470 12 34 56")).expect("phone");
+        c.set_field(&ed, ContactField::BirthYear, Some("2007")).expect("year");
+        let read = c.read().expect("read");
+        assert_eq!(read.phone.as_deref(), Some("+32 470 12 34 56"));
+        assert_eq!(read.birth_year, Some(2007));
+        c.set_field(&ed, ContactField::Phone, None).expect("clear");
+        assert_eq!(c.read().expect("read").phone, None);
+    }
+
+    #[test]
+    fn status_changes_are_recorded_with_who_and_when() {
+        let ed = editor();
+        let mut c = ContactDoc::create(&ed, new_contact()).expect("created");
+        c.change_status(&ed.at(ed.now_ms + 1000), Status::Engaged, None).expect("engaged");
+        assert_eq!(c.change_status(&ed, Status::Closed, None), Err(ModelError::ReasonRequired));
+        assert!(matches!(c.change_status(&ed, Status::Engaged, None), Err(ModelError::StatusUnchanged(_))));
+        c.change_status(&ed, Status::Closed, Some("moved abroad")).expect("closed");
+        let read = c.read().expect("read");
+        assert_eq!(read.status, Status::Closed);
+        let statuses: Vec<_> = read.status_history.iter().map(|s| s.status).collect();
+        assert_eq!(statuses, [Status::New, Status::Engaged, Status::Closed]);
+        assert_eq!(read.status_history[2].reason.as_deref(), Some("moved abroad"));
+        assert_eq!(read.status_history[1].by, "Anna");
+        let history = c.record().history();
+        assert!(history.iter().any(|h| h.what == "status: engaged" && h.by == "Anna"));
+    }
+
+    #[test]
+    fn notes_are_newest_first_and_follow_ups_are_tracked() {
+        let ed = editor();
+        let mut c = ContactDoc::create(&ed, new_contact()).expect("created");
+        assert!(c.add_note(&ed, NewNote { text: "   ".into(), ..Default::default() }).is_err());
+        let first = c
+            .add_note(&ed, NewNote {
+                date: Some("2026-11-20".parse().expect("day")),
+                text: "Met at the market".into(),
+                follow_up: Some("2026-11-27".parse().expect("day")),
+                tags: vec!["CV".into(), "cv".into()],
+                ..Default::default()
+            })
+            .expect("note");
+        c.add_note(&ed, NewNote {
+            date: Some("2026-11-22".parse().expect("day")),
+            text: "Called back".into(),
+            ..Default::default()
+        })
+        .expect("note");
+        let read = c.read().expect("read");
+        assert_eq!(read.notes[0].text, "Called back");
+        assert_eq!(read.notes[1].tags, ["cv"]);
+        assert_eq!(read.next_follow_up().map(|d| d.to_string()).as_deref(), Some("2026-11-27"));
+        c.set_note_done(&ed, &first, true).expect("done");
+        assert_eq!(c.read().expect("read").next_follow_up(), None);
+        c.edit_note(&ed, &first, "Met at the market, interested in welding").expect("edit");
+        assert!(c.read().expect("read").notes.iter().any(|n| n.text.contains("welding")));
+        assert!(matches!(c.edit_note(&ed, "nope", "x"), Err(ModelError::NotFound { .. })));
+    }
+
+    #[test]
+    fn consent_and_referrals() {
+        let ed = editor();
+        let mut c = ContactDoc::create(&ed, new_contact()).expect("created");
+        c.give_consent(&ed, "2026-11-20".parse().expect("day"), "pact partners").expect("consent");
+        assert!(c.read().expect("read").consent.is_active());
+        c.withdraw_consent(&ed, "2026-11-21".parse().expect("day")).expect("withdraw");
+        assert!(!c.read().expect("read").consent.is_active());
+        let employer = DocumentId::random();
+        let r = c.add_referral(&ed, Some(employer), "Kitchen help", "2026-11-22".parse().expect("day")).expect("ref");
+        c.set_referral_outcome(&ed, &r, Outcome::Hired).expect("outcome");
+        let read = c.read().expect("read");
+        assert_eq!(read.referrals[0].outcome, Outcome::Hired);
+        assert_eq!(read.referrals[0].employer_id, Some(employer));
+    }
+
+    #[test]
+    fn a_record_survives_save_and_load() {
+        let ed = editor();
+        let mut c = ContactDoc::create(&ed, new_contact()).expect("created");
+        c.add_note(&ed, NewNote { text: "hello".into(), ..Default::default() }).expect("note");
+        let bytes = c.record().save();
+        let loaded = ContactDoc::load(c.record().id(), &bytes).expect("loads");
+        assert_eq!(loaded.read(), c.read());
+        assert!(crate::employer::EmployerDoc::load(c.record().id(), &bytes).is_err(), "wrong kind");
+    }
+}

@@ -1,0 +1,100 @@
+//! Calendar days (no time zone): meeting dates, follow-ups, consent dates.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::error::ModelError;
+
+/// The earliest and latest day Paktum accepts; anything outside is a typing error.
+const MIN_YEAR: i32 = 1990;
+const MAX_YEAR: i32 = 2100;
+
+/// A calendar day, stored in documents as `YYYY-MM-DD`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct Day(NaiveDate);
+
+impl Day {
+    pub fn new(year: i32, month: u32, day: u32) -> Result<Self, ModelError> {
+        let date = NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| ModelError::BadDate {
+            value: format!("{year:04}-{month:02}-{day:02}"),
+        })?;
+        Self::checked(date)
+    }
+
+    fn checked(date: NaiveDate) -> Result<Self, ModelError> {
+        if !(MIN_YEAR..=MAX_YEAR).contains(&date.year()) {
+            return Err(ModelError::DateOutOfRange {
+                value: date.to_string(),
+                min: MIN_YEAR,
+                max: MAX_YEAR,
+            });
+        }
+        Ok(Self(date))
+    }
+
+    /// The day a timestamp (milliseconds since the Unix epoch, UTC) falls on.
+    pub fn from_unix_ms(ms: i64) -> Option<Self> {
+        chrono::DateTime::from_timestamp_millis(ms).and_then(|t| Self::checked(t.date_naive()).ok())
+    }
+
+    pub fn year(&self) -> i32 {
+        self.0.year()
+    }
+
+    /// This day plus (or minus) a number of days.
+    pub fn plus_days(&self, days: i64) -> Option<Self> {
+        self.0
+            .checked_add_signed(chrono::TimeDelta::try_days(days)?)
+            .and_then(|d| Self::checked(d).ok())
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+impl FromStr for Day {
+    type Err = ModelError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let bad = || ModelError::BadDate { value: s.chars().take(40).collect() };
+        if s.len() != 10 {
+            return Err(bad());
+        }
+        let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?;
+        Self::checked(date)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_iso_days() {
+        let day: Day = "2026-03-09".parse().expect("valid day");
+        assert_eq!(day.to_string(), "2026-03-09");
+        assert_eq!(day, Day::new(2026, 3, 9).expect("valid"));
+    }
+
+    #[test]
+    fn refuses_impossible_days() {
+        assert!(matches!("2026-02-30".parse::<Day>(), Err(ModelError::BadDate { .. })));
+        assert!(matches!("yesterday".parse::<Day>(), Err(ModelError::BadDate { .. })));
+        assert!(matches!("1850-01-01".parse::<Day>(), Err(ModelError::DateOutOfRange { .. })));
+        assert!(matches!("2999-01-01".parse::<Day>(), Err(ModelError::DateOutOfRange { .. })));
+    }
+
+    #[test]
+    fn days_from_timestamps() {
+        // 2026-11-24T12:00:00Z
+        let day = Day::from_unix_ms(1_795_521_600_000).expect("in range");
+        assert_eq!(day.to_string(), "2026-11-24");
+        assert_eq!(day.plus_days(7).expect("in range").to_string(), "2026-12-01");
+    }
+}

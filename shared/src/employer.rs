@@ -1,0 +1,422 @@
+//! Employers: one Automerge document per employer, with its contact person, its
+//! inclusive-hiring commitment and the visits outreach workers made.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use automerge::transaction::Transactable;
+use automerge::{ObjType, ROOT, ReadDoc, ScalarValue};
+
+use crate::caseload::Summary;
+use crate::date::Day;
+use crate::error::ModelError;
+use crate::id::DocumentId;
+use crate::record::{self, Concurrent, Editor, Kind, RecordDoc};
+
+/// How far an employer has committed to hiring people with a distance to the labour market.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Commitment {
+    None,
+    Interested,
+    /// Commits to inclusive hiring in its own workforce.
+    AsEmployer,
+    /// Commits to inclusive purchasing (buys from social-economy firms).
+    AsClient,
+}
+
+impl Commitment {
+    pub const ALL: [Commitment; 4] =
+        [Commitment::None, Commitment::Interested, Commitment::AsEmployer, Commitment::AsClient];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Commitment::None => "none",
+            Commitment::Interested => "interested",
+            Commitment::AsEmployer => "committed_employer",
+            Commitment::AsClient => "committed_client",
+        }
+    }
+
+    /// Counts towards the pact's "share of inclusive employers".
+    pub fn is_committed(self) -> bool {
+        matches!(self, Commitment::AsEmployer | Commitment::AsClient)
+    }
+}
+
+impl FromStr for Commitment {
+    type Err = ModelError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Commitment::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| ModelError::Invalid { field: "commitment", value: s.chars().take(40).collect() })
+    }
+}
+
+/// Employee head-count band (EU SME definition).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SizeBand {
+    Micro,
+    Small,
+    Medium,
+    Large,
+}
+
+impl SizeBand {
+    pub const ALL: [SizeBand; 4] = [SizeBand::Micro, SizeBand::Small, SizeBand::Medium, SizeBand::Large];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SizeBand::Micro => "1-9",
+            SizeBand::Small => "10-49",
+            SizeBand::Medium => "50-249",
+            SizeBand::Large => "250+",
+        }
+    }
+}
+
+impl FromStr for SizeBand {
+    type Err = ModelError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SizeBand::ALL
+            .into_iter()
+            .find(|b| b.as_str() == s)
+            .ok_or_else(|| ModelError::Invalid { field: "size band", value: s.chars().take(40).collect() })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EmployerField {
+    Name,
+    Sector,
+    Municipality,
+    ContactName,
+    ContactPhone,
+    ContactEmail,
+    SizeBand,
+}
+
+impl EmployerField {
+    pub const ALL: [EmployerField; 7] = [
+        EmployerField::Name,
+        EmployerField::Sector,
+        EmployerField::Municipality,
+        EmployerField::ContactName,
+        EmployerField::ContactPhone,
+        EmployerField::ContactEmail,
+        EmployerField::SizeBand,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            EmployerField::Name => "name",
+            EmployerField::Sector => "sector",
+            EmployerField::Municipality => "municipality",
+            EmployerField::ContactName => "contact_name",
+            EmployerField::ContactPhone => "contact_phone",
+            EmployerField::ContactEmail => "contact_email",
+            EmployerField::SizeBand => "size_band",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Opening {
+    pub title: String,
+    pub count: u32,
+    pub requirements: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewVisit {
+    pub date: Day,
+    pub purpose: String,
+    pub text: String,
+    pub openings: Vec<Opening>,
+    pub follow_up: Option<Day>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Visit {
+    pub id: String,
+    pub date: Option<Day>,
+    pub worker: String,
+    pub purpose: String,
+    pub text: String,
+    pub openings: Vec<Opening>,
+    pub follow_up: Option<Day>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Employer {
+    pub id: DocumentId,
+    pub team: String,
+    pub name: String,
+    pub sector: Option<String>,
+    pub municipality: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
+    pub size_band: Option<SizeBand>,
+    pub commitment: Commitment,
+    pub commitment_since: Option<Day>,
+    /// Newest first.
+    pub visits: Vec<Visit>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub conflicts: BTreeMap<EmployerField, Vec<Concurrent>>,
+}
+
+impl Employer {
+    pub fn next_follow_up(&self) -> Option<Day> {
+        self.visits.iter().filter_map(|v| v.follow_up).min()
+    }
+
+    pub fn open_positions(&self) -> u32 {
+        self.visits.iter().flat_map(|v| &v.openings).map(|o| o.count).sum()
+    }
+
+    pub fn summary(&self) -> Summary {
+        Summary {
+            kind: Kind::Employer,
+            name: self.name.clone(),
+            status: Some(self.commitment.as_str().to_string()),
+            worker: self.visits.first().map(|v| v.worker.clone()).unwrap_or_default(),
+            next_follow_up: self.next_follow_up(),
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct EmployerDoc(RecordDoc);
+
+impl EmployerDoc {
+    pub fn create(editor: &Editor, team: &str, name: &str) -> Result<Self, ModelError> {
+        Self::create_with_id(DocumentId::random(), editor, team, name)
+    }
+
+    pub fn create_with_id(id: DocumentId, editor: &Editor, team: &str, name: &str) -> Result<Self, ModelError> {
+        let team = record::required("team", team)?;
+        let name = record::required("employer name", name)?;
+        let doc = RecordDoc::create(id, Kind::Employer, editor, "created", |tx| {
+            tx.put(ROOT, "team", team)?;
+            tx.put(ROOT, "name", name)?;
+            let inclusive = tx.put_object(ROOT, "inclusive", ObjType::Map)?;
+            tx.put(&inclusive, "level", Commitment::None.as_str())?;
+            tx.put_object(ROOT, "visits", ObjType::Map)?;
+            Ok(())
+        })?;
+        Ok(Self(doc))
+    }
+
+    pub fn from_record(doc: RecordDoc) -> Result<Self, ModelError> {
+        doc.expect_kind(Kind::Employer).map(Self)
+    }
+
+    pub fn load(id: DocumentId, bytes: &[u8]) -> Result<Self, ModelError> {
+        Self::from_record(RecordDoc::load(id, bytes)?)
+    }
+
+    pub fn record(&self) -> &RecordDoc {
+        &self.0
+    }
+
+    pub fn into_record(self) -> RecordDoc {
+        self.0
+    }
+
+    /// Merges another replica's copy of this record.
+    pub fn merge(&mut self, other: &EmployerDoc) -> Result<(), ModelError> {
+        self.0.merge(&other.0)
+    }
+
+    pub fn set_field(&mut self, editor: &Editor, field: EmployerField, value: Option<&str>) -> Result<(), ModelError> {
+        let value = match field {
+            EmployerField::Name => Some(record::required("employer name", value.unwrap_or(""))?),
+            EmployerField::Sector | EmployerField::Municipality | EmployerField::ContactName => {
+                record::optional(field.key(), value)?
+            }
+            EmployerField::ContactPhone => record::phone(value)?,
+            EmployerField::ContactEmail => record::email(value)?,
+            EmployerField::SizeBand => match value.filter(|v| !v.trim().is_empty()) {
+                Some(v) => Some(v.trim().parse::<SizeBand>()?.as_str().to_string()),
+                None => None,
+            },
+        };
+        self.0.change(editor, field.key(), |tx| record::put_opt(tx, &ROOT, field.key(), value))
+    }
+
+    pub fn set_commitment(&mut self, editor: &Editor, level: Commitment, since: Option<Day>) -> Result<(), ModelError> {
+        self.0.change(editor, &format!("commitment: {}", level.as_str()), |tx| {
+            let inclusive = record::map_at_tx(tx, &ROOT, "inclusive")?;
+            tx.put(&inclusive, "level", level.as_str())?;
+            record::put_opt(tx, &inclusive, "since", since.map(|d| d.to_string()))
+        })
+    }
+
+    pub fn add_visit(&mut self, editor: &Editor, visit: NewVisit) -> Result<String, ModelError> {
+        let purpose = record::required("purpose", &visit.purpose)?;
+        let text = record::limited("visit report", visit.text.trim(), record::TEXT_MAX)?;
+        let mut openings = Vec::new();
+        for o in &visit.openings {
+            let title = record::required("opening title", &o.title)?;
+            if !(1..=1000).contains(&o.count) {
+                return Err(ModelError::OutOfRange { field: "number of openings", min: 1, max: 1000 });
+            }
+            let requirements = record::optional("requirements", o.requirements.as_deref())?;
+            openings.push(Opening { title, count: o.count, requirements });
+        }
+        let id = record::item_id();
+        let worker = editor.worker.clone();
+        self.0.change(editor, "visit added", |tx| {
+            let visits = record::map_at_tx(tx, &ROOT, "visits")?;
+            let v = tx.put_object(&visits, id.as_str(), ObjType::Map)?;
+            tx.put(&v, "id", id.as_str())?;
+            tx.put(&v, "date", visit.date.to_string())?;
+            tx.put(&v, "worker", worker)?;
+            tx.put(&v, "purpose", purpose)?;
+            record::put_text(tx, &v, "text", &text)?;
+            let list = tx.put_object(&v, "openings", ObjType::List)?;
+            for (i, o) in openings.into_iter().enumerate() {
+                let item = tx.insert_object(&list, i, ObjType::Map)?;
+                tx.put(&item, "title", o.title)?;
+                tx.put(&item, "count", ScalarValue::Uint(u64::from(o.count)))?;
+                record::put_opt(tx, &item, "requirements", o.requirements)?;
+            }
+            record::put_opt(tx, &v, "follow_up", visit.follow_up.map(|d| d.to_string()))?;
+            tx.put(&v, "created_at", ScalarValue::Timestamp(editor.now_ms))?;
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    pub fn read(&self) -> Result<Employer, ModelError> {
+        read_employer(&self.0)
+    }
+}
+
+/// Reads the record without taking ownership (list summaries, the index).
+pub fn read_employer(record: &RecordDoc) -> Result<Employer, ModelError> {
+    if record.kind() != Kind::Employer {
+        return Err(ModelError::WrongKind { expected: Kind::Employer.as_str(), found: record.kind().as_str().into() });
+    }
+    let doc = record.doc();
+    let name =
+        record::str_at(doc, &ROOT, "name").ok_or_else(|| ModelError::Corrupt("employer has no name".into()))?;
+    let inclusive = record::obj_at(doc, &ROOT, "inclusive", ObjType::Map);
+    let commitment = inclusive
+        .as_ref()
+        .and_then(|i| record::str_at(doc, i, "level"))
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(Commitment::None);
+    let commitment_since =
+        inclusive.as_ref().and_then(|i| record::str_at(doc, i, "since")).and_then(|d| d.parse().ok());
+    let mut visits: Vec<Visit> = record::obj_at(doc, &ROOT, "visits", ObjType::Map)
+        .map(|m| {
+            record::child_maps(doc, &m)
+                .into_iter()
+                .map(|(id, v)| Visit {
+                    id,
+                    date: record::str_at(doc, &v, "date").and_then(|d| d.parse().ok()),
+                    worker: record::str_at(doc, &v, "worker").unwrap_or_default(),
+                    purpose: record::str_at(doc, &v, "purpose").unwrap_or_default(),
+                    text: record::str_at(doc, &v, "text").unwrap_or_default(),
+                    openings: record::obj_at(doc, &v, "openings", ObjType::List)
+                        .map(|list| {
+                            doc.list_range(&list, ..)
+                                .map(|item| {
+                                    let o = item.id();
+                                    Opening {
+                                        title: record::str_at(doc, &o, "title").unwrap_or_default(),
+                                        count: record::i64_at(doc, &o, "count")
+                                            .and_then(|c| u32::try_from(c).ok())
+                                            .unwrap_or(0),
+                                        requirements: record::opt_str_at(doc, &o, "requirements"),
+                                    }
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    follow_up: record::str_at(doc, &v, "follow_up").and_then(|d| d.parse().ok()),
+                    created_at: record::i64_at(doc, &v, "created_at").unwrap_or(0),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    visits.sort_by(|a, b| (b.date, b.created_at, &b.id).cmp(&(a.date, a.created_at, &a.id)));
+    let mut conflicts = BTreeMap::new();
+    for field in EmployerField::ALL {
+        let values = record.conflicts(&ROOT, field.key());
+        if !values.is_empty() {
+            conflicts.insert(field, values);
+        }
+    }
+    Ok(Employer {
+        id: record.id(),
+        team: record::str_at(doc, &ROOT, "team").unwrap_or_default(),
+        name,
+        sector: record::opt_str_at(doc, &ROOT, "sector"),
+        municipality: record::opt_str_at(doc, &ROOT, "municipality"),
+        contact_name: record::opt_str_at(doc, &ROOT, "contact_name"),
+        contact_phone: record::opt_str_at(doc, &ROOT, "contact_phone"),
+        contact_email: record::opt_str_at(doc, &ROOT, "contact_email"),
+        size_band: record::str_at(doc, &ROOT, "size_band").and_then(|s| s.parse().ok()),
+        commitment,
+        commitment_since,
+        visits,
+        created_at: record.created_at(),
+        updated_at: record.updated_at(),
+        conflicts,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::ActorId;
+
+    fn editor() -> Editor {
+        Editor::new(ActorId::random(), "Jonas", 1_795_521_600_000)
+    }
+
+    #[test]
+    fn visits_with_openings_and_commitment() {
+        let ed = editor();
+        let mut e = EmployerDoc::create(&ed, "worms", "Bäckerei Schmitt").expect("created");
+        e.set_field(&ed, EmployerField::SizeBand, Some("10-49")).expect("size");
+        assert!(e.set_field(&ed, EmployerField::SizeBand, Some("huge")).is_err());
+        e.set_commitment(&ed, Commitment::AsEmployer, Some("2026-11-01".parse().expect("day"))).expect("commit");
+        e.add_visit(&ed, NewVisit {
+            date: "2026-11-20".parse().expect("day"),
+            purpose: "first visit".into(),
+            text: "Owner open to apprentices".into(),
+            openings: vec![Opening { title: "Apprentice baker".into(), count: 2, requirements: None }],
+            follow_up: Some("2026-12-01".parse().expect("day")),
+        })
+        .expect("visit");
+        let bad = e.add_visit(&ed, NewVisit {
+            date: "2026-11-21".parse().expect("day"),
+            purpose: "x".into(),
+            text: String::new(),
+            openings: vec![Opening { title: "Driver".into(), count: 0, requirements: None }],
+            follow_up: None,
+        });
+        assert!(bad.is_err());
+        let read = e.read().expect("read");
+        assert_eq!(read.size_band, Some(SizeBand::Small));
+        assert!(read.commitment.is_committed());
+        assert_eq!(read.visits.len(), 1);
+        assert_eq!(read.open_positions(), 2);
+        assert_eq!(read.summary().next_follow_up.map(|d| d.to_string()).as_deref(), Some("2026-12-01"));
+    }
+
+    #[test]
+    fn an_employer_needs_a_name() {
+        assert_eq!(
+            EmployerDoc::create(&editor(), "worms", "").expect_err("empty").to_string(),
+            "employer name must not be empty"
+        );
+    }
+}

@@ -1,0 +1,42 @@
+//! The errors of the record model, worded so a worker can read them.
+
+use thiserror::Error;
+
+/// Why an operation on a record was refused, or why bytes could not be read as a record.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ModelError {
+    #[error("{field} must not be empty")]
+    Empty { field: &'static str },
+    #[error("{field} is too long (at most {max} characters)")]
+    TooLong { field: &'static str, max: usize },
+    #[error("“{value}” is not a date; write it as YYYY-MM-DD")]
+    BadDate { value: String },
+    #[error("{value} is outside the possible range ({min}–{max})")]
+    DateOutOfRange { value: String, min: i32, max: i32 },
+    #[error("{field} must be between {min} and {max}")]
+    OutOfRange { field: &'static str, min: i64, max: i64 },
+    #[error("“{value}” is not a valid {field}")]
+    Invalid { field: &'static str, value: String },
+    #[error("unknown status “{0}”")]
+    UnknownStatus(String),
+    #[error("closing a case needs a reason")]
+    ReasonRequired,
+    #[error("the status is already “{0}”")]
+    StatusUnchanged(String),
+    #[error("no {what} with id {id}")]
+    NotFound { what: &'static str, id: String },
+    #[error("this is not a valid document id")]
+    BadDocumentId,
+    #[error("this record is damaged and cannot be read ({0})")]
+    Corrupt(String),
+    #[error("this document is a {found}, not a {expected}")]
+    WrongKind { expected: &'static str, found: String },
+    #[error("this record was written by a newer version of Paktum (schema {0}); please update")]
+    NewerSchema(u64),
+}
+
+impl From<automerge::AutomergeError> for ModelError {
+    fn from(e: automerge::AutomergeError) -> Self {
+        ModelError::Corrupt(e.to_string())
+    }
+}

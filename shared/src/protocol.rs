@@ -1,0 +1,481 @@
+//! The automerge-repo wire protocol (version "1"): CBOR maps exchanged over a
+//! WebSocket, one message per frame. Decoding never panics; anything malformed is a
+//! [`DecodeError`] that the receiver turns into closing the connection.
+
+use ciborium::Value;
+use thiserror::Error;
+
+use crate::id::DocumentId;
+
+pub const PROTOCOL_VERSION: &str = "1";
+
+/// Longest peer/storage/session id we accept; real ones are well under 100 characters.
+const ID_MAX: usize = 200;
+
+/// Sent in `join` and `peer`: lets the other side keep sync state for our storage.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct PeerMetadata {
+    pub storage_id: Option<String>,
+    pub is_ephemeral: bool,
+}
+
+/// The heads one storage has of a document, as gossiped in `remote-heads-changed`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteHeads {
+    pub storage_id: String,
+    pub heads: Vec<String>,
+    pub timestamp: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    Join {
+        sender_id: String,
+        supported_protocol_versions: Vec<String>,
+        metadata: Option<PeerMetadata>,
+    },
+    Peer {
+        sender_id: String,
+        selected_protocol_version: String,
+        target_id: String,
+        metadata: Option<PeerMetadata>,
+    },
+    Leave {
+        sender_id: String,
+    },
+    /// Like `sync`, but the sender has no copy and wants `doc-unavailable` if we lack it too.
+    Request {
+        sender_id: String,
+        target_id: String,
+        document_id: DocumentId,
+        data: Vec<u8>,
+    },
+    Sync {
+        sender_id: String,
+        target_id: String,
+        document_id: DocumentId,
+        data: Vec<u8>,
+    },
+    DocUnavailable {
+        sender_id: String,
+        target_id: String,
+        document_id: DocumentId,
+    },
+    Ephemeral {
+        sender_id: String,
+        target_id: String,
+        count: u64,
+        session_id: String,
+        document_id: DocumentId,
+        data: Vec<u8>,
+    },
+    Error {
+        message: String,
+    },
+    RemoteSubscriptionChange {
+        sender_id: String,
+        target_id: String,
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+    RemoteHeadsChanged {
+        sender_id: String,
+        target_id: String,
+        document_id: DocumentId,
+        new_heads: Vec<RemoteHeads>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DecodeError {
+    #[error("not CBOR: {0}")]
+    NotCbor(String),
+    #[error("message is not a CBOR map")]
+    NotAMap,
+    #[error("missing field `{0}`")]
+    Missing(&'static str),
+    #[error("field `{0}` has the wrong type or is too long")]
+    WrongType(&'static str),
+    #[error("unknown message type `{0}`")]
+    UnknownType(String),
+    #[error("invalid document id")]
+    BadDocumentId,
+}
+
+impl Message {
+    /// The message type as it appears on the wire (for logs; never the payload).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Message::Join { .. } => "join",
+            Message::Peer { .. } => "peer",
+            Message::Leave { .. } => "leave",
+            Message::Request { .. } => "request",
+            Message::Sync { .. } => "sync",
+            Message::DocUnavailable { .. } => "doc-unavailable",
+            Message::Ephemeral { .. } => "ephemeral",
+            Message::Error { .. } => "error",
+            Message::RemoteSubscriptionChange { .. } => "remote-subscription-change",
+            Message::RemoteHeadsChanged { .. } => "remote-heads-changed",
+        }
+    }
+
+    pub fn document_id(&self) -> Option<DocumentId> {
+        match self {
+            Message::Request { document_id, .. }
+            | Message::Sync { document_id, .. }
+            | Message::DocUnavailable { document_id, .. }
+            | Message::Ephemeral { document_id, .. }
+            | Message::RemoteHeadsChanged { document_id, .. } => Some(*document_id),
+            _ => None,
+        }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let text = |s: &str| Value::Text(s.to_string());
+        let mut map: Vec<(Value, Value)> = vec![(text("type"), text(self.type_name()))];
+        let mut put = |k: &str, v: Value| map.push((text(k), v));
+        match self {
+            Message::Join { sender_id, supported_protocol_versions, metadata } => {
+                put("senderId", text(sender_id));
+                put(
+                    "supportedProtocolVersions",
+                    Value::Array(supported_protocol_versions.iter().map(|v| text(v)).collect()),
+                );
+                if let Some(m) = metadata {
+                    put("metadata", metadata_value(m));
+                }
+            }
+            Message::Peer { sender_id, selected_protocol_version, target_id, metadata } => {
+                put("senderId", text(sender_id));
+                put("selectedProtocolVersion", text(selected_protocol_version));
+                put("targetId", text(target_id));
+                if let Some(m) = metadata {
+                    put("metadata", metadata_value(m));
+                }
+            }
+            Message::Leave { sender_id } => put("senderId", text(sender_id)),
+            Message::Request { sender_id, target_id, document_id, data }
+            | Message::Sync { sender_id, target_id, document_id, data } => {
+                put("senderId", text(sender_id));
+                put("targetId", text(target_id));
+                put("documentId", text(&document_id.to_string()));
+                put("data", Value::Bytes(data.clone()));
+            }
+            Message::DocUnavailable { sender_id, target_id, document_id } => {
+                put("senderId", text(sender_id));
+                put("targetId", text(target_id));
+                put("documentId", text(&document_id.to_string()));
+            }
+            Message::Ephemeral { sender_id, target_id, count, session_id, document_id, data } => {
+                put("senderId", text(sender_id));
+                put("targetId", text(target_id));
+                put("count", Value::Integer((*count).into()));
+                put("sessionId", text(session_id));
+                put("documentId", text(&document_id.to_string()));
+                put("data", Value::Bytes(data.clone()));
+            }
+            Message::Error { message } => put("message", text(message)),
+            Message::RemoteSubscriptionChange { sender_id, target_id, add, remove } => {
+                put("senderId", text(sender_id));
+                put("targetId", text(target_id));
+                put("add", Value::Array(add.iter().map(|s| text(s)).collect()));
+                put("remove", Value::Array(remove.iter().map(|s| text(s)).collect()));
+            }
+            Message::RemoteHeadsChanged { sender_id, target_id, document_id, new_heads } => {
+                put("senderId", text(sender_id));
+                put("targetId", text(target_id));
+                put("documentId", text(&document_id.to_string()));
+                put(
+                    "newHeads",
+                    Value::Map(
+                        new_heads
+                            .iter()
+                            .map(|h| {
+                                (
+                                    text(&h.storage_id),
+                                    Value::Map(vec![
+                                        (text("heads"), Value::Array(h.heads.iter().map(|s| text(s)).collect())),
+                                        (text("timestamp"), Value::Integer(h.timestamp.into())),
+                                    ]),
+                                )
+                            })
+                            .collect(),
+                    ),
+                );
+            }
+        }
+        let mut out = Vec::new();
+        // Writing CBOR into a Vec cannot fail.
+        let _ = ciborium::into_writer(&Value::Map(map), &mut out);
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let value: Value = ciborium::from_reader(bytes).map_err(|e| DecodeError::NotCbor(e.to_string()))?;
+        let Value::Map(map) = value else { return Err(DecodeError::NotAMap) };
+        let fields = Fields(&map);
+        let ty = fields.text("type")?;
+        let msg = match ty.as_str() {
+            "join" => Message::Join {
+                sender_id: fields.id("senderId")?,
+                supported_protocol_versions: match fields.get("supportedProtocolVersions") {
+                    Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_text().map(str::to_string)).take(16).collect(),
+                    // Some clients send a single version string.
+                    Some(Value::Text(t)) => vec![t.clone()],
+                    _ => return Err(DecodeError::Missing("supportedProtocolVersions")),
+                },
+                metadata: fields.metadata()?,
+            },
+            "peer" => Message::Peer {
+                sender_id: fields.id("senderId")?,
+                selected_protocol_version: fields.text("selectedProtocolVersion")?,
+                target_id: fields.id("targetId")?,
+                metadata: fields.metadata()?,
+            },
+            "leave" => Message::Leave { sender_id: fields.id("senderId")? },
+            "request" | "sync" => {
+                let (sender_id, target_id, document_id) =
+                    (fields.id("senderId")?, fields.id("targetId")?, fields.document_id()?);
+                let data = fields.bytes("data")?;
+                if ty == "request" {
+                    Message::Request { sender_id, target_id, document_id, data }
+                } else {
+                    Message::Sync { sender_id, target_id, document_id, data }
+                }
+            }
+            "doc-unavailable" => Message::DocUnavailable {
+                sender_id: fields.id("senderId")?,
+                target_id: fields.id("targetId")?,
+                document_id: fields.document_id()?,
+            },
+            "ephemeral" => Message::Ephemeral {
+                sender_id: fields.id("senderId")?,
+                target_id: fields.id("targetId")?,
+                count: fields.uint("count")?,
+                session_id: fields.id("sessionId")?,
+                document_id: fields.document_id()?,
+                data: fields.bytes("data")?,
+            },
+            "error" => Message::Error { message: fields.text("message").unwrap_or_default() },
+            "remote-subscription-change" => Message::RemoteSubscriptionChange {
+                sender_id: fields.id("senderId")?,
+                target_id: fields.id("targetId")?,
+                add: fields.id_list("add")?,
+                remove: fields.id_list("remove")?,
+            },
+            "remote-heads-changed" => Message::RemoteHeadsChanged {
+                sender_id: fields.id("senderId")?,
+                target_id: fields.id("targetId")?,
+                document_id: fields.document_id()?,
+                new_heads: match fields.get("newHeads") {
+                    Some(Value::Map(m)) => m
+                        .iter()
+                        .filter_map(|(k, v)| {
+                            let Value::Map(inner) = v else { return None };
+                            let inner = Fields(inner);
+                            Some(RemoteHeads {
+                                storage_id: k.as_text()?.chars().take(ID_MAX).collect(),
+                                heads: inner.id_list("heads").ok()?,
+                                timestamp: inner.uint("timestamp").unwrap_or(0),
+                            })
+                        })
+                        .take(64)
+                        .collect(),
+                    _ => Vec::new(),
+                },
+            },
+            other => return Err(DecodeError::UnknownType(other.chars().take(40).collect())),
+        };
+        Ok(msg)
+    }
+}
+
+fn metadata_value(m: &PeerMetadata) -> Value {
+    let mut map = Vec::new();
+    if let Some(s) = &m.storage_id {
+        map.push((Value::Text("storageId".into()), Value::Text(s.clone())));
+    }
+    map.push((Value::Text("isEphemeral".into()), Value::Bool(m.is_ephemeral)));
+    Value::Map(map)
+}
+
+struct Fields<'a>(&'a [(Value, Value)]);
+
+impl Fields<'_> {
+    fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k.as_text() == Some(key)).map(|(_, v)| v)
+    }
+
+    fn text(&self, key: &'static str) -> Result<String, DecodeError> {
+        match self.get(key) {
+            Some(Value::Text(t)) => Ok(t.clone()),
+            Some(_) => Err(DecodeError::WrongType(key)),
+            None => Err(DecodeError::Missing(key)),
+        }
+    }
+
+    fn id(&self, key: &'static str) -> Result<String, DecodeError> {
+        let t = self.text(key)?;
+        if t.is_empty() || t.len() > ID_MAX {
+            return Err(DecodeError::WrongType(key));
+        }
+        Ok(t)
+    }
+
+    fn id_list(&self, key: &'static str) -> Result<Vec<String>, DecodeError> {
+        match self.get(key) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(a)) if a.len() <= 1024 => a
+                .iter()
+                .map(|v| match v.as_text() {
+                    Some(t) if t.len() <= ID_MAX => Ok(t.to_string()),
+                    _ => Err(DecodeError::WrongType(key)),
+                })
+                .collect(),
+            Some(_) => Err(DecodeError::WrongType(key)),
+        }
+    }
+
+    fn bytes(&self, key: &'static str) -> Result<Vec<u8>, DecodeError> {
+        match self.get(key) {
+            Some(Value::Bytes(b)) => Ok(b.clone()),
+            // cbor-x may tag typed arrays (tag 64 = uint8 array); accept the bytes inside.
+            Some(Value::Tag(_, inner)) => match inner.as_ref() {
+                Value::Bytes(b) => Ok(b.clone()),
+                _ => Err(DecodeError::WrongType(key)),
+            },
+            Some(_) => Err(DecodeError::WrongType(key)),
+            None => Err(DecodeError::Missing(key)),
+        }
+    }
+
+    fn uint(&self, key: &'static str) -> Result<u64, DecodeError> {
+        match self.get(key) {
+            Some(Value::Integer(i)) => u64::try_from(*i).map_err(|_| DecodeError::WrongType(key)),
+            Some(_) => Err(DecodeError::WrongType(key)),
+            None => Err(DecodeError::Missing(key)),
+        }
+    }
+
+    fn document_id(&self) -> Result<DocumentId, DecodeError> {
+        self.text("documentId")?.parse().map_err(|_| DecodeError::BadDocumentId)
+    }
+
+    fn metadata(&self) -> Result<Option<PeerMetadata>, DecodeError> {
+        // automerge-repo 1.x called it `peerMetadata`.
+        let Some(value) = self.get("metadata").or_else(|| self.get("peerMetadata")) else { return Ok(None) };
+        let Value::Map(m) = value else { return Ok(None) };
+        let m = Fields(m);
+        Ok(Some(PeerMetadata {
+            storage_id: match m.get("storageId") {
+                Some(Value::Text(t)) if !t.is_empty() && t.len() <= ID_MAX => Some(t.clone()),
+                _ => None,
+            },
+            is_ephemeral: matches!(m.get("isEphemeral"), Some(Value::Bool(true))),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn samples() -> Vec<Message> {
+        let doc = DocumentId::random();
+        vec![
+            Message::Join {
+                sender_id: "peer-a".into(),
+                supported_protocol_versions: vec!["1".into()],
+                metadata: Some(PeerMetadata { storage_id: Some("store-a".into()), is_ephemeral: false }),
+            },
+            Message::Peer {
+                sender_id: "relay".into(),
+                selected_protocol_version: "1".into(),
+                target_id: "peer-a".into(),
+                metadata: None,
+            },
+            Message::Leave { sender_id: "peer-a".into() },
+            Message::Request { sender_id: "a".into(), target_id: "b".into(), document_id: doc, data: vec![0x42, 1] },
+            Message::Sync { sender_id: "a".into(), target_id: "b".into(), document_id: doc, data: vec![] },
+            Message::DocUnavailable { sender_id: "a".into(), target_id: "b".into(), document_id: doc },
+            Message::Ephemeral {
+                sender_id: "a".into(),
+                target_id: "b".into(),
+                count: 3,
+                session_id: "s".into(),
+                document_id: doc,
+                data: vec![1, 2],
+            },
+            Message::Error { message: "bye".into() },
+            Message::RemoteSubscriptionChange {
+                sender_id: "a".into(),
+                target_id: "b".into(),
+                add: vec!["x".into()],
+                remove: vec![],
+            },
+            Message::RemoteHeadsChanged {
+                sender_id: "a".into(),
+                target_id: "b".into(),
+                document_id: doc,
+                new_heads: vec![RemoteHeads { storage_id: "x".into(), heads: vec!["h".into()], timestamp: 5 }],
+            },
+        ]
+    }
+
+    #[test]
+    fn every_message_round_trips() {
+        for msg in samples() {
+            assert_eq!(Message::decode(&msg.encode()), Ok(msg.clone()), "{}", msg.type_name());
+        }
+    }
+
+    #[test]
+    fn sync_data_is_a_cbor_byte_string() {
+        let msg = Message::Sync { sender_id: "a".into(), target_id: "b".into(), document_id: DocumentId::random(), data: vec![7; 3] };
+        let value: Value = ciborium::from_reader(msg.encode().as_slice()).expect("cbor");
+        let Value::Map(map) = value else { panic!("not a map") };
+        assert!(map.iter().any(|(k, v)| k.as_text() == Some("data") && *v == Value::Bytes(vec![7; 3])));
+    }
+
+    #[test]
+    fn malformed_messages_are_errors() {
+        assert!(matches!(Message::decode(b""), Err(DecodeError::NotCbor(_))));
+        assert!(matches!(Message::decode(&[0x01]), Err(DecodeError::NotAMap)));
+        let mut unknown = Vec::new();
+        ciborium::into_writer(&Value::Map(vec![(Value::Text("type".into()), Value::Text("teleport".into()))]), &mut unknown)
+            .expect("cbor");
+        assert_eq!(Message::decode(&unknown), Err(DecodeError::UnknownType("teleport".into())));
+        let mut absurd = Vec::new();
+        ciborium::into_writer(
+            &Value::Map(vec![
+                (Value::Text("type".into()), Value::Text("sync".into())),
+                (Value::Text("senderId".into()), Value::Text("a".into())),
+                (Value::Text("targetId".into()), Value::Text("b".into())),
+                (Value::Text("documentId".into()), Value::Text("../../etc/passwd".into())),
+                (Value::Text("data".into()), Value::Bytes(vec![])),
+            ]),
+            &mut absurd,
+        )
+        .expect("cbor");
+        assert_eq!(Message::decode(&absurd), Err(DecodeError::BadDocumentId));
+        // Deeply nested arrays must not overflow the stack.
+        let deep = [vec![0x81u8; 100_000], vec![0x00]].concat();
+        assert!(Message::decode(&deep).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = Message::decode(&bytes);
+        }
+
+        #[test]
+        fn decoding_mutated_messages_never_panics(idx in 0usize..10, pos in any::<usize>(), byte in any::<u8>()) {
+            let mut bytes = samples()[idx].encode();
+            let at = pos % bytes.len();
+            bytes[at] = byte;
+            let _ = Message::decode(&bytes);
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! A device's side of syncing with the relay, as a pure state machine: feed it the
+//! relay's messages, send what it returns. It syncs the team's caseload index first,
+//! then only the records the index shows changed plus the ones changed locally, a
+//! window at a time, and reports progress. The app and the Rust test clients both
+//! drive it; neither re-implements the protocol.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+
+use automerge::sync::{self, SyncDoc};
+use automerge::{Automerge, ChangeHash, ReadDoc};
+use thiserror::Error;
+
+use crate::caseload::CaseloadDoc;
+use crate::id::DocumentId;
+use crate::protocol::{Message, PROTOCOL_VERSION, PeerMetadata};
+
+/// How many record documents are synced at once; bounds memory and message bursts.
+const WINDOW: usize = 32;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ReplicaError {
+    #[error("the relay speaks protocol version {0}, this app speaks {PROTOCOL_VERSION}")]
+    Version(String),
+    #[error("the relay sent a message before the handshake")]
+    NotConnected,
+    #[error("the relay closed the session: {0}")]
+    Remote(String),
+    #[error("a sync message for {0} could not be applied: {1}")]
+    BadSync(DocumentId, String),
+}
+
+/// Where a session stands, for the sync status line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Records (and the index) finished this session.
+    pub done: usize,
+    /// Records (and the index) this session set out to sync.
+    pub total: usize,
+}
+
+#[derive(Debug)]
+pub struct Replica {
+    peer_id: String,
+    metadata: PeerMetadata,
+    remote: Option<String>,
+    index_id: Option<DocumentId>,
+    docs: HashMap<DocumentId, Automerge>,
+    states: HashMap<DocumentId, sync::State>,
+    /// Documents synced in this session: the relay forwards their changes to us.
+    active: HashSet<DocumentId>,
+    queue: VecDeque<DocumentId>,
+    in_progress: HashSet<DocumentId>,
+    unavailable: HashSet<DocumentId>,
+    /// Documents whose content changed by sync since the caller last asked.
+    changed: BTreeSet<DocumentId>,
+    /// Documents whose sync state changed since the caller last asked.
+    states_changed: BTreeSet<DocumentId>,
+    progress: Progress,
+}
+
+impl Replica {
+    /// `storage_id` names this device's persistent store; with it the relay keeps our
+    /// sync state between sessions, so reconnecting costs only what changed.
+    pub fn new(peer_id: impl Into<String>, storage_id: Option<String>) -> Self {
+        Self {
+            peer_id: peer_id.into(),
+            metadata: PeerMetadata { is_ephemeral: storage_id.is_none(), storage_id },
+            remote: None,
+            index_id: None,
+            docs: HashMap::new(),
+            states: HashMap::new(),
+            active: HashSet::new(),
+            queue: VecDeque::new(),
+            in_progress: HashSet::new(),
+            unavailable: HashSet::new(),
+            changed: BTreeSet::new(),
+            states_changed: BTreeSet::new(),
+            progress: Progress { done: 0, total: 0 },
+        }
+    }
+
+    /// Syncs this team's index first and plans record syncs from it.
+    pub fn follow_index(&mut self, index_id: DocumentId) {
+        self.index_id = Some(index_id);
+    }
+
+    pub fn peer_id(&self) -> &str {
+        &self.peer_id
+    }
+
+    /// Adds a document loaded from the device store, with its saved sync state.
+    pub fn insert(&mut self, id: DocumentId, doc: Automerge, state: Option<sync::State>) {
+        self.docs.insert(id, doc);
+        if let Some(state) = state {
+            self.states.insert(id, state);
+        }
+    }
+
+    pub fn doc(&self, id: &DocumentId) -> Option<&Automerge> {
+        self.docs.get(id)
+    }
+
+    pub fn doc_ids(&self) -> impl Iterator<Item = &DocumentId> {
+        self.docs.keys()
+    }
+
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    /// Lends a document out for a local edit; give it back with [`Replica::put_back`].
+    pub fn take(&mut self, id: &DocumentId) -> Option<Automerge> {
+        self.docs.remove(id)
+    }
+
+    /// Returns (or newly adds) a locally edited document; when connected, yields the
+    /// messages that carry the edit to the relay.
+    pub fn put_back(&mut self, id: DocumentId, doc: Automerge) -> Vec<Message> {
+        self.docs.insert(id, doc);
+        if self.remote.is_none() {
+            return Vec::new();
+        }
+        if self.active.contains(&id) {
+            self.generate(id).into_iter().collect()
+        } else {
+            self.enqueue(id);
+            self.fill_window()
+        }
+    }
+
+    /// The saved form of a document's sync state with the relay.
+    pub fn sync_state(&self, id: &DocumentId) -> Option<Vec<u8>> {
+        self.states.get(id).map(sync::State::encode)
+    }
+
+    /// Whether a document has changes the relay has not confirmed.
+    pub fn is_pending(&self, id: &DocumentId) -> bool {
+        let Some(doc) = self.docs.get(id) else { return false };
+        let mut heads = doc.get_heads();
+        heads.sort();
+        let mut shared = self.states.get(id).map(|s| s.shared_heads.clone()).unwrap_or_default();
+        shared.sort();
+        heads != shared
+    }
+
+    pub fn pending_count(&self) -> usize {
+        self.docs.keys().filter(|id| self.is_pending(id)).count()
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.remote.is_some()
+    }
+
+    /// Up to date: connected, nothing queued or in flight, nothing unconfirmed.
+    pub fn is_up_to_date(&self) -> bool {
+        self.remote.is_some() && self.queue.is_empty() && self.in_progress.is_empty() && self.pending_count() == 0
+    }
+
+    pub fn progress(&self) -> Progress {
+        self.progress
+    }
+
+    pub fn is_unavailable(&self, id: &DocumentId) -> bool {
+        self.unavailable.contains(id)
+    }
+
+    /// Documents changed by sync since the last call (to persist and re-read).
+    pub fn take_changed(&mut self) -> Vec<DocumentId> {
+        std::mem::take(&mut self.changed).into_iter().collect()
+    }
+
+    /// Documents whose sync state should be saved.
+    pub fn take_states_changed(&mut self) -> Vec<DocumentId> {
+        std::mem::take(&mut self.states_changed).into_iter().collect()
+    }
+
+    /// Starts a session on a fresh connection: returns the `join` to send.
+    pub fn connect(&mut self) -> Message {
+        self.disconnect();
+        Message::Join {
+            sender_id: self.peer_id.clone(),
+            supported_protocol_versions: vec![PROTOCOL_VERSION.into()],
+            metadata: Some(self.metadata.clone()),
+        }
+    }
+
+    /// Forgets the session (the connection dropped); saved sync states stay.
+    pub fn disconnect(&mut self) {
+        self.remote = None;
+        self.active.clear();
+        self.queue.clear();
+        self.in_progress.clear();
+        self.unavailable.clear();
+        self.progress = Progress { done: 0, total: 0 };
+        // A new session must not assume anything in flight from the old one arrived.
+        for state in self.states.values_mut() {
+            *state = sync::State::decode(&state.encode()).unwrap_or_default();
+        }
+    }
+
+    /// Handles one message from the relay and returns the messages to send back.
+    pub fn receive(&mut self, msg: Message) -> Result<Vec<Message>, ReplicaError> {
+        match msg {
+            Message::Peer { sender_id, selected_protocol_version, .. } => {
+                if selected_protocol_version != PROTOCOL_VERSION {
+                    return Err(ReplicaError::Version(selected_protocol_version));
+                }
+                self.remote = Some(sender_id);
+                Ok(self.begin())
+            }
+            Message::Error { message } => Err(ReplicaError::Remote(message)),
+            Message::Sync { document_id, data, .. } | Message::Request { document_id, data, .. } => {
+                if self.remote.is_none() {
+                    return Err(ReplicaError::NotConnected);
+                }
+                self.on_sync(document_id, &data)
+            }
+            Message::DocUnavailable { document_id, .. } => {
+                self.unavailable.insert(document_id);
+                // The relay does not have it either: nothing to pull, nothing of ours to push
+                // (we only request documents we lack).
+                if self.docs.get(&document_id).is_some_and(|d| d.get_heads().is_empty()) {
+                    self.docs.remove(&document_id);
+                }
+                Ok(self.finish(document_id))
+            }
+            // Gossip and ephemeral messages carry nothing a device must store.
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    fn begin(&mut self) -> Vec<Message> {
+        match self.index_id {
+            Some(index) => {
+                self.progress.total = 1;
+                self.start(index).into_iter().collect()
+            }
+            None => {
+                let mut ids: Vec<DocumentId> = self.docs.keys().copied().collect();
+                ids.sort();
+                for id in ids {
+                    self.enqueue(id);
+                }
+                self.fill_window()
+            }
+        }
+    }
+
+    fn on_sync(&mut self, id: DocumentId, data: &[u8]) -> Result<Vec<Message>, ReplicaError> {
+        let message = sync::Message::decode(data).map_err(|e| ReplicaError::BadSync(id, e.to_string()))?;
+        let doc = self.docs.entry(id).or_default();
+        let state = self.states.entry(id).or_default();
+        let before = doc.get_heads();
+        doc.receive_sync_message(state, message).map_err(|e| ReplicaError::BadSync(id, e.to_string()))?;
+        self.states_changed.insert(id);
+        self.active.insert(id);
+        self.unavailable.remove(&id);
+        let index_changed = doc.get_heads() != before;
+        if index_changed {
+            self.changed.insert(id);
+        }
+        let mut out: Vec<Message> = self.generate(id).into_iter().collect();
+        if out.is_empty() && self.in_sync(&id) {
+            out.extend(self.finish(id));
+        }
+        if index_changed && Some(id) == self.index_id && !self.in_progress.contains(&id) {
+            // Someone else's edits arrived live: pull the records they touched.
+            out.extend(self.plan_from_index());
+        }
+        Ok(out)
+    }
+
+    /// Their heads are ours: this document is in sync for now.
+    fn in_sync(&self, id: &DocumentId) -> bool {
+        let (Some(doc), Some(state)) = (self.docs.get(id), self.states.get(id)) else { return false };
+        let mut ours = doc.get_heads();
+        ours.sort();
+        let mut theirs = state.their_heads.clone().unwrap_or_default();
+        theirs.sort();
+        state.their_heads.is_some() && ours == theirs
+    }
+
+    fn finish(&mut self, id: DocumentId) -> Vec<Message> {
+        if !self.in_progress.remove(&id) {
+            return Vec::new();
+        }
+        self.progress.done += 1;
+        let mut out = Vec::new();
+        if Some(id) == self.index_id {
+            out.extend(self.plan_from_index());
+        }
+        out.extend(self.fill_window());
+        out
+    }
+
+    /// Records to sync: those the index shows ahead of (or missing from) this device,
+    /// and those with local changes the relay has not confirmed.
+    fn plan_from_index(&mut self) -> Vec<Message> {
+        let mut wanted: Vec<DocumentId> = Vec::new();
+        if let Some(index) = self.index_id.and_then(|id| self.docs.get(&id))
+            && let Ok(index) = CaseloadDoc::from_automerge(index.clone())
+        {
+            for entry in index.entries() {
+                let behind = match self.docs.get(&entry.id) {
+                    None => true,
+                    Some(doc) => entry.is_ahead_of(|h: &ChangeHash| doc.get_change_by_hash(h).is_some()),
+                };
+                if behind {
+                    wanted.push(entry.id);
+                }
+            }
+        }
+        let mut local: Vec<DocumentId> =
+            self.docs.keys().filter(|id| Some(**id) != self.index_id && self.is_pending(id)).copied().collect();
+        local.sort();
+        wanted.extend(local);
+        for id in wanted {
+            self.enqueue(id);
+        }
+        self.fill_window()
+    }
+
+    fn enqueue(&mut self, id: DocumentId) {
+        if self.active.contains(&id) || self.in_progress.contains(&id) || self.queue.contains(&id) {
+            return;
+        }
+        self.queue.push_back(id);
+        self.progress.total += 1;
+    }
+
+    fn fill_window(&mut self) -> Vec<Message> {
+        let mut out = Vec::new();
+        while self.in_progress.len() < WINDOW {
+            let Some(id) = self.queue.pop_front() else { break };
+            out.extend(self.start(id));
+        }
+        out
+    }
+
+    fn start(&mut self, id: DocumentId) -> Option<Message> {
+        self.in_progress.insert(id);
+        self.active.insert(id);
+        let msg = self.generate(id);
+        if msg.is_none() {
+            self.in_progress.remove(&id);
+            self.progress.done += 1;
+        }
+        msg
+    }
+
+    fn generate(&mut self, id: DocumentId) -> Option<Message> {
+        let remote = self.remote.clone()?;
+        let have_doc = self.docs.get(&id).is_some_and(|d| !d.get_heads().is_empty());
+        let doc = self.docs.entry(id).or_default();
+        let state = self.states.entry(id).or_default();
+        let message = doc.generate_sync_message(state)?;
+        self.states_changed.insert(id);
+        let data = message.encode();
+        let (sender_id, target_id, document_id) = (self.peer_id.clone(), remote, id);
+        Some(if have_doc {
+            Message::Sync { sender_id, target_id, document_id, data }
+        } else {
+            Message::Request { sender_id, target_id, document_id, data }
+        })
+    }
+}
