@@ -160,6 +160,20 @@ impl Replica {
         self.remote.is_some() && self.queue.is_empty() && self.in_progress.is_empty() && self.pending_count() == 0
     }
 
+    /// A one-line account of the session, for logs and test failures (ids only).
+    pub fn describe(&self) -> String {
+        format!(
+            "connected={} queued={} in_progress={:?} pending={} docs={} progress={}/{}",
+            self.remote.is_some(),
+            self.queue.len(),
+            self.in_progress,
+            self.pending_count(),
+            self.docs.len(),
+            self.progress.done,
+            self.progress.total
+        )
+    }
+
     pub fn progress(&self) -> Progress {
         self.progress
     }
@@ -263,8 +277,10 @@ impl Replica {
         if index_changed {
             self.changed.insert(id);
         }
+        // An acknowledgement may still go out, but once their heads are ours the
+        // relay has everything: the document is done for this session.
         let mut out: Vec<Message> = self.generate(id).into_iter().collect();
-        if out.is_empty() && self.in_sync(&id) {
+        if self.in_sync(&id) {
             out.extend(self.finish(id));
         }
         if index_changed && Some(id) == self.index_id && !self.in_progress.contains(&id) {

@@ -1,0 +1,466 @@
+//! The device's store in IndexedDB: record documents as incremental chunks with
+//! periodic compaction, the sync state per relay and document, and the device
+//! identity. The only module of the app that touches IndexedDB.
+
+mod ledger;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use automerge::Automerge;
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use paktum_shared::DocumentId;
+use rexie::{KeyRange, ObjectStore, Rexie, TransactionMode};
+use wasm_bindgen::JsValue;
+
+use crate::device::Device;
+
+pub use ledger::{ChunkWrite, Ledger};
+
+/// The database every installation uses; tests pass their own names.
+pub const DATABASE: &str = "paktum";
+
+const CHUNKS: &str = "chunks";
+const SYNC_STATES: &str = "sync_states";
+const DEVICE: &str = "device";
+const DEVICE_KEY: &str = "identity";
+
+/// Why the store could not do what was asked, in words for the worker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreError {
+    /// The browser refused IndexedDB (private mode, blocked storage).
+    Unavailable,
+    Read,
+    Write,
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StoreError::Unavailable => {
+                "This browser does not let Paktum keep data on this device. Leave private browsing or allow site storage, then reload."
+            }
+            StoreError::Read => "The data saved on this device could not be read. Reload the app to try again.",
+            StoreError::Write => {
+                "This change could not be saved on this device. The device may be out of space; free some and try again."
+            }
+        })
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// A document read back from its chunks.
+#[derive(Debug)]
+pub struct StoredDoc {
+    pub id: DocumentId,
+    pub doc: Automerge,
+    /// Chunks currently stored for it (compaction folds them into one).
+    pub chunks: u32,
+    pub next_seq: u64,
+    /// Some chunks could not be read and were skipped.
+    pub partly_damaged: bool,
+}
+
+/// Stored data that could not be read at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Damaged {
+    /// The document it belonged to, when that much was readable.
+    pub id: Option<DocumentId>,
+    pub next_seq: u64,
+    pub reason: String,
+}
+
+/// Everything in the chunk store, read in one request.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub docs: Vec<StoredDoc>,
+    pub damaged: Vec<Damaged>,
+}
+
+/// What one step of work writes, committed in one IndexedDB transaction.
+#[derive(Clone, Debug, Default)]
+pub struct Batch {
+    pub chunks: Vec<ChunkWrite>,
+    pub states: Vec<(DocumentId, Vec<u8>)>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.chunks.is_empty() && self.states.is_empty()
+    }
+
+    pub fn extend(&mut self, other: Batch) {
+        self.chunks.extend(other.chunks);
+        self.states.extend(other.states);
+    }
+}
+
+/// An open store.
+#[derive(Debug)]
+pub struct Store {
+    db: Rexie,
+}
+
+impl Store {
+    pub async fn open(name: &str) -> Result<Self, StoreError> {
+        let db = Rexie::builder(name)
+            .version(1)
+            .add_object_store(ObjectStore::new(CHUNKS).key_path_array(["doc", "seq"]))
+            .add_object_store(ObjectStore::new(SYNC_STATES).key_path_array(["relay", "doc"]))
+            .add_object_store(ObjectStore::new(DEVICE))
+            .build()
+            .await
+            .map_err(|_| StoreError::Unavailable)?;
+        Ok(Self { db })
+    }
+
+    /// Deletes a whole database (tests, and "reset this device").
+    pub async fn delete(name: &str) -> Result<(), StoreError> {
+        Rexie::delete(name).await.map_err(|_| StoreError::Write)
+    }
+
+    pub fn close(self) {
+        self.db.close();
+    }
+
+    pub async fn device(&self) -> Result<Option<Device>, StoreError> {
+        let tx = self.db.transaction(&[DEVICE], TransactionMode::ReadOnly).map_err(|_| StoreError::Read)?;
+        let store = tx.store(DEVICE).map_err(|_| StoreError::Read)?;
+        let value = store.get(DEVICE_KEY.into()).await.map_err(|_| StoreError::Read)?;
+        // A damaged identity reads as none: the worker sets the device up again.
+        Ok(value.and_then(|v| v.as_string()).and_then(|json| serde_json::from_str(&json).ok()))
+    }
+
+    pub async fn save_device(&self, device: &Device) -> Result<(), StoreError> {
+        let json = serde_json::to_string(device).map_err(|_| StoreError::Write)?;
+        let tx = self.db.transaction(&[DEVICE], TransactionMode::ReadWrite).map_err(|_| StoreError::Write)?;
+        let store = tx.store(DEVICE).map_err(|_| StoreError::Write)?;
+        store.put(&JsValue::from_str(&json), Some(&DEVICE_KEY.into())).await.map_err(|_| StoreError::Write)?;
+        finish(tx).await
+    }
+
+    /// Reads every document: all chunks in one request, each document's chunks
+    /// concatenated and loaded in one call (applying them one by one is 100× slower).
+    pub async fn load(&self) -> Result<Loaded, StoreError> {
+        let tx = self.db.transaction(&[CHUNKS], TransactionMode::ReadOnly).map_err(|_| StoreError::Read)?;
+        let store = tx.store(CHUNKS).map_err(|_| StoreError::Read)?;
+        let values = store.get_all(None, None).await.map_err(|_| StoreError::Read)?;
+        let mut loaded = Loaded::default();
+        let mut by_doc: BTreeMap<String, Vec<(u64, Option<Vec<u8>>)>> = BTreeMap::new();
+        for value in values {
+            let doc = get(&value, "doc").as_string();
+            let seq = get(&value, "seq").as_f64().map(|s| s as u64);
+            let bytes = get(&value, "bytes").dyn_into_bytes();
+            match (doc, seq) {
+                (Some(doc), Some(seq)) => by_doc.entry(doc).or_default().push((seq, bytes)),
+                _ => loaded.damaged.push(Damaged {
+                    id: None,
+                    next_seq: 0,
+                    reason: "a stored entry has no document id".into(),
+                }),
+            }
+        }
+        for (key, mut chunks) in by_doc {
+            chunks.sort_by_key(|(seq, _)| *seq);
+            let next_seq = chunks.last().map(|(seq, _)| seq + 1).unwrap_or(0);
+            let Ok(id) = key.parse::<DocumentId>() else {
+                loaded.damaged.push(Damaged { id: None, next_seq, reason: "a stored entry has a bad document id".into() });
+                continue;
+            };
+            match load_chunks(&chunks) {
+                Some((doc, partly_damaged)) => loaded.docs.push(StoredDoc {
+                    id,
+                    doc,
+                    chunks: chunks.len() as u32,
+                    next_seq,
+                    partly_damaged,
+                }),
+                None => loaded.damaged.push(Damaged {
+                    id: Some(id),
+                    next_seq,
+                    reason: "none of its stored changes could be read".into(),
+                }),
+            }
+        }
+        Ok(loaded)
+    }
+
+    /// The saved sync states with one relay.
+    pub async fn sync_states(&self, relay: &str) -> Result<Vec<(DocumentId, Vec<u8>)>, StoreError> {
+        let tx = self.db.transaction(&[SYNC_STATES], TransactionMode::ReadOnly).map_err(|_| StoreError::Read)?;
+        let store = tx.store(SYNC_STATES).map_err(|_| StoreError::Read)?;
+        let range = KeyRange::bound(&key2(relay, ""), &key2(relay, "\u{ffff}"), None, None)
+            .map_err(|_| StoreError::Read)?;
+        let values = store.get_all(Some(range), None).await.map_err(|_| StoreError::Read)?;
+        Ok(values
+            .into_iter()
+            .filter_map(|v| {
+                let id = get(&v, "doc").as_string()?.parse().ok()?;
+                Some((id, get(&v, "bytes").dyn_into_bytes()?))
+            })
+            .collect())
+    }
+
+    /// Writes a batch atomically: either all of it is on disk afterwards or none.
+    pub async fn write(&self, relay: &str, batch: &Batch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let tx = self
+            .db
+            .transaction(&[CHUNKS, SYNC_STATES], TransactionMode::ReadWrite)
+            .map_err(|_| StoreError::Write)?;
+        let chunks = tx.store(CHUNKS).map_err(|_| StoreError::Write)?;
+        for write in &batch.chunks {
+            let (doc, seq, bytes) = write.parts();
+            let doc = doc.to_string();
+            chunks.put(&chunk_value(&doc, seq, bytes), None).await.map_err(|_| StoreError::Write)?;
+            // Nothing precedes chunk 0 (and an empty key range is an error).
+            if matches!(write, ChunkWrite::Replace { .. }) && seq > 0 {
+                let older = KeyRange::bound(&key_seq(&doc, 0), &key_seq(&doc, seq), None, Some(true))
+                    .map_err(|_| StoreError::Write)?;
+                chunks.delete(older.into()).await.map_err(|_| StoreError::Write)?;
+            }
+        }
+        let states = tx.store(SYNC_STATES).map_err(|_| StoreError::Write)?;
+        for (doc, bytes) in &batch.states {
+            let value = object(&[
+                ("relay", JsValue::from_str(relay)),
+                ("doc", JsValue::from_str(&doc.to_string())),
+                ("bytes", Uint8Array::from(bytes.as_slice()).into()),
+            ]);
+            states.put(&value, None).await.map_err(|_| StoreError::Write)?;
+        }
+        finish(tx).await
+    }
+
+    /// Test hook: puts a raw value into the chunk store, as a damaged disk might hold.
+    #[cfg(test)]
+    pub(crate) async fn put_raw_chunk(&self, value: &JsValue) -> Result<(), StoreError> {
+        let tx = self.db.transaction(&[CHUNKS], TransactionMode::ReadWrite).map_err(|_| StoreError::Write)?;
+        let store = tx.store(CHUNKS).map_err(|_| StoreError::Write)?;
+        store.put(value, None).await.map_err(|_| StoreError::Write)?;
+        finish(tx).await
+    }
+
+    /// How many chunks are stored for a document (tests and diagnostics).
+    pub async fn chunk_count(&self, id: &DocumentId) -> Result<u32, StoreError> {
+        let tx = self.db.transaction(&[CHUNKS], TransactionMode::ReadOnly).map_err(|_| StoreError::Read)?;
+        let store = tx.store(CHUNKS).map_err(|_| StoreError::Read)?;
+        let doc = id.to_string();
+        let range =
+            KeyRange::bound(&key_seq(&doc, 0), &key_seq(&doc, u64::MAX), None, None).map_err(|_| StoreError::Read)?;
+        store.count(Some(range)).await.map_err(|_| StoreError::Read)
+    }
+}
+
+fn dbg_err(at: &str, e: rexie::Error) -> StoreError {
+    panic!("{at}: {e:?}");
+    StoreError::Write
+}
+
+async fn finish(tx: rexie::Transaction) -> Result<(), StoreError> {
+    match tx.done().await {
+        Ok(rexie::TransactionResult::Committed) => Ok(()),
+        other => {
+            panic!("finish: {other:?}");
+            Err(StoreError::Write)
+        }
+    }
+}
+
+/// Loads a document's chunks in one call; when that fails, chunk by chunk, skipping
+/// the unreadable ones, so one bad write does not cost the whole record.
+fn load_chunks(chunks: &[(u64, Option<Vec<u8>>)]) -> Option<(Automerge, bool)> {
+    let readable: Vec<&Vec<u8>> = chunks.iter().filter_map(|(_, b)| b.as_ref()).collect();
+    let mut damaged = readable.len() != chunks.len();
+    if !damaged {
+        let all: Vec<u8> = readable.iter().flat_map(|b| b.iter().copied()).collect();
+        if let Ok(doc) = Automerge::load(&all) {
+            return Some((doc, false));
+        }
+    }
+    let mut doc = Automerge::new();
+    let mut any = false;
+    for bytes in readable {
+        match doc.load_incremental(bytes) {
+            Ok(_) => any = true,
+            Err(_) => damaged = true,
+        }
+    }
+    (any && !doc.get_heads().is_empty()).then_some((doc, damaged))
+}
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+trait IntoBytes {
+    fn dyn_into_bytes(self) -> Option<Vec<u8>>;
+}
+
+impl IntoBytes for JsValue {
+    fn dyn_into_bytes(self) -> Option<Vec<u8>> {
+        use wasm_bindgen::JsCast;
+        self.dyn_into::<Uint8Array>().ok().map(|a| a.to_vec())
+    }
+}
+
+fn object(fields: &[(&str, JsValue)]) -> JsValue {
+    let obj = Object::new();
+    for (key, value) in fields {
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = Reflect::set(&obj, &JsValue::from_str(key), value);
+    }
+    obj.into()
+}
+
+fn chunk_value(doc: &str, seq: u64, bytes: &[u8]) -> JsValue {
+    object(&[
+        ("doc", JsValue::from_str(doc)),
+        ("seq", JsValue::from_f64(seq as f64)),
+        ("bytes", Uint8Array::from(bytes).into()),
+    ])
+}
+
+fn key_seq(doc: &str, seq: u64) -> JsValue {
+    Array::of2(&JsValue::from_str(doc), &JsValue::from_f64(seq as f64)).into()
+}
+
+fn key2(a: &str, b: &str) -> JsValue {
+    Array::of2(&JsValue::from_str(a), &JsValue::from_str(b)).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::transaction::Transactable;
+    use automerge::{ROOT, ReadDoc};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn doc_with(n: usize) -> Automerge {
+        let mut doc = Automerge::new();
+        for i in 0..n {
+            let mut tx = doc.transaction();
+            tx.put(ROOT, format!("k{i}"), i as i64).expect("put");
+            tx.commit();
+        }
+        doc
+    }
+
+    fn edit(doc: &mut Automerge, key: &str, value: &str) {
+        let mut tx = doc.transaction();
+        tx.put(ROOT, key, value).expect("put");
+        tx.commit();
+    }
+
+    async fn fresh(name: &str) -> Store {
+        let _ = Store::delete(name).await;
+        Store::open(name).await.expect("opens")
+    }
+
+    #[wasm_bindgen_test]
+    async fn writes_survive_a_reopen() {
+        let name = "test-writes-survive";
+        let store = fresh(name).await;
+        let id = DocumentId::random();
+        let mut ledger = Ledger::default();
+        let mut doc = doc_with(3);
+        let mut batch = Batch::default();
+        batch.chunks.extend(ledger.chunk_for(id, &doc));
+        edit(&mut doc, "name", "Lotte");
+        batch.chunks.extend(ledger.chunk_for(id, &doc));
+        batch.states.push((id, vec![1, 2, 3]));
+        store.write("ws://relay/sync", &batch).await.expect("written");
+        store.close();
+
+        let store = Store::open(name).await.expect("reopens");
+        let loaded = store.load().await.expect("loads");
+        assert!(loaded.damaged.is_empty());
+        assert_eq!(loaded.docs.len(), 1);
+        let back = &loaded.docs[0];
+        assert_eq!(back.id, id);
+        assert_eq!(back.chunks, 2);
+        assert_eq!(back.doc.get_heads(), doc.get_heads());
+        assert!(back.doc.get(ROOT, "name").expect("reads").is_some());
+        assert_eq!(store.sync_states("ws://relay/sync").await.expect("states"), vec![(id, vec![1, 2, 3])]);
+        assert!(store.sync_states("ws://other/sync").await.expect("states").is_empty());
+        store.close();
+        Store::delete(name).await.expect("deleted");
+    }
+
+    #[wasm_bindgen_test]
+    async fn compaction_folds_chunks_into_one() {
+        let name = "test-compaction";
+        let store = fresh(name).await;
+        let id = DocumentId::random();
+        let mut ledger = Ledger::default();
+        let mut doc = doc_with(1);
+        for i in 0..(ledger::COMPACT_AFTER + 5) {
+            edit(&mut doc, "n", &i.to_string());
+            let batch = Batch { chunks: ledger.chunk_for(id, &doc).into_iter().collect(), states: vec![] };
+            store.write("r", &batch).await.expect("written");
+        }
+        let count = store.chunk_count(&id).await.expect("counts");
+        assert!(count <= ledger::COMPACT_AFTER, "compacted to {count} chunks");
+        let loaded = store.load().await.expect("loads");
+        assert_eq!(loaded.docs[0].doc.get_heads(), doc.get_heads());
+        // Nothing to write when nothing changed.
+        assert!(ledger.chunk_for(id, &doc).is_none());
+        let forced = ledger.compact(id, &doc);
+        store.write("r", &Batch { chunks: vec![forced], states: vec![] }).await.expect("written");
+        assert_eq!(store.chunk_count(&id).await.expect("counts"), 1);
+        assert_eq!(store.load().await.expect("loads").docs[0].doc.get_heads(), doc.get_heads());
+        store.close();
+        Store::delete(name).await.expect("deleted");
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_corrupt_entry_damages_only_its_own_record() {
+        let name = "test-corrupt";
+        let store = fresh(name).await;
+        let mut ledger = Ledger::default();
+        let (good, hurt, lost) = (DocumentId::random(), DocumentId::random(), DocumentId::random());
+        let good_doc = doc_with(2);
+        let mut hurt_doc = doc_with(2);
+        let mut batch = Batch::default();
+        batch.chunks.extend(ledger.chunk_for(good, &good_doc));
+        batch.chunks.extend(ledger.chunk_for(hurt, &hurt_doc));
+        let hurt_heads = hurt_doc.get_heads();
+        edit(&mut hurt_doc, "later", "x");
+        store.write("r", &batch).await.expect("written");
+        // A later chunk of `hurt` is garbage; `lost` has nothing readable at all; one
+        // entry is not even shaped like a chunk.
+        store.put_raw_chunk(&chunk_value(&hurt.to_string(), 1, b"\x85\x6f\x4a\x83garbage")).await.expect("raw");
+        store.put_raw_chunk(&chunk_value(&lost.to_string(), 0, b"not automerge")).await.expect("raw");
+        let odd = object(&[("doc", JsValue::from_str("zzz")), ("seq", JsValue::from_f64(0.0))]);
+        store.put_raw_chunk(&odd).await.expect("raw");
+
+        let loaded = store.load().await.expect("loading does not fail");
+        let find = |id: DocumentId| loaded.docs.iter().find(|d| d.id == id);
+        assert_eq!(find(good).map(|d| d.doc.get_heads()), Some(good_doc.get_heads()));
+        let hurt_back = find(hurt).expect("partly recovered");
+        assert!(hurt_back.partly_damaged);
+        assert_eq!(hurt_back.doc.get_heads(), hurt_heads);
+        assert!(find(lost).is_none());
+        assert!(loaded.damaged.iter().any(|d| d.id == Some(lost)));
+        assert_eq!(loaded.damaged.len(), 2, "{:?}", loaded.damaged);
+        store.close();
+        Store::delete(name).await.expect("deleted");
+    }
+
+    #[wasm_bindgen_test]
+    async fn the_device_identity_is_kept() {
+        let name = "test-device";
+        let store = fresh(name).await;
+        assert_eq!(store.device().await.expect("reads"), None);
+        let device = Device::new("Anna", "kempen", "ws://127.0.0.1:8080/sync");
+        store.save_device(&device).await.expect("saves");
+        store.close();
+        let store = Store::open(name).await.expect("reopens");
+        assert_eq!(store.device().await.expect("reads"), Some(device));
+        store.close();
+        Store::delete(name).await.expect("deleted");
+    }
+}

@@ -1,0 +1,97 @@
+//! What of each document is already on disk, so a change writes only its new part
+//! (an incremental chunk) and every so often the whole document replaces its chunks.
+
+use std::collections::HashMap;
+
+use automerge::{Automerge, ChangeHash};
+use paktum_shared::DocumentId;
+
+/// After this many chunks, the next write saves the whole document instead.
+pub const COMPACT_AFTER: u32 = 32;
+
+/// One write to the chunk store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChunkWrite {
+    /// The changes since the last write.
+    Append { doc: DocumentId, seq: u64, bytes: Vec<u8> },
+    /// The whole document; deletes the document's chunks before `seq`.
+    Replace { doc: DocumentId, seq: u64, bytes: Vec<u8> },
+}
+
+impl ChunkWrite {
+    pub fn parts(&self) -> (DocumentId, u64, &[u8]) {
+        match self {
+            ChunkWrite::Append { doc, seq, bytes } | ChunkWrite::Replace { doc, seq, bytes } => (*doc, *seq, bytes),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct Saved {
+    heads: Vec<ChangeHash>,
+    next_seq: u64,
+    chunks: u32,
+    /// The stored chunks are damaged: the next write replaces them all.
+    replace: bool,
+}
+
+/// Per document: the heads on disk, the next chunk number and how many chunks there are.
+#[derive(Clone, Debug, Default)]
+pub struct Ledger {
+    docs: HashMap<DocumentId, Saved>,
+}
+
+impl Ledger {
+    /// Records what a document looked like when it was loaded.
+    pub fn loaded(&mut self, id: DocumentId, doc: &Automerge, chunks: u32, next_seq: u64, damaged: bool) {
+        let heads = sorted(doc.get_heads());
+        self.docs.insert(id, Saved { heads, next_seq, chunks, replace: damaged });
+    }
+
+    /// A document whose stored chunks could not be read: its next write replaces them.
+    pub fn damaged(&mut self, id: DocumentId, next_seq: u64) {
+        self.docs.insert(id, Saved { heads: Vec::new(), next_seq, chunks: 0, replace: true });
+    }
+
+    /// Whether a document has more chunks than it should (compact it on start).
+    pub fn needs_compaction(&self, id: &DocumentId) -> bool {
+        self.docs.get(id).is_some_and(|s| s.chunks > COMPACT_AFTER || s.replace)
+    }
+
+    /// The write that brings the disk up to `doc`, or `None` when it already is.
+    pub fn chunk_for(&mut self, id: DocumentId, doc: &Automerge) -> Option<ChunkWrite> {
+        let heads = sorted(doc.get_heads());
+        let saved = self.docs.entry(id).or_default();
+        if saved.heads == heads && !saved.replace {
+            return None;
+        }
+        let seq = saved.next_seq;
+        let write = if saved.chunks == 0 || saved.replace || saved.chunks >= COMPACT_AFTER {
+            saved.chunks = 1;
+            saved.replace = false;
+            ChunkWrite::Replace { doc: id, seq, bytes: doc.save() }
+        } else {
+            saved.chunks += 1;
+            ChunkWrite::Append { doc: id, seq, bytes: doc.save_after(&saved.heads) }
+        };
+        saved.heads = heads;
+        saved.next_seq = seq + 1;
+        Some(write)
+    }
+
+    /// The whole document as one chunk, replacing the stored ones.
+    pub fn compact(&mut self, id: DocumentId, doc: &Automerge) -> ChunkWrite {
+        let saved = self.docs.entry(id).or_default();
+        let seq = saved.next_seq;
+        saved.heads = sorted(doc.get_heads());
+        saved.next_seq = seq + 1;
+        saved.chunks = 1;
+        saved.replace = false;
+        ChunkWrite::Replace { doc: id, seq, bytes: doc.save() }
+    }
+}
+
+fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
+    heads.sort();
+    heads
+}

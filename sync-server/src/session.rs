@@ -1,0 +1,144 @@
+//! One WebSocket connection: the automerge-repo handshake, then messages in both
+//! directions until either side leaves. Generic over a stream of frames and a sink of
+//! bytes, so it is tested without sockets; `routes.rs` adapts axum's WebSocket.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use paktum_shared::protocol::{Message, PROTOCOL_VERSION, PeerMetadata};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::hub::{Hub, Outgoing};
+
+/// What arrives on a connection, transport details stripped.
+#[derive(Debug)]
+pub enum Frame {
+    Binary(Vec<u8>),
+    Text,
+    Close,
+    /// Pings and pongs: the transport answers them.
+    Control,
+}
+
+/// How long a client may take to send `join`.
+const JOIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Messages queued for one connection before it counts as too slow.
+const QUEUE: usize = 4096;
+
+/// Runs a connection to its end. Returns why it ended (for the log).
+pub async fn run<S, K, E>(hub: Arc<Hub>, mut incoming: S, mut outgoing: K, shutdown: CancellationToken) -> String
+where
+    S: Stream<Item = Result<Frame, E>> + Unpin,
+    K: Sink<Vec<u8>> + Unpin,
+    E: std::fmt::Display,
+{
+    let (peer_id, storage_id) = match tokio::time::timeout(JOIN_TIMEOUT, incoming.next()).await {
+        Err(_) => return "no join within 30 s".into(),
+        Ok(None) | Ok(Some(Ok(Frame::Close))) => return "closed before join".into(),
+        Ok(Some(Err(e))) => return format!("transport error before join: {e}"),
+        Ok(Some(Ok(Frame::Binary(bytes)))) => match Message::decode(&bytes) {
+            Ok(Message::Join { sender_id, supported_protocol_versions, metadata }) => {
+                if !supported_protocol_versions.iter().any(|v| v == PROTOCOL_VERSION) {
+                    let reason = "unsupported protocol version";
+                    send_error(&mut outgoing, &hub, reason).await;
+                    return reason.into();
+                }
+                let storage_id = metadata.filter(|m| !m.is_ephemeral).and_then(|m| m.storage_id);
+                (sender_id, storage_id)
+            }
+            Ok(other) => {
+                let reason = format!("expected join, got {}", other.type_name());
+                send_error(&mut outgoing, &hub, &reason).await;
+                return reason;
+            }
+            Err(e) => {
+                let reason = format!("malformed join: {e}");
+                send_error(&mut outgoing, &hub, &reason).await;
+                return reason;
+            }
+        },
+        Ok(Some(Ok(_))) => {
+            send_error(&mut outgoing, &hub, "expected a binary join message").await;
+            return "non-binary frame before join".into();
+        }
+    };
+
+    let (tx, mut rx) = mpsc::channel::<Outgoing>(QUEUE);
+    let kick = CancellationToken::new();
+    let conn = hub.connect(peer_id.clone(), storage_id, tx, kick.clone());
+    let peer = Message::Peer {
+        sender_id: hub.peer_id().to_string(),
+        selected_protocol_version: PROTOCOL_VERSION.into(),
+        target_id: peer_id,
+        metadata: Some(PeerMetadata { storage_id: Some(hub.storage_id().to_string()), is_ephemeral: false }),
+    };
+    let reason = if outgoing.send(peer.encode()).await.is_err() {
+        "closed during handshake".to_string()
+    } else {
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break "relay shutting down".to_string(),
+                _ = kick.cancelled() => {
+                    send_error(&mut outgoing, &hub, "connection too slow").await;
+                    break "too slow to keep up".to_string();
+                }
+                out = rx.recv() => match out {
+                    Some(Outgoing::Message(m)) => {
+                        if outgoing.send(m.encode()).await.is_err() {
+                            break "write failed".to_string();
+                        }
+                    }
+                    None => break "hub dropped connection".to_string(),
+                },
+                frame = incoming.next() => match frame {
+                    None | Some(Ok(Frame::Close)) => break "client closed".to_string(),
+                    Some(Err(e)) => break format!("transport error: {e}"),
+                    Some(Ok(Frame::Control)) => {}
+                    Some(Ok(Frame::Text)) => {
+                        send_error(&mut outgoing, &hub, "text frames are not part of the protocol").await;
+                        break "text frame".to_string();
+                    }
+                    Some(Ok(Frame::Binary(bytes))) => {
+                        if let Err(reason) = handle(&hub, conn, &bytes).await {
+                            send_error(&mut outgoing, &hub, &reason).await;
+                            break reason;
+                        }
+                    }
+                },
+            }
+        }
+    };
+    hub.disconnect(conn).await;
+    let _ = outgoing.close().await;
+    reason
+}
+
+/// Handles one message after the handshake; `Err` carries why to close.
+async fn handle(hub: &Hub, conn: crate::hub::ConnId, bytes: &[u8]) -> Result<(), String> {
+    let msg = Message::decode(bytes).map_err(|e| format!("malformed message: {e}"))?;
+    match msg {
+        Message::Sync { document_id, data, .. } => {
+            hub.receive(conn, document_id, &data, false).await.map_err(|e| e.to_string())
+        }
+        Message::Request { document_id, data, .. } => {
+            hub.receive(conn, document_id, &data, true).await.map_err(|e| e.to_string())
+        }
+        Message::Leave { .. } => Err("client left".into()),
+        Message::Join { .. } => Err("join sent twice".into()),
+        // Ephemeral messages and heads gossip are optional in the protocol; the relay
+        // keeps no presence and ignores them.
+        Message::Ephemeral { .. }
+        | Message::RemoteSubscriptionChange { .. }
+        | Message::RemoteHeadsChanged { .. }
+        | Message::DocUnavailable { .. } => Ok(()),
+        Message::Peer { .. } => Err("peer message from a client".into()),
+        Message::Error { .. } => Err("client reported an error".into()),
+    }
+}
+
+async fn send_error<K: Sink<Vec<u8>> + Unpin>(outgoing: &mut K, _hub: &Hub, reason: &str) {
+    // The client gets a generic reason; details stay in our log.
+    let _ = outgoing.send(Message::Error { message: reason.chars().take(120).collect() }.encode()).await;
+}

@@ -1,0 +1,49 @@
+//! Where the relay keeps documents: a [`Storage`] trait with an embedded SQLite
+//! implementation (the default) and an in-memory one for tests.
+//!
+//! Documents are stored as chunks (incremental changes, now and then compacted into
+//! one snapshot) and loaded with one query, concatenated, so Automerge loads them in
+//! one call. [`Storage::append`] returns only once the chunk is durable.
+
+pub mod memory;
+pub mod sqlite;
+
+use paktum_shared::DocumentId;
+use thiserror::Error;
+
+pub use memory::MemoryStorage;
+pub use sqlite::SqliteStorage;
+
+#[derive(Debug, Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("could not create the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("database write failed: {0}")]
+    Write(String),
+    #[error("the storage writer has stopped")]
+    WriterGone,
+}
+
+/// A stored document: all its chunks concatenated, and how many there were.
+#[derive(Debug, Default, Clone)]
+pub struct Stored {
+    pub bytes: Vec<u8>,
+    pub chunks: usize,
+}
+
+/// The relay's persistent state. Calls block; the hub runs them on tokio's blocking pool.
+pub trait Storage: Send + Sync + 'static {
+    fn load(&self, doc: &DocumentId) -> Result<Option<Stored>, StorageError>;
+    /// Appends an incremental chunk; durable when this returns.
+    fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<(), StorageError>;
+    /// Replaces all chunks of a document with one full save, atomically.
+    fn compact(&self, doc: &DocumentId, snapshot: &[u8]) -> Result<(), StorageError>;
+    /// The sync state we had with a peer's storage for a document.
+    fn load_sync_state(&self, storage_id: &str, doc: &DocumentId) -> Result<Option<Vec<u8>>, StorageError>;
+    fn save_sync_states(&self, storage_id: &str, states: &[(DocumentId, Vec<u8>)]) -> Result<(), StorageError>;
+    fn document_count(&self) -> Result<u64, StorageError>;
+    /// A stable id for this relay's storage, announced to peers.
+    fn storage_id(&self) -> Result<String, StorageError>;
+}

@@ -1,0 +1,61 @@
+//! In-memory storage for tests: same contract as SQLite, gone when dropped.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use paktum_shared::DocumentId;
+
+use super::{Storage, StorageError, Stored};
+
+#[derive(Debug, Default)]
+pub struct MemoryStorage {
+    docs: Mutex<HashMap<DocumentId, Vec<Vec<u8>>>>,
+    states: Mutex<HashMap<(String, DocumentId), Vec<u8>>>,
+}
+
+impl MemoryStorage {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic elsewhere while holding the lock leaves plain data behind; keep serving.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Storage for MemoryStorage {
+    fn load(&self, doc: &DocumentId) -> Result<Option<Stored>, StorageError> {
+        Ok(lock(&self.docs).get(doc).map(|chunks| Stored { bytes: chunks.concat(), chunks: chunks.len() }))
+    }
+
+    fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<(), StorageError> {
+        lock(&self.docs).entry(*doc).or_default().push(chunk.to_vec());
+        Ok(())
+    }
+
+    fn compact(&self, doc: &DocumentId, snapshot: &[u8]) -> Result<(), StorageError> {
+        lock(&self.docs).insert(*doc, vec![snapshot.to_vec()]);
+        Ok(())
+    }
+
+    fn load_sync_state(&self, storage_id: &str, doc: &DocumentId) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(lock(&self.states).get(&(storage_id.to_string(), *doc)).cloned())
+    }
+
+    fn save_sync_states(&self, storage_id: &str, states: &[(DocumentId, Vec<u8>)]) -> Result<(), StorageError> {
+        let mut map = lock(&self.states);
+        for (doc, state) in states {
+            map.insert((storage_id.to_string(), *doc), state.clone());
+        }
+        Ok(())
+    }
+
+    fn document_count(&self) -> Result<u64, StorageError> {
+        Ok(lock(&self.docs).len() as u64)
+    }
+
+    fn storage_id(&self) -> Result<String, StorageError> {
+        Ok("memory".into())
+    }
+}

@@ -1,0 +1,240 @@
+//! Embedded SQLite storage (WAL, `synchronous=FULL`). One writer thread commits
+//! whatever writes are waiting in one transaction (group commit), so many devices
+//! uploading at once cost one fsync per batch, and each caller returns only after
+//! its write is on disk.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::thread;
+
+use paktum_shared::DocumentId;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Storage, StorageError, Stored};
+
+/// Upper bound on writes folded into one transaction.
+const BATCH_MAX: usize = 512;
+
+enum Op {
+    Append { doc: DocumentId, chunk: Vec<u8> },
+    Compact { doc: DocumentId, snapshot: Vec<u8> },
+    SyncStates { storage_id: String, states: Vec<(DocumentId, Vec<u8>)> },
+}
+
+struct Write {
+    op: Op,
+    done: mpsc::SyncSender<Result<(), String>>,
+}
+
+pub struct SqliteStorage {
+    reader: Mutex<Connection>,
+    writer: Mutex<mpsc::Sender<Write>>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStorage").field("path", &self.path).finish()
+    }
+}
+
+fn open(path: &Path) -> Result<Connection, StorageError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(conn)
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) `paktum.sqlite3` in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StorageError::DataDir { path: data_dir.display().to_string(), source })?;
+        let path = data_dir.join("paktum.sqlite3");
+        let writer_conn = open(&path)?;
+        writer_conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS chunks (
+                 seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                 doc_id BLOB NOT NULL,
+                 data BLOB NOT NULL);
+             CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks (doc_id, seq);
+             CREATE TABLE IF NOT EXISTS sync_states (
+                 storage_id TEXT NOT NULL,
+                 doc_id BLOB NOT NULL,
+                 state BLOB NOT NULL,
+                 PRIMARY KEY (storage_id, doc_id));",
+        )?;
+        let id: [u8; 16] = rand::random();
+        let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        writer_conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('storage_id', ?1)", params![id])?;
+        let reader = open(&path)?;
+        let (tx, rx) = mpsc::channel::<Write>();
+        thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(writer_conn, rx))
+            .map_err(|source| StorageError::DataDir { path: path.display().to_string(), source })?;
+        Ok(Self { reader: Mutex::new(reader), writer: Mutex::new(tx), path })
+    }
+
+    fn write(&self, op: Op) -> Result<(), StorageError> {
+        let (done, wait) = mpsc::sync_channel(1);
+        self.writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .send(Write { op, done })
+            .map_err(|_| StorageError::WriterGone)?;
+        match wait.recv() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => Err(StorageError::Write(message)),
+            Err(_) => Err(StorageError::WriterGone),
+        }
+    }
+
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Write>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < BATCH_MAX {
+            match rx.try_recv() {
+                Ok(w) => batch.push(w),
+                Err(_) => break,
+            }
+        }
+        let result = apply(&mut conn, &batch).map_err(|e| e.to_string());
+        if let Err(e) = &result {
+            tracing::error!(error = %e, writes = batch.len(), "storage batch failed; nothing of it was acknowledged");
+        }
+        for w in batch {
+            let _ = w.done.send(result.clone());
+        }
+    }
+}
+
+fn apply(conn: &mut Connection, batch: &[Write]) -> Result<(), rusqlite::Error> {
+    let tx = conn.transaction()?;
+    {
+        let mut append = tx.prepare_cached("INSERT INTO chunks (doc_id, data) VALUES (?1, ?2)")?;
+        let mut clear = tx.prepare_cached("DELETE FROM chunks WHERE doc_id = ?1")?;
+        let mut state = tx.prepare_cached(
+            "INSERT INTO sync_states (storage_id, doc_id, state) VALUES (?1, ?2, ?3)
+             ON CONFLICT (storage_id, doc_id) DO UPDATE SET state = excluded.state",
+        )?;
+        for w in batch {
+            match &w.op {
+                Op::Append { doc, chunk } => {
+                    append.execute(params![doc.as_bytes().as_slice(), chunk])?;
+                }
+                Op::Compact { doc, snapshot } => {
+                    clear.execute(params![doc.as_bytes().as_slice()])?;
+                    append.execute(params![doc.as_bytes().as_slice(), snapshot])?;
+                }
+                Op::SyncStates { storage_id, states } => {
+                    for (doc, s) in states {
+                        state.execute(params![storage_id, doc.as_bytes().as_slice(), s])?;
+                    }
+                }
+            }
+        }
+    }
+    tx.commit()
+}
+
+impl Storage for SqliteStorage {
+    fn load(&self, doc: &DocumentId) -> Result<Option<Stored>, StorageError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT data FROM chunks WHERE doc_id = ?1 ORDER BY seq")?;
+        let mut rows = stmt.query(params![doc.as_bytes().as_slice()])?;
+        let mut stored = Stored::default();
+        while let Some(row) = rows.next()? {
+            let data: Vec<u8> = row.get(0)?;
+            stored.bytes.extend_from_slice(&data);
+            stored.chunks += 1;
+        }
+        Ok((stored.chunks > 0).then_some(stored))
+    }
+
+    fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<(), StorageError> {
+        self.write(Op::Append { doc: *doc, chunk: chunk.to_vec() })
+    }
+
+    fn compact(&self, doc: &DocumentId, snapshot: &[u8]) -> Result<(), StorageError> {
+        self.write(Op::Compact { doc: *doc, snapshot: snapshot.to_vec() })
+    }
+
+    fn load_sync_state(&self, storage_id: &str, doc: &DocumentId) -> Result<Option<Vec<u8>>, StorageError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT state FROM sync_states WHERE storage_id = ?1 AND doc_id = ?2")?;
+        Ok(stmt.query_row(params![storage_id, doc.as_bytes().as_slice()], |r| r.get(0)).optional()?)
+    }
+
+    fn save_sync_states(&self, storage_id: &str, states: &[(DocumentId, Vec<u8>)]) -> Result<(), StorageError> {
+        if states.is_empty() {
+            return Ok(());
+        }
+        self.write(Op::SyncStates { storage_id: storage_id.to_string(), states: states.to_vec() })
+    }
+
+    fn document_count(&self) -> Result<u64, StorageError> {
+        let conn = self.reader();
+        Ok(conn.query_row("SELECT COUNT(DISTINCT doc_id) FROM chunks", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    fn storage_id(&self) -> Result<String, StorageError> {
+        let conn = self.reader();
+        Ok(conn.query_row("SELECT value FROM meta WHERE key = 'storage_id'", [], |r| r.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_survive_reopening_and_compaction_replaces_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let doc = DocumentId::random();
+        {
+            let s = SqliteStorage::open(dir.path()).expect("open");
+            s.append(&doc, b"one").expect("append");
+            s.append(&doc, b"two").expect("append");
+            s.save_sync_states("device", &[(doc, vec![1, 2])]).expect("states");
+        }
+        let s = SqliteStorage::open(dir.path()).expect("reopen");
+        let stored = s.load(&doc).expect("load").expect("present");
+        assert_eq!((stored.bytes.as_slice(), stored.chunks), (&b"onetwo"[..], 2));
+        s.compact(&doc, b"both").expect("compact");
+        let stored = s.load(&doc).expect("load").expect("present");
+        assert_eq!((stored.bytes.as_slice(), stored.chunks), (&b"both"[..], 1));
+        assert_eq!(s.load_sync_state("device", &doc).expect("state"), Some(vec![1, 2]));
+        assert_eq!(s.load(&DocumentId::random()).expect("load").map(|s| s.chunks), None);
+        assert_eq!(s.document_count().expect("count"), 1);
+    }
+
+    #[test]
+    fn concurrent_appends_are_all_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = std::sync::Arc::new(SqliteStorage::open(dir.path()).expect("open"));
+        let doc = DocumentId::random();
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let s = s.clone();
+                thread::spawn(move || {
+                    for j in 0..25 {
+                        s.append(&doc, &[i, j]).expect("append");
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("thread");
+        }
+        assert_eq!(s.load(&doc).expect("load").map(|s| s.chunks), Some(200));
+    }
+}

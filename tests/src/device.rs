@@ -1,0 +1,208 @@
+//! A simulated field device: a `Replica` plus an editor, connected to the relay by a
+//! real WebSocket. Tests drive it the way the app does: edit records, update the
+//! caseload index, sync, and wait for an observable condition (never for a time).
+
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use automerge::ActorId;
+use futures_util::{SinkExt, StreamExt};
+use paktum_shared::caseload::{CaseloadDoc, Summary};
+use paktum_shared::contact::{Contact, ContactDoc, NewContact};
+use paktum_shared::protocol::Message;
+use paktum_shared::record::RecordDoc;
+use paktum_shared::replica::Replica;
+use paktum_shared::{DocumentId, Editor, ModelError};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// How long a test waits for a condition before failing with what it waited for.
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Bytes and messages a device exchanged (for reconnect-cost assertions).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Traffic {
+    pub sent_messages: usize,
+    pub sent_bytes: usize,
+    pub received_messages: usize,
+    pub received_bytes: usize,
+}
+
+#[derive(Debug)]
+pub struct Device {
+    pub replica: Replica,
+    pub editor: Editor,
+    pub team: String,
+    pub traffic: Traffic,
+    url: String,
+    ws: Option<Ws>,
+}
+
+impl Device {
+    pub fn new(worker: &str, team: &str, url: &str) -> anyhow::Result<Self> {
+        let storage_id = format!("store-{}", DocumentId::random());
+        let mut replica = Replica::new(format!("peer-{}", DocumentId::random()), Some(storage_id));
+        let index = CaseloadDoc::new(team)?;
+        replica.follow_index(index.id());
+        replica.insert(index.id(), index.doc().clone(), None);
+        Ok(Self {
+            replica,
+            editor: Editor::new(ActorId::random(), worker, 1_795_521_600_000),
+            team: team.into(),
+            traffic: Traffic::default(),
+            url: url.into(),
+            ws: None,
+        })
+    }
+
+    pub fn index_id(&self) -> DocumentId {
+        CaseloadDoc::id_for_team(&self.team)
+    }
+
+    /// Opens the WebSocket and completes the handshake and first sync.
+    pub async fn connect(&mut self) -> anyhow::Result<()> {
+        let (ws, _) = tokio_tungstenite::connect_async(&self.url).await.context("connecting to the relay")?;
+        self.ws = Some(ws);
+        let join = self.replica.connect();
+        self.send(vec![join]).await?;
+        self.wait_for("handshake", |r| r.is_connected()).await?;
+        self.sync().await
+    }
+
+    /// Drops the connection, as when a phone loses signal.
+    pub fn go_offline(&mut self) {
+        self.ws = None;
+        self.replica.disconnect();
+    }
+
+    pub fn is_online(&self) -> bool {
+        self.ws.is_some()
+    }
+
+    /// Pumps messages until everything is in sync with the relay.
+    pub async fn sync(&mut self) -> anyhow::Result<()> {
+        self.wait_for("up to date", Replica::is_up_to_date).await
+    }
+
+    /// Pumps messages until `done` holds; fails after a generous timeout.
+    pub async fn wait_for(&mut self, what: &str, done: impl Fn(&Replica) -> bool) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !done(&self.replica) {
+            let described = self.replica.describe();
+            let ws = self.ws.as_mut().ok_or_else(|| anyhow!("offline while waiting for {what}"))?;
+            let frame = tokio::time::timeout_at(deadline, ws.next())
+                .await
+                .map_err(|_| anyhow!("timed out waiting for {what}: {described}"))?;
+            let bytes = match frame {
+                Some(Ok(WsMessage::Binary(b))) => b.to_vec(),
+                Some(Ok(WsMessage::Close(_))) | None => bail!("relay closed the connection while waiting for {what}"),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => bail!("connection error while waiting for {what}: {e}"),
+            };
+            self.traffic.received_messages += 1;
+            self.traffic.received_bytes += bytes.len();
+            let msg = Message::decode(&bytes).context("relay sent a malformed message")?;
+            let replies = self.replica.receive(msg)?;
+            self.send(replies).await?;
+            self.reconcile_index().await?;
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, msgs: Vec<Message>) -> anyhow::Result<()> {
+        let Some(ws) = self.ws.as_mut() else { return Ok(()) };
+        for msg in msgs {
+            let bytes = msg.encode();
+            self.traffic.sent_messages += 1;
+            self.traffic.sent_bytes += bytes.len();
+            ws.send(WsMessage::Binary(bytes.into())).await.context("sending to the relay")?;
+        }
+        Ok(())
+    }
+
+    /// After records arrive by sync, make the index summary agree with them (as the app does).
+    async fn reconcile_index(&mut self) -> anyhow::Result<()> {
+        let index_id = self.index_id();
+        let mut rows = Vec::new();
+        for id in self.replica.take_changed() {
+            if id == index_id {
+                continue;
+            }
+            let Some(doc) = self.replica.doc(&id) else { continue };
+            if let Ok(record) = RecordDoc::from_automerge(id, doc.clone())
+                && let Ok(summary) = Summary::of(&record)
+            {
+                rows.push((id, summary, None));
+            }
+        }
+        if !rows.is_empty() {
+            self.update_index(&rows).await?;
+        }
+        Ok(())
+    }
+
+    async fn update_index(&mut self, rows: &[(DocumentId, Summary, Option<Vec<automerge::ChangeHash>>)]) -> anyhow::Result<()> {
+        let index_id = self.index_id();
+        let doc = self.replica.take(&index_id).ok_or_else(|| anyhow!("no index"))?;
+        let mut index = CaseloadDoc::from_automerge(doc)?;
+        let result = index.upsert(&self.editor, rows);
+        let out = self.replica.put_back(index_id, index.doc().clone());
+        result?;
+        self.send(out).await
+    }
+
+    /// Creates a contact and lists it in the team's index.
+    pub async fn create_contact(&mut self, new: NewContact) -> anyhow::Result<DocumentId> {
+        self.tick();
+        let contact = ContactDoc::create(&self.editor, new)?;
+        let id = contact.record().id();
+        self.commit(id, contact.into_record()).await?;
+        Ok(id)
+    }
+
+    /// Applies an edit to a contact, as one user action.
+    pub async fn edit_contact<T>(
+        &mut self,
+        id: DocumentId,
+        edit: impl FnOnce(&mut ContactDoc, &Editor) -> Result<T, ModelError>,
+    ) -> anyhow::Result<T> {
+        self.tick();
+        let doc = self.replica.take(&id).ok_or_else(|| anyhow!("no such contact"))?;
+        let mut contact = match RecordDoc::from_automerge(id, doc.clone()).and_then(ContactDoc::from_record) {
+            Ok(c) => c,
+            Err(e) => {
+                self.replica.put_back(id, doc);
+                return Err(e.into());
+            }
+        };
+        let result = edit(&mut contact, &self.editor);
+        self.commit(id, contact.into_record()).await?;
+        Ok(result?)
+    }
+
+    async fn commit(&mut self, id: DocumentId, record: RecordDoc) -> anyhow::Result<()> {
+        let summary = Summary::of(&record)?;
+        let heads = record.heads();
+        let out = self.replica.put_back(id, record.into_doc());
+        self.send(out).await?;
+        self.update_index(&[(id, summary, Some(heads))]).await
+    }
+
+    pub fn contact(&self, id: &DocumentId) -> anyhow::Result<Contact> {
+        let doc = self.replica.doc(id).ok_or_else(|| anyhow!("contact {id} not on this device"))?;
+        Ok(ContactDoc::from_record(RecordDoc::from_automerge(*id, doc.clone())?)?.read()?)
+    }
+
+    pub fn index(&self) -> anyhow::Result<CaseloadDoc> {
+        let doc = self.replica.doc(&self.index_id()).ok_or_else(|| anyhow!("no index"))?;
+        Ok(CaseloadDoc::from_automerge(doc.clone())?)
+    }
+
+    /// Each action happens a moment after the previous one.
+    fn tick(&mut self) {
+        self.editor.now_ms += 1000;
+    }
+}

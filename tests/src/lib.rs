@@ -1,0 +1,10 @@
+//! Test harness shared by Paktum's integration tests and benchmarks: start the real
+//! relay on a loopback port, and drive simulated devices that speak the
+//! automerge-repo protocol over a real WebSocket through `shared`'s `Replica`.
+
+pub mod device;
+pub mod relay;
+pub mod synthetic;
+
+pub use device::Device;
+pub use relay::TestRelay;
