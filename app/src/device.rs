@@ -45,13 +45,21 @@ impl Device {
 
     /// Who makes a change now.
     pub fn editor(&self, actor: &ActorId) -> Editor {
-        Editor::new(actor.clone(), self.worker.clone(), js_sys::Date::now() as i64)
+        Editor::new(
+            actor.clone(),
+            self.worker.clone(),
+            js_sys::Date::now() as i64,
+        )
     }
 
     /// A peer id for one session (automerge-repo peers are per connection; the
     /// storage id is what stays).
     pub fn session_peer_id(&self) -> String {
-        format!("paktum-{}-{}", &self.storage_id[..8.min(self.storage_id.len())], random_hex(4))
+        format!(
+            "paktum-{}-{}",
+            &self.storage_id[..8.min(self.storage_id.len())],
+            random_hex(4)
+        )
     }
 }
 
@@ -80,7 +88,11 @@ pub fn normalise_relay_url(input: &str) -> Option<String> {
     if rest.is_empty() || rest.contains(char::is_whitespace) {
         return None;
     }
-    let rest = if rest.contains('/') { rest.to_string() } else { format!("{rest}/sync") };
+    let rest = if rest.contains('/') {
+        rest.to_string()
+    } else {
+        format!("{rest}/sync")
+    };
     Some(format!("{scheme}://{rest}"))
 }
 
@@ -97,8 +109,14 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn relay_addresses_are_normalised() {
-        assert_eq!(normalise_relay_url("127.0.0.1:8080").as_deref(), Some("ws://127.0.0.1:8080/sync"));
-        assert_eq!(normalise_relay_url("https://relay.example/sync/").as_deref(), Some("wss://relay.example/sync"));
+        assert_eq!(
+            normalise_relay_url("127.0.0.1:8080").as_deref(),
+            Some("ws://127.0.0.1:8080/sync")
+        );
+        assert_eq!(
+            normalise_relay_url("https://relay.example/sync/").as_deref(),
+            Some("wss://relay.example/sync")
+        );
         assert_eq!(normalise_relay_url("ftp://x"), None);
         assert_eq!(normalise_relay_url("  "), None);
     }

@@ -57,7 +57,10 @@ pub struct Repo {
 
 impl std::fmt::Debug for Repo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Repo").field("docs", &self.replica.len()).field("revision", &self.revision).finish()
+        f.debug_struct("Repo")
+            .field("docs", &self.replica.len())
+            .field("revision", &self.revision)
+            .finish()
     }
 }
 
@@ -80,11 +83,21 @@ impl Repo {
         }
         let mut step = Step::default();
         for stored in loaded.docs {
-            ledger.loaded(stored.id, &stored.doc, stored.chunks, stored.next_seq, stored.partly_damaged);
+            ledger.loaded(
+                stored.id,
+                &stored.doc,
+                stored.chunks,
+                stored.next_seq,
+                stored.partly_damaged,
+            );
             if ledger.needs_compaction(&stored.id) {
-                step.batch.chunks.push(ledger.compact(stored.id, &stored.doc));
+                step.batch
+                    .chunks
+                    .push(ledger.compact(stored.id, &stored.doc));
             }
-            let state = states.remove(&stored.id).and_then(|b| automerge::sync::State::decode(&b).ok());
+            let state = states
+                .remove(&stored.id)
+                .and_then(|b| automerge::sync::State::decode(&b).ok());
             replica.insert(stored.id, stored.doc, state);
         }
         let mut repo = Self {
@@ -101,7 +114,9 @@ impl Repo {
             // Deterministic genesis: every device of the team starts the same index.
             if let Ok(index) = CaseloadDoc::new(&repo.device.team) {
                 let doc = index.doc().clone();
-                step.batch.chunks.extend(repo.ledger.chunk_for(index_id, &doc));
+                step.batch
+                    .chunks
+                    .extend(repo.ledger.chunk_for(index_id, &doc));
                 repo.replica.insert(index_id, doc, None);
             }
         }
@@ -181,7 +196,11 @@ impl Repo {
         self.read(id, |r| Ok((r.kind(), r.history())))
     }
 
-    fn read<T>(&self, id: &DocumentId, f: impl FnOnce(RecordDoc) -> Result<T, ModelError>) -> Loadable<T> {
+    fn read<T>(
+        &self,
+        id: &DocumentId,
+        f: impl FnOnce(RecordDoc) -> Result<T, ModelError>,
+    ) -> Loadable<T> {
         match self.record(id) {
             Loadable::Ready(record) => match f(record) {
                 Ok(v) => Loadable::Ready(v),
@@ -236,13 +255,21 @@ impl Repo {
     fn editable(&self, id: &DocumentId) -> Result<RecordDoc, ModelError> {
         match self.record(id) {
             Loadable::Ready(record) => Ok(record),
-            Loadable::NotHere => Err(ModelError::NotFound { what: "record", id: id.to_string() }),
+            Loadable::NotHere => Err(ModelError::NotFound {
+                what: "record",
+                id: id.to_string(),
+            }),
             Loadable::Damaged(reason) => Err(ModelError::Corrupt(reason)),
         }
     }
 
     /// Takes an edited record in: disk chunk, sync messages, index row.
-    fn commit(&mut self, id: DocumentId, record: RecordDoc, editor: &Editor) -> Result<Step, ModelError> {
+    fn commit(
+        &mut self,
+        id: DocumentId,
+        record: RecordDoc,
+        editor: &Editor,
+    ) -> Result<Step, ModelError> {
         let summary = Summary::of(&record)?;
         let heads = record.heads();
         let doc = record.into_doc();
@@ -256,7 +283,12 @@ impl Repo {
         Ok(step)
     }
 
-    fn upsert_index(&mut self, editor: &Editor, rows: Vec<(DocumentId, Summary, Option<Vec<automerge::ChangeHash>>)>, step: &mut Step) {
+    fn upsert_index(
+        &mut self,
+        editor: &Editor,
+        rows: Vec<(DocumentId, Summary, Option<Vec<automerge::ChangeHash>>)>,
+        step: &mut Step,
+    ) {
         let current = match self.replica.doc(&self.index_id) {
             Some(doc) if !doc.get_heads().is_empty() => doc.clone(),
             _ => match CaseloadDoc::new(&self.device.team) {
@@ -264,10 +296,14 @@ impl Repo {
                 Err(_) => return,
             },
         };
-        let Ok(mut index) = CaseloadDoc::from_automerge(current) else { return };
+        let Ok(mut index) = CaseloadDoc::from_automerge(current) else {
+            return;
+        };
         if let Ok(true) = index.upsert(editor, &rows) {
             let doc: Automerge = std::mem::take(index.doc_mut());
-            step.batch.chunks.extend(self.ledger.chunk_for(self.index_id, &doc));
+            step.batch
+                .chunks
+                .extend(self.ledger.chunk_for(self.index_id, &doc));
             let _ = self.replica.take(&self.index_id);
             step.send.extend(self.replica.put_back(self.index_id, doc));
             self.reread_index();
@@ -275,7 +311,9 @@ impl Repo {
     }
 
     fn reread_index(&mut self) {
-        let Some(doc) = self.replica.doc(&self.index_id) else { return };
+        let Some(doc) = self.replica.doc(&self.index_id) else {
+            return;
+        };
         if let Ok(index) = CaseloadDoc::from_automerge(doc.clone()) {
             self.entries = index.entries().into_iter().map(|e| (e.id, e)).collect();
         }
@@ -301,7 +339,10 @@ impl Repo {
 
     /// Handles one message from the relay.
     pub fn receive(&mut self, msg: Message) -> Result<Step, ReplicaError> {
-        let mut step = Step { send: self.replica.receive(msg)?, ..Step::default() };
+        let mut step = Step {
+            send: self.replica.receive(msg)?,
+            ..Step::default()
+        };
         let changed = self.replica.take_changed();
         let mut rows = Vec::new();
         for id in &changed {
@@ -335,8 +376,17 @@ impl Repo {
 
 /// The records of one kind, as list rows.
 pub fn rows_of(repo: &Repo, kind: Kind) -> Vec<Entry> {
-    let mut rows: Vec<Entry> = repo.entries().filter(|e| e.summary.kind == kind).cloned().collect();
-    rows.sort_by(|a, b| a.summary.name.to_lowercase().cmp(&b.summary.name.to_lowercase()));
+    let mut rows: Vec<Entry> = repo
+        .entries()
+        .filter(|e| e.summary.kind == kind)
+        .cloned()
+        .collect();
+    rows.sort_by(|a, b| {
+        a.summary
+            .name
+            .to_lowercase()
+            .cmp(&b.summary.name.to_lowercase())
+    });
     rows
 }
 
@@ -384,12 +434,24 @@ mod tests {
         assert!(repo.is_pending(&id));
         let (_, step) = repo
             .edit_contact(id, |c, ed| {
-                c.add_note(ed, NewNote { text: "Met at the market".into(), ..Default::default() })?;
+                c.add_note(
+                    ed,
+                    NewNote {
+                        text: "Met at the market".into(),
+                        ..Default::default()
+                    },
+                )?;
                 c.set_field(ed, ContactField::Phone, Some("0470 11 22 33"))
             })
             .expect("edited");
-        assert_eq!(step.batch.chunks.len(), 1, "the index row did not change: only the record");
-        let Loadable::Ready(contact) = repo.contact(&id) else { panic!("readable") };
+        assert_eq!(
+            step.batch.chunks.len(),
+            2,
+            "the record, and its index row's new date"
+        );
+        let Loadable::Ready(contact) = repo.contact(&id) else {
+            panic!("readable")
+        };
         assert_eq!(contact.notes.len(), 1);
         assert_eq!(contact.phone.as_deref(), Some("0470 11 22 33"));
     }
@@ -399,9 +461,16 @@ mod tests {
         let (mut repo, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
         let (id, _) = repo.create_contact(new_contact("Lotte")).expect("created");
         let before = repo.revision();
-        let err = repo.edit_contact(id, |c, ed| c.set_field(ed, ContactField::Phone, Some("call me"))).unwrap_err();
+        let Err(err) = repo.edit_contact(id, |c, ed| {
+            c.set_field(ed, ContactField::Phone, Some("call me"))
+        }) else {
+            panic!("refused")
+        };
         assert!(err.to_string().contains("phone number"), "{err}");
         assert_eq!(repo.revision(), before);
-        assert!(matches!(repo.contact(&DocumentId::random()), Loadable::NotHere));
+        assert!(matches!(
+            repo.contact(&DocumentId::random()),
+            Loadable::NotHere
+        ));
     }
 }

@@ -125,29 +125,49 @@ impl Store {
     }
 
     pub async fn device(&self) -> Result<Option<Device>, StoreError> {
-        let tx = self.db.transaction(&[DEVICE], TransactionMode::ReadOnly).map_err(|_| StoreError::Read)?;
+        let tx = self
+            .db
+            .transaction(&[DEVICE], TransactionMode::ReadOnly)
+            .map_err(|_| StoreError::Read)?;
         let store = tx.store(DEVICE).map_err(|_| StoreError::Read)?;
-        let value = store.get(DEVICE_KEY.into()).await.map_err(|_| StoreError::Read)?;
+        let value = store
+            .get(DEVICE_KEY.into())
+            .await
+            .map_err(|_| StoreError::Read)?;
         // A damaged identity reads as none: the worker sets the device up again.
-        Ok(value.and_then(|v| v.as_string()).and_then(|json| serde_json::from_str(&json).ok()))
+        Ok(value
+            .and_then(|v| v.as_string())
+            .and_then(|json| serde_json::from_str(&json).ok()))
     }
 
     pub async fn save_device(&self, device: &Device) -> Result<(), StoreError> {
         let json = serde_json::to_string(device).map_err(|_| StoreError::Write)?;
-        let tx = self.db.transaction(&[DEVICE], TransactionMode::ReadWrite).map_err(|_| StoreError::Write)?;
+        let tx = self
+            .db
+            .transaction(&[DEVICE], TransactionMode::ReadWrite)
+            .map_err(|_| StoreError::Write)?;
         let store = tx.store(DEVICE).map_err(|_| StoreError::Write)?;
-        store.put(&JsValue::from_str(&json), Some(&DEVICE_KEY.into())).await.map_err(|_| StoreError::Write)?;
+        store
+            .put(&JsValue::from_str(&json), Some(&DEVICE_KEY.into()))
+            .await
+            .map_err(|_| StoreError::Write)?;
         finish(tx).await
     }
 
     /// Reads every document: all chunks in one request, each document's chunks
     /// concatenated and loaded in one call (applying them one by one is 100× slower).
     pub async fn load(&self) -> Result<Loaded, StoreError> {
-        let tx = self.db.transaction(&[CHUNKS], TransactionMode::ReadOnly).map_err(|_| StoreError::Read)?;
+        let tx = self
+            .db
+            .transaction(&[CHUNKS], TransactionMode::ReadOnly)
+            .map_err(|_| StoreError::Read)?;
         let store = tx.store(CHUNKS).map_err(|_| StoreError::Read)?;
-        let values = store.get_all(None, None).await.map_err(|_| StoreError::Read)?;
+        let values = store
+            .get_all(None, None)
+            .await
+            .map_err(|_| StoreError::Read)?;
         let mut loaded = Loaded::default();
-        let mut by_doc: BTreeMap<String, Vec<(u64, Option<Vec<u8>>)>> = BTreeMap::new();
+        let mut by_doc: BTreeMap<String, Vec<RawChunk>> = BTreeMap::new();
         for value in values {
             let doc = get(&value, "doc").as_string();
             let seq = get(&value, "seq").as_f64().map(|s| s as u64);
@@ -165,7 +185,11 @@ impl Store {
             chunks.sort_by_key(|(seq, _)| *seq);
             let next_seq = chunks.last().map(|(seq, _)| seq + 1).unwrap_or(0);
             let Ok(id) = key.parse::<DocumentId>() else {
-                loaded.damaged.push(Damaged { id: None, next_seq, reason: "a stored entry has a bad document id".into() });
+                loaded.damaged.push(Damaged {
+                    id: None,
+                    next_seq,
+                    reason: "a stored entry has a bad document id".into(),
+                });
                 continue;
             };
             match load_chunks(&chunks) {
@@ -188,11 +212,17 @@ impl Store {
 
     /// The saved sync states with one relay.
     pub async fn sync_states(&self, relay: &str) -> Result<Vec<(DocumentId, Vec<u8>)>, StoreError> {
-        let tx = self.db.transaction(&[SYNC_STATES], TransactionMode::ReadOnly).map_err(|_| StoreError::Read)?;
+        let tx = self
+            .db
+            .transaction(&[SYNC_STATES], TransactionMode::ReadOnly)
+            .map_err(|_| StoreError::Read)?;
         let store = tx.store(SYNC_STATES).map_err(|_| StoreError::Read)?;
         let range = KeyRange::bound(&key2(relay, ""), &key2(relay, "\u{ffff}"), None, None)
             .map_err(|_| StoreError::Read)?;
-        let values = store.get_all(Some(range), None).await.map_err(|_| StoreError::Read)?;
+        let values = store
+            .get_all(Some(range), None)
+            .await
+            .map_err(|_| StoreError::Read)?;
         Ok(values
             .into_iter()
             .filter_map(|v| {
@@ -215,12 +245,19 @@ impl Store {
         for write in &batch.chunks {
             let (doc, seq, bytes) = write.parts();
             let doc = doc.to_string();
-            chunks.put(&chunk_value(&doc, seq, bytes), None).await.map_err(|_| StoreError::Write)?;
+            chunks
+                .put(&chunk_value(&doc, seq, bytes), None)
+                .await
+                .map_err(|_| StoreError::Write)?;
             // Nothing precedes chunk 0 (and an empty key range is an error).
             if matches!(write, ChunkWrite::Replace { .. }) && seq > 0 {
-                let older = KeyRange::bound(&key_seq(&doc, 0), &key_seq(&doc, seq), None, Some(true))
+                let older =
+                    KeyRange::bound(&key_seq(&doc, 0), &key_seq(&doc, seq), None, Some(true))
+                        .map_err(|_| StoreError::Write)?;
+                chunks
+                    .delete(older.into())
+                    .await
                     .map_err(|_| StoreError::Write)?;
-                chunks.delete(older.into()).await.map_err(|_| StoreError::Write)?;
             }
         }
         let states = tx.store(SYNC_STATES).map_err(|_| StoreError::Write)?;
@@ -230,7 +267,10 @@ impl Store {
                 ("doc", JsValue::from_str(&doc.to_string())),
                 ("bytes", Uint8Array::from(bytes.as_slice()).into()),
             ]);
-            states.put(&value, None).await.map_err(|_| StoreError::Write)?;
+            states
+                .put(&value, None)
+                .await
+                .map_err(|_| StoreError::Write)?;
         }
         finish(tx).await
     }
@@ -238,41 +278,45 @@ impl Store {
     /// Test hook: puts a raw value into the chunk store, as a damaged disk might hold.
     #[cfg(test)]
     pub(crate) async fn put_raw_chunk(&self, value: &JsValue) -> Result<(), StoreError> {
-        let tx = self.db.transaction(&[CHUNKS], TransactionMode::ReadWrite).map_err(|_| StoreError::Write)?;
+        let tx = self
+            .db
+            .transaction(&[CHUNKS], TransactionMode::ReadWrite)
+            .map_err(|_| StoreError::Write)?;
         let store = tx.store(CHUNKS).map_err(|_| StoreError::Write)?;
-        store.put(value, None).await.map_err(|_| StoreError::Write)?;
+        store
+            .put(value, None)
+            .await
+            .map_err(|_| StoreError::Write)?;
         finish(tx).await
     }
 
     /// How many chunks are stored for a document (tests and diagnostics).
     pub async fn chunk_count(&self, id: &DocumentId) -> Result<u32, StoreError> {
-        let tx = self.db.transaction(&[CHUNKS], TransactionMode::ReadOnly).map_err(|_| StoreError::Read)?;
+        let tx = self
+            .db
+            .transaction(&[CHUNKS], TransactionMode::ReadOnly)
+            .map_err(|_| StoreError::Read)?;
         let store = tx.store(CHUNKS).map_err(|_| StoreError::Read)?;
         let doc = id.to_string();
-        let range =
-            KeyRange::bound(&key_seq(&doc, 0), &key_seq(&doc, u64::MAX), None, None).map_err(|_| StoreError::Read)?;
+        let range = KeyRange::bound(&key_seq(&doc, 0), &key_seq(&doc, u64::MAX), None, None)
+            .map_err(|_| StoreError::Read)?;
         store.count(Some(range)).await.map_err(|_| StoreError::Read)
     }
 }
 
-fn dbg_err(at: &str, e: rexie::Error) -> StoreError {
-    panic!("{at}: {e:?}");
-    StoreError::Write
-}
+/// A chunk as read: its number and its bytes, if they were bytes.
+type RawChunk = (u64, Option<Vec<u8>>);
 
 async fn finish(tx: rexie::Transaction) -> Result<(), StoreError> {
     match tx.done().await {
         Ok(rexie::TransactionResult::Committed) => Ok(()),
-        other => {
-            panic!("finish: {other:?}");
-            Err(StoreError::Write)
-        }
+        _ => Err(StoreError::Write),
     }
 }
 
 /// Loads a document's chunks in one call; when that fails, chunk by chunk, skipping
 /// the unreadable ones, so one bad write does not cost the whole record.
-fn load_chunks(chunks: &[(u64, Option<Vec<u8>>)]) -> Option<(Automerge, bool)> {
+fn load_chunks(chunks: &[RawChunk]) -> Option<(Automerge, bool)> {
     let readable: Vec<&Vec<u8>> = chunks.iter().filter_map(|(_, b)| b.as_ref()).collect();
     let mut damaged = readable.len() != chunks.len();
     if !damaged {
@@ -372,7 +416,10 @@ mod tests {
         edit(&mut doc, "name", "Lotte");
         batch.chunks.extend(ledger.chunk_for(id, &doc));
         batch.states.push((id, vec![1, 2, 3]));
-        store.write("ws://relay/sync", &batch).await.expect("written");
+        store
+            .write("ws://relay/sync", &batch)
+            .await
+            .expect("written");
         store.close();
 
         let store = Store::open(name).await.expect("reopens");
@@ -384,8 +431,17 @@ mod tests {
         assert_eq!(back.chunks, 2);
         assert_eq!(back.doc.get_heads(), doc.get_heads());
         assert!(back.doc.get(ROOT, "name").expect("reads").is_some());
-        assert_eq!(store.sync_states("ws://relay/sync").await.expect("states"), vec![(id, vec![1, 2, 3])]);
-        assert!(store.sync_states("ws://other/sync").await.expect("states").is_empty());
+        assert_eq!(
+            store.sync_states("ws://relay/sync").await.expect("states"),
+            vec![(id, vec![1, 2, 3])]
+        );
+        assert!(
+            store
+                .sync_states("ws://other/sync")
+                .await
+                .expect("states")
+                .is_empty()
+        );
         store.close();
         Store::delete(name).await.expect("deleted");
     }
@@ -399,19 +455,37 @@ mod tests {
         let mut doc = doc_with(1);
         for i in 0..(ledger::COMPACT_AFTER + 5) {
             edit(&mut doc, "n", &i.to_string());
-            let batch = Batch { chunks: ledger.chunk_for(id, &doc).into_iter().collect(), states: vec![] };
+            let batch = Batch {
+                chunks: ledger.chunk_for(id, &doc).into_iter().collect(),
+                states: vec![],
+            };
             store.write("r", &batch).await.expect("written");
         }
         let count = store.chunk_count(&id).await.expect("counts");
-        assert!(count <= ledger::COMPACT_AFTER, "compacted to {count} chunks");
+        assert!(
+            count <= ledger::COMPACT_AFTER,
+            "compacted to {count} chunks"
+        );
         let loaded = store.load().await.expect("loads");
         assert_eq!(loaded.docs[0].doc.get_heads(), doc.get_heads());
         // Nothing to write when nothing changed.
         assert!(ledger.chunk_for(id, &doc).is_none());
         let forced = ledger.compact(id, &doc);
-        store.write("r", &Batch { chunks: vec![forced], states: vec![] }).await.expect("written");
+        store
+            .write(
+                "r",
+                &Batch {
+                    chunks: vec![forced],
+                    states: vec![],
+                },
+            )
+            .await
+            .expect("written");
         assert_eq!(store.chunk_count(&id).await.expect("counts"), 1);
-        assert_eq!(store.load().await.expect("loads").docs[0].doc.get_heads(), doc.get_heads());
+        assert_eq!(
+            store.load().await.expect("loads").docs[0].doc.get_heads(),
+            doc.get_heads()
+        );
         store.close();
         Store::delete(name).await.expect("deleted");
     }
@@ -421,28 +495,54 @@ mod tests {
         let name = "test-corrupt";
         let store = fresh(name).await;
         let mut ledger = Ledger::default();
-        let (good, hurt, lost) = (DocumentId::random(), DocumentId::random(), DocumentId::random());
-        let good_doc = doc_with(2);
-        let mut hurt_doc = doc_with(2);
+        let ids: Vec<DocumentId> = (0..4).map(|_| DocumentId::random()).collect();
+        let (good, garbled, hurt, lost) = (ids[0], ids[1], ids[2], ids[3]);
+        let docs: Vec<Automerge> = (0..3).map(|_| doc_with(2)).collect();
         let mut batch = Batch::default();
-        batch.chunks.extend(ledger.chunk_for(good, &good_doc));
-        batch.chunks.extend(ledger.chunk_for(hurt, &hurt_doc));
-        let hurt_heads = hurt_doc.get_heads();
-        edit(&mut hurt_doc, "later", "x");
+        for (id, doc) in [good, garbled, hurt].into_iter().zip(&docs) {
+            batch.chunks.extend(ledger.chunk_for(id, doc));
+        }
         store.write("r", &batch).await.expect("written");
-        // A later chunk of `hurt` is garbage; `lost` has nothing readable at all; one
-        // entry is not even shaped like a chunk.
-        store.put_raw_chunk(&chunk_value(&hurt.to_string(), 1, b"\x85\x6f\x4a\x83garbage")).await.expect("raw");
-        store.put_raw_chunk(&chunk_value(&lost.to_string(), 0, b"not automerge")).await.expect("raw");
-        let odd = object(&[("doc", JsValue::from_str("zzz")), ("seq", JsValue::from_f64(0.0))]);
+        // `garbled` gets a later chunk of garbage bytes, `hurt` one whose bytes are not
+        // bytes at all, `lost` has nothing readable, and one entry names no document.
+        store
+            .put_raw_chunk(&chunk_value(
+                &garbled.to_string(),
+                1,
+                b"\x85\x6f\x4a\x83garbage",
+            ))
+            .await
+            .expect("raw");
+        let not_bytes = object(&[
+            ("doc", JsValue::from_str(&hurt.to_string())),
+            ("seq", JsValue::from_f64(1.0)),
+            ("bytes", JsValue::from_str("oops")),
+        ]);
+        store.put_raw_chunk(&not_bytes).await.expect("raw");
+        store
+            .put_raw_chunk(&chunk_value(&lost.to_string(), 0, b"not automerge"))
+            .await
+            .expect("raw");
+        let odd = object(&[
+            ("doc", JsValue::from_str("zzz")),
+            ("seq", JsValue::from_f64(0.0)),
+        ]);
         store.put_raw_chunk(&odd).await.expect("raw");
 
         let loaded = store.load().await.expect("loading does not fail");
         let find = |id: DocumentId| loaded.docs.iter().find(|d| d.id == id);
-        assert_eq!(find(good).map(|d| d.doc.get_heads()), Some(good_doc.get_heads()));
+        assert_eq!(
+            find(good).map(|d| d.doc.get_heads()),
+            Some(docs[0].get_heads())
+        );
+        assert_eq!(
+            find(garbled).map(|d| d.doc.get_heads()),
+            Some(docs[1].get_heads())
+        );
         let hurt_back = find(hurt).expect("partly recovered");
         assert!(hurt_back.partly_damaged);
-        assert_eq!(hurt_back.doc.get_heads(), hurt_heads);
+        assert_eq!(hurt_back.doc.get_heads(), docs[2].get_heads());
+        assert_eq!(hurt_back.next_seq, 2, "new chunks go after the bad one");
         assert!(find(lost).is_none());
         assert!(loaded.damaged.iter().any(|d| d.id == Some(lost)));
         assert_eq!(loaded.damaged.len(), 2, "{:?}", loaded.damaged);

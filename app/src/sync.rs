@@ -38,10 +38,21 @@ pub enum Failure {
 /// What the sync status line shows. Never "up to date" while anything is pending.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SyncStatus {
-    Offline { pending: usize },
-    Syncing { done: usize, total: usize, pending: usize },
-    UpToDate { since_ms: f64 },
-    Failed { failure: Failure, pending: usize },
+    Offline {
+        pending: usize,
+    },
+    Syncing {
+        done: usize,
+        total: usize,
+        pending: usize,
+    },
+    UpToDate {
+        since_ms: f64,
+    },
+    Failed {
+        failure: Failure,
+        pending: usize,
+    },
 }
 
 /// The connection's own state, separate from what the replica knows.
@@ -65,12 +76,21 @@ pub fn describe(
     if !online {
         return SyncStatus::Offline { pending };
     }
-    let syncing = SyncStatus::Syncing { done: progress.done, total: progress.total, pending };
+    let syncing = SyncStatus::Syncing {
+        done: progress.done,
+        total: progress.total,
+        pending,
+    };
     match (conn, failure) {
-        (Conn::Open, _) if up_to_date => SyncStatus::UpToDate { since_ms: since_ms.unwrap_or(0.0) },
+        (Conn::Open, _) if up_to_date => SyncStatus::UpToDate {
+            since_ms: since_ms.unwrap_or(0.0),
+        },
         (Conn::Open, _) => syncing,
         // While retrying after a failure, the failure is still the truth.
-        (_, Some(failure)) => SyncStatus::Failed { failure: failure.clone(), pending },
+        (_, Some(failure)) => SyncStatus::Failed {
+            failure: failure.clone(),
+            pending,
+        },
         (_, None) => syncing,
     }
 }
@@ -110,7 +130,9 @@ pub struct Sync(Rc<Inner>);
 
 impl std::fmt::Debug for Sync {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sync").field("conn", &self.0.conn.get()).finish()
+        f.debug_struct("Sync")
+            .field("conn", &self.0.conn.get())
+            .finish()
     }
 }
 
@@ -173,7 +195,11 @@ impl Sync {
     }
 
     fn enqueue(&self, step: Step, done: Option<oneshot::Sender<Result<(), StoreError>>>) {
-        let job = Job { step, generation: self.0.generation.get(), done };
+        let job = Job {
+            step,
+            generation: self.0.generation.get(),
+            done,
+        };
         if let Err(err) = self.0.outbox.unbounded_send(job) {
             // The outbox only stops when the page unloads.
             if let Some(done) = err.into_inner().done {
@@ -256,7 +282,9 @@ impl Sync {
             if this.0.generation.get() != generation {
                 return;
             }
-            let Ok(buffer) = ev.data().dyn_into::<js_sys::ArrayBuffer>() else { return };
+            let Ok(buffer) = ev.data().dyn_into::<js_sys::ArrayBuffer>() else {
+                return;
+            };
             let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
             this.on_frame(&bytes);
         });
@@ -273,7 +301,9 @@ impl Sync {
                     let failure = if opened.get() {
                         Failure::Lost
                     } else {
-                        Failure::Unreachable { host: host_of(&this.0.relay) }
+                        Failure::Unreachable {
+                            host: host_of(&this.0.relay),
+                        }
                     };
                     *this.0.failure.borrow_mut() = Some(failure);
                 }
@@ -284,7 +314,8 @@ impl Sync {
         socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        *self.0.handlers.borrow_mut() = vec![Box::new(on_open), Box::new(on_message), Box::new(on_close)];
+        *self.0.handlers.borrow_mut() =
+            vec![Box::new(on_open), Box::new(on_message), Box::new(on_close)];
         *self.0.socket.borrow_mut() = Some(socket);
         self.changed();
     }
@@ -326,7 +357,12 @@ impl Sync {
             return;
         }
         let socket = self.0.socket.borrow();
-        let Some(socket) = socket.as_ref().filter(|s| s.ready_state() == WebSocket::OPEN) else { return };
+        let Some(socket) = socket
+            .as_ref()
+            .filter(|s| s.ready_state() == WebSocket::OPEN)
+        else {
+            return;
+        };
         for msg in messages {
             // A failed send means the socket is closing; on_close takes it from there.
             if socket.send_with_u8_array(&msg.encode()).is_err() {
@@ -359,7 +395,9 @@ impl Sync {
     }
 
     fn watch_network(&self) {
-        let Some(window) = web_sys::window() else { return };
+        let Some(window) = web_sys::window() else {
+            return;
+        };
         let this = self.clone();
         let online = Closure::<dyn FnMut()>::new(move || {
             this.0.attempt.set(0);
@@ -372,7 +410,8 @@ impl Sync {
             this.changed();
         });
         let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
-        let _ = window.add_event_listener_with_callback("offline", offline.as_ref().unchecked_ref());
+        let _ =
+            window.add_event_listener_with_callback("offline", offline.as_ref().unchecked_ref());
         // Page-long listeners: they live as long as the app.
         online.forget();
         offline.forget();
@@ -380,7 +419,9 @@ impl Sync {
 }
 
 pub fn is_online() -> bool {
-    web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true)
+    web_sys::window()
+        .map(|w| w.navigator().on_line())
+        .unwrap_or(true)
 }
 
 fn host_of(url: &str) -> String {
@@ -403,10 +444,17 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn never_up_to_date_while_something_is_pending() {
-        let progress = Progress { done: 1240, total: 5000 };
+        let progress = Progress {
+            done: 1240,
+            total: 5000,
+        };
         assert_eq!(
             describe(true, Conn::Open, false, progress, 3, None, None),
-            SyncStatus::Syncing { done: 1240, total: 5000, pending: 3 }
+            SyncStatus::Syncing {
+                done: 1240,
+                total: 5000,
+                pending: 3
+            }
         );
         assert_eq!(
             describe(true, Conn::Open, true, NONE, 0, None, Some(5.0)),
@@ -416,12 +464,20 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn a_closed_connection_with_a_reason_is_a_failure() {
-        let failure = Failure::Unreachable { host: "relay:8080".into() };
+        let failure = Failure::Unreachable {
+            host: "relay:8080".into(),
+        };
         assert_eq!(
             describe(true, Conn::Closed, false, NONE, 2, Some(&failure), None),
-            SyncStatus::Failed { failure, pending: 2 }
+            SyncStatus::Failed {
+                failure,
+                pending: 2
+            }
         );
-        assert!(matches!(describe(true, Conn::Connecting, false, NONE, 0, None, None), SyncStatus::Syncing { .. }));
+        assert!(matches!(
+            describe(true, Conn::Connecting, false, NONE, 0, None, None),
+            SyncStatus::Syncing { .. }
+        ));
     }
 
     #[wasm_bindgen_test]
@@ -446,9 +502,13 @@ mod tests {
         let (repo, start) = Repo::new(device, Loaded::default(), vec![]);
         let repo = Rc::new(RefCell::new(repo));
         let (tx, mut rx) = mpsc::unbounded::<()>();
-        let sync = Sync::start(repo.clone(), store.clone(), Rc::new(move || {
-            let _ = tx.unbounded_send(());
-        }));
+        let sync = Sync::start(
+            repo.clone(),
+            store.clone(),
+            Rc::new(move || {
+                let _ = tx.unbounded_send(());
+            }),
+        );
         sync.persist(start);
         let new = paktum_shared::contact::NewContact {
             team: "kempen".into(),
@@ -463,8 +523,15 @@ mod tests {
         while !matches!(sync.status(), SyncStatus::Failed { .. }) {
             rx.next().await.expect("notified");
         }
-        let SyncStatus::Failed { failure, pending } = sync.status() else { unreachable!() };
-        assert_eq!(failure, Failure::Unreachable { host: "127.0.0.1:9".into() });
+        let SyncStatus::Failed { failure, pending } = sync.status() else {
+            unreachable!()
+        };
+        assert_eq!(
+            failure,
+            Failure::Unreachable {
+                host: "127.0.0.1:9".into()
+            }
+        );
         assert_eq!(pending, 2, "the contact and the index wait for the relay");
         let loaded = store.load().await.expect("loads");
         assert!(loaded.docs.iter().any(|d| d.id == id));

@@ -13,15 +13,25 @@ pub const COMPACT_AFTER: u32 = 32;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChunkWrite {
     /// The changes since the last write.
-    Append { doc: DocumentId, seq: u64, bytes: Vec<u8> },
+    Append {
+        doc: DocumentId,
+        seq: u64,
+        bytes: Vec<u8>,
+    },
     /// The whole document; deletes the document's chunks before `seq`.
-    Replace { doc: DocumentId, seq: u64, bytes: Vec<u8> },
+    Replace {
+        doc: DocumentId,
+        seq: u64,
+        bytes: Vec<u8>,
+    },
 }
 
 impl ChunkWrite {
     pub fn parts(&self) -> (DocumentId, u64, &[u8]) {
         match self {
-            ChunkWrite::Append { doc, seq, bytes } | ChunkWrite::Replace { doc, seq, bytes } => (*doc, *seq, bytes),
+            ChunkWrite::Append { doc, seq, bytes } | ChunkWrite::Replace { doc, seq, bytes } => {
+                (*doc, *seq, bytes)
+            }
         }
     }
 }
@@ -43,19 +53,44 @@ pub struct Ledger {
 
 impl Ledger {
     /// Records what a document looked like when it was loaded.
-    pub fn loaded(&mut self, id: DocumentId, doc: &Automerge, chunks: u32, next_seq: u64, damaged: bool) {
+    pub fn loaded(
+        &mut self,
+        id: DocumentId,
+        doc: &Automerge,
+        chunks: u32,
+        next_seq: u64,
+        damaged: bool,
+    ) {
         let heads = sorted(doc.get_heads());
-        self.docs.insert(id, Saved { heads, next_seq, chunks, replace: damaged });
+        self.docs.insert(
+            id,
+            Saved {
+                heads,
+                next_seq,
+                chunks,
+                replace: damaged,
+            },
+        );
     }
 
     /// A document whose stored chunks could not be read: its next write replaces them.
     pub fn damaged(&mut self, id: DocumentId, next_seq: u64) {
-        self.docs.insert(id, Saved { heads: Vec::new(), next_seq, chunks: 0, replace: true });
+        self.docs.insert(
+            id,
+            Saved {
+                heads: Vec::new(),
+                next_seq,
+                chunks: 0,
+                replace: true,
+            },
+        );
     }
 
     /// Whether a document has more chunks than it should (compact it on start).
     pub fn needs_compaction(&self, id: &DocumentId) -> bool {
-        self.docs.get(id).is_some_and(|s| s.chunks > COMPACT_AFTER || s.replace)
+        self.docs
+            .get(id)
+            .is_some_and(|s| s.chunks > COMPACT_AFTER || s.replace)
     }
 
     /// The write that brings the disk up to `doc`, or `None` when it already is.
@@ -69,10 +104,18 @@ impl Ledger {
         let write = if saved.chunks == 0 || saved.replace || saved.chunks >= COMPACT_AFTER {
             saved.chunks = 1;
             saved.replace = false;
-            ChunkWrite::Replace { doc: id, seq, bytes: doc.save() }
+            ChunkWrite::Replace {
+                doc: id,
+                seq,
+                bytes: doc.save(),
+            }
         } else {
             saved.chunks += 1;
-            ChunkWrite::Append { doc: id, seq, bytes: doc.save_after(&saved.heads) }
+            ChunkWrite::Append {
+                doc: id,
+                seq,
+                bytes: doc.save_after(&saved.heads),
+            }
         };
         saved.heads = heads;
         saved.next_seq = seq + 1;
@@ -87,7 +130,11 @@ impl Ledger {
         saved.next_seq = seq + 1;
         saved.chunks = 1;
         saved.replace = false;
-        ChunkWrite::Replace { doc: id, seq, bytes: doc.save() }
+        ChunkWrite::Replace {
+            doc: id,
+            seq,
+            bytes: doc.save(),
+        }
     }
 }
 
