@@ -92,7 +92,7 @@ impl CaseloadDoc {
             return Err(ModelError::WrongKind { expected: "caseload", found: kind.unwrap_or_default() });
         }
         let schema = record::i64_at(&doc, &ROOT, "schema").unwrap_or(0);
-        if schema as u64 > SCHEMA_VERSION {
+        if schema > SCHEMA_VERSION {
             return Err(ModelError::NewerSchema(schema as u64));
         }
         let team = record::str_at(&doc, &ROOT, "team").ok_or_else(|| ModelError::Corrupt("index without team".into()))?;

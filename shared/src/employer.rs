@@ -282,7 +282,7 @@ impl EmployerDoc {
             for (i, o) in openings.into_iter().enumerate() {
                 let item = tx.insert_object(&list, i, ObjType::Map)?;
                 tx.put(&item, "title", o.title)?;
-                tx.put(&item, "count", ScalarValue::Uint(u64::from(o.count)))?;
+                tx.put(&item, "count", ScalarValue::Int(i64::from(o.count)))?;
                 record::put_opt(tx, &item, "requirements", o.requirements)?;
             }
             record::put_opt(tx, &v, "follow_up", visit.follow_up.map(|d| d.to_string()))?;

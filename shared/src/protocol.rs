@@ -142,6 +142,10 @@ impl Message {
                     Value::Array(supported_protocol_versions.iter().map(|v| text(v)).collect()),
                 );
                 if let Some(m) = metadata {
+                    // automerge-repo-network-websocket 2.x reads `peerMetadata`; the
+                    // written spec says `metadata`. Send both so either kind of peer
+                    // learns our storage id.
+                    put("peerMetadata", metadata_value(m));
                     put("metadata", metadata_value(m));
                 }
             }
@@ -150,6 +154,10 @@ impl Message {
                 put("selectedProtocolVersion", text(selected_protocol_version));
                 put("targetId", text(target_id));
                 if let Some(m) = metadata {
+                    // automerge-repo-network-websocket 2.x reads `peerMetadata`; the
+                    // written spec says `metadata`. Send both so either kind of peer
+                    // learns our storage id.
+                    put("peerMetadata", metadata_value(m));
                     put("metadata", metadata_value(m));
                 }
             }
@@ -362,8 +370,8 @@ impl Fields<'_> {
     }
 
     fn metadata(&self) -> Result<Option<PeerMetadata>, DecodeError> {
-        // automerge-repo 1.x called it `peerMetadata`.
-        let Some(value) = self.get("metadata").or_else(|| self.get("peerMetadata")) else { return Ok(None) };
+        // The JS websocket adapter sends `peerMetadata`, the spec says `metadata`.
+        let Some(value) = self.get("peerMetadata").or_else(|| self.get("metadata")) else { return Ok(None) };
         let Value::Map(m) = value else { return Ok(None) };
         let m = Fields(m);
         Ok(Some(PeerMetadata {

@@ -8,7 +8,7 @@ use crate::error::ModelError;
 use crate::id::DocumentId;
 
 /// The schema version written into every document as the root key `schema`.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: i64 = 1;
 
 /// Longest free text we accept in a one-line field; notes may be longer.
 pub const LINE_MAX: usize = 200;
@@ -98,16 +98,21 @@ impl RecordDoc {
 
     /// Wraps a document that arrived by sync, checking it is a record we understand.
     pub fn from_automerge(id: DocumentId, doc: Automerge) -> Result<Self, ModelError> {
+        // Written as an int; JS clients may write a float. Anything else is not ours.
         let schema = match doc.get(ROOT, "schema")? {
             Some((Value::Scalar(v), _)) => match v.as_ref() {
-                ScalarValue::Uint(n) => *n,
-                ScalarValue::Int(n) if *n >= 0 => *n as u64,
+                ScalarValue::Int(n) => *n,
+                ScalarValue::Uint(n) => i64::try_from(*n).unwrap_or(i64::MAX),
+                ScalarValue::F64(f) if f.fract() == 0.0 => *f as i64,
                 _ => return Err(ModelError::Corrupt("schema is not a number".into())),
             },
             _ => return Err(ModelError::Corrupt("no schema version".into())),
         };
+        if schema < 1 {
+            return Err(ModelError::Corrupt("schema version below 1".into()));
+        }
         if schema > SCHEMA_VERSION {
-            return Err(ModelError::NewerSchema(schema));
+            return Err(ModelError::NewerSchema(schema as u64));
         }
         let kind = str_at(&doc, &ROOT, "kind")
             .and_then(|k| Kind::parse(&k))
@@ -531,7 +536,7 @@ mod tests {
         tx.put(ROOT, "kind", "contact").expect("put");
         tx.commit();
         let err = RecordDoc::load(DocumentId::random(), &doc.save()).expect_err("newer");
-        assert_eq!(err, ModelError::NewerSchema(SCHEMA_VERSION + 1));
+        assert_eq!(err, ModelError::NewerSchema((SCHEMA_VERSION + 1) as u64));
         assert!(err.to_string().contains("newer version"));
     }
 

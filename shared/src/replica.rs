@@ -132,6 +132,21 @@ impl Replica {
         }
     }
 
+    /// Asks for a document by id (e.g. a link from another app); arrives by sync, or
+    /// [`Replica::is_unavailable`] turns true. Only while connected.
+    pub fn want(&mut self, id: DocumentId) -> Vec<Message> {
+        if self.remote.is_none() {
+            return Vec::new();
+        }
+        self.enqueue(id);
+        self.fill_window()
+    }
+
+    /// Whether a document is neither queued nor in flight in this session.
+    pub fn is_settled(&self, id: &DocumentId) -> bool {
+        !self.queue.contains(id) && !self.in_progress.contains(id)
+    }
+
     /// The saved form of a document's sync state with the relay.
     pub fn sync_state(&self, id: &DocumentId) -> Option<Vec<u8>> {
         self.states.get(id).map(sync::State::encode)

@@ -191,6 +191,17 @@ impl Device {
         self.update_index(&[(id, summary, Some(heads))]).await
     }
 
+    /// Fetches a document this device does not list (e.g. made by another app).
+    pub async fn fetch(&mut self, id: DocumentId) -> anyhow::Result<()> {
+        let out = self.replica.want(id);
+        self.send(out).await?;
+        self.wait_for("the requested document", |r| r.is_settled(&id)).await?;
+        if self.replica.is_unavailable(&id) {
+            bail!("the relay does not have {id}");
+        }
+        Ok(())
+    }
+
     pub fn contact(&self, id: &DocumentId) -> anyhow::Result<Contact> {
         let doc = self.replica.doc(id).ok_or_else(|| anyhow!("contact {id} not on this device"))?;
         Ok(ContactDoc::from_record(RecordDoc::from_automerge(*id, doc.clone())?)?.read()?)
