@@ -20,11 +20,18 @@ fn interop_dir() -> PathBuf {
 async fn node(args: &[&str]) -> anyhow::Result<String> {
     let dir = interop_dir();
     if !dir.join("node_modules/@automerge/automerge-repo").exists() {
-        bail!("the JS client is not installed: run `npm ci` in {} (cargo xtask test does this)", dir.display());
+        bail!(
+            "the JS client is not installed: run `npm ci` in {} (cargo xtask test does this)",
+            dir.display()
+        );
     }
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let out = tokio::task::spawn_blocking(move || {
-        Command::new("node").arg("interop.mjs").args(&args).current_dir(dir).output()
+        Command::new("node")
+            .arg("interop.mjs")
+            .args(&args)
+            .current_dir(dir)
+            .output()
     })
     .await?
     .context("running node (is Node.js installed?)")?;
@@ -48,7 +55,10 @@ async fn a_stock_automerge_repo_client_and_paktum_exchange_contacts() -> anyhow:
 
     // JS writes, Rust reads.
     let created: serde_json::Value = serde_json::from_str(&node(&["create", &url]).await?)?;
-    let id: DocumentId = created["documentId"].as_str().context("no documentId")?.parse()?;
+    let id: DocumentId = created["documentId"]
+        .as_str()
+        .context("no documentId")?
+        .parse()?;
     let mut device = Device::new("Anna", "interop", &url)?;
     device.connect().await?;
     device.fetch(id).await?;
@@ -70,14 +80,28 @@ async fn a_stock_automerge_repo_client_and_paktum_exchange_contacts() -> anyhow:
             assigned_worker: None,
         })
         .await?;
-    device.edit_contact(mine, |c, ed| c.add_note(ed, NewNote { text: "Notiz aus Rust".into(), ..Default::default() })).await?;
+    device
+        .edit_contact(mine, |c, ed| {
+            c.add_note(
+                ed,
+                NewNote {
+                    text: "Notiz aus Rust".into(),
+                    ..Default::default()
+                },
+            )
+        })
+        .await?;
     device.sync().await?;
-    let read: serde_json::Value = serde_json::from_str(&node(&["read", &url, &mine.to_string()]).await?)?;
+    let read: serde_json::Value =
+        serde_json::from_str(&node(&["read", &url, &mine.to_string()]).await?)?;
     assert_eq!(read["display_name"], "Bence (from Paktum)");
     assert_eq!(read["kind"], "contact");
     assert_eq!(read["schema"], 1);
     let notes = read["notes"].as_object().context("notes map")?;
-    assert_eq!(notes.values().next().and_then(|n| n["text"].as_str()), Some("Notiz aus Rust"));
+    assert_eq!(
+        notes.values().next().and_then(|n| n["text"].as_str()),
+        Some("Notiz aus Rust")
+    );
 
     if let Some(relay) = relay {
         relay.stop().await?;

@@ -13,7 +13,10 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 const TEAM: &str = "kempen";
 
 fn note(text: &str) -> NewNote {
-    NewNote { text: text.into(), ..Default::default() }
+    NewNote {
+        text: text.into(),
+        ..Default::default()
+    }
 }
 
 #[tokio::test]
@@ -26,10 +29,17 @@ async fn a_creates_and_edits_b_receives_everything() -> anyhow::Result<()> {
     a.connect().await?;
     let mut ids = Vec::new();
     for n in 0..5 {
-        ids.push(a.create_contact(synthetic::contact(&mut rng, TEAM, n)).await?);
+        ids.push(
+            a.create_contact(synthetic::contact(&mut rng, TEAM, n))
+                .await?,
+        );
     }
-    a.edit_contact(ids[0], |c, ed| c.add_note(ed, note("Met at the youth centre"))).await?;
-    a.edit_contact(ids[0], |c, ed| c.change_status(ed, Status::Engaged, None)).await?;
+    a.edit_contact(ids[0], |c, ed| {
+        c.add_note(ed, note("Met at the youth centre"))
+    })
+    .await?;
+    a.edit_contact(ids[0], |c, ed| c.change_status(ed, Status::Engaged, None))
+        .await?;
     a.sync().await?;
 
     let mut b = Device::new("Bram", TEAM, &relay.ws_url())?;
@@ -42,13 +52,24 @@ async fn a_creates_and_edits_b_receives_everything() -> anyhow::Result<()> {
     assert_eq!(lotte.notes[0].text, "Met at the youth centre");
     assert_eq!(lotte.status, Status::Engaged);
     let progress = b.replica.progress();
-    assert_eq!((progress.done, progress.total), (6, 6), "index + five records");
+    assert_eq!(
+        (progress.done, progress.total),
+        (6, 6),
+        "index + five records"
+    );
 
     // Live: while both are online, A's next edit reaches B without reconnecting.
-    a.edit_contact(ids[1], |c, ed| c.add_note(ed, note("Second meeting"))).await?;
+    a.edit_contact(ids[1], |c, ed| c.add_note(ed, note("Second meeting")))
+        .await?;
     let id = ids[1];
     b.wait_for("A's live note", |r| {
-        r.doc(&id).is_some_and(|d| d.get_changes_meta(&[]).iter().any(|c| c.message.as_deref().is_some_and(|m| m.ends_with("note added"))))
+        r.doc(&id).is_some_and(|d| {
+            d.get_changes_meta(&[]).iter().any(|c| {
+                c.message
+                    .as_deref()
+                    .is_some_and(|m| m.ends_with("note added"))
+            })
+        })
     })
     .await?;
     assert_eq!(b.contact(&ids[1])?.notes[0].text, "Second meeting");
@@ -63,24 +84,40 @@ async fn both_edit_the_same_record_offline_and_converge() -> anyhow::Result<()> 
     let mut a = Device::new("Anna", TEAM, &relay.ws_url())?;
     let mut b = Device::new("Bram", TEAM, &relay.ws_url())?;
     a.connect().await?;
-    let id = a.create_contact(synthetic::contact(&mut rng, TEAM, 0)).await?;
+    let id = a
+        .create_contact(synthetic::contact(&mut rng, TEAM, 0))
+        .await?;
     a.sync().await?;
     b.connect().await?;
     assert!(b.contact(&id).is_ok());
 
     a.go_offline();
     b.go_offline();
-    a.edit_contact(id, |c, ed| c.add_note(ed, note("A: wants to train as a cook"))).await?;
-    a.edit_contact(id, |c, ed| c.set_field(ed, ContactField::Phone, Some("+32 470 11 11 11"))).await?;
-    b.edit_contact(id, |c, ed| c.change_status(ed, Status::InGuidance, None)).await?;
-    b.edit_contact(id, |c, ed| c.set_field(ed, ContactField::Phone, Some("+32 470 22 22 22"))).await?;
-    b.edit_contact(id, |c, ed| c.add_note(ed, note("B: first guidance talk"))).await?;
+    a.edit_contact(id, |c, ed| {
+        c.add_note(ed, note("A: wants to train as a cook"))
+    })
+    .await?;
+    a.edit_contact(id, |c, ed| {
+        c.set_field(ed, ContactField::Phone, Some("+32 470 11 11 11"))
+    })
+    .await?;
+    b.edit_contact(id, |c, ed| c.change_status(ed, Status::InGuidance, None))
+        .await?;
+    b.edit_contact(id, |c, ed| {
+        c.set_field(ed, ContactField::Phone, Some("+32 470 22 22 22"))
+    })
+    .await?;
+    b.edit_contact(id, |c, ed| c.add_note(ed, note("B: first guidance talk")))
+        .await?;
     assert!(a.replica.is_pending(&id) && b.replica.is_pending(&id));
 
     a.connect().await?;
     b.connect().await?;
     // A is still online and subscribed: B's changes arrive live.
-    a.wait_for("B's edits", |r| r.doc(&id).is_some_and(|d| d.get_heads().len() == 2)).await?;
+    a.wait_for("B's edits", |r| {
+        r.doc(&id).is_some_and(|d| d.get_heads().len() == 2)
+    })
+    .await?;
     a.sync().await?;
 
     let (ca, cb) = (a.contact(&id)?, b.contact(&id)?);
@@ -103,7 +140,10 @@ async fn reconnecting_costs_what_changed_not_the_caseload() -> anyhow::Result<()
     a.connect().await?;
     let mut ids = Vec::new();
     for n in 0..300 {
-        ids.push(a.create_contact(synthetic::contact(&mut rng, TEAM, n)).await?);
+        ids.push(
+            a.create_contact(synthetic::contact(&mut rng, TEAM, n))
+                .await?,
+        );
     }
     a.sync().await?;
     a.go_offline();
@@ -114,7 +154,8 @@ async fn reconnecting_costs_what_changed_not_the_caseload() -> anyhow::Result<()
     let idle = a.traffic;
     a.go_offline();
     for id in &ids[..2] {
-        a.edit_contact(*id, |c, ed| c.add_note(ed, note("follow-up call"))).await?;
+        a.edit_contact(*id, |c, ed| c.add_note(ed, note("follow-up call")))
+            .await?;
     }
     a.traffic = Default::default();
     a.connect().await?;
@@ -123,9 +164,18 @@ async fn reconnecting_costs_what_changed_not_the_caseload() -> anyhow::Result<()
     eprintln!("reconnect traffic: idle {idle:?}; two changed {two:?}");
     // Bounds that hold for 2 changed records whatever the caseload size; re-syncing
     // all 300 records would take at least 600 messages.
-    assert!(idle.sent_messages + idle.received_messages <= 6, "idle reconnect: {idle:?}");
-    assert!(two.sent_messages + two.received_messages <= 20, "two changed: {two:?}");
-    assert!(two.sent_bytes + two.received_bytes < 20_000, "two changed: {two:?}");
+    assert!(
+        idle.sent_messages + idle.received_messages <= 6,
+        "idle reconnect: {idle:?}"
+    );
+    assert!(
+        two.sent_messages + two.received_messages <= 20,
+        "two changed: {two:?}"
+    );
+    assert!(
+        two.sent_bytes + two.received_bytes < 20_000,
+        "two changed: {two:?}"
+    );
     relay.stop().await
 }
 
@@ -136,8 +186,11 @@ async fn data_survives_a_relay_restart() -> anyhow::Result<()> {
     let mut rng = Seeded::new(4);
     let mut a = Device::new("Anna", TEAM, &relay.ws_url())?;
     a.connect().await?;
-    let id = a.create_contact(synthetic::contact(&mut rng, TEAM, 0)).await?;
-    a.edit_contact(id, |c, ed| c.add_note(ed, note("kept across restarts"))).await?;
+    let id = a
+        .create_contact(synthetic::contact(&mut rng, TEAM, 0))
+        .await?;
+    a.edit_contact(id, |c, ed| c.add_note(ed, note("kept across restarts")))
+        .await?;
     a.sync().await?;
     a.go_offline();
     relay.stop().await?;
@@ -149,13 +202,19 @@ async fn data_survives_a_relay_restart() -> anyhow::Result<()> {
     relay.stop().await
 }
 
-async fn raw_client(relay: &TestRelay) -> anyhow::Result<tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>> {
+async fn raw_client(
+    relay: &TestRelay,
+) -> anyhow::Result<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+> {
     Ok(tokio_tungstenite::connect_async(relay.ws_url()).await?.0)
 }
 
 /// Reads until the relay closes the connection; returns the `error` message if any.
 async fn closed_with_error(
-    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
 ) -> Option<String> {
     let mut error = None;
     while let Ok(Some(frame)) = tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
@@ -179,19 +238,35 @@ async fn malformed_messages_close_only_that_connection() -> anyhow::Result<()> {
     let mut rng = Seeded::new(5);
     let mut a = Device::new("Anna", TEAM, &relay.ws_url())?;
     a.connect().await?;
-    let first = a.create_contact(synthetic::contact(&mut rng, TEAM, 0)).await?;
+    let first = a
+        .create_contact(synthetic::contact(&mut rng, TEAM, 0))
+        .await?;
     a.sync().await?;
 
     // Garbage instead of a join.
     let mut bad = raw_client(&relay).await?;
-    bad.send(WsMessage::Binary(vec![0xff, 0x00, 0x13].into())).await?;
-    assert!(closed_with_error(&mut bad).await.is_some_and(|e| e.contains("malformed")));
+    bad.send(WsMessage::Binary(vec![0xff, 0x00, 0x13].into()))
+        .await?;
+    assert!(
+        closed_with_error(&mut bad)
+            .await
+            .is_some_and(|e| e.contains("malformed"))
+    );
 
     // A valid join, then a sync message whose Automerge bytes are garbage.
     let mut bad = raw_client(&relay).await?;
-    let join = Message::Join { sender_id: "attacker".into(), supported_protocol_versions: vec!["1".into()], metadata: None };
+    let join = Message::Join {
+        sender_id: "attacker".into(),
+        supported_protocol_versions: vec!["1".into()],
+        metadata: None,
+    };
     bad.send(WsMessage::Binary(join.encode().into())).await?;
-    let garbage = Message::Sync { sender_id: "attacker".into(), target_id: "relay".into(), document_id: first, data: vec![0x42, 0xff, 0xff, 0xff] };
+    let garbage = Message::Sync {
+        sender_id: "attacker".into(),
+        target_id: "relay".into(),
+        document_id: first,
+        data: vec![0x42, 0xff, 0xff, 0xff],
+    };
     bad.send(WsMessage::Binary(garbage.encode().into())).await?;
     assert!(closed_with_error(&mut bad).await.is_some());
 
@@ -201,7 +276,9 @@ async fn malformed_messages_close_only_that_connection() -> anyhow::Result<()> {
     assert!(closed_with_error(&mut bad).await.is_some());
 
     // The healthy client keeps syncing and nothing stored was damaged.
-    let second = a.create_contact(synthetic::contact(&mut rng, TEAM, 1)).await?;
+    let second = a
+        .create_contact(synthetic::contact(&mut rng, TEAM, 1))
+        .await?;
     a.sync().await?;
     let mut b = Device::new("Bram", TEAM, &relay.ws_url())?;
     b.connect().await?;
@@ -216,9 +293,15 @@ async fn an_oversized_message_closes_the_connection() -> anyhow::Result<()> {
     config.max_message_bytes = 64 * 1024;
     let relay = TestRelay::start_with(config).await?;
     let mut big = raw_client(&relay).await?;
-    let join = Message::Join { sender_id: "big".into(), supported_protocol_versions: vec!["1".into()], metadata: None };
+    let join = Message::Join {
+        sender_id: "big".into(),
+        supported_protocol_versions: vec!["1".into()],
+        metadata: None,
+    };
     big.send(WsMessage::Binary(join.encode().into())).await?;
-    let _ = big.send(WsMessage::Binary(vec![0u8; 200 * 1024].into())).await;
+    let _ = big
+        .send(WsMessage::Binary(vec![0u8; 200 * 1024].into()))
+        .await;
     assert!(closed_with_error(&mut big).await.is_some());
 
     let mut ok = Device::new("Anna", TEAM, &relay.ws_url())?;
@@ -229,12 +312,19 @@ async fn an_oversized_message_closes_the_connection() -> anyhow::Result<()> {
 async fn http_get(relay: &TestRelay, path: &str) -> anyhow::Result<(u16, String, String)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(relay.addr).await?;
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes()).await?;
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).await?;
     let text = String::from_utf8_lossy(&buf).to_string();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     Ok((status, head.to_lowercase(), body.to_string()))
 }
 
@@ -242,9 +332,18 @@ async fn http_get(relay: &TestRelay, path: &str) -> anyhow::Result<(u16, String,
 async fn serves_the_app_with_cache_headers_and_health() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let dist = tempfile::tempdir()?;
-    std::fs::write(dist.path().join("index.html"), "<!doctype html><title>Paktum</title>")?;
-    std::fs::write(dist.path().join("paktum-app-0123456789abcdef_bg.wasm"), b"\0asm")?;
-    std::fs::write(dist.path().join("sw.js"), "self.addEventListener('fetch', () => {})")?;
+    std::fs::write(
+        dist.path().join("index.html"),
+        "<!doctype html><title>Paktum</title>",
+    )?;
+    std::fs::write(
+        dist.path().join("paktum-app-0123456789abcdef_bg.wasm"),
+        b"\0asm",
+    )?;
+    std::fs::write(
+        dist.path().join("sw.js"),
+        "self.addEventListener('fetch', () => {})",
+    )?;
     let relay = TestRelay::start(dir.path(), Some(dist.path())).await?;
 
     let (status, head, body) = http_get(&relay, "/").await?;
@@ -255,9 +354,16 @@ async fn serves_the_app_with_cache_headers_and_health() -> anyhow::Result<()> {
     assert!(head.contains("content-type: application/wasm"), "{head}");
     assert!(head.contains("immutable"), "{head}");
     let (_, head, _) = http_get(&relay, "/sw.js").await?;
-    assert!(head.contains("cache-control: no-cache") && head.contains("javascript"), "{head}");
+    assert!(
+        head.contains("cache-control: no-cache") && head.contains("javascript"),
+        "{head}"
+    );
     let (status, _, body) = http_get(&relay, "/caseload/some-route").await?;
-    assert_eq!((status, body.contains("Paktum")), (200, true), "app routes fall back to index.html");
+    assert_eq!(
+        (status, body.contains("Paktum")),
+        (200, true),
+        "app routes fall back to index.html"
+    );
     let (status, _, body) = http_get(&relay, "/healthz").await?;
     assert_eq!(status, 200);
     assert!(body.contains(r#""status":"ok""#), "{body}");

@@ -29,7 +29,10 @@ impl Summary {
         match record.kind() {
             Kind::Contact => Ok(crate::contact::read_contact(record)?.summary()),
             Kind::Employer => Ok(crate::employer::read_employer(record)?.summary()),
-            Kind::Caseload => Err(ModelError::WrongKind { expected: "record", found: "caseload".into() }),
+            Kind::Caseload => Err(ModelError::WrongKind {
+                expected: "record",
+                found: "caseload".into(),
+            }),
         }
     }
 }
@@ -89,13 +92,17 @@ impl CaseloadDoc {
     pub fn from_automerge(doc: Automerge) -> Result<Self, ModelError> {
         let kind = record::str_at(&doc, &ROOT, "kind");
         if kind.as_deref() != Some(Kind::Caseload.as_str()) {
-            return Err(ModelError::WrongKind { expected: "caseload", found: kind.unwrap_or_default() });
+            return Err(ModelError::WrongKind {
+                expected: "caseload",
+                found: kind.unwrap_or_default(),
+            });
         }
         let schema = record::i64_at(&doc, &ROOT, "schema").unwrap_or(0);
         if schema > SCHEMA_VERSION {
             return Err(ModelError::NewerSchema(schema as u64));
         }
-        let team = record::str_at(&doc, &ROOT, "team").ok_or_else(|| ModelError::Corrupt("index without team".into()))?;
+        let team = record::str_at(&doc, &ROOT, "team")
+            .ok_or_else(|| ModelError::Corrupt("index without team".into()))?;
         Ok(Self { team, doc })
     }
 
@@ -154,8 +161,14 @@ impl CaseloadDoc {
                 ("name", Some(summary.name.as_str().into())),
                 ("status", summary.status.as_deref().map(Into::into)),
                 ("worker", Some(summary.worker.as_str().into())),
-                ("next_follow_up", summary.next_follow_up.map(|d| d.to_string().into())),
-                ("updated_at", Some(ScalarValue::Timestamp(summary.updated_at))),
+                (
+                    "next_follow_up",
+                    summary.next_follow_up.map(|d| d.to_string().into()),
+                ),
+                (
+                    "updated_at",
+                    Some(ScalarValue::Timestamp(summary.updated_at)),
+                ),
                 ("heads", heads.map(Into::into)),
             ];
             for (field, value) in fields {
@@ -167,10 +180,10 @@ impl CaseloadDoc {
                 // the same changes write the same summary, and must not ping-pong.
                 let same = match &value {
                     None => current.is_empty(),
-                    Some(v) => {
-                        !current.is_empty()
-                            && current.iter().all(|(c, _)| matches!(c, automerge::Value::Scalar(c) if c.as_ref() == v))
-                    }
+                    Some(v) => !current.is_empty()
+                        && current.iter().all(
+                            |(c, _)| matches!(c, automerge::Value::Scalar(c) if c.as_ref() == v),
+                        ),
                 };
                 if same {
                     continue;
@@ -205,7 +218,9 @@ impl CaseloadDoc {
 
     /// Every row, in no particular order.
     pub fn entries(&self) -> Vec<Entry> {
-        let Some(records) = self.records() else { return Vec::new() };
+        let Some(records) = self.records() else {
+            return Vec::new();
+        };
         record::child_maps(&self.doc, &records)
             .into_iter()
             .filter_map(|(key, row)| self.read_row(DocumentId::from_str(&key).ok()?, &row))
@@ -245,7 +260,8 @@ impl CaseloadDoc {
                 name: record::str_at(doc, row, "name").unwrap_or_default(),
                 status: record::opt_str_at(doc, row, "status"),
                 worker: record::str_at(doc, row, "worker").unwrap_or_default(),
-                next_follow_up: record::str_at(doc, row, "next_follow_up").and_then(|d| d.parse().ok()),
+                next_follow_up: record::str_at(doc, row, "next_follow_up")
+                    .and_then(|d| d.parse().ok()),
                 updated_at: record::i64_at(doc, row, "updated_at").unwrap_or(0),
             },
             heads,
@@ -272,12 +288,18 @@ mod tests {
     fn two_devices_starting_offline_share_one_index() {
         let mut a = CaseloadDoc::new("kempen").expect("index");
         let mut b = CaseloadDoc::new("kempen").expect("index");
-        assert_eq!(a.doc.get_heads(), b.doc.get_heads(), "genesis is deterministic");
+        assert_eq!(
+            a.doc.get_heads(),
+            b.doc.get_heads(),
+            "genesis is deterministic"
+        );
         let ea = Editor::new(ActorId::random(), "Anna", 10);
         let eb = Editor::new(ActorId::random(), "Bram", 11);
         let (ra, rb) = (DocumentId::random(), DocumentId::random());
-        a.upsert(&ea, &[(ra, summary("Lotte"), Some(vec![]))]).expect("upsert");
-        b.upsert(&eb, &[(rb, summary("Milan"), Some(vec![]))]).expect("upsert");
+        a.upsert(&ea, &[(ra, summary("Lotte"), Some(vec![]))])
+            .expect("upsert");
+        b.upsert(&eb, &[(rb, summary("Milan"), Some(vec![]))])
+            .expect("upsert");
         a.doc.merge(&mut b.doc).expect("merge");
         let mut names: Vec<_> = a.entries().into_iter().map(|e| e.summary.name).collect();
         names.sort();
@@ -289,9 +311,20 @@ mod tests {
         let mut index = CaseloadDoc::new("worms").expect("index");
         let ed = Editor::new(ActorId::random(), "Anna", 10);
         let id = DocumentId::random();
-        assert!(index.upsert(&ed, &[(id, summary("Lotte"), Some(vec![]))]).expect("first"));
-        assert!(!index.upsert(&ed, &[(id, summary("Lotte"), Some(vec![]))]).expect("again"));
-        assert_eq!(index.entry(&id).map(|e| e.summary.name), Some("Lotte".into()));
+        assert!(
+            index
+                .upsert(&ed, &[(id, summary("Lotte"), Some(vec![]))])
+                .expect("first")
+        );
+        assert!(
+            !index
+                .upsert(&ed, &[(id, summary("Lotte"), Some(vec![]))])
+                .expect("again")
+        );
+        assert_eq!(
+            index.entry(&id).map(|e| e.summary.name),
+            Some("Lotte".into())
+        );
     }
 
     #[test]
@@ -310,10 +343,17 @@ mod tests {
         )
         .expect("contact");
         let stale = record.record().doc().clone();
-        record.change_status(&ed, crate::contact::Status::Engaged, None).expect("status");
+        record
+            .change_status(&ed, crate::contact::Status::Engaged, None)
+            .expect("status");
         let mut index = CaseloadDoc::new("worms").expect("index");
         let summary = record.read().expect("read").summary();
-        index.upsert(&ed, &[(record.record().id(), summary, Some(record.record().heads()))]).expect("upsert");
+        index
+            .upsert(
+                &ed,
+                &[(record.record().id(), summary, Some(record.record().heads()))],
+            )
+            .expect("upsert");
         let entry = index.entry(&record.record().id()).expect("row");
         assert!(entry.is_ahead_of(|h| stale.get_change_by_hash(h).is_some()));
         assert!(!entry.is_ahead_of(|h| record.record().doc().get_change_by_hash(h).is_some()));

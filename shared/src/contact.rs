@@ -105,7 +105,10 @@ impl FromStr for Channel {
         Channel::ALL
             .into_iter()
             .find(|c| c.as_str() == s)
-            .ok_or_else(|| ModelError::Invalid { field: "channel", value: s.chars().take(40).collect() })
+            .ok_or_else(|| ModelError::Invalid {
+                field: "channel",
+                value: s.chars().take(40).collect(),
+            })
     }
 }
 
@@ -231,8 +234,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 5] =
-        [Outcome::Pending, Outcome::Interview, Outcome::Hired, Outcome::Rejected, Outcome::Withdrawn];
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Pending,
+        Outcome::Interview,
+        Outcome::Hired,
+        Outcome::Rejected,
+        Outcome::Withdrawn,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -251,7 +259,10 @@ impl FromStr for Outcome {
         Outcome::ALL
             .into_iter()
             .find(|o| o.as_str() == s)
-            .ok_or_else(|| ModelError::Invalid { field: "outcome", value: s.chars().take(40).collect() })
+            .ok_or_else(|| ModelError::Invalid {
+                field: "outcome",
+                value: s.chars().take(40).collect(),
+            })
     }
 }
 
@@ -296,7 +307,11 @@ pub struct Contact {
 impl Contact {
     /// The earliest open follow-up among the notes.
     pub fn next_follow_up(&self) -> Option<Day> {
-        self.notes.iter().filter(|n| !n.done).filter_map(|n| n.follow_up).min()
+        self.notes
+            .iter()
+            .filter(|n| !n.done)
+            .filter_map(|n| n.follow_up)
+            .min()
     }
 
     pub fn summary(&self) -> Summary {
@@ -320,7 +335,11 @@ impl ContactDoc {
         Self::create_with_id(DocumentId::random(), editor, new)
     }
 
-    pub fn create_with_id(id: DocumentId, editor: &Editor, new: NewContact) -> Result<Self, ModelError> {
+    pub fn create_with_id(
+        id: DocumentId,
+        editor: &Editor,
+        new: NewContact,
+    ) -> Result<Self, ModelError> {
         let team = record::required("team", &new.team)?;
         let name = record::required("name", &new.display_name)?;
         let place = record::optional("place", new.place.as_deref())?;
@@ -371,7 +390,12 @@ impl ContactDoc {
     }
 
     /// Sets one scalar field; `None` or an empty string clears an optional field.
-    pub fn set_field(&mut self, editor: &Editor, field: ContactField, value: Option<&str>) -> Result<(), ModelError> {
+    pub fn set_field(
+        &mut self,
+        editor: &Editor,
+        field: ContactField,
+        value: Option<&str>,
+    ) -> Result<(), ModelError> {
         let key = field.key();
         let value: Option<ScalarValue> = match field {
             ContactField::DisplayName | ContactField::AssignedWorker | ContactField::Team => {
@@ -392,7 +416,11 @@ impl ContactDoc {
                         max: range.1,
                     })?;
                     if !(range.0..=range.1).contains(&year) {
-                        return Err(ModelError::OutOfRange { field: "birth year", min: range.0, max: range.1 });
+                        return Err(ModelError::OutOfRange {
+                            field: "birth year",
+                            min: range.0,
+                            max: range.1,
+                        });
                     }
                     Some(ScalarValue::Int(year))
                 }
@@ -402,7 +430,7 @@ impl ContactDoc {
                 return self.change_status(editor, status, None);
             }
         };
-        self.0.change(editor, &format!("{key}"), |tx| {
+        self.0.change(editor, key, |tx| {
             match value {
                 Some(v) => tx.put(ROOT, key, v)?,
                 None => record::put_opt(tx, &ROOT, key, None)?,
@@ -412,7 +440,12 @@ impl ContactDoc {
     }
 
     /// Moves the pathway status and records who did it and when in the history.
-    pub fn change_status(&mut self, editor: &Editor, status: Status, reason: Option<&str>) -> Result<(), ModelError> {
+    pub fn change_status(
+        &mut self,
+        editor: &Editor,
+        status: Status,
+        reason: Option<&str>,
+    ) -> Result<(), ModelError> {
         let reason = record::optional("reason", reason)?;
         if status == Status::Closed && reason.is_none() {
             return Err(ModelError::ReasonRequired);
@@ -432,7 +465,12 @@ impl ContactDoc {
         })
     }
 
-    pub fn give_consent(&mut self, editor: &Editor, on: Day, scope: &str) -> Result<(), ModelError> {
+    pub fn give_consent(
+        &mut self,
+        editor: &Editor,
+        on: Day,
+        scope: &str,
+    ) -> Result<(), ModelError> {
         let scope = record::required("consent scope", scope)?;
         self.0.change(editor, "consent given", |tx| {
             let consent = record::map_at_tx(tx, &ROOT, "consent")?;
@@ -452,7 +490,9 @@ impl ContactDoc {
 
     pub fn set_tags(&mut self, editor: &Editor, tags: &[String]) -> Result<(), ModelError> {
         let tags = record::clean_tags(tags)?;
-        self.0.change(editor, "tags", |tx| record::put_tags(tx, &ROOT, "tags", &tags))
+        self.0.change(editor, "tags", |tx| {
+            record::put_tags(tx, &ROOT, "tags", &tags)
+        })
     }
 
     /// Adds a note to the timeline and returns its id.
@@ -484,25 +524,46 @@ impl ContactDoc {
     }
 
     /// Rewrites a note's text; concurrent edits to the same note merge per character.
-    pub fn edit_note(&mut self, editor: &Editor, note_id: &str, text: &str) -> Result<(), ModelError> {
+    pub fn edit_note(
+        &mut self,
+        editor: &Editor,
+        note_id: &str,
+        text: &str,
+    ) -> Result<(), ModelError> {
         let text = record::limited("note", text.trim(), record::TEXT_MAX)?;
         if text.is_empty() {
             return Err(ModelError::Empty { field: "note" });
         }
         let note = self.note_obj(note_id)?;
-        self.0.change(editor, "note edited", |tx| record::update_text(tx, &note, "text", &text))
+        self.0.change(editor, "note edited", |tx| {
+            record::update_text(tx, &note, "text", &text)
+        })
     }
 
-    pub fn set_note_done(&mut self, editor: &Editor, note_id: &str, done: bool) -> Result<(), ModelError> {
+    pub fn set_note_done(
+        &mut self,
+        editor: &Editor,
+        note_id: &str,
+        done: bool,
+    ) -> Result<(), ModelError> {
         let note = self.note_obj(note_id)?;
-        let what = if done { "follow-up done" } else { "follow-up reopened" };
+        let what = if done {
+            "follow-up done"
+        } else {
+            "follow-up reopened"
+        };
         self.0.change(editor, what, |tx| {
             tx.put(&note, "done", done)?;
             Ok(())
         })
     }
 
-    pub fn set_note_follow_up(&mut self, editor: &Editor, note_id: &str, on: Option<Day>) -> Result<(), ModelError> {
+    pub fn set_note_follow_up(
+        &mut self,
+        editor: &Editor,
+        note_id: &str,
+        on: Option<Day>,
+    ) -> Result<(), ModelError> {
         let note = self.note_obj(note_id)?;
         self.0.change(editor, "follow-up date", |tx| {
             record::put_opt(tx, &note, "follow_up", on.map(|d| d.to_string()))
@@ -533,21 +594,33 @@ impl ContactDoc {
         Ok(id)
     }
 
-    pub fn set_referral_outcome(&mut self, editor: &Editor, referral_id: &str, outcome: Outcome) -> Result<(), ModelError> {
+    pub fn set_referral_outcome(
+        &mut self,
+        editor: &Editor,
+        referral_id: &str,
+        outcome: Outcome,
+    ) -> Result<(), ModelError> {
         let referrals = record::obj_at(self.0.doc(), &ROOT, "referrals", ObjType::Map);
         let r = referrals
             .and_then(|m| record::obj_at(self.0.doc(), &m, referral_id, ObjType::Map))
-            .ok_or_else(|| ModelError::NotFound { what: "referral", id: referral_id.into() })?;
-        self.0.change(editor, &format!("referral: {}", outcome.as_str()), |tx| {
-            tx.put(&r, "outcome", outcome.as_str())?;
-            Ok(())
-        })
+            .ok_or_else(|| ModelError::NotFound {
+                what: "referral",
+                id: referral_id.into(),
+            })?;
+        self.0
+            .change(editor, &format!("referral: {}", outcome.as_str()), |tx| {
+                tx.put(&r, "outcome", outcome.as_str())?;
+                Ok(())
+            })
     }
 
     fn note_obj(&self, note_id: &str) -> Result<ObjId, ModelError> {
         record::obj_at(self.0.doc(), &ROOT, "notes", ObjType::Map)
             .and_then(|m| record::obj_at(self.0.doc(), &m, note_id, ObjType::Map))
-            .ok_or_else(|| ModelError::NotFound { what: "note", id: note_id.into() })
+            .ok_or_else(|| ModelError::NotFound {
+                what: "note",
+                id: note_id.into(),
+            })
     }
 
     /// Reads the whole contact. Tolerates missing optional parts (another client may
@@ -579,7 +652,10 @@ fn push_status(
 /// Reads the record without taking ownership (list summaries, the index).
 pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
     if record.kind() != Kind::Contact {
-        return Err(ModelError::WrongKind { expected: Kind::Contact.as_str(), found: record.kind().as_str().into() });
+        return Err(ModelError::WrongKind {
+            expected: Kind::Contact.as_str(),
+            found: record.kind().as_str().into(),
+        });
     }
     let doc = record.doc();
     let display_name = record::str_at(doc, &ROOT, "display_name")
@@ -640,7 +716,8 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
                 .into_iter()
                 .map(|(id, r)| Referral {
                     id,
-                    employer_id: record::str_at(doc, &r, "employer_id").and_then(|e| e.parse().ok()),
+                    employer_id: record::str_at(doc, &r, "employer_id")
+                        .and_then(|e| e.parse().ok()),
                     opening: record::str_at(doc, &r, "opening").unwrap_or_default(),
                     date: record::str_at(doc, &r, "date").and_then(|d| d.parse().ok()),
                     outcome: record::str_at(doc, &r, "outcome")
@@ -653,7 +730,10 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
         .unwrap_or_default();
 
     let mut conflicts = BTreeMap::new();
-    for field in ContactField::EDITABLE.into_iter().chain([ContactField::Status]) {
+    for field in ContactField::EDITABLE
+        .into_iter()
+        .chain([ContactField::Status])
+    {
         let values = record.conflicts(&ROOT, field.key());
         if !values.is_empty() {
             conflicts.insert(field, values);
@@ -719,8 +799,14 @@ mod tests {
 
     #[test]
     fn an_empty_name_is_refused() {
-        let err = ContactDoc::create(&editor(), NewContact { display_name: "  ".into(), ..new_contact() })
-            .expect_err("empty name");
+        let err = ContactDoc::create(
+            &editor(),
+            NewContact {
+                display_name: "  ".into(),
+                ..new_contact()
+            },
+        )
+        .expect_err("empty name");
         assert_eq!(err.to_string(), "name must not be empty");
     }
 
@@ -729,12 +815,23 @@ mod tests {
         let ed = editor();
         let mut c = ContactDoc::create(&ed, new_contact()).expect("created");
         let heads = c.record().heads();
-        assert!(c.set_field(&ed, ContactField::BirthYear, Some("1890")).is_err());
-        assert!(c.set_field(&ed, ContactField::Phone, Some("no phone")).is_err());
-        assert!(c.set_field(&ed, ContactField::Status, Some("famous")).is_err());
+        assert!(
+            c.set_field(&ed, ContactField::BirthYear, Some("1890"))
+                .is_err()
+        );
+        assert!(
+            c.set_field(&ed, ContactField::Phone, Some("no phone"))
+                .is_err()
+        );
+        assert!(
+            c.set_field(&ed, ContactField::Status, Some("famous"))
+                .is_err()
+        );
         assert_eq!(c.record().heads(), heads, "refused edits leave no change");
-        c.set_field(&ed, ContactField::Phone, Some("+32 470 12 34 56")).expect("phone");
-        c.set_field(&ed, ContactField::BirthYear, Some("2007")).expect("year");
+        c.set_field(&ed, ContactField::Phone, Some("+32 470 12 34 56"))
+            .expect("phone");
+        c.set_field(&ed, ContactField::BirthYear, Some("2007"))
+            .expect("year");
         let read = c.read().expect("read");
         assert_eq!(read.phone.as_deref(), Some("+32 470 12 34 56"));
         assert_eq!(read.birth_year, Some(2007));
@@ -746,62 +843,115 @@ mod tests {
     fn status_changes_are_recorded_with_who_and_when() {
         let ed = editor();
         let mut c = ContactDoc::create(&ed, new_contact()).expect("created");
-        c.change_status(&ed.at(ed.now_ms + 1000), Status::Engaged, None).expect("engaged");
-        assert_eq!(c.change_status(&ed, Status::Closed, None), Err(ModelError::ReasonRequired));
-        assert!(matches!(c.change_status(&ed, Status::Engaged, None), Err(ModelError::StatusUnchanged(_))));
-        c.change_status(&ed, Status::Closed, Some("moved abroad")).expect("closed");
+        c.change_status(&ed.at(ed.now_ms + 1000), Status::Engaged, None)
+            .expect("engaged");
+        assert_eq!(
+            c.change_status(&ed, Status::Closed, None),
+            Err(ModelError::ReasonRequired)
+        );
+        assert!(matches!(
+            c.change_status(&ed, Status::Engaged, None),
+            Err(ModelError::StatusUnchanged(_))
+        ));
+        c.change_status(&ed, Status::Closed, Some("moved abroad"))
+            .expect("closed");
         let read = c.read().expect("read");
         assert_eq!(read.status, Status::Closed);
         let statuses: Vec<_> = read.status_history.iter().map(|s| s.status).collect();
         assert_eq!(statuses, [Status::New, Status::Engaged, Status::Closed]);
-        assert_eq!(read.status_history[2].reason.as_deref(), Some("moved abroad"));
+        assert_eq!(
+            read.status_history[2].reason.as_deref(),
+            Some("moved abroad")
+        );
         assert_eq!(read.status_history[1].by, "Anna");
         let history = c.record().history();
-        assert!(history.iter().any(|h| h.what == "status: engaged" && h.by == "Anna"));
+        assert!(
+            history
+                .iter()
+                .any(|h| h.what == "status: engaged" && h.by == "Anna")
+        );
     }
 
     #[test]
     fn notes_are_newest_first_and_follow_ups_are_tracked() {
         let ed = editor();
         let mut c = ContactDoc::create(&ed, new_contact()).expect("created");
-        assert!(c.add_note(&ed, NewNote { text: "   ".into(), ..Default::default() }).is_err());
+        assert!(
+            c.add_note(
+                &ed,
+                NewNote {
+                    text: "   ".into(),
+                    ..Default::default()
+                }
+            )
+            .is_err()
+        );
         let first = c
-            .add_note(&ed, NewNote {
-                date: Some("2026-11-20".parse().expect("day")),
-                text: "Met at the market".into(),
-                follow_up: Some("2026-11-27".parse().expect("day")),
-                tags: vec!["CV".into(), "cv".into()],
-                ..Default::default()
-            })
+            .add_note(
+                &ed,
+                NewNote {
+                    date: Some("2026-11-20".parse().expect("day")),
+                    text: "Met at the market".into(),
+                    follow_up: Some("2026-11-27".parse().expect("day")),
+                    tags: vec!["CV".into(), "cv".into()],
+                    ..Default::default()
+                },
+            )
             .expect("note");
-        c.add_note(&ed, NewNote {
-            date: Some("2026-11-22".parse().expect("day")),
-            text: "Called back".into(),
-            ..Default::default()
-        })
+        c.add_note(
+            &ed,
+            NewNote {
+                date: Some("2026-11-22".parse().expect("day")),
+                text: "Called back".into(),
+                ..Default::default()
+            },
+        )
         .expect("note");
         let read = c.read().expect("read");
         assert_eq!(read.notes[0].text, "Called back");
         assert_eq!(read.notes[1].tags, ["cv"]);
-        assert_eq!(read.next_follow_up().map(|d| d.to_string()).as_deref(), Some("2026-11-27"));
+        assert_eq!(
+            read.next_follow_up().map(|d| d.to_string()).as_deref(),
+            Some("2026-11-27")
+        );
         c.set_note_done(&ed, &first, true).expect("done");
         assert_eq!(c.read().expect("read").next_follow_up(), None);
-        c.edit_note(&ed, &first, "Met at the market, interested in welding").expect("edit");
-        assert!(c.read().expect("read").notes.iter().any(|n| n.text.contains("welding")));
-        assert!(matches!(c.edit_note(&ed, "nope", "x"), Err(ModelError::NotFound { .. })));
+        c.edit_note(&ed, &first, "Met at the market, interested in welding")
+            .expect("edit");
+        assert!(
+            c.read()
+                .expect("read")
+                .notes
+                .iter()
+                .any(|n| n.text.contains("welding"))
+        );
+        assert!(matches!(
+            c.edit_note(&ed, "nope", "x"),
+            Err(ModelError::NotFound { .. })
+        ));
     }
 
     #[test]
     fn consent_and_referrals() {
         let ed = editor();
         let mut c = ContactDoc::create(&ed, new_contact()).expect("created");
-        c.give_consent(&ed, "2026-11-20".parse().expect("day"), "pact partners").expect("consent");
+        c.give_consent(&ed, "2026-11-20".parse().expect("day"), "pact partners")
+            .expect("consent");
         assert!(c.read().expect("read").consent.is_active());
-        c.withdraw_consent(&ed, "2026-11-21".parse().expect("day")).expect("withdraw");
+        c.withdraw_consent(&ed, "2026-11-21".parse().expect("day"))
+            .expect("withdraw");
         assert!(!c.read().expect("read").consent.is_active());
         let employer = DocumentId::random();
-        let r = c.add_referral(&ed, Some(employer), "Kitchen help", "2026-11-22".parse().expect("day")).expect("ref");
-        c.set_referral_outcome(&ed, &r, Outcome::Hired).expect("outcome");
+        let r = c
+            .add_referral(
+                &ed,
+                Some(employer),
+                "Kitchen help",
+                "2026-11-22".parse().expect("day"),
+            )
+            .expect("ref");
+        c.set_referral_outcome(&ed, &r, Outcome::Hired)
+            .expect("outcome");
         let read = c.read().expect("read");
         assert_eq!(read.referrals[0].outcome, Outcome::Hired);
         assert_eq!(read.referrals[0].employer_id, Some(employer));
@@ -811,10 +961,20 @@ mod tests {
     fn a_record_survives_save_and_load() {
         let ed = editor();
         let mut c = ContactDoc::create(&ed, new_contact()).expect("created");
-        c.add_note(&ed, NewNote { text: "hello".into(), ..Default::default() }).expect("note");
+        c.add_note(
+            &ed,
+            NewNote {
+                text: "hello".into(),
+                ..Default::default()
+            },
+        )
+        .expect("note");
         let bytes = c.record().save();
         let loaded = ContactDoc::load(c.record().id(), &bytes).expect("loads");
         assert_eq!(loaded.read(), c.read());
-        assert!(crate::employer::EmployerDoc::load(c.record().id(), &bytes).is_err(), "wrong kind");
+        assert!(
+            crate::employer::EmployerDoc::load(c.record().id(), &bytes).is_err(),
+            "wrong kind"
+        );
     }
 }

@@ -17,9 +17,10 @@ pub struct Day(NaiveDate);
 
 impl Day {
     pub fn new(year: i32, month: u32, day: u32) -> Result<Self, ModelError> {
-        let date = NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| ModelError::BadDate {
-            value: format!("{year:04}-{month:02}-{day:02}"),
-        })?;
+        let date =
+            NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| ModelError::BadDate {
+                value: format!("{year:04}-{month:02}-{day:02}"),
+            })?;
         Self::checked(date)
     }
 
@@ -62,7 +63,9 @@ impl FromStr for Day {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        let bad = || ModelError::BadDate { value: s.chars().take(40).collect() };
+        let bad = || ModelError::BadDate {
+            value: s.chars().take(40).collect(),
+        };
         if s.len() != 10 {
             return Err(bad());
         }
@@ -84,10 +87,22 @@ mod tests {
 
     #[test]
     fn refuses_impossible_days() {
-        assert!(matches!("2026-02-30".parse::<Day>(), Err(ModelError::BadDate { .. })));
-        assert!(matches!("yesterday".parse::<Day>(), Err(ModelError::BadDate { .. })));
-        assert!(matches!("1850-01-01".parse::<Day>(), Err(ModelError::DateOutOfRange { .. })));
-        assert!(matches!("2999-01-01".parse::<Day>(), Err(ModelError::DateOutOfRange { .. })));
+        assert!(matches!(
+            "2026-02-30".parse::<Day>(),
+            Err(ModelError::BadDate { .. })
+        ));
+        assert!(matches!(
+            "yesterday".parse::<Day>(),
+            Err(ModelError::BadDate { .. })
+        ));
+        assert!(matches!(
+            "1850-01-01".parse::<Day>(),
+            Err(ModelError::DateOutOfRange { .. })
+        ));
+        assert!(matches!(
+            "2999-01-01".parse::<Day>(),
+            Err(ModelError::DateOutOfRange { .. })
+        ));
     }
 
     #[test]
@@ -95,6 +110,9 @@ mod tests {
         // 2026-11-24T12:00:00Z
         let day = Day::from_unix_ms(1_795_521_600_000).expect("in range");
         assert_eq!(day.to_string(), "2026-11-24");
-        assert_eq!(day.plus_days(7).expect("in range").to_string(), "2026-12-01");
+        assert_eq!(
+            day.plus_days(7).expect("in range").to_string(),
+            "2026-12-01"
+        );
     }
 }

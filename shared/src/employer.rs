@@ -25,8 +25,12 @@ pub enum Commitment {
 }
 
 impl Commitment {
-    pub const ALL: [Commitment; 4] =
-        [Commitment::None, Commitment::Interested, Commitment::AsEmployer, Commitment::AsClient];
+    pub const ALL: [Commitment; 4] = [
+        Commitment::None,
+        Commitment::Interested,
+        Commitment::AsEmployer,
+        Commitment::AsClient,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -49,7 +53,10 @@ impl FromStr for Commitment {
         Commitment::ALL
             .into_iter()
             .find(|c| c.as_str() == s)
-            .ok_or_else(|| ModelError::Invalid { field: "commitment", value: s.chars().take(40).collect() })
+            .ok_or_else(|| ModelError::Invalid {
+                field: "commitment",
+                value: s.chars().take(40).collect(),
+            })
     }
 }
 
@@ -63,7 +70,12 @@ pub enum SizeBand {
 }
 
 impl SizeBand {
-    pub const ALL: [SizeBand; 4] = [SizeBand::Micro, SizeBand::Small, SizeBand::Medium, SizeBand::Large];
+    pub const ALL: [SizeBand; 4] = [
+        SizeBand::Micro,
+        SizeBand::Small,
+        SizeBand::Medium,
+        SizeBand::Large,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -81,7 +93,10 @@ impl FromStr for SizeBand {
         SizeBand::ALL
             .into_iter()
             .find(|b| b.as_str() == s)
-            .ok_or_else(|| ModelError::Invalid { field: "size band", value: s.chars().take(40).collect() })
+            .ok_or_else(|| ModelError::Invalid {
+                field: "size band",
+                value: s.chars().take(40).collect(),
+            })
     }
 }
 
@@ -174,7 +189,11 @@ impl Employer {
     }
 
     pub fn open_positions(&self) -> u32 {
-        self.visits.iter().flat_map(|v| &v.openings).map(|o| o.count).sum()
+        self.visits
+            .iter()
+            .flat_map(|v| &v.openings)
+            .map(|o| o.count)
+            .sum()
     }
 
     pub fn summary(&self) -> Summary {
@@ -182,7 +201,11 @@ impl Employer {
             kind: Kind::Employer,
             name: self.name.clone(),
             status: Some(self.commitment.as_str().to_string()),
-            worker: self.visits.first().map(|v| v.worker.clone()).unwrap_or_default(),
+            worker: self
+                .visits
+                .first()
+                .map(|v| v.worker.clone())
+                .unwrap_or_default(),
             next_follow_up: self.next_follow_up(),
             updated_at: self.updated_at,
         }
@@ -197,7 +220,12 @@ impl EmployerDoc {
         Self::create_with_id(DocumentId::random(), editor, team, name)
     }
 
-    pub fn create_with_id(id: DocumentId, editor: &Editor, team: &str, name: &str) -> Result<Self, ModelError> {
+    pub fn create_with_id(
+        id: DocumentId,
+        editor: &Editor,
+        team: &str,
+        name: &str,
+    ) -> Result<Self, ModelError> {
         let team = record::required("team", team)?;
         let name = record::required("employer name", name)?;
         let doc = RecordDoc::create(id, Kind::Employer, editor, "created", |tx| {
@@ -232,7 +260,12 @@ impl EmployerDoc {
         self.0.merge(&other.0)
     }
 
-    pub fn set_field(&mut self, editor: &Editor, field: EmployerField, value: Option<&str>) -> Result<(), ModelError> {
+    pub fn set_field(
+        &mut self,
+        editor: &Editor,
+        field: EmployerField,
+        value: Option<&str>,
+    ) -> Result<(), ModelError> {
         let value = match field {
             EmployerField::Name => Some(record::required("employer name", value.unwrap_or(""))?),
             EmployerField::Sector | EmployerField::Municipality | EmployerField::ContactName => {
@@ -245,15 +278,23 @@ impl EmployerDoc {
                 None => None,
             },
         };
-        self.0.change(editor, field.key(), |tx| record::put_opt(tx, &ROOT, field.key(), value))
+        self.0.change(editor, field.key(), |tx| {
+            record::put_opt(tx, &ROOT, field.key(), value)
+        })
     }
 
-    pub fn set_commitment(&mut self, editor: &Editor, level: Commitment, since: Option<Day>) -> Result<(), ModelError> {
-        self.0.change(editor, &format!("commitment: {}", level.as_str()), |tx| {
-            let inclusive = record::map_at_tx(tx, &ROOT, "inclusive")?;
-            tx.put(&inclusive, "level", level.as_str())?;
-            record::put_opt(tx, &inclusive, "since", since.map(|d| d.to_string()))
-        })
+    pub fn set_commitment(
+        &mut self,
+        editor: &Editor,
+        level: Commitment,
+        since: Option<Day>,
+    ) -> Result<(), ModelError> {
+        self.0
+            .change(editor, &format!("commitment: {}", level.as_str()), |tx| {
+                let inclusive = record::map_at_tx(tx, &ROOT, "inclusive")?;
+                tx.put(&inclusive, "level", level.as_str())?;
+                record::put_opt(tx, &inclusive, "since", since.map(|d| d.to_string()))
+            })
     }
 
     pub fn add_visit(&mut self, editor: &Editor, visit: NewVisit) -> Result<String, ModelError> {
@@ -263,10 +304,18 @@ impl EmployerDoc {
         for o in &visit.openings {
             let title = record::required("opening title", &o.title)?;
             if !(1..=1000).contains(&o.count) {
-                return Err(ModelError::OutOfRange { field: "number of openings", min: 1, max: 1000 });
+                return Err(ModelError::OutOfRange {
+                    field: "number of openings",
+                    min: 1,
+                    max: 1000,
+                });
             }
             let requirements = record::optional("requirements", o.requirements.as_deref())?;
-            openings.push(Opening { title, count: o.count, requirements });
+            openings.push(Opening {
+                title,
+                count: o.count,
+                requirements,
+            });
         }
         let id = record::item_id();
         let worker = editor.worker.clone();
@@ -300,19 +349,24 @@ impl EmployerDoc {
 /// Reads the record without taking ownership (list summaries, the index).
 pub fn read_employer(record: &RecordDoc) -> Result<Employer, ModelError> {
     if record.kind() != Kind::Employer {
-        return Err(ModelError::WrongKind { expected: Kind::Employer.as_str(), found: record.kind().as_str().into() });
+        return Err(ModelError::WrongKind {
+            expected: Kind::Employer.as_str(),
+            found: record.kind().as_str().into(),
+        });
     }
     let doc = record.doc();
-    let name =
-        record::str_at(doc, &ROOT, "name").ok_or_else(|| ModelError::Corrupt("employer has no name".into()))?;
+    let name = record::str_at(doc, &ROOT, "name")
+        .ok_or_else(|| ModelError::Corrupt("employer has no name".into()))?;
     let inclusive = record::obj_at(doc, &ROOT, "inclusive", ObjType::Map);
     let commitment = inclusive
         .as_ref()
         .and_then(|i| record::str_at(doc, i, "level"))
         .and_then(|l| l.parse().ok())
         .unwrap_or(Commitment::None);
-    let commitment_since =
-        inclusive.as_ref().and_then(|i| record::str_at(doc, i, "since")).and_then(|d| d.parse().ok());
+    let commitment_since = inclusive
+        .as_ref()
+        .and_then(|i| record::str_at(doc, i, "since"))
+        .and_then(|d| d.parse().ok());
     let mut visits: Vec<Visit> = record::obj_at(doc, &ROOT, "visits", ObjType::Map)
         .map(|m| {
             record::child_maps(doc, &m)
@@ -385,37 +439,68 @@ mod tests {
     fn visits_with_openings_and_commitment() {
         let ed = editor();
         let mut e = EmployerDoc::create(&ed, "worms", "Bäckerei Schmitt").expect("created");
-        e.set_field(&ed, EmployerField::SizeBand, Some("10-49")).expect("size");
-        assert!(e.set_field(&ed, EmployerField::SizeBand, Some("huge")).is_err());
-        e.set_commitment(&ed, Commitment::AsEmployer, Some("2026-11-01".parse().expect("day"))).expect("commit");
-        e.add_visit(&ed, NewVisit {
-            date: "2026-11-20".parse().expect("day"),
-            purpose: "first visit".into(),
-            text: "Owner open to apprentices".into(),
-            openings: vec![Opening { title: "Apprentice baker".into(), count: 2, requirements: None }],
-            follow_up: Some("2026-12-01".parse().expect("day")),
-        })
+        e.set_field(&ed, EmployerField::SizeBand, Some("10-49"))
+            .expect("size");
+        assert!(
+            e.set_field(&ed, EmployerField::SizeBand, Some("huge"))
+                .is_err()
+        );
+        e.set_commitment(
+            &ed,
+            Commitment::AsEmployer,
+            Some("2026-11-01".parse().expect("day")),
+        )
+        .expect("commit");
+        e.add_visit(
+            &ed,
+            NewVisit {
+                date: "2026-11-20".parse().expect("day"),
+                purpose: "first visit".into(),
+                text: "Owner open to apprentices".into(),
+                openings: vec![Opening {
+                    title: "Apprentice baker".into(),
+                    count: 2,
+                    requirements: None,
+                }],
+                follow_up: Some("2026-12-01".parse().expect("day")),
+            },
+        )
         .expect("visit");
-        let bad = e.add_visit(&ed, NewVisit {
-            date: "2026-11-21".parse().expect("day"),
-            purpose: "x".into(),
-            text: String::new(),
-            openings: vec![Opening { title: "Driver".into(), count: 0, requirements: None }],
-            follow_up: None,
-        });
+        let bad = e.add_visit(
+            &ed,
+            NewVisit {
+                date: "2026-11-21".parse().expect("day"),
+                purpose: "x".into(),
+                text: String::new(),
+                openings: vec![Opening {
+                    title: "Driver".into(),
+                    count: 0,
+                    requirements: None,
+                }],
+                follow_up: None,
+            },
+        );
         assert!(bad.is_err());
         let read = e.read().expect("read");
         assert_eq!(read.size_band, Some(SizeBand::Small));
         assert!(read.commitment.is_committed());
         assert_eq!(read.visits.len(), 1);
         assert_eq!(read.open_positions(), 2);
-        assert_eq!(read.summary().next_follow_up.map(|d| d.to_string()).as_deref(), Some("2026-12-01"));
+        assert_eq!(
+            read.summary()
+                .next_follow_up
+                .map(|d| d.to_string())
+                .as_deref(),
+            Some("2026-12-01")
+        );
     }
 
     #[test]
     fn an_employer_needs_a_name() {
         assert_eq!(
-            EmployerDoc::create(&editor(), "worms", "").expect_err("empty").to_string(),
+            EmployerDoc::create(&editor(), "worms", "")
+                .expect_err("empty")
+                .to_string(),
             "employer name must not be empty"
         );
     }

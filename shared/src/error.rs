@@ -14,7 +14,11 @@ pub enum ModelError {
     #[error("{value} is outside the possible range ({min}–{max})")]
     DateOutOfRange { value: String, min: i32, max: i32 },
     #[error("{field} must be between {min} and {max}")]
-    OutOfRange { field: &'static str, min: i64, max: i64 },
+    OutOfRange {
+        field: &'static str,
+        min: i64,
+        max: i64,
+    },
     #[error("“{value}” is not a valid {field}")]
     Invalid { field: &'static str, value: String },
     #[error("unknown status “{0}”")]
@@ -30,7 +34,10 @@ pub enum ModelError {
     #[error("this record is damaged and cannot be read ({0})")]
     Corrupt(String),
     #[error("this document is a {found}, not a {expected}")]
-    WrongKind { expected: &'static str, found: String },
+    WrongKind {
+        expected: &'static str,
+        found: String,
+    },
     #[error("this record was written by a newer version of Paktum (schema {0}); please update")]
     NewerSchema(u64),
 }

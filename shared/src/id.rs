@@ -109,8 +109,18 @@ mod tests {
 
     #[test]
     fn absurd_ids_are_refused() {
-        for bad in ["", "0OIl", "automerge:", &"z".repeat(500), "2NEpo7TZRRrLZSi2U"] {
-            assert_eq!(bad.parse::<DocumentId>(), Err(ModelError::BadDocumentId), "{bad}");
+        for bad in [
+            "",
+            "0OIl",
+            "automerge:",
+            &"z".repeat(500),
+            "2NEpo7TZRRrLZSi2U",
+        ] {
+            assert_eq!(
+                bad.parse::<DocumentId>(),
+                Err(ModelError::BadDocumentId),
+                "{bad}"
+            );
         }
         // A valid base58check string of the wrong length.
         let short = bs58::encode([1u8; 8]).with_check().into_string();

@@ -135,11 +135,20 @@ impl Message {
         let mut map: Vec<(Value, Value)> = vec![(text("type"), text(self.type_name()))];
         let mut put = |k: &str, v: Value| map.push((text(k), v));
         match self {
-            Message::Join { sender_id, supported_protocol_versions, metadata } => {
+            Message::Join {
+                sender_id,
+                supported_protocol_versions,
+                metadata,
+            } => {
                 put("senderId", text(sender_id));
                 put(
                     "supportedProtocolVersions",
-                    Value::Array(supported_protocol_versions.iter().map(|v| text(v)).collect()),
+                    Value::Array(
+                        supported_protocol_versions
+                            .iter()
+                            .map(|v| text(v))
+                            .collect(),
+                    ),
                 );
                 if let Some(m) = metadata {
                     // automerge-repo-network-websocket 2.x reads `peerMetadata`; the
@@ -149,7 +158,12 @@ impl Message {
                     put("metadata", metadata_value(m));
                 }
             }
-            Message::Peer { sender_id, selected_protocol_version, target_id, metadata } => {
+            Message::Peer {
+                sender_id,
+                selected_protocol_version,
+                target_id,
+                metadata,
+            } => {
                 put("senderId", text(sender_id));
                 put("selectedProtocolVersion", text(selected_protocol_version));
                 put("targetId", text(target_id));
@@ -162,19 +176,40 @@ impl Message {
                 }
             }
             Message::Leave { sender_id } => put("senderId", text(sender_id)),
-            Message::Request { sender_id, target_id, document_id, data }
-            | Message::Sync { sender_id, target_id, document_id, data } => {
+            Message::Request {
+                sender_id,
+                target_id,
+                document_id,
+                data,
+            }
+            | Message::Sync {
+                sender_id,
+                target_id,
+                document_id,
+                data,
+            } => {
                 put("senderId", text(sender_id));
                 put("targetId", text(target_id));
                 put("documentId", text(&document_id.to_string()));
                 put("data", Value::Bytes(data.clone()));
             }
-            Message::DocUnavailable { sender_id, target_id, document_id } => {
+            Message::DocUnavailable {
+                sender_id,
+                target_id,
+                document_id,
+            } => {
                 put("senderId", text(sender_id));
                 put("targetId", text(target_id));
                 put("documentId", text(&document_id.to_string()));
             }
-            Message::Ephemeral { sender_id, target_id, count, session_id, document_id, data } => {
+            Message::Ephemeral {
+                sender_id,
+                target_id,
+                count,
+                session_id,
+                document_id,
+                data,
+            } => {
                 put("senderId", text(sender_id));
                 put("targetId", text(target_id));
                 put("count", Value::Integer((*count).into()));
@@ -183,13 +218,26 @@ impl Message {
                 put("data", Value::Bytes(data.clone()));
             }
             Message::Error { message } => put("message", text(message)),
-            Message::RemoteSubscriptionChange { sender_id, target_id, add, remove } => {
+            Message::RemoteSubscriptionChange {
+                sender_id,
+                target_id,
+                add,
+                remove,
+            } => {
                 put("senderId", text(sender_id));
                 put("targetId", text(target_id));
                 put("add", Value::Array(add.iter().map(|s| text(s)).collect()));
-                put("remove", Value::Array(remove.iter().map(|s| text(s)).collect()));
+                put(
+                    "remove",
+                    Value::Array(remove.iter().map(|s| text(s)).collect()),
+                );
             }
-            Message::RemoteHeadsChanged { sender_id, target_id, document_id, new_heads } => {
+            Message::RemoteHeadsChanged {
+                sender_id,
+                target_id,
+                document_id,
+                new_heads,
+            } => {
                 put("senderId", text(sender_id));
                 put("targetId", text(target_id));
                 put("documentId", text(&document_id.to_string()));
@@ -202,7 +250,10 @@ impl Message {
                                 (
                                     text(&h.storage_id),
                                     Value::Map(vec![
-                                        (text("heads"), Value::Array(h.heads.iter().map(|s| text(s)).collect())),
+                                        (
+                                            text("heads"),
+                                            Value::Array(h.heads.iter().map(|s| text(s)).collect()),
+                                        ),
                                         (text("timestamp"), Value::Integer(h.timestamp.into())),
                                     ]),
                                 )
@@ -219,15 +270,22 @@ impl Message {
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let value: Value = ciborium::from_reader(bytes).map_err(|e| DecodeError::NotCbor(e.to_string()))?;
-        let Value::Map(map) = value else { return Err(DecodeError::NotAMap) };
+        let value: Value =
+            ciborium::from_reader(bytes).map_err(|e| DecodeError::NotCbor(e.to_string()))?;
+        let Value::Map(map) = value else {
+            return Err(DecodeError::NotAMap);
+        };
         let fields = Fields(&map);
         let ty = fields.text("type")?;
         let msg = match ty.as_str() {
             "join" => Message::Join {
                 sender_id: fields.id("senderId")?,
                 supported_protocol_versions: match fields.get("supportedProtocolVersions") {
-                    Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_text().map(str::to_string)).take(16).collect(),
+                    Some(Value::Array(a)) => a
+                        .iter()
+                        .filter_map(|v| v.as_text().map(str::to_string))
+                        .take(16)
+                        .collect(),
                     // Some clients send a single version string.
                     Some(Value::Text(t)) => vec![t.clone()],
                     _ => return Err(DecodeError::Missing("supportedProtocolVersions")),
@@ -240,15 +298,30 @@ impl Message {
                 target_id: fields.id("targetId")?,
                 metadata: fields.metadata()?,
             },
-            "leave" => Message::Leave { sender_id: fields.id("senderId")? },
+            "leave" => Message::Leave {
+                sender_id: fields.id("senderId")?,
+            },
             "request" | "sync" => {
-                let (sender_id, target_id, document_id) =
-                    (fields.id("senderId")?, fields.id("targetId")?, fields.document_id()?);
+                let (sender_id, target_id, document_id) = (
+                    fields.id("senderId")?,
+                    fields.id("targetId")?,
+                    fields.document_id()?,
+                );
                 let data = fields.bytes("data")?;
                 if ty == "request" {
-                    Message::Request { sender_id, target_id, document_id, data }
+                    Message::Request {
+                        sender_id,
+                        target_id,
+                        document_id,
+                        data,
+                    }
                 } else {
-                    Message::Sync { sender_id, target_id, document_id, data }
+                    Message::Sync {
+                        sender_id,
+                        target_id,
+                        document_id,
+                        data,
+                    }
                 }
             }
             "doc-unavailable" => Message::DocUnavailable {
@@ -264,7 +337,9 @@ impl Message {
                 document_id: fields.document_id()?,
                 data: fields.bytes("data")?,
             },
-            "error" => Message::Error { message: fields.text("message").unwrap_or_default() },
+            "error" => Message::Error {
+                message: fields.text("message").unwrap_or_default(),
+            },
             "remote-subscription-change" => Message::RemoteSubscriptionChange {
                 sender_id: fields.id("senderId")?,
                 target_id: fields.id("targetId")?,
@@ -303,7 +378,10 @@ fn metadata_value(m: &PeerMetadata) -> Value {
     if let Some(s) = &m.storage_id {
         map.push((Value::Text("storageId".into()), Value::Text(s.clone())));
     }
-    map.push((Value::Text("isEphemeral".into()), Value::Bool(m.is_ephemeral)));
+    map.push((
+        Value::Text("isEphemeral".into()),
+        Value::Bool(m.is_ephemeral),
+    ));
     Value::Map(map)
 }
 
@@ -311,7 +389,10 @@ struct Fields<'a>(&'a [(Value, Value)]);
 
 impl Fields<'_> {
     fn get(&self, key: &str) -> Option<&Value> {
-        self.0.iter().find(|(k, _)| k.as_text() == Some(key)).map(|(_, v)| v)
+        self.0
+            .iter()
+            .find(|(k, _)| k.as_text() == Some(key))
+            .map(|(_, v)| v)
     }
 
     fn text(&self, key: &'static str) -> Result<String, DecodeError> {
@@ -366,13 +447,19 @@ impl Fields<'_> {
     }
 
     fn document_id(&self) -> Result<DocumentId, DecodeError> {
-        self.text("documentId")?.parse().map_err(|_| DecodeError::BadDocumentId)
+        self.text("documentId")?
+            .parse()
+            .map_err(|_| DecodeError::BadDocumentId)
     }
 
     fn metadata(&self) -> Result<Option<PeerMetadata>, DecodeError> {
         // The JS websocket adapter sends `peerMetadata`, the spec says `metadata`.
-        let Some(value) = self.get("peerMetadata").or_else(|| self.get("metadata")) else { return Ok(None) };
-        let Value::Map(m) = value else { return Ok(None) };
+        let Some(value) = self.get("peerMetadata").or_else(|| self.get("metadata")) else {
+            return Ok(None);
+        };
+        let Value::Map(m) = value else {
+            return Ok(None);
+        };
         let m = Fields(m);
         Ok(Some(PeerMetadata {
             storage_id: match m.get("storageId") {
@@ -395,7 +482,10 @@ mod tests {
             Message::Join {
                 sender_id: "peer-a".into(),
                 supported_protocol_versions: vec!["1".into()],
-                metadata: Some(PeerMetadata { storage_id: Some("store-a".into()), is_ephemeral: false }),
+                metadata: Some(PeerMetadata {
+                    storage_id: Some("store-a".into()),
+                    is_ephemeral: false,
+                }),
             },
             Message::Peer {
                 sender_id: "relay".into(),
@@ -403,10 +493,26 @@ mod tests {
                 target_id: "peer-a".into(),
                 metadata: None,
             },
-            Message::Leave { sender_id: "peer-a".into() },
-            Message::Request { sender_id: "a".into(), target_id: "b".into(), document_id: doc, data: vec![0x42, 1] },
-            Message::Sync { sender_id: "a".into(), target_id: "b".into(), document_id: doc, data: vec![] },
-            Message::DocUnavailable { sender_id: "a".into(), target_id: "b".into(), document_id: doc },
+            Message::Leave {
+                sender_id: "peer-a".into(),
+            },
+            Message::Request {
+                sender_id: "a".into(),
+                target_id: "b".into(),
+                document_id: doc,
+                data: vec![0x42, 1],
+            },
+            Message::Sync {
+                sender_id: "a".into(),
+                target_id: "b".into(),
+                document_id: doc,
+                data: vec![],
+            },
+            Message::DocUnavailable {
+                sender_id: "a".into(),
+                target_id: "b".into(),
+                document_id: doc,
+            },
             Message::Ephemeral {
                 sender_id: "a".into(),
                 target_id: "b".into(),
@@ -415,7 +521,9 @@ mod tests {
                 document_id: doc,
                 data: vec![1, 2],
             },
-            Message::Error { message: "bye".into() },
+            Message::Error {
+                message: "bye".into(),
+            },
             Message::RemoteSubscriptionChange {
                 sender_id: "a".into(),
                 target_id: "b".into(),
@@ -426,7 +534,11 @@ mod tests {
                 sender_id: "a".into(),
                 target_id: "b".into(),
                 document_id: doc,
-                new_heads: vec![RemoteHeads { storage_id: "x".into(), heads: vec!["h".into()], timestamp: 5 }],
+                new_heads: vec![RemoteHeads {
+                    storage_id: "x".into(),
+                    heads: vec!["h".into()],
+                    timestamp: 5,
+                }],
             },
         ]
     }
@@ -434,33 +546,63 @@ mod tests {
     #[test]
     fn every_message_round_trips() {
         for msg in samples() {
-            assert_eq!(Message::decode(&msg.encode()), Ok(msg.clone()), "{}", msg.type_name());
+            assert_eq!(
+                Message::decode(&msg.encode()),
+                Ok(msg.clone()),
+                "{}",
+                msg.type_name()
+            );
         }
     }
 
     #[test]
     fn sync_data_is_a_cbor_byte_string() {
-        let msg = Message::Sync { sender_id: "a".into(), target_id: "b".into(), document_id: DocumentId::random(), data: vec![7; 3] };
+        let msg = Message::Sync {
+            sender_id: "a".into(),
+            target_id: "b".into(),
+            document_id: DocumentId::random(),
+            data: vec![7; 3],
+        };
         let value: Value = ciborium::from_reader(msg.encode().as_slice()).expect("cbor");
-        let Value::Map(map) = value else { panic!("not a map") };
-        assert!(map.iter().any(|(k, v)| k.as_text() == Some("data") && *v == Value::Bytes(vec![7; 3])));
+        let Value::Map(map) = value else {
+            panic!("not a map")
+        };
+        assert!(
+            map.iter()
+                .any(|(k, v)| k.as_text() == Some("data") && *v == Value::Bytes(vec![7; 3]))
+        );
     }
 
     #[test]
     fn malformed_messages_are_errors() {
         assert!(matches!(Message::decode(b""), Err(DecodeError::NotCbor(_))));
-        assert!(matches!(Message::decode(&[0x01]), Err(DecodeError::NotAMap)));
+        assert!(matches!(
+            Message::decode(&[0x01]),
+            Err(DecodeError::NotAMap)
+        ));
         let mut unknown = Vec::new();
-        ciborium::into_writer(&Value::Map(vec![(Value::Text("type".into()), Value::Text("teleport".into()))]), &mut unknown)
-            .expect("cbor");
-        assert_eq!(Message::decode(&unknown), Err(DecodeError::UnknownType("teleport".into())));
+        ciborium::into_writer(
+            &Value::Map(vec![(
+                Value::Text("type".into()),
+                Value::Text("teleport".into()),
+            )]),
+            &mut unknown,
+        )
+        .expect("cbor");
+        assert_eq!(
+            Message::decode(&unknown),
+            Err(DecodeError::UnknownType("teleport".into()))
+        );
         let mut absurd = Vec::new();
         ciborium::into_writer(
             &Value::Map(vec![
                 (Value::Text("type".into()), Value::Text("sync".into())),
                 (Value::Text("senderId".into()), Value::Text("a".into())),
                 (Value::Text("targetId".into()), Value::Text("b".into())),
-                (Value::Text("documentId".into()), Value::Text("../../etc/passwd".into())),
+                (
+                    Value::Text("documentId".into()),
+                    Value::Text("../../etc/passwd".into()),
+                ),
                 (Value::Text("data".into()), Value::Bytes(vec![])),
             ]),
             &mut absurd,

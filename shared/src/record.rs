@@ -2,7 +2,9 @@
 //! untrusted bytes, committing a change with who/when, field conflicts and history.
 
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
-use automerge::{ActorId, Automerge, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{
+    ActorId, Automerge, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
+};
 
 use crate::error::ModelError;
 use crate::id::DocumentId;
@@ -54,12 +56,19 @@ pub struct Editor {
 
 impl Editor {
     pub fn new(actor: ActorId, worker: impl Into<String>, now_ms: i64) -> Self {
-        Self { actor, worker: worker.into(), now_ms }
+        Self {
+            actor,
+            worker: worker.into(),
+            now_ms,
+        }
     }
 
     /// The same editor a little later (tests and batch imports).
     pub fn at(&self, now_ms: i64) -> Self {
-        Self { now_ms, ..self.clone() }
+        Self {
+            now_ms,
+            ..self.clone()
+        }
     }
 }
 
@@ -147,7 +156,10 @@ impl RecordDoc {
         if self.kind == kind {
             Ok(self)
         } else {
-            Err(ModelError::WrongKind { expected: kind.as_str(), found: self.kind.as_str().into() })
+            Err(ModelError::WrongKind {
+                expected: kind.as_str(),
+                found: self.kind.as_str().into(),
+            })
         }
     }
 
@@ -199,7 +211,10 @@ impl RecordDoc {
     /// Merges another replica's copy of the same record.
     pub fn merge(&mut self, other: &RecordDoc) -> Result<(), ModelError> {
         if other.id != self.id {
-            return Err(ModelError::Invalid { field: "document", value: other.id.to_string() });
+            return Err(ModelError::Invalid {
+                field: "document",
+                value: other.id.to_string(),
+            });
         }
         self.doc.merge(&mut other.doc.clone())?;
         Ok(())
@@ -253,7 +268,9 @@ impl RecordDoc {
 
     /// The concurrent values of `key` in `obj`, with who set each; empty when there is one.
     pub(crate) fn conflicts(&self, obj: &ObjId, key: &str) -> Vec<Concurrent> {
-        let Ok(values) = self.doc.get_all(obj, key) else { return Vec::new() };
+        let Ok(values) = self.doc.get_all(obj, key) else {
+            return Vec::new();
+        };
         if values.len() < 2 {
             return Vec::new();
         }
@@ -266,7 +283,11 @@ impl RecordDoc {
                     .and_then(|h| self.doc.get_change_meta_by_hash(&h))
                     .map(|meta| (parse_message(meta.message.as_deref()).0, meta.timestamp))
                     .unwrap_or_default();
-                Concurrent { value: display_value(&value), set_by, at_ms }
+                Concurrent {
+                    value: display_value(&value),
+                    set_by,
+                    at_ms,
+                }
             })
             .collect()
     }
@@ -306,7 +327,9 @@ fn display_value(value: &Value<'_>) -> String {
 // --- small readers used by the record modules; all tolerate missing or odd values ---
 
 pub(crate) fn all_values<'a>(doc: &'a Automerge, obj: &ObjId, key: &str) -> Vec<Value<'a>> {
-    doc.get_all(obj, key).map(|v| v.into_iter().map(|(v, _)| v).collect()).unwrap_or_default()
+    doc.get_all(obj, key)
+        .map(|v| v.into_iter().map(|(v, _)| v).collect())
+        .unwrap_or_default()
 }
 
 fn scalar_i64(value: &Value<'_>) -> Option<i64> {
@@ -387,7 +410,10 @@ pub(crate) fn required(field: &'static str, value: &str) -> Result<String, Model
 }
 
 /// An optional one-line value: empty means "clear it".
-pub(crate) fn optional(field: &'static str, value: Option<&str>) -> Result<Option<String>, ModelError> {
+pub(crate) fn optional(
+    field: &'static str,
+    value: Option<&str>,
+) -> Result<Option<String>, ModelError> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => limited(field, v, LINE_MAX).map(Some),
@@ -398,38 +424,64 @@ pub(crate) fn limited(field: &'static str, value: &str, max: usize) -> Result<St
     if value.chars().count() > max {
         return Err(ModelError::TooLong { field, max });
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(ModelError::Invalid { field, value: value.chars().take(40).collect() });
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(ModelError::Invalid {
+            field,
+            value: value.chars().take(40).collect(),
+        });
     }
     Ok(value.to_string())
 }
 
 pub(crate) fn phone(value: Option<&str>) -> Result<Option<String>, ModelError> {
-    let Some(v) = optional("phone", value)? else { return Ok(None) };
+    let Some(v) = optional("phone", value)? else {
+        return Ok(None);
+    };
     let digits = v.chars().filter(char::is_ascii_digit).count();
-    let allowed = v.chars().all(|c| c.is_ascii_digit() || " +-()/.".contains(c));
+    let allowed = v
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-()/.".contains(c));
     if !allowed || !(5..=20).contains(&digits) {
-        return Err(ModelError::Invalid { field: "phone number", value: v });
+        return Err(ModelError::Invalid {
+            field: "phone number",
+            value: v,
+        });
     }
     Ok(Some(v))
 }
 
 pub(crate) fn email(value: Option<&str>) -> Result<Option<String>, ModelError> {
-    let Some(v) = optional("email", value)? else { return Ok(None) };
+    let Some(v) = optional("email", value)? else {
+        return Ok(None);
+    };
     let valid = match v.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         }
         None => false,
     } && !v.contains(char::is_whitespace);
     if !valid {
-        return Err(ModelError::Invalid { field: "email address", value: v });
+        return Err(ModelError::Invalid {
+            field: "email address",
+            value: v,
+        });
     }
     Ok(Some(v))
 }
 
 /// Writes an optional string: `None` deletes the key.
-pub(crate) fn put_opt(tx: &mut Transaction<'_>, obj: &ObjId, key: &str, value: Option<String>) -> Result<(), ModelError> {
+pub(crate) fn put_opt(
+    tx: &mut Transaction<'_>,
+    obj: &ObjId,
+    key: &str,
+    value: Option<String>,
+) -> Result<(), ModelError> {
     match value {
         Some(v) => tx.put(obj, key, v)?,
         None => {
@@ -442,14 +494,24 @@ pub(crate) fn put_opt(tx: &mut Transaction<'_>, obj: &ObjId, key: &str, value: O
 }
 
 /// Creates a text object holding `text` (notes, visit reports: edits merge per character).
-pub(crate) fn put_text(tx: &mut Transaction<'_>, obj: &ObjId, key: &str, text: &str) -> Result<(), ModelError> {
+pub(crate) fn put_text(
+    tx: &mut Transaction<'_>,
+    obj: &ObjId,
+    key: &str,
+    text: &str,
+) -> Result<(), ModelError> {
     let id = tx.put_object(obj, key, ObjType::Text)?;
     tx.splice_text(&id, 0, 0, text)?;
     Ok(())
 }
 
 /// Replaces the content of a text object with a minimal diff, so concurrent edits merge.
-pub(crate) fn update_text(tx: &mut Transaction<'_>, obj: &ObjId, key: &str, text: &str) -> Result<(), ModelError> {
+pub(crate) fn update_text(
+    tx: &mut Transaction<'_>,
+    obj: &ObjId,
+    key: &str,
+    text: &str,
+) -> Result<(), ModelError> {
     match obj_at_tx(tx, obj, key, ObjType::Text) {
         Some(id) => tx.update_text(&id, text)?,
         None => put_text(tx, obj, key, text)?,
@@ -457,7 +519,12 @@ pub(crate) fn update_text(tx: &mut Transaction<'_>, obj: &ObjId, key: &str, text
     Ok(())
 }
 
-pub(crate) fn obj_at_tx(tx: &Transaction<'_>, obj: &ObjId, key: &str, ty: ObjType) -> Option<ObjId> {
+pub(crate) fn obj_at_tx(
+    tx: &Transaction<'_>,
+    obj: &ObjId,
+    key: &str,
+    ty: ObjType,
+) -> Option<ObjId> {
     match tx.get(obj, key).ok()?? {
         (Value::Object(t), id) if t == ty => Some(id),
         _ => None,
@@ -465,7 +532,11 @@ pub(crate) fn obj_at_tx(tx: &Transaction<'_>, obj: &ObjId, key: &str, ty: ObjTyp
 }
 
 /// Gets or creates a map under `key` (for sets and keyed collections).
-pub(crate) fn map_at_tx(tx: &mut Transaction<'_>, obj: &ObjId, key: &str) -> Result<ObjId, ModelError> {
+pub(crate) fn map_at_tx(
+    tx: &mut Transaction<'_>,
+    obj: &ObjId,
+    key: &str,
+) -> Result<ObjId, ModelError> {
     match obj_at_tx(tx, obj, key, ObjType::Map) {
         Some(id) => Ok(id),
         None => Ok(tx.put_object(obj, key, ObjType::Map)?),
@@ -473,7 +544,12 @@ pub(crate) fn map_at_tx(tx: &mut Transaction<'_>, obj: &ObjId, key: &str) -> Res
 }
 
 /// Writes a tag set as map keys (concurrent additions of different tags both survive).
-pub(crate) fn put_tags(tx: &mut Transaction<'_>, obj: &ObjId, key: &str, tags: &[String]) -> Result<(), ModelError> {
+pub(crate) fn put_tags(
+    tx: &mut Transaction<'_>,
+    obj: &ObjId,
+    key: &str,
+    tags: &[String],
+) -> Result<(), ModelError> {
     let set = map_at_tx(tx, obj, key)?;
     let existing: Vec<String> = tx.keys(&set).collect();
     for old in existing.iter().filter(|t| !tags.contains(t)) {
@@ -503,7 +579,10 @@ pub(crate) fn clean_tags(tags: &[String]) -> Result<Vec<String>, ModelError> {
 /// A short random id for items inside a record (notes, visits); unique across devices.
 pub(crate) fn item_id() -> String {
     let id = DocumentId::random();
-    id.as_bytes()[..8].iter().map(|b| format!("{b:02x}")).collect()
+    id.as_bytes()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -546,7 +625,10 @@ mod tests {
         assert!(phone(Some("call me")).is_err());
         assert!(email(Some("anna@example.org")).is_ok());
         assert!(email(Some("anna@")).is_err());
-        assert_eq!(required("name", "   "), Err(ModelError::Empty { field: "name" }));
+        assert_eq!(
+            required("name", "   "),
+            Err(ModelError::Empty { field: "name" })
+        );
         assert!(required("name", &"x".repeat(LINE_MAX + 1)).is_err());
         assert!(required("name", "bell\u{7}").is_err());
     }

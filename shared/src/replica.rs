@@ -64,7 +64,10 @@ impl Replica {
     pub fn new(peer_id: impl Into<String>, storage_id: Option<String>) -> Self {
         Self {
             peer_id: peer_id.into(),
-            metadata: PeerMetadata { is_ephemeral: storage_id.is_none(), storage_id },
+            metadata: PeerMetadata {
+                is_ephemeral: storage_id.is_none(),
+                storage_id,
+            },
             remote: None,
             index_id: None,
             docs: HashMap::new(),
@@ -154,10 +157,16 @@ impl Replica {
 
     /// Whether a document has changes the relay has not confirmed.
     pub fn is_pending(&self, id: &DocumentId) -> bool {
-        let Some(doc) = self.docs.get(id) else { return false };
+        let Some(doc) = self.docs.get(id) else {
+            return false;
+        };
         let mut heads = doc.get_heads();
         heads.sort();
-        let mut shared = self.states.get(id).map(|s| s.shared_heads.clone()).unwrap_or_default();
+        let mut shared = self
+            .states
+            .get(id)
+            .map(|s| s.shared_heads.clone())
+            .unwrap_or_default();
         shared.sort();
         heads != shared
     }
@@ -172,7 +181,10 @@ impl Replica {
 
     /// Up to date: connected, nothing queued or in flight, nothing unconfirmed.
     pub fn is_up_to_date(&self) -> bool {
-        self.remote.is_some() && self.queue.is_empty() && self.in_progress.is_empty() && self.pending_count() == 0
+        self.remote.is_some()
+            && self.queue.is_empty()
+            && self.in_progress.is_empty()
+            && self.pending_count() == 0
     }
 
     /// A one-line account of the session, for logs and test failures (ids only).
@@ -204,7 +216,9 @@ impl Replica {
 
     /// Documents whose sync state should be saved.
     pub fn take_states_changed(&mut self) -> Vec<DocumentId> {
-        std::mem::take(&mut self.states_changed).into_iter().collect()
+        std::mem::take(&mut self.states_changed)
+            .into_iter()
+            .collect()
     }
 
     /// Starts a session on a fresh connection: returns the `join` to send.
@@ -234,7 +248,11 @@ impl Replica {
     /// Handles one message from the relay and returns the messages to send back.
     pub fn receive(&mut self, msg: Message) -> Result<Vec<Message>, ReplicaError> {
         match msg {
-            Message::Peer { sender_id, selected_protocol_version, .. } => {
+            Message::Peer {
+                sender_id,
+                selected_protocol_version,
+                ..
+            } => {
                 if selected_protocol_version != PROTOCOL_VERSION {
                     return Err(ReplicaError::Version(selected_protocol_version));
                 }
@@ -242,7 +260,12 @@ impl Replica {
                 Ok(self.begin())
             }
             Message::Error { message } => Err(ReplicaError::Remote(message)),
-            Message::Sync { document_id, data, .. } | Message::Request { document_id, data, .. } => {
+            Message::Sync {
+                document_id, data, ..
+            }
+            | Message::Request {
+                document_id, data, ..
+            } => {
                 if self.remote.is_none() {
                     return Err(ReplicaError::NotConnected);
                 }
@@ -252,7 +275,11 @@ impl Replica {
                 self.unavailable.insert(document_id);
                 // The relay does not have it either: nothing to pull, nothing of ours to push
                 // (we only request documents we lack).
-                if self.docs.get(&document_id).is_some_and(|d| d.get_heads().is_empty()) {
+                if self
+                    .docs
+                    .get(&document_id)
+                    .is_some_and(|d| d.get_heads().is_empty())
+                {
                     self.docs.remove(&document_id);
                 }
                 Ok(self.finish(document_id))
@@ -280,11 +307,13 @@ impl Replica {
     }
 
     fn on_sync(&mut self, id: DocumentId, data: &[u8]) -> Result<Vec<Message>, ReplicaError> {
-        let message = sync::Message::decode(data).map_err(|e| ReplicaError::BadSync(id, e.to_string()))?;
+        let message =
+            sync::Message::decode(data).map_err(|e| ReplicaError::BadSync(id, e.to_string()))?;
         let doc = self.docs.entry(id).or_default();
         let state = self.states.entry(id).or_default();
         let before = doc.get_heads();
-        doc.receive_sync_message(state, message).map_err(|e| ReplicaError::BadSync(id, e.to_string()))?;
+        doc.receive_sync_message(state, message)
+            .map_err(|e| ReplicaError::BadSync(id, e.to_string()))?;
         self.states_changed.insert(id);
         self.active.insert(id);
         self.unavailable.remove(&id);
@@ -307,7 +336,9 @@ impl Replica {
 
     /// Their heads are ours: this document is in sync for now.
     fn in_sync(&self, id: &DocumentId) -> bool {
-        let (Some(doc), Some(state)) = (self.docs.get(id), self.states.get(id)) else { return false };
+        let (Some(doc), Some(state)) = (self.docs.get(id), self.states.get(id)) else {
+            return false;
+        };
         let mut ours = doc.get_heads();
         ours.sort();
         let mut theirs = state.their_heads.clone().unwrap_or_default();
@@ -338,15 +369,21 @@ impl Replica {
             for entry in index.entries() {
                 let behind = match self.docs.get(&entry.id) {
                     None => true,
-                    Some(doc) => entry.is_ahead_of(|h: &ChangeHash| doc.get_change_by_hash(h).is_some()),
+                    Some(doc) => {
+                        entry.is_ahead_of(|h: &ChangeHash| doc.get_change_by_hash(h).is_some())
+                    }
                 };
                 if behind {
                     wanted.push(entry.id);
                 }
             }
         }
-        let mut local: Vec<DocumentId> =
-            self.docs.keys().filter(|id| Some(**id) != self.index_id && self.is_pending(id)).copied().collect();
+        let mut local: Vec<DocumentId> = self
+            .docs
+            .keys()
+            .filter(|id| Some(**id) != self.index_id && self.is_pending(id))
+            .copied()
+            .collect();
         local.sort();
         wanted.extend(local);
         for id in wanted {
@@ -366,7 +403,9 @@ impl Replica {
     fn fill_window(&mut self) -> Vec<Message> {
         let mut out = Vec::new();
         while self.in_progress.len() < WINDOW {
-            let Some(id) = self.queue.pop_front() else { break };
+            let Some(id) = self.queue.pop_front() else {
+                break;
+            };
             out.extend(self.start(id));
         }
         out
@@ -385,7 +424,10 @@ impl Replica {
 
     fn generate(&mut self, id: DocumentId) -> Option<Message> {
         let remote = self.remote.clone()?;
-        let have_doc = self.docs.get(&id).is_some_and(|d| !d.get_heads().is_empty());
+        let have_doc = self
+            .docs
+            .get(&id)
+            .is_some_and(|d| !d.get_heads().is_empty());
         let doc = self.docs.entry(id).or_default();
         let state = self.states.entry(id).or_default();
         let message = doc.generate_sync_message(state)?;
@@ -393,9 +435,19 @@ impl Replica {
         let data = message.encode();
         let (sender_id, target_id, document_id) = (self.peer_id.clone(), remote, id);
         Some(if have_doc {
-            Message::Sync { sender_id, target_id, document_id, data }
+            Message::Sync {
+                sender_id,
+                target_id,
+                document_id,
+                data,
+            }
         } else {
-            Message::Request { sender_id, target_id, document_id, data }
+            Message::Request {
+                sender_id,
+                target_id,
+                document_id,
+                data,
+            }
         })
     }
 }

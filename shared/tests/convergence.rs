@@ -2,9 +2,9 @@
 //! and end equal with nothing lost.
 
 use automerge::ActorId;
+use paktum_shared::Editor;
 use paktum_shared::contact::{Channel, ContactDoc, ContactField, NewContact, NewNote, Status};
 use paktum_shared::record::RecordDoc;
-use paktum_shared::Editor;
 use proptest::prelude::*;
 
 const T0: i64 = 1_795_521_600_000;
@@ -30,7 +30,8 @@ fn contact(ed: &Editor) -> ContactDoc {
 
 fn fork(doc: &ContactDoc) -> ContactDoc {
     let id = doc.record().id();
-    ContactDoc::from_record(RecordDoc::from_automerge(id, doc.record().doc().fork()).expect("fork")).expect("contact")
+    ContactDoc::from_record(RecordDoc::from_automerge(id, doc.record().doc().fork()).expect("fork"))
+        .expect("contact")
 }
 
 fn merged(docs: &[&ContactDoc]) -> ContactDoc {
@@ -64,12 +65,28 @@ fn two_workers_offline_both_notes_both_statuses_phone_conflict_visible() {
     let mut a = fork(&base);
     let mut b = fork(&base);
 
-    a.add_note(&anna, NewNote { text: "Met at the youth centre".into(), ..Default::default() }).expect("note");
-    a.set_field(&anna, ContactField::Phone, Some("+32 470 11 11 11")).expect("phone");
-    b.change_status(&bram, Status::Engaged, None).expect("status");
-    b.set_field(&bram, ContactField::Phone, Some("+32 470 22 22 22")).expect("phone");
-    b.add_note(&bram, NewNote { text: "Phoned, wants a welding course".into(), ..Default::default() })
-        .expect("note");
+    a.add_note(
+        &anna,
+        NewNote {
+            text: "Met at the youth centre".into(),
+            ..Default::default()
+        },
+    )
+    .expect("note");
+    a.set_field(&anna, ContactField::Phone, Some("+32 470 11 11 11"))
+        .expect("phone");
+    b.change_status(&bram, Status::Engaged, None)
+        .expect("status");
+    b.set_field(&bram, ContactField::Phone, Some("+32 470 22 22 22"))
+        .expect("phone");
+    b.add_note(
+        &bram,
+        NewNote {
+            text: "Phoned, wants a welding course".into(),
+            ..Default::default()
+        },
+    )
+    .expect("note");
 
     let ab = merged(&[&a, &b]).read().expect("read");
     let ba = merged(&[&b, &a]).read().expect("read");
@@ -77,17 +94,32 @@ fn two_workers_offline_both_notes_both_statuses_phone_conflict_visible() {
     assert_eq!(ab.notes.len(), 2, "both notes kept");
     assert_eq!(ab.status, Status::Engaged);
     assert_eq!(ab.status_history.len(), 2);
-    let phones = ab.conflicts.get(&ContactField::Phone).expect("phone conflict is visible");
-    let mut seen: Vec<(String, String)> = phones.iter().map(|c| (c.value.clone(), c.set_by.clone())).collect();
+    let phones = ab
+        .conflicts
+        .get(&ContactField::Phone)
+        .expect("phone conflict is visible");
+    let mut seen: Vec<(String, String)> = phones
+        .iter()
+        .map(|c| (c.value.clone(), c.set_by.clone()))
+        .collect();
     seen.sort();
     assert_eq!(
         seen,
-        [("+32 470 11 11 11".to_string(), "Anna".to_string()), ("+32 470 22 22 22".to_string(), "Bram".to_string())]
+        [
+            ("+32 470 11 11 11".to_string(), "Anna".to_string()),
+            ("+32 470 22 22 22".to_string(), "Bram".to_string())
+        ]
     );
 
     // Keeping one value resolves the conflict for everyone.
     let mut resolved = merged(&[&a, &b]);
-    resolved.set_field(&bram.at(T0 + 100), ContactField::Phone, Some("+32 470 11 11 11")).expect("keep");
+    resolved
+        .set_field(
+            &bram.at(T0 + 100),
+            ContactField::Phone,
+            Some("+32 470 11 11 11"),
+        )
+        .expect("keep");
     let r = resolved.read().expect("read");
     assert!(r.conflicts.is_empty());
     assert_eq!(r.phone.as_deref(), Some("+32 470 11 11 11"));
@@ -99,10 +131,23 @@ fn three_replicas_converge_in_every_merge_order() {
     let base = contact(&eds[0]);
     let mut replicas: Vec<ContactDoc> = (0..3).map(|_| fork(&base)).collect();
     for (i, (r, ed)) in replicas.iter_mut().zip(&eds).enumerate() {
-        r.add_note(ed, NewNote { text: format!("note by {}", ed.worker), ..Default::default() }).expect("note");
-        r.change_status(ed, [Status::Engaged, Status::InGuidance, Status::InTraining][i], None).expect("status");
+        r.add_note(
+            ed,
+            NewNote {
+                text: format!("note by {}", ed.worker),
+                ..Default::default()
+            },
+        )
+        .expect("note");
+        r.change_status(
+            ed,
+            [Status::Engaged, Status::InGuidance, Status::InTraining][i],
+            None,
+        )
+        .expect("status");
         r.set_tags(ed, &[format!("tag{i}")]).expect("tags");
-        r.set_field(ed, ContactField::Municipality, Some(&format!("town {i}"))).expect("town");
+        r.set_field(ed, ContactField::Municipality, Some(&format!("town {i}")))
+            .expect("town");
     }
     let results: Vec<_> = permutations(3)
         .into_iter()
@@ -117,10 +162,20 @@ fn three_replicas_converge_in_every_merge_order() {
     }
     let c = &results[0].1;
     assert_eq!(c.notes.len(), 3);
-    assert_eq!(c.status_history.len(), 4, "created + three concurrent changes");
+    assert_eq!(
+        c.status_history.len(),
+        4,
+        "created + three concurrent changes"
+    );
     assert_eq!(c.tags.len(), 3, "concurrent tag additions all survive");
-    assert_eq!(c.conflicts.get(&ContactField::Municipality).map(Vec::len), Some(3));
-    assert_eq!(c.conflicts.get(&ContactField::Status).map(Vec::len), Some(3));
+    assert_eq!(
+        c.conflicts.get(&ContactField::Municipality).map(Vec::len),
+        Some(3)
+    );
+    assert_eq!(
+        c.conflicts.get(&ContactField::Status).map(Vec::len),
+        Some(3)
+    );
 }
 
 #[test]
@@ -128,12 +183,24 @@ fn concurrent_edits_of_one_note_merge_per_character() {
     let anna = editor("Anna", 0);
     let bram = editor("Bram", 1);
     let mut base = contact(&anna);
-    let id = base.add_note(&anna, NewNote { text: "Met at the market".into(), ..Default::default() }).expect("note");
+    let id = base
+        .add_note(
+            &anna,
+            NewNote {
+                text: "Met at the market".into(),
+                ..Default::default()
+            },
+        )
+        .expect("note");
     let mut a = fork(&base);
     let mut b = fork(&base);
-    a.edit_note(&anna, &id, "Met at the market on Monday").expect("edit");
-    b.edit_note(&bram, &id, "Finally met at the market").expect("edit");
-    let text = merged(&[&a, &b]).read().expect("read").notes[0].text.clone();
+    a.edit_note(&anna, &id, "Met at the market on Monday")
+        .expect("edit");
+    b.edit_note(&bram, &id, "Finally met at the market")
+        .expect("edit");
+    let text = merged(&[&a, &b]).read().expect("read").notes[0]
+        .text
+        .clone();
     assert_eq!(text, "Finally met at the market on Monday");
 }
 

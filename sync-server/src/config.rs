@@ -12,7 +12,11 @@ pub enum LogFormat {
 }
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "paktum-sync-server", version, about = "Paktum relay: syncs field devices and serves the app")]
+#[command(
+    name = "paktum-sync-server",
+    version,
+    about = "Paktum relay: syncs field devices and serves the app"
+)]
 pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "PAKTUM_LISTEN", default_value = "127.0.0.1:8080")]

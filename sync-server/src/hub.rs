@@ -111,14 +111,27 @@ impl Hub {
         tx: mpsc::Sender<Outgoing>,
         kick: CancellationToken,
     ) -> ConnId {
-        let conn = self.next_conn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        lock(&self.peers).insert(conn, Peer { peer_id, storage_id, tx, kick, docs: HashSet::new() });
+        let conn = self
+            .next_conn
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        lock(&self.peers).insert(
+            conn,
+            Peer {
+                peer_id,
+                storage_id,
+                tx,
+                kick,
+                docs: HashSet::new(),
+            },
+        );
         conn
     }
 
     /// Forgets a connection: saves its sync states and drops documents nobody syncs.
     pub async fn disconnect(&self, conn: ConnId) {
-        let Some(peer) = lock(&self.peers).remove(&conn) else { return };
+        let Some(peer) = lock(&self.peers).remove(&conn) else {
+            return;
+        };
         let mut states = Vec::new();
         for doc in &peer.docs {
             let slot = lock(&self.docs).get(doc).cloned();
@@ -134,9 +147,14 @@ impl Hub {
             && !states.is_empty()
         {
             let storage = self.storage.clone();
-            let saved = tokio::task::spawn_blocking(move || storage.save_sync_states(&storage_id, &states)).await;
+            let saved =
+                tokio::task::spawn_blocking(move || storage.save_sync_states(&storage_id, &states))
+                    .await;
             if !matches!(saved, Ok(Ok(()))) {
-                tracing::warn!(conn, "could not save sync states; the next sync of this device will be larger");
+                tracing::warn!(
+                    conn,
+                    "could not save sync states; the next sync of this device will be larger"
+                );
             }
         }
         let mut docs = lock(&self.docs);
@@ -144,7 +162,10 @@ impl Hub {
             // Evict only if nobody else holds or waits for the slot.
             let idle = docs.get(doc).is_some_and(|slot| {
                 Arc::strong_count(slot) == 1
-                    && slot.try_lock().map(|g| g.as_ref().is_none_or(|e| e.syncs.is_empty())).unwrap_or(false)
+                    && slot
+                        .try_lock()
+                        .map(|g| g.as_ref().is_none_or(|e| e.syncs.is_empty()))
+                        .unwrap_or(false)
             });
             if idle {
                 docs.remove(doc);
@@ -153,7 +174,10 @@ impl Hub {
     }
 
     async fn slot(&self, doc: DocumentId) -> Result<Slot, HubError> {
-        let slot = lock(&self.docs).entry(doc).or_insert_with(|| Arc::new(Mutex::new(None))).clone();
+        let slot = lock(&self.docs)
+            .entry(doc)
+            .or_insert_with(|| Arc::new(Mutex::new(None)))
+            .clone();
         Ok(slot)
     }
 
@@ -169,11 +193,19 @@ impl Hub {
     }
 
     /// Handles a `sync` or `request` from a connection.
-    pub async fn receive(&self, conn: ConnId, doc_id: DocumentId, data: &[u8], is_request: bool) -> Result<(), HubError> {
+    pub async fn receive(
+        &self,
+        conn: ConnId,
+        doc_id: DocumentId,
+        data: &[u8],
+        is_request: bool,
+    ) -> Result<(), HubError> {
         let message = sync::Message::decode(data).map_err(|e| HubError::BadSync(e.to_string()))?;
         let (peer_id, storage_id) = {
             let mut peers = lock(&self.peers);
-            let Some(peer) = peers.get_mut(&conn) else { return Ok(()) };
+            let Some(peer) = peers.get_mut(&conn) else {
+                return Ok(());
+            };
             peer.docs.insert(doc_id);
             (peer.peer_id.clone(), peer.storage_id.clone())
         };
@@ -183,34 +215,52 @@ impl Hub {
             let stored = self.blocking(move |s| s.load(&doc_id)).await?;
             let entry = match stored {
                 Some(stored) => match Automerge::load(&stored.bytes) {
-                    Ok(doc) => DocEntry { doc, exists: true, chunks: stored.chunks, syncs: HashMap::new() },
+                    Ok(doc) => DocEntry {
+                        doc,
+                        exists: true,
+                        chunks: stored.chunks,
+                        syncs: HashMap::new(),
+                    },
                     Err(e) => {
                         // Never hand out a document we cannot read; keep its bytes untouched.
                         tracing::error!(doc = %doc_id, error = %e, "stored document does not load");
                         return Err(HubError::BadSync("stored document does not load".into()));
                     }
                 },
-                None => DocEntry { doc: Automerge::new(), exists: false, chunks: 0, syncs: HashMap::new() },
+                None => DocEntry {
+                    doc: Automerge::new(),
+                    exists: false,
+                    chunks: 0,
+                    syncs: HashMap::new(),
+                },
             };
             *guard = Some(entry);
         }
-        let Some(entry) = guard.as_mut() else { return Ok(()) };
+        let Some(entry) = guard.as_mut() else {
+            return Ok(());
+        };
 
-        if !entry.syncs.contains_key(&conn) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = entry.syncs.entry(conn) {
+            // A device that synced this document before resumes from the saved state.
             let saved = match &storage_id {
                 Some(sid) => {
                     let sid = sid.clone();
-                    self.blocking(move |s| s.load_sync_state(&sid, &doc_id)).await?
+                    self.blocking(move |s| s.load_sync_state(&sid, &doc_id))
+                        .await?
                 }
                 None => None,
             };
-            let state = saved.and_then(|b| sync::State::decode(&b).ok()).unwrap_or_default();
-            entry.syncs.insert(conn, state);
+            let state = saved
+                .and_then(|b| sync::State::decode(&b).ok())
+                .unwrap_or_default();
+            slot.insert(state);
         }
 
         let before = entry.doc.get_heads();
         let applied = {
-            let Some(state) = entry.syncs.get_mut(&conn) else { return Ok(()) };
+            let Some(state) = entry.syncs.get_mut(&conn) else {
+                return Ok(());
+            };
             entry.doc.receive_sync_message(state, message)
         };
         if let Err(e) = applied {
@@ -221,7 +271,9 @@ impl Hub {
 
         let changed = entry.doc.get_heads() != before;
         if changed {
-            let persisted = if entry.chunks + 1 > COMPACT_AFTER || !entry.exists && before.is_empty() && entry.chunks == 0 {
+            let persisted = if entry.chunks + 1 > COMPACT_AFTER
+                || !entry.exists && before.is_empty() && entry.chunks == 0
+            {
                 let snapshot = entry.doc.save();
                 let result = self.blocking(move |s| s.compact(&doc_id, &snapshot)).await;
                 result.map(|()| 1)
@@ -244,11 +296,14 @@ impl Hub {
 
         if is_request && !entry.exists {
             // Nobody has it: say so, but stay subscribed so its creation reaches this peer.
-            self.send(conn, Outgoing::Message(Message::DocUnavailable {
-                sender_id: self.peer_id.clone(),
-                target_id: peer_id,
-                document_id: doc_id,
-            }));
+            self.send(
+                conn,
+                Outgoing::Message(Message::DocUnavailable {
+                    sender_id: self.peer_id.clone(),
+                    target_id: peer_id,
+                    document_id: doc_id,
+                }),
+            );
             return Ok(());
         }
 
@@ -257,16 +312,23 @@ impl Hub {
             if target != conn && !changed {
                 continue;
             }
-            let Some(state) = entry.syncs.get_mut(&target) else { continue };
+            let Some(state) = entry.syncs.get_mut(&target) else {
+                continue;
+            };
             if let Some(reply) = entry.doc.generate_sync_message(state) {
                 let target_peer = lock(&self.peers).get(&target).map(|p| p.peer_id.clone());
-                let Some(target_peer) = target_peer else { continue };
-                self.send(target, Outgoing::Message(Message::Sync {
-                    sender_id: self.peer_id.clone(),
-                    target_id: target_peer,
-                    document_id: doc_id,
-                    data: reply.encode(),
-                }));
+                let Some(target_peer) = target_peer else {
+                    continue;
+                };
+                self.send(
+                    target,
+                    Outgoing::Message(Message::Sync {
+                        sender_id: self.peer_id.clone(),
+                        target_id: target_peer,
+                        document_id: doc_id,
+                        data: reply.encode(),
+                    }),
+                );
             }
         }
         Ok(())
@@ -275,7 +337,9 @@ impl Hub {
     /// Queues a message for a connection; a connection too slow to keep up is closed
     /// (it resyncs when it reconnects) rather than letting the relay's memory grow.
     fn send(&self, conn: ConnId, out: Outgoing) {
-        let peer = lock(&self.peers).get(&conn).map(|p| (p.tx.clone(), p.kick.clone()));
+        let peer = lock(&self.peers)
+            .get(&conn)
+            .map(|p| (p.tx.clone(), p.kick.clone()));
         if let Some((tx, kick)) = peer
             && tx.try_send(out).is_err()
         {

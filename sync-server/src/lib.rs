@@ -30,15 +30,23 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let hub = Arc::new(Hub::new(storage).context("opening the store")?);
     let token = CancellationToken::new();
-    let state = routes::AppState { hub: hub.clone(), max_message_bytes: config.max_message_bytes, shutdown: token.clone() };
-    let app = routes::router(state, &config.dist).layer(tower_http::trace::TraceLayer::new_for_http());
+    let state = routes::AppState {
+        hub: hub.clone(),
+        max_message_bytes: config.max_message_bytes,
+        shutdown: token.clone(),
+    };
+    let app =
+        routes::router(state, &config.dist).layer(tower_http::trace::TraceLayer::new_for_http());
     let stop = token.clone();
     tokio::spawn(async move {
         shutdown.await;
         stop.cancel();
     });
     let wait = token.clone();
-    axum::serve(listener, app).with_graceful_shutdown(async move { wait.cancelled().await }).await.context("serving")?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { wait.cancelled().await })
+        .await
+        .context("serving")?;
     // Upgraded WebSockets outlive axum's graceful shutdown; wait for their sessions to
     // save state, but not forever.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);

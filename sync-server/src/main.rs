@@ -11,19 +11,30 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn"));
     match config.log_format {
         LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
-        LogFormat::Json => tracing_subscriber::fmt().json().with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init(),
     }
     let storage = SqliteStorage::open(&config.data_dir)
         .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .with_context(|| format!("listening on {} (is another Paktum already running?)", config.listen))?;
+        .with_context(|| {
+            format!(
+                "listening on {} (is another Paktum already running?)",
+                config.listen
+            )
+        })?;
     let addr = listener.local_addr().context("reading the bound address")?;
     tracing::info!(%addr, data_dir = %config.data_dir.display(), dist = %config.dist.display(), "Paktum relay listening");
-    println!("Paktum is running at http://{addr}/ (sync at ws://{addr}/sync). Press Ctrl-C to stop.");
+    println!(
+        "Paktum is running at http://{addr}/ (sync at ws://{addr}/sync). Press Ctrl-C to stop."
+    );
     run(listener, &config, Arc::new(storage), shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

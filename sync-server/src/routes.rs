@@ -26,11 +26,15 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState, dist: &Path) -> Router {
-    let api = Router::new().route("/sync", get(sync)).route("/healthz", get(healthz)).with_state(state);
+    let api = Router::new()
+        .route("/sync", get(sync))
+        .route("/healthz", get(healthz))
+        .with_state(state);
     let index = dist.join("index.html");
     if index.exists() {
         let files = ServeDir::new(dist).fallback(ServeFile::new(index));
-        api.fallback_service(files).layer(middleware::from_fn(cache_headers))
+        api.fallback_service(files)
+            .layer(middleware::from_fn(cache_headers))
     } else {
         api.fallback(get(not_built))
     }
@@ -39,7 +43,9 @@ pub fn router(state: AppState, dist: &Path) -> Router {
 async fn not_built() -> impl IntoResponse {
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        Html("<!doctype html><title>Paktum</title><p>The app has not been built yet. Run <code>cargo xtask run</code>.</p>"),
+        Html(
+            "<!doctype html><title>Paktum</title><p>The app has not been built yet. Run <code>cargo xtask run</code>.</p>",
+        ),
     )
 }
 
@@ -57,7 +63,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
             .into_response(),
         _ => {
             tracing::error!("health check: storage not readable");
-            (StatusCode::SERVICE_UNAVAILABLE, r#"{"status":"storage unavailable"}"#).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                r#"{"status":"storage unavailable"}"#,
+            )
+                .into_response()
         }
     }
 }
@@ -78,8 +88,17 @@ async fn serve_socket(state: AppState, socket: WebSocket) {
             WsMessage::Ping(_) | WsMessage::Pong(_) => Frame::Control,
         })
     });
-    let outgoing = sink.with(|bytes: Vec<u8>| async move { Ok::<_, axum::Error>(WsMessage::Binary(bytes.into())) });
-    let reason = session::run(state.hub.clone(), incoming, Box::pin(outgoing), state.shutdown.clone()).await;
+    let outgoing =
+        sink.with(
+            |bytes: Vec<u8>| async move { Ok::<_, axum::Error>(WsMessage::Binary(bytes.into())) },
+        );
+    let reason = session::run(
+        state.hub.clone(),
+        incoming,
+        Box::pin(outgoing),
+        state.shutdown.clone(),
+    )
+    .await;
     tracing::info!(reason = %reason, "sync connection ended");
 }
 
@@ -88,16 +107,25 @@ async fn serve_socket(state: AppState, socket: WebSocket) {
 async fn cache_headers(req: Request, next: Next) -> Response {
     let hashed = is_hashed_asset(req.uri().path());
     let mut res = next.run(req).await;
-    let value = if hashed { "public, max-age=31536000, immutable" } else { "no-cache" };
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
-    res.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    let value = if hashed {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    res.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     res
 }
 
 /// Trunk names hashed files `name-<16 hex digits>.ext` (e.g. `paktum-app-1a2b…_bg.wasm`).
 fn is_hashed_asset(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or("");
-    name.split(['-', '_', '.']).any(|part| part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
+    name.split(['-', '_', '.'])
+        .any(|part| part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]

@@ -28,7 +28,12 @@ const JOIN_TIMEOUT: Duration = Duration::from_secs(30);
 const QUEUE: usize = 4096;
 
 /// Runs a connection to its end. Returns why it ended (for the log).
-pub async fn run<S, K, E>(hub: Arc<Hub>, mut incoming: S, mut outgoing: K, shutdown: CancellationToken) -> String
+pub async fn run<S, K, E>(
+    hub: Arc<Hub>,
+    mut incoming: S,
+    mut outgoing: K,
+    shutdown: CancellationToken,
+) -> String
 where
     S: Stream<Item = Result<Frame, E>> + Unpin,
     K: Sink<Vec<u8>> + Unpin,
@@ -39,13 +44,22 @@ where
         Ok(None) | Ok(Some(Ok(Frame::Close))) => return "closed before join".into(),
         Ok(Some(Err(e))) => return format!("transport error before join: {e}"),
         Ok(Some(Ok(Frame::Binary(bytes)))) => match Message::decode(&bytes) {
-            Ok(Message::Join { sender_id, supported_protocol_versions, metadata }) => {
-                if !supported_protocol_versions.iter().any(|v| v == PROTOCOL_VERSION) {
+            Ok(Message::Join {
+                sender_id,
+                supported_protocol_versions,
+                metadata,
+            }) => {
+                if !supported_protocol_versions
+                    .iter()
+                    .any(|v| v == PROTOCOL_VERSION)
+                {
                     let reason = "unsupported protocol version";
                     send_error(&mut outgoing, &hub, reason).await;
                     return reason.into();
                 }
-                let storage_id = metadata.filter(|m| !m.is_ephemeral).and_then(|m| m.storage_id);
+                let storage_id = metadata
+                    .filter(|m| !m.is_ephemeral)
+                    .and_then(|m| m.storage_id);
                 (sender_id, storage_id)
             }
             Ok(other) => {
@@ -72,7 +86,10 @@ where
         sender_id: hub.peer_id().to_string(),
         selected_protocol_version: PROTOCOL_VERSION.into(),
         target_id: peer_id,
-        metadata: Some(PeerMetadata { storage_id: Some(hub.storage_id().to_string()), is_ephemeral: false }),
+        metadata: Some(PeerMetadata {
+            storage_id: Some(hub.storage_id().to_string()),
+            is_ephemeral: false,
+        }),
     };
     let reason = if outgoing.send(peer.encode()).await.is_err() {
         "closed during handshake".to_string()
@@ -119,12 +136,18 @@ where
 async fn handle(hub: &Hub, conn: crate::hub::ConnId, bytes: &[u8]) -> Result<(), String> {
     let msg = Message::decode(bytes).map_err(|e| format!("malformed message: {e}"))?;
     match msg {
-        Message::Sync { document_id, data, .. } => {
-            hub.receive(conn, document_id, &data, false).await.map_err(|e| e.to_string())
-        }
-        Message::Request { document_id, data, .. } => {
-            hub.receive(conn, document_id, &data, true).await.map_err(|e| e.to_string())
-        }
+        Message::Sync {
+            document_id, data, ..
+        } => hub
+            .receive(conn, document_id, &data, false)
+            .await
+            .map_err(|e| e.to_string()),
+        Message::Request {
+            document_id, data, ..
+        } => hub
+            .receive(conn, document_id, &data, true)
+            .await
+            .map_err(|e| e.to_string()),
         Message::Leave { .. } => Err("client left".into()),
         Message::Join { .. } => Err("join sent twice".into()),
         // Ephemeral messages and heads gossip are optional in the protocol; the relay
@@ -140,5 +163,12 @@ async fn handle(hub: &Hub, conn: crate::hub::ConnId, bytes: &[u8]) -> Result<(),
 
 async fn send_error<K: Sink<Vec<u8>> + Unpin>(outgoing: &mut K, _hub: &Hub, reason: &str) {
     // The client gets a generic reason; details stay in our log.
-    let _ = outgoing.send(Message::Error { message: reason.chars().take(120).collect() }.encode()).await;
+    let _ = outgoing
+        .send(
+            Message::Error {
+                message: reason.chars().take(120).collect(),
+            }
+            .encode(),
+        )
+        .await;
 }

@@ -19,7 +19,10 @@ pub enum StorageError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("could not create the data directory {path}: {source}")]
-    DataDir { path: String, source: std::io::Error },
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("database write failed: {0}")]
     Write(String),
     #[error("the storage writer has stopped")]
@@ -41,8 +44,16 @@ pub trait Storage: Send + Sync + 'static {
     /// Replaces all chunks of a document with one full save, atomically.
     fn compact(&self, doc: &DocumentId, snapshot: &[u8]) -> Result<(), StorageError>;
     /// The sync state we had with a peer's storage for a document.
-    fn load_sync_state(&self, storage_id: &str, doc: &DocumentId) -> Result<Option<Vec<u8>>, StorageError>;
-    fn save_sync_states(&self, storage_id: &str, states: &[(DocumentId, Vec<u8>)]) -> Result<(), StorageError>;
+    fn load_sync_state(
+        &self,
+        storage_id: &str,
+        doc: &DocumentId,
+    ) -> Result<Option<Vec<u8>>, StorageError>;
+    fn save_sync_states(
+        &self,
+        storage_id: &str,
+        states: &[(DocumentId, Vec<u8>)],
+    ) -> Result<(), StorageError>;
     fn document_count(&self) -> Result<u64, StorageError>;
     /// A stable id for this relay's storage, announced to peers.
     fn storage_id(&self) -> Result<String, StorageError>;

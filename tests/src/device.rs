@@ -64,7 +64,9 @@ impl Device {
 
     /// Opens the WebSocket and completes the handshake and first sync.
     pub async fn connect(&mut self) -> anyhow::Result<()> {
-        let (ws, _) = tokio_tungstenite::connect_async(&self.url).await.context("connecting to the relay")?;
+        let (ws, _) = tokio_tungstenite::connect_async(&self.url)
+            .await
+            .context("connecting to the relay")?;
         self.ws = Some(ws);
         let join = self.replica.connect();
         self.send(vec![join]).await?;
@@ -88,17 +90,26 @@ impl Device {
     }
 
     /// Pumps messages until `done` holds; fails after a generous timeout.
-    pub async fn wait_for(&mut self, what: &str, done: impl Fn(&Replica) -> bool) -> anyhow::Result<()> {
+    pub async fn wait_for(
+        &mut self,
+        what: &str,
+        done: impl Fn(&Replica) -> bool,
+    ) -> anyhow::Result<()> {
         let deadline = tokio::time::Instant::now() + WAIT;
         while !done(&self.replica) {
             let described = self.replica.describe();
-            let ws = self.ws.as_mut().ok_or_else(|| anyhow!("offline while waiting for {what}"))?;
+            let ws = self
+                .ws
+                .as_mut()
+                .ok_or_else(|| anyhow!("offline while waiting for {what}"))?;
             let frame = tokio::time::timeout_at(deadline, ws.next())
                 .await
                 .map_err(|_| anyhow!("timed out waiting for {what}: {described}"))?;
             let bytes = match frame {
                 Some(Ok(WsMessage::Binary(b))) => b.to_vec(),
-                Some(Ok(WsMessage::Close(_))) | None => bail!("relay closed the connection while waiting for {what}"),
+                Some(Ok(WsMessage::Close(_))) | None => {
+                    bail!("relay closed the connection while waiting for {what}")
+                }
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => bail!("connection error while waiting for {what}: {e}"),
             };
@@ -113,12 +124,16 @@ impl Device {
     }
 
     async fn send(&mut self, msgs: Vec<Message>) -> anyhow::Result<()> {
-        let Some(ws) = self.ws.as_mut() else { return Ok(()) };
+        let Some(ws) = self.ws.as_mut() else {
+            return Ok(());
+        };
         for msg in msgs {
             let bytes = msg.encode();
             self.traffic.sent_messages += 1;
             self.traffic.sent_bytes += bytes.len();
-            ws.send(WsMessage::Binary(bytes.into())).await.context("sending to the relay")?;
+            ws.send(WsMessage::Binary(bytes.into()))
+                .await
+                .context("sending to the relay")?;
         }
         Ok(())
     }
@@ -131,7 +146,9 @@ impl Device {
             if id == index_id {
                 continue;
             }
-            let Some(doc) = self.replica.doc(&id) else { continue };
+            let Some(doc) = self.replica.doc(&id) else {
+                continue;
+            };
             if let Ok(record) = RecordDoc::from_automerge(id, doc.clone())
                 && let Ok(summary) = Summary::of(&record)
             {
@@ -144,9 +161,15 @@ impl Device {
         Ok(())
     }
 
-    async fn update_index(&mut self, rows: &[(DocumentId, Summary, Option<Vec<automerge::ChangeHash>>)]) -> anyhow::Result<()> {
+    async fn update_index(
+        &mut self,
+        rows: &[(DocumentId, Summary, Option<Vec<automerge::ChangeHash>>)],
+    ) -> anyhow::Result<()> {
         let index_id = self.index_id();
-        let doc = self.replica.take(&index_id).ok_or_else(|| anyhow!("no index"))?;
+        let doc = self
+            .replica
+            .take(&index_id)
+            .ok_or_else(|| anyhow!("no index"))?;
         let mut index = CaseloadDoc::from_automerge(doc)?;
         let result = index.upsert(&self.editor, rows);
         let out = self.replica.put_back(index_id, index.doc().clone());
@@ -170,14 +193,18 @@ impl Device {
         edit: impl FnOnce(&mut ContactDoc, &Editor) -> Result<T, ModelError>,
     ) -> anyhow::Result<T> {
         self.tick();
-        let doc = self.replica.take(&id).ok_or_else(|| anyhow!("no such contact"))?;
-        let mut contact = match RecordDoc::from_automerge(id, doc.clone()).and_then(ContactDoc::from_record) {
-            Ok(c) => c,
-            Err(e) => {
-                self.replica.put_back(id, doc);
-                return Err(e.into());
-            }
-        };
+        let doc = self
+            .replica
+            .take(&id)
+            .ok_or_else(|| anyhow!("no such contact"))?;
+        let mut contact =
+            match RecordDoc::from_automerge(id, doc.clone()).and_then(ContactDoc::from_record) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.replica.put_back(id, doc);
+                    return Err(e.into());
+                }
+            };
         let result = edit(&mut contact, &self.editor);
         self.commit(id, contact.into_record()).await?;
         Ok(result?)
@@ -195,7 +222,8 @@ impl Device {
     pub async fn fetch(&mut self, id: DocumentId) -> anyhow::Result<()> {
         let out = self.replica.want(id);
         self.send(out).await?;
-        self.wait_for("the requested document", |r| r.is_settled(&id)).await?;
+        self.wait_for("the requested document", |r| r.is_settled(&id))
+            .await?;
         if self.replica.is_unavailable(&id) {
             bail!("the relay does not have {id}");
         }
@@ -203,12 +231,18 @@ impl Device {
     }
 
     pub fn contact(&self, id: &DocumentId) -> anyhow::Result<Contact> {
-        let doc = self.replica.doc(id).ok_or_else(|| anyhow!("contact {id} not on this device"))?;
+        let doc = self
+            .replica
+            .doc(id)
+            .ok_or_else(|| anyhow!("contact {id} not on this device"))?;
         Ok(ContactDoc::from_record(RecordDoc::from_automerge(*id, doc.clone())?)?.read()?)
     }
 
     pub fn index(&self) -> anyhow::Result<CaseloadDoc> {
-        let doc = self.replica.doc(&self.index_id()).ok_or_else(|| anyhow!("no index"))?;
+        let doc = self
+            .replica
+            .doc(&self.index_id())
+            .ok_or_else(|| anyhow!("no index"))?;
         Ok(CaseloadDoc::from_automerge(doc.clone())?)
     }
 

@@ -27,8 +27,11 @@ impl TestRelay {
     }
 
     pub async fn start_with(config: Config) -> anyhow::Result<Self> {
-        let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&config.data_dir).context("opening store")?);
-        let listener = tokio::net::TcpListener::bind(config.listen).await.context("binding")?;
+        let storage: Arc<dyn Storage> =
+            Arc::new(SqliteStorage::open(&config.data_dir).context("opening store")?);
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .context("binding")?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -37,7 +40,11 @@ impl TestRelay {
             })
             .await
         });
-        Ok(Self { addr, stop: Some(stop), task: Some(task) })
+        Ok(Self {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
     }
 
     pub fn ws_url(&self) -> String {

@@ -41,7 +41,8 @@ impl Seeded {
 /// The `n`-th synthetic contact of a seed, for `team`.
 pub fn contact(rng: &mut Seeded, team: &str, n: usize) -> NewContact {
     let name = format!("{} {}", rng.pick(&FIRST), n);
-    let day = Day::new(2026, 1 + rng.below(11) as u32, 1 + rng.below(28) as u32).unwrap_or(Day::new(2026, 1, 1).expect("valid"));
+    let day = Day::new(2026, 1 + rng.below(11) as u32, 1 + rng.below(28) as u32)
+        .unwrap_or(Day::new(2026, 1, 1).expect("valid"));
     NewContact {
         team: team.into(),
         display_name: name,

@@ -1,1 +1,43 @@
-fn main() {}
+//! `cargo xtask run | test | bench`: everything a newcomer needs, in Rust.
+//! `run` sets up the tools, builds the app and starts the relay on
+//! http://127.0.0.1:8080; `test` runs every check CI runs.
+
+mod steps;
+mod tools;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Paktum automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install what is missing, build the app, start the relay with its embedded store.
+    Run {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Where the relay keeps its SQLite store (delete it to reset all data).
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+    },
+    /// fmt, clippy, native tests, browser tests, interop, release build, end-to-end.
+    Test,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let mut plan = steps::Plan::new()?;
+    let result = match cli.command {
+        Command::Run { listen, data_dir } => steps::run(&mut plan, &listen, &data_dir),
+        Command::Test => steps::test(&mut plan),
+    };
+    plan.summary();
+    result
+}

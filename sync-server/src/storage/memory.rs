@@ -26,11 +26,17 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Storage for MemoryStorage {
     fn load(&self, doc: &DocumentId) -> Result<Option<Stored>, StorageError> {
-        Ok(lock(&self.docs).get(doc).map(|chunks| Stored { bytes: chunks.concat(), chunks: chunks.len() }))
+        Ok(lock(&self.docs).get(doc).map(|chunks| Stored {
+            bytes: chunks.concat(),
+            chunks: chunks.len(),
+        }))
     }
 
     fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<(), StorageError> {
-        lock(&self.docs).entry(*doc).or_default().push(chunk.to_vec());
+        lock(&self.docs)
+            .entry(*doc)
+            .or_default()
+            .push(chunk.to_vec());
         Ok(())
     }
 
@@ -39,11 +45,21 @@ impl Storage for MemoryStorage {
         Ok(())
     }
 
-    fn load_sync_state(&self, storage_id: &str, doc: &DocumentId) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(lock(&self.states).get(&(storage_id.to_string(), *doc)).cloned())
+    fn load_sync_state(
+        &self,
+        storage_id: &str,
+        doc: &DocumentId,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(lock(&self.states)
+            .get(&(storage_id.to_string(), *doc))
+            .cloned())
     }
 
-    fn save_sync_states(&self, storage_id: &str, states: &[(DocumentId, Vec<u8>)]) -> Result<(), StorageError> {
+    fn save_sync_states(
+        &self,
+        storage_id: &str,
+        states: &[(DocumentId, Vec<u8>)],
+    ) -> Result<(), StorageError> {
         let mut map = lock(&self.states);
         for (doc, state) in states {
             map.insert((storage_id.to_string(), *doc), state.clone());

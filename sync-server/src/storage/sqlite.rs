@@ -17,9 +17,18 @@ use super::{Storage, StorageError, Stored};
 const BATCH_MAX: usize = 512;
 
 enum Op {
-    Append { doc: DocumentId, chunk: Vec<u8> },
-    Compact { doc: DocumentId, snapshot: Vec<u8> },
-    SyncStates { storage_id: String, states: Vec<(DocumentId, Vec<u8>)> },
+    Append {
+        doc: DocumentId,
+        chunk: Vec<u8>,
+    },
+    Compact {
+        doc: DocumentId,
+        snapshot: Vec<u8>,
+    },
+    SyncStates {
+        storage_id: String,
+        states: Vec<(DocumentId, Vec<u8>)>,
+    },
 }
 
 struct Write {
@@ -35,7 +44,9 @@ pub struct SqliteStorage {
 
 impl std::fmt::Debug for SqliteStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStorage").field("path", &self.path).finish()
+        f.debug_struct("SqliteStorage")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -50,8 +61,10 @@ fn open(path: &Path) -> Result<Connection, StorageError> {
 impl SqliteStorage {
     /// Opens (creating if needed) `paktum.sqlite3` in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Self, StorageError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|source| StorageError::DataDir { path: data_dir.display().to_string(), source })?;
+        std::fs::create_dir_all(data_dir).map_err(|source| StorageError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
         let path = data_dir.join("paktum.sqlite3");
         let writer_conn = open(&path)?;
         writer_conn.execute_batch(
@@ -69,14 +82,24 @@ impl SqliteStorage {
         )?;
         let id: [u8; 16] = rand::random();
         let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
-        writer_conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('storage_id', ?1)", params![id])?;
+        writer_conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('storage_id', ?1)",
+            params![id],
+        )?;
         let reader = open(&path)?;
         let (tx, rx) = mpsc::channel::<Write>();
         thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(writer_conn, rx))
-            .map_err(|source| StorageError::DataDir { path: path.display().to_string(), source })?;
-        Ok(Self { reader: Mutex::new(reader), writer: Mutex::new(tx), path })
+            .map_err(|source| StorageError::DataDir {
+                path: path.display().to_string(),
+                source,
+            })?;
+        Ok(Self {
+            reader: Mutex::new(reader),
+            writer: Mutex::new(tx),
+            path,
+        })
     }
 
     fn write(&self, op: Op) -> Result<(), StorageError> {
@@ -94,7 +117,9 @@ impl SqliteStorage {
     }
 
     fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.reader
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -149,7 +174,8 @@ fn apply(conn: &mut Connection, batch: &[Write]) -> Result<(), rusqlite::Error> 
 impl Storage for SqliteStorage {
     fn load(&self, doc: &DocumentId) -> Result<Option<Stored>, StorageError> {
         let conn = self.reader();
-        let mut stmt = conn.prepare_cached("SELECT data FROM chunks WHERE doc_id = ?1 ORDER BY seq")?;
+        let mut stmt =
+            conn.prepare_cached("SELECT data FROM chunks WHERE doc_id = ?1 ORDER BY seq")?;
         let mut rows = stmt.query(params![doc.as_bytes().as_slice()])?;
         let mut stored = Stored::default();
         while let Some(row) = rows.next()? {
@@ -161,34 +187,63 @@ impl Storage for SqliteStorage {
     }
 
     fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<(), StorageError> {
-        self.write(Op::Append { doc: *doc, chunk: chunk.to_vec() })
+        self.write(Op::Append {
+            doc: *doc,
+            chunk: chunk.to_vec(),
+        })
     }
 
     fn compact(&self, doc: &DocumentId, snapshot: &[u8]) -> Result<(), StorageError> {
-        self.write(Op::Compact { doc: *doc, snapshot: snapshot.to_vec() })
+        self.write(Op::Compact {
+            doc: *doc,
+            snapshot: snapshot.to_vec(),
+        })
     }
 
-    fn load_sync_state(&self, storage_id: &str, doc: &DocumentId) -> Result<Option<Vec<u8>>, StorageError> {
+    fn load_sync_state(
+        &self,
+        storage_id: &str,
+        doc: &DocumentId,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
         let conn = self.reader();
-        let mut stmt = conn.prepare_cached("SELECT state FROM sync_states WHERE storage_id = ?1 AND doc_id = ?2")?;
-        Ok(stmt.query_row(params![storage_id, doc.as_bytes().as_slice()], |r| r.get(0)).optional()?)
+        let mut stmt = conn.prepare_cached(
+            "SELECT state FROM sync_states WHERE storage_id = ?1 AND doc_id = ?2",
+        )?;
+        Ok(stmt
+            .query_row(params![storage_id, doc.as_bytes().as_slice()], |r| r.get(0))
+            .optional()?)
     }
 
-    fn save_sync_states(&self, storage_id: &str, states: &[(DocumentId, Vec<u8>)]) -> Result<(), StorageError> {
+    fn save_sync_states(
+        &self,
+        storage_id: &str,
+        states: &[(DocumentId, Vec<u8>)],
+    ) -> Result<(), StorageError> {
         if states.is_empty() {
             return Ok(());
         }
-        self.write(Op::SyncStates { storage_id: storage_id.to_string(), states: states.to_vec() })
+        self.write(Op::SyncStates {
+            storage_id: storage_id.to_string(),
+            states: states.to_vec(),
+        })
     }
 
     fn document_count(&self) -> Result<u64, StorageError> {
         let conn = self.reader();
-        Ok(conn.query_row("SELECT COUNT(DISTINCT doc_id) FROM chunks", [], |r| r.get::<_, i64>(0))? as u64)
+        Ok(
+            conn.query_row("SELECT COUNT(DISTINCT doc_id) FROM chunks", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64,
+        )
     }
 
     fn storage_id(&self) -> Result<String, StorageError> {
         let conn = self.reader();
-        Ok(conn.query_row("SELECT value FROM meta WHERE key = 'storage_id'", [], |r| r.get(0))?)
+        Ok(
+            conn.query_row("SELECT value FROM meta WHERE key = 'storage_id'", [], |r| {
+                r.get(0)
+            })?,
+        )
     }
 }
 
@@ -204,16 +259,28 @@ mod tests {
             let s = SqliteStorage::open(dir.path()).expect("open");
             s.append(&doc, b"one").expect("append");
             s.append(&doc, b"two").expect("append");
-            s.save_sync_states("device", &[(doc, vec![1, 2])]).expect("states");
+            s.save_sync_states("device", &[(doc, vec![1, 2])])
+                .expect("states");
         }
         let s = SqliteStorage::open(dir.path()).expect("reopen");
         let stored = s.load(&doc).expect("load").expect("present");
-        assert_eq!((stored.bytes.as_slice(), stored.chunks), (&b"onetwo"[..], 2));
+        assert_eq!(
+            (stored.bytes.as_slice(), stored.chunks),
+            (&b"onetwo"[..], 2)
+        );
         s.compact(&doc, b"both").expect("compact");
         let stored = s.load(&doc).expect("load").expect("present");
         assert_eq!((stored.bytes.as_slice(), stored.chunks), (&b"both"[..], 1));
-        assert_eq!(s.load_sync_state("device", &doc).expect("state"), Some(vec![1, 2]));
-        assert_eq!(s.load(&DocumentId::random()).expect("load").map(|s| s.chunks), None);
+        assert_eq!(
+            s.load_sync_state("device", &doc).expect("state"),
+            Some(vec![1, 2])
+        );
+        assert_eq!(
+            s.load(&DocumentId::random())
+                .expect("load")
+                .map(|s| s.chunks),
+            None
+        );
         assert_eq!(s.document_count().expect("count"), 1);
     }
 

@@ -1,0 +1,315 @@
+//! The steps of `run` and `test`, each timed and named so a failure says which
+//! step broke and the summary shows where the time went.
+
+use std::ffi::OsString;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::tools;
+
+pub struct Plan {
+    pub root: PathBuf,
+    path: OsString,
+    done: Vec<(String, Duration)>,
+}
+
+impl Plan {
+    pub fn new() -> Result<Self> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .context("xtask lives in the workspace")?
+            .to_path_buf();
+        // Tools we install ourselves come first on PATH: npm's wasm-opt, cargo's bin.
+        let mut dirs = vec![root.join(".tools/node_modules/.bin")];
+        if let Some(home) = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        {
+            dirs.push(home.join("bin"));
+        }
+        dirs.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        let path = std::env::join_paths(dirs).context("building PATH")?;
+        Ok(Self {
+            root,
+            path,
+            done: Vec::new(),
+        })
+    }
+
+    /// A command run from the workspace root with our PATH.
+    pub fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(&self.root).env("PATH", &self.path);
+        cmd
+    }
+
+    /// Runs one named step, streaming its output; fails with the step's name.
+    pub fn step(&mut self, name: &str, cmd: &mut Command) -> Result<()> {
+        println!("\n==> {name}");
+        let start = Instant::now();
+        let status = cmd
+            .status()
+            .with_context(|| format!("{name}: could not start {:?}", cmd.get_program()))?;
+        self.done.push((name.to_string(), start.elapsed()));
+        if !status.success() {
+            bail!("step failed: {name} ({status})");
+        }
+        Ok(())
+    }
+
+    pub fn summary(&self) {
+        if self.done.is_empty() {
+            return;
+        }
+        println!("\n{:<58} {:>9}", "step", "seconds");
+        for (name, took) in &self.done {
+            println!("{name:<58} {:>9.1}", took.as_secs_f64());
+        }
+        let total: Duration = self.done.iter().map(|(_, d)| *d).sum();
+        println!("{:<58} {:>9.1}", "total", total.as_secs_f64());
+    }
+}
+
+fn build_tools(plan: &mut Plan) -> Result<()> {
+    tools::ensure_wasm_target(plan)?;
+    tools::ensure_wasm_opt(plan)?;
+    tools::ensure_wasm_bindgen(plan)?;
+    tools::ensure_trunk(plan)
+}
+
+fn build_app(plan: &mut Plan) -> Result<()> {
+    plan.step(
+        "build the app (trunk build --release)",
+        plan.command("trunk").args(["build", "--release"]),
+    )
+}
+
+pub fn run(plan: &mut Plan, listen: &str, data_dir: &Path) -> Result<()> {
+    build_tools(plan)?;
+    build_app(plan)?;
+    plan.step(
+        "build the relay",
+        plan.command("cargo")
+            .args(["build", "--release", "-p", "paktum-sync-server"]),
+    )?;
+    plan.summary();
+    println!(
+        "\nStarting Paktum at http://{listen}/ with its store in {}",
+        data_dir.display()
+    );
+    let mut relay = plan.command(
+        &plan
+            .root
+            .join("target/release/paktum-sync-server")
+            .to_string_lossy(),
+    );
+    relay
+        .args(["--listen", listen, "--dist", "dist", "--data-dir"])
+        .arg(data_dir);
+    let status = relay.status().context("starting the relay")?;
+    if !status.success() {
+        bail!("the relay stopped with {status}");
+    }
+    Ok(())
+}
+
+pub fn test(plan: &mut Plan) -> Result<()> {
+    build_tools(plan)?;
+    tools::ensure_chromium(plan)?;
+    tools::npm_ci(plan, "tests/interop")?;
+    let e2e = plan.root.join("tests/e2e/package-lock.json").exists();
+    if e2e {
+        tools::npm_ci(plan, "tests/e2e")?;
+    }
+    let native = [
+        "-p",
+        "paktum-shared",
+        "-p",
+        "paktum-sync-server",
+        "-p",
+        "paktum-tests",
+        "-p",
+        "xtask",
+    ];
+    plan.step(
+        "format check",
+        plan.command("cargo")
+            .args(["fmt", "--all", "--", "--check"]),
+    )?;
+    plan.step(
+        "clippy (native)",
+        plan.command("cargo").arg("clippy").args(native).args([
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    plan.step(
+        "clippy (shared on wasm)",
+        plan.command("cargo").args([
+            "clippy",
+            "-p",
+            "paktum-shared",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--lib",
+            "--test",
+            "wasm",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    plan.step(
+        "clippy (app on wasm)",
+        plan.command("cargo").args([
+            "clippy",
+            "-p",
+            "paktum-app",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    plan.step(
+        "native tests (model, relay, interop)",
+        plan.command("cargo").arg("test").args(native),
+    )?;
+    plan.step(
+        "browser tests: shared (headless Chromium)",
+        plan.command("cargo").args([
+            "test",
+            "-p",
+            "paktum-shared",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            "wasm",
+        ]),
+    )?;
+    plan.step(
+        "browser tests: app store and sync (headless Chromium)",
+        plan.command("cargo").args([
+            "test",
+            "-p",
+            "paktum-app",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]),
+    )?;
+    build_app(plan)?;
+    plan.step(
+        "build the relay",
+        plan.command("cargo")
+            .args(["build", "-p", "paktum-sync-server"]),
+    )?;
+    let relay = Relay::start(plan)?;
+    let interop = plan.step(
+        "interop against the running relay",
+        plan.command("cargo")
+            .args(["test", "-p", "paktum-tests", "--test", "interop"])
+            .env("PAKTUM_RELAY_URL", relay.ws_url()),
+    );
+    let e2e_result = match (&interop, e2e) {
+        (Ok(()), true) => plan.step(
+            "end-to-end in the browser (Playwright)",
+            plan.command("node")
+                .arg("tests/e2e/run.mjs")
+                .args(["--base", &relay.http_url()]),
+        ),
+        _ => Ok(()),
+    };
+    relay.stop();
+    interop?;
+    e2e_result
+}
+
+/// The debug relay on a free loopback port with a throwaway store, for e2e steps.
+struct Relay {
+    child: Child,
+    port: u16,
+    _data: TempDir,
+}
+
+impl Relay {
+    fn start(plan: &Plan) -> Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let data = TempDir::new(&plan.root.join("target/e2e-data"))?;
+        let child = plan
+            .command(
+                &plan
+                    .root
+                    .join("target/debug/paktum-sync-server")
+                    .to_string_lossy(),
+            )
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--dist",
+                "dist",
+                "--data-dir",
+            ])
+            .arg(&data.0)
+            .spawn()
+            .context("starting the relay")?;
+        let relay = Self {
+            child,
+            port,
+            _data: data,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("the relay did not start listening within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(relay)
+    }
+
+    fn http_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/sync", self.port)
+    }
+
+    /// SIGTERM by process id (graceful), then reap it.
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(base: &Path) -> Result<Self> {
+        let dir = base.join(format!("run-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).context("creating a data directory for the e2e relay")?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
