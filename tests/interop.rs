@@ -1,7 +1,7 @@
 //! Interop: a stock `@automerge/automerge-repo` JS client (tests/interop/interop.mjs)
 //! and a Rust device exchange contacts through Paktum's relay, both ways.
 //!
-//! Needs `npm ci` in tests/interop (`cargo xtask test` does it). With
+//! Needs `npm install` in tests/interop (`cargo xtask test` does it). With
 //! `PAKTUM_RELAY_URL=ws://127.0.0.1:8080/sync` it runs against a relay already running.
 
 use std::path::PathBuf;
@@ -21,7 +21,7 @@ async fn node(args: &[&str]) -> anyhow::Result<String> {
     let dir = interop_dir();
     if !dir.join("node_modules/@automerge/automerge-repo").exists() {
         bail!(
-            "the JS client is not installed: run `npm ci` in {} (cargo xtask test does this)",
+            "the JS client is not installed: run `npm install` in {} (cargo xtask test does this)",
             dir.display()
         );
     }

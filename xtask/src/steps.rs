@@ -122,10 +122,10 @@ pub fn run(plan: &mut Plan, listen: &str, data_dir: &Path) -> Result<()> {
 pub fn test(plan: &mut Plan) -> Result<()> {
     build_tools(plan)?;
     tools::ensure_chromium(plan)?;
-    tools::npm_ci(plan, "tests/interop")?;
+    tools::npm_install(plan, "tests/interop")?;
     let e2e = plan.root.join("tests/e2e/package-lock.json").exists();
     if e2e {
-        tools::npm_ci(plan, "tests/e2e")?;
+        tools::npm_install(plan, "tests/e2e")?;
     }
     let native = [
         "-p",

@@ -149,8 +149,11 @@ pub fn ensure_chromium(plan: &mut Plan) -> Result<()> {
     )
 }
 
-/// `npm ci` in a folder with a package-lock.json, unless node_modules is current.
-pub fn npm_ci(plan: &mut Plan, dir: &str) -> Result<()> {
+/// Installs a folder's npm packages from its package-lock.json, unless node_modules
+/// is current. `npm install`, not `npm ci`: npm 11's `ci` refuses locks whose optional
+/// platform packages (cbor-extract's) it did not record, while `install` keeps the
+/// lock as it is.
+pub fn npm_install(plan: &mut Plan, dir: &str) -> Result<()> {
     ensure_node(plan)?;
     let path = plan.root.join(dir);
     let lock = path.join("package-lock.json");
