@@ -166,9 +166,9 @@ pub fn npm_install(plan: &mut Plan, dir: &str) -> Result<()> {
         return Ok(());
     }
     plan.step(
-        &format!("npm ci in {dir}"),
+        &format!("npm install in {dir}"),
         plan.command("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
+            .args(["install", "--no-audit", "--no-fund"])
             .current_dir(path),
     )
 }
