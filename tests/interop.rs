@@ -10,6 +10,8 @@ use std::process::Command;
 use anyhow::{Context, bail};
 use paktum_shared::DocumentId;
 use paktum_shared::contact::{Channel, NewContact, NewNote, Status};
+use paktum_sync_server::Config;
+use paktum_sync_server::auth::{Directory, Role, now_ms};
 use paktum_tests::{Device, TestRelay};
 
 fn interop_dir() -> PathBuf {
@@ -44,17 +46,27 @@ async fn node(args: &[&str]) -> anyhow::Result<String> {
 #[tokio::test]
 async fn a_stock_automerge_repo_client_and_paktum_exchange_contacts() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let (relay, url) = match std::env::var("PAKTUM_RELAY_URL") {
-        Ok(url) => (None, url),
+    // By default: our own relay with access control on, so the JS client also shows
+    // that a stock client can present a device token (in the URL's query).
+    let (relay, js_url, url) = match std::env::var("PAKTUM_RELAY_URL") {
+        Ok(url) => (None, url.clone(), url),
         Err(_) => {
-            let relay = TestRelay::start(dir.path(), None).await?;
-            let url = relay.ws_url();
-            (Some(relay), url)
+            let directory = Directory::open(dir.path())?;
+            directory.create_team("interop-pact", "interop", false)?;
+            let relay = TestRelay::start_with(Config::for_tests(dir.path().to_path_buf())).await?;
+            let token = || -> anyhow::Result<String> {
+                let (_, code) =
+                    directory.invite("interop", "Interop", Role::Worker, 3_600_000, now_ms())?;
+                Ok(directory.enrol(&code, "interop", now_ms())?.0)
+            };
+            let (js, rust) = (token()?, token()?);
+            let urls = (relay.ws_url_with_token(&js), relay.ws_url_with_token(&rust));
+            (Some(relay), urls.0, urls.1)
         }
     };
 
     // JS writes, Rust reads.
-    let created: serde_json::Value = serde_json::from_str(&node(&["create", &url]).await?)?;
+    let created: serde_json::Value = serde_json::from_str(&node(&["create", &js_url]).await?)?;
     let id: DocumentId = created["documentId"]
         .as_str()
         .context("no documentId")?
@@ -93,7 +105,7 @@ async fn a_stock_automerge_repo_client_and_paktum_exchange_contacts() -> anyhow:
         .await?;
     device.sync().await?;
     let read: serde_json::Value =
-        serde_json::from_str(&node(&["read", &url, &mine.to_string()]).await?)?;
+        serde_json::from_str(&node(&["read", &js_url, &mine.to_string()]).await?)?;
     assert_eq!(read["display_name"], "Bence (from Paktum)");
     assert_eq!(read["kind"], "contact");
     assert_eq!(read["schema"], 1);

@@ -291,6 +291,7 @@ async fn an_oversized_message_closes_the_connection() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let mut config = Config::for_tests(dir.path().to_path_buf());
     config.max_message_bytes = 64 * 1024;
+    config.insecure_open = true;
     let relay = TestRelay::start_with(config).await?;
     let mut big = raw_client(&relay).await?;
     let join = Message::Join {
@@ -307,25 +308,6 @@ async fn an_oversized_message_closes_the_connection() -> anyhow::Result<()> {
     let mut ok = Device::new("Anna", TEAM, &relay.ws_url())?;
     ok.connect().await?;
     relay.stop().await
-}
-
-async fn http_get(relay: &TestRelay, path: &str) -> anyhow::Result<(u16, String, String)> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(relay.addr).await?;
-    s.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .await?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await?;
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Ok((status, head.to_lowercase(), body.to_string()))
 }
 
 #[tokio::test]
@@ -346,25 +328,30 @@ async fn serves_the_app_with_cache_headers_and_health() -> anyhow::Result<()> {
     )?;
     let relay = TestRelay::start(dir.path(), Some(dist.path())).await?;
 
-    let (status, head, body) = http_get(&relay, "/").await?;
+    let r = paktum_tests::http::get(relay.addr, "/").await?;
+    let (status, head, body) = (r.status, r.head, r.body);
     assert_eq!(status, 200);
     assert!(body.contains("Paktum"));
     assert!(head.contains("cache-control: no-cache"), "{head}");
-    let (_, head, _) = http_get(&relay, "/paktum-app-0123456789abcdef_bg.wasm").await?;
+    let head = paktum_tests::http::get(relay.addr, "/paktum-app-0123456789abcdef_bg.wasm")
+        .await?
+        .head;
     assert!(head.contains("content-type: application/wasm"), "{head}");
     assert!(head.contains("immutable"), "{head}");
-    let (_, head, _) = http_get(&relay, "/sw.js").await?;
+    let head = paktum_tests::http::get(relay.addr, "/sw.js").await?.head;
     assert!(
         head.contains("cache-control: no-cache") && head.contains("javascript"),
         "{head}"
     );
-    let (status, _, body) = http_get(&relay, "/caseload/some-route").await?;
+    let r = paktum_tests::http::get(relay.addr, "/caseload/some-route").await?;
+    let (status, body) = (r.status, r.body);
     assert_eq!(
         (status, body.contains("Paktum")),
         (200, true),
         "app routes fall back to index.html"
     );
-    let (status, _, body) = http_get(&relay, "/healthz").await?;
+    let r = paktum_tests::http::get(relay.addr, "/healthz").await?;
+    let (status, body) = (r.status, r.body);
     assert_eq!(status, 200);
     assert!(body.contains(r#""status":"ok""#), "{body}");
     relay.stop().await

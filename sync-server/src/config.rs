@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -32,6 +32,73 @@ pub struct Config {
     pub max_message_bytes: usize,
     #[arg(long, env = "PAKTUM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Messages per second one connection may send (bursts up to 4x).
+    #[arg(long, env = "PAKTUM_MAX_MESSAGES_PER_SECOND", default_value_t = 1000)]
+    pub max_messages_per_second: u32,
+    /// Documents one connection may sync in one session.
+    #[arg(long, env = "PAKTUM_MAX_OPEN_DOCUMENTS", default_value_t = 50_000)]
+    pub max_open_documents: usize,
+    /// Connections one device may hold at once.
+    #[arg(long, env = "PAKTUM_MAX_CONNECTIONS_PER_DEVICE", default_value_t = 4)]
+    pub max_connections_per_device: usize,
+    /// DEVELOPMENT ONLY: accept devices without a token and let every device sync
+    /// every document. Never use with real data.
+    #[arg(long, env = "PAKTUM_INSECURE_OPEN")]
+    pub insecure_open: bool,
+    #[command(subcommand)]
+    pub admin: Option<AdminCommand>,
+}
+
+/// `paktum-sync-server admin …`: manage teams, members and devices in the store.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminCommand {
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Admin {
+    /// Create a team in a pact (or change whether it syncs only own caseloads).
+    CreateTeam {
+        #[arg(long)]
+        pact: String,
+        #[arg(long)]
+        team: String,
+        /// Workers sync only the contacts assigned to them.
+        #[arg(long)]
+        own_caseload_only: bool,
+    },
+    /// Add a member and print a one-time enrolment code.
+    Invite {
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        name: String,
+        /// worker, coordinator or admin
+        #[arg(long, default_value = "worker")]
+        role: String,
+        /// Hours until the code expires.
+        #[arg(long, default_value_t = 72)]
+        expires_in_hours: i64,
+        /// Public address of the relay, for the enrolment link.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
+    /// List enrolled devices.
+    Devices,
+    /// Revoke a device: it is disconnected at once and cannot reconnect.
+    Revoke { device_id: i64 },
+    /// Revoke all of a member's devices and print a fresh enrolment code.
+    Rotate {
+        member_id: i64,
+        #[arg(long, default_value_t = 72)]
+        expires_in_hours: i64,
+    },
+    /// Show the audit log, newest first.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
 }
 
 impl Config {
@@ -43,6 +110,11 @@ impl Config {
             dist: PathBuf::from("dist"),
             max_message_bytes: 16 * 1024 * 1024,
             log_format: LogFormat::Text,
+            max_messages_per_second: 1000,
+            max_open_documents: 50_000,
+            max_connections_per_device: 4,
+            insecure_open: false,
+            admin: None,
         }
     }
 }

@@ -13,6 +13,7 @@ use paktum_shared::protocol::Message;
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::{Access, Directory, Identity, classify};
 use crate::storage::{Storage, StorageError};
 
 /// Chunks a document may accumulate before the relay compacts it into one.
@@ -26,8 +27,28 @@ pub enum Outgoing {
     Message(Message),
 }
 
+/// Per-connection limits; exceeding one closes that connection.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Documents one connection may sync in one session.
+    pub open_documents: usize,
+    /// Connections one device token may hold at once.
+    pub connections_per_device: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            open_documents: 50_000,
+            connections_per_device: 4,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
+    #[error("too many documents open on one connection (limit {0})")]
+    TooManyDocuments(usize),
     #[error("sync message for a document could not be applied: {0}")]
     BadSync(String),
     #[error(transparent)]
@@ -41,6 +62,8 @@ struct Peer {
     storage_id: Option<String>,
     tx: mpsc::Sender<Outgoing>,
     kick: CancellationToken,
+    /// `None` only when the relay runs open (development without enrolment).
+    identity: Option<Identity>,
     /// Documents this connection synced; its states are saved and it is
     /// unsubscribed from them when it leaves.
     docs: HashSet<DocumentId>,
@@ -62,6 +85,10 @@ pub struct Hub {
     docs: StdMutex<HashMap<DocumentId, Slot>>,
     peers: StdMutex<HashMap<ConnId, Peer>>,
     next_conn: std::sync::atomic::AtomicU64,
+    directory: Option<Arc<Directory>>,
+    /// Team names, to recognise index documents (refreshed from the directory).
+    teams: StdMutex<Vec<String>>,
+    limits: Limits,
 }
 
 fn lock<T>(m: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -69,7 +96,11 @@ fn lock<T>(m: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Hub {
-    pub fn new(storage: Arc<dyn Storage>) -> Result<Self, StorageError> {
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        directory: Option<Arc<Directory>>,
+        limits: Limits,
+    ) -> Result<Self, StorageError> {
         let storage_id = storage.storage_id()?;
         let suffix: u64 = rand::random();
         Ok(Self {
@@ -79,7 +110,41 @@ impl Hub {
             docs: StdMutex::new(HashMap::new()),
             peers: StdMutex::new(HashMap::new()),
             next_conn: std::sync::atomic::AtomicU64::new(1),
+            teams: StdMutex::new(
+                directory
+                    .as_ref()
+                    .and_then(|d| d.teams().ok())
+                    .unwrap_or_default(),
+            ),
+            directory,
+            limits,
         })
+    }
+
+    pub fn directory(&self) -> Option<&Arc<Directory>> {
+        self.directory.as_ref()
+    }
+
+    /// Re-reads team names (new teams) and closes connections of revoked devices.
+    pub fn refresh(&self, revoked: &[i64]) {
+        if let Some(teams) = self.directory.as_ref().and_then(|d| d.teams().ok()) {
+            *lock(&self.teams) = teams;
+        }
+        for peer in lock(&self.peers).values() {
+            if peer
+                .identity
+                .as_ref()
+                .is_some_and(|i| revoked.contains(&i.device_id))
+            {
+                peer.kick.cancel();
+            }
+        }
+    }
+
+    fn audit(&self, event: &str, device: Option<i64>, detail: &str) {
+        if let Some(d) = &self.directory {
+            d.audit(crate::auth::now_ms(), event, device, detail);
+        }
     }
 
     pub fn peer_id(&self) -> &str {
@@ -102,29 +167,52 @@ impl Hub {
         lock(&self.docs).len()
     }
 
-    /// Registers a connection after its `join`.
-    /// `kick` is cancelled when the hub wants the connection closed.
+    /// Registers a connection after its `join`; `kick` is cancelled when the hub wants
+    /// it closed. Refused when the device already holds its share of connections.
     pub fn connect(
         &self,
         peer_id: String,
         storage_id: Option<String>,
         tx: mpsc::Sender<Outgoing>,
         kick: CancellationToken,
-    ) -> ConnId {
+        identity: Option<Identity>,
+    ) -> Result<ConnId, String> {
+        let mut peers = lock(&self.peers);
+        if let Some(device) = identity.as_ref().map(|i| i.device_id) {
+            let held = peers
+                .values()
+                .filter(|p| p.identity.as_ref().is_some_and(|i| i.device_id == device))
+                .count();
+            if held >= self.limits.connections_per_device {
+                drop(peers);
+                self.audit("connection_refused", Some(device), "too many connections");
+                return Err(format!(
+                    "too many connections for one device (limit {})",
+                    self.limits.connections_per_device
+                ));
+            }
+        }
+        // Sync states are kept per device storage; tie them to the device when known,
+        // so one device cannot resume another's.
+        let storage_id = match (&identity, storage_id) {
+            (Some(i), Some(s)) => Some(format!("device-{}:{s}", i.device_id)),
+            (_, s) => s,
+        };
         let conn = self
             .next_conn
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        lock(&self.peers).insert(
+        peers.insert(
             conn,
             Peer {
                 peer_id,
                 storage_id,
                 tx,
                 kick,
+                identity,
                 docs: HashSet::new(),
             },
         );
-        conn
+        Ok(conn)
     }
 
     /// Forgets a connection: saves its sync states and drops documents nobody syncs.
@@ -201,13 +289,20 @@ impl Hub {
         is_request: bool,
     ) -> Result<(), HubError> {
         let message = sync::Message::decode(data).map_err(|e| HubError::BadSync(e.to_string()))?;
-        let (peer_id, storage_id) = {
+        let (peer_id, storage_id, identity) = {
             let mut peers = lock(&self.peers);
             let Some(peer) = peers.get_mut(&conn) else {
                 return Ok(());
             };
+            if !peer.docs.contains(&doc_id) && peer.docs.len() >= self.limits.open_documents {
+                return Err(HubError::TooManyDocuments(self.limits.open_documents));
+            }
             peer.docs.insert(doc_id);
-            (peer.peer_id.clone(), peer.storage_id.clone())
+            (
+                peer.peer_id.clone(),
+                peer.storage_id.clone(),
+                peer.identity.clone(),
+            )
         };
         let slot = self.slot(doc_id).await?;
         let mut guard = slot.lock().await;
@@ -240,6 +335,25 @@ impl Hub {
             return Ok(());
         };
 
+        let teams = lock(&self.teams).clone();
+        let class = classify(&doc_id, entry.exists.then_some(&entry.doc), &teams);
+        let access = identity
+            .as_ref()
+            .map_or(Access::ReadWrite, |i| i.access(&class));
+        if access == Access::None {
+            entry.syncs.remove(&conn);
+            drop(guard);
+            self.forget(conn, doc_id);
+            self.audit(
+                "doc_refused",
+                identity.as_ref().map(|i| i.device_id),
+                &doc_id.to_string(),
+            );
+            // Answer exactly as for a document the relay does not have.
+            self.answer_unknown(conn, peer_id, doc_id, is_request);
+            return Ok(());
+        }
+
         if let std::collections::hash_map::Entry::Vacant(slot) = entry.syncs.entry(conn) {
             // A device that synced this document before resumes from the saved state.
             let saved = match &storage_id {
@@ -250,9 +364,11 @@ impl Hub {
                 }
                 None => None,
             };
-            let state = saved
+            let mut state = saved
                 .and_then(|b| sync::State::decode(&b).ok())
                 .unwrap_or_default();
+            // Read-only peers get the document but none of their changes are applied.
+            state.set_read_only(access == Access::Read);
             slot.insert(state);
         }
 
@@ -270,6 +386,23 @@ impl Hub {
         }
 
         let changed = entry.doc.get_heads() != before;
+        let class = if changed {
+            classify(&doc_id, Some(&entry.doc), &teams)
+        } else {
+            class
+        };
+        if changed && identity.as_ref().is_some_and(|i| !i.may_leave_as(&class)) {
+            // E.g. a record written for another pact's team: drop the change, keep disk as is.
+            *guard = None;
+            self.forget(conn, doc_id);
+            self.audit(
+                "write_refused",
+                identity.as_ref().map(|i| i.device_id),
+                &doc_id.to_string(),
+            );
+            self.answer_unknown(conn, peer_id, doc_id, true);
+            return Ok(());
+        }
         if changed {
             let persisted = if entry.chunks + 1 > COMPACT_AFTER
                 || !entry.exists && before.is_empty() && entry.chunks == 0
@@ -296,14 +429,7 @@ impl Hub {
 
         if is_request && !entry.exists {
             // Nobody has it: say so, but stay subscribed so its creation reaches this peer.
-            self.send(
-                conn,
-                Outgoing::Message(Message::DocUnavailable {
-                    sender_id: self.peer_id.clone(),
-                    target_id: peer_id,
-                    document_id: doc_id,
-                }),
-            );
+            self.answer_unknown(conn, peer_id, doc_id, true);
             return Ok(());
         }
 
@@ -311,6 +437,33 @@ impl Hub {
         for target in targets {
             if target != conn && !changed {
                 continue;
+            }
+            if target != conn && changed {
+                // A record handed over to another team leaves the old team's devices.
+                let (allowed, target_peer) = {
+                    let peers = lock(&self.peers);
+                    let peer = peers.get(&target);
+                    let identity = peer.and_then(|p| p.identity.as_ref());
+                    (
+                        identity.map_or(Access::ReadWrite, |i| i.access(&class)) != Access::None,
+                        peer.map(|p| p.peer_id.clone()),
+                    )
+                };
+                if !allowed {
+                    entry.syncs.remove(&target);
+                    self.forget(target, doc_id);
+                    if let Some(target_peer) = target_peer {
+                        self.send(
+                            target,
+                            Outgoing::Message(Message::DocUnavailable {
+                                sender_id: self.peer_id.clone(),
+                                target_id: target_peer,
+                                document_id: doc_id,
+                            }),
+                        );
+                    }
+                    continue;
+                }
             }
             let Some(state) = entry.syncs.get_mut(&target) else {
                 continue;
@@ -332,6 +485,33 @@ impl Hub {
             }
         }
         Ok(())
+    }
+
+    fn forget(&self, conn: ConnId, doc: DocumentId) {
+        if let Some(peer) = lock(&self.peers).get_mut(&conn) {
+            peer.docs.remove(&doc);
+        }
+    }
+
+    /// What the relay says about a document it does not have: `doc-unavailable` to a
+    /// request, the opening sync message of an empty document to a sync.
+    fn answer_unknown(&self, conn: ConnId, peer_id: String, doc_id: DocumentId, is_request: bool) {
+        let msg = if is_request {
+            Message::DocUnavailable {
+                sender_id: self.peer_id.clone(),
+                target_id: peer_id,
+                document_id: doc_id,
+            }
+        } else {
+            let empty = Automerge::new().generate_sync_message(&mut sync::State::new());
+            Message::Sync {
+                sender_id: self.peer_id.clone(),
+                target_id: peer_id,
+                document_id: doc_id,
+                data: empty.map(sync::Message::encode).unwrap_or_default(),
+            }
+        };
+        self.send(conn, Outgoing::Message(msg));
     }
 
     /// Queues a message for a connection; a connection too slow to keep up is closed

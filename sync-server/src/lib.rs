@@ -3,6 +3,8 @@
 //! fan-out) -> `storage` (SQLite or memory). I/O edges are injected: [`run`] takes the
 //! listener, the storage and a shutdown token.
 
+pub mod admin;
+pub mod auth;
 pub mod config;
 pub mod hub;
 pub mod routes;
@@ -28,13 +30,30 @@ pub async fn run(
     storage: Arc<dyn Storage>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let hub = Arc::new(Hub::new(storage).context("opening the store")?);
+    let directory =
+        Arc::new(auth::Directory::open(&config.data_dir).context("opening the directory")?);
+    if config.insecure_open {
+        tracing::warn!("running OPEN: no device tokens are checked; never use this with real data");
+    }
+    let limits = hub::Limits {
+        open_documents: config.max_open_documents,
+        connections_per_device: config.max_connections_per_device,
+    };
+    let hub_directory = (!config.insecure_open).then(|| directory.clone());
+    let hub = Arc::new(Hub::new(storage, hub_directory, limits).context("opening the store")?);
     let token = CancellationToken::new();
     let state = routes::AppState {
         hub: hub.clone(),
         max_message_bytes: config.max_message_bytes,
         shutdown: token.clone(),
+        directory: directory.clone(),
+        open: config.insecure_open,
+        rate: session::RateLimit {
+            per_second: config.max_messages_per_second,
+            burst: config.max_messages_per_second.saturating_mul(4),
+        },
     };
+    tokio::spawn(watch_directory(hub.clone(), directory, token.clone()));
     let app =
         routes::router(state, &config.dist).layer(tower_http::trace::TraceLayer::new_for_http());
     let stop = token.clone();
@@ -54,4 +73,24 @@ pub async fn run(
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     Ok(())
+}
+
+/// Revocations and new teams come from the admin CLI, another process: look for
+/// them twice a second, so a revoked device is cut off at once.
+async fn watch_directory(hub: Arc<Hub>, directory: Arc<auth::Directory>, stop: CancellationToken) {
+    let mut since = auth::now_ms();
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+        }
+        let checked_at = auth::now_ms();
+        let d = directory.clone();
+        let revoked = tokio::task::spawn_blocking(move || d.revoked_since(since)).await;
+        if let Ok(Ok(revoked)) = revoked {
+            let hub = hub.clone();
+            let _ = tokio::task::spawn_blocking(move || hub.refresh(&revoked)).await;
+            since = checked_at - 1000;
+        }
+    }
 }

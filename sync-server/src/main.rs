@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use paktum_sync_server::config::LogFormat;
+use paktum_sync_server::config::{AdminCommand, LogFormat};
 use paktum_sync_server::{Config, SqliteStorage, run};
 use tracing_subscriber::EnvFilter;
 
@@ -19,6 +19,11 @@ async fn main() -> anyhow::Result<()> {
             .json()
             .with_env_filter(filter)
             .init(),
+    }
+    if let Some(AdminCommand::Admin(command)) = &config.admin {
+        let directory = paktum_sync_server::auth::Directory::open(&config.data_dir)
+            .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+        return paktum_sync_server::admin::run(&directory, command);
     }
     let storage = SqliteStorage::open(&config.data_dir)
         .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::extract::{Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -15,20 +15,38 @@ use futures_util::{SinkExt, StreamExt};
 use tokio_util::sync::CancellationToken;
 use tower_http::services::{ServeDir, ServeFile};
 
+use crate::auth::{AuthError, Directory, now_ms};
 use crate::hub::Hub;
-use crate::session::{self, Frame};
+use crate::session::{self, Frame, RateLimit};
 
 #[derive(Clone)]
 pub struct AppState {
     pub hub: Arc<Hub>,
     pub max_message_bytes: usize,
     pub shutdown: CancellationToken,
+    pub directory: Arc<Directory>,
+    /// Development mode: no tokens asked.
+    pub open: bool,
+    pub rate: RateLimit,
+}
+
+#[derive(serde::Deserialize)]
+struct SyncQuery {
+    token: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct EnrolRequest {
+    code: String,
+    #[serde(default)]
+    label: String,
 }
 
 pub fn router(state: AppState, dist: &Path) -> Router {
     let api = Router::new()
         .route("/sync", get(sync))
         .route("/healthz", get(healthz))
+        .route("/enrol", axum::routing::post(enrol))
         .with_state(state);
     let index = dist.join("index.html");
     if index.exists() {
@@ -72,13 +90,88 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn sync(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
+/// The device token comes as `?token=…` (a stock automerge-repo client can put it in
+/// the URL it is given). It is checked before the upgrade: a stranger never gets a
+/// WebSocket, let alone a document.
+async fn sync(
+    State(state): State<AppState>,
+    Query(query): Query<SyncQuery>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let identity = if state.open {
+        None
+    } else {
+        let token = query.token.unwrap_or_default();
+        let directory = state.directory.clone();
+        let checked = tokio::task::spawn_blocking(move || directory.authenticate(&token)).await;
+        match checked {
+            Ok(Ok(identity)) => Some(identity),
+            Ok(Err(e)) => {
+                tracing::warn!(reason = %e, "sync connection refused");
+                let detail = e.to_string();
+                let directory = state.directory.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    directory.audit(now_ms(), "connection_refused", None, &detail)
+                })
+                .await;
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    "this device is not enrolled or was revoked",
+                )
+                    .into_response();
+            }
+            Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        }
+    };
     ws.max_message_size(state.max_message_bytes)
         .max_frame_size(state.max_message_bytes)
-        .on_upgrade(move |socket| serve_socket(state, socket))
+        .on_upgrade(move |socket| serve_socket(state, identity, socket))
 }
 
-async fn serve_socket(state: AppState, socket: WebSocket) {
+/// Exchanges a one-time enrolment code for a device token.
+async fn enrol(
+    State(state): State<AppState>,
+    axum::Json(req): axum::Json<EnrolRequest>,
+) -> Response {
+    let directory = state.directory.clone();
+    let result =
+        tokio::task::spawn_blocking(move || directory.enrol(&req.code, &req.label, now_ms())).await;
+    let json = |status: StatusCode, body: serde_json::Value| {
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response()
+    };
+    match result {
+        Ok(Ok((token, id))) => {
+            tracing::info!(device = id.device_id, "device enrolled");
+            json(
+                StatusCode::OK,
+                serde_json::json!({
+                    "token": token, "device_id": id.device_id, "worker": id.worker,
+                    "role": id.role.as_str(), "team": id.team, "pact": id.pact,
+                }),
+            )
+        }
+        Ok(Err(e @ (AuthError::UnknownCode | AuthError::UsedCode | AuthError::ExpiredCode))) => {
+            json(
+                StatusCode::BAD_REQUEST,
+                serde_json::json!({ "error": e.to_string() }),
+            )
+        }
+        _ => {
+            tracing::error!("enrolment failed inside the relay");
+            json(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                serde_json::json!({ "error": "the relay could not enrol this device; try again" }),
+            )
+        }
+    }
+}
+
+async fn serve_socket(state: AppState, identity: Option<crate::auth::Identity>, socket: WebSocket) {
     let (sink, stream) = socket.split();
     let incoming = stream.map(|frame| {
         frame.map(|m| match m {
@@ -92,14 +185,17 @@ async fn serve_socket(state: AppState, socket: WebSocket) {
         sink.with(
             |bytes: Vec<u8>| async move { Ok::<_, axum::Error>(WsMessage::Binary(bytes.into())) },
         );
+    let device = identity.as_ref().map(|i| i.device_id);
     let reason = session::run(
         state.hub.clone(),
+        identity,
+        state.rate,
         incoming,
         Box::pin(outgoing),
         state.shutdown.clone(),
     )
     .await;
-    tracing::info!(reason = %reason, "sync connection ended");
+    tracing::info!(reason = %reason, device, "sync connection ended");
 }
 
 /// Hashed assets never change: cache them for a year. Everything else (index.html,

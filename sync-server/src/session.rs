@@ -10,7 +10,54 @@ use paktum_shared::protocol::{Message, PROTOCOL_VERSION, PeerMetadata};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::Identity;
 use crate::hub::{Hub, Outgoing};
+
+/// Messages per second one connection may send, with a burst allowance.
+#[derive(Clone, Copy, Debug)]
+pub struct RateLimit {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self {
+            per_second: 1000,
+            burst: 4000,
+        }
+    }
+}
+
+/// A token bucket: cheap, and fair to a device that catches up after a day offline.
+struct Bucket {
+    limit: RateLimit,
+    tokens: f64,
+    at: tokio::time::Instant,
+}
+
+impl Bucket {
+    fn new(limit: RateLimit) -> Self {
+        Self {
+            limit,
+            tokens: f64::from(limit.burst),
+            at: tokio::time::Instant::now(),
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = tokio::time::Instant::now();
+        let refill = now.duration_since(self.at).as_secs_f64() * f64::from(self.limit.per_second);
+        self.tokens = (self.tokens + refill).min(f64::from(self.limit.burst));
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
 
 /// What arrives on a connection, transport details stripped.
 #[derive(Debug)]
@@ -30,6 +77,8 @@ const QUEUE: usize = 4096;
 /// Runs a connection to its end. Returns why it ended (for the log).
 pub async fn run<S, K, E>(
     hub: Arc<Hub>,
+    identity: Option<Identity>,
+    rate: RateLimit,
     mut incoming: S,
     mut outgoing: K,
     shutdown: CancellationToken,
@@ -81,7 +130,14 @@ where
 
     let (tx, mut rx) = mpsc::channel::<Outgoing>(QUEUE);
     let kick = CancellationToken::new();
-    let conn = hub.connect(peer_id.clone(), storage_id, tx, kick.clone());
+    let conn = match hub.connect(peer_id.clone(), storage_id, tx, kick.clone(), identity) {
+        Ok(conn) => conn,
+        Err(reason) => {
+            send_error(&mut outgoing, &hub, &reason).await;
+            return reason;
+        }
+    };
+    let mut bucket = Bucket::new(rate);
     let peer = Message::Peer {
         sender_id: hub.peer_id().to_string(),
         selected_protocol_version: PROTOCOL_VERSION.into(),
@@ -98,8 +154,8 @@ where
             tokio::select! {
                 _ = shutdown.cancelled() => break "relay shutting down".to_string(),
                 _ = kick.cancelled() => {
-                    send_error(&mut outgoing, &hub, "connection too slow").await;
-                    break "too slow to keep up".to_string();
+                    send_error(&mut outgoing, &hub, "connection closed by the relay").await;
+                    break "closed by the hub (too slow, or device revoked)".to_string();
                 }
                 out = rx.recv() => match out {
                     Some(Outgoing::Message(m)) => {
@@ -116,6 +172,11 @@ where
                     Some(Ok(Frame::Text)) => {
                         send_error(&mut outgoing, &hub, "text frames are not part of the protocol").await;
                         break "text frame".to_string();
+                    }
+                    Some(Ok(Frame::Binary(_))) if !bucket.take() => {
+                        let reason = "too many messages per second";
+                        send_error(&mut outgoing, &hub, reason).await;
+                        break reason.to_string();
                     }
                     Some(Ok(Frame::Binary(bytes))) => {
                         if let Err(reason) = handle(&hub, conn, &bytes).await {

@@ -3,6 +3,7 @@
 //! automerge-repo protocol over a real WebSocket through `shared`'s `Replica`.
 
 pub mod device;
+pub mod http;
 pub mod relay;
 pub mod synthetic;
 

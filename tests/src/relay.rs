@@ -17,9 +17,11 @@ pub struct TestRelay {
 }
 
 impl TestRelay {
-    /// Starts a relay on SQLite in `data_dir`, serving `dist` if given.
+    /// Starts an open relay (no device tokens; for tests of sync itself) on SQLite in
+    /// `data_dir`, serving `dist` if given. Access-control tests use [`Self::start_with`].
     pub async fn start(data_dir: &Path, dist: Option<&Path>) -> anyhow::Result<Self> {
         let mut config = Config::for_tests(data_dir.to_path_buf());
+        config.insecure_open = true;
         if let Some(dist) = dist {
             config.dist = dist.to_path_buf();
         }
@@ -49,6 +51,11 @@ impl TestRelay {
 
     pub fn ws_url(&self) -> String {
         format!("ws://{}/sync", self.addr)
+    }
+
+    /// The sync URL carrying a device token, as the app and JS clients send it.
+    pub fn ws_url_with_token(&self, token: &str) -> String {
+        format!("ws://{}/sync?token={token}", self.addr)
     }
 
     pub fn http_url(&self) -> String {

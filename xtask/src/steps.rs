@@ -109,8 +109,18 @@ pub fn run(plan: &mut Plan, listen: &str, data_dir: &Path) -> Result<()> {
             .join("target/release/paktum-sync-server")
             .to_string_lossy(),
     );
+    println!("Development mode: devices sync without enrolment (--insecure-open). For real data,");
+    println!("run the relay without it and enrol devices with `paktum-sync-server admin invite`.");
+    // Open until the app's enrolment screen lands (ARCHITECTURE.md, "Trust model").
     relay
-        .args(["--listen", listen, "--dist", "dist", "--data-dir"])
+        .args([
+            "--listen",
+            listen,
+            "--dist",
+            "dist",
+            "--insecure-open",
+            "--data-dir",
+        ])
         .arg(data_dir);
     let status = relay.status().context("starting the relay")?;
     if !status.success() {
@@ -259,6 +269,8 @@ impl Relay {
                 &format!("127.0.0.1:{port}"),
                 "--dist",
                 "dist",
+                // Open until the app can enrol devices.
+                "--insecure-open",
                 "--data-dir",
             ])
             .arg(&data.0)

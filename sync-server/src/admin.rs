@@ -1,0 +1,101 @@
+//! `paktum-sync-server admin …`: the administrator's tools, working directly on the
+//! embedded store (whoever can run this can read the data directory anyway).
+
+use anyhow::{Context, Result, bail};
+
+use crate::auth::{Directory, Role, now_ms};
+use crate::config::Admin;
+
+const HOUR_MS: i64 = 3_600_000;
+
+pub fn run(directory: &Directory, command: &Admin) -> Result<()> {
+    match command {
+        Admin::CreateTeam {
+            pact,
+            team,
+            own_caseload_only,
+        } => {
+            directory
+                .create_team(pact, team, *own_caseload_only)
+                .context("creating the team")?;
+            println!(
+                "team {team} in pact {pact} is ready{}",
+                if *own_caseload_only {
+                    " (own caseloads only)"
+                } else {
+                    ""
+                }
+            );
+        }
+        Admin::Invite {
+            team,
+            name,
+            role,
+            expires_in_hours,
+            url,
+        } => {
+            let Some(role) = Role::parse(role) else {
+                bail!("role must be worker, coordinator or admin")
+            };
+            let (member, code) = directory
+                .invite(team, name, role, expires_in_hours * HOUR_MS, now_ms())
+                .context("inviting the member")?;
+            println!("member {member}: {name} ({}) in {team}", role.as_str());
+            println!("enrolment code: {code}  (valid {expires_in_hours} h, once)");
+            println!("link: {}/#/enrol?code={code}", url.trim_end_matches('/'));
+        }
+        Admin::Devices => {
+            println!(
+                "{:>6}  {:<24} {:<12} {:<16} {:<10} label",
+                "device", "member", "role", "team", "state"
+            );
+            for d in directory.devices().context("listing devices")? {
+                let state = if d.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{:>6}  {:<24} {:<12} {:<16} {:<10} {}",
+                    d.device_id,
+                    d.worker,
+                    d.role.as_str(),
+                    d.team,
+                    state,
+                    d.label
+                );
+            }
+        }
+        Admin::Revoke { device_id } => {
+            if directory.revoke(*device_id, now_ms()).context("revoking")? {
+                println!(
+                    "device {device_id} revoked; a running relay disconnects it within a second"
+                );
+            } else {
+                bail!("no active device {device_id}");
+            }
+        }
+        Admin::Rotate {
+            member_id,
+            expires_in_hours,
+        } => {
+            let code = directory
+                .rotate(*member_id, expires_in_hours * HOUR_MS, now_ms())
+                .context("rotating")?;
+            println!("all devices of member {member_id} revoked; new enrolment code: {code}");
+        }
+        Admin::Audit { limit } => {
+            for e in directory
+                .audit_log(*limit)
+                .context("reading the audit log")?
+            {
+                let device = e
+                    .device_id
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "-".into());
+                println!("{}  {:<20} device {device:<6} {}", e.at, e.event, e.detail);
+            }
+        }
+    }
+    Ok(())
+}

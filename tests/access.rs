@@ -1,0 +1,310 @@
+//! Access control with the real relay: tokens, the share policy, revocation,
+//! reassignment and per-connection limits. Nothing here runs the relay open.
+
+use futures_util::SinkExt;
+use paktum_shared::DocumentId;
+use paktum_shared::contact::ContactField;
+use paktum_shared::protocol::Message;
+use paktum_sync_server::Config;
+use paktum_sync_server::auth::{Directory, Role, now_ms};
+use paktum_tests::synthetic::{self, Seeded};
+use paktum_tests::{Device, TestRelay, http};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+const HOUR: i64 = 3_600_000;
+
+struct Pact {
+    _dir: tempfile::TempDir,
+    relay: TestRelay,
+    directory: Directory,
+}
+
+/// Two pacts: "kempen-pact" with teams kempen and herentals, "worms-pact" with worms.
+async fn pact(tune: impl FnOnce(&mut Config)) -> anyhow::Result<Pact> {
+    let dir = tempfile::tempdir()?;
+    let directory = Directory::open(dir.path())?;
+    directory.create_team("kempen-pact", "kempen", false)?;
+    directory.create_team("kempen-pact", "herentals", false)?;
+    directory.create_team("worms-pact", "worms", false)?;
+    let mut config = Config::for_tests(dir.path().to_path_buf());
+    tune(&mut config);
+    let relay = TestRelay::start_with(config).await?;
+    Ok(Pact {
+        _dir: dir,
+        relay,
+        directory,
+    })
+}
+
+impl Pact {
+    /// Invites and enrols a member through the relay's HTTP endpoint.
+    async fn enrol(&self, team: &str, name: &str, role: Role) -> anyhow::Result<String> {
+        let (_, code) = self.directory.invite(team, name, role, HOUR, now_ms())?;
+        let r = http::post_json(
+            self.relay.addr,
+            "/enrol",
+            &format!(r#"{{"code":"{code}","label":"test phone"}}"#),
+        )
+        .await?;
+        anyhow::ensure!(r.status == 200, "enrolment failed: {} {}", r.status, r.body);
+        let json: serde_json::Value = serde_json::from_str(&r.body)?;
+        Ok(json["token"].as_str().unwrap_or_default().to_string())
+    }
+
+    async fn device(&self, team: &str, name: &str, role: Role) -> anyhow::Result<(Device, String)> {
+        let token = self.enrol(team, name, role).await?;
+        let mut d = Device::new(name, team, &self.relay.ws_url_with_token(&token))?;
+        d.connect().await?;
+        Ok((d, token))
+    }
+
+    fn audit_events(&self) -> anyhow::Result<Vec<String>> {
+        Ok(self
+            .directory
+            .audit_log(1000)?
+            .into_iter()
+            .map(|e| e.event)
+            .collect())
+    }
+}
+
+async fn ws_refused(url: &str) -> bool {
+    match tokio_tungstenite::connect_async(url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => r.status() == 401,
+        _ => false,
+    }
+}
+
+#[tokio::test]
+async fn missing_forged_and_revoked_tokens_are_refused_before_any_document() -> anyhow::Result<()> {
+    let p = pact(|_| {}).await?;
+    assert!(ws_refused(&p.relay.ws_url()).await, "no token");
+    assert!(
+        ws_refused(&p.relay.ws_url_with_token(&"ab".repeat(32))).await,
+        "forged token"
+    );
+    let (mut anna, token) = p.device("kempen", "Anna", Role::Worker).await?;
+    let device = p
+        .directory
+        .devices()?
+        .into_iter()
+        .find(|d| d.worker == "Anna")
+        .map(|d| d.device_id);
+    p.directory.revoke(device.unwrap_or_default(), now_ms())?;
+    // Revocation cuts the live connection at once (the relay watches the directory).
+    let closed = anna
+        .wait_for("a revoked device to be cut off", |_| false)
+        .await;
+    assert!(closed.is_err_and(|e| e.to_string().contains("closed")));
+    assert!(
+        ws_refused(&p.relay.ws_url_with_token(&token)).await,
+        "revoked token"
+    );
+    let events = p.audit_events()?;
+    assert!(
+        events.iter().filter(|e| *e == "connection_refused").count() >= 3,
+        "{events:?}"
+    );
+    assert!(events.contains(&"revoked".to_string()));
+    p.relay.stop().await
+}
+
+#[tokio::test]
+async fn used_and_expired_codes_are_refused_with_a_clear_message() -> anyhow::Result<()> {
+    let p = pact(|_| {}).await?;
+    let (_, code) = p
+        .directory
+        .invite("kempen", "Anna", Role::Worker, HOUR, now_ms())?;
+    let body = format!(r#"{{"code":"{code}"}}"#);
+    assert_eq!(
+        http::post_json(p.relay.addr, "/enrol", &body).await?.status,
+        200
+    );
+    let again = http::post_json(p.relay.addr, "/enrol", &body).await?;
+    assert_eq!(again.status, 400);
+    assert!(again.body.contains("already used"), "{}", again.body);
+    let (_, old) = p
+        .directory
+        .invite("kempen", "Bram", Role::Worker, -1, now_ms())?;
+    let expired =
+        http::post_json(p.relay.addr, "/enrol", &format!(r#"{{"code":"{old}"}}"#)).await?;
+    assert_eq!(expired.status, 400);
+    assert!(expired.body.contains("expired"), "{}", expired.body);
+    p.relay.stop().await
+}
+
+#[tokio::test]
+async fn teams_and_pacts_see_only_what_they_may_without_learning_what_exists() -> anyhow::Result<()>
+{
+    let p = pact(|_| {}).await?;
+    let mut rng = Seeded::new(7);
+    let (mut anna, _) = p.device("kempen", "Anna", Role::Worker).await?;
+    let kempen_record = anna
+        .create_contact(synthetic::contact(&mut rng, "kempen", 0))
+        .await?;
+    anna.sync().await?;
+
+    // A worker of another team, and of another pact: the record and the index look
+    // exactly like documents that do not exist.
+    for (team, name) in [("herentals", "Jef"), ("worms", "Lea")] {
+        let (mut other, _) = p.device(team, name, Role::Worker).await?;
+        let refused = other
+            .fetch(kempen_record)
+            .await
+            .expect_err("must not get another team's record");
+        let missing_id = DocumentId::random();
+        let missing = other.fetch(missing_id).await.expect_err("unknown");
+        assert_eq!(
+            refused
+                .to_string()
+                .replace(&kempen_record.to_string(), "ID"),
+            missing.to_string().replace(&missing_id.to_string(), "ID"),
+            "a refused document must look exactly like one that does not exist"
+        );
+        let index = paktum_shared::caseload::CaseloadDoc::id_for_team("kempen");
+        assert!(other.fetch(index).await.is_err());
+    }
+
+    // A coordinator of the pact reads every team, but cannot write to another team.
+    let (mut coordinator, _) = p
+        .device("herentals", "Coordinator Kim", Role::Coordinator)
+        .await?;
+    coordinator.fetch(kempen_record).await?;
+    assert!(coordinator.contact(&kempen_record).is_ok());
+    coordinator
+        .edit_contact(kempen_record, |c, ed| {
+            c.set_field(ed, ContactField::Municipality, Some("Geel"))
+        })
+        .await?;
+    anna.go_offline();
+    let (mut check, _) = p.device("kempen", "Bram", Role::Worker).await?;
+    assert_eq!(
+        check.contact(&kempen_record)?.municipality,
+        None,
+        "read-only: the coordinator's edit is not applied"
+    );
+    // …and a coordinator of another pact reads nothing of this one.
+    let (mut stranger, _) = p
+        .device("worms", "Coordinator Max", Role::Coordinator)
+        .await?;
+    assert!(stranger.fetch(kempen_record).await.is_err());
+    check.go_offline();
+
+    let events = p.audit_events()?;
+    assert!(events.iter().any(|e| e == "doc_refused"), "{events:?}");
+    p.relay.stop().await
+}
+
+#[tokio::test]
+async fn a_record_handed_to_another_team_leaves_the_old_teams_devices() -> anyhow::Result<()> {
+    let p = pact(|_| {}).await?;
+    let mut rng = Seeded::new(8);
+    let (mut anna, _) = p.device("kempen", "Anna", Role::Worker).await?;
+    let (mut bram, _) = p.device("kempen", "Bram", Role::Worker).await?;
+    let id = anna
+        .create_contact(synthetic::contact(&mut rng, "kempen", 0))
+        .await?;
+    anna.sync().await?;
+    bram.fetch(id).await?;
+
+    anna.edit_contact(id, |c, ed| {
+        c.set_field(ed, ContactField::Team, Some("herentals"))
+    })
+    .await?;
+    anna.sync().await?;
+    // Bram, online and syncing it, is told it is gone…
+    bram.wait_for("the handover", |r| r.is_unavailable(&id))
+        .await?;
+    // …a fresh kempen device cannot get it, a herentals device can.
+    let (mut fresh, _) = p.device("kempen", "Mieke", Role::Worker).await?;
+    assert!(fresh.fetch(id).await.is_err());
+    let (mut jef, _) = p.device("herentals", "Jef", Role::Worker).await?;
+    jef.fetch(id).await?;
+    assert_eq!(jef.contact(&id)?.team, "herentals");
+    p.relay.stop().await
+}
+
+#[tokio::test]
+async fn each_limit_closes_only_the_offending_connection() -> anyhow::Result<()> {
+    let p = pact(|c| {
+        c.max_messages_per_second = 5;
+        c.max_open_documents = 3;
+        c.max_connections_per_device = 1;
+    })
+    .await?;
+    let mut rng = Seeded::new(9);
+
+    // Connections per device: the second connection with one token is refused.
+    let (mut anna, token) = p.device("kempen", "Anna", Role::Worker).await?;
+    let mut twin = Device::new("Anna", "kempen", &p.relay.ws_url_with_token(&token))?;
+    assert!(twin.connect().await.is_err());
+
+    // Open documents: a connection syncing more than 3 documents is closed.
+    let mut opened = Ok(());
+    for n in 0..4 {
+        if let Err(e) = anna
+            .create_contact(synthetic::contact(&mut rng, "kempen", n))
+            .await
+        {
+            opened = Err(e);
+            break;
+        }
+        if let Err(e) = anna.sync().await {
+            opened = Err(e);
+            break;
+        }
+    }
+    assert!(
+        opened.is_err(),
+        "the 4th document must close the connection"
+    );
+
+    // Messages per second: a flood is cut off.
+    let token = p.enrol("kempen", "Bram", Role::Worker).await?;
+    let (mut flood, _) =
+        tokio_tungstenite::connect_async(p.relay.ws_url_with_token(&token)).await?;
+    let join = Message::Join {
+        sender_id: "flood".into(),
+        supported_protocol_versions: vec!["1".into()],
+        metadata: None,
+    };
+    flood.send(WsMessage::Binary(join.encode().into())).await?;
+    let leave_me = Message::Ephemeral {
+        sender_id: "flood".into(),
+        target_id: "relay".into(),
+        count: 0,
+        session_id: "s".into(),
+        document_id: DocumentId::random(),
+        data: vec![],
+    };
+    let mut refused = false;
+    for _ in 0..200 {
+        if flood
+            .send(WsMessage::Binary(leave_me.encode().into()))
+            .await
+            .is_err()
+        {
+            refused = true;
+            break;
+        }
+    }
+    use futures_util::StreamExt;
+    while let Ok(Some(Ok(frame))) =
+        tokio::time::timeout(std::time::Duration::from_secs(5), flood.next()).await
+    {
+        if let WsMessage::Binary(b) = frame
+            && let Ok(Message::Error { message }) = Message::decode(&b)
+        {
+            refused = refused || message.contains("too many messages");
+        }
+    }
+    assert!(refused, "the flood must be cut off");
+
+    // Someone else keeps syncing.
+    let (mut mieke, _) = p.device("herentals", "Mieke", Role::Worker).await?;
+    mieke
+        .create_contact(synthetic::contact(&mut rng, "herentals", 9))
+        .await?;
+    mieke.sync().await?;
+    p.relay.stop().await
+}

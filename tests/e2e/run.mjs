@@ -1,0 +1,299 @@
+// End-to-end scenarios for Paktum's field app, driven through Debian's Chromium with
+// playwright-core against the app served by the real relay (which must be running).
+//
+//   node tests/e2e/run.mjs --base http://127.0.0.1:8080 [--artifacts tests/artifacts] [--seed 150]
+//
+// Each device is a separate browser context (its own IndexedDB and service worker).
+// Every run uses a fresh team name, so runs never see each other's data.
+// Exits non-zero when any scenario fails; screenshots (360×800) go to --artifacts.
+
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith("--") ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []),
+);
+const BASE = (args.base || process.env.PAKTUM_BASE || "http://127.0.0.1:8080").replace(/\/$/, "");
+const ARTIFACTS = resolve(args.artifacts || resolve(here, "../artifacts"));
+const SEED = Number(args.seed || 150);
+const CHROMIUM = args.chromium || process.env.CHROMIUM || "/usr/bin/chromium";
+const TEAM = `e2e-${Date.now().toString(36)}`;
+const T = 30_000;
+
+mkdirSync(ARTIFACTS, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+  ],
+});
+
+const problems = [];
+
+async function device(name) {
+  const context = await browser.newContext({ viewport: { width: 360, height: 800 }, hasTouch: true, serviceWorkers: "allow" });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => problems.push(`${name}: page error: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/ERR_INTERNET_DISCONNECTED|WebSocket|Failed to load resource/.test(m.text())) {
+      problems.push(`${name}: console error: ${m.text()}`);
+    }
+  });
+  // Keeps every text the sync status line showed, to prove progress was reported.
+  await page.addInitScript(() => {
+    window.__statusLog = [];
+    new MutationObserver(() => {
+      const el = document.querySelector(".sync p");
+      const text = el && el.textContent;
+      if (text && window.__statusLog[window.__statusLog.length - 1] !== text) window.__statusLog.push(text);
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
+  return { name, context, page };
+}
+
+async function setUp(d, worker, relay) {
+  const { page } = d;
+  await page.goto(BASE + "/");
+  await page.getByLabel("Your name").fill(worker);
+  await page.getByLabel("Your team").fill(TEAM);
+  if (relay) await page.getByLabel("Relay address").fill(relay);
+  await page.getByRole("button", { name: "Start" }).click();
+  await page.getByRole("heading", { name: `My day, ${worker}` }).waitFor({ timeout: T });
+}
+
+const syncState = (page) => page.locator(".sync").getAttribute("data-sync-state");
+
+async function waitState(d, state, timeout = T) {
+  await d.page.locator(`.sync[data-sync-state="${state}"]`).waitFor({ timeout });
+}
+
+async function shot(d, name) {
+  await d.page.evaluate(() => window.scrollTo(0, 0));
+  await d.page.screenshot({ path: resolve(ARTIFACTS, `${name}.png`) });
+}
+
+async function nav(d, label) {
+  await d.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: label }).click();
+}
+
+async function newContact(d, name, place = "Market square") {
+  await nav(d, "+ Contact");
+  await d.page.getByLabel("Name", { exact: true }).fill(name);
+  await d.page.getByLabel("Where (optional)").fill(place);
+  await d.page.getByRole("button", { name: "Save contact" }).click();
+  await d.page.getByRole("heading", { level: 1, name }).waitFor({ timeout: T });
+}
+
+async function addNote(d, text) {
+  await d.page.getByRole("button", { name: "Add note" }).click();
+  await d.page.getByLabel("Note", { exact: true }).fill(text);
+  await d.page.getByRole("button", { name: "Save note" }).click();
+  await d.page.getByText("Note saved on this phone.").waitFor({ timeout: T });
+}
+
+async function setPhone(d, phone) {
+  await d.page.getByRole("button", { name: "Edit details" }).click();
+  await d.page.getByLabel("Phone number").fill(phone);
+  await d.page.getByRole("button", { name: "Save details" }).click();
+  await d.page.getByText(phone, { exact: true }).waitFor({ timeout: T });
+}
+
+async function openContact(d, name) {
+  await nav(d, "Caseload");
+  await d.page.getByRole("searchbox").fill(name);
+  await d.page.getByRole("link", { name: new RegExp(`^${name}`) }).click();
+  await d.page.getByRole("heading", { level: 1, name }).waitFor({ timeout: T });
+}
+
+async function serviceWorkerControls(d) {
+  await d.page.waitForFunction(() => navigator.serviceWorker && navigator.serviceWorker.controller, null, { timeout: T });
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+const scenarios = [];
+const scenario = (name, fn) => scenarios.push({ name, fn });
+
+let A, B;
+
+scenario("1. offline: create a contact and a note, reload offline, all still there", async () => {
+  A = await device("A");
+  await setUp(A, "Anna");
+  await waitState(A, "up-to-date");
+  await shot(A, "sync-up-to-date");
+  await serviceWorkerControls(A);
+  await A.context.setOffline(true);
+  await waitState(A, "offline");
+  await newContact(A, "Lotte");
+  await addNote(A, "Met at the market, wants to be a cook.");
+  check((await A.page.locator(".sync p").textContent()).includes("Changes waiting"), "offline status shows pending changes");
+  await shot(A, "sync-offline");
+  await A.page.reload();
+  await A.page.getByRole("heading", { level: 1, name: "Lotte" }).waitFor({ timeout: T });
+  await A.page.getByText("Met at the market, wants to be a cook.").waitFor({ timeout: T });
+  await waitState(A, "offline");
+  await nav(A, "Caseload");
+  await A.page.getByRole("link", { name: /^Lotte/ }).getByText("Not synced").waitFor({ timeout: T });
+  await A.context.setOffline(false);
+  await waitState(A, "up-to-date");
+  check((await A.page.getByText("Not synced").count()) === 0, "after sync nothing is marked as not synced");
+});
+
+scenario("2. two devices edit offline and converge, with a visible 'changed by both'", async () => {
+  B = await device("B");
+  await setUp(B, "Bram");
+  await waitState(B, "up-to-date");
+  await newContact(A, "Milan");
+  await setPhone(A, "0470 11 22 33");
+  await waitState(A, "up-to-date");
+  await openContact(B, "Milan");
+  await B.page.getByText("0470 11 22 33", { exact: true }).waitFor({ timeout: T });
+  await waitState(B, "up-to-date");
+
+  await A.context.setOffline(true);
+  await B.context.setOffline(true);
+  await waitState(A, "offline");
+  await waitState(B, "offline");
+  await addNote(A, "Anna: called him about the welding course.");
+  await setPhone(A, "0470 00 00 01");
+  await B.page.getByLabel("New status").selectOption({ label: "Engaged" });
+  await B.page.getByRole("button", { name: "Change status" }).click();
+  await B.page.getByText("Saved on this phone.", { exact: true }).waitFor({ timeout: T });
+  await addNote(B, "Bram: he came by the youth centre.");
+  await setPhone(B, "0470 00 00 02");
+
+  await A.context.setOffline(false);
+  await B.context.setOffline(false);
+  for (const d of [A, B]) {
+    await d.page.getByRole("heading", { name: "Changed by both: Phone number" }).waitFor({ timeout: T });
+    await d.page.getByText("Anna: called him about the welding course.").waitFor({ timeout: T });
+    await d.page.getByText("Bram: he came by the youth centre.").waitFor({ timeout: T });
+    await d.page.locator(".record-head .chip", { hasText: "Engaged" }).waitFor({ timeout: T });
+    const conflict = d.page.locator(".conflict");
+    await conflict.getByRole("button", { name: "Keep 0470 00 00 01" }).waitFor({ timeout: T });
+    await conflict.getByRole("button", { name: "Keep 0470 00 00 02" }).waitFor({ timeout: T });
+    await waitState(d, "up-to-date");
+  }
+  await shot(B, "contact-changed-by-both");
+  await B.page.getByRole("link", { name: "History" }).click();
+  await B.page.getByText("status: engaged").waitFor({ timeout: T });
+  await B.page.getByText("note added").first().waitFor({ timeout: T });
+  await B.page.goBack();
+
+  await A.page.getByRole("button", { name: "Keep 0470 00 00 02" }).click();
+  for (const d of [A, B]) {
+    await d.page.locator(".conflict").waitFor({ state: "detached", timeout: T });
+    await d.page.locator("dd", { hasText: "0470 00 00 02" }).waitFor({ timeout: T });
+  }
+  await waitState(A, "up-to-date");
+  await shot(A, "contact");
+});
+
+scenario("employer with a visit", async () => {
+  await nav(A, "Employers");
+  await A.page.getByRole("link", { name: "New employer" }).click();
+  await A.page.getByLabel("Employer name").fill("Bakkerij De Zon");
+  await A.page.getByRole("button", { name: "Save employer" }).click();
+  await A.page.getByRole("heading", { level: 1, name: "Bakkerij De Zon" }).waitFor({ timeout: T });
+  await A.page.getByRole("button", { name: "Add visit" }).click();
+  await A.page.getByLabel("Purpose").fill("First visit");
+  await A.page.getByLabel("What came out of it").fill("Two openings for bakery assistants; open to young people without a diploma.");
+  await A.page.getByLabel("Job title").fill("Bakery assistant");
+  await A.page.getByLabel("How many").fill("2");
+  await A.page.getByLabel("Inclusive-hiring commitment").selectOption({ label: "Committed as employer" });
+  await A.page.getByRole("button", { name: "Save visit" }).click();
+  await A.page.getByText("Visit saved on this phone.").waitFor({ timeout: T });
+  await A.page.getByText("Openings found: 2").waitFor({ timeout: T });
+  await waitState(A, "up-to-date");
+  await shot(A, "employer");
+});
+
+scenario("3. a fresh device receives the whole caseload, with progress", async () => {
+  // Enough records that the first sync takes visible time.
+  for (let i = 0; i < SEED; i++) {
+    await nav(A, "+ Contact");
+    const name = `Seed ${String(i).padStart(3, "0")}`;
+    await A.page.getByLabel("Name", { exact: true }).fill(name);
+    await A.page.getByRole("button", { name: "Save contact" }).click();
+    await A.page.getByRole("heading", { level: 1, name }).waitFor({ timeout: T });
+  }
+  await waitState(A, "up-to-date", 120_000);
+  await nav(A, "Caseload");
+  const expected = await A.page.locator("ul.rows > li > a").count();
+
+  const C = await device("C");
+  await setUp(C, "Chris");
+  await waitState(C, "up-to-date", 120_000);
+  const log = await C.page.evaluate(() => window.__statusLog);
+  const progress = log.filter((t) => /Syncing… [\d,]+ of [\d,]+ records/.test(t));
+  check(progress.length > 0, `progress was shown during the first sync (saw: ${JSON.stringify(log.slice(0, 8))})`);
+  await nav(C, "Caseload");
+  await C.page.locator("ul.rows > li > a").nth(expected - 1).waitFor({ timeout: T });
+  const got = await C.page.locator("ul.rows > li > a").count();
+  check(got === expected, `device C lists ${got} contacts, device A ${expected}`);
+  await openContact(C, "Milan");
+  await C.page.getByText("Bram: he came by the youth centre.").waitFor({ timeout: T });
+  console.log(`   first sync on C showed: ${progress.slice(0, 3).join(" | ")}`);
+  await C.context.close();
+});
+
+scenario("4. screenshots of the screens and the sync states (360×800)", async () => {
+  await nav(A, "My day");
+  await A.page.getByRole("heading", { name: /^My day/ }).waitFor();
+  await shot(A, "my-day");
+  await nav(A, "Caseload");
+  await shot(A, "caseload");
+  // Syncing with progress: a fresh device, shot as soon as progress shows.
+  const D = await device("D");
+  await setUp(D, "Dana");
+  try {
+    await D.page.locator(".sync p", { hasText: /of [\d,]+ records/ }).waitFor({ timeout: 10_000 });
+    await shot(D, "sync-syncing");
+  } catch {
+    console.log("   (sync finished before a progress screenshot could be taken)");
+  }
+  await D.context.close();
+  // Failed: a device whose relay cannot be reached.
+  const E = await device("E");
+  await setUp(E, "Eli", "ws://127.0.0.1:9/sync");
+  await waitState(E, "failed");
+  check((await E.page.locator(".sync p").textContent()).includes("cannot be reached"), "failure is said in words");
+  await shot(E, "sync-failed");
+  await E.context.close();
+});
+
+let failed = 0;
+for (const { name, fn } of scenarios) {
+  const started = Date.now();
+  try {
+    await fn();
+    console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}\n     ${String(e && e.message).split("\n").join("\n     ")}`);
+    for (const d of [A, B].filter(Boolean)) {
+      await d.page.screenshot({ path: resolve(ARTIFACTS, `failure-${d.name}.png`) }).catch(() => {});
+    }
+  }
+}
+if (problems.length) {
+  failed++;
+  console.log(`FAIL the pages reported errors:\n     ${problems.join("\n     ")}`);
+}
+await browser.close();
+console.log(failed ? `${failed} failed` : `all passed (team ${TEAM}, screenshots in ${ARTIFACTS})`);
+process.exit(failed ? 1 : 0);
