@@ -152,44 +152,25 @@ pub fn test(plan: &mut Plan) -> Result<()> {
         plan.command("cargo")
             .args(["fmt", "--all", "--", "--check"]),
     )?;
-    plan.step(
+    let wasm = ["--target", "wasm32-unknown-unknown"];
+    clippy(
+        plan,
         "clippy (native)",
-        plan.command("cargo").arg("clippy").args(native).args([
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]),
+        &[&native[..], &["--all-targets"]].concat(),
     )?;
-    plan.step(
+    clippy(
+        plan,
         "clippy (shared on wasm)",
-        plan.command("cargo").args([
-            "clippy",
-            "-p",
-            "paktum-shared",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--lib",
-            "--test",
-            "wasm",
-            "--",
-            "-D",
-            "warnings",
-        ]),
+        &[
+            &["-p", "paktum-shared", "--lib", "--test", "wasm"],
+            &wasm[..],
+        ]
+        .concat(),
     )?;
-    plan.step(
+    clippy(
+        plan,
         "clippy (app on wasm)",
-        plan.command("cargo").args([
-            "clippy",
-            "-p",
-            "paktum-app",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]),
+        &[&["-p", "paktum-app", "--all-targets"], &wasm[..]].concat(),
     )?;
     plan.step(
         "native tests (model, relay, interop)",
@@ -242,6 +223,17 @@ pub fn test(plan: &mut Plan) -> Result<()> {
     relay.stop();
     interop?;
     e2e_result
+}
+
+/// Clippy over `scope` with every warning an error.
+fn clippy(plan: &mut Plan, name: &str, scope: &[&str]) -> Result<()> {
+    plan.step(
+        name,
+        plan.command("cargo")
+            .arg("clippy")
+            .args(scope)
+            .args(["--", "-D", "warnings"]),
+    )
 }
 
 /// The debug relay on a free loopback port with a throwaway store, for e2e steps.
