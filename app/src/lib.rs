@@ -3,23 +3,19 @@
 leptos_i18n_macro::load_locales!();
 
 pub mod device;
+pub mod pwa;
 pub mod repo;
 pub mod store;
 pub mod sync;
+pub mod ui;
 
-use leptos::prelude::*;
+// The locale files are read by the macro above; this makes editing them rebuild the app.
+const _: &str = include_str!("../locales/en.json");
 
-use crate::i18n::*;
-
+/// Mounts the app on the page.
 pub fn start() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(|| view! { <I18nContextProvider><Hello/></I18nContextProvider> });
-}
-
-#[component]
-fn Hello() -> impl IntoView {
-    let i18n = use_i18n();
-    view! { <main><h1>{t!(i18n, app_name)}</h1></main> }
+    leptos::mount::mount_to_body(ui::App);
 }
 
 #[cfg(test)]

@@ -154,8 +154,10 @@ impl Repo {
         self.replica.is_pending(id)
     }
 
+    /// Records with changes the relay has not confirmed (the index is bookkeeping,
+    /// not a worker's change, so it is not counted; it still keeps "up to date" off).
     pub fn pending_count(&self) -> usize {
-        self.replica.pending_count()
+        self.replica.pending_count() - usize::from(self.replica.is_pending(&self.index_id))
     }
 
     pub fn progress(&self) -> Progress {

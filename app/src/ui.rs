@@ -1,0 +1,263 @@
+//! The screens: start-up and setup, the app frame with the sync status line and the
+//! bottom navigation, and the routes. Components only wire signals to views; every
+//! change goes through [`Field::edit`] (repo first, then store, then relay).
+
+mod contact;
+mod day;
+mod employer;
+mod history;
+mod parts;
+mod setup;
+mod status;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::path;
+use paktum_shared::ModelError;
+
+use crate::device::Device;
+use crate::i18n::*;
+use crate::repo::{Repo, Step};
+use crate::store::{DATABASE, Store, StoreError};
+use crate::sync::{Sync, SyncStatus};
+use leptos_i18n::I18nContext;
+
+/// Where start-up stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Loading,
+    Setup,
+    Ready,
+    Failed,
+}
+
+/// App-wide state, provided once as context. Documents stay outside the reactive
+/// graph: screens read the repo inside closures that track `revision`.
+#[derive(Clone, Copy)]
+pub struct Field {
+    sync: StoredValue<Option<Sync>, LocalStorage>,
+    store: StoredValue<Option<Rc<Store>>, LocalStorage>,
+    /// Bumped (at most every 100 ms) after anything a screen shows has changed.
+    revision: RwSignal<u64>,
+    phase: RwSignal<Phase>,
+    /// Why start-up failed, in words.
+    problem: RwSignal<Option<String>>,
+    i18n: I18nContext<Locale>,
+}
+
+impl Field {
+    /// Reads the repo and re-runs when it changes.
+    pub fn read<T: Default>(&self, f: impl FnOnce(&Repo) -> T) -> T {
+        self.revision.track();
+        self.sync
+            .with_value(|s| s.as_ref().map(|s| f(&s.repo().borrow())))
+            .unwrap_or_default()
+    }
+
+    pub fn status(&self) -> Option<SyncStatus> {
+        self.revision.track();
+        self.sync.with_value(|s| s.as_ref().map(Sync::status))
+    }
+
+    pub fn storage_error(&self) -> Option<String> {
+        self.revision.track();
+        let err = self
+            .sync
+            .with_value(|s| s.as_ref().and_then(Sync::storage_error));
+        err.map(|e| store_error_text(self.i18n, &e))
+    }
+
+    pub fn sync_now(&self) {
+        self.sync.with_value(|s| {
+            if let Some(s) = s {
+                s.sync_now();
+            }
+        });
+    }
+
+    /// Applies a change to the repo, then waits until it is on disk. The error is a
+    /// sentence for the worker.
+    pub async fn edit<T>(
+        &self,
+        op: impl FnOnce(&mut Repo) -> Result<(T, Step), ModelError>,
+    ) -> Result<T, String> {
+        let Some(sync) = self.sync.get_value() else {
+            return Err(store_error_text(self.i18n, &StoreError::Unavailable));
+        };
+        let (out, step) = {
+            let mut repo = sync.repo().borrow_mut();
+            op(&mut repo).map_err(|e| model_error_text(&e))?
+        };
+        self.revision.update(|r| *r += 1);
+        sync.commit(step)
+            .await
+            .map_err(|e| store_error_text(self.i18n, &e))?;
+        Ok(out)
+    }
+
+    /// Sets the device up (first start) and starts working.
+    pub async fn set_up(&self, device: Device) -> Result<(), String> {
+        let Some(store) = self.store.get_value() else {
+            return Err(store_error_text(self.i18n, &StoreError::Unavailable));
+        };
+        store
+            .save_device(&device)
+            .await
+            .map_err(|e| store_error_text(self.i18n, &e))?;
+        self.begin(store, device).await;
+        Ok(())
+    }
+
+    async fn begin(&self, store: Rc<Store>, device: Device) {
+        let loaded = match store.load().await {
+            Ok(loaded) => loaded,
+            Err(e) => return self.fail(&e),
+        };
+        let states = match store.sync_states(&device.relay_url).await {
+            Ok(states) => states,
+            Err(e) => return self.fail(&e),
+        };
+        let (repo, start) = Repo::new(device, loaded, states);
+        let revision = self.revision;
+        let pending = Rc::new(RefCell::new(None::<gloo_timers::callback::Timeout>));
+        // Coalesce bursts (a first sync delivers thousands of messages) into one redraw.
+        let notify: Rc<dyn Fn()> = Rc::new(move || {
+            if pending.borrow().is_some() {
+                return;
+            }
+            let done = pending.clone();
+            *pending.borrow_mut() = Some(gloo_timers::callback::Timeout::new(100, move || {
+                done.borrow_mut().take();
+                revision.update(|r| *r += 1);
+            }));
+        });
+        let sync = Sync::start(Rc::new(RefCell::new(repo)), store, notify);
+        sync.persist(start);
+        self.sync.set_value(Some(sync));
+        self.revision.update(|r| *r += 1);
+        self.phase.set(Phase::Ready);
+    }
+
+    fn fail(&self, e: &StoreError) {
+        self.problem.set(Some(store_error_text(self.i18n, e)));
+        self.phase.set(Phase::Failed);
+    }
+
+    pub fn i18n(&self) -> I18nContext<Locale> {
+        self.i18n
+    }
+}
+
+pub fn use_field() -> Field {
+    expect_context::<Field>()
+}
+
+fn store_error_text(i18n: I18nContext<Locale>, e: &StoreError) -> String {
+    match e {
+        StoreError::Unavailable => t_string!(i18n, error_store_unavailable).to_string(),
+        StoreError::Read => t_string!(i18n, error_store_read).to_string(),
+        StoreError::Write => t_string!(i18n, error_store_write).to_string(),
+    }
+}
+
+/// The record model's own sentences (English until the languages issue words them).
+fn model_error_text(e: &ModelError) -> String {
+    let text = e.to_string();
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => format!(
+            "{}{}.",
+            first.to_uppercase(),
+            chars.as_str().trim_end_matches('.')
+        ),
+        None => text,
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    view! {
+        <I18nContextProvider>
+            <Start />
+        </I18nContextProvider>
+    }
+}
+
+#[component]
+fn Start() -> impl IntoView {
+    let i18n = use_i18n();
+    let field = Field {
+        sync: StoredValue::new_local(None),
+        store: StoredValue::new_local(None),
+        revision: RwSignal::new(0),
+        phase: RwSignal::new(Phase::Loading),
+        problem: RwSignal::new(None),
+        i18n,
+    };
+    provide_context(field);
+    spawn_local(async move {
+        let store = match Store::open(DATABASE).await {
+            Ok(store) => Rc::new(store),
+            Err(e) => return field.fail(&e),
+        };
+        field.store.set_value(Some(store.clone()));
+        match store.device().await {
+            Ok(Some(device)) => field.begin(store, device).await,
+            Ok(None) => field.phase.set(Phase::Setup),
+            Err(e) => field.fail(&e),
+        }
+    });
+    crate::pwa::start();
+    move || match field.phase.get() {
+        Phase::Loading => {
+            view! { <p class="loading" role="status">{t!(i18n, loading)}</p> }.into_any()
+        }
+        Phase::Setup => view! { <setup::Setup /> }.into_any(),
+        Phase::Failed => view! {
+            <main class="page">
+                <h1>{t!(i18n, app_name)}</h1>
+                <p class="error" role="alert">{move || field.problem.get()}</p>
+            </main>
+        }
+        .into_any(),
+        Phase::Ready => view! { <Frame /> }.into_any(),
+    }
+}
+
+/// The app frame: status line on top, the page, navigation at the bottom (thumb reach).
+#[component]
+fn Frame() -> impl IntoView {
+    let i18n = use_i18n();
+    let field = use_field();
+    view! {
+        <Router>
+            <header class="top">
+                <status::StatusLine />
+                <crate::pwa::UpdateNotice />
+                {move || field.storage_error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            </header>
+            <main class="page">
+                <Routes fallback=move || view! { <p>{t!(i18n, not_found)}</p> }>
+                    <Route path=path!("/") view=day::MyDay />
+                    <Route path=path!("/caseload") view=contact::Caseload />
+                    <Route path=path!("/contacts/new") view=contact::NewContactPage />
+                    <Route path=path!("/contacts/:id") view=contact::ContactPage />
+                    <Route path=path!("/employers") view=employer::Employers />
+                    <Route path=path!("/employers/new") view=employer::NewEmployerPage />
+                    <Route path=path!("/employers/:id") view=employer::EmployerPage />
+                    <Route path=path!("/records/:id/history") view=history::HistoryPage />
+                </Routes>
+            </main>
+            <nav class="bottom" aria-label=move || t_string!(i18n, nav_label).to_string()>
+                <A href="/">{t!(i18n, nav_day)}</A>
+                <A href="/caseload">{t!(i18n, nav_caseload)}</A>
+                <A href="/employers">{t!(i18n, nav_employers)}</A>
+                <A href="/contacts/new" attr:class="new">{t!(i18n, nav_new_contact)}</A>
+            </nav>
+        </Router>
+    }
+}

@@ -1,0 +1,778 @@
+//! Youth contacts: the caseload list (search and filters live in the URL), a new
+//! contact from a first meeting, and the contact page with its notes timeline.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use paktum_shared::contact::{
+    Channel, Contact, ContactDoc, ContactField, NewContact, NewNote, Outcome, Status,
+};
+use paktum_shared::record::Kind;
+use paktum_shared::{Day, DocumentId, Editor, ModelError};
+
+use super::parts::{
+    ChangedByBoth, Outcome as Said, PendingMark, channel_label, outcome_label, parse_id,
+    status_label, status_text, today, when,
+};
+use super::use_field;
+use crate::i18n::*;
+use crate::repo::{Loadable, rows_of, workers};
+use leptos_i18n::I18nContext;
+
+type ContactOp = Box<dyn FnOnce(&mut ContactDoc, &Editor) -> Result<(), ModelError>>;
+
+fn field_label(i18n: I18nContext<Locale>, field: ContactField) -> String {
+    match field {
+        ContactField::DisplayName => t_string!(i18n, field_display_name),
+        ContactField::FullName => t_string!(i18n, field_full_name),
+        ContactField::BirthYear => t_string!(i18n, field_birth_year),
+        ContactField::Phone => t_string!(i18n, field_phone),
+        ContactField::Email => t_string!(i18n, field_email),
+        ContactField::Municipality => t_string!(i18n, field_municipality),
+        ContactField::AssignedWorker => t_string!(i18n, field_assigned_worker),
+        ContactField::Team => t_string!(i18n, field_team),
+        ContactField::Status => t_string!(i18n, field_status),
+    }
+    .to_string()
+}
+
+#[component]
+pub fn Caseload() -> impl IntoView {
+    let i18n = use_i18n();
+    let field = use_field();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let param = move |key: &'static str| query.with(|q| q.get(key).unwrap_or_default());
+    let set_param = move |key: &'static str, value: String| {
+        let mut pairs: Vec<(String, String)> = ["q", "status", "worker"]
+            .into_iter()
+            .map(|k| {
+                (
+                    k.to_string(),
+                    if k == key { value.clone() } else { param(k) },
+                )
+            })
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        pairs.sort();
+        let qs: Vec<String> = pairs
+            .into_iter()
+            .map(|(k, v)| format!("{k}={}", js_sys::encode_uri_component(&v)))
+            .collect();
+        let url = if qs.is_empty() {
+            "/caseload".to_string()
+        } else {
+            format!("/caseload?{}", qs.join("&"))
+        };
+        navigate(
+            &url,
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    };
+    let set_q = set_param.clone();
+    let set_status = set_param.clone();
+    let set_worker = set_param;
+    let rows = move || {
+        let (q, status, worker) = (param("q").to_lowercase(), param("status"), param("worker"));
+        field.read(|r| {
+            rows_of(r, Kind::Contact)
+                .into_iter()
+                .filter(|e| q.is_empty() || e.summary.name.to_lowercase().contains(&q))
+                .filter(|e| {
+                    status.is_empty() || e.summary.status.as_deref() == Some(status.as_str())
+                })
+                .filter(|e| worker.is_empty() || e.summary.worker == worker)
+                .map(|e| (r.is_pending(&e.id), e))
+                .collect::<Vec<_>>()
+        })
+    };
+    let all_workers = move || field.read(workers);
+    let damaged = move || field.read(|r| r.damaged().len());
+    view! {
+        <h1>{t!(i18n, caseload_title)}</h1>
+        <div class="filters">
+            <label class="search">
+                <span class="visually-hidden">{t!(i18n, caseload_search)}</span>
+                <input type="search" placeholder=t_string!(i18n, caseload_search).to_string()
+                    prop:value=move || param("q") on:input=move |ev| set_q("q", event_target_value(&ev)) />
+            </label>
+            <label>
+                <span class="visually-hidden">{t!(i18n, caseload_filter_status)}</span>
+                <select prop:value=move || param("status") on:change=move |ev| set_status("status", event_target_value(&ev))>
+                    <option value="">{t!(i18n, caseload_all_statuses)}</option>
+                    {Status::ALL
+                        .into_iter()
+                        .map(|s| view! { <option value=s.as_str()>{status_label(i18n, s)}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                <span class="visually-hidden">{t!(i18n, caseload_filter_worker)}</span>
+                <select prop:value=move || param("worker") on:change=move |ev| set_worker("worker", event_target_value(&ev))>
+                    <option value="">{t!(i18n, caseload_all_workers)}</option>
+                    {move || {
+                        all_workers()
+                            .into_iter()
+                            .map(|w| view! { <option value=w.clone()>{w.clone()}</option> })
+                            .collect_view()
+                    }}
+                </select>
+            </label>
+        </div>
+        {move || (damaged() > 0).then(|| view! { <p class="error" role="alert">{t!(i18n, damaged_some, count = damaged())}</p> })}
+        <ul class="rows" aria-label=t_string!(i18n, caseload_title).to_string()>
+            {move || {
+                let rows = rows();
+                if rows.is_empty() {
+                    return view! { <li class="empty">{t!(i18n, caseload_empty)}</li> }.into_any();
+                }
+                rows.into_iter()
+                    .map(|(pending, e)| {
+                        let status = e.summary.status.as_deref().map(|s| status_text(i18n, s)).unwrap_or_default();
+                        let follow = e.summary.next_follow_up.map(|d| t!(i18n, caseload_follow_up, day = d.to_string()));
+                        view! {
+                            <li>
+                                <A href=format!("/contacts/{}", e.id)>
+                                    <span class="name">{e.summary.name.clone()}</span>
+                                    <span class="meta">{status} " · " {e.summary.worker.clone()}</span>
+                                    {follow.map(|f| view! { <span class="meta">{f}</span> })}
+                                    <PendingMark pending />
+                                </A>
+                            </li>
+                        }
+                    })
+                    .collect_view()
+                    .into_any()
+            }}
+        </ul>
+    }
+}
+
+#[component]
+pub fn NewContactPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let field = use_field();
+    let navigate = use_navigate();
+    let name = RwSignal::new(String::new());
+    let channel = RwSignal::new(Channel::Street.as_str().to_string());
+    let place = RwSignal::new(String::new());
+    let day = RwSignal::new(today().map(|d| d.to_string()).unwrap_or_default());
+    let said = RwSignal::new(None);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let navigate = navigate.clone();
+        let first_contact_on = match day.get().parse::<Day>() {
+            Ok(d) => d,
+            Err(e) => return said.set(Some(Err(super::model_error_text(&e)))),
+        };
+        let channel = channel.get().parse().unwrap_or(Channel::Other);
+        let (name, place) = (name.get(), place.get());
+        spawn_local(async move {
+            let result = field
+                .edit(move |r| {
+                    let team = r.device().team.clone();
+                    r.create_contact(NewContact {
+                        team,
+                        display_name: name,
+                        first_contact_on,
+                        channel,
+                        place: Some(place),
+                        assigned_worker: None,
+                    })
+                })
+                .await;
+            match result {
+                Ok(id) => navigate(&format!("/contacts/{id}"), Default::default()),
+                Err(e) => said.set(Some(Err(e))),
+            }
+        });
+    };
+    view! {
+        <h1>{t!(i18n, new_contact)}</h1>
+        <p class="hint">{t!(i18n, new_contact_hint)}</p>
+        <form on:submit=submit>
+            <label>
+                {t!(i18n, field_display_name)}
+                <input type="text" required autofocus prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
+            </label>
+            <label>
+                {t!(i18n, new_contact_channel)}
+                <select prop:value=channel on:change=move |ev| channel.set(event_target_value(&ev))>
+                    {Channel::ALL
+                        .into_iter()
+                        .map(|c| view! { <option value=c.as_str()>{channel_label(i18n, c)}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                {t!(i18n, new_contact_place)}
+                <input type="text" prop:value=place on:input=move |ev| place.set(event_target_value(&ev)) />
+            </label>
+            <label>
+                {t!(i18n, new_contact_date)}
+                <input type="date" prop:value=day on:input=move |ev| day.set(event_target_value(&ev)) />
+            </label>
+            <Said message=said />
+            <button type="submit" class="primary wide">{t!(i18n, new_contact_save)}</button>
+        </form>
+    }
+}
+
+#[component]
+pub fn ContactPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let field = use_field();
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| parse_id(&s))));
+    let record = Memo::new(move |_| {
+        id.get()
+            .and_then(|id| field.read(|r| Some((r.contact(&id), r.is_pending(&id)))))
+    });
+    // Only a change of kind (readable, missing, damaged) rebuilds the page, so a sync
+    // arriving while the worker types does not throw the typing away.
+    let shown = Memo::new(move |_| {
+        let Some(id) = id.get() else {
+            return Shown::NotHere;
+        };
+        record.with(|r| match r {
+            Some((Loadable::Ready(_), _)) => Shown::Ready(id),
+            Some((Loadable::Damaged(reason), _)) => Shown::Damaged(reason.clone()),
+            _ => Shown::NotHere,
+        })
+    });
+    move || {
+        match shown.get() {
+        Shown::Ready(id) => view! { <ContactView id record /> }.into_any(),
+        Shown::Damaged(reason) => view! { <p class="error" role="alert">{t!(i18n, record_damaged, reason = reason.clone())}</p> }.into_any(),
+        Shown::NotHere => view! { <p>{t!(i18n, record_not_here)}</p> }.into_any(),
+    }
+    }
+}
+
+/// What a record page shows, at the coarsest level.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Shown {
+    Ready(DocumentId),
+    NotHere,
+    Damaged(String),
+}
+
+#[component]
+fn ContactView(id: DocumentId, record: Memo<Option<(Loadable<Contact>, bool)>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let field = use_field();
+    let contact = move || match record.get() {
+        Some((Loadable::Ready(c), _)) => Some(c),
+        _ => None,
+    };
+    let pending = move || record.with(|r| r.as_ref().is_some_and(|(_, p)| *p));
+    let said = RwSignal::new(None::<Result<String, String>>);
+    let run = move |op: ContactOp| {
+        spawn_local(async move {
+            let result = field.edit(move |r| r.edit_contact(id, op)).await;
+            said.set(Some(result.map(|_| t_string!(i18n, saved).to_string())));
+        });
+    };
+
+    // Adding a note: one tap opens the field, one tap saves.
+    let adding = RwSignal::new(false);
+    let note_text = RwSignal::new(String::new());
+    let note_follow = RwSignal::new(String::new());
+    let save_note = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = note_text.get();
+        let follow_up = match note_follow.get().trim() {
+            "" => None,
+            day => match day.parse::<Day>() {
+                Ok(d) => Some(d),
+                Err(e) => return said.set(Some(Err(super::model_error_text(&e)))),
+            },
+        };
+        spawn_local(async move {
+            let result = field
+                .edit(move |r| {
+                    r.edit_contact(id, |c, ed| {
+                        c.add_note(
+                            ed,
+                            NewNote {
+                                text,
+                                follow_up,
+                                ..Default::default()
+                            },
+                        )
+                        .map(|_| ())
+                    })
+                })
+                .await;
+            match result {
+                Ok(()) => {
+                    note_text.set(String::new());
+                    note_follow.set(String::new());
+                    adding.set(false);
+                    said.set(Some(Ok(t_string!(i18n, note_saved).to_string())));
+                }
+                Err(e) => said.set(Some(Err(e))),
+            }
+        });
+    };
+
+    view! {
+        <article class="record">
+            <header class="record-head">
+                <h1>{move || contact().map(|c| c.display_name)}</h1>
+                <p class="meta">
+                    <span class="chip">{move || contact().map(|c| status_label(i18n, c.status))}</span>
+                    " "
+                    {move || view! { <PendingMark pending=pending() /> }}
+                    " "
+                    <A href=format!("/records/{id}/history")>{t!(i18n, history_link)}</A>
+                </p>
+            </header>
+            {move || {
+                contact()
+                    .map(|c| {
+                        c.conflicts
+                            .into_iter()
+                            .map(|(f, values)| {
+                                let keep = move |value: String| {
+                                    run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
+                                        if f == ContactField::Status {
+                                            let status: Status = value.parse()?;
+                                            c.change_status(ed, status, Some("kept after a conflict"))
+                                        } else {
+                                            c.set_field(ed, f, Some(&value))
+                                        }
+                                    }))
+                                };
+                                view! { <ChangedByBoth label=field_label(i18n, f) values keep /> }
+                            })
+                            .collect_view()
+                    })
+            }}
+            <Said message=said />
+            <section aria-labelledby="notes">
+                <h2 id="notes">{t!(i18n, notes_title)}</h2>
+                <Show
+                    when=move || adding.get()
+                    fallback=move || view! {
+                        <button type="button" class="primary wide" on:click=move |_| adding.set(true)>
+                            {t!(i18n, note_add)}
+                        </button>
+                    }
+                >
+                    <form class="note-form" on:submit=save_note>
+                        <label>
+                            {t!(i18n, note_text)}
+                            <textarea rows="4" autofocus prop:value=note_text
+                                on:input=move |ev| note_text.set(event_target_value(&ev))></textarea>
+                        </label>
+                        <label>
+                            {t!(i18n, note_follow_up)}
+                            <input type="date" prop:value=note_follow on:input=move |ev| note_follow.set(event_target_value(&ev)) />
+                        </label>
+                        <div class="actions">
+                            <button type="submit" class="primary">{t!(i18n, note_save)}</button>
+                            <button type="button" on:click=move |_| adding.set(false)>{t!(i18n, cancel)}</button>
+                        </div>
+                    </form>
+                </Show>
+                <ol class="timeline">
+                    {move || {
+                        contact()
+                            .map(|c| {
+                                c.notes
+                                    .into_iter()
+                                    .map(|n| {
+                                        let note_id = n.id.clone();
+                                        let open = n.follow_up.filter(|_| !n.done);
+                                        view! {
+                                            <li>
+                                                <p class="meta">
+                                                    {n.date.map(|d| d.to_string())} " · " {n.author.clone()}
+                                                    {n.place.clone().map(|p| format!(" · {p}"))}
+                                                </p>
+                                                <p class="text">{n.text.clone()}</p>
+                                                {open.map(|d| {
+                                                    let note_id = note_id.clone();
+                                                    view! {
+                                                        <p class="follow">
+                                                            {t!(i18n, note_follow_up_on, day = d.to_string())} " "
+                                                            <button type="button" class="small" on:click=move |_| {
+                                                                let note_id = note_id.clone();
+                                                                run(Box::new(move |c: &mut ContactDoc, ed: &Editor| c.set_note_done(ed, &note_id, true)))
+                                                            }>{t!(i18n, note_done)}</button>
+                                                        </p>
+                                                    }
+                                                })}
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()
+                            })
+                    }}
+                </ol>
+            </section>
+            <StatusSection contact=Signal::derive(contact) run />
+            <DetailsSection contact=Signal::derive(contact) run />
+            <ConsentSection contact=Signal::derive(contact) run />
+            <ReferralSection contact=Signal::derive(contact) run />
+        </article>
+    }
+}
+
+#[component]
+fn StatusSection(
+    contact: Signal<Option<Contact>>,
+    run: impl Fn(ContactOp) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let chosen = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let change = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(status) = chosen.get().parse::<Status>() else {
+            return;
+        };
+        let reason = reason.get();
+        run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
+            c.change_status(
+                ed,
+                status,
+                Some(reason.as_str()).filter(|r| !r.trim().is_empty()),
+            )
+        }));
+    };
+    view! {
+        <section aria-labelledby="status">
+            <h2 id="status">{t!(i18n, status_title)}</h2>
+            <form class="inline" on:submit=change>
+                <label>
+                    <span class="visually-hidden">{t!(i18n, status_new_label)}</span>
+                    <select
+                        prop:value=move || {
+                            let current = contact.get().map(|c| c.status.as_str().to_string()).unwrap_or_default();
+                            if chosen.get().is_empty() { current } else { chosen.get() }
+                        }
+                        on:change=move |ev| chosen.set(event_target_value(&ev))
+                    >
+                        {Status::ALL
+                            .into_iter()
+                            .map(|s| view! { <option value=s.as_str()>{status_label(i18n, s)}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label>
+                    <span class="visually-hidden">{t!(i18n, status_reason)}</span>
+                    <input type="text" placeholder=t_string!(i18n, status_reason).to_string() prop:value=reason
+                        on:input=move |ev| reason.set(event_target_value(&ev)) />
+                </label>
+                <button type="submit">{t!(i18n, status_change)}</button>
+            </form>
+            <details>
+                <summary>{t!(i18n, status_history)}</summary>
+                <ol class="timeline">
+                    {move || {
+                        contact
+                            .get()
+                            .map(|c| {
+                                c.status_history
+                                    .into_iter()
+                                    .rev()
+                                    .map(|s| {
+                                        view! {
+                                            <li>
+                                                <strong>{status_label(i18n, s.status)}</strong>
+                                                " · " {s.by} " · " {when(s.at_ms)}
+                                                {s.reason.map(|r| format!(" · {r}"))}
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()
+                            })
+                    }}
+                </ol>
+            </details>
+        </section>
+    }
+}
+
+const DETAIL_FIELDS: [ContactField; 7] = [
+    ContactField::DisplayName,
+    ContactField::FullName,
+    ContactField::Phone,
+    ContactField::Email,
+    ContactField::BirthYear,
+    ContactField::Municipality,
+    ContactField::AssignedWorker,
+];
+
+fn value_of(c: &Contact, f: ContactField) -> String {
+    match f {
+        ContactField::DisplayName => c.display_name.clone(),
+        ContactField::FullName => c.full_name.clone().unwrap_or_default(),
+        ContactField::Phone => c.phone.clone().unwrap_or_default(),
+        ContactField::Email => c.email.clone().unwrap_or_default(),
+        ContactField::BirthYear => c.birth_year.map(|y| y.to_string()).unwrap_or_default(),
+        ContactField::Municipality => c.municipality.clone().unwrap_or_default(),
+        ContactField::AssignedWorker => c.assigned_worker.clone(),
+        ContactField::Team => c.team.clone(),
+        ContactField::Status => c.status.as_str().to_string(),
+    }
+}
+
+#[component]
+fn DetailsSection(
+    contact: Signal<Option<Contact>>,
+    run: impl Fn(ContactOp) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let editing = RwSignal::new(false);
+    // The form's values are copied when it opens, so a sync never overwrites typing.
+    let values: Vec<(ContactField, RwSignal<String>)> = DETAIL_FIELDS
+        .into_iter()
+        .map(|f| (f, RwSignal::new(String::new())))
+        .collect();
+    let open_values = values.clone();
+    let open = move |_| {
+        if let Some(c) = contact.get_untracked() {
+            for (f, sig) in &open_values {
+                sig.set(value_of(&c, *f));
+            }
+        }
+        editing.set(true);
+    };
+    let save_values = values.clone();
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(c) = contact.get_untracked() else {
+            return;
+        };
+        let changed: Vec<(ContactField, String)> = save_values
+            .iter()
+            .map(|(f, sig)| (*f, sig.get_untracked()))
+            .filter(|(f, v)| v.trim() != value_of(&c, *f))
+            .collect();
+        editing.set(false);
+        if changed.is_empty() {
+            return;
+        }
+        run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
+            for (f, v) in &changed {
+                c.set_field(ed, *f, Some(v.as_str()))?;
+            }
+            Ok(())
+        }));
+    };
+    let form_values = values.clone();
+    view! {
+        <section aria-labelledby="details">
+            <h2 id="details">{t!(i18n, details_title)}</h2>
+            <Show
+                when=move || editing.get()
+                fallback=move || view! {
+                    <dl class="details">
+                        {move || {
+                            contact
+                                .get()
+                                .map(|c| {
+                                    DETAIL_FIELDS
+                                        .into_iter()
+                                        .map(|f| {
+                                            let v = value_of(&c, f);
+                                            view! {
+                                                <dt>{field_label(i18n, f)}</dt>
+                                                <dd>{if v.is_empty() { "—".to_string() } else { v }}</dd>
+                                            }
+                                        })
+                                        .collect_view()
+                                })
+                        }}
+                        <dt>{t!(i18n, field_first_contact)}</dt>
+                        <dd>
+                            {move || contact.get().map(|c| {
+                                let channel = c.channel.map(|ch| channel_label(i18n, ch)).unwrap_or_default();
+                                format!(
+                                    "{} · {}{}",
+                                    c.first_contact_on.map(|d| d.to_string()).unwrap_or_default(),
+                                    channel,
+                                    c.first_place.map(|p| format!(" · {p}")).unwrap_or_default()
+                                )
+                            })}
+                        </dd>
+                    </dl>
+                    <button type="button" on:click=open.clone()>{t!(i18n, details_edit)}</button>
+                }
+            >
+                <form on:submit=save.clone()>
+                    {form_values
+                        .iter()
+                        .map(|(f, sig)| {
+                            let sig = *sig;
+                            let kind = match f {
+                                ContactField::Phone => "tel",
+                                ContactField::Email => "email",
+                                _ => "text",
+                            };
+                            view! {
+                                <label>
+                                    {field_label(i18n, *f)}
+                                    <input type=kind prop:value=sig on:input=move |ev| sig.set(event_target_value(&ev)) />
+                                </label>
+                            }
+                        })
+                        .collect_view()}
+                    <div class="actions">
+                        <button type="submit" class="primary">{t!(i18n, details_save)}</button>
+                        <button type="button" on:click=move |_| editing.set(false)>{t!(i18n, cancel)}</button>
+                    </div>
+                </form>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn ConsentSection(
+    contact: Signal<Option<Contact>>,
+    run: impl Fn(ContactOp) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let scope = RwSignal::new(String::new());
+    let active = move || contact.get().is_some_and(|c| c.consent.is_active());
+    let give = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(day) = today() else { return };
+        let scope = scope.get();
+        run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
+            c.give_consent(ed, day, &scope)
+        }));
+    };
+    let withdraw = move |_| {
+        let Some(day) = today() else { return };
+        run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
+            c.withdraw_consent(ed, day)
+        }));
+    };
+    view! {
+        <section aria-labelledby="consent">
+            <h2 id="consent">{t!(i18n, consent_title)}</h2>
+            <p>
+                {move || {
+                    contact.get().map(|c| {
+                        let consent = c.consent;
+                        match (consent.given_on, consent.withdrawn_on) {
+                            (Some(on), None) => t!(i18n, consent_given, day = on.to_string(), scope = consent.scope.unwrap_or_default()).into_any(),
+                            (_, Some(off)) => t!(i18n, consent_withdrawn, day = off.to_string()).into_any(),
+                            (None, None) => t!(i18n, consent_none).into_any(),
+                        }
+                    })
+                }}
+            </p>
+            <Show
+                when=active
+                fallback=move || view! {
+                    <form class="inline" on:submit=give>
+                        <label>
+                            <span class="visually-hidden">{t!(i18n, consent_scope)}</span>
+                            <input type="text" placeholder=t_string!(i18n, consent_scope).to_string() prop:value=scope
+                                on:input=move |ev| scope.set(event_target_value(&ev)) />
+                        </label>
+                        <button type="submit">{t!(i18n, consent_give)}</button>
+                    </form>
+                }
+            >
+                <button type="button" on:click=withdraw>{t!(i18n, consent_withdraw)}</button>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn ReferralSection(
+    contact: Signal<Option<Contact>>,
+    run: impl Fn(ContactOp) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let field = use_field();
+    let employers = move || field.read(|r| rows_of(r, Kind::Employer));
+    let employer = RwSignal::new(String::new());
+    let opening = RwSignal::new(String::new());
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(day) = today() else { return };
+        let employer_id = employer.get().parse::<DocumentId>().ok();
+        let title = opening.get();
+        opening.set(String::new());
+        run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
+            c.add_referral(ed, employer_id, &title, day).map(|_| ())
+        }));
+    };
+    let name_of = move |id: Option<DocumentId>| {
+        id.and_then(|id| field.read(|r| r.entry(&id).map(|e| e.summary.name.clone())))
+            .unwrap_or_default()
+    };
+    view! {
+        <section aria-labelledby="referrals">
+            <h2 id="referrals">{t!(i18n, referrals_title)}</h2>
+            <ul class="rows plain">
+                {move || {
+                    contact
+                        .get()
+                        .map(|c| {
+                            c.referrals
+                                .into_iter()
+                                .map(|r| {
+                                    let rid = r.id.clone();
+                                    view! {
+                                        <li>
+                                            <span class="name">{r.opening.clone()} " · " {name_of(r.employer_id)}</span>
+                                            <span class="meta">{r.date.map(|d| d.to_string())} " · " {r.by.clone()}</span>
+                                            <label>
+                                                <span class="visually-hidden">{t!(i18n, referral_outcome)}</span>
+                                                <select prop:value=r.outcome.as_str() on:change=move |ev| {
+                                                    let rid = rid.clone();
+                                                    if let Ok(outcome) = event_target_value(&ev).parse::<Outcome>() {
+                                                        run(Box::new(move |c: &mut ContactDoc, ed: &Editor| c.set_referral_outcome(ed, &rid, outcome)));
+                                                    }
+                                                }>
+                                                    {Outcome::ALL
+                                                        .into_iter()
+                                                        .map(|o| view! { <option value=o.as_str()>{outcome_label(i18n, o)}</option> })
+                                                        .collect_view()}
+                                                </select>
+                                            </label>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()
+                        })
+                }}
+            </ul>
+            <form on:submit=add>
+                <label>
+                    {t!(i18n, referral_employer)}
+                    <select prop:value=employer on:change=move |ev| employer.set(event_target_value(&ev))>
+                        <option value="">{t!(i18n, referral_no_employer)}</option>
+                        {move || {
+                            employers()
+                                .into_iter()
+                                .map(|e| view! { <option value=e.id.to_string()>{e.summary.name.clone()}</option> })
+                                .collect_view()
+                        }}
+                    </select>
+                </label>
+                <label>
+                    {t!(i18n, referral_opening)}
+                    <input type="text" prop:value=opening on:input=move |ev| opening.set(event_target_value(&ev)) />
+                </label>
+                <button type="submit">{t!(i18n, referral_add)}</button>
+            </form>
+        </section>
+    }
+}

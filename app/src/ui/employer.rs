@@ -1,0 +1,441 @@
+//! Employers: the list, a new employer, and the employer page with its visits and
+//! the inclusive-hiring commitment.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use paktum_shared::employer::{
+    Commitment, Employer, EmployerDoc, EmployerField, NewVisit, Opening,
+};
+use paktum_shared::record::Kind;
+use paktum_shared::{Day, DocumentId, Editor, ModelError};
+
+use super::contact::Shown;
+use super::parts::{
+    ChangedByBoth, Outcome as Said, PendingMark, commitment_label, parse_id, status_text, today,
+};
+use super::use_field;
+use crate::i18n::*;
+use crate::repo::{Loadable, rows_of};
+use leptos_i18n::I18nContext;
+
+type EmployerOp = Box<dyn FnOnce(&mut EmployerDoc, &Editor) -> Result<(), ModelError>>;
+
+fn field_label(i18n: I18nContext<Locale>, field: EmployerField) -> String {
+    match field {
+        EmployerField::Name => t_string!(i18n, employer_name),
+        EmployerField::Sector => t_string!(i18n, employer_sector),
+        EmployerField::Municipality => t_string!(i18n, field_municipality),
+        EmployerField::ContactName => t_string!(i18n, employer_contact_name),
+        EmployerField::ContactPhone => t_string!(i18n, employer_contact_phone),
+        EmployerField::ContactEmail => t_string!(i18n, employer_contact_email),
+        EmployerField::SizeBand => t_string!(i18n, employer_size),
+    }
+    .to_string()
+}
+
+fn value_of(e: &Employer, f: EmployerField) -> String {
+    match f {
+        EmployerField::Name => e.name.clone(),
+        EmployerField::Sector => e.sector.clone().unwrap_or_default(),
+        EmployerField::Municipality => e.municipality.clone().unwrap_or_default(),
+        EmployerField::ContactName => e.contact_name.clone().unwrap_or_default(),
+        EmployerField::ContactPhone => e.contact_phone.clone().unwrap_or_default(),
+        EmployerField::ContactEmail => e.contact_email.clone().unwrap_or_default(),
+        EmployerField::SizeBand => e
+            .size_band
+            .map(|b| b.as_str().to_string())
+            .unwrap_or_default(),
+    }
+}
+
+#[component]
+pub fn Employers() -> impl IntoView {
+    let i18n = use_i18n();
+    let field = use_field();
+    let rows = move || {
+        field.read(|r| {
+            rows_of(r, Kind::Employer)
+                .into_iter()
+                .map(|e| (r.is_pending(&e.id), e))
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <h1>{t!(i18n, employers_title)}</h1>
+        <A href="/employers/new" attr:class="button primary wide">{t!(i18n, employer_new)}</A>
+        <ul class="rows" aria-label=t_string!(i18n, employers_title).to_string()>
+            {move || {
+                let rows = rows();
+                if rows.is_empty() {
+                    return view! { <li class="empty">{t!(i18n, employers_empty)}</li> }.into_any();
+                }
+                rows.into_iter()
+                    .map(|(pending, e)| {
+                        let level = e.summary.status.as_deref().map(|s| status_text(i18n, s)).unwrap_or_default();
+                        view! {
+                            <li>
+                                <A href=format!("/employers/{}", e.id)>
+                                    <span class="name">{e.summary.name.clone()}</span>
+                                    <span class="meta">{level}</span>
+                                    <PendingMark pending />
+                                </A>
+                            </li>
+                        }
+                    })
+                    .collect_view()
+                    .into_any()
+            }}
+        </ul>
+    }
+}
+
+#[component]
+pub fn NewEmployerPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let field = use_field();
+    let navigate = use_navigate();
+    let name = RwSignal::new(String::new());
+    let said = RwSignal::new(None);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let navigate = navigate.clone();
+        let name = name.get();
+        spawn_local(async move {
+            match field.edit(move |r| r.create_employer(&name)).await {
+                Ok(id) => navigate(&format!("/employers/{id}"), Default::default()),
+                Err(e) => said.set(Some(Err(e))),
+            }
+        });
+    };
+    view! {
+        <h1>{t!(i18n, employer_new)}</h1>
+        <form on:submit=submit>
+            <label>
+                {t!(i18n, employer_name)}
+                <input type="text" required autofocus prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
+            </label>
+            <Said message=said />
+            <button type="submit" class="primary wide">{t!(i18n, employer_save)}</button>
+        </form>
+    }
+}
+
+#[component]
+pub fn EmployerPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let field = use_field();
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| parse_id(&s))));
+    let record = Memo::new(move |_| {
+        id.get()
+            .and_then(|id| field.read(|r| Some((r.employer(&id), r.is_pending(&id)))))
+    });
+    let shown = Memo::new(move |_| {
+        let Some(id) = id.get() else {
+            return Shown::NotHere;
+        };
+        record.with(|r| match r {
+            Some((Loadable::Ready(_), _)) => Shown::Ready(id),
+            Some((Loadable::Damaged(reason), _)) => Shown::Damaged(reason.clone()),
+            _ => Shown::NotHere,
+        })
+    });
+    move || {
+        match shown.get() {
+        Shown::Ready(id) => view! { <EmployerView id record /> }.into_any(),
+        Shown::Damaged(reason) => view! { <p class="error" role="alert">{t!(i18n, record_damaged, reason = reason.clone())}</p> }.into_any(),
+        Shown::NotHere => view! { <p>{t!(i18n, record_not_here)}</p> }.into_any(),
+    }
+    }
+}
+
+#[component]
+fn EmployerView(id: DocumentId, record: Memo<Option<(Loadable<Employer>, bool)>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let field = use_field();
+    let employer = move || match record.get() {
+        Some((Loadable::Ready(e), _)) => Some(e),
+        _ => None,
+    };
+    let pending = move || record.with(|r| r.as_ref().is_some_and(|(_, p)| *p));
+    let said = RwSignal::new(None::<Result<String, String>>);
+    let run = move |op: EmployerOp, ok: String| {
+        spawn_local(async move {
+            let result = field.edit(move |r| r.edit_employer(id, op)).await;
+            said.set(Some(result.map(|_| ok)));
+        });
+    };
+
+    // Add visit: date, purpose, report, one opening, follow-up, commitment.
+    let adding = RwSignal::new(false);
+    let date = RwSignal::new(today().map(|d| d.to_string()).unwrap_or_default());
+    let purpose = RwSignal::new(String::new());
+    let report = RwSignal::new(String::new());
+    let opening = RwSignal::new(String::new());
+    let count = RwSignal::new("1".to_string());
+    let follow = RwSignal::new(String::new());
+    let commitment = RwSignal::new(String::new());
+    let save_visit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let parse_day = |s: String| -> Result<Option<Day>, String> {
+            match s.trim() {
+                "" => Ok(None),
+                d => d
+                    .parse::<Day>()
+                    .map(Some)
+                    .map_err(|e| super::model_error_text(&e)),
+            }
+        };
+        let (visit_day, follow_up) = match (parse_day(date.get()), parse_day(follow.get())) {
+            (Ok(Some(d)), Ok(f)) => (d, f),
+            (Ok(None), _) => {
+                return said.set(Some(Err(t_string!(i18n, visit_date_missing).to_string())));
+            }
+            (Err(e), _) | (_, Err(e)) => return said.set(Some(Err(e))),
+        };
+        let openings = match opening.get().trim() {
+            "" => vec![],
+            title => match count.get().trim().parse::<u32>() {
+                Ok(n) => vec![Opening {
+                    title: title.to_string(),
+                    count: n,
+                    requirements: None,
+                }],
+                Err(_) => {
+                    return said.set(Some(Err(t_string!(i18n, visit_count_invalid).to_string())));
+                }
+            },
+        };
+        let level = commitment.get().parse::<Commitment>().ok();
+        let visit = NewVisit {
+            date: visit_day,
+            purpose: purpose.get(),
+            text: report.get(),
+            openings,
+            follow_up,
+        };
+        let current = employer().map(|e| e.commitment);
+        spawn_local(async move {
+            let result = field
+                .edit(move |r| {
+                    r.edit_employer(id, |e, ed| {
+                        e.add_visit(ed, visit)?;
+                        if let Some(level) = level.filter(|l| Some(*l) != current) {
+                            e.set_commitment(ed, level, Some(visit_day))?;
+                        }
+                        Ok(())
+                    })
+                })
+                .await;
+            match result {
+                Ok(()) => {
+                    for s in [purpose, report, opening, follow, commitment] {
+                        s.set(String::new());
+                    }
+                    count.set("1".into());
+                    adding.set(false);
+                    said.set(Some(Ok(t_string!(i18n, visit_saved).to_string())));
+                }
+                Err(e) => said.set(Some(Err(e))),
+            }
+        });
+    };
+
+    view! {
+        <article class="record">
+            <header class="record-head">
+                <h1>{move || employer().map(|e| e.name)}</h1>
+                <p class="meta">
+                    <span class="chip">{move || employer().map(|e| commitment_label(i18n, e.commitment))}</span>
+                    " "
+                    {move || employer().map(|e| t!(i18n, employer_openings, count = e.open_positions()))}
+                    " "
+                    {move || view! { <PendingMark pending=pending() /> }}
+                    " "
+                    <A href=format!("/records/{id}/history")>{t!(i18n, history_link)}</A>
+                </p>
+            </header>
+            {move || {
+                employer().map(|e| {
+                    e.conflicts
+                        .into_iter()
+                        .map(|(f, values)| {
+                            let keep = move |value: String| {
+                                run(
+                                    Box::new(move |e: &mut EmployerDoc, ed: &Editor| e.set_field(ed, f, Some(&value))),
+                                    t_string!(i18n, saved).to_string(),
+                                )
+                            };
+                            view! { <ChangedByBoth label=field_label(i18n, f) values keep /> }
+                        })
+                        .collect_view()
+                })
+            }}
+            <Said message=said />
+            <section aria-labelledby="visits">
+                <h2 id="visits">{t!(i18n, visits_title)}</h2>
+                <Show
+                    when=move || adding.get()
+                    fallback=move || view! {
+                        <button type="button" class="primary wide" on:click=move |_| adding.set(true)>{t!(i18n, visit_add)}</button>
+                    }
+                >
+                    <form class="visit-form" on:submit=save_visit>
+                        <label>
+                            {t!(i18n, visit_date)}
+                            <input type="date" prop:value=date on:input=move |ev| date.set(event_target_value(&ev)) />
+                        </label>
+                        <label>
+                            {t!(i18n, visit_purpose)}
+                            <input type="text" autofocus prop:value=purpose on:input=move |ev| purpose.set(event_target_value(&ev)) />
+                        </label>
+                        <label>
+                            {t!(i18n, visit_report)}
+                            <textarea rows="3" prop:value=report on:input=move |ev| report.set(event_target_value(&ev))></textarea>
+                        </label>
+                        <fieldset>
+                            <legend>{t!(i18n, visit_openings)}</legend>
+                            <label>
+                                {t!(i18n, visit_opening_title)}
+                                <input type="text" prop:value=opening on:input=move |ev| opening.set(event_target_value(&ev)) />
+                            </label>
+                            <label>
+                                {t!(i18n, visit_opening_count)}
+                                <input type="number" min="1" max="1000" inputmode="numeric" prop:value=count
+                                    on:input=move |ev| count.set(event_target_value(&ev)) />
+                            </label>
+                        </fieldset>
+                        <label>
+                            {t!(i18n, visit_commitment)}
+                            <select prop:value=commitment on:change=move |ev| commitment.set(event_target_value(&ev))>
+                                <option value="">{t!(i18n, visit_commitment_unchanged)}</option>
+                                {Commitment::ALL
+                                    .into_iter()
+                                    .map(|c| view! { <option value=c.as_str()>{commitment_label(i18n, c)}</option> })
+                                    .collect_view()}
+                            </select>
+                        </label>
+                        <label>
+                            {t!(i18n, note_follow_up)}
+                            <input type="date" prop:value=follow on:input=move |ev| follow.set(event_target_value(&ev)) />
+                        </label>
+                        <div class="actions">
+                            <button type="submit" class="primary">{t!(i18n, visit_save)}</button>
+                            <button type="button" on:click=move |_| adding.set(false)>{t!(i18n, cancel)}</button>
+                        </div>
+                    </form>
+                </Show>
+                <ol class="timeline">
+                    {move || {
+                        employer().map(|e| {
+                            e.visits
+                                .into_iter()
+                                .map(|v| {
+                                    view! {
+                                        <li>
+                                            <p class="meta">{v.date.map(|d| d.to_string())} " · " {v.worker.clone()} " · " {v.purpose.clone()}</p>
+                                            <p class="text">{v.text.clone()}</p>
+                                            {v.openings
+                                                .iter()
+                                                .map(|o| view! { <p class="opening">{t!(i18n, visit_opening_line, count = o.count, title = o.title.clone())}</p> })
+                                                .collect_view()}
+                                            {v.follow_up.map(|d| view! { <p class="follow">{t!(i18n, note_follow_up_on, day = d.to_string())}</p> })}
+                                        </li>
+                                    }
+                                })
+                                .collect_view()
+                        })
+                    }}
+                </ol>
+            </section>
+            <EmployerDetails employer=Signal::derive(employer) run=move |op| run(op, t_string!(i18n, saved).to_string()) />
+        </article>
+    }
+}
+
+#[component]
+fn EmployerDetails(
+    employer: Signal<Option<Employer>>,
+    run: impl Fn(EmployerOp) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let editing = RwSignal::new(false);
+    let values: Vec<(EmployerField, RwSignal<String>)> = EmployerField::ALL
+        .into_iter()
+        .map(|f| (f, RwSignal::new(String::new())))
+        .collect();
+    let open_values = values.clone();
+    let open = move |_| {
+        if let Some(e) = employer.get_untracked() {
+            for (f, sig) in &open_values {
+                sig.set(value_of(&e, *f));
+            }
+        }
+        editing.set(true);
+    };
+    let save_values = values.clone();
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(e) = employer.get_untracked() else {
+            return;
+        };
+        let changed: Vec<(EmployerField, String)> = save_values
+            .iter()
+            .map(|(f, sig)| (*f, sig.get_untracked()))
+            .filter(|(f, v)| v.trim() != value_of(&e, *f))
+            .collect();
+        editing.set(false);
+        if !changed.is_empty() {
+            run(Box::new(move |e: &mut EmployerDoc, ed: &Editor| {
+                for (f, v) in &changed {
+                    e.set_field(ed, *f, Some(v.as_str()))?;
+                }
+                Ok(())
+            }));
+        }
+    };
+    let form_values = values.clone();
+    view! {
+        <section aria-labelledby="employer-details">
+            <h2 id="employer-details">{t!(i18n, details_title)}</h2>
+            <Show
+                when=move || editing.get()
+                fallback=move || view! {
+                    <dl class="details">
+                        {move || employer.get().map(|e| {
+                            EmployerField::ALL
+                                .into_iter()
+                                .map(|f| {
+                                    let v = value_of(&e, f);
+                                    view! { <dt>{field_label(i18n, f)}</dt> <dd>{if v.is_empty() { "—".to_string() } else { v }}</dd> }
+                                })
+                                .collect_view()
+                        })}
+                    </dl>
+                    <button type="button" on:click=open.clone()>{t!(i18n, details_edit)}</button>
+                }
+            >
+                <form on:submit=save.clone()>
+                    {form_values
+                        .iter()
+                        .map(|(f, sig)| {
+                            let sig = *sig;
+                            view! {
+                                <label>
+                                    {field_label(i18n, *f)}
+                                    <input type="text" prop:value=sig on:input=move |ev| sig.set(event_target_value(&ev)) />
+                                </label>
+                            }
+                        })
+                        .collect_view()}
+                    <div class="actions">
+                        <button type="submit" class="primary">{t!(i18n, details_save)}</button>
+                        <button type="button" on:click=move |_| editing.set(false)>{t!(i18n, cancel)}</button>
+                    </div>
+                </form>
+            </Show>
+        </section>
+    }
+}

@@ -1,0 +1,180 @@
+//! Small pieces the screens share: labels for the model's values, dates and times in
+//! the worker's time zone, the "not yet synced" marker and the "changed by both" box.
+
+use leptos::prelude::*;
+use paktum_shared::contact::{Channel, Outcome, Status};
+use paktum_shared::employer::Commitment;
+use paktum_shared::record::Concurrent;
+use paktum_shared::{Day, DocumentId};
+
+use crate::i18n::*;
+use leptos_i18n::I18nContext;
+
+pub fn status_label(i18n: I18nContext<Locale>, status: Status) -> String {
+    match status {
+        Status::New => t_string!(i18n, status_new),
+        Status::Engaged => t_string!(i18n, status_engaged),
+        Status::InGuidance => t_string!(i18n, status_in_guidance),
+        Status::InTraining => t_string!(i18n, status_in_training),
+        Status::InWork => t_string!(i18n, status_in_work),
+        Status::Closed => t_string!(i18n, status_closed),
+    }
+    .to_string()
+}
+
+/// A status as stored in an index row (a string), worded; unknown values as they are.
+pub fn status_text(i18n: I18nContext<Locale>, raw: &str) -> String {
+    if let Ok(status) = raw.parse::<Status>() {
+        return status_label(i18n, status);
+    }
+    if let Ok(level) = raw.parse::<Commitment>() {
+        return commitment_label(i18n, level);
+    }
+    raw.to_string()
+}
+
+pub fn channel_label(i18n: I18nContext<Locale>, channel: Channel) -> String {
+    match channel {
+        Channel::Street => t_string!(i18n, channel_street),
+        Channel::YouthCentre => t_string!(i18n, channel_youth_centre),
+        Channel::School => t_string!(i18n, channel_school),
+        Channel::PartnerReferral => t_string!(i18n, channel_partner_referral),
+        Channel::Event => t_string!(i18n, channel_event),
+        Channel::Online => t_string!(i18n, channel_online),
+        Channel::Other => t_string!(i18n, channel_other),
+    }
+    .to_string()
+}
+
+pub fn commitment_label(i18n: I18nContext<Locale>, level: Commitment) -> String {
+    match level {
+        Commitment::None => t_string!(i18n, commitment_none),
+        Commitment::Interested => t_string!(i18n, commitment_interested),
+        Commitment::AsEmployer => t_string!(i18n, commitment_employer),
+        Commitment::AsClient => t_string!(i18n, commitment_client),
+    }
+    .to_string()
+}
+
+pub fn outcome_label(i18n: I18nContext<Locale>, outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Pending => t_string!(i18n, outcome_pending),
+        Outcome::Interview => t_string!(i18n, outcome_interview),
+        Outcome::Hired => t_string!(i18n, outcome_hired),
+        Outcome::Rejected => t_string!(i18n, outcome_rejected),
+        Outcome::Withdrawn => t_string!(i18n, outcome_withdrawn),
+    }
+    .to_string()
+}
+
+/// Today in the device's time zone (a follow-up is due on the worker's calendar day).
+pub fn today() -> Option<Day> {
+    let now = js_sys::Date::new_0();
+    Day::new(
+        now.get_full_year() as i32,
+        now.get_month() + 1,
+        now.get_date(),
+    )
+    .ok()
+}
+
+/// "14:05" today, "24 Nov 14:05" otherwise (the device's locale and time zone).
+pub fn when(ms: i64) -> String {
+    if ms <= 0 {
+        return String::new();
+    }
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    let now = js_sys::Date::new_0();
+    let time = format!("{:02}:{:02}", date.get_hours(), date.get_minutes());
+    let same_day = date.get_full_year() == now.get_full_year()
+        && date.get_month() == now.get_month()
+        && date.get_date() == now.get_date();
+    if same_day {
+        time
+    } else {
+        format!(
+            "{}-{:02}-{:02} {time}",
+            date.get_full_year(),
+            date.get_month() + 1,
+            date.get_date()
+        )
+    }
+}
+
+/// 5000 -> "5,000".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn parse_id(raw: &str) -> Option<DocumentId> {
+    raw.parse().ok()
+}
+
+/// Marks a record with changes the relay has not confirmed yet.
+#[component]
+pub fn PendingMark(pending: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    pending.then(|| {
+        view! {
+            <span class="pending" title=t_string!(i18n, pending_title).to_string()>
+                {t!(i18n, pending_mark)}
+            </span>
+        }
+    })
+}
+
+/// A field two people changed while offline: both values, who set them, keep one.
+#[component]
+pub fn ChangedByBoth(
+    label: String,
+    values: Vec<Concurrent>,
+    #[prop(into)] keep: Callback<String>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let heading = label.clone();
+    view! {
+        <section class="conflict" role="group">
+            <h3>{t!(i18n, conflict_heading, field = heading.clone())}</h3>
+            <p class="hint">{t!(i18n, conflict_hint)}</p>
+            <ul>
+                {values
+                    .into_iter()
+                    .map(|c| {
+                        let value = c.value.clone();
+                        let shown = if c.value.is_empty() { "—".to_string() } else { c.value.clone() };
+                        let by = c.set_by.clone();
+                        let at = when(c.at_ms);
+                        view! {
+                            <li>
+                                <strong class="value">{shown.clone()}</strong>
+                                <span class="meta">{t!(i18n, conflict_set_by, who = by.clone(), at = at.clone())}</span>
+                                <button type="button" on:click=move |_| keep.run(value.clone())>
+                                    {t!(i18n, conflict_keep_label, value = shown.clone())}
+                                </button>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+/// A one-line message after a save: a sentence either way.
+#[component]
+pub fn Outcome(message: RwSignal<Option<Result<String, String>>>) -> impl IntoView {
+    move || {
+        message.get().map(|m| match m {
+            Ok(text) => view! { <p class="saved" role="status">{text}</p> }.into_any(),
+            Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
+        })
+    }
+}

@@ -1,0 +1,64 @@
+//! The sync status line: one of four states in words, and "Sync now".
+
+use leptos::prelude::*;
+
+use super::parts::{thousands, when};
+use super::use_field;
+use crate::i18n::*;
+use crate::sync::{Failure, SyncStatus};
+
+#[component]
+pub fn StatusLine() -> impl IntoView {
+    let i18n = use_i18n();
+    let field = use_field();
+    let status = move || field.status().unwrap_or(SyncStatus::Offline { pending: 0 });
+    let state = move || match status() {
+        SyncStatus::Offline { .. } => "offline",
+        SyncStatus::Syncing { .. } => "syncing",
+        SyncStatus::UpToDate { .. } => "up-to-date",
+        SyncStatus::Failed { .. } => "failed",
+    };
+    let text = move || match status() {
+        SyncStatus::Offline { pending: 0 } => t!(i18n, sync_offline_saved).into_any(),
+        SyncStatus::Offline { pending } => {
+            t!(i18n, sync_offline_pending, count = pending).into_any()
+        }
+        SyncStatus::Syncing { done, total, .. } if total > 1 => t!(
+            i18n,
+            sync_progress,
+            done = thousands(done),
+            total = thousands(total)
+        )
+        .into_any(),
+        SyncStatus::Syncing { .. } => t!(i18n, sync_syncing).into_any(),
+        SyncStatus::UpToDate { since_ms } => {
+            t!(i18n, sync_up_to_date, since = when(since_ms as i64)).into_any()
+        }
+        SyncStatus::Failed { failure, pending } => {
+            let reason = match failure {
+                Failure::Unreachable { host } => {
+                    t!(i18n, failure_unreachable, host = host).into_any()
+                }
+                Failure::Lost => t!(i18n, failure_lost).into_any(),
+                Failure::Version => t!(i18n, failure_version).into_any(),
+                Failure::Refused(message) => {
+                    t!(i18n, failure_refused, message = message).into_any()
+                }
+                Failure::BadData => t!(i18n, failure_bad_data).into_any(),
+                Failure::BadAddress => t!(i18n, failure_bad_address).into_any(),
+            };
+            let waiting = (pending > 0)
+                .then(|| view! { " " {t!(i18n, sync_failed_pending, count = pending)} });
+            view! { {reason} {waiting} }.into_any()
+        }
+    };
+    view! {
+        <div class="sync" data-sync-state=state>
+            <span class="dot" aria-hidden="true"></span>
+            <p role="status" aria-live="polite">{text}</p>
+            <button type="button" class="small" on:click=move |_| field.sync_now()>
+                {t!(i18n, sync_now)}
+            </button>
+        </div>
+    }
+}
