@@ -315,18 +315,18 @@ async fn serves_the_app_with_cache_headers_and_health() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let dist = tempfile::tempdir()?;
     std::fs::write(
-        dist.path().join("index.html"),
+        dist.as_path().join("index.html"),
         "<!doctype html><title>Paktum</title>",
     )?;
     std::fs::write(
-        dist.path().join("paktum-app-0123456789abcdef_bg.wasm"),
+        dist.as_path().join("paktum-app-0123456789abcdef_bg.wasm"),
         b"\0asm",
     )?;
     std::fs::write(
-        dist.path().join("sw.js"),
+        dist.as_path().join("sw.js"),
         "self.addEventListener('fetch', () => {})",
     )?;
-    let relay = TestRelay::start(dir.path(), Some(dist.path())).await?;
+    let relay = TestRelay::start(dir.path(), Some(dist.as_path())).await?;
 
     let r = paktum_tests::http::get(relay.addr, "/").await?;
     let (status, head, body) = (r.status, r.head, r.body);
@@ -350,6 +350,24 @@ async fn serves_the_app_with_cache_headers_and_health() -> anyhow::Result<()> {
         (200, true),
         "app routes fall back to index.html"
     );
+    // No way out of the app directory, and no directory listings.
+    std::fs::write(dir.path().join("secret.txt"), "relay data")?;
+    std::fs::create_dir(dist.as_path().join("assets"))?;
+    std::fs::write(dist.as_path().join("assets/a.css"), "body{}")?;
+    for path in [
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/assets/..%2f..%2fsecret.txt",
+        "/assets/",
+    ] {
+        let r = paktum_tests::http::get(relay.addr, path).await?;
+        assert!(
+            !r.body.contains("relay data") && !r.body.contains("a.css"),
+            "{path}: {}",
+            r.body
+        );
+    }
+    assert!(head.contains("x-content-type-options: nosniff"), "{head}");
     let r = paktum_tests::http::get(relay.addr, "/healthz").await?;
     let (status, body) = (r.status, r.body);
     assert_eq!(status, 200);
