@@ -313,7 +313,9 @@ async fn an_oversized_message_closes_the_connection() -> anyhow::Result<()> {
 #[tokio::test]
 async fn serves_the_app_with_cache_headers_and_health() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let dist = tempfile::tempdir()?;
+    // The app directory sits inside a directory holding a secret: a traversal would find it.
+    let dist = dir.path().join("dist");
+    std::fs::create_dir(&dist)?;
     std::fs::write(
         dist.as_path().join("index.html"),
         "<!doctype html><title>Paktum</title>",
