@@ -3,6 +3,8 @@
 //! before sending what it produced (the outbox), reconnects on the browser's `online`
 //! event and on a backoff timer, and reports one of four honest states.
 
+mod relay_http;
+
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -18,11 +20,16 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 use crate::repo::{Repo, Step};
 use crate::store::{Store, StoreError};
 
+pub use relay_http::{EnrolError, Enrolment, enrol};
+
 /// Why syncing failed, for the status line (the screens word it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Failure {
     /// The relay never answered (wrong address, relay down, captive portal …).
     Unreachable { host: String },
+    /// The relay answers but would not open a sync connection for this device (not
+    /// enrolled, revoked, or too many connections).
+    NotAccepted,
     /// An open connection broke.
     Lost,
     /// The relay speaks another protocol version.
@@ -140,7 +147,13 @@ impl Sync {
     /// Starts the outbox and the first connection; `notify` runs after anything a
     /// screen might show has changed.
     pub fn start(repo: Rc<RefCell<Repo>>, store: Rc<Store>, notify: Rc<dyn Fn()>) -> Self {
-        let relay = repo.borrow().device().relay_url.clone();
+        let relay = {
+            let repo = repo.borrow();
+            relay_http::sync_url(
+                &repo.device().relay_url,
+                repo.device().device_token.as_deref(),
+            )
+        };
         let (tx, mut rx) = mpsc::unbounded::<Job>();
         let sync = Sync(Rc::new(Inner {
             repo,
@@ -301,6 +314,7 @@ impl Sync {
                     let failure = if opened.get() {
                         Failure::Lost
                     } else {
+                        this.probe(generation);
                         Failure::Unreachable {
                             host: host_of(&this.0.relay),
                         }
@@ -318,6 +332,24 @@ impl Sync {
             vec![Box::new(on_open), Box::new(on_message), Box::new(on_close)];
         *self.0.socket.borrow_mut() = Some(socket);
         self.changed();
+    }
+
+    /// A socket that never opened: a relay that answers HTTP refused this device
+    /// (browsers hide the HTTP status of a refused WebSocket upgrade).
+    fn probe(&self, generation: u64) {
+        let this = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let up = relay_http::is_up(&this.0.relay).await;
+            let unreachable = matches!(*this.0.failure.borrow(), Some(Failure::Unreachable { .. }));
+            if up
+                && unreachable
+                && this.0.generation.get() == generation
+                && this.0.conn.get() == Conn::Closed
+            {
+                *this.0.failure.borrow_mut() = Some(Failure::NotAccepted);
+                this.changed();
+            }
+        });
     }
 
     fn on_frame(&self, bytes: &[u8]) {
@@ -430,7 +462,7 @@ pub fn is_online() -> bool {
 
 fn host_of(url: &str) -> String {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    rest.split('/').next().unwrap_or(rest).to_string()
+    rest.split(['/', '?']).next().unwrap_or(rest).to_string()
 }
 
 #[cfg(test)]

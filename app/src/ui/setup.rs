@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 use super::use_field;
 use crate::device::{Device, default_relay_url, normalise_relay_url};
 use crate::i18n::*;
+use crate::sync::{EnrolError, enrol};
 
 #[component]
 pub fn Setup() -> impl IntoView {
@@ -14,6 +15,8 @@ pub fn Setup() -> impl IntoView {
     let worker = RwSignal::new(String::new());
     let team = RwSignal::new(String::new());
     let relay = RwSignal::new(default_relay_url());
+    // The relay's invite link is `…/#/enrol?code=XXXXX-XXXXX`: take the code from it.
+    let code = RwSignal::new(code_from_link().unwrap_or_default());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -22,7 +25,8 @@ pub fn Setup() -> impl IntoView {
             worker.get().trim().to_string(),
             team.get().trim().to_string(),
         );
-        if w.is_empty() || t.is_empty() {
+        let code = code.get().trim().to_string();
+        if code.is_empty() && (w.is_empty() || t.is_empty()) {
             error.set(Some(t_string!(i18n, setup_missing).to_string()));
             return;
         }
@@ -32,7 +36,38 @@ pub fn Setup() -> impl IntoView {
         };
         busy.set(true);
         spawn_local(async move {
-            if let Err(e) = field.set_up(Device::new(&w, &t, &url)).await {
+            let device = if code.is_empty() {
+                Device::new(&w, &t, &url)
+            } else {
+                // The relay knows who the code was made for; its names win.
+                match enrol(&url, &code, "Paktum field app").await {
+                    Ok(e) => {
+                        let pick = |theirs: String, ours: &str| {
+                            if theirs.is_empty() {
+                                ours.to_string()
+                            } else {
+                                theirs
+                            }
+                        };
+                        let mut device = Device::new(&pick(e.worker, &w), &pick(e.team, &t), &url);
+                        device.device_token = Some(e.token);
+                        device
+                    }
+                    Err(e) => {
+                        let text = match e {
+                            EnrolError::Unreachable => {
+                                t_string!(i18n, enrol_unreachable).to_string()
+                            }
+                            EnrolError::Refused(said) if !said.is_empty() => said,
+                            EnrolError::Refused(_) => t_string!(i18n, enrol_refused).to_string(),
+                        };
+                        error.set(Some(text));
+                        busy.set(false);
+                        return;
+                    }
+                }
+            };
+            if let Err(e) = field.set_up(device).await {
                 error.set(Some(e));
                 busy.set(false);
             }
@@ -45,20 +80,35 @@ pub fn Setup() -> impl IntoView {
             <form on:submit=submit>
                 <label>
                     {t!(i18n, setup_worker)}
-                    <input type="text" autocomplete="name" required prop:value=worker
+                    <input type="text" autocomplete="name" prop:value=worker
                         on:input=move |ev| worker.set(event_target_value(&ev)) />
                 </label>
                 <label>
                     {t!(i18n, setup_team)}
-                    <input type="text" required prop:value=team on:input=move |ev| team.set(event_target_value(&ev)) />
+                    <input type="text" prop:value=team on:input=move |ev| team.set(event_target_value(&ev)) />
                 </label>
                 <label>
                     {t!(i18n, setup_relay)}
                     <input type="url" inputmode="url" prop:value=relay on:input=move |ev| relay.set(event_target_value(&ev)) />
+                </label>
+                <label>
+                    {t!(i18n, setup_code)}
+                    <input type="text" autocomplete="one-time-code" prop:value=code
+                        on:input=move |ev| code.set(event_target_value(&ev)) />
                 </label>
                 {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <button type="submit" class="primary" disabled=busy>{t!(i18n, setup_start)}</button>
             </form>
         </main>
     }
+}
+
+fn code_from_link() -> Option<String> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    let query = hash.split_once('?')?.1;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("code="))
+        .and_then(|c| js_sys::decode_uri_component(c).ok())
+        .map(String::from)
 }

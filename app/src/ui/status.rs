@@ -40,6 +40,7 @@ pub fn StatusLine() -> impl IntoView {
                     t!(i18n, failure_unreachable, host = host).into_any()
                 }
                 Failure::Lost => t!(i18n, failure_lost).into_any(),
+                Failure::NotAccepted => t!(i18n, failure_not_accepted).into_any(),
                 Failure::Version => t!(i18n, failure_version).into_any(),
                 Failure::Refused(message) => {
                     t!(i18n, failure_refused, message = message).into_any()

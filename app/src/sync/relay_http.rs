@@ -1,0 +1,129 @@
+//! The relay's two plain HTTP endpoints the app uses: `POST /enrol` (a one-time code
+//! for a device token) and `GET /healthz` (is the relay there at all, to tell "cannot
+//! reach the relay" from "the relay refuses this device").
+
+use serde::Deserialize;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestInit, Response};
+
+/// What the relay says about an enrolled device.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Enrolment {
+    pub token: String,
+    #[serde(default)]
+    pub worker: String,
+    #[serde(default)]
+    pub team: String,
+}
+
+/// Why enrolment did not work, for the setup screen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EnrolError {
+    /// No answer from the relay.
+    Unreachable,
+    /// The relay refused; its sentence says why (used, expired or unknown code).
+    Refused(String),
+}
+
+/// `ws://host:port/sync` -> `http://host:port`.
+pub fn http_base(relay_url: &str) -> String {
+    let (scheme, rest) = relay_url.split_once("://").unwrap_or(("ws", relay_url));
+    let host = rest.split(['/', '?']).next().unwrap_or(rest);
+    let scheme = if scheme == "wss" { "https" } else { "http" };
+    format!("{scheme}://{host}")
+}
+
+/// The sync address with the device token, as the relay expects it.
+pub fn sync_url(relay_url: &str, token: Option<&str>) -> String {
+    match token.filter(|t| !t.is_empty()) {
+        Some(token) => {
+            let sep = if relay_url.contains('?') { '&' } else { '?' };
+            format!(
+                "{relay_url}{sep}token={}",
+                js_sys::encode_uri_component(token)
+            )
+        }
+        None => relay_url.to_string(),
+    }
+}
+
+async fn fetch(url: &str, init: &RequestInit) -> Option<Response> {
+    let window = web_sys::window()?;
+    let request = Request::new_with_str_and_init(url, init).ok()?;
+    let response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .ok()?;
+    response.dyn_into::<Response>().ok()
+}
+
+async fn text(response: &Response) -> Option<String> {
+    JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()
+}
+
+/// Exchanges an enrolment code for a device token.
+pub async fn enrol(relay_url: &str, code: &str, label: &str) -> Result<Enrolment, EnrolError> {
+    let init = RequestInit::new();
+    init.set_method("POST");
+    let body = serde_json::json!({ "code": code.trim(), "label": label }).to_string();
+    init.set_body(&body.into());
+    let headers = web_sys::Headers::new().map_err(|_| EnrolError::Unreachable)?;
+    let _ = headers.set("content-type", "application/json");
+    init.set_headers(&headers);
+    let url = format!("{}/enrol", http_base(relay_url));
+    let response = fetch(&url, &init).await.ok_or(EnrolError::Unreachable)?;
+    let body = text(&response).await.unwrap_or_default();
+    if response.ok() {
+        serde_json::from_str(&body).map_err(|_| EnrolError::Refused(String::new()))
+    } else {
+        let said = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
+            .unwrap_or_default();
+        Err(EnrolError::Refused(said))
+    }
+}
+
+/// Whether the relay answers HTTP at all.
+pub async fn is_up(relay_url: &str) -> bool {
+    let init = RequestInit::new();
+    init.set_method("GET");
+    fetch(&format!("{}/healthz", http_base(relay_url)), &init)
+        .await
+        .is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn addresses_for_http_and_tokens() {
+        assert_eq!(
+            http_base("ws://127.0.0.1:8080/sync"),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            http_base("wss://relay.example/sync?x=1"),
+            "https://relay.example"
+        );
+        assert_eq!(
+            sync_url("ws://h/sync", Some("a+b/c")),
+            "ws://h/sync?token=a%2Bb%2Fc"
+        );
+        assert_eq!(sync_url("ws://h/sync", None), "ws://h/sync");
+    }
+
+    #[wasm_bindgen_test]
+    async fn an_absent_relay_is_not_up() {
+        assert!(!is_up("ws://127.0.0.1:9/sync").await);
+        assert!(matches!(
+            enrol("ws://127.0.0.1:9/sync", "CODE", "test").await,
+            Err(EnrolError::Unreachable)
+        ));
+    }
+}
