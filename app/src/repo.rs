@@ -475,4 +475,169 @@ mod tests {
             Loadable::NotHere
         ));
     }
+
+    /// Just enough of the relay to sync devices one session after another.
+    #[derive(Default)]
+    struct MiniRelay {
+        docs: HashMap<DocumentId, Automerge>,
+        states: HashMap<(String, DocumentId), automerge::sync::State>,
+    }
+
+    impl MiniRelay {
+        fn handle(&mut self, msg: Message) -> Vec<Message> {
+            use automerge::sync::SyncDoc;
+            let relay = "relay".to_string();
+            let asks = matches!(msg, Message::Request { .. });
+            match msg {
+                Message::Join { sender_id, .. } => vec![Message::Peer {
+                    sender_id: relay,
+                    selected_protocol_version: paktum_shared::protocol::PROTOCOL_VERSION.into(),
+                    target_id: sender_id,
+                    metadata: None,
+                }],
+                Message::Request {
+                    sender_id,
+                    document_id,
+                    data,
+                    ..
+                }
+                | Message::Sync {
+                    sender_id,
+                    document_id,
+                    data,
+                    ..
+                } => {
+                    let doc = self.docs.entry(document_id).or_default();
+                    let state = self
+                        .states
+                        .entry((sender_id.clone(), document_id))
+                        .or_default();
+                    let message = automerge::sync::Message::decode(&data).expect("sync message");
+                    doc.receive_sync_message(state, message).expect("applies");
+                    if asks && doc.get_heads().is_empty() {
+                        return vec![Message::DocUnavailable {
+                            sender_id: relay,
+                            target_id: sender_id,
+                            document_id,
+                        }];
+                    }
+                    doc.generate_sync_message(state)
+                        .map(|m| Message::Sync {
+                            sender_id: relay,
+                            target_id: sender_id,
+                            document_id,
+                            data: m.encode(),
+                        })
+                        .into_iter()
+                        .collect()
+                }
+                _ => Vec::new(),
+            }
+        }
+
+        /// One session: connect, exchange until quiet, disconnect. Returns what the
+        /// device would have written.
+        fn session(&mut self, repo: &mut Repo) -> (Batch, Progress) {
+            let mut written = Batch::default();
+            let mut to_relay = vec![repo.connect()];
+            while !to_relay.is_empty() {
+                let replies: Vec<Message> =
+                    to_relay.drain(..).flat_map(|m| self.handle(m)).collect();
+                for reply in replies {
+                    let step = repo
+                        .receive(reply)
+                        .expect("the device takes the relay's message");
+                    to_relay.extend(step.send);
+                    written.extend(step.batch);
+                }
+            }
+            assert!(
+                repo.is_up_to_date(),
+                "nothing left to sync for {}: {:?} pending {} connected {}",
+                repo.device.worker,
+                repo.progress(),
+                repo.replica.pending_count(),
+                repo.is_connected()
+            );
+            let progress = repo.progress();
+            repo.disconnect();
+            (written, progress)
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn a_fresh_device_receives_the_caseload_and_concurrent_edits_show_as_conflicts() {
+        let mut relay = MiniRelay::default();
+        let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+        let (id, _) = anna.create_contact(new_contact("Lotte")).expect("created");
+        anna.edit_contact(id, |c, ed| {
+            c.add_note(
+                ed,
+                NewNote {
+                    text: "First meeting".into(),
+                    ..Default::default()
+                },
+            )
+            .map(|_| ())
+        })
+        .expect("note");
+        relay.session(&mut anna);
+        assert_eq!(anna.pending_count(), 0);
+
+        let (mut bram, _) = Repo::new(device("Bram"), Loaded::default(), vec![]);
+        let (written, progress) = relay.session(&mut bram);
+        assert_eq!(progress.done, progress.total, "progress reached its total");
+        assert_eq!(progress.total, 2, "the index and the record");
+        assert!(
+            written.chunks.iter().any(|c| c.parts().0 == id),
+            "the record is written to disk"
+        );
+        assert!(
+            written.states.iter().any(|(d, _)| *d == id),
+            "and its sync state"
+        );
+        let Loadable::Ready(lotte) = bram.contact(&id) else {
+            panic!("Lotte arrived")
+        };
+        assert_eq!(lotte.notes.len(), 1);
+        assert_eq!(
+            bram.entry(&id).map(|e| e.summary.name.clone()),
+            Some("Lotte".into())
+        );
+
+        // Both change the phone number offline; after syncing both see both values.
+        anna.edit_contact(id, |c, ed| {
+            c.set_field(ed, ContactField::Phone, Some("0470 00 00 01"))
+        })
+        .expect("phone");
+        bram.edit_contact(id, |c, ed| {
+            c.set_field(ed, ContactField::Phone, Some("0470 00 00 02"))
+        })
+        .expect("phone");
+        bram.edit_contact(id, |c, ed| {
+            c.change_status(ed, paktum_shared::contact::Status::Engaged, None)
+        })
+        .expect("status");
+        relay.session(&mut anna);
+        relay.session(&mut bram);
+        relay.session(&mut anna);
+        for repo in [&anna, &bram] {
+            let Loadable::Ready(c) = repo.contact(&id) else {
+                panic!("readable")
+            };
+            let mut values: Vec<String> = c.conflicts[&ContactField::Phone]
+                .iter()
+                .map(|v| v.value.clone())
+                .collect();
+            values.sort();
+            assert_eq!(values, ["0470 00 00 01", "0470 00 00 02"]);
+            assert_eq!(c.status, paktum_shared::contact::Status::Engaged);
+            assert_eq!(
+                repo.entry(&id)
+                    .and_then(|e| e.summary.status.clone())
+                    .as_deref(),
+                Some("engaged")
+            );
+        }
+    }
 }

@@ -96,9 +96,10 @@ async function newContact(d, name, place = "Market square") {
   await d.page.getByRole("heading", { level: 1, name }).waitFor({ timeout: T });
 }
 
-async function addNote(d, text) {
+async function addNote(d, text, followUp) {
   await d.page.getByRole("button", { name: "Add note" }).click();
   await d.page.getByLabel("Note", { exact: true }).fill(text);
+  if (followUp) await d.page.getByLabel("Follow-up date (optional)").fill(followUp);
   await d.page.getByRole("button", { name: "Save note" }).click();
   await d.page.getByText("Note saved on this phone.").waitFor({ timeout: T });
 }
@@ -168,7 +169,11 @@ scenario("2. two devices edit offline and converge, with a visible 'changed by b
   await B.context.setOffline(true);
   await waitState(A, "offline");
   await waitState(B, "offline");
-  await addNote(A, "Anna: called him about the welding course.");
+  const today = await A.page.evaluate(() => {
+    const d = new Date();
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+  });
+  await addNote(A, "Anna: called him about the welding course.", today);
   await setPhone(A, "0470 00 00 01");
   await B.page.getByLabel("New status").selectOption({ label: "Engaged" });
   await B.page.getByRole("button", { name: "Change status" }).click();
@@ -254,6 +259,7 @@ scenario("3. a fresh device receives the whole caseload, with progress", async (
 scenario("4. screenshots of the screens and the sync states (360×800)", async () => {
   await nav(A, "My day");
   await A.page.getByRole("heading", { name: /^My day/ }).waitFor();
+  await A.page.locator("section", { hasText: "Follow-ups due" }).getByRole("link", { name: /Milan.*Due today/ }).waitFor({ timeout: T });
   await shot(A, "my-day");
   await nav(A, "Caseload");
   await shot(A, "caseload");

@@ -171,6 +171,19 @@ pub fn ChangedByBoth(
 /// A one-line message after a save: a sentence either way.
 #[component]
 pub fn Outcome(message: RwSignal<Option<Result<String, String>>>) -> impl IntoView {
+    // A confirmation fades after a few seconds; an error stays until the next try.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = message.get() {
+            let shown = message.get_untracked();
+            gloo_timers::callback::Timeout::new(4_000, move || {
+                // The page may be gone by now: then there is nothing to clear.
+                if message.try_get_untracked() == Some(shown) {
+                    let _ = message.try_set(None);
+                }
+            })
+            .forget();
+        }
+    });
     move || {
         message.get().map(|m| match m {
             Ok(text) => view! { <p class="saved" role="status">{text}</p> }.into_any(),
