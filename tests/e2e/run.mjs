@@ -2,13 +2,17 @@
 // playwright-core against the app served by the real relay (which must be running).
 //
 //   node tests/e2e/run.mjs --base http://127.0.0.1:8080 [--artifacts tests/artifacts] [--seed 150]
+//                          [--dist dist]
+//
+// With --dist (the directory the relay serves), a last scenario simulates a new
+// deployment by touching sw.js there (and restoring it) to check the update offer.
 //
 // Each device is a separate browser context (its own IndexedDB and service worker).
 // Every run uses a fresh team name, so runs never see each other's data.
 // Exits non-zero when any scenario fails; screenshots (360×800) go to --artifacts.
 
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -19,6 +23,7 @@ const args = Object.fromEntries(
 const BASE = (args.base || process.env.PAKTUM_BASE || "http://127.0.0.1:8080").replace(/\/$/, "");
 const ARTIFACTS = resolve(args.artifacts || resolve(here, "../artifacts"));
 const SEED = Number(args.seed || 150);
+const DIST = args.dist ? resolve(args.dist) : null;
 const CHROMIUM = args.chromium || process.env.CHROMIUM || "/usr/bin/chromium";
 const TEAM = `e2e-${Date.now().toString(36)}`;
 const T = 30_000;
@@ -281,6 +286,28 @@ scenario("4. screenshots of the screens and the sync states (360×800)", async (
   await shot(E, "sync-failed");
   await E.context.close();
 });
+
+if (DIST) {
+  scenario("5. a new deployment is offered, not forced, and reloading picks it up", async () => {
+    const U = await device("U");
+    await setUp(U, "Uma");
+    await serviceWorkerControls(U);
+    const file = resolve(DIST, "sw.js");
+    const original = readFileSync(file, "utf8");
+    try {
+      writeFileSync(file, `${original}\n// e2e: a new deployment ${Date.now()}\n`);
+      await U.page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r && r.update()));
+      await U.page.getByText("A new version of Paktum is ready.").waitFor({ timeout: T });
+      await shot(U, "update-offered");
+      await Promise.all([U.page.waitForEvent("load", { timeout: T }), U.page.getByRole("button", { name: "Reload now" }).click()]);
+      await U.page.getByRole("heading", { name: "My day, Uma" }).waitFor({ timeout: T });
+      check((await U.page.getByText("A new version of Paktum is ready.").count()) === 0, "no offer after the reload");
+    } finally {
+      writeFileSync(file, original);
+    }
+    await U.context.close();
+  });
+}
 
 let failed = 0;
 for (const { name, fn } of scenarios) {
