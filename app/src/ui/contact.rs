@@ -21,6 +21,9 @@ use crate::i18n::*;
 use crate::repo::{Loadable, rows_of, workers};
 use leptos_i18n::I18nContext;
 
+/// Rows rendered at once; a search narrows a big caseload faster than scrolling.
+const SHOWN: usize = 200;
+
 type ContactOp = Box<dyn FnOnce(&mut ContactDoc, &Editor) -> Result<(), ModelError>>;
 
 fn field_label(i18n: I18nContext<Locale>, field: ContactField) -> String {
@@ -78,7 +81,8 @@ pub fn Caseload() -> impl IntoView {
     let set_q = set_param.clone();
     let set_status = set_param.clone();
     let set_worker = set_param;
-    let rows = move || {
+    // A memo: a sync that changes nothing in these rows does not rebuild the list.
+    let rows = Memo::new(move |_| {
         let (q, status, worker) = (param("q").to_lowercase(), param("status"), param("worker"));
         field.read(|r| {
             rows_of(r, Kind::Contact)
@@ -91,7 +95,7 @@ pub fn Caseload() -> impl IntoView {
                 .map(|e| (r.is_pending(&e.id), e))
                 .collect::<Vec<_>>()
         })
-    };
+    });
     let all_workers = move || field.read(workers);
     let damaged = move || field.read(|r| r.damaged().len());
     view! {
@@ -128,11 +132,12 @@ pub fn Caseload() -> impl IntoView {
         {move || (damaged() > 0).then(|| view! { <p class="error" role="alert">{t!(i18n, damaged_some, count = damaged())}</p> })}
         <ul class="rows" aria-label=t_string!(i18n, caseload_title).to_string()>
             {move || {
-                let rows = rows();
+                let rows = rows.get();
                 if rows.is_empty() {
                     return view! { <li class="empty">{t!(i18n, caseload_empty)}</li> }.into_any();
                 }
                 rows.into_iter()
+                    .take(SHOWN)
                     .map(|(pending, e)| {
                         let status = e.summary.status.as_deref().map(|s| status_text(i18n, s)).unwrap_or_default();
                         let follow = e.summary.next_follow_up.map(|d| t!(i18n, caseload_follow_up, day = d.to_string()));
@@ -151,6 +156,10 @@ pub fn Caseload() -> impl IntoView {
                     .into_any()
             }}
         </ul>
+        {move || {
+            let total = rows.with(Vec::len);
+            (total > SHOWN).then(|| view! { <p class="hint">{t!(i18n, caseload_more, shown = SHOWN, total = total)}</p> })
+        }}
     }
 }
 
