@@ -216,7 +216,15 @@ pub fn test(plan: &mut Plan) -> Result<()> {
             "end-to-end in the browser (Playwright)",
             plan.command("node")
                 .arg("tests/e2e/run.mjs")
-                .args(["--base", &relay.http_url()]),
+                // --dist: the relay serves ./dist, so the update-offer scenario runs too.
+                .args([
+                    "--base",
+                    &relay.http_url(),
+                    "--dist",
+                    "dist",
+                    "--artifacts",
+                    "tests/artifacts",
+                ]),
         ),
         _ => Ok(()),
     };
