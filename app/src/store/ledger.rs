@@ -100,22 +100,15 @@ impl Ledger {
         if saved.heads == heads && !saved.replace {
             return None;
         }
+        if saved.chunks == 0 || saved.replace || saved.chunks >= COMPACT_AFTER {
+            return Some(self.compact(id, doc));
+        }
         let seq = saved.next_seq;
-        let write = if saved.chunks == 0 || saved.replace || saved.chunks >= COMPACT_AFTER {
-            saved.chunks = 1;
-            saved.replace = false;
-            ChunkWrite::Replace {
-                doc: id,
-                seq,
-                bytes: doc.save(),
-            }
-        } else {
-            saved.chunks += 1;
-            ChunkWrite::Append {
-                doc: id,
-                seq,
-                bytes: doc.save_after(&saved.heads),
-            }
+        saved.chunks += 1;
+        let write = ChunkWrite::Append {
+            doc: id,
+            seq,
+            bytes: doc.save_after(&saved.heads),
         };
         saved.heads = heads;
         saved.next_seq = seq + 1;

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_navigate, use_query_map};
 use paktum_shared::contact::{
     Channel, Contact, ContactDoc, ContactField, NewContact, NewNote, Outcome, Status,
 };
@@ -13,12 +13,12 @@ use paktum_shared::record::Kind;
 use paktum_shared::{Day, DocumentId, Editor, ModelError};
 
 use super::parts::{
-    ChangedByBoth, Outcome as Said, PendingMark, channel_label, outcome_label, parse_id,
-    status_label, status_text, today, when,
+    ChangedByBoth, Outcome as Said, PendingMark, RecordMemo, channel_label, outcome_label,
+    record_page, shown_view, status_label, status_text, today, when,
 };
 use super::use_field;
 use crate::i18n::*;
-use crate::repo::{Loadable, rows_of, workers};
+use crate::repo::{Loadable, Repo, rows_of, workers};
 use leptos_i18n::I18nContext;
 
 /// Rows rendered at once; a search narrows a big caseload faster than scrolling.
@@ -235,45 +235,14 @@ pub fn NewContactPage() -> impl IntoView {
 
 #[component]
 pub fn ContactPage() -> impl IntoView {
-    let i18n = use_i18n();
-    let field = use_field();
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| parse_id(&s))));
-    let record = Memo::new(move |_| {
-        id.get()
-            .and_then(|id| field.read(|r| Some((r.contact(&id), r.is_pending(&id)))))
-    });
-    // Only a change of kind (readable, missing, damaged) rebuilds the page, so a sync
-    // arriving while the worker types does not throw the typing away.
-    let shown = Memo::new(move |_| {
-        let Some(id) = id.get() else {
-            return Shown::NotHere;
-        };
-        record.with(|r| match r {
-            Some((Loadable::Ready(_), _)) => Shown::Ready(id),
-            Some((Loadable::Damaged(reason), _)) => Shown::Damaged(reason.clone()),
-            _ => Shown::NotHere,
-        })
-    });
-    move || {
-        match shown.get() {
-        Shown::Ready(id) => view! { <ContactView id record /> }.into_any(),
-        Shown::Damaged(reason) => view! { <p class="error" role="alert">{t!(i18n, record_damaged, reason = reason.clone())}</p> }.into_any(),
-        Shown::NotHere => view! { <p>{t!(i18n, record_not_here)}</p> }.into_any(),
-    }
-    }
-}
-
-/// What a record page shows, at the coarsest level.
-#[derive(Clone, Debug, PartialEq)]
-pub(super) enum Shown {
-    Ready(DocumentId),
-    NotHere,
-    Damaged(String),
+    let (record, shown) = record_page(Repo::contact);
+    shown_view(shown, move |id| {
+        view! { <ContactView id record /> }.into_any()
+    })
 }
 
 #[component]
-fn ContactView(id: DocumentId, record: Memo<Option<(Loadable<Contact>, bool)>>) -> impl IntoView {
+fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
     let i18n = use_i18n();
     let field = use_field();
     let contact = move || match record.get() {

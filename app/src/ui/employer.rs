@@ -4,20 +4,20 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 use paktum_shared::employer::{
     Commitment, Employer, EmployerDoc, EmployerField, NewVisit, Opening,
 };
 use paktum_shared::record::Kind;
 use paktum_shared::{Day, DocumentId, Editor, ModelError};
 
-use super::contact::Shown;
 use super::parts::{
-    ChangedByBoth, Outcome as Said, PendingMark, commitment_label, parse_id, status_text, today,
+    ChangedByBoth, Outcome as Said, PendingMark, RecordMemo, commitment_label, record_page,
+    shown_view, status_text, today,
 };
 use super::use_field;
 use crate::i18n::*;
-use crate::repo::{Loadable, rows_of};
+use crate::repo::{Loadable, Repo, rows_of};
 use leptos_i18n::I18nContext;
 
 type EmployerOp = Box<dyn FnOnce(&mut EmployerDoc, &Editor) -> Result<(), ModelError>>;
@@ -124,35 +124,14 @@ pub fn NewEmployerPage() -> impl IntoView {
 
 #[component]
 pub fn EmployerPage() -> impl IntoView {
-    let i18n = use_i18n();
-    let field = use_field();
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| parse_id(&s))));
-    let record = Memo::new(move |_| {
-        id.get()
-            .and_then(|id| field.read(|r| Some((r.employer(&id), r.is_pending(&id)))))
-    });
-    let shown = Memo::new(move |_| {
-        let Some(id) = id.get() else {
-            return Shown::NotHere;
-        };
-        record.with(|r| match r {
-            Some((Loadable::Ready(_), _)) => Shown::Ready(id),
-            Some((Loadable::Damaged(reason), _)) => Shown::Damaged(reason.clone()),
-            _ => Shown::NotHere,
-        })
-    });
-    move || {
-        match shown.get() {
-        Shown::Ready(id) => view! { <EmployerView id record /> }.into_any(),
-        Shown::Damaged(reason) => view! { <p class="error" role="alert">{t!(i18n, record_damaged, reason = reason.clone())}</p> }.into_any(),
-        Shown::NotHere => view! { <p>{t!(i18n, record_not_here)}</p> }.into_any(),
-    }
-    }
+    let (record, shown) = record_page(Repo::employer);
+    shown_view(shown, move |id| {
+        view! { <EmployerView id record /> }.into_any()
+    })
 }
 
 #[component]
-fn EmployerView(id: DocumentId, record: Memo<Option<(Loadable<Employer>, bool)>>) -> impl IntoView {
+fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
     let i18n = use_i18n();
     let field = use_field();
     let employer = move || match record.get() {

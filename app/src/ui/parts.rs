@@ -7,7 +7,11 @@ use paktum_shared::employer::Commitment;
 use paktum_shared::record::Concurrent;
 use paktum_shared::{Day, DocumentId};
 
+use leptos_router::hooks::use_params_map;
+
+use super::use_field;
 use crate::i18n::*;
+use crate::repo::{Loadable, Repo};
 use leptos_i18n::I18nContext;
 
 pub fn status_label(i18n: I18nContext<Locale>, status: Status) -> String {
@@ -189,5 +193,62 @@ pub fn Outcome(message: RwSignal<Option<Result<String, String>>>) -> impl IntoVi
             Ok(text) => view! { <p class="saved" role="status">{text}</p> }.into_any(),
             Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
         })
+    }
+}
+
+/// What a record page shows, at the coarsest level.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shown {
+    Ready(DocumentId),
+    NotHere,
+    Damaged(String),
+}
+
+/// A record read for a page, with whether it has changes not yet on the relay.
+pub type RecordMemo<T> = Memo<Option<(Loadable<T>, bool)>>;
+
+/// A record page's plumbing, shared by the contact and employer pages: the id in the
+/// URL, the record it names with whether it has unsynced changes (re-read on every
+/// change), and what the page shows. Only a change of kind (readable, missing,
+/// damaged) rebuilds the page, so a sync arriving while the worker types does not
+/// throw the typing away.
+pub fn record_page<T>(read: fn(&Repo, &DocumentId) -> Loadable<T>) -> (RecordMemo<T>, Memo<Shown>)
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+{
+    let field = use_field();
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| parse_id(&s))));
+    let record = Memo::new(move |_| {
+        id.get()
+            .and_then(|id| field.read(|r| Some((read(r, &id), r.is_pending(&id)))))
+    });
+    let shown = Memo::new(move |_| {
+        let Some(id) = id.get() else {
+            return Shown::NotHere;
+        };
+        record.with(|r| match r {
+            Some((Loadable::Ready(_), _)) => Shown::Ready(id),
+            Some((Loadable::Damaged(reason), _)) => Shown::Damaged(reason.clone()),
+            _ => Shown::NotHere,
+        })
+    });
+    (record, shown)
+}
+
+/// Renders a record page: the record via `ready`, or why it cannot be shown.
+pub fn shown_view(
+    shown: Memo<Shown>,
+    ready: impl Fn(DocumentId) -> AnyView + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    move || {
+        match shown.get() {
+        Shown::Ready(id) => ready(id),
+        Shown::Damaged(reason) => {
+            view! { <p class="error" role="alert">{t!(i18n, record_damaged, reason = reason.clone())}</p> }.into_any()
+        }
+        Shown::NotHere => view! { <p>{t!(i18n, record_not_here)}</p> }.into_any(),
+    }
     }
 }
