@@ -37,6 +37,11 @@ pub struct Device {
     pub editor: Editor,
     pub team: String,
     pub traffic: Traffic,
+    /// How long `wait_for` waits in total (the load generator raises it for big uploads).
+    pub wait: Duration,
+    /// Whether to re-write index rows for records that arrive by sync, as the app does.
+    /// The load generator turns it off to measure the relay, not this client.
+    pub reconcile: bool,
     url: String,
     ws: Option<Ws>,
 }
@@ -53,6 +58,8 @@ impl Device {
             editor: Editor::new(ActorId::random(), worker, 1_795_521_600_000),
             team: team.into(),
             traffic: Traffic::default(),
+            wait: WAIT,
+            reconcile: true,
             url: url.into(),
             ws: None,
         })
@@ -64,20 +71,40 @@ impl Device {
 
     /// Opens the WebSocket and completes the handshake and first sync.
     pub async fn connect(&mut self) -> anyhow::Result<()> {
+        self.open().await?;
+        self.sync().await
+    }
+
+    /// Opens the WebSocket and completes the handshake only.
+    pub async fn open(&mut self) -> anyhow::Result<()> {
         let (ws, _) = tokio_tungstenite::connect_async(&self.url)
             .await
             .context("connecting to the relay")?;
         self.ws = Some(ws);
         let join = self.replica.connect();
         self.send(vec![join]).await?;
-        self.wait_for("handshake", |r| r.is_connected()).await?;
-        self.sync().await
+        self.wait_for("handshake", |r| r.is_connected()).await
     }
 
     /// Drops the connection, as when a phone loses signal.
     pub fn go_offline(&mut self) {
         self.ws = None;
         self.replica.disconnect();
+    }
+
+    /// Points the device at another relay address (e.g. a restarted relay's new port).
+    pub fn set_url(&mut self, url: &str) {
+        self.url = url.into();
+    }
+
+    /// For every document, the heads the relay has confirmed holding: what the relay
+    /// acknowledged and so must never lose.
+    pub fn acknowledged(&self) -> Vec<(DocumentId, Vec<automerge::ChangeHash>)> {
+        self.replica
+            .doc_ids()
+            .map(|id| (*id, self.replica.confirmed_heads(id)))
+            .filter(|(_, heads)| !heads.is_empty())
+            .collect()
     }
 
     pub fn is_online(&self) -> bool {
@@ -95,16 +122,16 @@ impl Device {
         what: &str,
         done: impl Fn(&Replica) -> bool,
     ) -> anyhow::Result<()> {
-        let deadline = tokio::time::Instant::now() + WAIT;
+        let deadline = tokio::time::Instant::now() + self.wait;
         while !done(&self.replica) {
-            let described = self.replica.describe();
             let ws = self
                 .ws
                 .as_mut()
                 .ok_or_else(|| anyhow!("offline while waiting for {what}"))?;
-            let frame = tokio::time::timeout_at(deadline, ws.next())
-                .await
-                .map_err(|_| anyhow!("timed out waiting for {what}: {described}"))?;
+            let Ok(frame) = tokio::time::timeout_at(deadline, ws.next()).await else {
+                // Described only now: describing is O(documents), too slow per message.
+                bail!("timed out waiting for {what}: {}", self.replica.describe());
+            };
             let bytes = match frame {
                 Some(Ok(WsMessage::Binary(b))) => b.to_vec(),
                 Some(Ok(WsMessage::Close(_))) | None => {
@@ -118,7 +145,9 @@ impl Device {
             let msg = Message::decode(&bytes).context("relay sent a malformed message")?;
             let replies = self.replica.receive(msg)?;
             self.send(replies).await?;
-            self.reconcile_index().await?;
+            if self.reconcile {
+                self.reconcile_index().await?;
+            }
         }
         Ok(())
     }
@@ -216,6 +245,45 @@ impl Device {
         let out = self.replica.put_back(id, record.into_doc());
         self.send(out).await?;
         self.update_index(&[(id, summary, Some(heads))]).await
+    }
+
+    /// Uploads many new records at once, as an import does: the replica keeps a window
+    /// of them in flight, and the index gets all their rows in one change.
+    pub async fn upload(&mut self, records: Vec<RecordDoc>) -> anyhow::Result<()> {
+        let mut rows = Vec::with_capacity(records.len());
+        for record in records {
+            let id = record.id();
+            rows.push((id, Summary::of(&record)?, Some(record.heads())));
+            let out = self.replica.put_back(id, record.into_doc());
+            self.send(out).await?;
+        }
+        self.tick();
+        self.update_index(&rows).await?;
+        self.settle().await?;
+        let index = self.index_id();
+        self.wait_for("the relay to confirm the index", |r| !r.is_pending(&index))
+            .await
+    }
+
+    /// Pumps messages until every document this session set out to sync is done.
+    /// Unlike [`Device::sync`] it is O(1) per message, for datasets of 10,000 records.
+    pub async fn settle(&mut self) -> anyhow::Result<()> {
+        self.wait_for("every planned document", |r| {
+            let p = r.progress();
+            r.is_connected() && p.done >= p.total
+        })
+        .await
+    }
+
+    /// Gives back a locally edited document without touching the index, and sends the
+    /// edit (for round-trip measurements).
+    pub async fn put_back(
+        &mut self,
+        id: DocumentId,
+        doc: automerge::Automerge,
+    ) -> anyhow::Result<()> {
+        let out = self.replica.put_back(id, doc);
+        self.send(out).await
     }
 
     /// Fetches a document this device does not list (e.g. made by another app).

@@ -1,0 +1,514 @@
+//! `paktum-load`: a load generator speaking the automerge-repo protocol through
+//! `shared`'s `Replica`, the same for Paktum's relay and the JS reference server.
+//! Each subcommand prints one JSON line (counts, seconds, bytes; never record contents).
+//!
+//!   paktum-load seed --url ws://127.0.0.1:P/sync --team T --contacts N --employers M --seed S
+//!   paktum-load upload|pull|roundtrip|reconnect|many …   (see `--help`; used by `cargo xtask bench`)
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail};
+use automerge::ReadDoc;
+use clap::{Args, Parser, Subcommand};
+use futures_util::{SinkExt, StreamExt};
+use paktum_shared::contact::{ContactDoc, NewNote};
+use paktum_shared::protocol::{Message, PROTOCOL_VERSION, PeerMetadata};
+use paktum_shared::record::RecordDoc;
+use paktum_shared::{DocumentId, Editor};
+use paktum_tests::Device;
+use paktum_tests::synthetic::{self, Seeded};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// How long any one measurement may take before the load generator gives up.
+const LIMIT: Duration = Duration::from_secs(600);
+/// Start of the synthetic working day (2026-11-24 08:00 UTC), in ms.
+const DAY_START_MS: i64 = 1_795_507_200_000;
+
+#[derive(Parser)]
+#[command(
+    name = "paktum-load",
+    about = "Synthetic pact load over the automerge-repo protocol"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Dataset {
+    /// The relay's sync endpoint, e.g. ws://127.0.0.1:8080/sync
+    #[arg(long)]
+    url: String,
+    /// Team whose caseload index lists the records.
+    #[arg(long, default_value = "bench")]
+    team: String,
+    #[arg(long, default_value_t = 1000)]
+    contacts: usize,
+    #[arg(long, default_value_t = 0)]
+    employers: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Upload a deterministic dataset with one device and list it in the team's index.
+    Seed(Dataset),
+    /// Upload throughput: N devices at once, each its share of the dataset into team
+    /// `<team>-<k>` (one device: `<team>`).
+    Upload {
+        #[command(flatten)]
+        data: Dataset,
+        #[arg(long, default_value_t = 4)]
+        devices: usize,
+    },
+    /// A fresh device pulls a team's whole caseload.
+    Pull {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value = "bench")]
+        team: String,
+        /// Records the team holds (fails if fewer arrive).
+        #[arg(long)]
+        expect: usize,
+    },
+    /// Round trip of one small change from one device to another (p50/p99).
+    Roundtrip {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value = "roundtrip")]
+        team: String,
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
+    /// Reconnect after a day's work: a device holding `records` reconnects after
+    /// `changed` edits on the device and `changed` by another device on the relay.
+    Reconnect {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value = "reconnect")]
+        team: String,
+        #[arg(long, default_value_t = 1000)]
+        records: usize,
+        #[arg(long, default_value_t = 5)]
+        changed: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Many devices: idle connections held open while active pairs of devices
+    /// exchange changes; round trip p50/p99.
+    Many {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value = "many")]
+        team: String,
+        #[arg(long, default_value_t = 1000)]
+        idle: usize,
+        /// Active devices (in pairs: one writes, the other waits for it).
+        #[arg(long, default_value_t = 100)]
+        active: usize,
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let out = match cli.command {
+        Command::Seed(data) => upload(&data, 1, "seed").await?,
+        Command::Upload { data, devices } => upload(&data, devices.max(1), "upload").await?,
+        Command::Pull { url, team, expect } => pull(&url, &team, expect).await?,
+        Command::Roundtrip { url, team, samples } => roundtrip(&url, &team, samples).await?,
+        Command::Reconnect {
+            url,
+            team,
+            records,
+            changed,
+            seed,
+        } => reconnect(&url, &team, records, changed, seed).await?,
+        Command::Many {
+            url,
+            team,
+            idle,
+            active,
+            rounds,
+        } => many(&url, &team, idle, active, rounds).await?,
+    };
+    println!("{out}");
+    Ok(())
+}
+
+/// A device that measures the relay, not itself: long waits, no index reconciling.
+fn load_device(worker: &str, team: &str, url: &str) -> anyhow::Result<Device> {
+    let mut device = Device::new(worker, team, url)?;
+    device.wait = LIMIT;
+    device.reconcile = false;
+    Ok(device)
+}
+
+/// The records of device `k` of `devices`: contacts then employers, deterministic.
+fn records_for(data: &Dataset, k: usize, devices: usize) -> anyhow::Result<Vec<RecordDoc>> {
+    let team = team_of(&data.team, k, devices);
+    let mut editor = Editor::new(
+        synthetic::actor(data.seed, &team, k),
+        "Anna",
+        DAY_START_MS + k as i64,
+    );
+    let mut records = Vec::new();
+    for n in (k..data.contacts).step_by(devices) {
+        let mut rng = Seeded::new(data.seed ^ (n as u64).wrapping_mul(0x9E37_79B9));
+        editor.worker = synthetic::worker(&mut rng).to_string();
+        let doc = synthetic::contact_record(&mut rng, data.seed, &mut editor, &team, n)?;
+        records.push(doc.into_record());
+    }
+    for n in (k..data.employers).step_by(devices) {
+        let mut rng = Seeded::new(!data.seed ^ (n as u64).wrapping_mul(0x9E37_79B9));
+        editor.worker = synthetic::worker(&mut rng).to_string();
+        let doc = synthetic::employer_record(&mut rng, data.seed, &mut editor, &team, n)?;
+        records.push(doc.into_record());
+    }
+    Ok(records)
+}
+
+fn team_of(team: &str, k: usize, devices: usize) -> String {
+    if devices == 1 {
+        team.to_string()
+    } else {
+        format!("{team}-{k}")
+    }
+}
+
+async fn upload(data: &Dataset, devices: usize, cmd: &str) -> anyhow::Result<serde_json::Value> {
+    let generated = Instant::now();
+    let mut shares = Vec::new();
+    for k in 0..devices {
+        shares.push(records_for(data, k, devices)?);
+    }
+    let gen_secs = generated.elapsed().as_secs_f64();
+    let docs: usize = shares.iter().map(Vec::len).sum();
+    let bytes: usize = shares.iter().flatten().map(|r| r.doc().save().len()).sum();
+
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (k, records) in shares.into_iter().enumerate() {
+        let team = team_of(&data.team, k, devices);
+        let url = data.url.clone();
+        tasks.spawn(async move {
+            let mut device = load_device("Anna", &team, &url)?;
+            device.open().await?;
+            device.settle().await?;
+            device.upload(records).await?;
+            anyhow::Ok(device.traffic)
+        });
+    }
+    let mut sent_bytes = 0;
+    let mut received_bytes = 0;
+    let mut messages = 0;
+    while let Some(done) = tokio::time::timeout(LIMIT, tasks.join_next())
+        .await
+        .map_err(|_| anyhow!("upload took longer than {LIMIT:?}"))?
+    {
+        let traffic = done.context("upload task panicked")??;
+        sent_bytes += traffic.sent_bytes;
+        received_bytes += traffic.received_bytes;
+        messages += traffic.sent_messages + traffic.received_messages;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    Ok(json!({
+        "cmd": cmd,
+        "devices": devices,
+        "contacts": data.contacts,
+        "employers": data.employers,
+        "docs": docs,
+        "doc_bytes": bytes,
+        "gen_secs": gen_secs,
+        "secs": secs,
+        "docs_per_s": docs as f64 / secs,
+        "sent_bytes": sent_bytes,
+        "received_bytes": received_bytes,
+        "messages": messages,
+    }))
+}
+
+async fn pull(url: &str, team: &str, expect: usize) -> anyhow::Result<serde_json::Value> {
+    let mut device = load_device("Bram", team, url)?;
+    let start = Instant::now();
+    device.open().await?;
+    device.settle().await?;
+    let secs = start.elapsed().as_secs_f64();
+    let docs = device.replica.len().saturating_sub(1);
+    if docs < expect {
+        bail!("pulled {docs} records, expected {expect}");
+    }
+    Ok(json!({
+        "cmd": "pull",
+        "docs": docs,
+        "secs": secs,
+        "docs_per_s": docs as f64 / secs,
+        "received_bytes": device.traffic.received_bytes,
+        "messages": device.traffic.sent_messages + device.traffic.received_messages,
+    }))
+}
+
+fn small_note(n: usize) -> NewNote {
+    NewNote {
+        text: format!("quick call {n}"),
+        ..NewNote::default()
+    }
+}
+
+/// A writer and a reader of one shared contact, both connected and in sync.
+async fn pair(url: &str, team: &str) -> anyhow::Result<(Device, Device, DocumentId)> {
+    let mut a = load_device("Anna", team, url)?;
+    a.open().await?;
+    a.settle().await?;
+    let contact = ContactDoc::create(&a.editor, synthetic::contact(&mut Seeded::new(7), team, 0))?;
+    let id = contact.record().id();
+    a.upload(vec![contact.into_record()]).await?;
+    let mut b = load_device("Bram", team, url)?;
+    b.open().await?;
+    b.settle().await?;
+    if b.replica.doc(&id).is_none() {
+        bail!("the reader did not get the writer's contact");
+    }
+    Ok((a, b, id))
+}
+
+/// One small change from `a`, timed until `b` holds it; then `a` takes the ack.
+async fn one_trip(
+    a: &mut Device,
+    b: &mut Device,
+    id: DocumentId,
+    n: usize,
+) -> anyhow::Result<Duration> {
+    let doc = a
+        .replica
+        .take(&id)
+        .ok_or_else(|| anyhow!("writer lost its contact"))?;
+    let mut contact = ContactDoc::from_record(RecordDoc::from_automerge(id, doc)?)?;
+    a.editor.now_ms += 1000;
+    contact.add_note(&a.editor, small_note(n))?;
+    let mut want = contact.record().heads();
+    want.sort();
+    let start = Instant::now();
+    a.put_back(id, contact.into_record().into_doc()).await?;
+    b.wait_for("the other device's change", |r| {
+        r.doc(&id).is_some_and(|d| {
+            let mut heads = d.get_heads();
+            heads.sort();
+            heads == want
+        })
+    })
+    .await?;
+    let took = start.elapsed();
+    a.wait_for("the relay's ack", |r| !r.is_pending(&id))
+        .await?;
+    Ok(took)
+}
+
+fn percentile(sorted_ms: &[f64], p: usize) -> f64 {
+    if sorted_ms.is_empty() {
+        return f64::NAN;
+    }
+    sorted_ms[(sorted_ms.len() * p / 100).min(sorted_ms.len() - 1)]
+}
+
+fn latency_json(mut ms: Vec<f64>) -> (f64, f64, usize) {
+    ms.sort_by(f64::total_cmp);
+    (percentile(&ms, 50), percentile(&ms, 99), ms.len())
+}
+
+async fn roundtrip(url: &str, team: &str, samples: usize) -> anyhow::Result<serde_json::Value> {
+    let (mut a, mut b, id) = pair(url, team).await?;
+    let deadline = Instant::now() + LIMIT;
+    let mut ms = Vec::with_capacity(samples);
+    for n in 0..samples {
+        if Instant::now() > deadline {
+            bail!("round trips took longer than {LIMIT:?}");
+        }
+        ms.push(one_trip(&mut a, &mut b, id, n).await?.as_secs_f64() * 1000.0);
+    }
+    let (p50, p99, n) = latency_json(ms);
+    Ok(json!({"cmd": "roundtrip", "samples": n, "p50_ms": p50, "p99_ms": p99}))
+}
+
+async fn reconnect(
+    url: &str,
+    team: &str,
+    records: usize,
+    changed: usize,
+    seed: u64,
+) -> anyhow::Result<serde_json::Value> {
+    let data = Dataset {
+        url: url.into(),
+        team: team.into(),
+        contacts: records,
+        employers: 0,
+        seed,
+    };
+    let recs = records_for(&data, 0, 1)?;
+    let ids: Vec<DocumentId> = recs.iter().map(RecordDoc::id).collect();
+    if ids.len() < 2 * changed {
+        bail!("need at least {} records", 2 * changed);
+    }
+    let mut a = load_device("Anna", team, url)?;
+    a.reconcile = true;
+    a.open().await?;
+    a.settle().await?;
+    a.upload(recs).await?;
+    a.go_offline();
+
+    // Another device of the team with the same records (as if it had synced them).
+    let mut b = load_device("Bram", team, url)?;
+    for id in a.replica.doc_ids() {
+        let Some(doc) = a.replica.doc(id) else {
+            continue;
+        };
+        let state = a
+            .replica
+            .sync_state(id)
+            .and_then(|s| automerge::sync::State::decode(&s).ok());
+        b.replica.insert(*id, doc.clone(), state);
+    }
+    b.open().await?;
+    b.settle().await?;
+    let mut theirs = Vec::new();
+    for (n, id) in ids[..changed].iter().enumerate() {
+        b.edit_contact(*id, |c, ed| c.add_note(ed, small_note(n)))
+            .await?;
+    }
+    b.settle().await?;
+    let index = b.index_id();
+    b.wait_for("the relay's acks", |r| {
+        !r.is_pending(&index) && ids[..changed].iter().all(|id| !r.is_pending(id))
+    })
+    .await?;
+    for id in &ids[..changed] {
+        theirs.push(b.replica.doc(id).map(|d| d.get_heads()).unwrap_or_default());
+    }
+    b.go_offline();
+
+    // The day's work on the device, offline.
+    for (n, id) in ids[changed..2 * changed].iter().enumerate() {
+        a.edit_contact(*id, |c, ed| c.add_note(ed, small_note(n)))
+            .await?;
+    }
+    a.traffic = Default::default();
+    let start = Instant::now();
+    a.connect().await?;
+    let secs = start.elapsed().as_secs_f64();
+    for (id, heads) in ids[..changed].iter().zip(&theirs) {
+        let doc = a
+            .replica
+            .doc(id)
+            .ok_or_else(|| anyhow!("record missing after reconnect"))?;
+        if heads.iter().any(|h| doc.get_change_by_hash(h).is_none()) {
+            bail!("the other device's change did not arrive on reconnect");
+        }
+    }
+    let t = a.traffic;
+    Ok(json!({
+        "cmd": "reconnect",
+        "records": records,
+        "changed_here": changed,
+        "changed_there": changed,
+        "secs": secs,
+        "docs_synced": a.replica.progress().total,
+        "bytes": t.sent_bytes + t.received_bytes,
+        "messages": t.sent_messages + t.received_messages,
+        "sent_bytes": t.sent_bytes,
+        "received_bytes": t.received_bytes,
+    }))
+}
+
+/// The soft limit on open files, from /proc (Linux).
+fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
+
+async fn many(
+    url: &str,
+    team: &str,
+    idle: usize,
+    active: usize,
+    rounds: usize,
+) -> anyhow::Result<serde_json::Value> {
+    let need = (idle + active + 64) as u64;
+    if let Some(limit) = open_files_limit()
+        && limit < need
+    {
+        bail!(
+            "open-file limit {limit} is below the {need} this needs: raise it with `ulimit -n {need}`"
+        );
+    }
+    let start = Instant::now();
+    let mut idlers = tokio::task::JoinSet::new();
+    for n in 0..idle {
+        if start.elapsed() > LIMIT {
+            bail!("opening idle connections took longer than {LIMIT:?}");
+        }
+        let (mut ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .with_context(|| format!("opening idle connection {n}"))?;
+        let join = Message::Join {
+            sender_id: format!("idle-{n}-{}", DocumentId::random()),
+            supported_protocol_versions: vec![PROTOCOL_VERSION.into()],
+            metadata: Some(PeerMetadata {
+                storage_id: None,
+                is_ephemeral: true,
+            }),
+        };
+        ws.send(WsMessage::Binary(join.encode().into())).await?;
+        let answer = tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .map_err(|_| anyhow!("no answer to idle connection {n}'s join"))?;
+        if !matches!(answer, Some(Ok(WsMessage::Binary(_)))) {
+            bail!("idle connection {n} was refused");
+        }
+        // Reading answers the server's keep-alive pings, as an idle app would.
+        idlers.spawn(async move { while ws.next().await.is_some() {} });
+    }
+    let idle_secs = start.elapsed().as_secs_f64();
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for k in 0..active / 2 {
+        let url = url.to_string();
+        let team = format!("{team}-{k}");
+        tasks.spawn(async move {
+            let (mut a, mut b, id) = pair(&url, &team).await?;
+            let mut ms = Vec::with_capacity(rounds);
+            for n in 0..rounds {
+                ms.push(one_trip(&mut a, &mut b, id, n).await?.as_secs_f64() * 1000.0);
+            }
+            anyhow::Ok(ms)
+        });
+    }
+    let mut ms = Vec::new();
+    while let Some(done) = tokio::time::timeout(LIMIT, tasks.join_next())
+        .await
+        .map_err(|_| anyhow!("active devices took longer than {LIMIT:?}"))?
+    {
+        ms.extend(done.context("device task panicked")??);
+    }
+    // An idle connection whose reader ended was closed by the server during the run.
+    let mut closed = 0;
+    while idlers.try_join_next().is_some() {
+        closed += 1;
+    }
+    idlers.abort_all();
+    let (p50, p99, n) = latency_json(ms);
+    Ok(json!({
+        "cmd": "many",
+        "idle": idle,
+        "active": active / 2 * 2,
+        "samples": n,
+        "idle_open_secs": idle_secs,
+        "idle_closed_early": closed,
+        "p50_ms": p50,
+        "p99_ms": p99,
+    }))
+}
