@@ -2,6 +2,7 @@
 //! `run` sets up the tools, builds the app and starts the relay on
 //! http://127.0.0.1:8080; `test` runs every check CI runs.
 
+mod bench;
 mod steps;
 mod tools;
 
@@ -27,8 +28,15 @@ enum Command {
         #[arg(long, default_value = "data")]
         data_dir: PathBuf,
     },
-    /// fmt, clippy, native tests, browser tests, interop, release build, end-to-end.
+    /// fmt, clippy, native tests, browser tests, interop, release build, end-to-end, bench --quick.
     Test,
+    /// Paktum's relay against the automerge-repo reference, the browser, the bundle;
+    /// writes BENCHMARKS.md.
+    Bench {
+        /// Small sizes in under two minutes: a smoke test that writes nothing.
+        #[arg(long)]
+        quick: bool,
+    },
 }
 
 fn main() -> Result<()> {
@@ -37,6 +45,7 @@ fn main() -> Result<()> {
     let result = match cli.command {
         Command::Run { listen, data_dir } => steps::run(&mut plan, &listen, &data_dir),
         Command::Test => steps::test(&mut plan),
+        Command::Bench { quick } => bench::bench(&mut plan, quick),
     };
     plan.summary();
     result

@@ -76,14 +76,14 @@ impl Plan {
     }
 }
 
-fn build_tools(plan: &mut Plan) -> Result<()> {
+pub(crate) fn build_tools(plan: &mut Plan) -> Result<()> {
     tools::ensure_wasm_target(plan)?;
     tools::ensure_wasm_opt(plan)?;
     tools::ensure_wasm_bindgen(plan)?;
     tools::ensure_trunk(plan)
 }
 
-fn build_app(plan: &mut Plan) -> Result<()> {
+pub(crate) fn build_app(plan: &mut Plan) -> Result<()> {
     plan.step(
         "build the app (trunk build --release)",
         plan.command("trunk").args(["build", "--release"]),
@@ -230,7 +230,9 @@ pub fn test(plan: &mut Plan) -> Result<()> {
     };
     relay.stop();
     interop?;
-    e2e_result
+    e2e_result?;
+    // Last: the benchmark harness at small sizes (a smoke test; never fails on timings).
+    crate::bench::bench(plan, true)
 }
 
 /// Clippy over `scope` with every warning an error.

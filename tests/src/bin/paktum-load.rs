@@ -63,13 +63,16 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         devices: usize,
     },
-    /// A fresh device pulls a team's whole caseload.
+    /// Fresh devices pull whole caseloads: one device per team (`<team>`, or with
+    /// `--teams K` the teams `<team>-0..K` that `upload --devices K` filled), at once.
     Pull {
         #[arg(long)]
         url: String,
         #[arg(long, default_value = "bench")]
         team: String,
-        /// Records the team holds (fails if fewer arrive).
+        #[arg(long, default_value_t = 1)]
+        teams: usize,
+        /// Records the teams hold in all (fails if fewer arrive).
         #[arg(long)]
         expect: usize,
     },
@@ -93,6 +96,9 @@ enum Command {
         records: usize,
         #[arg(long, default_value_t = 5)]
         changed: usize,
+        /// Days to repeat (different records each); the figures are medians.
+        #[arg(long, default_value_t = 1)]
+        rounds: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
@@ -119,15 +125,21 @@ async fn main() -> anyhow::Result<()> {
     let out = match cli.command {
         Command::Seed(data) => upload(&data, 1, "seed").await?,
         Command::Upload { data, devices } => upload(&data, devices.max(1), "upload").await?,
-        Command::Pull { url, team, expect } => pull(&url, &team, expect).await?,
+        Command::Pull {
+            url,
+            team,
+            teams,
+            expect,
+        } => pull(&url, &team, teams.max(1), expect).await?,
         Command::Roundtrip { url, team, samples } => roundtrip(&url, &team, samples).await?,
         Command::Reconnect {
             url,
             team,
             records,
             changed,
+            rounds,
             seed,
-        } => reconnect(&url, &team, records, changed, seed).await?,
+        } => reconnect(&url, &team, records, changed, rounds.max(1), seed).await?,
         Command::Many {
             url,
             team,
@@ -232,23 +244,46 @@ async fn upload(data: &Dataset, devices: usize, cmd: &str) -> anyhow::Result<ser
     }))
 }
 
-async fn pull(url: &str, team: &str, expect: usize) -> anyhow::Result<serde_json::Value> {
-    let mut device = load_device("Bram", team, url)?;
+async fn pull(
+    url: &str,
+    team: &str,
+    teams: usize,
+    expect: usize,
+) -> anyhow::Result<serde_json::Value> {
     let start = Instant::now();
-    device.open().await?;
-    device.settle().await?;
+    let mut tasks = tokio::task::JoinSet::new();
+    for k in 0..teams {
+        let team = team_of(team, k, teams);
+        let url = url.to_string();
+        tasks.spawn(async move {
+            let mut device = load_device("Bram", &team, &url)?;
+            device.open().await?;
+            device.settle().await?;
+            anyhow::Ok((device.replica.len().saturating_sub(1), device.traffic))
+        });
+    }
+    let (mut docs, mut received_bytes, mut messages) = (0, 0, 0);
+    while let Some(done) = tokio::time::timeout(LIMIT, tasks.join_next())
+        .await
+        .map_err(|_| anyhow!("pull took longer than {LIMIT:?}"))?
+    {
+        let (n, traffic) = done.context("pull task panicked")??;
+        docs += n;
+        received_bytes += traffic.received_bytes;
+        messages += traffic.sent_messages + traffic.received_messages;
+    }
     let secs = start.elapsed().as_secs_f64();
-    let docs = device.replica.len().saturating_sub(1);
     if docs < expect {
         bail!("pulled {docs} records, expected {expect}");
     }
     Ok(json!({
         "cmd": "pull",
+        "devices": teams,
         "docs": docs,
         "secs": secs,
         "docs_per_s": docs as f64 / secs,
-        "received_bytes": device.traffic.received_bytes,
-        "messages": device.traffic.sent_messages + device.traffic.received_messages,
+        "received_bytes": received_bytes,
+        "messages": messages,
     }))
 }
 
@@ -339,6 +374,7 @@ async fn reconnect(
     team: &str,
     records: usize,
     changed: usize,
+    rounds: usize,
     seed: u64,
 ) -> anyhow::Result<serde_json::Value> {
     let data = Dataset {
@@ -350,8 +386,8 @@ async fn reconnect(
     };
     let recs = records_for(&data, 0, 1)?;
     let ids: Vec<DocumentId> = recs.iter().map(RecordDoc::id).collect();
-    if ids.len() < 2 * changed {
-        bail!("need at least {} records", 2 * changed);
+    if ids.len() < 2 * changed * rounds {
+        bail!("need at least {} records", 2 * changed * rounds);
     }
     let mut a = load_device("Anna", team, url)?;
     a.reconcile = true;
@@ -362,6 +398,7 @@ async fn reconnect(
 
     // Another device of the team with the same records (as if it had synced them).
     let mut b = load_device("Bram", team, url)?;
+    b.reconcile = true;
     for id in a.replica.doc_ids() {
         let Some(doc) = a.replica.doc(id) else {
             continue;
@@ -372,54 +409,71 @@ async fn reconnect(
             .and_then(|s| automerge::sync::State::decode(&s).ok());
         b.replica.insert(*id, doc.clone(), state);
     }
-    b.open().await?;
-    b.settle().await?;
-    let mut theirs = Vec::new();
-    for (n, id) in ids[..changed].iter().enumerate() {
-        b.edit_contact(*id, |c, ed| c.add_note(ed, small_note(n)))
-            .await?;
-    }
-    b.settle().await?;
-    let index = b.index_id();
-    b.wait_for("the relay's acks", |r| {
-        !r.is_pending(&index) && ids[..changed].iter().all(|id| !r.is_pending(id))
-    })
-    .await?;
-    for id in &ids[..changed] {
-        theirs.push(b.replica.doc(id).map(|d| d.get_heads()).unwrap_or_default());
-    }
-    b.go_offline();
 
-    // The day's work on the device, offline.
-    for (n, id) in ids[changed..2 * changed].iter().enumerate() {
-        a.edit_contact(*id, |c, ed| c.add_note(ed, small_note(n)))
-            .await?;
-    }
-    a.traffic = Default::default();
-    let start = Instant::now();
-    a.connect().await?;
-    let secs = start.elapsed().as_secs_f64();
-    for (id, heads) in ids[..changed].iter().zip(&theirs) {
-        let doc = a
-            .replica
-            .doc(id)
-            .ok_or_else(|| anyhow!("record missing after reconnect"))?;
-        if heads.iter().any(|h| doc.get_change_by_hash(h).is_none()) {
-            bail!("the other device's change did not arrive on reconnect");
+    let (mut secs, mut bytes, mut messages, mut sent, mut received) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let theirs_ids = &ids[2 * changed * round..2 * changed * round + changed];
+        let ours_ids = &ids[2 * changed * round + changed..2 * changed * (round + 1)];
+        // Another device changes records on the relay…
+        b.open().await?;
+        b.settle().await?;
+        for (n, id) in theirs_ids.iter().enumerate() {
+            b.edit_contact(*id, |c, ed| c.add_note(ed, small_note(n)))
+                .await?;
         }
+        b.settle().await?;
+        let index = b.index_id();
+        b.wait_for("the relay's acks", |r| {
+            !r.is_pending(&index) && theirs_ids.iter().all(|id| !r.is_pending(id))
+        })
+        .await?;
+        let theirs: Vec<_> = theirs_ids
+            .iter()
+            .map(|id| b.replica.doc(id).map(|d| d.get_heads()).unwrap_or_default())
+            .collect();
+        b.go_offline();
+
+        // …while this one does the day's work offline, then reconnects.
+        for (n, id) in ours_ids.iter().enumerate() {
+            a.edit_contact(*id, |c, ed| c.add_note(ed, small_note(n)))
+                .await?;
+        }
+        a.traffic = Default::default();
+        let start = Instant::now();
+        a.connect().await?;
+        secs.push(start.elapsed().as_secs_f64());
+        for (id, heads) in theirs_ids.iter().zip(&theirs) {
+            let doc = a
+                .replica
+                .doc(id)
+                .ok_or_else(|| anyhow!("record missing after reconnect"))?;
+            if heads.iter().any(|h| doc.get_change_by_hash(h).is_none()) {
+                bail!("the other device's change did not arrive on reconnect");
+            }
+        }
+        let t = a.traffic;
+        bytes.push((t.sent_bytes + t.received_bytes) as f64);
+        messages.push((t.sent_messages + t.received_messages) as f64);
+        sent.push(t.sent_bytes as f64);
+        received.push(t.received_bytes as f64);
+        a.go_offline();
     }
-    let t = a.traffic;
+    let med = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
     Ok(json!({
         "cmd": "reconnect",
         "records": records,
         "changed_here": changed,
         "changed_there": changed,
-        "secs": secs,
-        "docs_synced": a.replica.progress().total,
-        "bytes": t.sent_bytes + t.received_bytes,
-        "messages": t.sent_messages + t.received_messages,
-        "sent_bytes": t.sent_bytes,
-        "received_bytes": t.received_bytes,
+        "rounds": rounds,
+        "secs": med(secs),
+        "bytes": med(bytes),
+        "messages": med(messages),
+        "sent_bytes": med(sent),
+        "received_bytes": med(received),
     }))
 }
 
