@@ -376,3 +376,50 @@ async fn serves_the_app_with_cache_headers_and_health() -> anyhow::Result<()> {
     assert!(body.contains(r#""status":"ok""#), "{body}");
     relay.stop().await
 }
+
+#[tokio::test]
+async fn documents_unloaded_from_memory_still_sync_and_fan_out() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::for_tests(dir.path().to_path_buf());
+    config.insecure_open = true;
+    // Far fewer than the caseload: most records are unloaded once synced.
+    config.max_documents_in_memory = 2;
+    let relay = TestRelay::start_with(config).await?;
+    let mut rng = Seeded::new(8);
+    let mut a = Device::new("Anna", TEAM, &relay.ws_url())?;
+    a.connect().await?;
+    let mut ids = Vec::new();
+    for n in 0..20 {
+        ids.push(
+            a.create_contact(synthetic::contact(&mut rng, TEAM, n))
+                .await?,
+        );
+    }
+    a.sync().await?;
+
+    let mut b = Device::new("Bram", TEAM, &relay.ws_url())?;
+    b.connect().await?;
+    assert_eq!(b.index()?.len(), 20);
+    for id in &ids {
+        b.contact(id)?;
+    }
+    // The first record was unloaded long ago; an edit still reaches B live.
+    a.edit_contact(ids[0], |c, ed| c.add_note(ed, note("after unloading")))
+        .await?;
+    let mut want = a
+        .replica
+        .doc(&ids[0])
+        .map(|d| d.get_heads())
+        .unwrap_or_default();
+    want.sort();
+    b.wait_for("A's edit of an unloaded record", |r| {
+        r.doc(&ids[0]).is_some_and(|d| {
+            let mut heads = d.get_heads();
+            heads.sort();
+            heads == want
+        })
+    })
+    .await?;
+    assert_eq!(b.contact(&ids[0])?.notes[0].text, "after unloading");
+    relay.stop().await
+}

@@ -34,6 +34,11 @@ pub struct Limits {
     pub open_documents: usize,
     /// Connections one device token may hold at once.
     pub connections_per_device: usize,
+    /// Documents kept loaded in memory once every connection syncing them is up to
+    /// date; beyond this, the oldest such documents are unloaded (their sync states
+    /// stay) and reloaded from the store when next needed. A soft limit: documents
+    /// being synced are never unloaded.
+    pub documents_in_memory: usize,
 }
 
 impl Default for Limits {
@@ -41,6 +46,7 @@ impl Default for Limits {
         Self {
             open_documents: 50_000,
             connections_per_device: 4,
+            documents_in_memory: 1024,
         }
     }
 }
@@ -70,10 +76,28 @@ struct Peer {
 }
 
 struct DocEntry {
+    /// Empty while unloaded (see [`Limits::documents_in_memory`]).
     doc: Automerge,
+    loaded: bool,
     exists: bool,
     chunks: usize,
     syncs: HashMap<ConnId, sync::State>,
+}
+
+impl DocEntry {
+    /// Every connection syncing it has told us it holds exactly our heads: nothing is
+    /// in flight, so the document can be dropped from memory and reloaded from disk.
+    fn is_quiet(&self) -> bool {
+        let mut ours = self.doc.get_heads();
+        ours.sort();
+        self.syncs.values().all(|s| {
+            s.their_heads.as_ref().is_some_and(|theirs| {
+                let mut theirs = theirs.clone();
+                theirs.sort();
+                theirs == ours
+            })
+        })
+    }
 }
 
 type Slot = Arc<Mutex<Option<DocEntry>>>;
@@ -83,6 +107,8 @@ pub struct Hub {
     peer_id: String,
     storage_id: String,
     docs: StdMutex<HashMap<DocumentId, Slot>>,
+    /// Loaded documents, oldest load first (may hold ids since dropped; skipped).
+    resident: StdMutex<std::collections::VecDeque<DocumentId>>,
     peers: StdMutex<HashMap<ConnId, Peer>>,
     next_conn: std::sync::atomic::AtomicU64,
     directory: Option<Arc<Directory>>,
@@ -108,6 +134,7 @@ impl Hub {
             peer_id: format!("paktum-relay-{suffix:016x}"),
             storage_id,
             docs: StdMutex::new(HashMap::new()),
+            resident: StdMutex::new(std::collections::VecDeque::new()),
             peers: StdMutex::new(HashMap::new()),
             next_conn: std::sync::atomic::AtomicU64::new(1),
             teams: StdMutex::new(
@@ -165,6 +192,19 @@ impl Hub {
 
     pub fn documents_in_memory(&self) -> usize {
         lock(&self.docs).len()
+    }
+
+    /// Documents whose content is loaded (the rest hold only sync states).
+    pub fn documents_loaded(&self) -> usize {
+        let slots: Vec<Slot> = lock(&self.docs).values().cloned().collect();
+        slots
+            .iter()
+            .filter(|slot| {
+                slot.try_lock()
+                    .map(|g| g.as_ref().is_some_and(|e| e.loaded))
+                    .unwrap_or(true)
+            })
+            .count()
     }
 
     /// Registers a connection after its `join`; `kick` is cancelled when the hub wants
@@ -288,6 +328,18 @@ impl Hub {
         data: &[u8],
         is_request: bool,
     ) -> Result<(), HubError> {
+        let result = self.receive_one(conn, doc_id, data, is_request).await;
+        self.trim();
+        result
+    }
+
+    async fn receive_one(
+        &self,
+        conn: ConnId,
+        doc_id: DocumentId,
+        data: &[u8],
+        is_request: bool,
+    ) -> Result<(), HubError> {
         let message = sync::Message::decode(data).map_err(|e| HubError::BadSync(e.to_string()))?;
         let (peer_id, storage_id, identity) = {
             let mut peers = lock(&self.peers);
@@ -306,30 +358,17 @@ impl Hub {
         };
         let slot = self.slot(doc_id).await?;
         let mut guard = slot.lock().await;
-        if guard.is_none() {
-            let stored = self.blocking(move |s| s.load(&doc_id)).await?;
-            let entry = match stored {
-                Some(stored) => match Automerge::load(&stored.bytes) {
-                    Ok(doc) => DocEntry {
-                        doc,
-                        exists: true,
-                        chunks: stored.chunks,
-                        syncs: HashMap::new(),
-                    },
-                    Err(e) => {
-                        // Never hand out a document we cannot read; keep its bytes untouched.
-                        tracing::error!(doc = %doc_id, error = %e, "stored document does not load");
-                        return Err(HubError::BadSync("stored document does not load".into()));
-                    }
-                },
-                None => DocEntry {
-                    doc: Automerge::new(),
-                    exists: false,
-                    chunks: 0,
-                    syncs: HashMap::new(),
-                },
-            };
-            *guard = Some(entry);
+        if guard.as_ref().is_none_or(|e| !e.loaded) {
+            let (doc, exists, chunks) = self.load(doc_id).await?;
+            let syncs = guard.take().map(|e| e.syncs).unwrap_or_default();
+            *guard = Some(DocEntry {
+                doc,
+                loaded: true,
+                exists,
+                chunks,
+                syncs,
+            });
+            lock(&self.resident).push_back(doc_id);
         }
         let Some(entry) = guard.as_mut() else {
             return Ok(());
@@ -487,6 +526,56 @@ impl Hub {
         Ok(())
     }
 
+    /// A document from the store: (document, whether it exists, chunks on disk).
+    async fn load(&self, doc_id: DocumentId) -> Result<(Automerge, bool, usize), HubError> {
+        let stored = self.blocking(move |s| s.load(&doc_id)).await?;
+        match stored {
+            Some(stored) => match Automerge::load(&stored.bytes) {
+                Ok(doc) => Ok((doc, true, stored.chunks)),
+                Err(e) => {
+                    // Never hand out a document we cannot read; keep its bytes untouched.
+                    tracing::error!(doc = %doc_id, error = %e, "stored document does not load");
+                    Err(HubError::BadSync("stored document does not load".into()))
+                }
+            },
+            None => Ok((Automerge::new(), false, 0)),
+        }
+    }
+
+    /// Unloads the oldest quiet documents while more than the limit are loaded. Looks
+    /// at a bounded number of candidates per call, so one message never pays for many.
+    fn trim(&self) {
+        let limit = self.limits.documents_in_memory;
+        for _ in 0..64 {
+            let candidate = {
+                let mut resident = lock(&self.resident);
+                if resident.len() <= limit {
+                    return;
+                }
+                resident.pop_front()
+            };
+            let Some(doc_id) = candidate else { return };
+            let Some(slot) = lock(&self.docs).get(&doc_id).cloned() else {
+                continue; // dropped since: nothing to unload
+            };
+            let Ok(mut guard) = slot.try_lock() else {
+                lock(&self.resident).push_back(doc_id); // in use right now
+                continue;
+            };
+            let Some(entry) = guard.as_mut().filter(|e| e.loaded) else {
+                continue;
+            };
+            if entry.is_quiet() {
+                // Every change is on disk before anyone hears of it, so the store
+                // holds exactly this document.
+                entry.doc = Automerge::new();
+                entry.loaded = false;
+            } else {
+                lock(&self.resident).push_back(doc_id);
+            }
+        }
+    }
+
     fn forget(&self, conn: ConnId, doc: DocumentId) {
         if let Some(peer) = lock(&self.peers).get_mut(&conn) {
             peer.docs.remove(&doc);
@@ -526,5 +615,91 @@ impl Hub {
             tracing::warn!(conn, "connection cannot keep up; closing it");
             kick.cancel();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::MemoryStorage;
+    use automerge::transaction::Transactable;
+
+    /// A connection that syncs `n` new documents to the hub, message by message, as a
+    /// device would, until the hub has acknowledged each.
+    async fn upload(
+        hub: &Hub,
+        conn: ConnId,
+        rx: &mut mpsc::Receiver<Outgoing>,
+        n: usize,
+    ) -> Vec<(DocumentId, Automerge)> {
+        let mut docs = Vec::new();
+        for i in 0..n {
+            let id = DocumentId::random();
+            let mut doc = Automerge::new();
+            let mut tx = doc.transaction();
+            tx.put(automerge::ROOT, "n", i as i64).expect("put");
+            tx.commit();
+            let mut state = sync::State::new();
+            // Two rounds carry the change and its acknowledgement.
+            for _ in 0..3 {
+                if let Some(msg) = doc.generate_sync_message(&mut state) {
+                    hub.receive(conn, id, &msg.encode(), false)
+                        .await
+                        .expect("receive");
+                }
+                while let Ok(Outgoing::Message(Message::Sync { data, .. })) = rx.try_recv() {
+                    let msg = sync::Message::decode(&data).expect("decode");
+                    doc.receive_sync_message(&mut state, msg).expect("apply");
+                }
+            }
+            docs.push((id, doc));
+        }
+        docs
+    }
+
+    #[tokio::test]
+    async fn synced_documents_beyond_the_limit_are_unloaded_and_reload_intact() {
+        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let limits = Limits {
+            documents_in_memory: 3,
+            ..Limits::default()
+        };
+        let hub = Hub::new(storage, None, limits).expect("hub");
+        let (tx, mut rx) = mpsc::channel(1024);
+        let conn = hub
+            .connect("peer".into(), None, tx, CancellationToken::new(), None)
+            .expect("connect");
+        let docs = upload(&hub, conn, &mut rx, 10).await;
+        assert_eq!(
+            hub.documents_in_memory(),
+            10,
+            "sync states are kept for all"
+        );
+        assert!(
+            hub.documents_loaded() <= 3,
+            "loaded: {}",
+            hub.documents_loaded()
+        );
+
+        // An unloaded document comes back from the store with its content.
+        let (id, doc) = &docs[0];
+        let mut state = sync::State::new();
+        let msg = Automerge::new()
+            .generate_sync_message(&mut state)
+            .expect("msg");
+        hub.receive(conn, *id, &msg.encode(), false)
+            .await
+            .expect("receive");
+        let mut got = false;
+        while let Ok(Outgoing::Message(Message::Sync {
+            data, document_id, ..
+        })) = rx.try_recv()
+        {
+            if document_id == *id {
+                let m = sync::Message::decode(&data).expect("decode");
+                got = !m.heads.is_empty() && m.heads == doc.get_heads();
+            }
+        }
+        assert!(got, "the reloaded document answers with its heads");
     }
 }

@@ -38,6 +38,7 @@ pub async fn run(
     let limits = hub::Limits {
         open_documents: config.max_open_documents,
         connections_per_device: config.max_connections_per_device,
+        documents_in_memory: config.max_documents_in_memory,
     };
     let hub_directory = (!config.insecure_open).then(|| directory.clone());
     let hub = Arc::new(Hub::new(storage, hub_directory, limits).context("opening the store")?);

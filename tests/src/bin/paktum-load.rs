@@ -11,6 +11,7 @@ use anyhow::{Context, anyhow, bail};
 use automerge::ReadDoc;
 use clap::{Args, Parser, Subcommand};
 use futures_util::{SinkExt, StreamExt};
+use paktum_shared::caseload::{CaseloadDoc, Summary};
 use paktum_shared::contact::{ContactDoc, NewNote};
 use paktum_shared::protocol::{Message, PROTOCOL_VERSION, PeerMetadata};
 use paktum_shared::record::RecordDoc;
@@ -152,6 +153,52 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The team's index listing `records` as if workers had entered them one by one: each
+/// record in a change of its own (as the app does), so the index has a realistic
+/// history. Automerge sends a whole document instead of the missing changes when they
+/// are over a third of its history, so an index written in one change would make every
+/// later sync of it cost the whole caseload. Built before connecting: a device that
+/// stops reading for seconds is dropped by the reference server's keep-alive.
+fn index_listing(device: &mut Device, records: &[RecordDoc]) -> anyhow::Result<CaseloadDoc> {
+    let doc = device
+        .replica
+        .doc(&device.index_id())
+        .ok_or_else(|| anyhow!("no index"))?;
+    let mut index = CaseloadDoc::from_automerge(doc.clone())?;
+    for record in records {
+        device.editor.now_ms += 1000;
+        let row = (record.id(), Summary::of(record)?, Some(record.heads()));
+        index.upsert(&device.editor, &[row])?;
+    }
+    Ok(index)
+}
+
+/// Uploads records (the replica keeps a window of them in flight), then the index
+/// rows from [`index_listing`], and waits until the relay has confirmed everything.
+async fn import(
+    device: &mut Device,
+    records: Vec<RecordDoc>,
+    listing: CaseloadDoc,
+) -> anyhow::Result<()> {
+    for record in records {
+        device.put_back(record.id(), record.into_doc()).await?;
+    }
+    let index_id = device.index_id();
+    let mut index = device
+        .replica
+        .take(&index_id)
+        .ok_or_else(|| anyhow!("no index"))?;
+    let merged = index.merge(&mut listing.doc().clone());
+    device.put_back(index_id, index).await?;
+    merged?;
+    device.settle().await?;
+    device
+        .wait_for("the relay to confirm the index", |r| {
+            !r.is_pending(&index_id)
+        })
+        .await
+}
+
 /// A device that measures the relay, not itself: long waits, no index reconciling.
 fn load_device(worker: &str, team: &str, url: &str) -> anyhow::Result<Device> {
     let mut device = Device::new(worker, team, url)?;
@@ -194,10 +241,19 @@ fn team_of(team: &str, k: usize, devices: usize) -> String {
 
 async fn upload(data: &Dataset, devices: usize, cmd: &str) -> anyhow::Result<serde_json::Value> {
     let generated = Instant::now();
-    let mut shares = Vec::new();
-    for k in 0..devices {
-        shares.push(records_for(data, k, devices)?);
-    }
+    // Generating is the slow part of a big run; one thread per device's share.
+    let shares = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..devices)
+            .map(|k| scope.spawn(move || records_for(data, k, devices)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| anyhow!("generating records panicked"))?
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+    })?;
     let gen_secs = generated.elapsed().as_secs_f64();
     let docs: usize = shares.iter().map(Vec::len).sum();
     let bytes: usize = shares.iter().flatten().map(|r| r.doc().save().len()).sum();
@@ -209,9 +265,10 @@ async fn upload(data: &Dataset, devices: usize, cmd: &str) -> anyhow::Result<ser
         let url = data.url.clone();
         tasks.spawn(async move {
             let mut device = load_device("Anna", &team, &url)?;
+            let listing = index_listing(&mut device, &records)?;
             device.open().await?;
             device.settle().await?;
-            device.upload(records).await?;
+            import(&mut device, records, listing).await?;
             anyhow::Ok(device.traffic)
         });
     }
@@ -391,9 +448,10 @@ async fn reconnect(
     }
     let mut a = load_device("Anna", team, url)?;
     a.reconcile = true;
+    let listing = index_listing(&mut a, &recs)?;
     a.open().await?;
     a.settle().await?;
-    a.upload(recs).await?;
+    import(&mut a, recs, listing).await?;
     a.go_offline();
 
     // Another device of the team with the same records (as if it had synced them).
@@ -412,6 +470,7 @@ async fn reconnect(
 
     let (mut secs, mut bytes, mut messages, mut sent, mut received) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut client_cpu = Vec::new();
     for round in 0..rounds {
         let theirs_ids = &ids[2 * changed * round..2 * changed * round + changed];
         let ours_ids = &ids[2 * changed * round + changed..2 * changed * (round + 1)];
@@ -441,8 +500,10 @@ async fn reconnect(
         }
         a.traffic = Default::default();
         let start = Instant::now();
+        let cpu_before = own_cpu_secs();
         a.connect().await?;
         secs.push(start.elapsed().as_secs_f64());
+        client_cpu.push(own_cpu_secs() - cpu_before);
         for (id, heads) in theirs_ids.iter().zip(&theirs) {
             let doc = a
                 .replica
@@ -470,11 +531,29 @@ async fn reconnect(
         "changed_there": changed,
         "rounds": rounds,
         "secs": med(secs),
+        "client_cpu_secs": med(client_cpu),
         "bytes": med(bytes),
         "messages": med(messages),
         "sent_bytes": med(sent),
         "received_bytes": med(received),
     }))
+}
+
+/// CPU seconds this process has used (user + system), from /proc (Linux); 0 elsewhere.
+fn own_cpu_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
+        .sum();
+    // Linux reports in USER_HZ, which is 100 on every mainstream configuration.
+    ticks / 100.0
 }
 
 /// The soft limit on open files, from /proc (Linux).
