@@ -155,6 +155,17 @@ impl Replica {
         self.states.get(id).map(sync::State::encode)
     }
 
+    /// The heads the relay has confirmed holding for a document (empty if none).
+    pub fn confirmed_heads(&self, id: &DocumentId) -> Vec<automerge::ChangeHash> {
+        let mut shared = self
+            .states
+            .get(id)
+            .map(|s| s.shared_heads.clone())
+            .unwrap_or_default();
+        shared.sort();
+        shared
+    }
+
     /// Whether a document has changes the relay has not confirmed.
     pub fn is_pending(&self, id: &DocumentId) -> bool {
         let Some(doc) = self.docs.get(id) else {
@@ -162,13 +173,7 @@ impl Replica {
         };
         let mut heads = doc.get_heads();
         heads.sort();
-        let mut shared = self
-            .states
-            .get(id)
-            .map(|s| s.shared_heads.clone())
-            .unwrap_or_default();
-        shared.sort();
-        heads != shared
+        heads != self.confirmed_heads(id)
     }
 
     pub fn pending_count(&self) -> usize {

@@ -56,7 +56,15 @@ pub async fn run(
     };
     tokio::spawn(watch_directory(hub.clone(), directory, token.clone()));
     let app =
-        routes::router(state, &config.dist).layer(tower_http::trace::TraceLayer::new_for_http());
+        routes::router(state, &config.dist).layer(
+            // Spans name the method and path only: the query carries device tokens,
+            // which never go into a log.
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |request: &axum::http::Request<axum::body::Body>| {
+                    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+                },
+            ),
+        );
     let stop = token.clone();
     tokio::spawn(async move {
         shutdown.await;

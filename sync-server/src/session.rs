@@ -150,43 +150,56 @@ where
     let reason = if outgoing.send(peer.encode()).await.is_err() {
         "closed during handshake".to_string()
     } else {
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => break "relay shutting down".to_string(),
-                _ = kick.cancelled() => {
-                    send_error(&mut outgoing, &hub, "connection closed by the relay").await;
-                    break "closed by the hub (too slow, or device revoked)".to_string();
+        // Reading and writing run side by side: a client that is busy sending while
+        // its own replies queue up is never deadlocked against the relay, and a client
+        // that stops reading fills its queue and is closed by the hub (logged).
+        let (reason, tell_client) = {
+            let writing = async {
+                while let Some(Outgoing::Message(m)) = rx.recv().await {
+                    if outgoing.send(m.encode()).await.is_err() {
+                        return ("write failed".to_string(), None);
+                    }
                 }
-                out = rx.recv() => match out {
-                    Some(Outgoing::Message(m)) => {
-                        if outgoing.send(m.encode()).await.is_err() {
-                            break "write failed".to_string();
+                ("hub dropped connection".to_string(), None)
+            };
+            let reading = async {
+                loop {
+                    match incoming.next().await {
+                        None | Some(Ok(Frame::Close)) => {
+                            return ("client closed".to_string(), None);
+                        }
+                        Some(Err(e)) => return (format!("transport error: {e}"), None),
+                        Some(Ok(Frame::Control)) => {}
+                        Some(Ok(Frame::Text)) => {
+                            let reason = "text frames are not part of the protocol";
+                            return ("text frame".to_string(), Some(reason.to_string()));
+                        }
+                        Some(Ok(Frame::Binary(_))) if !bucket.take() => {
+                            let reason = "too many messages per second";
+                            return (reason.to_string(), Some(reason.to_string()));
+                        }
+                        Some(Ok(Frame::Binary(bytes))) => {
+                            if let Err(reason) = handle(&hub, conn, &bytes).await {
+                                return (reason.clone(), Some(reason));
+                            }
                         }
                     }
-                    None => break "hub dropped connection".to_string(),
-                },
-                frame = incoming.next() => match frame {
-                    None | Some(Ok(Frame::Close)) => break "client closed".to_string(),
-                    Some(Err(e)) => break format!("transport error: {e}"),
-                    Some(Ok(Frame::Control)) => {}
-                    Some(Ok(Frame::Text)) => {
-                        send_error(&mut outgoing, &hub, "text frames are not part of the protocol").await;
-                        break "text frame".to_string();
-                    }
-                    Some(Ok(Frame::Binary(_))) if !bucket.take() => {
-                        let reason = "too many messages per second";
-                        send_error(&mut outgoing, &hub, reason).await;
-                        break reason.to_string();
-                    }
-                    Some(Ok(Frame::Binary(bytes))) => {
-                        if let Err(reason) = handle(&hub, conn, &bytes).await {
-                            send_error(&mut outgoing, &hub, &reason).await;
-                            break reason;
-                        }
-                    }
-                },
+                }
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => ("relay shutting down".to_string(), None),
+                _ = kick.cancelled() => (
+                    "closed by the hub (too slow, or device revoked)".to_string(),
+                    Some("connection closed by the relay".to_string()),
+                ),
+                ended = writing => ended,
+                ended = reading => ended,
             }
+        };
+        if let Some(message) = tell_client {
+            send_error(&mut outgoing, &hub, &message).await;
         }
+        reason
     };
     hub.disconnect(conn).await;
     let _ = outgoing.close().await;

@@ -185,15 +185,17 @@ impl Device {
             }
         }
         if !rows.is_empty() {
-            self.update_index(&rows).await?;
+            let out = self.update_index(&rows)?;
+            self.send(out).await?;
         }
         Ok(())
     }
 
-    async fn update_index(
+    /// Lists records in the local index; returns the messages that announce it.
+    fn update_index(
         &mut self,
         rows: &[(DocumentId, Summary, Option<Vec<automerge::ChangeHash>>)],
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Vec<Message>> {
         let index_id = self.index_id();
         let doc = self
             .replica
@@ -203,7 +205,7 @@ impl Device {
         let result = index.upsert(&self.editor, rows);
         let out = self.replica.put_back(index_id, index.doc().clone());
         result?;
-        self.send(out).await
+        Ok(out)
     }
 
     /// Creates a contact and lists it in the team's index.
@@ -239,12 +241,14 @@ impl Device {
         Ok(result?)
     }
 
+    /// Saves a record and its index row locally first (as the app does), then sends:
+    /// losing the connection mid-send never leaves a record off the local index.
     async fn commit(&mut self, id: DocumentId, record: RecordDoc) -> anyhow::Result<()> {
         let summary = Summary::of(&record)?;
         let heads = record.heads();
-        let out = self.replica.put_back(id, record.into_doc());
-        self.send(out).await?;
-        self.update_index(&[(id, summary, Some(heads))]).await
+        let mut out = self.replica.put_back(id, record.into_doc());
+        out.extend(self.update_index(&[(id, summary, Some(heads))])?);
+        self.send(out).await
     }
 
     /// Uploads many new records at once, as an import does: the replica keeps a window
@@ -258,7 +262,8 @@ impl Device {
             self.send(out).await?;
         }
         self.tick();
-        self.update_index(&rows).await?;
+        let out = self.update_index(&rows)?;
+        self.send(out).await?;
         self.settle().await?;
         let index = self.index_id();
         self.wait_for("the relay to confirm the index", |r| !r.is_pending(&index))

@@ -1,0 +1,350 @@
+//! Crash durability: the relay binary as a separate process, 50 devices uploading
+//! at once, `SIGKILL` in the middle of the stream, a restart on the same data
+//! directory. Every change any device saw acknowledged must be there afterwards,
+//! the store must open cleanly, and resyncing must not duplicate anything.
+//!
+//! "Acknowledged" is what the relay itself told the device: the heads in the
+//! device's sync state that the relay confirmed holding (`Replica::confirmed_heads`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use automerge::{ChangeHash, ReadDoc};
+use paktum_shared::DocumentId;
+use paktum_shared::contact::NewNote;
+use paktum_sync_server::auth::{Directory, Role, now_ms};
+use paktum_tests::Device;
+use paktum_tests::synthetic::{self, Seeded};
+use tokio::process::{Child, Command};
+
+const DEVICES: usize = 50;
+const TEAMS: usize = 5;
+/// Each device's work is bounded, so the test ends even if the kill came late.
+const ACTIONS_PER_DEVICE: usize = 16;
+/// The relay is killed once this many actions were confirmed across all devices.
+const KILL_AFTER_CONFIRMED: usize = 150;
+const HOUR: i64 = 3_600_000;
+
+/// The relay binary, started as its own process so it can really be killed.
+struct RelayProcess {
+    child: Child,
+    url: String,
+    log_path: std::path::PathBuf,
+}
+
+impl RelayProcess {
+    /// Starts the relay; its log goes to `relay-<n>.log` beside the store, where a
+    /// failing test points to.
+    async fn start(data_dir: &Path, n: usize) -> anyhow::Result<Self> {
+        let log_path = data_dir.join(format!("relay-{n}.log"));
+        let log = std::fs::File::create(&log_path)?;
+        let child = Command::new(env!("CARGO_BIN_EXE_paktum-sync-server"))
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .arg("--dist")
+            .arg(data_dir.join("no-app"))
+            .env(
+                "RUST_LOG",
+                std::env::var("PAKTUM_TEST_RELAY_LOG").unwrap_or("info".into()),
+            )
+            .env("NO_COLOR", "1")
+            .stdout(log)
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting the relay binary")?;
+        // The relay prints its address once it listens:
+        // "Paktum is running at http://127.0.0.1:PORT/ (sync at ws://127.0.0.1:PORT/sync). …"
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let printed = std::fs::read_to_string(&log_path)?;
+            if let Some(url) = printed
+                .split("sync at ")
+                .nth(1)
+                .and_then(|rest| rest.split(')').next())
+            {
+                return Ok(Self {
+                    child,
+                    url: url.to_string(),
+                    log_path,
+                });
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("the relay did not start within 30 s: {printed}");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The relay's last log lines, for failure messages.
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    fn url_with(&self, token: &str) -> String {
+        format!("{}?token={token}", self.url)
+    }
+
+    /// SIGKILL: no shutdown hook, no flush, no goodbye.
+    async fn kill(mut self) -> anyhow::Result<()> {
+        self.child.start_kill().context("sending SIGKILL")?;
+        self.wait_killed().await
+    }
+
+    /// Waits for the process to end and checks that SIGKILL is what ended it.
+    async fn wait_killed(mut self) -> anyhow::Result<()> {
+        let status = self.child.wait().await?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(status.signal(), Some(9), "the relay died of SIGKILL");
+        }
+        Ok(())
+    }
+}
+
+fn team(n: usize) -> String {
+    format!("durability-{}", n % TEAMS)
+}
+
+/// One device's stream of work: new contacts and notes on them, each synced as it
+/// goes, until its actions run out or the relay disappears under it.
+async fn field_work(mut device: Device, n: usize, confirmed: Arc<AtomicUsize>) -> Device {
+    let mut rng = Seeded::new(n as u64);
+    let mut mine = Vec::new();
+    for action in 0..ACTIONS_PER_DEVICE {
+        let step = async {
+            if action % 4 == 0 {
+                let team = device.team.clone();
+                let id = device
+                    .create_contact(synthetic::contact(&mut rng, &team, action))
+                    .await?;
+                mine.push(id);
+            } else if let Some(&id) = mine.last() {
+                let text = format!("Visit {action} by device {n}");
+                device
+                    .edit_contact(id, |c, ed| {
+                        c.add_note(
+                            ed,
+                            NewNote {
+                                text,
+                                ..Default::default()
+                            },
+                        )
+                    })
+                    .await?;
+            }
+            device.sync().await
+        };
+        if step.await.is_err() {
+            break; // the relay is gone: what was confirmed so far is what counts
+        }
+        confirmed.fetch_add(1, Ordering::Relaxed);
+    }
+    device
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_stream_loses_no_acknowledged_change() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    // Five teams of ten enrolled workers; the relay runs as in production (tokens,
+    // share policy), so each device syncs its own team's records only.
+    let mut tokens = Vec::new();
+    {
+        let directory = Directory::open(dir.path())?;
+        for t in 0..TEAMS {
+            directory.create_team("durability-pact", &team(t), false)?;
+        }
+        for n in 0..DEVICES {
+            let (_, code) = directory.invite(
+                &team(n),
+                &format!("worker {n}"),
+                Role::Worker,
+                HOUR,
+                now_ms(),
+            )?;
+            let (token, _) = directory.enrol(&code, "test phone", now_ms())?;
+            tokens.push(token);
+        }
+    }
+    let mut relay = RelayProcess::start(dir.path(), 1).await?;
+
+    // Everybody online first, then everybody writes at once.
+    let mut online = Vec::new();
+    for (n, token) in tokens.iter().enumerate() {
+        let mut device = Device::new(&format!("worker {n}"), &team(n), &relay.url_with(token))?;
+        device.connect().await?;
+        online.push(device);
+    }
+    let confirmed = Arc::new(AtomicUsize::new(0));
+    // The kill comes from its own thread, so busy device tasks cannot delay it.
+    let killer = {
+        let confirmed = confirmed.clone();
+        let pid = relay.child.id().context("relay pid")?;
+        std::thread::spawn(move || -> anyhow::Result<usize> {
+            // Enough confirmed work to make the check mean something; on a slow,
+            // busy machine, whatever was confirmed after 20 s (at least a few).
+            let start = std::time::Instant::now();
+            loop {
+                let done = confirmed.load(Ordering::Relaxed);
+                let waited = start.elapsed();
+                if done >= KILL_AFTER_CONFIRMED || (waited > Duration::from_secs(20) && done >= 10)
+                {
+                    break;
+                }
+                if waited > Duration::from_secs(120) {
+                    bail!("only {done} actions confirmed in 120 s");
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let status = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status()?;
+            anyhow::ensure!(status.success(), "kill -KILL {pid} failed");
+            Ok(confirmed.load(Ordering::Relaxed))
+        })
+    };
+    let tasks: Vec<_> = online
+        .into_iter()
+        .enumerate()
+        .map(|(n, device)| tokio::spawn(field_work(device, n, confirmed.clone())))
+        .collect();
+    let killed = killer
+        .join()
+        .map_err(|_| anyhow::anyhow!("killer thread panicked"))?;
+    let at_kill = match killed {
+        Ok(n) => n,
+        Err(e) => {
+            let status = relay.child.try_wait();
+            bail!(
+                "{e:#} (relay process: {status:?}); relay log:\n{}",
+                relay.log_tail()
+            )
+        }
+    };
+    relay.wait_killed().await?;
+
+    let mut devices = Vec::new();
+    for task in tasks {
+        let mut device = task.await?;
+        device.go_offline();
+        devices.push(device);
+    }
+    let finished = confirmed.load(Ordering::Relaxed);
+    assert!(
+        finished < DEVICES * ACTIONS_PER_DEVICE,
+        "the kill must land mid-stream ({finished} of {} actions done)",
+        DEVICES * ACTIONS_PER_DEVICE
+    );
+
+    // What each device saw acknowledged, per document.
+    let mut acknowledged: BTreeMap<DocumentId, BTreeSet<ChangeHash>> = BTreeMap::new();
+    for device in &devices {
+        for (id, heads) in device.acknowledged() {
+            acknowledged.entry(id).or_default().extend(heads);
+        }
+    }
+    assert!(!acknowledged.is_empty(), "devices saw acknowledgements");
+
+    // The store opens cleanly: SQLite's own check, then the relay itself.
+    {
+        let db = rusqlite::Connection::open(dir.path().join("paktum.sqlite3"))
+            .context("opening the store after the crash")?;
+        let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        assert_eq!(check, "ok");
+    }
+    let relay = RelayProcess::start(dir.path(), 2).await?;
+
+    // A fresh device finds every acknowledged change.
+    let auditor_token = {
+        let directory = Directory::open(dir.path())?;
+        directory.create_team("durability-pact", "coordination", false)?;
+        let (_, code) =
+            directory.invite("coordination", "auditor", Role::Coordinator, HOUR, now_ms())?;
+        directory.enrol(&code, "test laptop", now_ms())?.0
+    };
+    let mut auditor = Device::new("auditor", "coordination", &relay.url_with(&auditor_token))?;
+    auditor.connect().await?;
+    let mut lost = Vec::new();
+    for (id, heads) in &acknowledged {
+        auditor.fetch(*id).await.with_context(|| {
+            format!("{id} was acknowledged but the restarted relay does not have it")
+        })?;
+        let doc = auditor.replica.doc(id).context("fetched document")?;
+        lost.extend(
+            heads
+                .iter()
+                .filter(|h| doc.get_change_by_hash(h).is_none())
+                .map(|h| format!("{id}: {h}")),
+        );
+    }
+    assert!(
+        lost.is_empty(),
+        "acknowledged changes missing after restart: {lost:?}"
+    );
+
+    // The devices come back and resync everything they still had pending.
+    for (device, token) in devices.iter_mut().zip(&tokens) {
+        device.set_url(&relay.url_with(token));
+        device.connect().await?;
+    }
+
+    // Nothing duplicated, nothing missing: every team's index lists each contact
+    // its devices hold exactly once, each contact's notes are unique, and the
+    // relay's copy is exactly the merge of every device's copy.
+    for t in 0..TEAMS {
+        let team = team(t);
+        let mut held: BTreeMap<DocumentId, automerge::Automerge> = BTreeMap::new();
+        for device in devices.iter().filter(|d| d.team == team) {
+            let index_id = device.index_id();
+            for id in device.replica.doc_ids().filter(|id| **id != index_id) {
+                let copy = device.replica.doc(id).context("held copy")?;
+                match held.get_mut(id) {
+                    Some(merged) => {
+                        merged.merge(&mut copy.clone())?;
+                    }
+                    None => {
+                        held.insert(*id, copy.clone());
+                    }
+                }
+            }
+        }
+        let mut reader = Device::new("reader", &team, &relay.url_with(&auditor_token))?;
+        reader.connect().await?;
+        let listed: Vec<DocumentId> = reader.index()?.entries().iter().map(|e| e.id).collect();
+        let listed_set: BTreeSet<_> = listed.iter().copied().collect();
+        assert_eq!(listed.len(), listed_set.len(), "{team}: index rows unique");
+        let held_set: BTreeSet<_> = held.keys().copied().collect();
+        assert_eq!(
+            listed_set
+                .symmetric_difference(&held_set)
+                .collect::<Vec<_>>(),
+            Vec::<&DocumentId>::new(),
+            "{team}: the index lists exactly the contacts the devices hold"
+        );
+        for (id, merged) in &held {
+            let contact = reader.contact(id)?;
+            let note_ids: BTreeSet<_> = contact.notes.iter().map(|n| n.id.clone()).collect();
+            assert_eq!(note_ids.len(), contact.notes.len(), "{id}: notes unique");
+            let mut relay_heads = reader.replica.doc(id).context("relay copy")?.get_heads();
+            let mut device_heads = merged.get_heads();
+            relay_heads.sort();
+            device_heads.sort();
+            assert_eq!(
+                relay_heads, device_heads,
+                "{id}: relay copy = merge of device copies"
+            );
+        }
+    }
+    println!(
+        "killed after {at_kill} confirmed actions ({finished} finished), \
+         {} documents with acknowledged changes all present",
+        acknowledged.len()
+    );
+    relay.kill().await
+}
