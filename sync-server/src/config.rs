@@ -42,7 +42,7 @@ pub struct Config {
     #[arg(long, env = "PAKTUM_MAX_CONNECTIONS_PER_DEVICE", default_value_t = 4)]
     pub max_connections_per_device: usize,
     /// Documents kept in memory once synced (more are reloaded from the store on use).
-    #[arg(long, env = "PAKTUM_MAX_DOCUMENTS_IN_MEMORY", default_value_t = 1024)]
+    #[arg(long, env = "PAKTUM_MAX_DOCUMENTS_IN_MEMORY", default_value_t = 256)]
     pub max_documents_in_memory: usize,
     /// DEVELOPMENT ONLY: accept devices without a token and let every device sync
     /// every document. Never use with real data.
@@ -116,7 +116,7 @@ impl Config {
             max_messages_per_second: 1000,
             max_open_documents: 50_000,
             max_connections_per_device: 4,
-            max_documents_in_memory: 1024,
+            max_documents_in_memory: 256,
             insecure_open: false,
             admin: None,
         }

@@ -46,7 +46,7 @@ impl Default for Limits {
         Self {
             open_documents: 50_000,
             connections_per_device: 4,
-            documents_in_memory: 1024,
+            documents_in_memory: 256,
         }
     }
 }

@@ -50,6 +50,10 @@ struct Dataset {
     employers: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Keep generated records here and reuse them (generating 10,000 takes a minute);
+    /// also gives every server of a bench run the very same bytes.
+    #[arg(long)]
+    cache: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -102,6 +106,8 @@ enum Command {
         rounds: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        #[arg(long)]
+        cache: Option<std::path::PathBuf>,
     },
     /// Many devices: idle connections held open while active pairs of devices
     /// exchange changes; round trip p50/p99.
@@ -140,7 +146,18 @@ async fn main() -> anyhow::Result<()> {
             changed,
             rounds,
             seed,
-        } => reconnect(&url, &team, records, changed, rounds.max(1), seed).await?,
+            cache,
+        } => {
+            let data = Dataset {
+                url,
+                team,
+                contacts: records,
+                employers: 0,
+                seed,
+                cache,
+            };
+            reconnect(&data, changed, rounds.max(1)).await?
+        }
         Command::Many {
             url,
             team,
@@ -209,6 +226,56 @@ fn load_device(worker: &str, team: &str, url: &str) -> anyhow::Result<Device> {
 
 /// The records of device `k` of `devices`: contacts then employers, deterministic.
 fn records_for(data: &Dataset, k: usize, devices: usize) -> anyhow::Result<Vec<RecordDoc>> {
+    let Some(dir) = &data.cache else {
+        return generate(data, k, devices);
+    };
+    let path = dir.join(format!(
+        "records-v1-s{}-{}-c{}-e{}-{k}of{devices}.bin",
+        data.seed, data.team, data.contacts, data.employers
+    ));
+    if let Ok(bytes) = std::fs::read(&path) {
+        return read_records(&bytes).with_context(|| format!("reading {}", path.display()));
+    }
+    let records = generate(data, k, devices)?;
+    let mut bytes = Vec::new();
+    for r in &records {
+        let saved = r.save();
+        let id = r.id().to_string();
+        bytes.push(u8::try_from(id.len())?);
+        bytes.extend_from_slice(id.as_bytes());
+        bytes.extend_from_slice(&u32::try_from(saved.len())?.to_le_bytes());
+        bytes.extend_from_slice(&saved);
+    }
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(records)
+}
+
+/// Records as `records_for` caches them: (id length, id, u32 LE length, saved bytes)*.
+fn read_records(mut bytes: &[u8]) -> anyhow::Result<Vec<RecordDoc>> {
+    let mut records = Vec::new();
+    while !bytes.is_empty() {
+        let (&id_len, rest) = bytes.split_first().ok_or_else(|| anyhow!("truncated"))?;
+        let (id, rest) = rest
+            .split_at_checked(usize::from(id_len))
+            .ok_or_else(|| anyhow!("truncated"))?;
+        let (len, rest) = rest
+            .split_at_checked(4)
+            .ok_or_else(|| anyhow!("truncated"))?;
+        let len = u32::from_le_bytes(len.try_into()?) as usize;
+        let (saved, rest) = rest
+            .split_at_checked(len)
+            .ok_or_else(|| anyhow!("truncated"))?;
+        let id: DocumentId = std::str::from_utf8(id)?.parse()?;
+        records.push(RecordDoc::load(id, saved)?);
+        bytes = rest;
+    }
+    Ok(records)
+}
+
+fn generate(data: &Dataset, k: usize, devices: usize) -> anyhow::Result<Vec<RecordDoc>> {
     let team = team_of(&data.team, k, devices);
     let mut editor = Editor::new(
         synthetic::actor(data.seed, &team, k),
@@ -427,21 +494,12 @@ async fn roundtrip(url: &str, team: &str, samples: usize) -> anyhow::Result<serd
 }
 
 async fn reconnect(
-    url: &str,
-    team: &str,
-    records: usize,
+    data: &Dataset,
     changed: usize,
     rounds: usize,
-    seed: u64,
 ) -> anyhow::Result<serde_json::Value> {
-    let data = Dataset {
-        url: url.into(),
-        team: team.into(),
-        contacts: records,
-        employers: 0,
-        seed,
-    };
-    let recs = records_for(&data, 0, 1)?;
+    let (url, team, records) = (data.url.as_str(), data.team.as_str(), data.contacts);
+    let recs = records_for(data, 0, 1)?;
     let ids: Vec<DocumentId> = recs.iter().map(RecordDoc::id).collect();
     if ids.len() < 2 * changed * rounds {
         bail!("need at least {} records", 2 * changed * rounds);
