@@ -54,6 +54,9 @@ struct Dataset {
     /// also gives every server of a bench run the very same bytes.
     #[arg(long)]
     cache: Option<std::path::PathBuf>,
+    /// Stop uploading after this many seconds and report what was confirmed by then.
+    #[arg(long, default_value_t = 600)]
+    limit_secs: u64,
 }
 
 #[derive(Subcommand)]
@@ -108,6 +111,9 @@ enum Command {
         seed: u64,
         #[arg(long)]
         cache: Option<std::path::PathBuf>,
+        /// Give up when loading the records takes longer than this.
+        #[arg(long, default_value_t = 600)]
+        limit_secs: u64,
     },
     /// Many devices: idle connections held open while active pairs of devices
     /// exchange changes; round trip p50/p99.
@@ -147,6 +153,7 @@ async fn main() -> anyhow::Result<()> {
             rounds,
             seed,
             cache,
+            limit_secs,
         } => {
             let data = Dataset {
                 url,
@@ -155,6 +162,7 @@ async fn main() -> anyhow::Result<()> {
                 employers: 0,
                 seed,
                 cache,
+                limit_secs,
             };
             reconnect(&data, changed, rounds.max(1)).await?
         }
@@ -326,6 +334,7 @@ async fn upload(data: &Dataset, devices: usize, cmd: &str) -> anyhow::Result<ser
     let bytes: usize = shares.iter().flatten().map(|r| r.doc().save().len()).sum();
 
     let start = Instant::now();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(data.limit_secs);
     let mut tasks = tokio::task::JoinSet::new();
     for (k, records) in shares.into_iter().enumerate() {
         let team = team_of(&data.team, k, devices);
@@ -333,27 +342,49 @@ async fn upload(data: &Dataset, devices: usize, cmd: &str) -> anyhow::Result<ser
         tasks.spawn(async move {
             let mut device = load_device("Anna", &team, &url)?;
             let listing = index_listing(&mut device, &records)?;
-            device.open().await?;
-            device.settle().await?;
-            import(&mut device, records, listing).await?;
-            anyhow::Ok(device.traffic)
+            let n = records.len();
+            let done = tokio::time::timeout_at(deadline, async {
+                device.open().await?;
+                device.settle().await?;
+                import(&mut device, records, listing).await
+            })
+            .await;
+            match done {
+                Ok(result) => {
+                    result?;
+                    anyhow::Ok((device.traffic, n, true))
+                }
+                // Out of time: count what the relay confirmed (progress counts the index too).
+                Err(_) => {
+                    let confirmed = device.replica.progress().done.saturating_sub(1);
+                    anyhow::Ok((device.traffic, confirmed.min(n), false))
+                }
+            }
         });
     }
     let mut sent_bytes = 0;
     let mut received_bytes = 0;
     let mut messages = 0;
+    let mut confirmed = 0;
+    let mut complete = true;
     while let Some(done) = tokio::time::timeout(LIMIT, tasks.join_next())
         .await
         .map_err(|_| anyhow!("upload took longer than {LIMIT:?}"))?
     {
-        let traffic = done.context("upload task panicked")??;
+        let (traffic, n, finished) = done.context("upload task panicked")??;
         sent_bytes += traffic.sent_bytes;
         received_bytes += traffic.received_bytes;
         messages += traffic.sent_messages + traffic.received_messages;
+        confirmed += n;
+        complete &= finished;
     }
     let secs = start.elapsed().as_secs_f64();
+    let docs_per_s = confirmed as f64 / secs;
+    let docs = if complete { docs } else { confirmed };
     Ok(json!({
         "cmd": cmd,
+        "complete": complete,
+        "planned": data.contacts + data.employers,
         "devices": devices,
         "contacts": data.contacts,
         "employers": data.employers,
@@ -361,7 +392,7 @@ async fn upload(data: &Dataset, devices: usize, cmd: &str) -> anyhow::Result<ser
         "doc_bytes": bytes,
         "gen_secs": gen_secs,
         "secs": secs,
-        "docs_per_s": docs as f64 / secs,
+        "docs_per_s": docs_per_s,
         "sent_bytes": sent_bytes,
         "received_bytes": received_bytes,
         "messages": messages,
@@ -507,9 +538,19 @@ async fn reconnect(
     let mut a = load_device("Anna", team, url)?;
     a.reconcile = true;
     let listing = index_listing(&mut a, &recs)?;
-    a.open().await?;
-    a.settle().await?;
-    import(&mut a, recs, listing).await?;
+    let limit = Duration::from_secs(data.limit_secs);
+    tokio::time::timeout(limit, async {
+        a.open().await?;
+        a.settle().await?;
+        import(&mut a, recs, listing).await
+    })
+    .await
+    .map_err(|_| {
+        anyhow!(
+            "loading {records} records took longer than {limit:?} ({} confirmed)",
+            a.replica.progress().done.saturating_sub(1)
+        )
+    })??;
     a.go_offline();
 
     // Another device of the team with the same records (as if it had synced them).
