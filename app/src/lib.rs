@@ -7,6 +7,7 @@ pub mod pwa;
 pub mod repo;
 pub mod store;
 pub mod sync;
+pub mod timing;
 pub mod ui;
 
 // The locale files are read by the macro above; this makes editing them rebuild the app.

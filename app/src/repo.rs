@@ -3,7 +3,9 @@
 //! index kept in step with every edit. Pure state without I/O: each operation returns
 //! a [`Step`], what to write to the store and what to send to the relay.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 
 use automerge::{ActorId, Automerge};
 use paktum_shared::caseload::{CaseloadDoc, Entry, Summary};
@@ -41,6 +43,9 @@ pub enum Loadable<T> {
     Damaged(String),
 }
 
+/// A sorted list of rows and the `entries_version` it was sorted at.
+type Sorted = (u64, Rc<[Entry]>);
+
 pub struct Repo {
     device: Device,
     actor: ActorId,
@@ -49,6 +54,15 @@ pub struct Repo {
     index_id: DocumentId,
     /// The index rows, re-read only when the index changes.
     entries: HashMap<DocumentId, Entry>,
+    /// Bumped whenever `entries` changes; keys the sorted lists.
+    entries_version: u64,
+    /// Sorted rows per kind, as of `entries_version` (lists re-render often).
+    sorted: RefCell<HashMap<Kind, Sorted>>,
+    /// Documents with changes the relay has not confirmed. Kept up to date from what
+    /// each operation touched: the replica's own count visits every document.
+    pending: HashSet<DocumentId>,
+    /// The replica's (whole-caseload) up-to-date verdict since its last change.
+    up_to_date: Cell<Option<bool>>,
     /// Stored data that could not be read, by document where known.
     damaged: Vec<(Option<DocumentId>, String)>,
     /// Bumped on every change a screen might show.
@@ -72,44 +86,21 @@ impl Repo {
         let index_id = CaseloadDoc::id_for_team(&device.team);
         let mut replica = Replica::new(device.session_peer_id(), Some(device.storage_id.clone()));
         replica.follow_index(index_id);
-        let mut ledger = crate::store::Ledger::default();
-        let mut states: HashMap<DocumentId, Vec<u8>> = states.into_iter().collect();
-        let mut damaged = Vec::new();
-        for d in loaded.damaged {
-            if let Some(id) = d.id {
-                ledger.damaged(id, d.next_seq);
-            }
-            damaged.push((d.id, d.reason));
-        }
-        let mut step = Step::default();
-        for stored in loaded.docs {
-            ledger.loaded(
-                stored.id,
-                &stored.doc,
-                stored.chunks,
-                stored.next_seq,
-                stored.partly_damaged,
-            );
-            if ledger.needs_compaction(&stored.id) {
-                step.batch
-                    .chunks
-                    .push(ledger.compact(stored.id, &stored.doc));
-            }
-            let state = states
-                .remove(&stored.id)
-                .and_then(|b| automerge::sync::State::decode(&b).ok());
-            replica.insert(stored.id, stored.doc, state);
-        }
         let mut repo = Self {
             device,
             actor,
             replica,
-            ledger,
+            ledger: crate::store::Ledger::default(),
             index_id,
             entries: HashMap::new(),
-            damaged,
+            entries_version: 0,
+            sorted: RefCell::new(HashMap::new()),
+            pending: HashSet::new(),
+            up_to_date: Cell::new(None),
+            damaged: Vec::new(),
             revision: 0,
         };
+        let mut step = repo.add_loaded(loaded, states);
         if repo.replica.doc(&index_id).is_none() {
             // Deterministic genesis: every device of the team starts the same index.
             if let Ok(index) = CaseloadDoc::new(&repo.device.team) {
@@ -118,10 +109,54 @@ impl Repo {
                     .chunks
                     .extend(repo.ledger.chunk_for(index_id, &doc));
                 repo.replica.insert(index_id, doc, None);
+                repo.recheck_pending([index_id]);
+                repo.reread_index();
             }
         }
-        repo.reread_index();
         (repo, step)
+    }
+
+    /// Takes in documents loaded later (start-up loads the index first, then the
+    /// records). Call before syncing: the replica plans from what it holds.
+    pub fn add_loaded(&mut self, loaded: Loaded, states: Vec<(DocumentId, Vec<u8>)>) -> Step {
+        let mut states: HashMap<DocumentId, Vec<u8>> = states.into_iter().collect();
+        for d in loaded.damaged {
+            if let Some(id) = d.id {
+                self.ledger.damaged(id, d.next_seq);
+            }
+            self.damaged.push((d.id, d.reason));
+        }
+        let mut step = Step::default();
+        let mut index_loaded = false;
+        for stored in loaded.docs {
+            // Created or changed here while the rest was loading: memory is newer.
+            if self.replica.doc(&stored.id).is_some() {
+                continue;
+            }
+            self.ledger.loaded(
+                stored.id,
+                &stored.doc,
+                stored.chunks,
+                stored.next_seq,
+                stored.partly_damaged,
+            );
+            if self.ledger.needs_compaction(&stored.id) {
+                step.batch
+                    .chunks
+                    .push(self.ledger.compact(stored.id, &stored.doc));
+            }
+            let state = states
+                .remove(&stored.id)
+                .and_then(|b| automerge::sync::State::decode(&b).ok());
+            index_loaded |= stored.id == self.index_id;
+            self.replica.insert(stored.id, stored.doc, state);
+            self.recheck_pending([stored.id]);
+        }
+        if index_loaded {
+            self.reread_index();
+        }
+        self.revision += 1;
+        step
     }
 
     pub fn device(&self) -> &Device {
@@ -151,13 +186,13 @@ impl Repo {
     }
 
     pub fn is_pending(&self, id: &DocumentId) -> bool {
-        self.replica.is_pending(id)
+        self.pending.contains(id)
     }
 
     /// Records with changes the relay has not confirmed (the index is bookkeeping,
     /// not a worker's change, so it is not counted; it still keeps "up to date" off).
     pub fn pending_count(&self) -> usize {
-        self.replica.pending_count() - usize::from(self.replica.is_pending(&self.index_id))
+        self.pending.len() - usize::from(self.pending.contains(&self.index_id))
     }
 
     pub fn progress(&self) -> Progress {
@@ -165,7 +200,65 @@ impl Repo {
     }
 
     pub fn is_up_to_date(&self) -> bool {
-        self.replica.is_up_to_date()
+        if !self.pending.is_empty() {
+            return false;
+        }
+        let up = self
+            .up_to_date
+            .get()
+            .unwrap_or_else(|| self.replica.is_up_to_date());
+        self.up_to_date.set(Some(up));
+        up
+    }
+
+    /// Whether the index row of `id` was written by one writer for the record's
+    /// current heads.
+    fn row_matches_heads(&self, id: &DocumentId) -> bool {
+        let (Some(entry), Some(doc)) = (self.entries.get(id), self.replica.doc(id)) else {
+            return false;
+        };
+        let [written] = entry.heads.as_slice() else {
+            return false;
+        };
+        let mut heads = doc.get_heads();
+        heads.sort();
+        let mut written = written.clone();
+        written.sort();
+        !heads.is_empty() && heads == written
+    }
+
+    /// Re-reads whether these documents wait for the relay (after they changed).
+    fn recheck_pending(&mut self, ids: impl IntoIterator<Item = DocumentId>) {
+        self.up_to_date.set(None);
+        for id in ids {
+            if self.replica.is_pending(&id) {
+                self.pending.insert(id);
+            } else {
+                self.pending.remove(&id);
+            }
+        }
+    }
+
+    /// The rows of one kind sorted by name; re-sorted only when the index changed.
+    pub fn sorted_rows(&self, kind: Kind) -> Rc<[Entry]> {
+        if let Some((version, rows)) = self.sorted.borrow().get(&kind)
+            && *version == self.entries_version
+        {
+            return rows.clone();
+        }
+        let mut rows: Vec<(String, &Entry)> = self
+            .entries
+            .values()
+            .filter(|e| e.summary.kind == kind)
+            .map(|e| (e.summary.name.to_lowercase(), e))
+            .collect();
+        // Lower-cased once per row, not once per comparison.
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        let rows: Rc<[Entry]> = rows.into_iter().map(|(_, e)| e.clone()).collect();
+        self.sorted
+            .borrow_mut()
+            .insert(kind, (self.entries_version, rows.clone()));
+        rows
     }
 
     pub fn is_connected(&self) -> bool {
@@ -281,60 +374,101 @@ impl Repo {
         step.send.extend(self.replica.put_back(id, doc));
         self.upsert_index(editor, vec![(id, summary, Some(heads))], &mut step);
         self.collect_states(&mut step);
+        self.recheck_pending([id, self.index_id]);
         self.revision += 1;
         Ok(step)
     }
 
+    /// Writes index rows. The index (one row per record) is lent out of the replica and
+    /// given back, never cloned, and only the written rows are re-read: with 10,000
+    /// records a clone or a full re-read would cost more than the rest of an edit.
     fn upsert_index(
         &mut self,
         editor: &Editor,
         rows: Vec<(DocumentId, Summary, Option<Vec<automerge::ChangeHash>>)>,
         step: &mut Step,
     ) {
-        let current = match self.replica.doc(&self.index_id) {
-            Some(doc) if !doc.get_heads().is_empty() => doc.clone(),
-            _ => match CaseloadDoc::new(&self.device.team) {
-                Ok(index) => index.doc().clone(),
-                Err(_) => return,
-            },
+        let mut taken = self.replica.take(&self.index_id);
+        let genesis = taken.as_ref().is_none_or(|d| d.get_heads().is_empty());
+        let doc = if genesis {
+            match CaseloadDoc::new(&self.device.team) {
+                Ok(index) => index.into_doc(),
+                Err(_) => return self.give_back_index(taken),
+            }
+        } else {
+            match taken.take() {
+                Some(doc) if CaseloadDoc::check(&doc).is_ok() => doc,
+                other => return self.give_back_index(other),
+            }
         };
-        let Ok(mut index) = CaseloadDoc::from_automerge(current) else {
-            return;
+        let Ok(mut index) = CaseloadDoc::from_automerge(doc) else {
+            // Unreachable: checked above (or a fresh genesis).
+            return self.give_back_index(taken);
         };
-        if let Ok(true) = index.upsert(editor, &rows) {
-            let doc: Automerge = std::mem::take(index.doc_mut());
-            step.batch
-                .chunks
-                .extend(self.ledger.chunk_for(self.index_id, &doc));
-            let _ = self.replica.take(&self.index_id);
-            step.send.extend(self.replica.put_back(self.index_id, doc));
-            self.reread_index();
+        if !matches!(index.upsert(editor, &rows), Ok(true)) {
+            return self.give_back_index(if genesis {
+                taken
+            } else {
+                Some(index.into_doc())
+            });
+        }
+        if genesis {
+            self.entries.clear();
+        }
+        self.entries_version += 1;
+        for (id, _, _) in &rows {
+            match index.entry(id) {
+                Some(entry) => self.entries.insert(*id, entry),
+                None => self.entries.remove(id),
+            };
+        }
+        let doc = index.into_doc();
+        step.batch
+            .chunks
+            .extend(self.ledger.chunk_for(self.index_id, &doc));
+        step.send.extend(self.replica.put_back(self.index_id, doc));
+    }
+
+    /// Returns a lent index unchanged (nothing to send).
+    fn give_back_index(&mut self, doc: Option<Automerge>) {
+        if let Some(doc) = doc {
+            self.replica.insert(self.index_id, doc, None);
         }
     }
 
+    /// Re-reads every index row (start-up, and after the relay changed the index).
     fn reread_index(&mut self) {
-        let Some(doc) = self.replica.doc(&self.index_id) else {
+        let Some(doc) = self.replica.take(&self.index_id) else {
             return;
         };
-        if let Ok(index) = CaseloadDoc::from_automerge(doc.clone()) {
+        if CaseloadDoc::check(&doc).is_err() {
+            return self.give_back_index(Some(doc));
+        }
+        if let Ok(index) = CaseloadDoc::from_automerge(doc) {
             self.entries = index.entries().into_iter().map(|e| (e.id, e)).collect();
+            self.entries_version += 1;
+            self.give_back_index(Some(index.into_doc()));
         }
     }
 
     fn collect_states(&mut self, step: &mut Step) {
-        for id in self.replica.take_states_changed() {
-            if let Some(state) = self.replica.sync_state(&id) {
-                step.batch.states.push((id, state));
+        let changed = self.replica.take_states_changed();
+        for id in &changed {
+            if let Some(state) = self.replica.sync_state(id) {
+                step.batch.states.push((*id, state));
             }
         }
+        self.recheck_pending(changed);
     }
 
     /// A new connection is open: the `join` to send.
     pub fn connect(&mut self) -> Message {
+        self.up_to_date.set(None);
         self.replica.connect()
     }
 
     pub fn disconnect(&mut self) {
+        self.up_to_date.set(None);
         self.replica.disconnect();
         self.revision += 1;
     }
@@ -356,19 +490,25 @@ impl Repo {
                 continue;
             }
             // A record that arrived or merged: its index row must say what it now says.
+            // A row written for exactly these heads already does (the common case of
+            // a first sync), and reading a whole record costs far more than comparing.
+            self.damaged.retain(|(d, _)| d.as_ref() != Some(id));
+            if self.row_matches_heads(id) {
+                continue;
+            }
             if let Loadable::Ready(record) = self.record(id)
                 && let Ok(summary) = Summary::of(&record)
                 && self.entries.get(id).map(|e| &e.summary) != Some(&summary)
             {
                 rows.push((*id, summary, None));
             }
-            self.damaged.retain(|(d, _)| d.as_ref() != Some(id));
         }
         if !rows.is_empty() {
             let editor = self.editor();
             self.upsert_index(&editor, rows, &mut step);
         }
         self.collect_states(&mut step);
+        self.recheck_pending(changed.iter().copied());
         if !changed.is_empty() {
             self.revision += 1;
         }
@@ -376,20 +516,9 @@ impl Repo {
     }
 }
 
-/// The records of one kind, as list rows.
+/// The records of one kind, as list rows sorted by name.
 pub fn rows_of(repo: &Repo, kind: Kind) -> Vec<Entry> {
-    let mut rows: Vec<Entry> = repo
-        .entries()
-        .filter(|e| e.summary.kind == kind)
-        .cloned()
-        .collect();
-    rows.sort_by(|a, b| {
-        a.summary
-            .name
-            .to_lowercase()
-            .cmp(&b.summary.name.to_lowercase())
-    });
-    rows
+    repo.sorted_rows(kind).to_vec()
 }
 
 /// The distinct workers named in the index, for the caseload filter.

@@ -157,57 +157,36 @@ impl Store {
     /// Reads every document: all chunks in one request, each document's chunks
     /// concatenated and loaded in one call (applying them one by one is 100× slower).
     pub async fn load(&self) -> Result<Loaded, StoreError> {
+        let values = self.read_chunks(None).await?;
+        Ok(assemble(values, None, false).await)
+    }
+
+    /// Reads one document (start-up shows the caseload from its index first).
+    pub async fn load_doc(&self, id: &DocumentId) -> Result<Loaded, StoreError> {
+        let doc = id.to_string();
+        let range = KeyRange::bound(&key_seq(&doc, 0), &key_seq(&doc, u64::MAX), None, None)
+            .map_err(|_| StoreError::Read)?;
+        let values = self.read_chunks(Some(range)).await?;
+        Ok(assemble(values, None, false).await)
+    }
+
+    /// Reads every document but `except`, giving the browser a turn now and then: with
+    /// thousands of records this takes seconds, and the screens must stay responsive.
+    pub async fn load_except(&self, except: &DocumentId) -> Result<Loaded, StoreError> {
+        let values = self.read_chunks(None).await?;
+        Ok(assemble(values, Some(&except.to_string()), true).await)
+    }
+
+    async fn read_chunks(&self, range: Option<KeyRange>) -> Result<Vec<JsValue>, StoreError> {
         let tx = self
             .db
             .transaction(&[CHUNKS], TransactionMode::ReadOnly)
             .map_err(|_| StoreError::Read)?;
         let store = tx.store(CHUNKS).map_err(|_| StoreError::Read)?;
-        let values = store
-            .get_all(None, None)
+        store
+            .get_all(range, None)
             .await
-            .map_err(|_| StoreError::Read)?;
-        let mut loaded = Loaded::default();
-        let mut by_doc: BTreeMap<String, Vec<RawChunk>> = BTreeMap::new();
-        for value in values {
-            let doc = get(&value, "doc").as_string();
-            let seq = get(&value, "seq").as_f64().map(|s| s as u64);
-            let bytes = get(&value, "bytes").dyn_into_bytes();
-            match (doc, seq) {
-                (Some(doc), Some(seq)) => by_doc.entry(doc).or_default().push((seq, bytes)),
-                _ => loaded.damaged.push(Damaged {
-                    id: None,
-                    next_seq: 0,
-                    reason: "a stored entry has no document id".into(),
-                }),
-            }
-        }
-        for (key, mut chunks) in by_doc {
-            chunks.sort_by_key(|(seq, _)| *seq);
-            let next_seq = chunks.last().map(|(seq, _)| seq + 1).unwrap_or(0);
-            let Ok(id) = key.parse::<DocumentId>() else {
-                loaded.damaged.push(Damaged {
-                    id: None,
-                    next_seq,
-                    reason: "a stored entry has a bad document id".into(),
-                });
-                continue;
-            };
-            match load_chunks(&chunks) {
-                Some((doc, partly_damaged)) => loaded.docs.push(StoredDoc {
-                    id,
-                    doc,
-                    chunks: chunks.len() as u32,
-                    next_seq,
-                    partly_damaged,
-                }),
-                None => loaded.damaged.push(Damaged {
-                    id: Some(id),
-                    next_seq,
-                    reason: "none of its stored changes could be read".into(),
-                }),
-            }
-        }
-        Ok(loaded)
+            .map_err(|_| StoreError::Read)
     }
 
     /// The saved sync states with one relay.
@@ -229,6 +208,28 @@ impl Store {
                 let id = get(&v, "doc").as_string()?.parse().ok()?;
                 Some((id, get(&v, "bytes").dyn_into_bytes()?))
             })
+            .collect())
+    }
+
+    /// The saved sync state of one document with one relay.
+    pub async fn sync_state(
+        &self,
+        relay: &str,
+        id: &DocumentId,
+    ) -> Result<Vec<(DocumentId, Vec<u8>)>, StoreError> {
+        let tx = self
+            .db
+            .transaction(&[SYNC_STATES], TransactionMode::ReadOnly)
+            .map_err(|_| StoreError::Read)?;
+        let store = tx.store(SYNC_STATES).map_err(|_| StoreError::Read)?;
+        let value = store
+            .get(key2(relay, &id.to_string()))
+            .await
+            .map_err(|_| StoreError::Read)?;
+        Ok(value
+            .and_then(|v| get(&v, "bytes").dyn_into_bytes())
+            .map(|bytes| (*id, bytes))
+            .into_iter()
             .collect())
     }
 
@@ -306,6 +307,62 @@ impl Store {
 
 /// A chunk as read: its number and its bytes, if they were bytes.
 type RawChunk = (u64, Option<Vec<u8>>);
+
+/// Groups chunk entries by document and loads each document (skipping `except`);
+/// with `sliced`, yields to the browser about every 40 ms of work (a timer turn costs
+/// a few ms, so shorter slices would mostly wait).
+async fn assemble(values: Vec<JsValue>, except: Option<&str>, sliced: bool) -> Loaded {
+    let mut loaded = Loaded::default();
+    let mut by_doc: BTreeMap<String, Vec<RawChunk>> = BTreeMap::new();
+    for value in values {
+        let doc = get(&value, "doc").as_string();
+        let seq = get(&value, "seq").as_f64().map(|s| s as u64);
+        match (doc, seq) {
+            (Some(doc), _) if except == Some(doc.as_str()) => {}
+            (Some(doc), Some(seq)) => {
+                let bytes = get(&value, "bytes").dyn_into_bytes();
+                by_doc.entry(doc).or_default().push((seq, bytes))
+            }
+            _ => loaded.damaged.push(Damaged {
+                id: None,
+                next_seq: 0,
+                reason: "a stored entry has no document id".into(),
+            }),
+        }
+    }
+    let mut slice_start = crate::timing::now();
+    for (key, mut chunks) in by_doc {
+        if sliced && crate::timing::now() - slice_start > 40.0 {
+            gloo_timers::future::TimeoutFuture::new(0).await;
+            slice_start = crate::timing::now();
+        }
+        chunks.sort_by_key(|(seq, _)| *seq);
+        let next_seq = chunks.last().map(|(seq, _)| seq + 1).unwrap_or(0);
+        let Ok(id) = key.parse::<DocumentId>() else {
+            loaded.damaged.push(Damaged {
+                id: None,
+                next_seq,
+                reason: "a stored entry has a bad document id".into(),
+            });
+            continue;
+        };
+        match load_chunks(&chunks) {
+            Some((doc, partly_damaged)) => loaded.docs.push(StoredDoc {
+                id,
+                doc,
+                chunks: chunks.len() as u32,
+                next_seq,
+                partly_damaged,
+            }),
+            None => loaded.damaged.push(Damaged {
+                id: Some(id),
+                next_seq,
+                reason: "none of its stored changes could be read".into(),
+            }),
+        }
+    }
+    loaded
+}
 
 async fn finish(tx: rexie::Transaction) -> Result<(), StoreError> {
     match tx.done().await {

@@ -18,7 +18,7 @@ use wasm_bindgen::prelude::Closure;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 use crate::repo::{Repo, Step};
-use crate::store::{Store, StoreError};
+use crate::store::{Batch, Store, StoreError};
 
 pub use relay_http::{EnrolError, Enrolment, enrol};
 
@@ -127,6 +127,8 @@ struct Inner {
     failure: RefCell<Option<Failure>>,
     since: Cell<Option<f64>>,
     storage_error: RefCell<Option<StoreError>>,
+    /// No connection until released.
+    held: Cell<bool>,
     outbox: mpsc::UnboundedSender<Job>,
     notify: Rc<dyn Fn()>,
 }
@@ -144,9 +146,10 @@ impl std::fmt::Debug for Sync {
 }
 
 impl Sync {
-    /// Starts the outbox and the first connection; `notify` runs after anything a
-    /// screen might show has changed.
-    pub fn start(repo: Rc<RefCell<Repo>>, store: Rc<Store>, notify: Rc<dyn Fn()>) -> Self {
+    /// Starts the outbox but holds the connection until [`Sync::release`]: edits persist
+    /// meanwhile (start-up shows the caseload before every record is loaded, and syncing
+    /// must wait for them). `notify` runs after anything a screen might show has changed.
+    pub fn start_held(repo: Rc<RefCell<Repo>>, store: Rc<Store>, notify: Rc<dyn Fn()>) -> Self {
         let relay = {
             let repo = repo.borrow();
             relay_http::sync_url(
@@ -167,39 +170,67 @@ impl Sync {
             failure: RefCell::new(None),
             since: Cell::new(None),
             storage_error: RefCell::new(None),
+            held: Cell::new(true),
             outbox: tx,
             notify,
         }));
-        // The outbox: each step is on disk before its messages leave, in order.
+        // The outbox: each step is on disk before its messages leave, in order. Steps
+        // that queued up while a write was in flight go to disk together in one
+        // transaction (group commit): a first sync delivers thousands of messages, and a
+        // transaction per message made the disk, not the network, set the pace.
         let worker = sync.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            while let Some(job) = rx.next().await {
-                let result = store.write(&relay, &job.step.batch).await;
-                *worker.0.storage_error.borrow_mut() = result.as_ref().err().cloned();
-                if job.generation == worker.0.generation.get() {
-                    worker.send(&job.step.send);
+            while let Some(first) = rx.next().await {
+                let mut jobs = vec![first];
+                while let Ok(job) = rx.try_recv() {
+                    jobs.push(job);
                 }
-                if let Some(done) = job.done {
-                    let _ = done.send(result);
+                let mut batch = Batch::default();
+                for job in &mut jobs {
+                    batch.extend(std::mem::take(&mut job.step.batch));
+                }
+                let result = store.write(&relay, &batch).await;
+                *worker.0.storage_error.borrow_mut() = result.as_ref().err().cloned();
+                for job in jobs {
+                    if job.generation == worker.0.generation.get() {
+                        worker.send(&job.step.send);
+                    }
+                    if let Some(done) = job.done {
+                        let _ = done.send(result.clone());
+                    }
                 }
                 worker.changed();
             }
         });
         sync.watch_network();
-        sync.connect();
         sync
+    }
+
+    /// Starts the outbox and the first connection.
+    pub fn start(repo: Rc<RefCell<Repo>>, store: Rc<Store>, notify: Rc<dyn Fn()>) -> Self {
+        let sync = Self::start_held(repo, store, notify);
+        sync.release();
+        sync
+    }
+
+    /// Lets a held client connect (and reconnect from then on).
+    pub fn release(&self) {
+        self.0.held.set(false);
+        self.connect();
     }
 
     pub fn repo(&self) -> &Rc<RefCell<Repo>> {
         &self.0.repo
     }
 
-    /// Persists a local edit's step, then sends it; resolves once it is on disk.
-    pub async fn commit(&self, step: Step) -> Result<(), StoreError> {
+    /// Persists a local edit's step, then sends it; the future resolves once it is on
+    /// disk. The step is queued at once, before the caller awaits: redrawing the
+    /// screens must not delay the write.
+    pub fn commit(&self, step: Step) -> impl Future<Output = Result<(), StoreError>> + use<> {
         let (done, wait) = oneshot::channel();
         self.enqueue(step, Some(done));
         self.changed();
-        wait.await.unwrap_or(Err(StoreError::Write))
+        async move { wait.await.unwrap_or(Err(StoreError::Write)) }
     }
 
     /// Start-up housekeeping and other writes nobody waits for.
@@ -256,7 +287,7 @@ impl Sync {
     }
 
     fn connect(&self) {
-        if self.0.conn.get() != Conn::Closed {
+        if self.0.conn.get() != Conn::Closed || self.0.held.get() {
             return;
         }
         self.0.retry.borrow_mut().take();

@@ -18,12 +18,14 @@ use leptos::task::spawn_local;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 use paktum_shared::ModelError;
+use paktum_shared::caseload::CaseloadDoc;
 
 use crate::device::Device;
 use crate::i18n::*;
 use crate::repo::{Repo, Step};
 use crate::store::{DATABASE, Store, StoreError};
 use crate::sync::{Sync, SyncStatus};
+use crate::timing;
 use leptos_i18n::I18nContext;
 
 /// Where start-up stands.
@@ -35,6 +37,17 @@ enum Phase {
     Failed,
 }
 
+/// User Timing names: every edit is measured from the action to its commit in
+/// IndexedDB (`performance.getEntriesByName("paktum:edit")`), for DevTools and the
+/// browser benchmark (tests/bench/browser.mjs).
+const EDIT_START: &str = "paktum:edit-start";
+const EDIT_MEASURE: &str = "paktum:edit";
+/// Start-up: from opening the store until the caseload index is on screen, and until
+/// every record is loaded (then syncing starts).
+const START_MARK: &str = "paktum:start";
+const INDEX_MEASURE: &str = "paktum:index-loaded";
+const RECORDS_MEASURE: &str = "paktum:records-loaded";
+
 /// App-wide state, provided once as context. Documents stay outside the reactive
 /// graph: screens read the repo inside closures that track `revision`.
 #[derive(Clone, Copy)]
@@ -43,6 +56,8 @@ pub struct Field {
     store: StoredValue<Option<Rc<Store>>, LocalStorage>,
     /// Bumped (at most every 100 ms) after anything a screen shows has changed.
     revision: RwSignal<u64>,
+    /// The sync status as of `revision`, worked out once for every reader.
+    status: Memo<Option<SyncStatus>>,
     phase: RwSignal<Phase>,
     /// Why start-up failed, in words.
     problem: RwSignal<Option<String>>,
@@ -59,8 +74,7 @@ impl Field {
     }
 
     pub fn status(&self) -> Option<SyncStatus> {
-        self.revision.track();
-        self.sync.with_value(|s| s.as_ref().map(Sync::status))
+        self.status.get()
     }
 
     pub fn storage_error(&self) -> Option<String> {
@@ -88,14 +102,16 @@ impl Field {
         let Some(sync) = self.sync.get_value() else {
             return Err(store_error_text(self.i18n, &StoreError::Unavailable));
         };
+        timing::mark(EDIT_START);
         let (out, step) = {
             let mut repo = sync.repo().borrow_mut();
             op(&mut repo).map_err(|e| model_error_text(&e))?
         };
+        // Queue the write first, then redraw: the disk works while the screens update.
+        let on_disk = sync.commit(step);
         self.revision.update(|r| *r += 1);
-        sync.commit(step)
-            .await
-            .map_err(|e| store_error_text(self.i18n, &e))?;
+        on_disk.await.map_err(|e| store_error_text(self.i18n, &e))?;
+        timing::measure(EDIT_MEASURE, EDIT_START);
         Ok(out)
     }
 
@@ -112,15 +128,22 @@ impl Field {
         Ok(())
     }
 
+    /// Opens the device's data in two steps: the caseload index first, so the lists
+    /// show at once, then every record, while the screens already work (a record not
+    /// yet loaded reads as "not on this device yet"). Syncing starts after that: the
+    /// replica plans from what it holds.
     async fn begin(&self, store: Rc<Store>, device: Device) {
-        let loaded = match store.load().await {
+        timing::mark(START_MARK);
+        let index_id = CaseloadDoc::id_for_team(&device.team);
+        let loaded = match store.load_doc(&index_id).await {
             Ok(loaded) => loaded,
             Err(e) => return self.fail(&e),
         };
-        let states = match store.sync_states(&device.relay_url).await {
+        let states = match store.sync_state(&device.relay_url, &index_id).await {
             Ok(states) => states,
             Err(e) => return self.fail(&e),
         };
+        let relay_url = device.relay_url.clone();
         let (repo, start) = Repo::new(device, loaded, states);
         let revision = self.revision;
         let pending = Rc::new(RefCell::new(None::<gloo_timers::callback::Timeout>));
@@ -135,11 +158,26 @@ impl Field {
                 revision.update(|r| *r += 1);
             }));
         });
-        let sync = Sync::start(Rc::new(RefCell::new(repo)), store, notify);
+        let sync = Sync::start_held(Rc::new(RefCell::new(repo)), store.clone(), notify);
         sync.persist(start);
-        self.sync.set_value(Some(sync));
+        self.sync.set_value(Some(sync.clone()));
         self.revision.update(|r| *r += 1);
         self.phase.set(Phase::Ready);
+        timing::measure(INDEX_MEASURE, START_MARK);
+
+        let rest = match store.load_except(&index_id).await {
+            Ok(rest) => rest,
+            Err(e) => return self.fail(&e),
+        };
+        let states = match store.sync_states(&relay_url).await {
+            Ok(states) => states,
+            Err(e) => return self.fail(&e),
+        };
+        let housekeeping = sync.repo().borrow_mut().add_loaded(rest, states);
+        sync.persist(housekeeping);
+        self.revision.update(|r| *r += 1);
+        timing::measure(RECORDS_MEASURE, START_MARK);
+        sync.release();
     }
 
     fn fail(&self, e: &StoreError) {
@@ -190,10 +228,17 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Start() -> impl IntoView {
     let i18n = use_i18n();
+    let sync = StoredValue::new_local(None::<Sync>);
+    let revision = RwSignal::new(0);
+    let status = Memo::new(move |_| {
+        revision.track();
+        sync.with_value(|s| s.as_ref().map(Sync::status))
+    });
     let field = Field {
-        sync: StoredValue::new_local(None),
+        sync,
         store: StoredValue::new_local(None),
-        revision: RwSignal::new(0),
+        revision,
+        status,
         phase: RwSignal::new(Phase::Loading),
         problem: RwSignal::new(None),
         i18n,

@@ -90,20 +90,27 @@ impl CaseloadDoc {
     }
 
     pub fn from_automerge(doc: Automerge) -> Result<Self, ModelError> {
-        let kind = record::str_at(&doc, &ROOT, "kind");
+        let team = Self::check(&doc)?;
+        Ok(Self { team, doc })
+    }
+
+    /// Whether `doc` is an index this version reads; its team if so. Lets a holder
+    /// check a document before handing it over by value (the index is too big to clone
+    /// on every edit).
+    pub fn check(doc: &Automerge) -> Result<String, ModelError> {
+        let kind = record::str_at(doc, &ROOT, "kind");
         if kind.as_deref() != Some(Kind::Caseload.as_str()) {
             return Err(ModelError::WrongKind {
                 expected: "caseload",
                 found: kind.unwrap_or_default(),
             });
         }
-        let schema = record::i64_at(&doc, &ROOT, "schema").unwrap_or(0);
+        let schema = record::i64_at(doc, &ROOT, "schema").unwrap_or(0);
         if schema > SCHEMA_VERSION {
             return Err(ModelError::NewerSchema(schema as u64));
         }
-        let team = record::str_at(&doc, &ROOT, "team")
-            .ok_or_else(|| ModelError::Corrupt("index without team".into()))?;
-        Ok(Self { team, doc })
+        record::str_at(doc, &ROOT, "team")
+            .ok_or_else(|| ModelError::Corrupt("index without team".into()))
     }
 
     pub fn team(&self) -> &str {
@@ -120,6 +127,10 @@ impl CaseloadDoc {
 
     pub fn doc_mut(&mut self) -> &mut Automerge {
         &mut self.doc
+    }
+
+    pub fn into_doc(self) -> Automerge {
+        self.doc
     }
 
     pub fn save(&self) -> Vec<u8> {
