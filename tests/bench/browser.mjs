@@ -1,0 +1,390 @@
+// Browser benchmarks of Paktum's field app against a running relay that serves the
+// built app and already holds the team's caseload (seeded by `paktum-load seed`):
+//
+//   node tests/bench/browser.mjs --base http://127.0.0.1:8080 --team T --expect 10000
+//        [--expect-docs D] [--runs 3] [--notes 30] [--json out.json] [--chromium /usr/bin/chromium]
+//
+// Needs `npm ci` (or `npm install`) in tests/bench once, and Chromium at --chromium.
+// Measures, in headless Chromium (playwright-core):
+//   first sync   a fresh browser set up as a worker of team T: from "Start" until the
+//                status line says up to date, the caseload counts --expect contacts, and
+//                IndexedDB holds --expect-docs documents (default expect + 1, the index;
+//                add the employers); plus the WebSocket payload bytes, both ways.
+//   app start    from navigation until the caseload list shows its first rows, cold
+//                (no HTTP cache, no service worker, the records in IndexedDB) and warm
+//                (service worker, records in IndexedDB), each also with CPU throttling
+//                4x (CDP Emulation.setCPUThrottlingRate); plus, for warm starts, until
+//                the app has loaded every record (its `paktum:records-loaded` measure).
+//   note save    --notes saves on one contact: from the submit to the end of the app's
+//                `paktum:edit` performance measure, which ends when the IndexedDB
+//                transaction has committed (app/src/ui.rs, Field::edit); p50 and p95.
+//
+// Prints a table; --json writes {team, expect, runs, machine, chromium, complete, rows}
+// with rows [{key, name, value, unit, runs, target?, met?}]: values are medians over
+// --runs (first sync, app start) or percentiles over all saves; `met` compares with
+// the issue's target where it has one. Exit 0 when everything was measured, 1 when a
+// measurement failed or timed out (the rows so far are still written), 2 on bad
+// arguments. Every wait is bounded; the browser is always closed.
+
+import { chromium } from "playwright-core";
+import { writeFileSync } from "node:fs";
+import { hostname, cpus } from "node:os";
+
+const USAGE =
+  "usage: node tests/bench/browser.mjs --base http://127.0.0.1:P --team T --expect N " +
+  "[--expect-docs D] [--runs K] [--notes K] [--json out.json] [--chromium PATH]";
+
+function parseArgs(argv) {
+  const out = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith("--")) throw new Error(`unexpected argument ${a}`);
+    const value = argv[i + 1];
+    if (value === undefined || value.startsWith("--")) throw new Error(`${a} needs a value`);
+    out[a.slice(2)] = value;
+    i++;
+  }
+  return out;
+}
+
+function positive(name, value, fallback) {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${value}`);
+  return n;
+}
+
+let opts;
+try {
+  const args = parseArgs(process.argv.slice(2));
+  if (!args.base || !args.team || !args.expect) throw new Error("--base, --team and --expect are required");
+  const expect = positive("expect", args.expect);
+  opts = {
+    base: args.base.replace(/\/$/, ""),
+    team: args.team,
+    expect,
+    expectDocs: positive("expect-docs", args["expect-docs"], expect + 1),
+    runs: positive("runs", args.runs, 3),
+    notes: positive("notes", args.notes, 30),
+    json: args.json,
+    chromium: args.chromium || process.env.CHROMIUM || "/usr/bin/chromium",
+  };
+} catch (e) {
+  console.error(`browser bench: ${e.message}\n${USAGE}`);
+  process.exit(2);
+}
+
+const ORIGIN = new URL(opts.base).origin;
+const RELAY = `${ORIGIN.replace(/^http/, "ws")}/sync`;
+// Generous bounds: a 2-core VM at 4x throttling is slow, but nothing may hang forever.
+const T_PAGE = 60_000;
+const T_SYNC = Math.max(120_000, opts.expect * 30);
+const T_SAVE = 15_000;
+
+const rows = [];
+const log = (...a) => console.error("[bench]", ...a);
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+// Nearest-rank percentile.
+function percentile(xs, p) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/// One result row; `max` is the issue's target (met when value <= max), if it has one.
+function row(key, name, value, unit, runs, max) {
+  const r = { key, name, value: round(value), unit, runs: runs.map((x) => round(x)) };
+  if (max !== undefined) Object.assign(r, { target: `<= ${max} ${unit}`, met: value <= max });
+  rows.push(r);
+}
+
+/// Runs `fn` but fails with `what` after `ms`.
+async function bounded(what, ms, fn) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([fn(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const browser = await chromium.launch({
+  executablePath: opts.chromium,
+  headless: true,
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+  ],
+});
+
+const problems = [];
+
+// Records, inside the page, when the caseload list first shows a record and when the
+// setup form was submitted (ms since navigation start, performance.now()), and the
+// WebSocket payload bytes both ways. Counting in the page costs next to nothing;
+// Playwright's frame events would ship every payload over CDP and slow the sync.
+function instrument() {
+  window.__bench = { listedAt: null, submittedAt: null, wsBytes: 0, wsFrames: 0 };
+  const size = (data) => (typeof data === "string" ? new TextEncoder().encode(data).length : data.byteLength ?? data.size ?? 0);
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (e) => {
+        window.__bench.wsBytes += size(e.data);
+        window.__bench.wsFrames++;
+      });
+    }
+    send(data) {
+      window.__bench.wsBytes += size(data);
+      window.__bench.wsFrames++;
+      return super.send(data);
+    }
+  };
+  document.addEventListener("submit", () => {
+    if (window.__bench.submittedAt === null) window.__bench.submittedAt = performance.now();
+  }, true);
+  const seen = () => {
+    if (window.__bench.listedAt === null && document.querySelector("ul.rows li a")) {
+      window.__bench.listedAt = performance.now();
+      observer.disconnect();
+    }
+  };
+  const observer = new MutationObserver(seen);
+  observer.observe(document, { subtree: true, childList: true });
+}
+
+async function newContext() {
+  const context = await browser.newContext({ viewport: { width: 360, height: 800 }, serviceWorkers: "allow" });
+  await context.addInitScript(instrument);
+  return context;
+}
+
+async function newPage(context, label) {
+  const page = await context.newPage();
+  page.on("pageerror", (e) => problems.push(`${label}: page error: ${e.message}`));
+  return page;
+}
+
+/// Documents (distinct ids) in the app's IndexedDB chunk store.
+async function storedDocs(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("paktum");
+        open.onerror = () => reject(new Error("cannot open IndexedDB 'paktum'"));
+        open.onsuccess = () => {
+          const db = open.result;
+          const req = db.transaction("chunks", "readonly").objectStore("chunks").getAllKeys();
+          req.onerror = () => reject(new Error("cannot read the chunk store"));
+          req.onsuccess = () => {
+            db.close();
+            resolve(new Set(req.result.map((k) => k[0])).size);
+          };
+        };
+      }),
+  );
+}
+
+/// How many contacts the caseload page counts: its "Showing 200 of N" hint, or its rows.
+const LISTED_JS = `(() => {
+  const hint = document.querySelector("p.hint");
+  const m = hint && hint.textContent.match(/of\\s+([\\d.,\\s\\u202f]+)/);
+  if (m) return Number(m[1].replace(/\\D/g, ""));
+  return document.querySelectorAll("ul.rows li a").length;
+})()`;
+
+async function waitUpToDate(page, timeout) {
+  await page.locator('.sync[data-sync-state="up-to-date"]').waitFor({ timeout });
+}
+
+/// First sync into a fresh browser; returns the context (set up, synced) for reuse.
+async function firstSync(run) {
+  const context = await newContext();
+  const page = await newPage(context, `first sync ${run}`);
+  await page.goto(opts.base + "/caseload", { timeout: T_PAGE });
+  await page.getByLabel("Your name").fill(`Bench ${run}`, { timeout: T_PAGE });
+  await page.getByLabel("Your team").fill(opts.team);
+  await page.getByLabel("Relay address").fill(RELAY);
+  await page.getByRole("button", { name: "Start" }).click();
+  await page.locator(".sync").waitFor({ timeout: T_PAGE });
+  const caseload = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Caseload" });
+  if (!(await page.locator("ul.rows").count())) await caseload.click({ timeout: T_PAGE });
+  // The UI's verdict: up to date and every contact listed. Polled inside the page.
+  const uiDone = await page.waitForFunction(
+    `document.querySelector('.sync[data-sync-state="up-to-date"]') && ${LISTED_JS} >= ${opts.expect} && performance.now()`,
+    null,
+    { timeout: T_SYNC, polling: 50 },
+  );
+  let doneAt = await uiDone.jsonValue();
+  // The disk's verdict: every document in IndexedDB (the outbox may still be writing).
+  const deadline = Date.now() + T_SYNC;
+  let docs = await storedDocs(page);
+  while (docs < opts.expectDocs) {
+    if (Date.now() > deadline) throw new Error(`first sync: IndexedDB holds ${docs} of ${opts.expectDocs} documents`);
+    await page.waitForTimeout(100);
+    docs = await storedDocs(page);
+    doneAt = await page.evaluate(() => performance.now());
+  }
+  const { submittedAt, wsBytes, wsFrames: frames } = await page.evaluate(() => window.__bench);
+  const listed = await page.evaluate(LISTED_JS);
+  log(`first sync ${run}: ${round((doneAt - submittedAt) / 1000, 2)} s, ${listed} listed, ${docs} documents stored, ${frames} frames, ${wsBytes} B`);
+  return { context, page, seconds: (doneAt - submittedAt) / 1000, bytes: wsBytes };
+}
+
+/// Removes the HTTP cache, the service worker and its cache; IndexedDB stays.
+async function forgetAppShell(cdp) {
+  await cdp.send("Storage.clearDataForOrigin", { origin: ORIGIN, storageTypes: "service_workers,cache_storage" });
+  await cdp.send("Network.clearBrowserCache");
+}
+
+/// One app start in `context`: a new page, optionally with the HTTP cache and service
+/// worker removed first, optionally CPU-throttled. Returns ms from navigation start
+/// until the caseload list showed a record, and until the app had loaded every record.
+async function appStart(context, { cold, rate, label }) {
+  for (const p of context.pages()) await p.close();
+  const page = await newPage(context, label);
+  const cdp = await context.newCDPSession(page);
+  if (cold) await forgetAppShell(cdp);
+  if (rate > 1) await cdp.send("Emulation.setCPUThrottlingRate", { rate });
+  const response = await page.goto(opts.base + "/caseload", { timeout: T_PAGE, waitUntil: "commit" });
+  const at = await page.waitForFunction(() => window.__bench && window.__bench.listedAt, null, {
+    timeout: T_PAGE * Math.max(1, rate),
+    polling: 50,
+  });
+  const ms = await at.jsonValue();
+  // The page itself must come from the service worker exactly when warm (a cold page
+  // registers a new worker, which then claims it; that is fine).
+  if (response.fromServiceWorker() === cold) {
+    throw new Error(`${label}: the page was ${cold ? "" : "not "}served by the service worker`);
+  }
+  // Let the start-up finish (sync, housekeeping) so the next run starts from rest.
+  if (rate > 1) await cdp.send("Emulation.setCPUThrottlingRate", { rate: 1 });
+  await waitUpToDate(page, T_PAGE * Math.max(1, rate));
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  // The app loads the records after showing the index (app/src/ui.rs, Field::begin).
+  const recordsLoaded = await page.evaluate(() => {
+    const m = performance.getEntriesByName("paktum:records-loaded", "measure")[0];
+    return m ? m.startTime + m.duration : null;
+  });
+  await cdp.detach();
+  log(`${label}: list ${round(ms)} ms, records loaded ${recordsLoaded === null ? "?" : round(recordsLoaded)} ms`);
+  return { listed: ms, recordsLoaded };
+}
+
+/// Saves notes on one contact; returns ms from each submit to the commit in IndexedDB.
+async function noteSaves(context) {
+  for (const p of context.pages()) await p.close();
+  const page = await newPage(context, "note save");
+  await page.goto(opts.base + "/caseload", { timeout: T_PAGE });
+  await page.locator("ul.rows li a").first().click({ timeout: T_PAGE });
+  await page.getByRole("button", { name: "Add note" }).waitFor({ timeout: T_PAGE });
+  await waitUpToDate(page, T_PAGE);
+  const times = [];
+  for (let i = 0; i < opts.notes; i++) {
+    await page.getByRole("button", { name: "Add note" }).click({ timeout: T_SAVE });
+    await page.getByLabel("Note", { exact: true }).fill(`Benchmark note ${i}: met at the youth centre, talked about training.`);
+    const save = page.getByRole("button", { name: "Save note" });
+    await save.waitFor({ timeout: T_SAVE });
+    const before = await page.evaluate(() => performance.getEntriesByName("paktum:edit", "measure").length);
+    const submitted = await save.evaluate((button) => {
+      const t = performance.now();
+      button.click();
+      return t;
+    });
+    const end = await page.waitForFunction(
+      (n) => {
+        const m = performance.getEntriesByName("paktum:edit", "measure");
+        return m.length > n ? m[m.length - 1].startTime + m[m.length - 1].duration : false;
+      },
+      before,
+      { timeout: T_SAVE, polling: "raf" },
+    );
+    times.push((await end.jsonValue()) - submitted);
+    await page.getByRole("button", { name: "Add note" }).waitFor({ timeout: T_SAVE });
+  }
+  log(`note saves: ${times.map((t) => round(t)).join(" ")} ms`);
+  return times;
+}
+
+let failed = null;
+const version = browser.version();
+try {
+  await bounded("browser benchmark", T_SYNC * opts.runs + 30 * T_PAGE + opts.notes * T_SAVE, async () => {
+    // First sync, --runs times, each in a fresh browser context; the last one is kept.
+    const syncs = [];
+    let kept;
+    for (let run = 1; run <= opts.runs; run++) {
+      const r = await firstSync(run);
+      syncs.push(r);
+      if (kept) await kept.close();
+      kept = r.context;
+    }
+    const secs = syncs.map((s) => s.seconds);
+    const kib = syncs.map((s) => s.bytes / 1024);
+    row("first_sync", "first sync: all records stored and listed", median(secs), "s", secs, 10);
+    row("first_sync_bytes", "first sync: WebSocket payload bytes", median(kib), "KiB", kib);
+
+    for (const rate of [1, 4]) {
+      const suffix = rate > 1 ? `, CPU ${rate}x slower` : "";
+      const tag = rate > 1 ? `_cpu${rate}x` : "";
+      const cold = [];
+      for (let run = 1; run <= opts.runs; run++) cold.push(await appStart(kept, { cold: true, rate, label: `cold start${suffix} ${run}` }));
+      // A first load after the cold ones installs the service worker's cache again.
+      await appStart(kept, { cold: false, rate: 1, label: "warm-up" });
+      const warm = [];
+      for (let run = 1; run <= opts.runs; run++) warm.push(await appStart(kept, { cold: false, rate, label: `warm start${suffix} ${run}` }));
+      const listed = (xs) => xs.map((x) => x.listed);
+      row(`start_cold${tag}`, `app start cold (no cache, records stored)${suffix}`, median(listed(cold)), "ms", listed(cold));
+      row(`start_warm${tag}`, `app start warm (service worker, records stored)${suffix}`, median(listed(warm)), "ms", listed(warm), rate > 1 ? 3000 : 1000);
+      const loaded = warm.map((x) => x.recordsLoaded).filter((x) => x !== null);
+      if (loaded.length) {
+        row(`start_warm_records${tag}`, `  warm start until every record is loaded${suffix}`, median(loaded), "ms", loaded);
+      }
+    }
+
+    const saves = await noteSaves(kept);
+    row("save_p50", `note save to IndexedDB commit p50 (${saves.length} saves)`, percentile(saves, 50), "ms", saves);
+    row("save_p95", `note save to IndexedDB commit p95 (${saves.length} saves)`, percentile(saves, 95), "ms", saves, 16);
+  });
+  if (problems.length) throw new Error(problems.join("\n"));
+} catch (e) {
+  failed = e;
+} finally {
+  await browser.close().catch(() => {});
+}
+
+const width = Math.max(...rows.map((r) => r.name.length), 10);
+for (const r of rows) console.log(`${r.name.padEnd(width)}  ${String(r.value).padStart(9)} ${r.unit}`);
+if (opts.json) {
+  const report = {
+    team: opts.team,
+    expect: opts.expect,
+    runs: opts.runs,
+    machine: { host: hostname(), cpus: cpus().length },
+    chromium: version,
+    complete: !failed,
+    rows,
+  };
+  writeFileSync(opts.json, JSON.stringify(report, null, 2) + "\n");
+}
+if (failed) {
+  console.error(`browser bench failed: ${failed.message}`);
+  process.exit(1);
+}
