@@ -85,7 +85,7 @@ impl CaseloadDoc {
     }
 
     pub fn load(bytes: &[u8]) -> Result<Self, ModelError> {
-        let doc = Automerge::load(bytes).map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        let doc = crate::untrusted::load(bytes).map_err(ModelError::Corrupt)?;
         Self::from_automerge(doc)
     }
 

@@ -11,6 +11,7 @@ pub mod id;
 pub mod protocol;
 pub mod record;
 pub mod replica;
+pub mod untrusted;
 
 pub use date::Day;
 pub use error::ModelError;

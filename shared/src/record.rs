@@ -101,7 +101,7 @@ impl RecordDoc {
     /// Reads stored or received bytes (one or several concatenated chunks).
     /// Never panics: bytes that are not a Paktum record give an error.
     pub fn load(id: DocumentId, bytes: &[u8]) -> Result<Self, ModelError> {
-        let doc = Automerge::load(bytes).map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        let doc = crate::untrusted::load(bytes).map_err(ModelError::Corrupt)?;
         Self::from_automerge(id, doc)
     }
 

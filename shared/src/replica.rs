@@ -317,8 +317,7 @@ impl Replica {
         let doc = self.docs.entry(id).or_default();
         let state = self.states.entry(id).or_default();
         let before = doc.get_heads();
-        doc.receive_sync_message(state, message)
-            .map_err(|e| ReplicaError::BadSync(id, e.to_string()))?;
+        crate::untrusted::receive(doc, state, message).map_err(|e| ReplicaError::BadSync(id, e))?;
         self.states_changed.insert(id);
         self.active.insert(id);
         self.unavailable.remove(&id);

@@ -416,12 +416,12 @@ impl Hub {
             let Some(state) = entry.syncs.get_mut(&conn) else {
                 return Ok(());
             };
-            entry.doc.receive_sync_message(state, message)
+            paktum_shared::untrusted::receive(&mut entry.doc, state, message)
         };
         if let Err(e) = applied {
             // The in-memory copy may hold part of the bad message: reload from disk next time.
             *guard = None;
-            return Err(HubError::BadSync(e.to_string()));
+            return Err(HubError::BadSync(e));
         }
 
         let changed = entry.doc.get_heads() != before;
@@ -530,7 +530,7 @@ impl Hub {
     async fn load(&self, doc_id: DocumentId) -> Result<(Automerge, bool, usize), HubError> {
         let stored = self.blocking(move |s| s.load(&doc_id)).await?;
         match stored {
-            Some(stored) => match Automerge::load(&stored.bytes) {
+            Some(stored) => match paktum_shared::untrusted::load(&stored.bytes) {
                 Ok(doc) => Ok((doc, true, stored.chunks)),
                 Err(e) => {
                     // Never hand out a document we cannot read; keep its bytes untouched.

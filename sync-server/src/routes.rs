@@ -11,9 +11,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use futures_util::{SinkExt, StreamExt};
+use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::{AuthError, Directory, now_ms};
 use crate::hub::Hub;
@@ -50,9 +54,17 @@ pub fn router(state: AppState, dist: &Path) -> Router {
         .with_state(state);
     let index = dist.join("index.html");
     if index.exists() {
+        let csp = std::fs::read_to_string(&index)
+            .map(|html| content_security_policy(&html))
+            .unwrap_or_else(|_| content_security_policy(""));
         let files = ServeDir::new(dist).fallback(ServeFile::new(index));
         api.fallback_service(files)
             .layer(middleware::from_fn(cache_headers))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_str(&csp)
+                    .unwrap_or(HeaderValue::from_static("default-src 'self'")),
+            ))
     } else {
         api.fallback(get(not_built))
     }
@@ -217,6 +229,39 @@ async fn cache_headers(req: Request, next: Next) -> Response {
     res
 }
 
+/// The policy the app runs under. Scripts only from this origin, plus the inline
+/// scripts of the built `index.html` by their SHA-256 (Trunk's loader and the
+/// service-worker registration), plus WebAssembly compilation. No other inline or
+/// injected script runs. `connect-src` allows WebSockets and HTTPS to other hosts,
+/// because a device may be pointed at its pact's relay elsewhere.
+pub fn content_security_policy(index_html: &str) -> String {
+    let hashes: String = inline_scripts(index_html)
+        .map(|body| {
+            format!(
+                " 'sha256-{}'",
+                BASE64.encode(Sha256::digest(body.as_bytes()))
+            )
+        })
+        .collect();
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; \
+         style-src 'self'; img-src 'self' data:; font-src 'self'; \
+         connect-src 'self' https: wss: ws:; manifest-src 'self'; worker-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The bodies of `<script>` elements without `src`, exactly as the browser hashes them.
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    html.split("<script").skip(1).filter_map(|rest| {
+        let open_end = rest.find('>')?;
+        let attributes = &rest[..open_end];
+        let body = &rest[open_end + 1..];
+        let body = &body[..body.find("</script>")?];
+        (!attributes.contains("src=")).then_some(body)
+    })
+}
+
 /// Trunk names hashed files `name-<16 hex digits>.ext` (e.g. `paktum-app-1a2b…_bg.wasm`).
 fn is_hashed_asset(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or("");
@@ -227,6 +272,30 @@ fn is_hashed_asset(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policy_allows_exactly_the_inline_scripts_of_index_html() {
+        let html = "<html><head><script type=\"module\">import init from '/a.js';init();</script>\
+                    <script src=\"/x.js\"></script><script>\n  navigator.serviceWorker;\n</script></head></html>";
+        let csp = content_security_policy(html);
+        let hash = |s: &str| format!("'sha256-{}'", BASE64.encode(Sha256::digest(s.as_bytes())));
+        assert!(
+            csp.contains(&hash("import init from '/a.js';init();")),
+            "{csp}"
+        );
+        assert!(
+            csp.contains(&hash("\n  navigator.serviceWorker;\n")),
+            "{csp}"
+        );
+        assert_eq!(
+            csp.matches("'sha256-").count(),
+            2,
+            "external scripts need no hash"
+        );
+        assert!(csp.contains("'wasm-unsafe-eval'"));
+        assert!(!csp.contains("'unsafe-inline'") && !csp.contains("'unsafe-eval'"));
+        assert!(csp.contains("object-src 'none'") && csp.contains("frame-ancestors 'none'"));
+    }
 
     #[test]
     fn hashed_asset_names() {

@@ -1,0 +1,36 @@
+//! Bytes from the network or from storage go into Automerge only through here.
+//!
+//! Fuzzing found inputs with a valid checksum on which automerge 0.12 panics (an
+//! index out of bounds while decoding a change) instead of returning an error.
+//! Anyone can compute a valid checksum, so a hostile peer could send such bytes.
+//! These wrappers turn such a panic into an ordinary error. They work where panics
+//! unwind (the relay, native tests); the app's release build aborts on panic, so
+//! there the browser's reload is the last line (see ARCHITECTURE.md).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use automerge::Automerge;
+use automerge::sync::{self, SyncDoc};
+
+/// `Automerge::load` that never panics.
+pub fn load(bytes: &[u8]) -> Result<Automerge, String> {
+    match catch_unwind(|| Automerge::load(bytes)) {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err("document data the decoder could not handle".into()),
+    }
+}
+
+/// `receive_sync_message` that never panics. After an `Err` the document may hold
+/// part of the message: the caller must drop it (and reload from its store).
+pub fn receive(
+    doc: &mut Automerge,
+    state: &mut sync::State,
+    message: sync::Message,
+) -> Result<(), String> {
+    match catch_unwind(AssertUnwindSafe(|| {
+        doc.receive_sync_message(state, message)
+    })) {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err("sync data the decoder could not handle".into()),
+    }
+}
