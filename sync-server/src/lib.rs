@@ -71,6 +71,13 @@ pub async fn run(
         stop.cancel();
     });
     let wait = token.clone();
+    // Sync messages are small and answered at once: without TCP_NODELAY, Nagle's
+    // algorithm meets the peer's delayed ACK and a reply can wait 40 ms.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { wait.cancelled().await })
         .await

@@ -77,7 +77,8 @@ impl Device {
 
     /// Opens the WebSocket and completes the handshake only.
     pub async fn open(&mut self) -> anyhow::Result<()> {
-        let (ws, _) = tokio_tungstenite::connect_async(&self.url)
+        // No Nagle: like browsers, send each small sync message at once.
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(&self.url, None, true)
             .await
             .context("connecting to the relay")?;
         self.ws = Some(ws);
