@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
-use automerge::sync::{self, SyncDoc};
+use automerge::sync;
 use automerge::{Automerge, ChangeHash, ReadDoc};
 use thiserror::Error;
 
@@ -434,7 +434,7 @@ impl Replica {
             .is_some_and(|d| !d.get_heads().is_empty());
         let doc = self.docs.entry(id).or_default();
         let state = self.states.entry(id).or_default();
-        let message = doc.generate_sync_message(state)?;
+        let message = crate::untrusted::generate(doc, state).ok().flatten()?;
         self.states_changed.insert(id);
         let data = message.encode();
         let (sender_id, target_id, document_id) = (self.peer_id.clone(), remote, id);

@@ -3,6 +3,7 @@
 //! Fuzzing found inputs with a valid checksum on which automerge 0.12 panics (an
 //! index out of bounds while decoding a change) instead of returning an error.
 //! Anyone can compute a valid checksum, so a hostile peer could send such bytes.
+//! The same goes for what a peer's sync messages leave in the sync state.
 //! These wrappers turn such a panic into an ordinary error. They work where panics
 //! unwind (the relay, native tests); the app's release build aborts on panic, so
 //! there the browser's reload is the last line (see ARCHITECTURE.md).
@@ -17,6 +18,19 @@ pub fn load(bytes: &[u8]) -> Result<Automerge, String> {
     match catch_unwind(|| Automerge::load(bytes)) {
         Ok(result) => result.map_err(|e| e.to_string()),
         Err(_) => Err("document data the decoder could not handle".into()),
+    }
+}
+
+/// `generate_sync_message` that never panics. The state holds what the peer told us
+/// (e.g. its Bloom filter; fuzzing found that an empty filter divides by zero in
+/// automerge 0.12): on a panic the state is reset, so the next round starts clean.
+pub fn generate(doc: &Automerge, state: &mut sync::State) -> Result<Option<sync::Message>, String> {
+    match catch_unwind(AssertUnwindSafe(|| doc.generate_sync_message(state))) {
+        Ok(message) => Ok(message),
+        Err(_) => {
+            *state = sync::State::new();
+            Err("the peer's sync state could not be used; it was reset".into())
+        }
     }
 }
 

@@ -239,7 +239,7 @@ fn receive_sync(bytes: &[u8]) {
         let mut doc = seeds().base.fork();
         let mut state = sync::State::new();
         if paktum_shared::untrusted::receive(&mut doc, &mut state, msg).is_ok() {
-            let _ = doc.generate_sync_message(&mut state);
+            let _ = paktum_shared::untrusted::generate(&doc, &mut state);
             let _ = doc.save();
             if let Ok(record) = RecordDoc::from_automerge(seeds().id, doc) {
                 let _ = ContactDoc::from_record(record).and_then(|c| c.read());

@@ -507,7 +507,11 @@ impl Hub {
             let Some(state) = entry.syncs.get_mut(&target) else {
                 continue;
             };
-            if let Some(reply) = entry.doc.generate_sync_message(state) {
+            let reply = paktum_shared::untrusted::generate(&entry.doc, state).unwrap_or_else(|e| {
+                tracing::warn!(doc = %doc_id, conn = target, "{e}");
+                None
+            });
+            if let Some(reply) = reply {
                 let target_peer = lock(&self.peers).get(&target).map(|p| p.peer_id.clone());
                 let Some(target_peer) = target_peer else {
                     continue;
