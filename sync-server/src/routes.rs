@@ -232,8 +232,9 @@ async fn cache_headers(req: Request, next: Next) -> Response {
 /// The policy the app runs under. Scripts only from this origin, plus the inline
 /// scripts of the built `index.html` by their SHA-256 (Trunk's loader and the
 /// service-worker registration), plus WebAssembly compilation. No other inline or
-/// injected script runs. `connect-src` allows WebSockets and HTTPS to other hosts,
-/// because a device may be pointed at its pact's relay elsewhere.
+/// injected script runs. `connect-src` allows WSS and HTTPS to other hosts, because
+/// a device may be pointed at its pact's relay elsewhere; plain HTTP and WS only to
+/// loopback (development), never across a network where tokens would travel in clear.
 pub fn content_security_policy(index_html: &str) -> String {
     let hashes: String = inline_scripts(index_html)
         .map(|body| {
@@ -246,7 +247,8 @@ pub fn content_security_policy(index_html: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; \
          style-src 'self'; img-src 'self' data:; font-src 'self'; \
-         connect-src 'self' https: wss: ws:; manifest-src 'self'; worker-src 'self'; \
+         connect-src 'self' https: wss: http://127.0.0.1:* ws://127.0.0.1:* \
+         http://localhost:* ws://localhost:*; manifest-src 'self'; worker-src 'self'; \
          object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 }

@@ -2,10 +2,16 @@
 // playwright-core against the app served by the real relay (which must be running).
 //
 //   node tests/e2e/run.mjs --base http://127.0.0.1:8080 [--artifacts tests/artifacts] [--seed 150]
-//                          [--dist dist]
+//                          [--dist dist] [--secure-base URL --code CODE]
 //
 // With --dist (the directory the relay serves), a last scenario simulates a new
 // deployment by touching sw.js there (and restoring it) to check the update offer.
+//
+// With --secure-base (a relay that asks for device tokens) and --code (a one-time
+// enrolment code its admin CLI printed, for member "Ella"), a scenario enrols a
+// device through the invite link and checks that the code cannot be used twice.
+//
+// Every page runs under the relay's Content-Security-Policy; any violation fails.
 //
 // Each device is a separate browser context (its own IndexedDB and service worker).
 // Every run uses a fresh team name, so runs never see each other's data.
@@ -24,6 +30,8 @@ const BASE = (args.base || process.env.PAKTUM_BASE || "http://127.0.0.1:8080").r
 const ARTIFACTS = resolve(args.artifacts || resolve(here, "../artifacts"));
 const SEED = Number(args.seed || 150);
 const DIST = args.dist ? resolve(args.dist) : null;
+const SECURE = args["secure-base"] ? args["secure-base"].replace(/\/$/, "") : null;
+const CODE = args.code || null;
 const CHROMIUM = args.chromium || process.env.CHROMIUM || "/usr/bin/chromium";
 const TEAM = `e2e-${Date.now().toString(36)}`;
 const T = 30_000;
@@ -57,7 +65,11 @@ async function device(name) {
     }
   });
   // Keeps every text the sync status line showed, to prove progress was reported.
+  await page.exposeFunction("__cspViolation", (what) => problems.push(`${name}: CSP violation: ${what}`));
   await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) =>
+      window.__cspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`),
+    );
     window.__statusLog = [];
     new MutationObserver(() => {
       const el = document.querySelector(".sync p");
@@ -306,6 +318,32 @@ if (DIST) {
       writeFileSync(file, original);
     }
     await U.context.close();
+  });
+}
+
+if (SECURE && CODE) {
+  scenario("6. enrolment: the invite link enrols a device, the code works once", async () => {
+    const head = await fetch(SECURE + "/");
+    const csp = head.headers.get("content-security-policy") || "";
+    check(csp.includes("'wasm-unsafe-eval'") && !csp.includes("unsafe-inline"), `a strict CSP is sent: ${csp}`);
+    const F = await device("F");
+    await F.page.goto(`${SECURE}/#/enrol?code=${encodeURIComponent(CODE)}`);
+    check((await F.page.getByLabel(/Enrolment code/).inputValue()) === CODE, "the code is taken from the link");
+    await shot(F, "enrol");
+    await F.page.getByRole("button", { name: "Start" }).click();
+    // Name and team come from the relay, which knows whom the code was made for.
+    await F.page.getByRole("heading", { name: "My day, Ella" }).waitFor({ timeout: T });
+    await newContact(F, "Noor Enrolled", "Kempen");
+    await waitState(F, "up-to-date");
+    await F.context.close();
+
+    const G = await device("G");
+    await G.page.goto(`${SECURE}/#/enrol?code=${encodeURIComponent(CODE)}`);
+    await G.page.getByRole("button", { name: "Start" }).click();
+    await G.page.getByRole("alert").filter({ hasText: "already used" }).waitFor({ timeout: T });
+    check((await G.page.getByRole("heading", { name: /My day/ }).count()) === 0, "a used code enrols nobody");
+    await shot(G, "enrol-used-code");
+    await G.context.close();
   });
 }
 

@@ -204,7 +204,10 @@ pub fn test(plan: &mut Plan) -> Result<()> {
         plan.command("cargo")
             .args(["build", "-p", "paktum-sync-server"]),
     )?;
-    let relay = Relay::start(plan)?;
+    let relay = Relay::start(plan, false)?;
+    // A second relay as in production (device tokens), with one invited member.
+    let secure = Relay::start(plan, true)?;
+    let code = secure.invite(plan, "Ella")?;
     let interop = plan.step(
         "interop against the running relay",
         plan.command("cargo")
@@ -224,11 +227,16 @@ pub fn test(plan: &mut Plan) -> Result<()> {
                     "dist",
                     "--artifacts",
                     "tests/artifacts",
+                    "--secure-base",
+                    &secure.http_url(),
+                    "--code",
+                    &code,
                 ]),
         ),
         _ => Ok(()),
     };
     relay.stop();
+    secure.stop();
     interop?;
     e2e_result?;
     // Last: the benchmark harness at small sizes (a smoke test; never fails on timings).
@@ -247,42 +255,55 @@ fn clippy(plan: &mut Plan, name: &str, scope: &[&str]) -> Result<()> {
 }
 
 /// The debug relay on a free loopback port with a throwaway store, for e2e steps.
+/// Open (no tokens: the scenarios set devices up by name and team) or secure (as in
+/// production, with the team "enrolled" made by the admin CLI).
 struct Relay {
     child: Child,
     port: u16,
-    _data: TempDir,
+    data: TempDir,
+}
+
+const E2E_TEAM: &str = "enrolled";
+
+fn relay_binary(plan: &Plan) -> String {
+    plan.root
+        .join("target/debug/paktum-sync-server")
+        .to_string_lossy()
+        .into_owned()
 }
 
 impl Relay {
-    fn start(plan: &Plan) -> Result<Self> {
+    fn start(plan: &Plan, secure: bool) -> Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let data = TempDir::new(&plan.root.join("target/e2e-data"))?;
-        let child = plan
-            .command(
-                &plan
-                    .root
-                    .join("target/debug/paktum-sync-server")
-                    .to_string_lossy(),
-            )
-            .args([
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--dist",
-                "dist",
-                // Open until the app can enrol devices.
-                "--insecure-open",
-                "--data-dir",
-            ])
+        let data = TempDir::new(
+            &plan.root.join("target/e2e-data"),
+            if secure { "secure" } else { "open" },
+        )?;
+        if secure {
+            let status = plan
+                .command(&relay_binary(plan))
+                .arg("--data-dir")
+                .arg(&data.0)
+                .args(["admin", "create-team", "--pact", "e2e", "--team", E2E_TEAM])
+                .status()
+                .context("creating the e2e team")?;
+            if !status.success() {
+                bail!("admin create-team failed ({status})");
+            }
+        }
+        let mut cmd = plan.command(&relay_binary(plan));
+        cmd.args(["--listen", &format!("127.0.0.1:{port}"), "--dist", "dist"]);
+        if !secure {
+            cmd.arg("--insecure-open");
+        }
+        let child = cmd
+            .arg("--data-dir")
             .arg(&data.0)
             .spawn()
             .context("starting the relay")?;
-        let relay = Self {
-            child,
-            port,
-            _data: data,
-        };
+        let relay = Self { child, port, data };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
@@ -291,6 +312,25 @@ impl Relay {
             std::thread::sleep(Duration::from_millis(50));
         }
         Ok(relay)
+    }
+
+    /// Invites a worker of the e2e team through the admin CLI; returns the code.
+    fn invite(&self, plan: &Plan, name: &str) -> Result<String> {
+        let out = plan
+            .command(&relay_binary(plan))
+            .arg("--data-dir")
+            .arg(&self.data.0)
+            .args(["admin", "invite", "--team", E2E_TEAM, "--name", name])
+            .args(["--url", &self.http_url()])
+            .output()
+            .context("running admin invite")?;
+        let printed = String::from_utf8_lossy(&out.stdout);
+        printed
+            .lines()
+            .find_map(|l| l.strip_prefix("enrolment code: "))
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_string)
+            .with_context(|| format!("no enrolment code in the admin output: {printed}"))
     }
 
     fn http_url(&self) -> String {
@@ -314,8 +354,8 @@ impl Relay {
 struct TempDir(PathBuf);
 
 impl TempDir {
-    fn new(base: &Path) -> Result<Self> {
-        let dir = base.join(format!("run-{}", std::process::id()));
+    fn new(base: &Path, tag: &str) -> Result<Self> {
+        let dir = base.join(format!("run-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).context("creating a data directory for the e2e relay")?;
         Ok(Self(dir))
