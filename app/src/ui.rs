@@ -107,11 +107,14 @@ impl Field {
             let mut repo = sync.repo().borrow_mut();
             op(&mut repo).map_err(|e| model_error_text(&e))?
         };
-        // Queue the write first, then redraw: the disk works while the screens update.
-        let on_disk = sync.commit(step);
+        // Write first, redraw after: re-reading a record with many notes takes longer
+        // than the write, and a change is only safe once it is on disk.
+        let on_disk = sync.commit(step).await;
+        if on_disk.is_ok() {
+            timing::measure(EDIT_MEASURE, EDIT_START);
+        }
         self.revision.update(|r| *r += 1);
-        on_disk.await.map_err(|e| store_error_text(self.i18n, &e))?;
-        timing::measure(EDIT_MEASURE, EDIT_START);
+        on_disk.map_err(|e| store_error_text(self.i18n, &e))?;
         Ok(out)
     }
 
