@@ -46,7 +46,7 @@ impl Sizes {
         Self {
             repeats: 3,
             repeats_large: 1,
-            limit_secs: 300,
+            limit_secs: 180,
             throughput: vec![(1_000, 0), (10_000, 1_000)],
             devices: 4,
             samples: 200,
@@ -437,7 +437,10 @@ pub fn bench(plan: &mut Plan, quick: bool) -> Result<()> {
     tools::npm_install(plan, "tests/bench/reference")?;
     ensure_dist(plan)?;
 
-    let scratch = plan.root.join("target/bench");
+    // One directory per run: `cargo xtask test` may run a quick bench meanwhile.
+    let scratch = plan
+        .root
+        .join(format!("target/bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).context("creating target/bench")?;
     let mut table = Table::default();
