@@ -931,7 +931,9 @@ fn browser(plan: &mut Plan, scratch: &Path, sizes: &Sizes, table: &mut Table) ->
         .and_then(|t| serde_json::from_str(&t).ok());
     if let Err(e) = &ran {
         // Reported, not fatal: the relay figures stand on their own.
-        table.notes.push(format!("{e:#} (see the output above)."));
+        table.notes.push(format!(
+            "{e:#}; the reason is in the bench's console output."
+        ));
     }
     let Some(report) = report else {
         table
