@@ -382,14 +382,8 @@ impl Hub {
         if access == Access::None {
             entry.syncs.remove(&conn);
             drop(guard);
-            self.forget(conn, doc_id);
-            self.audit(
-                "doc_refused",
-                identity.as_ref().map(|i| i.device_id),
-                &doc_id.to_string(),
-            );
-            // Answer exactly as for a document the relay does not have.
-            self.answer_unknown(conn, peer_id, doc_id, is_request);
+            let device = identity.as_ref().map(|i| i.device_id);
+            self.refuse(conn, peer_id, doc_id, "doc_refused", device, is_request);
             return Ok(());
         }
 
@@ -433,13 +427,8 @@ impl Hub {
         if changed && identity.as_ref().is_some_and(|i| !i.may_leave_as(&class)) {
             // E.g. a record written for another pact's team: drop the change, keep disk as is.
             *guard = None;
-            self.forget(conn, doc_id);
-            self.audit(
-                "write_refused",
-                identity.as_ref().map(|i| i.device_id),
-                &doc_id.to_string(),
-            );
-            self.answer_unknown(conn, peer_id, doc_id, true);
+            let device = identity.as_ref().map(|i| i.device_id);
+            self.refuse(conn, peer_id, doc_id, "write_refused", device, true);
             return Ok(());
         }
         if changed {
@@ -588,6 +577,22 @@ impl Hub {
 
     /// What the relay says about a document it does not have: `doc-unavailable` to a
     /// request, the opening sync message of an empty document to a sync.
+    /// Ends a connection's sync of a document it may not have, writes why to the audit
+    /// log, and answers exactly as for a document the relay does not have.
+    fn refuse(
+        &self,
+        conn: ConnId,
+        peer_id: String,
+        doc_id: DocumentId,
+        event: &str,
+        device: Option<i64>,
+        is_request: bool,
+    ) {
+        self.forget(conn, doc_id);
+        self.audit(event, device, &doc_id.to_string());
+        self.answer_unknown(conn, peer_id, doc_id, is_request);
+    }
+
     fn answer_unknown(&self, conn: ConnId, peer_id: String, doc_id: DocumentId, is_request: bool) {
         let msg = if is_request {
             Message::DocUnavailable {

@@ -18,6 +18,7 @@
 // Exits non-zero when any scenario fails; screenshots (360×800) go to --artifacts.
 
 import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS } from "../chromium.mjs";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,16 +42,7 @@ mkdirSync(ARTIFACTS, { recursive: true });
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-  ],
+  args: CHROMIUM_ARGS,
 });
 
 const problems = [];
