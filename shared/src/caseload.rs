@@ -227,17 +227,29 @@ impl CaseloadDoc {
     pub fn entry(&self, id: &DocumentId) -> Option<Entry> {
         let records = self.records()?;
         let row = record::obj_at(&self.doc, &records, &id.to_string(), ObjType::Map)?;
-        self.read_row(*id, &row)
+        Self::read_row(&self.doc, *id, &row)
     }
 
     /// Every row, in no particular order.
     pub fn entries(&self) -> Vec<Entry> {
-        let Some(records) = self.records() else {
+        Self::rows(&self.doc)
+    }
+
+    /// The rows of an index document held elsewhere, without taking it over (a
+    /// device checks them on every change of the index; cloning 10,000 rows each
+    /// time cost more than reading them).
+    pub fn entries_of(doc: &Automerge) -> Result<Vec<Entry>, ModelError> {
+        Self::check(doc)?;
+        Ok(Self::rows(doc))
+    }
+
+    fn rows(doc: &Automerge) -> Vec<Entry> {
+        let Some(records) = record::obj_at(doc, &ROOT, "records", ObjType::Map) else {
             return Vec::new();
         };
-        record::child_maps(&self.doc, &records)
+        record::child_maps(doc, &records)
             .into_iter()
-            .filter_map(|(key, row)| self.read_row(DocumentId::from_str(&key).ok()?, &row))
+            .filter_map(|(key, row)| Self::read_row(doc, DocumentId::from_str(&key).ok()?, &row))
             .collect()
     }
 
@@ -251,8 +263,7 @@ impl CaseloadDoc {
 
     /// Reads a row in one pass over its keys (start-up reads 10,000 of them; a lookup
     /// per field was most of the time to first paint).
-    fn read_row(&self, id: DocumentId, row: &ObjId) -> Option<Entry> {
-        let doc = &self.doc;
+    fn read_row(doc: &Automerge, id: DocumentId, row: &ObjId) -> Option<Entry> {
         let (mut kind, mut name, mut status, mut worker) = (None, None, None, None);
         let (mut follow_up, mut updated_at, mut heads) = (None, 0, Vec::new());
         for item in doc.map_range(row, ..) {
