@@ -524,8 +524,8 @@ mod tests {
                 } => {
                     let doc = self.docs.entry(document_id).or_default();
                     let state = self.states.entry(document_id).or_default();
-                    doc.receive_sync_message(state, sync::Message::decode(&data).unwrap())
-                        .unwrap();
+                    doc.receive_sync_message(state, sync::Message::decode(&data).expect("decodes"))
+                        .expect("applies");
                     doc.generate_sync_message(state)
                         .map(|m| Message::Sync {
                             sender_id: "relay".into(),
@@ -550,7 +550,7 @@ mod tests {
             }
             out = replies
                 .into_iter()
-                .flat_map(|m| replica.receive(m).unwrap())
+                .flat_map(|m| replica.receive(m).expect("the replica accepts the relay"))
                 .collect();
         }
         panic!("sync did not settle");
@@ -558,7 +558,7 @@ mod tests {
 
     fn edited(mut doc: Automerge, value: &str) -> Automerge {
         let mut tx = doc.transaction();
-        tx.put(automerge::ROOT, "name", value).unwrap();
+        tx.put(automerge::ROOT, "name", value).expect("put");
         tx.commit();
         doc
     }
@@ -595,7 +595,7 @@ mod tests {
 
         // An edit while offline is pending; taking a document out hides it meanwhile.
         replica.disconnect();
-        let doc = replica.take(&ids[2]).unwrap();
+        let doc = replica.take(&ids[2]).expect("held");
         assert!(!replica.is_pending(&ids[2]));
         assert!(replica.put_back(ids[2], edited(doc, "renamed")).is_empty());
         assert!(replica.is_pending(&ids[2]));
@@ -617,7 +617,7 @@ mod tests {
         assert_eq!(walked(&replica), 0);
         assert!(replica.is_settled(&ids[2]));
         assert_eq!(
-            replica.doc(&ids[4]).unwrap().get_heads(),
+            replica.doc(&ids[4]).expect("held").get_heads(),
             relay.docs[&ids[4]].get_heads()
         );
     }
