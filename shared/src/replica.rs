@@ -607,9 +607,9 @@ mod tests {
         relay
             .docs
             .get_mut(&ids[4])
-            .unwrap()
+            .expect("on the relay")
             .merge(&mut theirs.clone())
-            .unwrap();
+            .expect("merges");
 
         let join = replica.connect();
         pump(&mut replica, &mut relay, vec![join]);
