@@ -397,12 +397,21 @@ async fn documents_unloaded_from_memory_still_sync_and_fan_out() -> anyhow::Resu
     }
     a.sync().await?;
 
+    // A fresh device gets unloaded records without the relay loading them (the relay
+    // answers from the stored bytes, `sync-server/src/quick.rs`).
+    let loads_before = relay_loads(&relay).await?;
     let mut b = Device::new("Bram", TEAM, &relay.ws_url())?;
     b.connect().await?;
     assert_eq!(b.index()?.len(), 20);
     for id in &ids {
         b.contact(id)?;
     }
+    assert_eq!(b.contact(&ids[3])?, a.contact(&ids[3])?);
+    let loads = relay_loads(&relay).await? - loads_before;
+    assert!(
+        loads <= 3,
+        "a fresh device's pull of 20 records loaded {loads}"
+    );
     // The first record was unloaded long ago; an edit still reaches B live.
     a.edit_contact(ids[0], |c, ed| c.add_note(ed, note("after unloading")))
         .await?;
@@ -422,4 +431,13 @@ async fn documents_unloaded_from_memory_still_sync_and_fan_out() -> anyhow::Resu
     .await?;
     assert_eq!(b.contact(&ids[0])?.notes[0].text, "after unloading");
     relay.stop().await
+}
+
+/// How many documents the relay has loaded from its store (from `/healthz`).
+async fn relay_loads(relay: &TestRelay) -> anyhow::Result<u64> {
+    let body = paktum_tests::http::get(relay.addr, "/healthz").await?.body;
+    let health: serde_json::Value = serde_json::from_str(&body)?;
+    health["loads"]
+        .as_u64()
+        .ok_or_else(|| anyhow::anyhow!("no loads in {body}"))
 }

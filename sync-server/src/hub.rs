@@ -13,7 +13,7 @@ use paktum_shared::protocol::Message;
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::{Access, Directory, Identity, classify};
+use crate::auth::{Access, Directory, DocClass, Identity, classify};
 use crate::storage::{Storage, StorageError};
 
 /// Chunks a document may accumulate before the relay compacts it into one.
@@ -84,6 +84,14 @@ struct DocEntry {
     syncs: HashMap<ConnId, sync::State>,
 }
 
+/// A record's heads and class, remembered while it is not in memory: what a fresh
+/// device's first sync needs (see [`crate::quick`]). About 100 bytes a record.
+#[derive(Clone)]
+struct Unloaded {
+    heads: Vec<automerge::ChangeHash>,
+    class: DocClass,
+}
+
 impl DocEntry {
     /// Every connection syncing it has told us it holds exactly our heads: nothing is
     /// in flight, so the document can be dropped from memory and reloaded from disk.
@@ -111,6 +119,10 @@ pub struct Hub {
     resident: StdMutex<std::collections::VecDeque<DocumentId>>,
     peers: StdMutex<HashMap<ConnId, Peer>>,
     next_conn: std::sync::atomic::AtomicU64,
+    /// Records not in memory whose stored bytes are exactly these heads.
+    unloaded: StdMutex<HashMap<DocumentId, Unloaded>>,
+    /// Documents read from the store and loaded since start (for `/healthz`).
+    loads: std::sync::atomic::AtomicU64,
     directory: Option<Arc<Directory>>,
     /// Team names, to recognise index documents (refreshed from the directory).
     teams: StdMutex<Vec<String>>,
@@ -137,6 +149,8 @@ impl Hub {
             resident: StdMutex::new(std::collections::VecDeque::new()),
             peers: StdMutex::new(HashMap::new()),
             next_conn: std::sync::atomic::AtomicU64::new(1),
+            loads: std::sync::atomic::AtomicU64::new(0),
+            unloaded: StdMutex::new(HashMap::new()),
             teams: StdMutex::new(
                 directory
                     .as_ref()
@@ -192,6 +206,11 @@ impl Hub {
 
     pub fn documents_in_memory(&self) -> usize {
         lock(&self.docs).len()
+    }
+
+    /// How many times a document was loaded from the store since start.
+    pub fn loads(&self) -> u64 {
+        self.loads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Documents whose content is loaded (the rest hold only sync states).
@@ -290,10 +309,14 @@ impl Hub {
             // Evict only if nobody else holds or waits for the slot.
             let idle = docs.get(doc).is_some_and(|slot| {
                 Arc::strong_count(slot) == 1
-                    && slot
-                        .try_lock()
-                        .map(|g| g.as_ref().is_none_or(|e| e.syncs.is_empty()))
-                        .unwrap_or(false)
+                    && slot.try_lock().is_ok_and(|g| match g.as_ref() {
+                        None => true,
+                        Some(e) if e.syncs.is_empty() => {
+                            self.remember(*doc, e);
+                            true
+                        }
+                        Some(_) => false,
+                    })
             });
             if idle {
                 docs.remove(doc);
@@ -358,8 +381,29 @@ impl Hub {
         };
         let slot = self.slot(doc_id).await?;
         let mut guard = slot.lock().await;
+        let known = match guard.as_ref() {
+            Some(entry) if entry.loaded => None,
+            _ => lock(&self.unloaded).get(&doc_id).cloned(),
+        };
+        if let Some(known) = known
+            && self
+                .quick(
+                    conn,
+                    doc_id,
+                    &peer_id,
+                    identity.as_ref(),
+                    &mut guard,
+                    &known,
+                    &message,
+                )
+                .await?
+        {
+            return Ok(());
+        }
         if guard.as_ref().is_none_or(|e| !e.loaded) {
             let (doc, exists, chunks) = self.load(doc_id).await?;
+            // In memory it may change; remembered again when it leaves.
+            lock(&self.unloaded).remove(&doc_id);
             let syncs = guard.take().map(|e| e.syncs).unwrap_or_default();
             *guard = Some(DocEntry {
                 doc,
@@ -519,9 +563,68 @@ impl Hub {
         Ok(())
     }
 
+    /// Answers a fresh device's request for an unloaded record, or its acknowledgement,
+    /// without loading the record (see [`crate::quick`]). False: go the ordinary way.
+    #[allow(clippy::too_many_arguments)]
+    async fn quick(
+        &self,
+        conn: ConnId,
+        doc_id: DocumentId,
+        peer_id: &str,
+        identity: Option<&Identity>,
+        entry: &mut Option<DocEntry>,
+        known: &Unloaded,
+        message: &sync::Message,
+    ) -> Result<bool, HubError> {
+        let teams = lock(&self.teams).clone();
+        if matches!(classify(&doc_id, None, &teams), DocClass::Index { .. }) {
+            return Ok(false);
+        }
+        let access = identity.map_or(Access::ReadWrite, |i| i.access(&known.class));
+        if access == Access::None {
+            return Ok(false); // refused the ordinary way, with its audit entry
+        }
+        if let Some(state) = entry.as_mut().and_then(|e| e.syncs.get_mut(&conn)) {
+            return Ok(crate::quick::acknowledgement(message, state, &known.heads));
+        }
+        if !crate::quick::is_first_contact(message) {
+            return Ok(false);
+        }
+        let Some(stored) = self.blocking(move |s| s.load(&doc_id)).await? else {
+            return Ok(false);
+        };
+        let mut state = sync::State::new();
+        state.set_read_only(access == Access::Read);
+        let reply = crate::quick::first_contact(message, &mut state, &known.heads, stored.bytes);
+        entry
+            .get_or_insert_with(|| DocEntry {
+                doc: Automerge::new(),
+                loaded: false,
+                exists: true,
+                chunks: stored.chunks,
+                syncs: HashMap::new(),
+            })
+            .syncs
+            .insert(conn, state);
+        self.send(
+            conn,
+            Outgoing::Message(Message::Sync {
+                sender_id: self.peer_id.clone(),
+                target_id: peer_id.to_string(),
+                document_id: doc_id,
+                data: reply.encode(),
+            }),
+        );
+        Ok(true)
+    }
+
     /// A document from the store: (document, whether it exists, chunks on disk).
     async fn load(&self, doc_id: DocumentId) -> Result<(Automerge, bool, usize), HubError> {
         let stored = self.blocking(move |s| s.load(&doc_id)).await?;
+        if stored.is_some() {
+            self.loads
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         match stored {
             Some(stored) => match paktum_shared::untrusted::load(&stored.bytes) {
                 Ok(doc) => Ok((doc, true, stored.chunks)),
@@ -561,11 +664,25 @@ impl Hub {
             if entry.is_quiet() {
                 // Every change is on disk before anyone hears of it, so the store
                 // holds exactly this document.
+                self.remember(doc_id, entry);
                 entry.doc = Automerge::new();
                 entry.loaded = false;
             } else {
                 lock(&self.resident).push_back(doc_id);
             }
+        }
+    }
+
+    /// Notes a record's heads and class as it leaves memory (quiet, so the store holds
+    /// exactly this document).
+    fn remember(&self, doc_id: DocumentId, entry: &DocEntry) {
+        if !entry.loaded || !entry.exists {
+            return;
+        }
+        let class = classify(&doc_id, Some(&entry.doc), &lock(&self.teams));
+        if matches!(class, DocClass::Record { .. }) {
+            let heads = entry.doc.get_heads();
+            lock(&self.unloaded).insert(doc_id, Unloaded { heads, class });
         }
     }
 

@@ -86,8 +86,9 @@ async fn healthz(State(state): State<AppState>) -> Response {
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json")],
             format!(
-                r#"{{"status":"ok","documents":{docs},"connections":{}}}"#,
-                state.hub.connections()
+                r#"{{"status":"ok","documents":{docs},"connections":{},"loads":{}}}"#,
+                state.hub.connections(),
+                state.hub.loads()
             ),
         )
             .into_response(),
