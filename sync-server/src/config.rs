@@ -32,8 +32,9 @@ pub struct Config {
     pub max_message_bytes: usize,
     #[arg(long, env = "PAKTUM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// Messages per second one connection may send (bursts up to 4x).
-    #[arg(long, env = "PAKTUM_MAX_MESSAGES_PER_SECOND", default_value_t = 1000)]
+    /// Messages per second the relay takes from one connection (bursts up to 4x);
+    /// beyond it the relay reads that connection more slowly.
+    #[arg(long, env = "PAKTUM_MAX_MESSAGES_PER_SECOND", default_value_t = 5000)]
     pub max_messages_per_second: u32,
     /// Documents one connection may sync in one session.
     #[arg(long, env = "PAKTUM_MAX_OPEN_DOCUMENTS", default_value_t = 50_000)]
@@ -113,7 +114,7 @@ impl Config {
             dist: PathBuf::from("dist"),
             max_message_bytes: 16 * 1024 * 1024,
             log_format: LogFormat::Text,
-            max_messages_per_second: 1000,
+            max_messages_per_second: 5000,
             max_open_documents: 50_000,
             max_connections_per_device: 4,
             max_documents_in_memory: 256,

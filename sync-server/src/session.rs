@@ -13,7 +13,9 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::Identity;
 use crate::hub::{Hub, Outgoing};
 
-/// Messages per second one connection may send, with a burst allowance.
+/// Messages per second the relay takes from one connection, with a burst allowance.
+/// Beyond it the relay reads more slowly (the client's sends wait on TCP), so a device
+/// importing thousands of records is slowed, never cut off.
 #[derive(Clone, Copy, Debug)]
 pub struct RateLimit {
     pub per_second: u32,
@@ -23,8 +25,8 @@ pub struct RateLimit {
 impl Default for RateLimit {
     fn default() -> Self {
         Self {
-            per_second: 1000,
-            burst: 4000,
+            per_second: 5000,
+            burst: 20_000,
         }
     }
 }
@@ -45,17 +47,20 @@ impl Bucket {
         }
     }
 
-    fn take(&mut self) -> bool {
+    /// Takes a token, first waiting until one has refilled if none is left.
+    async fn take(&mut self) {
         let now = tokio::time::Instant::now();
-        let refill = now.duration_since(self.at).as_secs_f64() * f64::from(self.limit.per_second);
-        self.tokens = (self.tokens + refill).min(f64::from(self.limit.burst));
+        let per_second = f64::from(self.limit.per_second.max(1));
+        let refill = now.duration_since(self.at).as_secs_f64() * per_second;
+        self.tokens = (self.tokens + refill).min(f64::from(self.limit.burst.max(1)));
         self.at = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
+        if self.tokens < 1.0 {
+            let wait = (1.0 - self.tokens) / per_second;
+            tokio::time::sleep(std::time::Duration::from_secs_f64(wait)).await;
+            self.at = tokio::time::Instant::now();
+            self.tokens = 1.0;
         }
+        self.tokens -= 1.0;
     }
 }
 
@@ -174,11 +179,8 @@ where
                             let reason = "text frames are not part of the protocol";
                             return ("text frame".to_string(), Some(reason.to_string()));
                         }
-                        Some(Ok(Frame::Binary(_))) if !bucket.take() => {
-                            let reason = "too many messages per second";
-                            return (reason.to_string(), Some(reason.to_string()));
-                        }
                         Some(Ok(Frame::Binary(bytes))) => {
+                            bucket.take().await;
                             if let Err(reason) = handle(&hub, conn, &bytes).await {
                                 return (reason.clone(), Some(reason));
                             }
