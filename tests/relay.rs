@@ -374,6 +374,32 @@ async fn serves_the_app_with_cache_headers_and_health() -> anyhow::Result<()> {
     let (status, body) = (r.status, r.body);
     assert_eq!(status, 200);
     assert!(body.contains(r#""status":"ok""#), "{body}");
+
+    // A redeploy without a restart: the policy follows the new index.html's scripts.
+    let csp = |head: &str| {
+        head.lines()
+            .find_map(|l| l.strip_prefix("content-security-policy: "))
+            .map(str::to_string)
+    };
+    let before = csp(&paktum_tests::http::get(relay.addr, "/").await?.head);
+    let index = dist.as_path().join("index.html");
+    std::fs::write(
+        &index,
+        "<!doctype html><title>Paktum</title><script type=\"module\">init();</script>",
+    )?;
+    std::fs::File::options()
+        .write(true)
+        .open(&index)?
+        .set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))?;
+    let after = csp(&paktum_tests::http::get(relay.addr, "/").await?.head);
+    assert!(
+        before.as_ref().is_some_and(|p| !p.contains("'sha256-")),
+        "{before:?}"
+    );
+    assert!(
+        after.as_ref().is_some_and(|p| p.contains("'sha256-")),
+        "the new inline script is allowed: {after:?}"
+    );
     relay.stop().await
 }
 

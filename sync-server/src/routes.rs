@@ -1,7 +1,7 @@
 //! HTTP surface: `/sync` (WebSocket, automerge-repo protocol), `/healthz`, and the
 //! built app as static files with cache headers that suit a service worker.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Router;
@@ -54,19 +54,52 @@ pub fn router(state: AppState, dist: &Path) -> Router {
         .with_state(state);
     let index = dist.join("index.html");
     if index.exists() {
-        let csp = std::fs::read_to_string(&index)
-            .map(|html| content_security_policy(&html))
-            .unwrap_or_else(|_| content_security_policy(""));
+        let policy = Arc::new(Policy::new(index.clone()));
         let files = ServeDir::new(dist).fallback(ServeFile::new(index));
         api.fallback_service(files)
             .layer(middleware::from_fn(cache_headers))
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_str(&csp)
-                    .unwrap_or(HeaderValue::from_static("default-src 'self'")),
+                move |_: &Response| Some(policy.current()),
             ))
     } else {
         api.fallback(get(not_built))
+    }
+}
+
+/// The CSP for the `index.html` being served, recomputed when the file changes
+/// (a redeploy of `dist/` without a restart must not block the new inline scripts).
+struct Policy {
+    index: PathBuf,
+    current: std::sync::Mutex<(Option<std::time::SystemTime>, HeaderValue)>,
+}
+
+impl Policy {
+    fn new(index: PathBuf) -> Self {
+        let policy = Self {
+            index,
+            current: std::sync::Mutex::new((None, HeaderValue::from_static("default-src 'self'"))),
+        };
+        policy.current();
+        policy
+    }
+
+    /// One `stat` per response; the file is read again only when its time changed.
+    fn current(&self) -> HeaderValue {
+        let modified = std::fs::metadata(&self.index)
+            .and_then(|m| m.modified())
+            .ok();
+        let mut current = self
+            .current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if modified.is_none() || current.0 != modified {
+            let html = std::fs::read_to_string(&self.index).unwrap_or_default();
+            if let Ok(value) = HeaderValue::from_str(&content_security_policy(&html)) {
+                *current = (modified, value);
+            }
+        }
+        current.1.clone()
     }
 }
 
