@@ -30,7 +30,7 @@ impl Summary {
     /// The summary of any record document (contact or employer).
     pub fn of(record: &crate::record::RecordDoc) -> Result<Summary, ModelError> {
         match record.kind() {
-            Kind::Contact => Ok(crate::contact::read_contact(record)?.summary()),
+            Kind::Contact => crate::contact::summary_of(record),
             Kind::Employer => Ok(crate::employer::read_employer(record)?.summary()),
             Kind::Caseload => Err(ModelError::WrongKind {
                 expected: "record",

@@ -649,6 +649,39 @@ fn push_status(
     Ok(())
 }
 
+/// A contact's index row, reading only what the row shows: the same as
+/// `read_contact(record)?.summary()`, without reading every note's text (an edit
+/// computes it, and a contact with many notes made that the slowest part of a save).
+pub fn summary_of(record: &RecordDoc) -> Result<Summary, ModelError> {
+    if record.kind() != Kind::Contact {
+        return Err(ModelError::WrongKind {
+            expected: Kind::Contact.as_str(),
+            found: record.kind().as_str().into(),
+        });
+    }
+    let doc = record.doc();
+    let name = record::str_at(doc, &ROOT, "display_name")
+        .ok_or_else(|| ModelError::Corrupt("contact has no name".into()))?;
+    let status = record::str_at(doc, &ROOT, "status")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(Status::New);
+    let next_follow_up = record::obj_at(doc, &ROOT, "notes", ObjType::Map).and_then(|m| {
+        record::child_maps(doc, &m)
+            .into_iter()
+            .filter(|(_, n)| !record::bool_at(doc, n, "done").unwrap_or(false))
+            .filter_map(|(_, n)| record::str_at(doc, &n, "follow_up")?.parse().ok())
+            .min()
+    });
+    Ok(Summary {
+        kind: Kind::Contact,
+        name,
+        status: Some(status.as_str().to_string()),
+        worker: record::str_at(doc, &ROOT, "assigned_worker").unwrap_or_default(),
+        next_follow_up,
+        updated_at: record.updated_at(),
+    })
+}
+
 /// Reads the record without taking ownership (list summaries, the index).
 pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
     if record.kind() != Kind::Contact {
@@ -783,6 +816,41 @@ mod tests {
             place: Some("market square".into()),
             assigned_worker: None,
         }
+    }
+
+    #[test]
+    fn the_quick_index_row_equals_the_one_read_from_the_whole_contact() {
+        let ed = editor();
+        let mut c = ContactDoc::create(&ed, new_contact()).expect("created");
+        let quick = |c: &ContactDoc| summary_of(c.record()).expect("quick");
+        assert_eq!(quick(&c), c.read().expect("read").summary());
+        let day = |d: &str| Some(d.parse::<Day>().expect("day"));
+        let mut ids = Vec::new();
+        for (text, follow_up) in [
+            ("first", day("2026-12-03")),
+            ("second", day("2026-12-01")),
+            ("third", None),
+        ] {
+            let note = NewNote {
+                text: text.into(),
+                follow_up,
+                ..Default::default()
+            };
+            ids.push(c.add_note(&ed, note).expect("note"));
+            assert_eq!(quick(&c), c.read().expect("read").summary());
+        }
+        assert_eq!(quick(&c).next_follow_up, day("2026-12-01"));
+        c.set_note_done(&ed, &ids[1], true).expect("done");
+        assert_eq!(
+            quick(&c).next_follow_up,
+            day("2026-12-03"),
+            "done ones count not"
+        );
+        c.change_status(&ed, Status::Engaged, None).expect("status");
+        c.set_field(&ed, ContactField::DisplayName, Some("Lotte P."))
+            .expect("renamed");
+        assert_eq!(quick(&c), c.read().expect("read").summary());
+        assert_eq!(quick(&c).status.as_deref(), Some("engaged"));
     }
 
     #[test]
