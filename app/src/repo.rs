@@ -17,7 +17,9 @@ use paktum_shared::replica::{Progress, Replica, ReplicaError};
 use paktum_shared::{DocumentId, Editor, ModelError, RecordDoc};
 
 use crate::device::Device;
-use crate::store::{Batch, Loaded};
+use crate::store::{Batch, Loaded, Snapshot};
+
+mod snapshot;
 
 /// What an operation leaves to do: persist first, then send.
 #[derive(Debug, Default)]
@@ -67,6 +69,16 @@ pub struct Repo {
     damaged: Vec<(Option<DocumentId>, String)>,
     /// Bumped on every change a screen might show.
     revision: u64,
+    /// The index document is in the replica (after [`Repo::open_index`]); until then
+    /// the rows come from a snapshot and nothing may be edited.
+    index_open: bool,
+    /// The index heads the start-up snapshot was taken at, until the index is open.
+    snapshot_heads: Option<Vec<automerge::ChangeHash>>,
+    /// The index chunk the snapshot on disk describes, when it is known to be current.
+    snapshot_seq: Option<u64>,
+    /// The contact read last, with the heads it was read at: its page re-reads it on
+    /// every redraw, and reading a contact with many notes takes milliseconds.
+    last_contact: RefCell<Option<(Vec<automerge::ChangeHash>, Contact)>>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -82,11 +94,33 @@ impl Repo {
     /// Builds the working copy from what the store loaded. The returned step holds the
     /// start-up housekeeping: compactions and, on a new device, the index's genesis.
     pub fn new(device: Device, loaded: Loaded, states: Vec<(DocumentId, Vec<u8>)>) -> (Self, Step) {
+        let mut repo = Self::empty(device);
+        let step = repo.open_index(loaded, states);
+        (repo, step)
+    }
+
+    /// Starts from a snapshot of the index rows, so the lists show before the index
+    /// document is loaded; `None` when the snapshot does not decode. Call
+    /// [`Repo::open_index`] before anything else: edits wait for it.
+    pub fn from_snapshot(device: Device, snapshot: &Snapshot) -> Option<Self> {
+        let mut repo = Self::empty(device);
+        if snapshot.index != repo.index_id {
+            return None;
+        }
+        let rows = snapshot::decode(&snapshot.bytes)?;
+        repo.entries = rows.entries.into_iter().map(|e| (e.id, e)).collect();
+        repo.entries_version += 1;
+        repo.snapshot_heads = Some(rows.heads);
+        repo.snapshot_seq = Some(snapshot.seq);
+        Some(repo)
+    }
+
+    fn empty(device: Device) -> Self {
         let actor = device.actor_id();
         let index_id = CaseloadDoc::id_for_team(&device.team);
         let mut replica = Replica::new(device.session_peer_id(), Some(device.storage_id.clone()));
         replica.follow_index(index_id);
-        let mut repo = Self {
+        Self {
             device,
             actor,
             replica,
@@ -99,21 +133,79 @@ impl Repo {
             up_to_date: Cell::new(None),
             damaged: Vec::new(),
             revision: 0,
-        };
-        let mut step = repo.add_loaded(loaded, states);
-        if repo.replica.doc(&index_id).is_none() {
+            index_open: false,
+            snapshot_heads: None,
+            snapshot_seq: None,
+            last_contact: RefCell::new(None),
+        }
+    }
+
+    /// Takes in the loaded index document (and whatever else was loaded with it);
+    /// starts the team's index when there is none. Rows from a snapshot are kept only
+    /// when the index has exactly the snapshot's heads, else re-read from the index.
+    pub fn open_index(&mut self, loaded: Loaded, states: Vec<(DocumentId, Vec<u8>)>) -> Step {
+        let mut step = self.add_loaded(loaded, states);
+        let index_id = self.index_id;
+        if self.replica.doc(&index_id).is_none() {
             // Deterministic genesis: every device of the team starts the same index.
-            if let Ok(index) = CaseloadDoc::new(&repo.device.team) {
+            if let Ok(index) = CaseloadDoc::new(&self.device.team) {
                 let doc = index.doc().clone();
                 step.batch
                     .chunks
-                    .extend(repo.ledger.chunk_for(index_id, &doc));
-                repo.replica.insert(index_id, doc, None);
-                repo.recheck_pending([index_id]);
-                repo.reread_index();
+                    .extend(self.ledger.chunk_for(index_id, &doc));
+                self.replica.insert(index_id, doc, None);
+                self.recheck_pending([index_id]);
+            }
+            self.snapshot_heads = None;
+            self.reread_index();
+        }
+        if self.snapshot_seq != self.ledger.written_seq(&index_id) {
+            self.snapshot_seq = None;
+        }
+        self.index_open = true;
+        self.revision += 1;
+        step
+    }
+
+    /// Whether the index document is loaded (edits wait for it).
+    pub fn is_index_open(&self) -> bool {
+        self.index_open
+    }
+
+    /// Idle-time housekeeping: the compactions that are due (kept off the edit path:
+    /// saving the whole index takes ~100× an edit), then a fresh index snapshot when
+    /// the one on disk is missing or older than the index. `None` when nothing to do.
+    pub fn tidy(&mut self) -> Option<Step> {
+        let mut step = Step::default();
+        for id in self.ledger.take_due() {
+            if let Some(doc) = self.replica.doc(&id) {
+                step.batch.chunks.push(self.ledger.compact(id, doc));
             }
         }
-        (repo, step)
+        if let Some(snapshot) = self.snapshot() {
+            step.batch.snapshot = Some(snapshot);
+        }
+        (!step.batch.is_empty()).then_some(step)
+    }
+
+    /// The index rows to store as a snapshot, if the stored one is not current. Costs a
+    /// pass over every row.
+    fn snapshot(&mut self) -> Option<Snapshot> {
+        if !self.index_open {
+            return None;
+        }
+        let seq = self.ledger.written_seq(&self.index_id)?;
+        if self.snapshot_seq == Some(seq) {
+            return None;
+        }
+        let heads = self.replica.doc(&self.index_id)?.get_heads();
+        let bytes = snapshot::encode(&heads, self.entries.values());
+        self.snapshot_seq = Some(seq);
+        Some(Snapshot {
+            index: self.index_id,
+            seq,
+            bytes,
+        })
     }
 
     /// Takes in documents loaded later (start-up loads the index first, then the
@@ -153,7 +245,17 @@ impl Repo {
             self.recheck_pending([stored.id]);
         }
         if index_loaded {
-            self.reread_index();
+            let snapshot_heads = self.snapshot_heads.take();
+            let heads = self.replica.doc(&self.index_id).map(|d| {
+                let mut heads = d.get_heads();
+                heads.sort();
+                heads
+            });
+            // The snapshot's rows are this index's rows: reading 10,000 again is waste.
+            if snapshot_heads.is_none() || heads != snapshot_heads {
+                self.snapshot_seq = None;
+                self.reread_index();
+            }
         }
         self.revision += 1;
         step
@@ -280,7 +382,18 @@ impl Repo {
     }
 
     pub fn contact(&self, id: &DocumentId) -> Loadable<Contact> {
-        self.read(id, |r| ContactDoc::from_record(r)?.read())
+        let heads = self.replica.doc(id).map(|d| d.get_heads());
+        if let (Some(heads), Some((read_at, contact))) = (&heads, &*self.last_contact.borrow())
+            && contact.id == *id
+            && read_at == heads
+        {
+            return Loadable::Ready(contact.clone());
+        }
+        let read = self.read(id, |r| ContactDoc::from_record(r)?.read());
+        if let (Loadable::Ready(contact), Some(heads)) = (&read, heads) {
+            *self.last_contact.borrow_mut() = Some((heads, contact.clone()));
+        }
+        read
     }
 
     pub fn employer(&self, id: &DocumentId) -> Loadable<Employer> {
@@ -585,6 +698,128 @@ mod tests {
         };
         assert_eq!(contact.notes.len(), 1);
         assert_eq!(contact.phone.as_deref(), Some("0470 11 22 33"));
+    }
+
+    /// What the store would load for the repo's index document now.
+    fn stored_index(repo: &Repo) -> Loaded {
+        let doc = repo.replica.doc(&repo.index_id).expect("index").clone();
+        Loaded {
+            docs: vec![crate::store::StoredDoc {
+                id: repo.index_id,
+                doc,
+                chunks: 1,
+                next_seq: 1,
+                partly_damaged: false,
+            }],
+            damaged: vec![],
+        }
+    }
+
+    fn names(repo: &Repo) -> Vec<String> {
+        let mut names: Vec<String> = repo.entries().map(|e| e.summary.name.clone()).collect();
+        names.sort();
+        names
+    }
+
+    #[wasm_bindgen_test]
+    fn a_current_snapshot_shows_the_rows_before_the_index_is_loaded() {
+        let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+        anna.create_contact(new_contact("Lotte")).expect("created");
+        anna.create_contact(new_contact("Bram")).expect("created");
+        let tidy = anna.tidy().expect("a snapshot to store");
+        let snapshot = tidy.batch.snapshot.expect("snapshot");
+        assert!(
+            anna.tidy().is_none(),
+            "stored once while the index is unchanged"
+        );
+
+        let mut again = Repo::from_snapshot(device("Anna"), &snapshot).expect("decodes");
+        assert!(!again.is_index_open());
+        assert_eq!(names(&again), ["Bram", "Lotte"]);
+        let version = again.entries_version;
+        again.open_index(stored_index(&anna), vec![]);
+        assert!(again.is_index_open());
+        assert_eq!(again.entries_version, version, "rows kept, not re-read");
+        let mut rows: Vec<&Entry> = again.entries().collect();
+        rows.sort_by_key(|e| e.id);
+        let mut expected =
+            CaseloadDoc::from_automerge(anna.replica.doc(&anna.index_id).expect("index").clone())
+                .expect("index")
+                .entries();
+        expected.sort_by_key(|e| e.id);
+        assert_eq!(rows, expected.iter().collect::<Vec<_>>());
+    }
+
+    #[wasm_bindgen_test]
+    fn a_stale_snapshot_gives_way_to_the_index() {
+        let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+        let (lotte, _) = anna.create_contact(new_contact("Lotte")).expect("created");
+        let snapshot = anna
+            .tidy()
+            .and_then(|s| s.batch.snapshot)
+            .expect("snapshot");
+        anna.create_contact(new_contact("Bram")).expect("created");
+        anna.edit_contact(lotte, |c, ed| {
+            c.set_field(ed, ContactField::DisplayName, Some("Lotte P."))
+        })
+        .expect("renamed");
+
+        let mut again = Repo::from_snapshot(device("Anna"), &snapshot).expect("decodes");
+        assert_eq!(names(&again), ["Lotte"]);
+        again.open_index(stored_index(&anna), vec![]);
+        assert_eq!(names(&again), ["Bram", "Lotte P."], "the index's rows");
+        assert!(
+            again.tidy().and_then(|s| s.batch.snapshot).is_some(),
+            "and a new snapshot is due"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn a_corrupt_or_foreign_snapshot_is_no_snapshot() {
+        let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+        anna.create_contact(new_contact("Lotte")).expect("created");
+        let snapshot = anna
+            .tidy()
+            .and_then(|s| s.batch.snapshot)
+            .expect("snapshot");
+        let mut garbled = snapshot.clone();
+        garbled.bytes.truncate(garbled.bytes.len() / 2);
+        assert!(Repo::from_snapshot(device("Anna"), &garbled).is_none());
+        let other_team = Device::new("Anna", "elsewhere", "ws://127.0.0.1:8080/sync");
+        assert!(Repo::from_snapshot(other_team, &snapshot).is_none());
+    }
+
+    #[wasm_bindgen_test]
+    fn with_no_index_on_disk_after_a_snapshot_the_index_starts_over() {
+        let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+        anna.create_contact(new_contact("Lotte")).expect("created");
+        let snapshot = anna
+            .tidy()
+            .and_then(|s| s.batch.snapshot)
+            .expect("snapshot");
+        let mut again = Repo::from_snapshot(device("Anna"), &snapshot).expect("decodes");
+        let start = again.open_index(Loaded::default(), vec![]);
+        assert_eq!(start.batch.chunks.len(), 1, "the genesis is written");
+        assert!(names(&again).is_empty(), "no rows the index does not have");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_contact_read_again_after_an_edit_shows_the_edit() {
+        let (mut repo, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+        let (id, _) = repo.create_contact(new_contact("Lotte")).expect("created");
+        let (other, _) = repo.create_contact(new_contact("Bram")).expect("created");
+        let read = |repo: &Repo, id| match repo.contact(&id) {
+            Loadable::Ready(c) => c,
+            other => panic!("readable: {other:?}"),
+        };
+        assert_eq!(read(&repo, id), read(&repo, id), "read twice, the same");
+        repo.edit_contact(id, |c, ed| {
+            c.set_field(ed, ContactField::Phone, Some("0470 11 22 33"))
+        })
+        .expect("edited");
+        assert_eq!(read(&repo, id).phone.as_deref(), Some("0470 11 22 33"));
+        assert_eq!(read(&repo, other).display_name, "Bram", "another contact");
+        assert_eq!(read(&repo, id).display_name, "Lotte");
     }
 
     #[wasm_bindgen_test]

@@ -24,6 +24,8 @@ const CHUNKS: &str = "chunks";
 const SYNC_STATES: &str = "sync_states";
 const DEVICE: &str = "device";
 const DEVICE_KEY: &str = "identity";
+/// The caseload index snapshot lives beside the identity: one small store, one value.
+const SNAPSHOT_KEY: &str = "index-snapshot";
 
 /// Why the store could not do what was asked, in words for the worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,21 +80,35 @@ pub struct Loaded {
     pub damaged: Vec<Damaged>,
 }
 
+/// A plain copy of the caseload index's rows (encoded by `repo`), valid while the
+/// index's newest chunk on disk is still number `seq`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    pub index: DocumentId,
+    pub seq: u64,
+    pub bytes: Vec<u8>,
+}
+
 /// What one step of work writes, committed in one IndexedDB transaction.
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
     pub chunks: Vec<ChunkWrite>,
     pub states: Vec<(DocumentId, Vec<u8>)>,
+    /// Written after the chunks it describes (the outbox keeps steps in order).
+    pub snapshot: Option<Snapshot>,
 }
 
 impl Batch {
     pub fn is_empty(&self) -> bool {
-        self.chunks.is_empty() && self.states.is_empty()
+        self.chunks.is_empty() && self.states.is_empty() && self.snapshot.is_none()
     }
 
     pub fn extend(&mut self, other: Batch) {
         self.chunks.extend(other.chunks);
         self.states.extend(other.states);
+        if other.snapshot.is_some() {
+            self.snapshot = other.snapshot;
+        }
     }
 }
 
@@ -152,6 +168,54 @@ impl Store {
             .await
             .map_err(|_| StoreError::Write)?;
         finish(tx).await
+    }
+
+    /// The index snapshot, if it describes what is on disk now: written for the index
+    /// `index` when its newest chunk was the newest chunk still. Anything else (none,
+    /// another team's, older than the index's chunks, unreadable) reads as `None`.
+    pub async fn snapshot(&self, index: &DocumentId) -> Result<Option<Snapshot>, StoreError> {
+        let tx = self
+            .db
+            .transaction(&[DEVICE, CHUNKS], TransactionMode::ReadOnly)
+            .map_err(|_| StoreError::Read)?;
+        let value = tx
+            .store(DEVICE)
+            .map_err(|_| StoreError::Read)?
+            .get(SNAPSHOT_KEY.into())
+            .await
+            .map_err(|_| StoreError::Read)?;
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        let doc = index.to_string();
+        if get(&value, "index").as_string().as_deref() != Some(doc.as_str()) {
+            return Ok(None);
+        }
+        let Some(seq) = get(&value, "seq").as_f64().map(|s| s as u64) else {
+            return Ok(None);
+        };
+        let range = KeyRange::bound(&key_seq(&doc, 0), &key_seq(&doc, u64::MAX), None, None)
+            .map_err(|_| StoreError::Read)?;
+        // Keys only (a chunk may hold the whole index); at most ~32 of them.
+        let keys = tx
+            .store(CHUNKS)
+            .map_err(|_| StoreError::Read)?
+            .get_all_keys(Some(range), None)
+            .await
+            .map_err(|_| StoreError::Read)?;
+        let newest_seq = keys
+            .iter()
+            .filter_map(|key| Array::from(key).get(1).as_f64())
+            .map(|s| s as u64)
+            .max();
+        if newest_seq != Some(seq) {
+            return Ok(None);
+        }
+        Ok(get(&value, "bytes").dyn_into_bytes().map(|bytes| Snapshot {
+            index: *index,
+            seq,
+            bytes,
+        }))
     }
 
     /// Reads every document: all chunks in one request, each document's chunks
@@ -238,9 +302,14 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
+        let names: &[&str] = if batch.snapshot.is_some() {
+            &[CHUNKS, SYNC_STATES, DEVICE]
+        } else {
+            &[CHUNKS, SYNC_STATES]
+        };
         let tx = self
             .db
-            .transaction(&[CHUNKS, SYNC_STATES], TransactionMode::ReadWrite)
+            .transaction(names, TransactionMode::ReadWrite)
             .map_err(|_| StoreError::Write)?;
         let chunks = tx.store(CHUNKS).map_err(|_| StoreError::Write)?;
         for write in &batch.chunks {
@@ -270,6 +339,18 @@ impl Store {
             ]);
             states
                 .put(&value, None)
+                .await
+                .map_err(|_| StoreError::Write)?;
+        }
+        if let Some(snapshot) = &batch.snapshot {
+            let value = object(&[
+                ("index", JsValue::from_str(&snapshot.index.to_string())),
+                ("seq", JsValue::from_f64(snapshot.seq as f64)),
+                ("bytes", Uint8Array::from(snapshot.bytes.as_slice()).into()),
+            ]);
+            tx.store(DEVICE)
+                .map_err(|_| StoreError::Write)?
+                .put(&value, Some(&SNAPSHOT_KEY.into()))
                 .await
                 .map_err(|_| StoreError::Write)?;
         }
@@ -510,38 +591,99 @@ mod tests {
         let id = DocumentId::random();
         let mut ledger = Ledger::default();
         let mut doc = doc_with(1);
+        let write = |ledger: &mut Ledger, doc: &Automerge| Batch {
+            chunks: ledger.chunk_for(id, doc).into_iter().collect(),
+            ..Batch::default()
+        };
+        // Edits only append; past COMPACT_AFTER the document is due for the idle time.
         for i in 0..(ledger::COMPACT_AFTER + 5) {
             edit(&mut doc, "n", &i.to_string());
-            let batch = Batch {
-                chunks: ledger.chunk_for(id, &doc).into_iter().collect(),
-                states: vec![],
-            };
+            let batch = write(&mut ledger, &doc);
+            assert!(
+                matches!(batch.chunks[..], [ChunkWrite::Append { .. }]) || i == 0,
+                "edit {i} appends"
+            );
             store.write("r", &batch).await.expect("written");
         }
-        let count = store.chunk_count(&id).await.expect("counts");
-        assert!(
-            count <= ledger::COMPACT_AFTER,
-            "compacted to {count} chunks"
+        assert_eq!(
+            store.chunk_count(&id).await.expect("counts"),
+            ledger::COMPACT_AFTER + 5
         );
+        let due = ledger.take_due();
+        assert_eq!(due, vec![id]);
+        assert!(ledger.take_due().is_empty(), "listed once");
+        let idle = Batch {
+            chunks: vec![ledger.compact(id, &doc)],
+            ..Batch::default()
+        };
+        store.write("r", &idle).await.expect("written");
+        assert_eq!(store.chunk_count(&id).await.expect("counts"), 1);
         let loaded = store.load().await.expect("loads");
         assert_eq!(loaded.docs[0].doc.get_heads(), doc.get_heads());
         // Nothing to write when nothing changed.
         assert!(ledger.chunk_for(id, &doc).is_none());
-        let forced = ledger.compact(id, &doc);
-        store
-            .write(
-                "r",
-                &Batch {
-                    chunks: vec![forced],
-                    states: vec![],
-                },
-            )
-            .await
-            .expect("written");
-        assert_eq!(store.chunk_count(&id).await.expect("counts"), 1);
+
+        // Never idle: the write itself compacts at COMPACT_AT_THE_LATEST chunks.
+        for i in 0..(ledger::COMPACT_AT_THE_LATEST + 5) {
+            edit(&mut doc, "m", &i.to_string());
+            let batch = write(&mut ledger, &doc);
+            store.write("r", &batch).await.expect("written");
+        }
+        let count = store.chunk_count(&id).await.expect("counts");
+        assert!(
+            count <= ledger::COMPACT_AT_THE_LATEST,
+            "compacted to {count} chunks"
+        );
         assert_eq!(
             store.load().await.expect("loads").docs[0].doc.get_heads(),
             doc.get_heads()
+        );
+        store.close();
+        Store::delete(name).await.expect("deleted");
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_snapshot_counts_only_while_the_index_has_no_newer_chunk() {
+        let name = "test-snapshot";
+        let store = fresh(name).await;
+        let (index, other) = (DocumentId::random(), DocumentId::random());
+        assert_eq!(store.snapshot(&index).await.expect("reads"), None);
+        let mut ledger = Ledger::default();
+        let mut doc = doc_with(2);
+        let snapshot = |ledger: &Ledger| Snapshot {
+            index,
+            seq: ledger.written_seq(&index).expect("written"),
+            bytes: b"rows".to_vec(),
+        };
+        let first = Batch {
+            chunks: ledger.chunk_for(index, &doc).into_iter().collect(),
+            snapshot: Some(snapshot(&ledger)),
+            ..Batch::default()
+        };
+        store.write("r", &first).await.expect("written");
+        let read = store.snapshot(&index).await.expect("reads");
+        assert_eq!(read, first.snapshot);
+        assert_eq!(store.snapshot(&other).await.expect("reads"), None);
+
+        // The index changes after the snapshot: the snapshot no longer counts.
+        edit(&mut doc, "name", "Lotte");
+        let later = Batch {
+            chunks: ledger.chunk_for(index, &doc).into_iter().collect(),
+            ..Batch::default()
+        };
+        store.write("r", &later).await.expect("written");
+        assert_eq!(store.snapshot(&index).await.expect("reads"), None);
+
+        // A compaction is a newer chunk too; a snapshot written with it counts again.
+        let compacted = Batch {
+            chunks: vec![ledger.compact(index, &doc)],
+            snapshot: Some(snapshot(&ledger)),
+            ..Batch::default()
+        };
+        store.write("r", &compacted).await.expect("written");
+        assert_eq!(
+            store.snapshot(&index).await.expect("reads"),
+            compacted.snapshot
         );
         store.close();
         Store::delete(name).await.expect("deleted");

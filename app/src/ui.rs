@@ -13,6 +13,9 @@ mod status;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use futures_channel::oneshot;
+use wasm_bindgen::JsCast;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{A, Route, Router, Routes};
@@ -47,6 +50,32 @@ const EDIT_MEASURE: &str = "paktum:edit";
 const START_MARK: &str = "paktum:start";
 const INDEX_MEASURE: &str = "paktum:index-loaded";
 const RECORDS_MEASURE: &str = "paktum:records-loaded";
+/// Start-up from the index snapshot: until the index document is loaded too.
+const INDEX_DOC_MEASURE: &str = "paktum:index-doc-loaded";
+/// Quiet time after the last change before compacting and storing the index snapshot.
+const TIDY_AFTER_MS: u32 = 2_000;
+
+/// Resolves after the browser has painted the next frame.
+async fn next_frame() {
+    let (tx, rx) = oneshot::channel::<()>();
+    let tx = RefCell::new(Some(tx));
+    let painted = wasm_bindgen::closure::Closure::once(move || {
+        if let Some(tx) = tx.borrow_mut().take() {
+            let _ = tx.send(());
+        }
+    });
+    let asked = web_sys::window()
+        .map(|w| {
+            w.request_animation_frame(painted.as_ref().unchecked_ref())
+                .is_ok()
+        })
+        .unwrap_or(false);
+    if asked {
+        let _ = rx.await;
+    }
+    // The frame callback runs before painting; a zero timer runs after it.
+    gloo_timers::future::TimeoutFuture::new(0).await;
+}
 
 /// App-wide state, provided once as context. Documents stay outside the reactive
 /// graph: screens read the repo inside closures that track `revision`.
@@ -61,6 +90,8 @@ pub struct Field {
     phase: RwSignal<Phase>,
     /// Why start-up failed, in words.
     problem: RwSignal<Option<String>>,
+    /// Edits made while the lists show from the index snapshot, waiting for the index.
+    waiting: StoredValue<Vec<oneshot::Sender<()>>, LocalStorage>,
     i18n: I18nContext<Locale>,
 }
 
@@ -103,6 +134,15 @@ impl Field {
             return Err(store_error_text(self.i18n, &StoreError::Unavailable));
         };
         timing::mark(EDIT_START);
+        // Shown from the index snapshot, the index document itself still loading: an
+        // edit writes index rows, so it waits (a second at most).
+        while !sync.repo().borrow().is_index_open() {
+            let (tx, rx) = oneshot::channel();
+            self.waiting.update_value(|w| w.push(tx));
+            if rx.await.is_err() {
+                return Err(store_error_text(self.i18n, &StoreError::Read));
+            }
+        }
         let (out, step) = {
             let mut repo = sync.repo().borrow_mut();
             op(&mut repo).map_err(|e| model_error_text(&e))?
@@ -131,42 +171,53 @@ impl Field {
         Ok(())
     }
 
-    /// Opens the device's data in two steps: the caseload index first, so the lists
-    /// show at once, then every record, while the screens already work (a record not
-    /// yet loaded reads as "not on this device yet"). Syncing starts after that: the
+    /// Opens the device's data in steps: the caseload lists first (from the index
+    /// snapshot when it is current, else from the index document), then the index
+    /// document, then every record, while the screens already work (a record not yet
+    /// loaded reads as "not on this device yet"). Syncing starts after that: the
     /// replica plans from what it holds.
     async fn begin(&self, store: Rc<Store>, device: Device) {
         timing::mark(START_MARK);
         let index_id = CaseloadDoc::id_for_team(&device.team);
-        let loaded = match store.load_doc(&index_id).await {
-            Ok(loaded) => loaded,
-            Err(e) => return self.fail(&e),
-        };
-        let states = match store.sync_state(&device.relay_url, &index_id).await {
-            Ok(states) => states,
-            Err(e) => return self.fail(&e),
-        };
         let relay_url = device.relay_url.clone();
-        let (repo, start) = Repo::new(device, loaded, states);
-        let revision = self.revision;
-        let pending = Rc::new(RefCell::new(None::<gloo_timers::callback::Timeout>));
-        // Coalesce bursts (a first sync delivers thousands of messages) into one redraw.
-        let notify: Rc<dyn Fn()> = Rc::new(move || {
-            if pending.borrow().is_some() {
-                return;
-            }
-            let done = pending.clone();
-            *pending.borrow_mut() = Some(gloo_timers::callback::Timeout::new(100, move || {
-                done.borrow_mut().take();
-                revision.update(|r| *r += 1);
-            }));
-        });
-        let sync = Sync::start_held(Rc::new(RefCell::new(repo)), store.clone(), notify);
-        sync.persist(start);
+        // An unreadable snapshot is no snapshot: the index document has the rows too.
+        let snapshot = store.snapshot(&index_id).await.ok().flatten();
+        let (repo, start) = match snapshot.and_then(|s| Repo::from_snapshot(device.clone(), &s)) {
+            Some(repo) => (repo, None),
+            None => match self.load_index(&store, &index_id, &relay_url).await {
+                Ok((loaded, states)) => {
+                    let (repo, start) = Repo::new(device, loaded, states);
+                    (repo, Some(start))
+                }
+                Err(e) => return self.fail(&e),
+            },
+        };
+        let sync = Sync::start_held(Rc::new(RefCell::new(repo)), store.clone(), self.notifier());
+        if let Some(start) = start {
+            sync.persist(start);
+        }
         self.sync.set_value(Some(sync.clone()));
         self.revision.update(|r| *r += 1);
         self.phase.set(Phase::Ready);
         timing::measure(INDEX_MEASURE, START_MARK);
+
+        if !sync.repo().borrow().is_index_open() {
+            // Let the lists paint before the index document takes the main thread.
+            next_frame().await;
+            let (loaded, states) = match self.load_index(&store, &index_id, &relay_url).await {
+                Ok(loaded) => loaded,
+                Err(e) => return self.fail(&e),
+            };
+            let start = sync.repo().borrow_mut().open_index(loaded, states);
+            sync.persist(start);
+            self.revision.update(|r| *r += 1);
+            timing::measure(INDEX_DOC_MEASURE, START_MARK);
+        }
+        self.waiting.update_value(|w| {
+            for tx in w.drain(..) {
+                let _ = tx.send(());
+            }
+        });
 
         let rest = match store.load_except(&index_id).await {
             Ok(rest) => rest,
@@ -181,6 +232,57 @@ impl Field {
         self.revision.update(|r| *r += 1);
         timing::measure(RECORDS_MEASURE, START_MARK);
         sync.release();
+    }
+
+    async fn load_index(
+        &self,
+        store: &Store,
+        index_id: &paktum_shared::DocumentId,
+        relay_url: &str,
+    ) -> Result<
+        (
+            crate::store::Loaded,
+            Vec<(paktum_shared::DocumentId, Vec<u8>)>,
+        ),
+        StoreError,
+    > {
+        let loaded = store.load_doc(index_id).await?;
+        let states = store.sync_state(relay_url, index_id).await?;
+        Ok((loaded, states))
+    }
+
+    /// Redraws after changes, coalescing bursts (a first sync delivers thousands of
+    /// messages) into one redraw per 100 ms; and once things have been quiet for
+    /// [`TIDY_AFTER_MS`], does the housekeeping kept off the edit path (compactions,
+    /// the index snapshot).
+    fn notifier(&self) -> Rc<dyn Fn()> {
+        let revision = self.revision;
+        let sync = self.sync;
+        let pending = Rc::new(RefCell::new(None::<gloo_timers::callback::Timeout>));
+        let idle = Rc::new(RefCell::new(None::<gloo_timers::callback::Timeout>));
+        Rc::new(move || {
+            if pending.borrow().is_some() {
+                return;
+            }
+            let done = pending.clone();
+            let idle = idle.clone();
+            *pending.borrow_mut() = Some(gloo_timers::callback::Timeout::new(100, move || {
+                done.borrow_mut().take();
+                revision.update(|r| *r += 1);
+                // Re-armed by every redraw: housekeeping waits for a quiet moment.
+                *idle.borrow_mut() = Some(gloo_timers::callback::Timeout::new(
+                    TIDY_AFTER_MS,
+                    move || {
+                        if let Some(sync) = sync.get_value() {
+                            let step = sync.repo().borrow_mut().tidy();
+                            if let Some(step) = step {
+                                sync.persist(step);
+                            }
+                        }
+                    },
+                ));
+            }));
+        })
     }
 
     fn fail(&self, e: &StoreError) {
@@ -244,6 +346,7 @@ fn Start() -> impl IntoView {
         status,
         phase: RwSignal::new(Phase::Loading),
         problem: RwSignal::new(None),
+        waiting: StoredValue::new_local(Vec::new()),
         i18n,
     };
     provide_context(field);

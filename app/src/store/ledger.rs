@@ -1,13 +1,17 @@
 //! What of each document is already on disk, so a change writes only its new part
 //! (an incremental chunk) and every so often the whole document replaces its chunks.
+//! That compaction waits for an idle moment ([`Ledger::take_due`]): saving the whole
+//! caseload index takes far longer than an edit may.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use automerge::{Automerge, ChangeHash};
 use paktum_shared::DocumentId;
 
-/// After this many chunks, the next write saves the whole document instead.
+/// After this many chunks, a document is due for compaction when things are idle.
 pub const COMPACT_AFTER: u32 = 32;
+/// Never idle (edits nonstop): at this many chunks the write itself compacts.
+pub const COMPACT_AT_THE_LATEST: u32 = 4 * COMPACT_AFTER;
 
 /// One write to the chunk store.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +53,8 @@ struct Saved {
 #[derive(Clone, Debug, Default)]
 pub struct Ledger {
     docs: HashMap<DocumentId, Saved>,
+    /// Documents with more than [`COMPACT_AFTER`] chunks, to compact when idle.
+    due: HashSet<DocumentId>,
 }
 
 impl Ledger {
@@ -86,11 +92,29 @@ impl Ledger {
         );
     }
 
-    /// Whether a document has more chunks than it should (compact it on start).
-    pub fn needs_compaction(&self, id: &DocumentId) -> bool {
-        self.docs
-            .get(id)
-            .is_some_and(|s| s.chunks > COMPACT_AFTER || s.replace)
+    /// Whether a document's chunks are damaged, so loading it should rewrite it now. One
+    /// with merely many chunks becomes due instead (see [`Ledger::take_due`]).
+    pub fn needs_compaction(&mut self, id: &DocumentId) -> bool {
+        let Some(saved) = self.docs.get(id) else {
+            return false;
+        };
+        if saved.chunks > COMPACT_AFTER {
+            self.due.insert(*id);
+        }
+        saved.replace
+    }
+
+    /// The documents due for compaction (more than [`COMPACT_AFTER`] chunks); each is
+    /// listed once, so compact them all.
+    pub fn take_due(&mut self) -> Vec<DocumentId> {
+        self.due.drain().collect()
+    }
+
+    /// The number of the document's newest chunk on disk (or queued for it), unless
+    /// its stored chunks are damaged. Ties an index snapshot to one state of the disk.
+    pub fn written_seq(&self, id: &DocumentId) -> Option<u64> {
+        let saved = self.docs.get(id)?;
+        (!saved.replace && saved.next_seq > 0).then(|| saved.next_seq - 1)
     }
 
     /// The write that brings the disk up to `doc`, or `None` when it already is.
@@ -100,11 +124,14 @@ impl Ledger {
         if saved.heads == heads && !saved.replace {
             return None;
         }
-        if saved.chunks == 0 || saved.replace || saved.chunks >= COMPACT_AFTER {
+        if saved.chunks == 0 || saved.replace || saved.chunks >= COMPACT_AT_THE_LATEST {
             return Some(self.compact(id, doc));
         }
         let seq = saved.next_seq;
         saved.chunks += 1;
+        if saved.chunks > COMPACT_AFTER {
+            self.due.insert(id);
+        }
         let write = ChunkWrite::Append {
             doc: id,
             seq,
@@ -123,6 +150,7 @@ impl Ledger {
         saved.next_seq = seq + 1;
         saved.chunks = 1;
         saved.replace = false;
+        self.due.remove(&id);
         ChunkWrite::Replace {
             doc: id,
             seq,
