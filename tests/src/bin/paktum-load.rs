@@ -93,27 +93,17 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         samples: usize,
     },
-    /// Reconnect after a day's work: a device holding `records` reconnects after
-    /// `changed` edits on the device and `changed` by another device on the relay.
+    /// Reconnect after a day's work: a device holding the dataset's contacts
+    /// reconnects after `changed` edits on the device and `changed` by another device
+    /// on the relay (`--limit-secs` bounds loading the records).
     Reconnect {
-        #[arg(long)]
-        url: String,
-        #[arg(long, default_value = "reconnect")]
-        team: String,
-        #[arg(long, default_value_t = 1000)]
-        records: usize,
+        #[command(flatten)]
+        data: Dataset,
         #[arg(long, default_value_t = 5)]
         changed: usize,
         /// Days to repeat (different records each); the figures are medians.
         #[arg(long, default_value_t = 1)]
         rounds: usize,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        #[arg(long)]
-        cache: Option<std::path::PathBuf>,
-        /// Give up when loading the records takes longer than this.
-        #[arg(long, default_value_t = 600)]
-        limit_secs: u64,
     },
     /// Many devices: idle connections held open while active pairs of devices
     /// exchange changes; round trip p50/p99.
@@ -146,26 +136,10 @@ async fn main() -> anyhow::Result<()> {
         } => pull(&url, &team, teams.max(1), expect).await?,
         Command::Roundtrip { url, team, samples } => roundtrip(&url, &team, samples).await?,
         Command::Reconnect {
-            url,
-            team,
-            records,
+            data,
             changed,
             rounds,
-            seed,
-            cache,
-            limit_secs,
-        } => {
-            let data = Dataset {
-                url,
-                team,
-                contacts: records,
-                employers: 0,
-                seed,
-                cache,
-                limit_secs,
-            };
-            reconnect(&data, changed, rounds.max(1)).await?
-        }
+        } => reconnect(&data, changed, rounds.max(1)).await?,
         Command::Many {
             url,
             team,
