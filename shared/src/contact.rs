@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::str::FromStr;
 
 use automerge::transaction::Transactable;
 use automerge::{ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
@@ -13,37 +12,19 @@ use crate::date::Day;
 use crate::error::ModelError;
 use crate::id::DocumentId;
 use crate::record::{self, Concurrent, Editor, Kind, RecordDoc};
+use crate::words::{shown, stored_enum};
 
-/// Where a young person is on the way to work or training.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Status {
-    New,
-    Engaged,
-    InGuidance,
-    InTraining,
-    InWork,
-    Closed,
-}
-
-impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::New,
-        Status::Engaged,
-        Status::InGuidance,
-        Status::InTraining,
-        Status::InWork,
-        Status::Closed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::New => "new",
-            Status::Engaged => "engaged",
-            Status::InGuidance => "in_guidance",
-            Status::InTraining => "in_training",
-            Status::InWork => "in_work",
-            Status::Closed => "closed",
-        }
+stored_enum! {
+    /// Where a young person is on the way to work or training.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Status unknown(s) => ModelError::UnknownStatus(shown(s));
+    {
+        New => "new",
+        Engaged => "engaged",
+        InGuidance => "in_guidance",
+        InTraining => "in_training",
+        InWork => "in_work",
+        Closed => "closed",
     }
 }
 
@@ -53,62 +34,18 @@ impl fmt::Display for Status {
     }
 }
 
-impl FromStr for Status {
-    type Err = ModelError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Status::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| ModelError::UnknownStatus(s.chars().take(40).collect()))
-    }
-}
-
-/// How the first contact came about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Channel {
-    Street,
-    YouthCentre,
-    School,
-    PartnerReferral,
-    Event,
-    Online,
-    Other,
-}
-
-impl Channel {
-    pub const ALL: [Channel; 7] = [
-        Channel::Street,
-        Channel::YouthCentre,
-        Channel::School,
-        Channel::PartnerReferral,
-        Channel::Event,
-        Channel::Online,
-        Channel::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Street => "street",
-            Channel::YouthCentre => "youth_centre",
-            Channel::School => "school",
-            Channel::PartnerReferral => "partner_referral",
-            Channel::Event => "event",
-            Channel::Online => "online",
-            Channel::Other => "other",
-        }
-    }
-}
-
-impl FromStr for Channel {
-    type Err = ModelError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Channel::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| ModelError::Invalid {
-                field: "channel",
-                value: s.chars().take(40).collect(),
-            })
+stored_enum! {
+    /// How the first contact came about.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Channel unknown(s) => ModelError::Invalid { field: "channel", value: shown(s) };
+    {
+        Street => "street",
+        YouthCentre => "youth_centre",
+        School => "school",
+        PartnerReferral => "partner_referral",
+        Event => "event",
+        Online => "online",
+        Other => "other",
     }
 }
 
@@ -223,46 +160,16 @@ pub struct Note {
     pub created_at: i64,
 }
 
-/// Outcome of referring a young person to an employer's opening.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Pending,
-    Interview,
-    Hired,
-    Rejected,
-    Withdrawn,
-}
-
-impl Outcome {
-    pub const ALL: [Outcome; 5] = [
-        Outcome::Pending,
-        Outcome::Interview,
-        Outcome::Hired,
-        Outcome::Rejected,
-        Outcome::Withdrawn,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Pending => "pending",
-            Outcome::Interview => "interview",
-            Outcome::Hired => "hired",
-            Outcome::Rejected => "rejected",
-            Outcome::Withdrawn => "withdrawn",
-        }
-    }
-}
-
-impl FromStr for Outcome {
-    type Err = ModelError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Outcome::ALL
-            .into_iter()
-            .find(|o| o.as_str() == s)
-            .ok_or_else(|| ModelError::Invalid {
-                field: "outcome",
-                value: s.chars().take(40).collect(),
-            })
+stored_enum! {
+    /// Outcome of referring a young person to an employer's opening.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Outcome unknown(s) => ModelError::Invalid { field: "outcome", value: shown(s) };
+    {
+        Pending => "pending",
+        Interview => "interview",
+        Hired => "hired",
+        Rejected => "rejected",
+        Withdrawn => "withdrawn",
     }
 }
 

@@ -2,7 +2,6 @@
 //! inclusive-hiring commitment and the visits outreach workers made.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use automerge::transaction::Transactable;
 use automerge::{ObjType, ROOT, ReadDoc, ScalarValue};
@@ -12,91 +11,38 @@ use crate::date::Day;
 use crate::error::ModelError;
 use crate::id::DocumentId;
 use crate::record::{self, Concurrent, Editor, Kind, RecordDoc};
+use crate::words::{shown, stored_enum};
 
-/// How far an employer has committed to hiring people with a distance to the labour market.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Commitment {
-    None,
-    Interested,
-    /// Commits to inclusive hiring in its own workforce.
-    AsEmployer,
-    /// Commits to inclusive purchasing (buys from social-economy firms).
-    AsClient,
+stored_enum! {
+    /// How far an employer has committed to hiring people with a distance to the labour market.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Commitment unknown(s) => ModelError::Invalid { field: "commitment", value: shown(s) };
+    {
+        None => "none",
+        Interested => "interested",
+        /// Commits to inclusive hiring in its own workforce.
+        AsEmployer => "committed_employer",
+        /// Commits to inclusive purchasing (buys from social-economy firms).
+        AsClient => "committed_client",
+    }
 }
 
 impl Commitment {
-    pub const ALL: [Commitment; 4] = [
-        Commitment::None,
-        Commitment::Interested,
-        Commitment::AsEmployer,
-        Commitment::AsClient,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Commitment::None => "none",
-            Commitment::Interested => "interested",
-            Commitment::AsEmployer => "committed_employer",
-            Commitment::AsClient => "committed_client",
-        }
-    }
-
     /// Counts towards the pact's "share of inclusive employers".
     pub fn is_committed(self) -> bool {
         matches!(self, Commitment::AsEmployer | Commitment::AsClient)
     }
 }
 
-impl FromStr for Commitment {
-    type Err = ModelError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Commitment::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| ModelError::Invalid {
-                field: "commitment",
-                value: s.chars().take(40).collect(),
-            })
-    }
-}
-
-/// Employee head-count band (EU SME definition).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SizeBand {
-    Micro,
-    Small,
-    Medium,
-    Large,
-}
-
-impl SizeBand {
-    pub const ALL: [SizeBand; 4] = [
-        SizeBand::Micro,
-        SizeBand::Small,
-        SizeBand::Medium,
-        SizeBand::Large,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SizeBand::Micro => "1-9",
-            SizeBand::Small => "10-49",
-            SizeBand::Medium => "50-249",
-            SizeBand::Large => "250+",
-        }
-    }
-}
-
-impl FromStr for SizeBand {
-    type Err = ModelError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        SizeBand::ALL
-            .into_iter()
-            .find(|b| b.as_str() == s)
-            .ok_or_else(|| ModelError::Invalid {
-                field: "size band",
-                value: s.chars().take(40).collect(),
-            })
+stored_enum! {
+    /// Employee head-count band (EU SME definition).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum SizeBand unknown(s) => ModelError::Invalid { field: "size band", value: shown(s) };
+    {
+        Micro => "1-9",
+        Small => "10-49",
+        Medium => "50-249",
+        Large => "250+",
     }
 }
 

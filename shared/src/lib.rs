@@ -12,6 +12,7 @@ pub mod protocol;
 pub mod record;
 pub mod replica;
 pub mod untrusted;
+mod words;
 
 pub use date::Day;
 pub use error::ModelError;
