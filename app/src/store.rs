@@ -311,16 +311,24 @@ impl Store {
             .db
             .transaction(names, TransactionMode::ReadWrite)
             .map_err(|_| StoreError::Write)?;
+        // All puts go out at once, and only the last is awaited: a transaction fails
+        // as a whole, and a turn of the event loop per put made a first sync's
+        // thousands of writes slow.
         let chunks = tx.store(CHUNKS).map_err(|_| StoreError::Write)?;
+        chunks
+            .put_all(batch.chunks.iter().map(|write| {
+                let (doc, seq, bytes) = write.parts();
+                (chunk_value(&doc.to_string(), seq, bytes), None)
+            }))
+            .await
+            .map_err(|_| StoreError::Write)?;
         for write in &batch.chunks {
-            let (doc, seq, bytes) = write.parts();
-            let doc = doc.to_string();
-            chunks
-                .put(&chunk_value(&doc, seq, bytes), None)
-                .await
-                .map_err(|_| StoreError::Write)?;
-            // Nothing precedes chunk 0 (and an empty key range is an error).
+            let (doc, seq, _) = write.parts();
+            // Nothing precedes chunk 0 (and an empty key range is an error). A chunk
+            // put in this batch before its document's replacement goes too: the
+            // replacement holds it.
             if matches!(write, ChunkWrite::Replace { .. }) && seq > 0 {
+                let doc = doc.to_string();
                 let older =
                     KeyRange::bound(&key_seq(&doc, 0), &key_seq(&doc, seq), None, Some(true))
                         .map_err(|_| StoreError::Write)?;
@@ -331,17 +339,17 @@ impl Store {
             }
         }
         let states = tx.store(SYNC_STATES).map_err(|_| StoreError::Write)?;
-        for (doc, bytes) in &batch.states {
-            let value = object(&[
-                ("relay", JsValue::from_str(relay)),
-                ("doc", JsValue::from_str(&doc.to_string())),
-                ("bytes", Uint8Array::from(bytes.as_slice()).into()),
-            ]);
-            states
-                .put(&value, None)
-                .await
-                .map_err(|_| StoreError::Write)?;
-        }
+        states
+            .put_all(batch.states.iter().map(|(doc, bytes)| {
+                let value = object(&[
+                    ("relay", JsValue::from_str(relay)),
+                    ("doc", JsValue::from_str(&doc.to_string())),
+                    ("bytes", Uint8Array::from(bytes.as_slice()).into()),
+                ]);
+                (value, None)
+            }))
+            .await
+            .map_err(|_| StoreError::Write)?;
         if let Some(snapshot) = &batch.snapshot {
             let value = object(&[
                 ("index", JsValue::from_str(&snapshot.index.to_string())),

@@ -15,7 +15,7 @@ use crate::id::DocumentId;
 use crate::protocol::{Message, PROTOCOL_VERSION, PeerMetadata};
 
 /// How many record documents are synced at once; bounds memory and message bursts.
-const WINDOW: usize = 32;
+const WINDOW: usize = 128;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ReplicaError {

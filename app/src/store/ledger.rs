@@ -142,6 +142,29 @@ impl Ledger {
         Some(write)
     }
 
+    /// Whether anything of the document was ever written or loaded.
+    pub fn knows(&self, id: &DocumentId) -> bool {
+        self.docs.contains_key(id)
+    }
+
+    /// A document that arrived whole, as `bytes` the relay sent (its changes, loadable
+    /// as they are): they become its one chunk, so the document is not saved again.
+    /// `doc` is what loading them gave.
+    pub fn arrived(&mut self, id: DocumentId, doc: &Automerge, bytes: Vec<u8>) -> ChunkWrite {
+        let saved = self.docs.entry(id).or_default();
+        let seq = saved.next_seq;
+        saved.heads = sorted(doc.get_heads());
+        saved.next_seq = seq + 1;
+        saved.chunks = 1;
+        saved.replace = false;
+        self.due.remove(&id);
+        ChunkWrite::Replace {
+            doc: id,
+            seq,
+            bytes,
+        }
+    }
+
     /// The whole document as one chunk, replacing the stored ones.
     pub fn compact(&mut self, id: DocumentId, doc: &Automerge) -> ChunkWrite {
         let saved = self.docs.entry(id).or_default();
