@@ -253,10 +253,15 @@ pub fn ContactPage() -> impl IntoView {
 fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
     let i18n = use_i18n();
     let field = use_field();
-    let contact = move || match record.get() {
-        Some((Loadable::Ready(c), _)) => Some(c),
-        _ => None,
-    };
+    // Its own memo: the relay confirming a change flips only `pending`, and must not
+    // redraw the whole record (that landed in the middle of the next save).
+    let read = Memo::new(move |_| {
+        record.with(|r| match r {
+            Some((Loadable::Ready(c), _)) => Some(c.clone()),
+            _ => None,
+        })
+    });
+    let contact = move || read.get();
     let pending = move || record.with(|r| r.as_ref().is_some_and(|(_, p)| *p));
     let said = RwSignal::new(None::<Result<String, String>>);
     let run = move |op: ContactOp| {

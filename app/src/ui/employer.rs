@@ -134,10 +134,15 @@ pub fn EmployerPage() -> impl IntoView {
 fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
     let i18n = use_i18n();
     let field = use_field();
-    let employer = move || match record.get() {
-        Some((Loadable::Ready(e), _)) => Some(e),
-        _ => None,
-    };
+    // Its own memo: the relay confirming a change flips only `pending`, and must not
+    // redraw the whole record (that landed in the middle of the next save).
+    let read = Memo::new(move |_| {
+        record.with(|r| match r {
+            Some((Loadable::Ready(e), _)) => Some(e.clone()),
+            _ => None,
+        })
+    });
+    let employer = move || read.get();
     let pending = move || record.with(|r| r.as_ref().is_some_and(|(_, p)| *p));
     let said = RwSignal::new(None::<Result<String, String>>);
     let run = move |op: EmployerOp, ok: String| {
