@@ -692,6 +692,7 @@ pub fn workers(repo: &Repo) -> Vec<String> {
 mod tests {
     use super::*;
     use paktum_shared::contact::{Channel, ContactField, NewNote};
+    use paktum_shared::testing::Relay;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn device(worker: &str) -> Device {
@@ -883,93 +884,29 @@ mod tests {
         ));
     }
 
-    /// Just enough of the relay to sync devices one session after another.
-    #[derive(Default)]
-    struct MiniRelay {
-        docs: HashMap<DocumentId, Automerge>,
-        states: HashMap<(String, DocumentId), automerge::sync::State>,
-    }
-
-    impl MiniRelay {
-        fn handle(&mut self, msg: Message) -> Vec<Message> {
-            use automerge::sync::SyncDoc;
-            let relay = "relay".to_string();
-            let asks = matches!(msg, Message::Request { .. });
-            match msg {
-                Message::Join { sender_id, .. } => vec![Message::Peer {
-                    sender_id: relay,
-                    selected_protocol_version: paktum_shared::protocol::PROTOCOL_VERSION.into(),
-                    target_id: sender_id,
-                    metadata: None,
-                }],
-                Message::Request {
-                    sender_id,
-                    document_id,
-                    data,
-                    ..
-                }
-                | Message::Sync {
-                    sender_id,
-                    document_id,
-                    data,
-                    ..
-                } => {
-                    let doc = self.docs.entry(document_id).or_default();
-                    let state = self
-                        .states
-                        .entry((sender_id.clone(), document_id))
-                        .or_default();
-                    let message = automerge::sync::Message::decode(&data).expect("sync message");
-                    doc.receive_sync_message(state, message).expect("applies");
-                    if asks && doc.get_heads().is_empty() {
-                        return vec![Message::DocUnavailable {
-                            sender_id: relay,
-                            target_id: sender_id,
-                            document_id,
-                        }];
-                    }
-                    doc.generate_sync_message(state)
-                        .map(|m| Message::Sync {
-                            sender_id: relay,
-                            target_id: sender_id,
-                            document_id,
-                            data: m.encode(),
-                        })
-                        .into_iter()
-                        .collect()
-                }
-                _ => Vec::new(),
-            }
-        }
-
-        /// One session: connect, exchange until quiet, disconnect. Returns what the
-        /// device would have written.
-        fn session(&mut self, repo: &mut Repo) -> (Batch, Progress) {
-            let mut written = Batch::default();
-            let mut to_relay = vec![repo.connect()];
-            while !to_relay.is_empty() {
-                let replies: Vec<Message> =
-                    to_relay.drain(..).flat_map(|m| self.handle(m)).collect();
-                for reply in replies {
-                    let step = repo
-                        .receive(reply)
-                        .expect("the device takes the relay's message");
-                    to_relay.extend(step.send);
-                    written.extend(step.batch);
-                }
-            }
-            assert!(
-                repo.is_up_to_date(),
-                "nothing left to sync for {}: {:?} pending {} connected {}",
-                repo.device.worker,
-                repo.progress(),
-                repo.replica.pending_count(),
-                repo.is_connected()
-            );
-            let progress = repo.progress();
-            repo.disconnect();
-            (written, progress)
-        }
+    /// One session with the relay: connect, exchange until quiet, disconnect. Returns
+    /// what the device would have written.
+    fn session(relay: &mut Relay, repo: &mut Repo) -> (Batch, Progress) {
+        let mut written = Batch::default();
+        let connect = repo.connect();
+        relay.exchange(vec![connect], |reply| {
+            let step = repo
+                .receive(reply)
+                .expect("the device takes the relay's message");
+            written.extend(step.batch);
+            step.send
+        });
+        assert!(
+            repo.is_up_to_date(),
+            "nothing left to sync for {}: {:?} pending {} connected {}",
+            repo.device.worker,
+            repo.progress(),
+            repo.replica.pending_count(),
+            repo.is_connected()
+        );
+        let progress = repo.progress();
+        repo.disconnect();
+        (written, progress)
     }
 
     /// The chunks written for one document, loaded as the store would.
@@ -985,7 +922,7 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn a_record_arriving_whole_is_stored_as_the_relay_sent_it_and_loads_back() {
-        let mut relay = MiniRelay::default();
+        let mut relay = Relay::default();
         let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
         let (id, _) = anna.create_contact(new_contact("Lotte")).expect("created");
         for text in ["First meeting", "Second meeting"] {
@@ -1001,10 +938,10 @@ mod tests {
             })
             .expect("note");
         }
-        relay.session(&mut anna);
+        session(&mut relay, &mut anna);
 
         let (mut bram, _) = Repo::new(device("Bram"), Loaded::default(), vec![]);
-        let (written, _) = relay.session(&mut bram);
+        let (written, _) = session(&mut relay, &mut bram);
         let held = bram.replica.doc(&id).expect("arrived").clone();
         let ours: Vec<&crate::store::ChunkWrite> = written
             .chunks
@@ -1022,8 +959,8 @@ mod tests {
             c.set_field(ed, ContactField::Phone, Some("0470 11 22 33"))
         })
         .expect("phone");
-        relay.session(&mut anna);
-        let (later, _) = relay.session(&mut bram);
+        session(&mut relay, &mut anna);
+        let (later, _) = session(&mut relay, &mut bram);
         let mut both = written.clone();
         both.extend(later.clone());
         assert!(
@@ -1041,7 +978,7 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn a_fresh_device_receives_the_caseload_and_concurrent_edits_show_as_conflicts() {
-        let mut relay = MiniRelay::default();
+        let mut relay = Relay::default();
         let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
         let (id, _) = anna.create_contact(new_contact("Lotte")).expect("created");
         anna.edit_contact(id, |c, ed| {
@@ -1055,11 +992,11 @@ mod tests {
             .map(|_| ())
         })
         .expect("note");
-        relay.session(&mut anna);
+        session(&mut relay, &mut anna);
         assert_eq!(anna.pending_count(), 0);
 
         let (mut bram, _) = Repo::new(device("Bram"), Loaded::default(), vec![]);
-        let (written, progress) = relay.session(&mut bram);
+        let (written, progress) = session(&mut relay, &mut bram);
         assert_eq!(progress.done, progress.total, "progress reached its total");
         assert_eq!(progress.total, 2, "the index and the record");
         assert!(
@@ -1092,9 +1029,9 @@ mod tests {
             c.change_status(ed, paktum_shared::contact::Status::Engaged, None)
         })
         .expect("status");
-        relay.session(&mut anna);
-        relay.session(&mut bram);
-        relay.session(&mut anna);
+        session(&mut relay, &mut anna);
+        session(&mut relay, &mut bram);
+        session(&mut relay, &mut anna);
         for repo in [&anna, &bram] {
             let Loadable::Ready(c) = repo.contact(&id) else {
                 panic!("readable")

@@ -11,6 +11,8 @@ pub mod id;
 pub mod protocol;
 pub mod record;
 pub mod replica;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod untrusted;
 mod words;
 

@@ -491,69 +491,14 @@ impl Replica {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use automerge::sync::SyncDoc;
+    use crate::testing::Relay;
     use automerge::transaction::Transactable;
 
-    /// A relay in a few lines: one document and sync state per id, answering every message.
-    #[derive(Default)]
-    struct Relay {
-        docs: HashMap<DocumentId, Automerge>,
-        states: HashMap<DocumentId, sync::State>,
-    }
-
-    impl Relay {
-        fn answer(&mut self, msg: Message) -> Vec<Message> {
-            match msg {
-                Message::Join { sender_id, .. } => vec![Message::Peer {
-                    sender_id: "relay".into(),
-                    selected_protocol_version: PROTOCOL_VERSION.into(),
-                    target_id: sender_id,
-                    metadata: None,
-                }],
-                Message::Sync {
-                    sender_id,
-                    document_id,
-                    data,
-                    ..
-                }
-                | Message::Request {
-                    sender_id,
-                    document_id,
-                    data,
-                    ..
-                } => {
-                    let doc = self.docs.entry(document_id).or_default();
-                    let state = self.states.entry(document_id).or_default();
-                    doc.receive_sync_message(state, sync::Message::decode(&data).expect("decodes"))
-                        .expect("applies");
-                    doc.generate_sync_message(state)
-                        .map(|m| Message::Sync {
-                            sender_id: "relay".into(),
-                            target_id: sender_id,
-                            document_id,
-                            data: m.encode(),
-                        })
-                        .into_iter()
-                        .collect()
-                }
-                _ => Vec::new(),
-            }
-        }
-    }
-
     /// Exchanges messages until neither side has anything to say.
-    fn pump(replica: &mut Replica, relay: &mut Relay, mut out: Vec<Message>) {
-        for _ in 0..1000 {
-            let replies: Vec<Message> = out.into_iter().flat_map(|m| relay.answer(m)).collect();
-            if replies.is_empty() {
-                return;
-            }
-            out = replies
-                .into_iter()
-                .flat_map(|m| replica.receive(m).expect("the replica accepts the relay"))
-                .collect();
-        }
-        panic!("sync did not settle");
+    fn pump(replica: &mut Replica, relay: &mut Relay, out: Vec<Message>) {
+        relay.exchange(out, |m| {
+            replica.receive(m).expect("the replica accepts the relay")
+        });
     }
 
     fn edited(mut doc: Automerge, value: &str) -> Automerge {

@@ -14,8 +14,9 @@ use paktum_shared::record::Kind;
 use paktum_shared::{Day, DocumentId, Editor, ModelError};
 
 use super::parts::{
-    ChangedByBoth, Outcome as Said, PendingMark, RecordMemo, channel_label, outcome_label,
-    record_page, shown_view, status_label, status_text, today, when,
+    ChangedByBoth, Details, Field, InlineField, Outcome as Said, PendingMark, RecordMemo,
+    SaveOrCancel, channel_label, outcome_label, record_page, shown_view, status_label, status_text,
+    today, when,
 };
 use super::use_field;
 use crate::i18n::*;
@@ -214,10 +215,7 @@ pub fn NewContactPage() -> impl IntoView {
         <h1>{t!(i18n, new_contact)}</h1>
         <p class="hint">{t!(i18n, new_contact_hint)}</p>
         <form on:submit=submit>
-            <label>
-                {t!(i18n, field_display_name)}
-                <input type="text" required autofocus prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
-            </label>
+            <Field value=name required=true autofocus=true>{t!(i18n, field_display_name)}</Field>
             <label>
                 {t!(i18n, new_contact_channel)}
                 <select prop:value=channel on:change=move |ev| channel.set(event_target_value(&ev))>
@@ -227,14 +225,8 @@ pub fn NewContactPage() -> impl IntoView {
                         .collect_view()}
                 </select>
             </label>
-            <label>
-                {t!(i18n, new_contact_place)}
-                <input type="text" prop:value=place on:input=move |ev| place.set(event_target_value(&ev)) />
-            </label>
-            <label>
-                {t!(i18n, new_contact_date)}
-                <input type="date" prop:value=day on:input=move |ev| day.set(event_target_value(&ev)) />
-            </label>
+            <Field value=place>{t!(i18n, new_contact_place)}</Field>
+            <Field value=day kind="date">{t!(i18n, new_contact_date)}</Field>
             <Said message=said />
             <button type="submit" class="primary wide">{t!(i18n, new_contact_save)}</button>
         </form>
@@ -363,14 +355,8 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                             <textarea rows="4" autofocus prop:value=note_text
                                 on:input=move |ev| note_text.set(event_target_value(&ev))></textarea>
                         </label>
-                        <label>
-                            {t!(i18n, note_follow_up)}
-                            <input type="date" prop:value=note_follow on:input=move |ev| note_follow.set(event_target_value(&ev)) />
-                        </label>
-                        <div class="actions">
-                            <button type="submit" class="primary">{t!(i18n, note_save)}</button>
-                            <button type="button" on:click=move |_| adding.set(false)>{t!(i18n, cancel)}</button>
-                        </div>
+                        <Field value=note_follow kind="date">{t!(i18n, note_follow_up)}</Field>
+                        <SaveOrCancel open=adding>{t!(i18n, note_save)}</SaveOrCancel>
                     </form>
                 </Show>
                 <ol class="timeline">
@@ -458,11 +444,7 @@ fn StatusSection(
                             .collect_view()}
                     </select>
                 </label>
-                <label>
-                    <span class="visually-hidden">{t!(i18n, status_reason)}</span>
-                    <input type="text" placeholder=t_string!(i18n, status_reason).to_string() prop:value=reason
-                        on:input=move |ev| reason.set(event_target_value(&ev)) />
-                </label>
+                <InlineField label=t_string!(i18n, status_reason).to_string() value=reason />
                 <button type="submit">{t!(i18n, status_change)}</button>
             </form>
             <details>
@@ -493,7 +475,7 @@ fn StatusSection(
     }
 }
 
-const DETAIL_FIELDS: [ContactField; 7] = [
+const DETAIL_FIELDS: &[ContactField] = &[
     ContactField::DisplayName,
     ContactField::FullName,
     ContactField::Phone,
@@ -517,114 +499,56 @@ fn value_of(c: &Contact, f: ContactField) -> String {
     }
 }
 
+/// The input type that brings up the right keyboard for a field.
+fn kind_of(f: ContactField) -> &'static str {
+    match f {
+        ContactField::Phone => "tel",
+        ContactField::Email => "email",
+        _ => "text",
+    }
+}
+
 #[component]
 fn DetailsSection(
     contact: Signal<Option<Contact>>,
     run: impl Fn(ContactOp) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let editing = RwSignal::new(false);
-    // The form's values are copied when it opens, so a sync never overwrites typing.
-    let values: Vec<(ContactField, RwSignal<String>)> = DETAIL_FIELDS
-        .into_iter()
-        .map(|f| (f, RwSignal::new(String::new())))
-        .collect();
-    let open_values = values.clone();
-    let open = move |_| {
-        if let Some(c) = contact.get_untracked() {
-            for (f, sig) in &open_values {
-                sig.set(value_of(&c, *f));
-            }
-        }
-        editing.set(true);
-    };
-    let save_values = values.clone();
-    let save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(c) = contact.get_untracked() else {
-            return;
-        };
-        let changed: Vec<(ContactField, String)> = save_values
-            .iter()
-            .map(|(f, sig)| (*f, sig.get_untracked()))
-            .filter(|(f, v)| v.trim() != value_of(&c, *f))
-            .collect();
-        editing.set(false);
-        if changed.is_empty() {
-            return;
-        }
+    let save = move |changed: Vec<(ContactField, String)>| {
         run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
             for (f, v) in &changed {
                 c.set_field(ed, *f, Some(v.as_str()))?;
             }
             Ok(())
-        }));
+        }))
     };
-    let form_values = values.clone();
+    let first_contact = move || {
+        view! {
+            <dt>{t!(i18n, field_first_contact)}</dt>
+            <dd>
+                {move || contact.get().map(|c| {
+                    let channel = c.channel.map(|ch| channel_label(i18n, ch)).unwrap_or_default();
+                    format!(
+                        "{} · {}{}",
+                        c.first_contact_on.map(|d| d.to_string()).unwrap_or_default(),
+                        channel,
+                        c.first_place.map(|p| format!(" · {p}")).unwrap_or_default()
+                    )
+                })}
+            </dd>
+        }
+    };
     view! {
-        <section aria-labelledby="details">
-            <h2 id="details">{t!(i18n, details_title)}</h2>
-            <Show
-                when=move || editing.get()
-                fallback=move || view! {
-                    <dl class="details">
-                        {move || {
-                            contact
-                                .get()
-                                .map(|c| {
-                                    DETAIL_FIELDS
-                                        .into_iter()
-                                        .map(|f| {
-                                            let v = value_of(&c, f);
-                                            view! {
-                                                <dt>{field_label(i18n, f)}</dt>
-                                                <dd>{if v.is_empty() { "—".to_string() } else { v }}</dd>
-                                            }
-                                        })
-                                        .collect_view()
-                                })
-                        }}
-                        <dt>{t!(i18n, field_first_contact)}</dt>
-                        <dd>
-                            {move || contact.get().map(|c| {
-                                let channel = c.channel.map(|ch| channel_label(i18n, ch)).unwrap_or_default();
-                                format!(
-                                    "{} · {}{}",
-                                    c.first_contact_on.map(|d| d.to_string()).unwrap_or_default(),
-                                    channel,
-                                    c.first_place.map(|p| format!(" · {p}")).unwrap_or_default()
-                                )
-                            })}
-                        </dd>
-                    </dl>
-                    <button type="button" on:click=open.clone()>{t!(i18n, details_edit)}</button>
-                }
-            >
-                <form on:submit=save.clone()>
-                    {form_values
-                        .iter()
-                        .map(|(f, sig)| {
-                            let sig = *sig;
-                            let kind = match f {
-                                ContactField::Phone => "tel",
-                                ContactField::Email => "email",
-                                _ => "text",
-                            };
-                            view! {
-                                <label>
-                                    {field_label(i18n, *f)}
-                                    <input type=kind prop:value=sig on:input=move |ev| sig.set(event_target_value(&ev)) />
-                                </label>
-                            }
-                        })
-                        .collect_view()}
-                    <div class="actions">
-                        <button type="submit" class="primary">{t!(i18n, details_save)}</button>
-                        <button type="button" on:click=move |_| editing.set(false)>{t!(i18n, cancel)}</button>
-                    </div>
-                </form>
-            </Show>
-        </section>
+        <Details
+            heading="details"
+            record=contact
+            fields=DETAIL_FIELDS
+            label_of=field_label
+            value_of=value_of
+            kind_of=kind_of
+            save
+            more=first_contact
+        />
     }
 }
 
@@ -669,11 +593,7 @@ fn ConsentSection(
                 when=active
                 fallback=move || view! {
                     <form class="inline" on:submit=give>
-                        <label>
-                            <span class="visually-hidden">{t!(i18n, consent_scope)}</span>
-                            <input type="text" placeholder=t_string!(i18n, consent_scope).to_string() prop:value=scope
-                                on:input=move |ev| scope.set(event_target_value(&ev)) />
-                        </label>
+                        <InlineField label=t_string!(i18n, consent_scope).to_string() value=scope />
                         <button type="submit">{t!(i18n, consent_give)}</button>
                     </form>
                 }
@@ -758,10 +678,7 @@ fn ReferralSection(
                         }}
                     </select>
                 </label>
-                <label>
-                    {t!(i18n, referral_opening)}
-                    <input type="text" prop:value=opening on:input=move |ev| opening.set(event_target_value(&ev)) />
-                </label>
+                <Field value=opening>{t!(i18n, referral_opening)}</Field>
                 <button type="submit">{t!(i18n, referral_add)}</button>
             </form>
         </section>

@@ -12,8 +12,8 @@ use paktum_shared::record::Kind;
 use paktum_shared::{Day, DocumentId, Editor, ModelError};
 
 use super::parts::{
-    ChangedByBoth, Outcome as Said, PendingMark, RecordMemo, commitment_label, record_page,
-    shown_view, status_text, today,
+    ChangedByBoth, Details, Field, Outcome as Said, PendingMark, RecordMemo, SaveOrCancel,
+    commitment_label, record_page, shown_view, status_text, today,
 };
 use super::use_field;
 use crate::i18n::*;
@@ -112,10 +112,7 @@ pub fn NewEmployerPage() -> impl IntoView {
     view! {
         <h1>{t!(i18n, employer_new)}</h1>
         <form on:submit=submit>
-            <label>
-                {t!(i18n, employer_name)}
-                <input type="text" required autofocus prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
-            </label>
+            <Field value=name required=true autofocus=true>{t!(i18n, employer_name)}</Field>
             <Said message=said />
             <button type="submit" class="primary wide">{t!(i18n, employer_save)}</button>
         </form>
@@ -267,24 +264,15 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                     }
                 >
                     <form class="visit-form" on:submit=save_visit>
-                        <label>
-                            {t!(i18n, visit_date)}
-                            <input type="date" prop:value=date on:input=move |ev| date.set(event_target_value(&ev)) />
-                        </label>
-                        <label>
-                            {t!(i18n, visit_purpose)}
-                            <input type="text" autofocus prop:value=purpose on:input=move |ev| purpose.set(event_target_value(&ev)) />
-                        </label>
+                        <Field value=date kind="date">{t!(i18n, visit_date)}</Field>
+                        <Field value=purpose autofocus=true>{t!(i18n, visit_purpose)}</Field>
                         <label>
                             {t!(i18n, visit_report)}
                             <textarea rows="3" prop:value=report on:input=move |ev| report.set(event_target_value(&ev))></textarea>
                         </label>
                         <fieldset>
                             <legend>{t!(i18n, visit_openings)}</legend>
-                            <label>
-                                {t!(i18n, visit_opening_title)}
-                                <input type="text" prop:value=opening on:input=move |ev| opening.set(event_target_value(&ev)) />
-                            </label>
+                            <Field value=opening>{t!(i18n, visit_opening_title)}</Field>
                             <label>
                                 {t!(i18n, visit_opening_count)}
                                 <input type="number" min="1" max="1000" inputmode="numeric" prop:value=count
@@ -301,14 +289,8 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                                     .collect_view()}
                             </select>
                         </label>
-                        <label>
-                            {t!(i18n, note_follow_up)}
-                            <input type="date" prop:value=follow on:input=move |ev| follow.set(event_target_value(&ev)) />
-                        </label>
-                        <div class="actions">
-                            <button type="submit" class="primary">{t!(i18n, visit_save)}</button>
-                            <button type="button" on:click=move |_| adding.set(false)>{t!(i18n, cancel)}</button>
-                        </div>
+                        <Field value=follow kind="date">{t!(i18n, note_follow_up)}</Field>
+                        <SaveOrCancel open=adding>{t!(i18n, visit_save)}</SaveOrCancel>
                     </form>
                 </Show>
                 <ol class="timeline">
@@ -344,82 +326,23 @@ fn EmployerDetails(
     employer: Signal<Option<Employer>>,
     run: impl Fn(EmployerOp) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let i18n = use_i18n();
-    let editing = RwSignal::new(false);
-    let values: Vec<(EmployerField, RwSignal<String>)> = EmployerField::ALL
-        .into_iter()
-        .map(|f| (f, RwSignal::new(String::new())))
-        .collect();
-    let open_values = values.clone();
-    let open = move |_| {
-        if let Some(e) = employer.get_untracked() {
-            for (f, sig) in &open_values {
-                sig.set(value_of(&e, *f));
+    let save = move |changed: Vec<(EmployerField, String)>| {
+        run(Box::new(move |e: &mut EmployerDoc, ed: &Editor| {
+            for (f, v) in &changed {
+                e.set_field(ed, *f, Some(v.as_str()))?;
             }
-        }
-        editing.set(true);
+            Ok(())
+        }))
     };
-    let save_values = values.clone();
-    let save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(e) = employer.get_untracked() else {
-            return;
-        };
-        let changed: Vec<(EmployerField, String)> = save_values
-            .iter()
-            .map(|(f, sig)| (*f, sig.get_untracked()))
-            .filter(|(f, v)| v.trim() != value_of(&e, *f))
-            .collect();
-        editing.set(false);
-        if !changed.is_empty() {
-            run(Box::new(move |e: &mut EmployerDoc, ed: &Editor| {
-                for (f, v) in &changed {
-                    e.set_field(ed, *f, Some(v.as_str()))?;
-                }
-                Ok(())
-            }));
-        }
-    };
-    let form_values = values.clone();
     view! {
-        <section aria-labelledby="employer-details">
-            <h2 id="employer-details">{t!(i18n, details_title)}</h2>
-            <Show
-                when=move || editing.get()
-                fallback=move || view! {
-                    <dl class="details">
-                        {move || employer.get().map(|e| {
-                            EmployerField::ALL
-                                .into_iter()
-                                .map(|f| {
-                                    let v = value_of(&e, f);
-                                    view! { <dt>{field_label(i18n, f)}</dt> <dd>{if v.is_empty() { "—".to_string() } else { v }}</dd> }
-                                })
-                                .collect_view()
-                        })}
-                    </dl>
-                    <button type="button" on:click=open.clone()>{t!(i18n, details_edit)}</button>
-                }
-            >
-                <form on:submit=save.clone()>
-                    {form_values
-                        .iter()
-                        .map(|(f, sig)| {
-                            let sig = *sig;
-                            view! {
-                                <label>
-                                    {field_label(i18n, *f)}
-                                    <input type="text" prop:value=sig on:input=move |ev| sig.set(event_target_value(&ev)) />
-                                </label>
-                            }
-                        })
-                        .collect_view()}
-                    <div class="actions">
-                        <button type="submit" class="primary">{t!(i18n, details_save)}</button>
-                        <button type="button" on:click=move |_| editing.set(false)>{t!(i18n, cancel)}</button>
-                    </div>
-                </form>
-            </Show>
-        </section>
+        <Details
+            heading="employer-details"
+            record=employer
+            fields={&EmployerField::ALL}
+            label_of=field_label
+            value_of=value_of
+            kind_of=|_| "text"
+            save
+        />
     }
 }

@@ -1,5 +1,6 @@
 //! Small pieces the screens share: labels for the model's values, dates and times in
-//! the worker's time zone, the "not yet synced" marker and the "changed by both" box.
+//! the worker's time zone, the "not yet synced" marker, the "changed by both" box, and
+//! the form parts (labelled fields, save and cancel, a record's details form).
 
 use leptos::prelude::*;
 use paktum_shared::contact::{Channel, Outcome, Status};
@@ -193,6 +194,140 @@ pub fn Outcome(message: RwSignal<Option<Result<String, String>>>) -> impl IntoVi
             Ok(text) => view! { <p class="saved" role="status">{text}</p> }.into_any(),
             Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
         })
+    }
+}
+
+/// A labelled input bound to `value`. The label wraps the control, so it names it (for
+/// screen readers, and for the end-to-end test's `getByLabel`); the children are its words.
+#[component]
+pub fn Field(
+    value: RwSignal<String>,
+    /// The input's `type`.
+    #[prop(default = "text")]
+    kind: &'static str,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] autofocus: bool,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <label>
+            {children()}
+            <input type=kind required=required autofocus=autofocus prop:value=value
+                on:input=move |ev| value.set(event_target_value(&ev)) />
+        </label>
+    }
+}
+
+/// A field of a one-line form: the label is for screen readers, the placeholder says
+/// the same on screen.
+#[component]
+pub fn InlineField(label: String, value: RwSignal<String>) -> impl IntoView {
+    let hidden = label.clone();
+    view! {
+        <label>
+            <span class="visually-hidden">{hidden}</span>
+            <input type="text" placeholder=label prop:value=value
+                on:input=move |ev| value.set(event_target_value(&ev)) />
+        </label>
+    }
+}
+
+/// A form's buttons: submit (the children are its words) and cancel, which closes the
+/// form by setting `open` to false.
+#[component]
+pub fn SaveOrCancel(open: RwSignal<bool>, children: Children) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="actions">
+            <button type="submit" class="primary">{children()}</button>
+            <button type="button" on:click=move |_| open.set(false)>{t!(i18n, cancel)}</button>
+        </div>
+    }
+}
+
+/// A record's details, shared by the contact and employer pages: a list to read, and on
+/// "Edit details" a form of the same fields. The form copies the values when it opens,
+/// so a sync never overwrites typing; `save` gets only the fields whose value changed.
+#[component]
+pub fn Details<R, F>(
+    /// The id of the section's heading.
+    heading: &'static str,
+    record: Signal<Option<R>>,
+    fields: &'static [F],
+    label_of: fn(I18nContext<Locale>, F) -> String,
+    value_of: fn(&R, F) -> String,
+    /// The input type of a field ("text", "tel", …).
+    kind_of: fn(F) -> &'static str,
+    #[prop(into)] save: Callback<Vec<(F, String)>>,
+    /// Rows the list shows after the fields (not edited here).
+    #[prop(optional, into)]
+    more: ViewFn,
+) -> impl IntoView
+where
+    R: Clone + Send + Sync + 'static,
+    F: Copy + Send + Sync + 'static,
+{
+    let i18n = use_i18n();
+    let editing = RwSignal::new(false);
+    let values: Vec<(F, RwSignal<String>)> = fields
+        .iter()
+        .map(|f| (*f, RwSignal::new(String::new())))
+        .collect();
+    let open_values = values.clone();
+    let open = move |_| {
+        if let Some(r) = record.get_untracked() {
+            for (f, sig) in &open_values {
+                sig.set(value_of(&r, *f));
+            }
+        }
+        editing.set(true);
+    };
+    let save_values = values.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(r) = record.get_untracked() else {
+            return;
+        };
+        let changed: Vec<(F, String)> = save_values
+            .iter()
+            .map(|(f, sig)| (*f, sig.get_untracked()))
+            .filter(|(f, v)| v.trim() != value_of(&r, *f))
+            .collect();
+        editing.set(false);
+        if !changed.is_empty() {
+            save.run(changed);
+        }
+    };
+    view! {
+        <section aria-labelledby=heading>
+            <h2 id=heading>{t!(i18n, details_title)}</h2>
+            <Show
+                when=move || editing.get()
+                fallback=move || view! {
+                    <dl class="details">
+                        {move || record.get().map(|r| {
+                            fields
+                                .iter()
+                                .map(|f| {
+                                    let v = value_of(&r, *f);
+                                    view! { <dt>{label_of(i18n, *f)}</dt> <dd>{if v.is_empty() { "—".to_string() } else { v }}</dd> }
+                                })
+                                .collect_view()
+                        })}
+                        {more.run()}
+                    </dl>
+                    <button type="button" on:click=open.clone()>{t!(i18n, details_edit)}</button>
+                }
+            >
+                <form on:submit=submit.clone()>
+                    {values
+                        .iter()
+                        .map(|&(f, sig)| view! { <Field value=sig kind=kind_of(f)>{label_of(i18n, f)}</Field> })
+                        .collect_view()}
+                    <SaveOrCancel open=editing>{t!(i18n, details_save)}</SaveOrCancel>
+                </form>
+            </Show>
+        </section>
     }
 }
 

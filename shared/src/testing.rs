@@ -1,0 +1,100 @@
+//! A relay in memory for tests of code that syncs: it answers a device's messages at
+//! once, one document per id and one sync state per peer and document, with no sockets
+//! and no storage. Built for `shared`'s own tests and, through the `testing` feature,
+//! for other crates' tests; never part of a release build.
+
+use std::collections::HashMap;
+
+use automerge::Automerge;
+use automerge::sync::{self, SyncDoc};
+
+use crate::id::DocumentId;
+use crate::protocol::{Message, PROTOCOL_VERSION};
+
+/// How many rounds of messages an exchange may take before a test calls it stuck.
+const ROUNDS: usize = 1000;
+
+#[derive(Default)]
+pub struct Relay {
+    /// What the relay holds; a test may change these to play another device.
+    pub docs: HashMap<DocumentId, Automerge>,
+    states: HashMap<(String, DocumentId), sync::State>,
+}
+
+impl Relay {
+    /// The relay's replies to one message. A request for a document nobody has is
+    /// answered `doc-unavailable`, as the real relay does.
+    ///
+    /// # Panics
+    /// On a sync message that does not decode or apply: a test double fails loudly.
+    pub fn answer(&mut self, msg: Message) -> Vec<Message> {
+        let relay = "relay".to_string();
+        let asks = matches!(msg, Message::Request { .. });
+        match msg {
+            Message::Join { sender_id, .. } => vec![Message::Peer {
+                sender_id: relay,
+                selected_protocol_version: PROTOCOL_VERSION.into(),
+                target_id: sender_id,
+                metadata: None,
+            }],
+            Message::Request {
+                sender_id,
+                document_id,
+                data,
+                ..
+            }
+            | Message::Sync {
+                sender_id,
+                document_id,
+                data,
+                ..
+            } => {
+                let doc = self.docs.entry(document_id).or_default();
+                let state = self
+                    .states
+                    .entry((sender_id.clone(), document_id))
+                    .or_default();
+                let message = sync::Message::decode(&data).expect("a sync message");
+                doc.receive_sync_message(state, message).expect("applies");
+                if asks && doc.get_heads().is_empty() {
+                    return vec![Message::DocUnavailable {
+                        sender_id: relay,
+                        target_id: sender_id,
+                        document_id,
+                    }];
+                }
+                doc.generate_sync_message(state)
+                    .map(|m| Message::Sync {
+                        sender_id: relay,
+                        target_id: sender_id,
+                        document_id,
+                        data: m.encode(),
+                    })
+                    .into_iter()
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Exchanges messages with one device until neither side has anything to say:
+    /// `out` goes to the relay, each reply to `device`, and what that returns back to
+    /// the relay.
+    ///
+    /// # Panics
+    /// If the two are still talking after a thousand rounds.
+    pub fn exchange(
+        &mut self,
+        mut out: Vec<Message>,
+        mut device: impl FnMut(Message) -> Vec<Message>,
+    ) {
+        for _ in 0..ROUNDS {
+            let replies: Vec<Message> = out.into_iter().flat_map(|m| self.answer(m)).collect();
+            if replies.is_empty() {
+                return;
+            }
+            out = replies.into_iter().flat_map(&mut device).collect();
+        }
+        panic!("sync did not settle");
+    }
+}
