@@ -399,7 +399,9 @@ impl Replica {
                 let behind = match self.docs.get(&entry.id) {
                     None => true,
                     Some(doc) => {
-                        entry.is_ahead_of(|h: &ChangeHash| doc.get_change_by_hash(h).is_some())
+                        // A lookup in the change graph: `get_change_by_hash` rebuilds
+                        // the whole change (0.6 s for 10,000 rows per plan).
+                        entry.is_ahead_of(|h: &ChangeHash| doc.get_missing_deps(&[*h]).is_empty())
                     }
                 };
                 if behind {
