@@ -151,6 +151,16 @@ impl Ledger {
     /// as they are): they become its one chunk, so the document is not saved again.
     /// `doc` is what loading them gave.
     pub fn arrived(&mut self, id: DocumentId, doc: &Automerge, bytes: Vec<u8>) -> ChunkWrite {
+        self.replace_with(id, doc, bytes)
+    }
+
+    /// The whole document as one chunk, replacing the stored ones.
+    pub fn compact(&mut self, id: DocumentId, doc: &Automerge) -> ChunkWrite {
+        self.replace_with(id, doc, doc.save())
+    }
+
+    /// `bytes` (all of `doc`) become its one chunk, replacing the stored ones.
+    fn replace_with(&mut self, id: DocumentId, doc: &Automerge, bytes: Vec<u8>) -> ChunkWrite {
         let saved = self.docs.entry(id).or_default();
         let seq = saved.next_seq;
         saved.heads = sorted(doc.get_heads());
@@ -162,22 +172,6 @@ impl Ledger {
             doc: id,
             seq,
             bytes,
-        }
-    }
-
-    /// The whole document as one chunk, replacing the stored ones.
-    pub fn compact(&mut self, id: DocumentId, doc: &Automerge) -> ChunkWrite {
-        let saved = self.docs.entry(id).or_default();
-        let seq = saved.next_seq;
-        saved.heads = sorted(doc.get_heads());
-        saved.next_seq = seq + 1;
-        saved.chunks = 1;
-        saved.replace = false;
-        self.due.remove(&id);
-        ChunkWrite::Replace {
-            doc: id,
-            seq,
-            bytes: doc.save(),
         }
     }
 }
