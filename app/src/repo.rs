@@ -794,14 +794,18 @@ mod tests {
         assert_eq!(rows, expected.iter().collect::<Vec<_>>());
     }
 
+    /// The index snapshot the next idle moment would store.
+    fn snapshot_of(repo: &mut Repo) -> Snapshot {
+        repo.tidy()
+            .and_then(|s| s.batch.snapshot)
+            .expect("snapshot")
+    }
+
     #[wasm_bindgen_test]
     fn a_stale_snapshot_gives_way_to_the_index() {
         let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
         let (lotte, _) = anna.create_contact(new_contact("Lotte")).expect("created");
-        let snapshot = anna
-            .tidy()
-            .and_then(|s| s.batch.snapshot)
-            .expect("snapshot");
+        let snapshot = snapshot_of(&mut anna);
         anna.create_contact(new_contact("Bram")).expect("created");
         anna.edit_contact(lotte, |c, ed| {
             c.set_field(ed, ContactField::DisplayName, Some("Lotte P."))
@@ -822,10 +826,7 @@ mod tests {
     fn a_corrupt_or_foreign_snapshot_is_no_snapshot() {
         let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
         anna.create_contact(new_contact("Lotte")).expect("created");
-        let snapshot = anna
-            .tidy()
-            .and_then(|s| s.batch.snapshot)
-            .expect("snapshot");
+        let snapshot = snapshot_of(&mut anna);
         let mut garbled = snapshot.clone();
         garbled.bytes.truncate(garbled.bytes.len() / 2);
         assert!(Repo::from_snapshot(device("Anna"), &garbled).is_none());
@@ -837,10 +838,7 @@ mod tests {
     fn with_no_index_on_disk_after_a_snapshot_the_index_starts_over() {
         let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
         anna.create_contact(new_contact("Lotte")).expect("created");
-        let snapshot = anna
-            .tidy()
-            .and_then(|s| s.batch.snapshot)
-            .expect("snapshot");
+        let snapshot = snapshot_of(&mut anna);
         let mut again = Repo::from_snapshot(device("Anna"), &snapshot).expect("decodes");
         let start = again.open_index(Loaded::default(), vec![]);
         assert_eq!(start.batch.chunks.len(), 1, "the genesis is written");

@@ -507,6 +507,24 @@ fn ensure_dist(plan: &mut Plan) -> Result<()> {
     Ok(())
 }
 
+/// A measurement's result, where the reference failing is a result (a note), not a
+/// broken harness; Paktum failing is an error.
+fn reference_may_fail(
+    measured: Result<Value>,
+    kind: Kind,
+    notes: &mut Vec<String>,
+    note: impl FnOnce(&anyhow::Error) -> String,
+) -> Result<Option<Value>> {
+    match (measured, kind) {
+        (Ok(v), _) => Ok(Some(v)),
+        (Err(e), Kind::Reference) => {
+            notes.push(note(&e));
+            Ok(None)
+        }
+        (Err(e), Kind::Paktum) => Err(e),
+    }
+}
+
 fn both<T>(mut f: impl FnMut(Kind) -> Result<T>) -> Result<[T; 2]> {
     Ok([f(Kind::Paktum)?, f(Kind::Reference)?])
 }
@@ -553,18 +571,15 @@ fn relay_throughput(plan: &Plan, scratch: &Path, sizes: &Sizes, table: &mut Tabl
                         &sizes.limit_secs.to_string(),
                     ]),
                 );
-                let up = match (up, kind) {
-                    (Ok(up), _) => up,
-                    // The reference failing is a result, not a broken harness.
-                    (Err(e), Kind::Reference) => {
-                        table.notes.push(format!(
-                            "{}: uploading {} docs failed ({e:#}); its run has no figures.",
-                            kind.name(),
-                            k(docs)
-                        ));
-                        continue;
-                    }
-                    (Err(e), Kind::Paktum) => return Err(e),
+                let Some(up) = reference_may_fail(up, kind, &mut table.notes, |e| {
+                    format!(
+                        "{}: uploading {} docs failed ({e:#}); its run has no figures.",
+                        kind.name(),
+                        k(docs)
+                    )
+                })?
+                else {
+                    continue;
                 };
                 println!("    {up}");
                 let complete = up["complete"].as_bool() == Some(true);
@@ -721,19 +736,14 @@ fn reconnect(plan: &Plan, scratch: &Path, sizes: &Sizes, table: &mut Table) -> R
                     &sizes.limit_secs.to_string(),
                 ]),
             );
-            let v = match (measured, kind) {
-                (Ok(v), _) => v,
-                // The reference failing is a result, not a broken harness.
-                (Err(e), Kind::Reference) => {
-                    notes.push(format!(
-                        "reconnect among {}: the {} could not be measured: {e:#}.",
-                        k(records),
-                        kind.name()
-                    ));
-                    Value::Null
-                }
-                (Err(e), Kind::Paktum) => return Err(e),
-            };
+            let v = reference_may_fail(measured, kind, &mut notes, |e| {
+                format!(
+                    "reconnect among {}: the {} could not be measured: {e:#}.",
+                    k(records),
+                    kind.name()
+                )
+            })?
+            .unwrap_or(Value::Null);
             println!("    {v}");
             Ok(v)
         })?;
