@@ -316,14 +316,12 @@ impl Repo {
     /// Whether the index row of `id` was written by one writer for the record's
     /// current heads.
     fn row_matches_heads(&self, id: &DocumentId) -> bool {
-        let (Some(entry), Some(doc)) = (self.entries.get(id), self.replica.doc(id)) else {
+        let (Some(entry), Some(heads)) = (self.entries.get(id), self.replica.heads(id)) else {
             return false;
         };
         let [written] = entry.heads.as_slice() else {
             return false;
         };
-        let mut heads = doc.get_heads();
-        heads.sort();
         let mut written = written.clone();
         written.sort();
         !heads.is_empty() && heads == written
@@ -382,7 +380,7 @@ impl Repo {
     }
 
     pub fn contact(&self, id: &DocumentId) -> Loadable<Contact> {
-        let heads = self.replica.doc(id).map(|d| d.get_heads());
+        let heads = self.replica.heads(id);
         if let (Some(heads), Some((read_at, contact))) = (&heads, &*self.last_contact.borrow())
             && contact.id == *id
             && read_at == heads
@@ -586,40 +584,8 @@ impl Repo {
         self.revision += 1;
     }
 
-    /// A document this device has never had, arriving whole in `msg`: its id, the
-    /// relay's heads for it (sorted) and the changes' bytes. Storing those bytes as they
-    /// came saves saving the document again (a third of a first sync's work).
-    fn arriving(&self, msg: &Message) -> Option<(DocumentId, Vec<automerge::ChangeHash>, Vec<u8>)> {
-        let Message::Sync {
-            document_id, data, ..
-        } = msg
-        else {
-            return None;
-        };
-        if self.ledger.knows(document_id)
-            || self
-                .replica
-                .doc(document_id)
-                .is_some_and(|d| !d.get_heads().is_empty())
-        {
-            return None;
-        }
-        let message = automerge::sync::Message::decode(data).ok()?;
-        if message.changes.is_empty() || message.heads.is_empty() {
-            return None;
-        }
-        let mut heads = message.heads;
-        heads.sort();
-        Some((
-            *document_id,
-            heads,
-            message.changes.iter().flatten().copied().collect(),
-        ))
-    }
-
     /// Handles one message from the relay.
     pub fn receive(&mut self, msg: Message) -> Result<Step, ReplicaError> {
-        let mut arriving = self.arriving(&msg);
         let mut step = Step {
             send: self.replica.receive(msg)?,
             ..Step::default()
@@ -627,19 +593,15 @@ impl Repo {
         let changed = self.replica.take_changed();
         let mut rows = Vec::new();
         for id in &changed {
-            if let Some(doc) = self.replica.doc(id) {
-                let mut heads = doc.get_heads();
-                heads.sort();
-                // Exactly the relay's document, made of exactly the bytes it sent.
-                let whole = arriving.as_ref().is_some_and(|(arrived, sender_heads, _)| {
-                    arrived == id && heads == *sender_heads
-                });
-                match arriving.take_if(|_| whole) {
-                    Some((_, _, bytes)) => {
-                        step.batch.chunks.push(self.ledger.arrived(*id, doc, bytes));
-                    }
-                    None => step.batch.chunks.extend(self.ledger.chunk_for(*id, doc)),
-                }
+            // A record that arrived whole is stored as the bytes that came, not loaded
+            // and saved again (most of a first sync's work); loading waits for a reader.
+            if let (Some(bytes), Some(heads)) =
+                (self.replica.kept_bytes(id), self.replica.heads(id))
+            {
+                let write = self.ledger.arrived(*id, heads, bytes.to_vec());
+                step.batch.chunks.push(write);
+            } else if let Some(doc) = self.replica.doc(id) {
+                step.batch.chunks.extend(self.ledger.chunk_for(*id, doc));
             }
             if *id == self.index_id {
                 self.reread_index();

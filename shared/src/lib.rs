@@ -14,6 +14,7 @@ pub mod replica;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod untrusted;
+pub mod whole;
 mod words;
 
 pub use date::Day;

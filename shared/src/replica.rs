@@ -5,6 +5,7 @@
 //! drive it; neither re-implements the protocol.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::OnceLock;
 
 use automerge::sync;
 use automerge::{Automerge, ChangeHash, ReadDoc};
@@ -38,13 +39,66 @@ pub struct Progress {
     pub total: usize,
 }
 
+/// A document as the replica holds it.
+#[derive(Debug)]
+enum Slot {
+    Loaded(Automerge),
+    /// Arrived whole ([`crate::whole::arrival`]) and kept as the bytes that came, with
+    /// the heads the relay named; loaded the first time it is read or synced again.
+    Kept {
+        bytes: Vec<u8>,
+        heads: Vec<ChangeHash>,
+        /// Loaded for a reader (who cannot change the slot); taken when it is.
+        read: OnceLock<Automerge>,
+    },
+}
+
+impl Slot {
+    /// The heads, sorted, without loading.
+    fn heads(&self) -> Vec<ChangeHash> {
+        match self {
+            Slot::Loaded(doc) => doc.get_heads(),
+            Slot::Kept { heads, .. } => heads.clone(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Slot::Loaded(doc) => doc.get_heads().is_empty(),
+            Slot::Kept { .. } => false,
+        }
+    }
+
+    /// Whether the document holds change `hash`, where that is known without loading:
+    /// a kept document is only known to hold its heads (and their past, unknown here).
+    fn surely_has(&self, hash: &ChangeHash) -> bool {
+        match self {
+            Slot::Loaded(doc) => doc.get_missing_deps(&[*hash]).is_empty(),
+            Slot::Kept { heads, .. } => heads.contains(hash),
+        }
+    }
+
+    fn doc(&self) -> &Automerge {
+        match self {
+            Slot::Loaded(doc) => doc,
+            Slot::Kept { bytes, read, .. } => read.get_or_init(|| load_kept(bytes)),
+        }
+    }
+}
+
+/// Loads kept bytes. Bytes that do not load leave an empty document, which the sync
+/// state reset in [`Replica::loaded`] makes the next session fetch again.
+fn load_kept(bytes: &[u8]) -> Automerge {
+    crate::untrusted::load(bytes).unwrap_or_default()
+}
+
 #[derive(Debug)]
 pub struct Replica {
     peer_id: String,
     metadata: PeerMetadata,
     remote: Option<String>,
     index_id: Option<DocumentId>,
-    docs: HashMap<DocumentId, Automerge>,
+    docs: HashMap<DocumentId, Slot>,
     states: HashMap<DocumentId, sync::State>,
     /// Documents synced in this session: the relay forwards their changes to us.
     active: HashSet<DocumentId>,
@@ -101,15 +155,53 @@ impl Replica {
 
     /// Adds a document loaded from the device store, with its saved sync state.
     pub fn insert(&mut self, id: DocumentId, doc: Automerge, state: Option<sync::State>) {
-        self.docs.insert(id, doc);
+        self.docs.insert(id, Slot::Loaded(doc));
         if let Some(state) = state {
             self.states.insert(id, state);
         }
         self.recheck(id);
     }
 
+    /// A document, loaded now if it arrived whole and was kept unloaded until now.
     pub fn doc(&self, id: &DocumentId) -> Option<&Automerge> {
-        self.docs.get(id)
+        self.docs.get(id).map(Slot::doc)
+    }
+
+    /// A document's heads (sorted), without loading it.
+    pub fn heads(&self, id: &DocumentId) -> Option<Vec<ChangeHash>> {
+        self.docs.get(id).map(Slot::heads)
+    }
+
+    /// The bytes of a document that arrived whole and is not loaded yet: exactly the
+    /// document at [`Replica::heads`], to store as they are.
+    pub fn kept_bytes(&self, id: &DocumentId) -> Option<&[u8]> {
+        match self.docs.get(id)? {
+            Slot::Kept { bytes, .. } => Some(bytes),
+            Slot::Loaded(_) => None,
+        }
+    }
+
+    /// A document to change, loaded first if it was kept unloaded. Should the kept
+    /// bytes not be the document the relay named, the sync state is reset, so the next
+    /// session syncs it from scratch instead of trusting what was acknowledged.
+    /// Returns it with its sync state (both new if there were none).
+    fn loaded(&mut self, id: DocumentId) -> (&mut Automerge, &mut sync::State) {
+        let slot = self
+            .docs
+            .entry(id)
+            .or_insert_with(|| Slot::Loaded(Automerge::new()));
+        if let Slot::Kept { bytes, heads, read } = slot {
+            let doc = read.take().unwrap_or_else(|| load_kept(bytes));
+            if doc.get_heads() != *heads {
+                self.states.insert(id, sync::State::new());
+                self.states_changed.insert(id);
+            }
+            *slot = Slot::Loaded(doc);
+        }
+        let Slot::Loaded(doc) = slot else {
+            unreachable!("loaded just above")
+        };
+        (doc, self.states.entry(id).or_default())
     }
 
     pub fn doc_ids(&self) -> impl Iterator<Item = &DocumentId> {
@@ -126,14 +218,19 @@ impl Replica {
 
     /// Lends a document out for a local edit; give it back with [`Replica::put_back`].
     pub fn take(&mut self, id: &DocumentId) -> Option<Automerge> {
+        self.docs.contains_key(id).then_some(())?;
+        self.loaded(*id);
         self.pending.remove(id);
-        self.docs.remove(id)
+        match self.docs.remove(id) {
+            Some(Slot::Loaded(doc)) => Some(doc),
+            _ => None,
+        }
     }
 
     /// Returns (or newly adds) a locally edited document; when connected, yields the
     /// messages that carry the edit to the relay.
     pub fn put_back(&mut self, id: DocumentId, doc: Automerge) -> Vec<Message> {
-        self.docs.insert(id, doc);
+        self.docs.insert(id, Slot::Loaded(doc));
         self.recheck(id);
         if self.remote.is_none() {
             return Vec::new();
@@ -188,11 +285,10 @@ impl Replica {
 
     /// Re-reads whether `id` waits for the relay, after its document or sync state changed.
     fn recheck(&mut self, id: DocumentId) {
-        let waits = self.docs.get(&id).is_some_and(|doc| {
-            let mut heads = doc.get_heads();
-            heads.sort();
-            heads != self.confirmed_heads(&id)
-        });
+        let waits = self
+            .docs
+            .get(&id)
+            .is_some_and(|slot| slot.heads() != self.confirmed_heads(&id));
         if waits {
             self.pending.insert(id);
         } else {
@@ -301,11 +397,7 @@ impl Replica {
                 self.unavailable.insert(document_id);
                 // The relay does not have it either: nothing to pull, nothing of ours to push
                 // (we only request documents we lack).
-                if self
-                    .docs
-                    .get(&document_id)
-                    .is_some_and(|d| d.get_heads().is_empty())
-                {
+                if self.docs.get(&document_id).is_some_and(Slot::is_empty) {
                     self.docs.remove(&document_id);
                     self.pending.remove(&document_id);
                 }
@@ -336,8 +428,10 @@ impl Replica {
     fn on_sync(&mut self, id: DocumentId, data: &[u8]) -> Result<Vec<Message>, ReplicaError> {
         let message =
             sync::Message::decode(data).map_err(|e| ReplicaError::BadSync(id, e.to_string()))?;
-        let doc = self.docs.entry(id).or_default();
-        let state = self.states.entry(id).or_default();
+        if let Some(out) = self.keep_arrival(id, &message) {
+            return Ok(out);
+        }
+        let (doc, state) = self.loaded(id);
         let before = doc.get_heads();
         let received = crate::untrusted::receive(doc, state, message);
         let index_changed = doc.get_heads() != before;
@@ -363,13 +457,38 @@ impl Replica {
         Ok(out)
     }
 
+    /// A whole record for a document we hold nothing of, kept as its bytes without
+    /// loading it (see [`crate::whole`]); `None` when the message is anything else.
+    fn keep_arrival(&mut self, id: DocumentId, message: &sync::Message) -> Option<Vec<Message>> {
+        if Some(id) == self.index_id || !self.docs.get(&id).is_none_or(Slot::is_empty) {
+            return None;
+        }
+        let state = self.states.entry(id).or_default();
+        let (bytes, heads, answer) = crate::whole::arrival(message, state)?;
+        self.docs.insert(
+            id,
+            Slot::Kept {
+                bytes,
+                heads,
+                read: OnceLock::new(),
+            },
+        );
+        self.recheck(id);
+        self.states_changed.insert(id);
+        self.active.insert(id);
+        self.unavailable.remove(&id);
+        self.changed.insert(id);
+        let mut out = vec![self.wrap(id, answer.encode(), true)?];
+        out.extend(self.finish(id));
+        Some(out)
+    }
+
     /// Their heads are ours: this document is in sync for now.
     fn in_sync(&self, id: &DocumentId) -> bool {
-        let (Some(doc), Some(state)) = (self.docs.get(id), self.states.get(id)) else {
+        let (Some(slot), Some(state)) = (self.docs.get(id), self.states.get(id)) else {
             return false;
         };
-        let mut ours = doc.get_heads();
-        ours.sort();
+        let ours = slot.heads();
         let mut theirs = state.their_heads.clone().unwrap_or_default();
         theirs.sort();
         state.their_heads.is_some() && ours == theirs
@@ -393,16 +512,14 @@ impl Replica {
     fn plan_from_index(&mut self) -> Vec<Message> {
         let mut wanted: Vec<DocumentId> = Vec::new();
         if let Some(index) = self.index_id.and_then(|id| self.docs.get(&id))
-            && let Ok(entries) = CaseloadDoc::entries_of(index)
+            && let Ok(entries) = CaseloadDoc::entries_of(index.doc())
         {
             for entry in entries {
+                // A lookup in the change graph, or in a kept document's heads (where
+                // an older head of the row syncs once to find out).
                 let behind = match self.docs.get(&entry.id) {
                     None => true,
-                    Some(doc) => {
-                        // A lookup in the change graph: `get_change_by_hash` rebuilds
-                        // the whole change (0.6 s for 10,000 rows per plan).
-                        entry.is_ahead_of(|h: &ChangeHash| doc.get_missing_deps(&[*h]).is_empty())
-                    }
+                    Some(slot) => entry.is_ahead_of(|h| slot.surely_has(h)),
                 };
                 if behind {
                     wanted.push(entry.id);
@@ -457,20 +574,21 @@ impl Replica {
     }
 
     fn generate(&mut self, id: DocumentId) -> Option<Message> {
-        let remote = self.remote.clone()?;
-        let have_doc = self
-            .docs
-            .get(&id)
-            .is_some_and(|d| !d.get_heads().is_empty());
-        let doc = self.docs.entry(id).or_default();
-        let state = self.states.entry(id).or_default();
+        self.remote.as_ref()?;
+        let have_doc = self.docs.get(&id).is_some_and(|slot| !slot.is_empty());
+        let (doc, state) = self.loaded(id);
         let generated = crate::untrusted::generate(doc, state);
         if generated.is_err() {
             self.recheck(id); // the sync state was reset
         }
         let message = generated.ok().flatten()?;
         self.states_changed.insert(id);
-        let data = message.encode();
+        self.wrap(id, message.encode(), have_doc)
+    }
+
+    /// A sync message for the relay: a `sync`, or a `request` while we hold nothing.
+    fn wrap(&self, id: DocumentId, data: Vec<u8>, have_doc: bool) -> Option<Message> {
+        let remote = self.remote.clone()?;
         let (sender_id, target_id, document_id) = (self.peer_id.clone(), remote, id);
         Some(if have_doc {
             Message::Sync {
@@ -515,11 +633,7 @@ mod tests {
         replica
             .docs
             .iter()
-            .filter(|(id, doc)| {
-                let mut heads = doc.get_heads();
-                heads.sort();
-                heads != replica.confirmed_heads(id)
-            })
+            .filter(|(id, slot)| slot.heads() != replica.confirmed_heads(id))
             .count()
     }
 
@@ -566,6 +680,108 @@ mod tests {
         assert_eq!(
             replica.doc(&ids[4]).expect("held").get_heads(),
             relay.docs[&ids[4]].get_heads()
+        );
+    }
+
+    #[test]
+    fn records_arriving_whole_are_kept_unloaded_until_used() {
+        let mut relay = Relay::default();
+        let ids: Vec<DocumentId> = (0..4).map(|_| DocumentId::random()).collect();
+        for (n, id) in ids.iter().enumerate() {
+            relay
+                .docs
+                .insert(*id, edited(Automerge::new(), &format!("record {n}")));
+        }
+        let mut replica = Replica::new("device", Some("store".into()));
+        let join = replica.connect();
+        pump(&mut replica, &mut relay, vec![join]);
+        let asks: Vec<Message> = ids.iter().flat_map(|id| replica.want(*id)).collect();
+        pump(&mut replica, &mut relay, asks);
+        assert!(replica.is_up_to_date(), "{}", replica.describe());
+        assert_eq!(replica.take_changed().len(), ids.len());
+        for (n, id) in ids.iter().enumerate() {
+            let bytes = replica.kept_bytes(id).expect("kept as it came").to_vec();
+            assert_eq!(
+                Automerge::load(&bytes).expect("loads").get_heads(),
+                relay.docs[id].get_heads()
+            );
+            assert_eq!(replica.heads(id), Some(relay.docs[id].get_heads()));
+            // Reading loads it; the content is the relay's.
+            let name = replica.doc(id).expect("held").get(automerge::ROOT, "name");
+            let name = name.expect("reads").expect("has a name").0.to_string();
+            assert_eq!(name, format!("\"record {n}\""));
+            assert_eq!(replica.confirmed_heads(id), relay.docs[id].get_heads());
+        }
+
+        // An edit of a kept record reaches the relay; so does the relay's next change.
+        let doc = replica.take(&ids[1]).expect("held");
+        assert!(replica.kept_bytes(&ids[1]).is_none());
+        let out = replica.put_back(ids[1], edited(doc, "renamed"));
+        pump(&mut replica, &mut relay, out);
+        assert_eq!(
+            relay.docs[&ids[1]].get_heads(),
+            replica.heads(&ids[1]).expect("held")
+        );
+        let theirs = edited(relay.docs[&ids[2]].fork(), "from the relay");
+        relay
+            .docs
+            .get_mut(&ids[2])
+            .expect("on the relay")
+            .merge(&mut theirs.clone())
+            .expect("merges");
+        replica.disconnect();
+        let join = replica.connect();
+        pump(&mut replica, &mut relay, vec![join]);
+        assert!(replica.is_up_to_date(), "{}", replica.describe());
+        let asks: Vec<Message> = ids.iter().flat_map(|id| replica.want(*id)).collect();
+        pump(&mut replica, &mut relay, asks);
+        for id in &ids {
+            assert_eq!(replica.heads(id), Some(relay.docs[id].get_heads()));
+        }
+    }
+
+    #[test]
+    fn kept_bytes_that_are_not_the_named_document_are_synced_again() {
+        let mut relay = Relay::default();
+        let id = DocumentId::random();
+        relay
+            .docs
+            .insert(id, edited(Automerge::new(), "the real one"));
+        let heads = relay.docs[&id].get_heads();
+        let mut replica = Replica::new("device", Some("store".into()));
+        let join = replica.connect();
+        pump(&mut replica, &mut relay, vec![join]);
+        let Some(Message::Request { data, .. }) = replica.want(id).pop() else {
+            panic!("asks for the record");
+        };
+        // A relay that names the right heads but sends other bytes.
+        let ask = sync::Message::decode(&data).expect("decodes");
+        let wrong = edited(Automerge::new(), "something else").save();
+        let answer = crate::whole::first_contact(&ask, &mut sync::State::new(), &heads, wrong);
+        let reply = replica
+            .receive(Message::Sync {
+                sender_id: "relay".into(),
+                target_id: "device".into(),
+                document_id: id,
+                data: answer.encode(),
+            })
+            .expect("kept without looking");
+        assert_eq!(reply.len(), 1, "acknowledged as the relay's heads");
+        assert_eq!(replica.confirmed_heads(&id), heads);
+
+        // Using it finds out: the acknowledgement is withdrawn and the record pending.
+        let doc = replica.take(&id).expect("held");
+        assert_ne!(doc.get_heads(), heads);
+        assert!(replica.confirmed_heads(&id).is_empty());
+        let _ = replica.put_back(id, doc);
+        replica.disconnect();
+        let join = replica.connect();
+        pump(&mut replica, &mut relay, vec![join]);
+        assert!(replica.is_up_to_date(), "{}", replica.describe());
+        let merged = replica.doc(&id).expect("held");
+        assert!(
+            merged.get_missing_deps(&heads).is_empty(),
+            "the real one arrived"
         );
     }
 }

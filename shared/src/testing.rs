@@ -31,12 +31,21 @@ impl Relay {
         let relay = "relay".to_string();
         let asks = matches!(msg, Message::Request { .. });
         match msg {
-            Message::Join { sender_id, .. } => vec![Message::Peer {
-                sender_id: relay,
-                selected_protocol_version: PROTOCOL_VERSION.into(),
-                target_id: sender_id,
-                metadata: None,
-            }],
+            Message::Join { sender_id, .. } => {
+                // A new session: what was in flight in the last one is forgotten, as a
+                // relay that keeps sync states between sessions forgets it.
+                for ((peer, _), state) in &mut self.states {
+                    if *peer == sender_id {
+                        *state = sync::State::decode(&state.encode()).unwrap_or_default();
+                    }
+                }
+                vec![Message::Peer {
+                    sender_id: relay,
+                    selected_protocol_version: PROTOCOL_VERSION.into(),
+                    target_id: sender_id,
+                    metadata: None,
+                }]
+            }
             Message::Request {
                 sender_id,
                 document_id,

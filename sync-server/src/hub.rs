@@ -85,7 +85,7 @@ struct DocEntry {
 }
 
 /// A record's heads and class, remembered while it is not in memory: what a fresh
-/// device's first sync needs (see [`crate::quick`]). About 100 bytes a record.
+/// device's first sync needs (see [`paktum_shared::whole`]). About 100 bytes a record.
 #[derive(Clone)]
 struct Unloaded {
     heads: Vec<automerge::ChangeHash>,
@@ -564,7 +564,7 @@ impl Hub {
     }
 
     /// Answers a fresh device's request for an unloaded record, or its acknowledgement,
-    /// without loading the record (see [`crate::quick`]). False: go the ordinary way.
+    /// without loading the record (see [`paktum_shared::whole`]). False: go the ordinary way.
     #[allow(clippy::too_many_arguments)]
     async fn quick(
         &self,
@@ -585,9 +585,13 @@ impl Hub {
             return Ok(false); // refused the ordinary way, with its audit entry
         }
         if let Some(state) = entry.as_mut().and_then(|e| e.syncs.get_mut(&conn)) {
-            return Ok(crate::quick::acknowledgement(message, state, &known.heads));
+            return Ok(paktum_shared::whole::acknowledgement(
+                message,
+                state,
+                &known.heads,
+            ));
         }
-        if !crate::quick::is_first_contact(message) {
+        if !paktum_shared::whole::is_first_contact(message) {
             return Ok(false);
         }
         let Some(stored) = self.blocking(move |s| s.load(&doc_id)).await? else {
@@ -595,7 +599,8 @@ impl Hub {
         };
         let mut state = sync::State::new();
         state.set_read_only(access == Access::Read);
-        let reply = crate::quick::first_contact(message, &mut state, &known.heads, stored.bytes);
+        let reply =
+            paktum_shared::whole::first_contact(message, &mut state, &known.heads, stored.bytes);
         entry
             .get_or_insert_with(|| DocEntry {
                 doc: Automerge::new(),

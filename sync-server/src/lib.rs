@@ -7,7 +7,6 @@ pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod hub;
-mod quick;
 pub mod routes;
 pub mod session;
 pub mod storage;

@@ -148,22 +148,33 @@ impl Ledger {
     }
 
     /// A document that arrived whole, as `bytes` the relay sent (its changes, loadable
-    /// as they are): they become its one chunk, so the document is not saved again.
-    /// `doc` is what loading them gave.
-    pub fn arrived(&mut self, id: DocumentId, doc: &Automerge, bytes: Vec<u8>) -> ChunkWrite {
-        self.replace_with(id, doc, bytes)
+    /// as they are, giving `heads`): they become its one chunk, so the document is not
+    /// loaded and saved again.
+    pub fn arrived(
+        &mut self,
+        id: DocumentId,
+        heads: Vec<ChangeHash>,
+        bytes: Vec<u8>,
+    ) -> ChunkWrite {
+        self.replace_with(id, heads, bytes)
     }
 
     /// The whole document as one chunk, replacing the stored ones.
     pub fn compact(&mut self, id: DocumentId, doc: &Automerge) -> ChunkWrite {
-        self.replace_with(id, doc, doc.save())
+        self.replace_with(id, doc.get_heads(), doc.save())
     }
 
-    /// `bytes` (all of `doc`) become its one chunk, replacing the stored ones.
-    fn replace_with(&mut self, id: DocumentId, doc: &Automerge, bytes: Vec<u8>) -> ChunkWrite {
+    /// `bytes` (all of the document at `heads`) become its one chunk, replacing the
+    /// stored ones.
+    fn replace_with(
+        &mut self,
+        id: DocumentId,
+        heads: Vec<ChangeHash>,
+        bytes: Vec<u8>,
+    ) -> ChunkWrite {
         let saved = self.docs.entry(id).or_default();
         let seq = saved.next_seq;
-        saved.heads = sorted(doc.get_heads());
+        saved.heads = sorted(heads);
         saved.next_seq = seq + 1;
         saved.chunks = 1;
         saved.replace = false;
