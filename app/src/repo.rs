@@ -222,12 +222,12 @@ impl Repo {
         let mut index_loaded = false;
         for stored in loaded.docs {
             // Created or changed here while the rest was loading: memory is newer.
-            if self.replica.doc(&stored.id).is_some() {
+            if self.replica.heads(&stored.id).is_some() {
                 continue;
             }
             self.ledger.loaded(
                 stored.id,
-                &stored.doc,
+                stored.doc.get_heads(),
                 stored.chunks,
                 stored.next_seq,
                 stored.partly_damaged,
@@ -243,6 +243,25 @@ impl Repo {
             index_loaded |= stored.id == self.index_id;
             self.replica.insert(stored.id, stored.doc, state);
             self.recheck_pending([stored.id]);
+        }
+        for kept in loaded.kept {
+            if self.replica.heads(&kept.id).is_some() {
+                continue;
+            }
+            self.ledger.loaded(
+                kept.id,
+                kept.heads.clone(),
+                kept.chunks,
+                kept.next_seq,
+                false,
+            );
+            self.ledger.needs_compaction(&kept.id);
+            let state = states
+                .remove(&kept.id)
+                .and_then(|b| automerge::sync::State::decode(&b).ok());
+            self.replica
+                .insert_kept(kept.id, kept.bytes, kept.heads, state);
+            self.recheck_pending([kept.id]);
         }
         if index_loaded {
             let snapshot_heads = self.snapshot_heads.take();
@@ -717,6 +736,7 @@ mod tests {
                 next_seq: 1,
                 partly_damaged: false,
             }],
+            kept: vec![],
             damaged: vec![],
         }
     }
@@ -934,6 +954,66 @@ mod tests {
             load_written(&both, id).get_heads(),
             bram.replica.doc(&id).expect("held").get_heads()
         );
+
+        // Bram's app starts again: the record comes back kept unloaded, with the heads
+        // its newest chunk names, and reads, edits and syncs as a loaded one.
+        let ours: Vec<&crate::store::ChunkWrite> =
+            both.chunks.iter().filter(|c| c.parts().0 == id).collect();
+        let newest = ours.last().expect("written");
+        let kept = crate::store::KeptDoc {
+            id,
+            bytes: ours.iter().flat_map(|c| c.parts().2.to_vec()).collect(),
+            heads: newest.heads().to_vec(),
+            chunks: ours.len() as u32,
+            next_seq: newest.parts().1 + 1,
+        };
+        let states: Vec<(DocumentId, Vec<u8>)> = both.states.clone();
+        let index = bram.replica.doc(&bram.index_id).expect("index").clone();
+        let (mut again, _) = Repo::new(
+            device("Bram"),
+            Loaded {
+                docs: vec![crate::store::StoredDoc {
+                    id: bram.index_id,
+                    doc: index,
+                    chunks: 1,
+                    next_seq: 1,
+                    partly_damaged: false,
+                }],
+                kept: vec![],
+                damaged: vec![],
+            },
+            vec![],
+        );
+        let _ = again.add_loaded(
+            Loaded {
+                kept: vec![kept],
+                ..Loaded::default()
+            },
+            states,
+        );
+        assert!(
+            again.replica.kept_bytes(&id).is_some(),
+            "not loaded at start"
+        );
+        assert!(!again.is_pending(&id), "the relay holds it");
+        let Loadable::Ready(contact) = again.contact(&id) else {
+            panic!("reads");
+        };
+        assert_eq!(contact.phone.as_deref(), Some("0470 11 22 33"));
+        let (_, step) = again
+            .edit_contact(id, |c, ed| {
+                c.set_field(ed, ContactField::Phone, Some("0470 99"))
+            })
+            .expect("edits");
+        assert!(
+            step.batch.chunks.iter().any(|c| matches!(
+                c,
+                crate::store::ChunkWrite::Append { doc, seq, .. } if *doc == id && *seq == newest.parts().1 + 1
+            )),
+            "appended after the kept chunks: {:?}",
+            step.batch.chunks
+        );
+        assert!(again.is_pending(&id));
     }
 
     #[wasm_bindgen_test]

@@ -7,7 +7,7 @@ mod ledger;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use automerge::Automerge;
+use automerge::{Automerge, ChangeHash};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use paktum_shared::DocumentId;
 use rexie::{KeyRange, ObjectStore, Rexie, TransactionMode};
@@ -64,6 +64,17 @@ pub struct StoredDoc {
     pub partly_damaged: bool,
 }
 
+/// A record read back as its chunks' bytes and the heads its newest chunk names,
+/// without loading it (the replica loads it when it is first read).
+#[derive(Debug)]
+pub struct KeptDoc {
+    pub id: DocumentId,
+    pub bytes: Vec<u8>,
+    pub heads: Vec<ChangeHash>,
+    pub chunks: u32,
+    pub next_seq: u64,
+}
+
 /// Stored data that could not be read at all.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Damaged {
@@ -77,6 +88,8 @@ pub struct Damaged {
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub docs: Vec<StoredDoc>,
+    /// Records kept unloaded (only from [`Store::load_except`]).
+    pub kept: Vec<KeptDoc>,
     pub damaged: Vec<Damaged>,
 }
 
@@ -222,7 +235,7 @@ impl Store {
     /// concatenated and loaded in one call (applying them one by one is 100× slower).
     pub async fn load(&self) -> Result<Loaded, StoreError> {
         let values = self.read_chunks(None).await?;
-        Ok(assemble(values, None, false).await)
+        Ok(assemble(values, None, Assembly::Load).await)
     }
 
     /// Reads one document (start-up shows the caseload from its index first).
@@ -231,14 +244,15 @@ impl Store {
         let range = KeyRange::bound(&key_seq(&doc, 0), &key_seq(&doc, u64::MAX), None, None)
             .map_err(|_| StoreError::Read)?;
         let values = self.read_chunks(Some(range)).await?;
-        Ok(assemble(values, None, false).await)
+        Ok(assemble(values, None, Assembly::Load).await)
     }
 
-    /// Reads every document but `except`, giving the browser a turn now and then: with
-    /// thousands of records this takes seconds, and the screens must stay responsive.
+    /// Reads every document but `except`. Records whose newest chunk names their heads
+    /// are kept unloaded (loading 10,000 took seconds); the rest are loaded, giving the
+    /// browser a turn now and then so the screens stay responsive.
     pub async fn load_except(&self, except: &DocumentId) -> Result<Loaded, StoreError> {
         let values = self.read_chunks(None).await?;
-        Ok(assemble(values, Some(&except.to_string()), true).await)
+        Ok(assemble(values, Some(&except.to_string()), Assembly::KeepSliced).await)
     }
 
     async fn read_chunks(&self, range: Option<KeyRange>) -> Result<Vec<JsValue>, StoreError> {
@@ -318,7 +332,10 @@ impl Store {
         chunks
             .put_all(batch.chunks.iter().map(|write| {
                 let (doc, seq, bytes) = write.parts();
-                (chunk_value(&doc.to_string(), seq, bytes), None)
+                (
+                    chunk_value(&doc.to_string(), seq, bytes, write.heads()),
+                    None,
+                )
             }))
             .await
             .map_err(|_| StoreError::Write)?;
@@ -394,13 +411,21 @@ impl Store {
     }
 }
 
-/// A chunk as read: its number and its bytes, if they were bytes.
-type RawChunk = (u64, Option<Vec<u8>>);
+/// A chunk as read: its number, its bytes and the heads it names, if they were bytes.
+type RawChunk = (u64, Option<Vec<u8>>, Option<Vec<ChangeHash>>);
 
-/// Groups chunk entries by document and loads each document (skipping `except`);
-/// with `sliced`, yields to the browser about every 40 ms of work (a timer turn costs
-/// a few ms, so shorter slices would mostly wait).
-async fn assemble(values: Vec<JsValue>, except: Option<&str>, sliced: bool) -> Loaded {
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Assembly {
+    /// Load every document.
+    Load,
+    /// Keep what can be kept unloaded; load the rest, yielding to the browser about
+    /// every 40 ms of work (a timer turn costs a few ms, so shorter slices would
+    /// mostly wait).
+    KeepSliced,
+}
+
+/// Groups chunk entries by document and loads or keeps each one (skipping `except`).
+async fn assemble(values: Vec<JsValue>, except: Option<&str>, how: Assembly) -> Loaded {
     let mut loaded = Loaded::default();
     let mut by_doc: BTreeMap<String, Vec<RawChunk>> = BTreeMap::new();
     for value in values {
@@ -410,7 +435,10 @@ async fn assemble(values: Vec<JsValue>, except: Option<&str>, sliced: bool) -> L
             (Some(doc), _) if except == Some(doc.as_str()) => {}
             (Some(doc), Some(seq)) => {
                 let bytes = get(&value, "bytes").dyn_into_bytes();
-                by_doc.entry(doc).or_default().push((seq, bytes))
+                let heads = get(&value, "heads")
+                    .dyn_into_bytes()
+                    .and_then(|b| heads_of(&b));
+                by_doc.entry(doc).or_default().push((seq, bytes, heads))
             }
             _ => loaded.damaged.push(Damaged {
                 id: None,
@@ -421,12 +449,12 @@ async fn assemble(values: Vec<JsValue>, except: Option<&str>, sliced: bool) -> L
     }
     let mut slice_start = crate::timing::now();
     for (key, mut chunks) in by_doc {
-        if sliced && crate::timing::now() - slice_start > 40.0 {
+        if how == Assembly::KeepSliced && crate::timing::now() - slice_start > 40.0 {
             gloo_timers::future::TimeoutFuture::new(0).await;
             slice_start = crate::timing::now();
         }
-        chunks.sort_by_key(|(seq, _)| *seq);
-        let next_seq = chunks.last().map(|(seq, _)| seq + 1).unwrap_or(0);
+        chunks.sort_by_key(|(seq, ..)| *seq);
+        let next_seq = chunks.last().map(|(seq, ..)| seq + 1).unwrap_or(0);
         let Ok(id) = key.parse::<DocumentId>() else {
             loaded.damaged.push(Damaged {
                 id: None,
@@ -435,6 +463,12 @@ async fn assemble(values: Vec<JsValue>, except: Option<&str>, sliced: bool) -> L
             });
             continue;
         };
+        if how == Assembly::KeepSliced
+            && let Some(kept) = keep(id, &chunks, next_seq)
+        {
+            loaded.kept.push(kept);
+            continue;
+        }
         match load_chunks(&chunks) {
             Some((doc, partly_damaged)) => loaded.docs.push(StoredDoc {
                 id,
@@ -460,10 +494,43 @@ async fn finish(tx: rexie::Transaction) -> Result<(), StoreError> {
     }
 }
 
+/// A record whose chunks are all bytes and whose newest chunk names its heads, as
+/// one run of bytes to load later. Anything less is loaded now, where damage shows.
+fn keep(id: DocumentId, chunks: &[RawChunk], next_seq: u64) -> Option<KeptDoc> {
+    let heads = chunks.last()?.2.clone().filter(|h| !h.is_empty())?;
+    let mut bytes = Vec::with_capacity(
+        chunks
+            .iter()
+            .map(|c| c.1.as_ref().map_or(0, Vec::len))
+            .sum(),
+    );
+    for (_, chunk, _) in chunks {
+        bytes.extend_from_slice(chunk.as_ref()?);
+    }
+    Some(KeptDoc {
+        id,
+        bytes,
+        heads,
+        chunks: chunks.len() as u32,
+        next_seq,
+    })
+}
+
+/// Heads as stored: 32 bytes each, one after another.
+fn heads_of(bytes: &[u8]) -> Option<Vec<ChangeHash>> {
+    if !bytes.len().is_multiple_of(32) {
+        return None;
+    }
+    bytes
+        .chunks_exact(32)
+        .map(|h| ChangeHash::try_from(h).ok())
+        .collect()
+}
+
 /// Loads a document's chunks in one call; when that fails, chunk by chunk, skipping
 /// the unreadable ones, so one bad write does not cost the whole record.
 fn load_chunks(chunks: &[RawChunk]) -> Option<(Automerge, bool)> {
-    let readable: Vec<&Vec<u8>> = chunks.iter().filter_map(|(_, b)| b.as_ref()).collect();
+    let readable: Vec<&Vec<u8>> = chunks.iter().filter_map(|(_, b, _)| b.as_ref()).collect();
     let mut damaged = readable.len() != chunks.len();
     if !damaged {
         let all: Vec<u8> = readable.iter().flat_map(|b| b.iter().copied()).collect();
@@ -506,11 +573,13 @@ fn object(fields: &[(&str, JsValue)]) -> JsValue {
     obj.into()
 }
 
-fn chunk_value(doc: &str, seq: u64, bytes: &[u8]) -> JsValue {
+fn chunk_value(doc: &str, seq: u64, bytes: &[u8], heads: &[ChangeHash]) -> JsValue {
+    let heads: Vec<u8> = heads.iter().flat_map(|h| h.0).collect();
     object(&[
         ("doc", JsValue::from_str(doc)),
         ("seq", JsValue::from_f64(seq as f64)),
         ("bytes", Uint8Array::from(bytes).into()),
+        ("heads", Uint8Array::from(heads.as_slice()).into()),
     ])
 }
 
@@ -548,6 +617,55 @@ mod tests {
     async fn fresh(name: &str) -> Store {
         let _ = Store::delete(name).await;
         Store::open(name).await.expect("opens")
+    }
+
+    #[wasm_bindgen_test]
+    async fn records_come_back_kept_unloaded_with_the_heads_of_their_newest_chunk() {
+        let name = "test-kept";
+        let store = fresh(name).await;
+        let (index, record, old) = (
+            DocumentId::random(),
+            DocumentId::random(),
+            DocumentId::random(),
+        );
+        let mut ledger = Ledger::default();
+        let mut doc = doc_with(3);
+        let mut batch = Batch::default();
+        batch.chunks.extend(ledger.chunk_for(record, &doc));
+        edit(&mut doc, "name", "Lotte");
+        batch.chunks.extend(ledger.chunk_for(record, &doc));
+        batch.chunks.extend(ledger.chunk_for(index, &doc_with(1)));
+        store
+            .write("ws://relay/sync", &batch)
+            .await
+            .expect("written");
+        // A record written before chunks named their heads is loaded as before.
+        let older = doc_with(2);
+        store
+            .put_raw_chunk(&chunk_value(&old.to_string(), 0, &older.save(), &[]))
+            .await
+            .expect("raw");
+
+        let loaded = store.load_except(&index).await.expect("loads");
+        assert!(loaded.damaged.is_empty());
+        let [kept] = &loaded.kept[..] else {
+            panic!("one record kept: {:?}", loaded.kept);
+        };
+        assert_eq!(kept.id, record);
+        assert_eq!(kept.heads, doc.get_heads());
+        assert_eq!((kept.chunks, kept.next_seq), (2, 2));
+        let back = Automerge::load(&kept.bytes).expect("the kept bytes load");
+        assert_eq!(back.get_heads(), doc.get_heads());
+        let [loaded_old] = &loaded.docs[..] else {
+            panic!("the old record loaded: {:?}", loaded.docs);
+        };
+        assert_eq!(loaded_old.id, old);
+        assert_eq!(loaded_old.doc.get_heads(), older.get_heads());
+        // Whole loads (the index at start-up) still load.
+        let all = store.load().await.expect("loads");
+        assert!(all.kept.is_empty());
+        assert_eq!(all.docs.len(), 3);
+        store.close();
     }
 
     #[wasm_bindgen_test]
@@ -717,6 +835,7 @@ mod tests {
                 &garbled.to_string(),
                 1,
                 b"\x85\x6f\x4a\x83garbage",
+                &[],
             ))
             .await
             .expect("raw");
@@ -727,7 +846,7 @@ mod tests {
         ]);
         store.put_raw_chunk(&not_bytes).await.expect("raw");
         store
-            .put_raw_chunk(&chunk_value(&lost.to_string(), 0, b"not automerge"))
+            .put_raw_chunk(&chunk_value(&lost.to_string(), 0, b"not automerge", &[]))
             .await
             .expect("raw");
         let odd = object(&[

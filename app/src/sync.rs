@@ -227,9 +227,15 @@ impl Sync {
     /// disk. The step is queued at once, before the caller awaits: redrawing the
     /// screens must not delay the write.
     pub fn commit(&self, step: Step) -> impl Future<Output = Result<(), StoreError>> + use<> {
+        let written = self.written(step);
+        self.changed();
+        written
+    }
+
+    /// Persists a step no screen shows (housekeeping); resolves once it is on disk.
+    pub fn written(&self, step: Step) -> impl Future<Output = Result<(), StoreError>> + use<> {
         let (done, wait) = oneshot::channel();
         self.enqueue(step, Some(done));
-        self.changed();
         async move { wait.await.unwrap_or(Err(StoreError::Write)) }
     }
 

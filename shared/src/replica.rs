@@ -162,6 +162,31 @@ impl Replica {
         self.recheck(id);
     }
 
+    /// Adds a document from the device store without loading it: its stored bytes, the
+    /// heads they hold (sorted) and its saved sync state. It loads when first read or
+    /// synced; bytes that turn out not to hold `heads` are synced again from scratch.
+    pub fn insert_kept(
+        &mut self,
+        id: DocumentId,
+        bytes: Vec<u8>,
+        mut heads: Vec<ChangeHash>,
+        state: Option<sync::State>,
+    ) {
+        heads.sort();
+        self.docs.insert(
+            id,
+            Slot::Kept {
+                bytes,
+                heads,
+                read: OnceLock::new(),
+            },
+        );
+        if let Some(state) = state {
+            self.states.insert(id, state);
+        }
+        self.recheck(id);
+    }
+
     /// A document, loaded now if it arrived whole and was kept unloaded until now.
     pub fn doc(&self, id: &DocumentId) -> Option<&Automerge> {
         self.docs.get(id).map(Slot::doc)
@@ -465,15 +490,7 @@ impl Replica {
         }
         let state = self.states.entry(id).or_default();
         let (bytes, heads, answer) = crate::whole::arrival(message, state)?;
-        self.docs.insert(
-            id,
-            Slot::Kept {
-                bytes,
-                heads,
-                read: OnceLock::new(),
-            },
-        );
-        self.recheck(id);
+        self.insert_kept(id, bytes, heads, None);
         self.states_changed.insert(id);
         self.active.insert(id);
         self.unavailable.remove(&id);

@@ -208,6 +208,20 @@ async function waitUpToDate(page, timeout) {
   await page.locator('.sync[data-sync-state="up-to-date"]').waitFor({ timeout });
 }
 
+/// Up to date, then the app's idle-time housekeeping (compactions, the index snapshot
+/// for the next start) on disk: a worker keeps the app open that long, and a page
+/// closed sooner would leave the next start to measure an unfinished device.
+async function settled(page, timeout, upToDateAt = null) {
+  await waitUpToDate(page, timeout);
+  // The housekeeping runs 2 s after the last redraw, which up to date was.
+  const since = upToDateAt ?? (await page.evaluate(() => performance.now()));
+  await page.waitForFunction(
+    (t) => performance.getEntriesByName("paktum:tidied", "mark").some((m) => m.startTime > t),
+    since,
+    { timeout, polling: 100 },
+  );
+}
+
 /// First sync into a fresh browser; returns the context (set up, synced) for reuse.
 async function firstSync(run) {
   const context = await newContext();
@@ -227,7 +241,8 @@ async function firstSync(run) {
     opts.expect,
     { timeout: T_SYNC, polling: 50 },
   );
-  let doneAt = await uiDone.jsonValue();
+  const upToDateAt = await uiDone.jsonValue();
+  let doneAt = upToDateAt;
   // The disk's verdict: every document in IndexedDB (the outbox may still be writing).
   const deadline = Date.now() + T_SYNC;
   let docs = await storedDocs(page);
@@ -240,6 +255,7 @@ async function firstSync(run) {
   const { submittedAt, wsBytes, wsFrames: frames } = await page.evaluate(() => window.__bench);
   const listed = await page.evaluate(() => window.__bench.listed());
   log(`first sync ${run}: ${round((doneAt - submittedAt) / 1000, 2)} s, ${listed} listed, ${docs} documents stored, ${frames} frames, ${wsBytes} B`);
+  await settled(page, T_PAGE, upToDateAt);
   return { context, page, seconds: (doneAt - submittedAt) / 1000, bytes: wsBytes };
 }
 
@@ -271,15 +287,20 @@ async function appStart(context, { cold, rate, label }) {
   }
   // Let the start-up finish (sync, housekeeping) so the next run starts from rest.
   if (rate > 1) await cdp.send("Emulation.setCPUThrottlingRate", { rate: 1 });
-  await waitUpToDate(page, T_PAGE * Math.max(1, rate));
+  await settled(page, T_PAGE * Math.max(1, rate));
   await page.evaluate(() => navigator.serviceWorker.ready);
   // The app loads the records after showing the index (app/src/ui.rs, Field::begin).
-  const recordsLoaded = await page.evaluate(() => {
-    const m = performance.getEntriesByName("paktum:records-loaded", "measure")[0];
-    return m ? m.startTime + m.duration : null;
-  });
+  const [indexShown, indexDoc, recordsLoaded] = await page.evaluate(() =>
+    ["paktum:index-loaded", "paktum:index-doc-loaded", "paktum:records-loaded"].map((name) => {
+      const m = performance.getEntriesByName(name, "measure")[0];
+      return m ? m.startTime + m.duration : null;
+    }),
+  );
   await cdp.detach();
-  log(`${label}: list ${round(ms)} ms, records loaded ${recordsLoaded === null ? "?" : round(recordsLoaded)} ms`);
+  const shown = (t) => (t === null ? "?" : round(t));
+  log(
+    `${label}: list ${round(ms)} ms (index rows ${shown(indexShown)}, index document ${shown(indexDoc)}), records loaded ${shown(recordsLoaded)} ms`,
+  );
   return { listed: ms, recordsLoaded };
 }
 

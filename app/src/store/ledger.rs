@@ -13,7 +13,9 @@ pub const COMPACT_AFTER: u32 = 32;
 /// Never idle (edits nonstop): at this many chunks the write itself compacts.
 pub const COMPACT_AT_THE_LATEST: u32 = 4 * COMPACT_AFTER;
 
-/// One write to the chunk store.
+/// One write to the chunk store. `heads` (sorted) are the document's heads once the
+/// chunk is written: start-up takes a record's heads from its newest chunk, so it can
+/// keep the record unloaded until it is read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChunkWrite {
     /// The changes since the last write.
@@ -21,21 +23,32 @@ pub enum ChunkWrite {
         doc: DocumentId,
         seq: u64,
         bytes: Vec<u8>,
+        heads: Vec<ChangeHash>,
     },
     /// The whole document; deletes the document's chunks before `seq`.
     Replace {
         doc: DocumentId,
         seq: u64,
         bytes: Vec<u8>,
+        heads: Vec<ChangeHash>,
     },
 }
 
 impl ChunkWrite {
     pub fn parts(&self) -> (DocumentId, u64, &[u8]) {
         match self {
-            ChunkWrite::Append { doc, seq, bytes } | ChunkWrite::Replace { doc, seq, bytes } => {
-                (*doc, *seq, bytes)
+            ChunkWrite::Append {
+                doc, seq, bytes, ..
             }
+            | ChunkWrite::Replace {
+                doc, seq, bytes, ..
+            } => (*doc, *seq, bytes),
+        }
+    }
+
+    pub fn heads(&self) -> &[ChangeHash] {
+        match self {
+            ChunkWrite::Append { heads, .. } | ChunkWrite::Replace { heads, .. } => heads,
         }
     }
 }
@@ -62,12 +75,12 @@ impl Ledger {
     pub fn loaded(
         &mut self,
         id: DocumentId,
-        doc: &Automerge,
+        heads: Vec<ChangeHash>,
         chunks: u32,
         next_seq: u64,
         damaged: bool,
     ) {
-        let heads = sorted(doc.get_heads());
+        let heads = sorted(heads);
         self.docs.insert(
             id,
             Saved {
@@ -136,6 +149,7 @@ impl Ledger {
             doc: id,
             seq,
             bytes: doc.save_after(&saved.heads),
+            heads: heads.clone(),
         };
         saved.heads = heads;
         saved.next_seq = seq + 1;
@@ -183,6 +197,7 @@ impl Ledger {
             doc: id,
             seq,
             bytes,
+            heads: saved.heads.clone(),
         }
     }
 }
