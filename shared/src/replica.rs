@@ -69,12 +69,13 @@ impl Slot {
         }
     }
 
-    /// Whether the document holds change `hash`, where that is known without loading:
-    /// a kept document is only known to hold its heads (and their past, unknown here).
-    fn surely_has(&self, hash: &ChangeHash) -> bool {
+    /// Whether the document holds change `hash`: a lookup in the change graph (not
+    /// `get_change_by_hash`, which rebuilds the whole change). A kept document loads
+    /// only for a hash other than its heads (an index row older than the record).
+    fn has(&self, hash: &ChangeHash) -> bool {
         match self {
-            Slot::Loaded(doc) => doc.get_missing_deps(&[*hash]).is_empty(),
-            Slot::Kept { heads, .. } => heads.contains(hash),
+            Slot::Kept { heads, .. } if heads.contains(hash) => true,
+            slot => slot.doc().get_missing_deps(&[*hash]).is_empty(),
         }
     }
 
@@ -532,11 +533,9 @@ impl Replica {
             && let Ok(entries) = CaseloadDoc::entries_of(index.doc())
         {
             for entry in entries {
-                // A lookup in the change graph, or in a kept document's heads (where
-                // an older head of the row syncs once to find out).
                 let behind = match self.docs.get(&entry.id) {
                     None => true,
-                    Some(slot) => entry.is_ahead_of(|h| slot.surely_has(h)),
+                    Some(slot) => entry.is_ahead_of(|h| slot.has(h)),
                 };
                 if behind {
                     wanted.push(entry.id);
@@ -800,5 +799,27 @@ mod tests {
             merged.get_missing_deps(&heads).is_empty(),
             "the real one arrived"
         );
+    }
+
+    #[test]
+    fn a_kept_record_answers_for_its_heads_unloaded_and_for_older_changes_loaded() {
+        let first = edited(Automerge::new(), "first");
+        let older = first.get_heads();
+        let doc = edited(first, "second");
+        let slot = Slot::Kept {
+            bytes: doc.save(),
+            heads: doc.get_heads(),
+            read: OnceLock::new(),
+        };
+        let Slot::Kept { read, .. } = &slot else {
+            unreachable!()
+        };
+        assert!(slot.has(&doc.get_heads()[0]));
+        assert!(read.get().is_none(), "its own heads need no load");
+        // An index row written for an older version: known, so not behind.
+        assert!(slot.has(&older[0]));
+        assert!(read.get().is_some());
+        let unknown = edited(Automerge::new(), "elsewhere").get_heads();
+        assert!(!slot.has(&unknown[0]));
     }
 }
