@@ -4,7 +4,7 @@
 //! a [`Step`], what to write to the store and what to send to the relay.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use automerge::{ActorId, Automerge};
@@ -60,9 +60,6 @@ pub struct Repo {
     entries_version: u64,
     /// Sorted rows per kind, as of `entries_version` (lists re-render often).
     sorted: RefCell<HashMap<Kind, Sorted>>,
-    /// Documents with changes the relay has not confirmed. Kept up to date from what
-    /// each operation touched: the replica's own count visits every document.
-    pending: HashSet<DocumentId>,
     /// The replica's (whole-caseload) up-to-date verdict since its last change.
     up_to_date: Cell<Option<bool>>,
     /// Stored data that could not be read, by document where known.
@@ -129,7 +126,6 @@ impl Repo {
             entries: HashMap::new(),
             entries_version: 0,
             sorted: RefCell::new(HashMap::new()),
-            pending: HashSet::new(),
             up_to_date: Cell::new(None),
             damaged: Vec::new(),
             revision: 0,
@@ -154,7 +150,7 @@ impl Repo {
                     .chunks
                     .extend(self.ledger.chunk_for(index_id, &doc));
                 self.replica.insert(index_id, doc, None);
-                self.recheck_pending([index_id]);
+                self.forget_verdict();
             }
             self.snapshot_heads = None;
             self.reread_index();
@@ -242,7 +238,6 @@ impl Repo {
                 .and_then(|b| automerge::sync::State::decode(&b).ok());
             index_loaded |= stored.id == self.index_id;
             self.replica.insert(stored.id, stored.doc, state);
-            self.recheck_pending([stored.id]);
         }
         for kept in loaded.kept {
             if self.replica.heads(&kept.id).is_some() {
@@ -261,8 +256,8 @@ impl Repo {
                 .and_then(|b| automerge::sync::State::decode(&b).ok());
             self.replica
                 .insert_kept(kept.id, kept.bytes, kept.heads, state);
-            self.recheck_pending([kept.id]);
         }
+        self.forget_verdict();
         if index_loaded {
             let snapshot_heads = self.snapshot_heads.take();
             let heads = self.replica.doc(&self.index_id).map(|d| {
@@ -307,13 +302,13 @@ impl Repo {
     }
 
     pub fn is_pending(&self, id: &DocumentId) -> bool {
-        self.pending.contains(id)
+        self.replica.is_pending(id)
     }
 
     /// Records with changes the relay has not confirmed (the index is bookkeeping,
     /// not a worker's change, so it is not counted; it still keeps "up to date" off).
     pub fn pending_count(&self) -> usize {
-        self.pending.len() - usize::from(self.pending.contains(&self.index_id))
+        self.replica.pending_count() - usize::from(self.replica.is_pending(&self.index_id))
     }
 
     pub fn progress(&self) -> Progress {
@@ -321,7 +316,7 @@ impl Repo {
     }
 
     pub fn is_up_to_date(&self) -> bool {
-        if !self.pending.is_empty() {
+        if self.replica.pending_count() > 0 {
             return false;
         }
         let up = self
@@ -346,16 +341,9 @@ impl Repo {
         !heads.is_empty() && heads == written
     }
 
-    /// Re-reads whether these documents wait for the relay (after they changed).
-    fn recheck_pending(&mut self, ids: impl IntoIterator<Item = DocumentId>) {
+    /// Documents or sync states changed: the up-to-date verdict must be asked again.
+    fn forget_verdict(&self) {
         self.up_to_date.set(None);
-        for id in ids {
-            if self.replica.is_pending(&id) {
-                self.pending.insert(id);
-            } else {
-                self.pending.remove(&id);
-            }
-        }
     }
 
     /// The rows of one kind sorted by name; re-sorted only when the index changed.
@@ -504,7 +492,7 @@ impl Repo {
         step.send.extend(self.replica.put_back(id, doc));
         self.upsert_index(editor, vec![(id, summary, Some(heads))], &mut step);
         self.collect_states(&mut step);
-        self.recheck_pending([id, self.index_id]);
+        self.forget_verdict();
         self.revision += 1;
         Ok(step)
     }
@@ -588,7 +576,7 @@ impl Repo {
                 step.batch.states.push((*id, state));
             }
         }
-        self.recheck_pending(changed);
+        self.forget_verdict();
     }
 
     /// A new connection is open: the `join` to send.
@@ -645,7 +633,7 @@ impl Repo {
             self.upsert_index(&editor, rows, &mut step);
         }
         self.collect_states(&mut step);
-        self.recheck_pending(changed.iter().copied());
+        self.forget_verdict();
         if !changed.is_empty() {
             self.revision += 1;
         }
