@@ -208,6 +208,11 @@ impl Repo {
     /// records). Call before syncing: the replica plans from what it holds.
     pub fn add_loaded(&mut self, loaded: Loaded, states: Vec<(DocumentId, Vec<u8>)>) -> Step {
         let mut states: HashMap<DocumentId, Vec<u8>> = states.into_iter().collect();
+        let mut saved_state = |id: &DocumentId| {
+            states
+                .remove(id)
+                .and_then(|b| automerge::sync::State::decode(&b).ok())
+        };
         for d in loaded.damaged {
             if let Some(id) = d.id {
                 self.ledger.damaged(id, d.next_seq);
@@ -233,10 +238,8 @@ impl Repo {
                     .chunks
                     .push(self.ledger.compact(stored.id, &stored.doc));
             }
-            let state = states
-                .remove(&stored.id)
-                .and_then(|b| automerge::sync::State::decode(&b).ok());
             index_loaded |= stored.id == self.index_id;
+            let state = saved_state(&stored.id);
             self.replica.insert(stored.id, stored.doc, state);
         }
         for kept in loaded.kept {
@@ -251,9 +254,7 @@ impl Repo {
                 false,
             );
             self.ledger.needs_compaction(&kept.id);
-            let state = states
-                .remove(&kept.id)
-                .and_then(|b| automerge::sync::State::decode(&b).ok());
+            let state = saved_state(&kept.id);
             self.replica
                 .insert_kept(kept.id, kept.bytes, kept.heads, state);
         }
