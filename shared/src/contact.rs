@@ -237,6 +237,8 @@ impl Contact {
 #[derive(Clone, Debug)]
 pub struct ContactDoc(RecordDoc);
 
+record::typed_record!(ContactDoc, Kind::Contact);
+
 impl ContactDoc {
     pub fn create(editor: &Editor, new: NewContact) -> Result<Self, ModelError> {
         Self::create_with_id(DocumentId::random(), editor, new)
@@ -273,27 +275,6 @@ impl ContactDoc {
             Ok(())
         })?;
         Ok(Self(doc))
-    }
-
-    pub fn from_record(doc: RecordDoc) -> Result<Self, ModelError> {
-        doc.expect_kind(Kind::Contact).map(Self)
-    }
-
-    pub fn load(id: DocumentId, bytes: &[u8]) -> Result<Self, ModelError> {
-        Self::from_record(RecordDoc::load(id, bytes)?)
-    }
-
-    pub fn record(&self) -> &RecordDoc {
-        &self.0
-    }
-
-    pub fn into_record(self) -> RecordDoc {
-        self.0
-    }
-
-    /// Merges another replica's copy of this record.
-    pub fn merge(&mut self, other: &ContactDoc) -> Result<(), ModelError> {
-        self.0.merge(&other.0)
     }
 
     /// Sets one scalar field; `None` or an empty string clears an optional field.

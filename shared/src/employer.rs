@@ -161,6 +161,8 @@ impl Employer {
 #[derive(Clone, Debug)]
 pub struct EmployerDoc(RecordDoc);
 
+record::typed_record!(EmployerDoc, Kind::Employer);
+
 impl EmployerDoc {
     pub fn create(editor: &Editor, team: &str, name: &str) -> Result<Self, ModelError> {
         Self::create_with_id(DocumentId::random(), editor, team, name)
@@ -183,27 +185,6 @@ impl EmployerDoc {
             Ok(())
         })?;
         Ok(Self(doc))
-    }
-
-    pub fn from_record(doc: RecordDoc) -> Result<Self, ModelError> {
-        doc.expect_kind(Kind::Employer).map(Self)
-    }
-
-    pub fn load(id: DocumentId, bytes: &[u8]) -> Result<Self, ModelError> {
-        Self::from_record(RecordDoc::load(id, bytes)?)
-    }
-
-    pub fn record(&self) -> &RecordDoc {
-        &self.0
-    }
-
-    pub fn into_record(self) -> RecordDoc {
-        self.0
-    }
-
-    /// Merges another replica's copy of this record.
-    pub fn merge(&mut self, other: &EmployerDoc) -> Result<(), ModelError> {
-        self.0.merge(&other.0)
     }
 
     pub fn set_field(

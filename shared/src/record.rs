@@ -9,6 +9,36 @@ use automerge::{
 use crate::error::ModelError;
 use crate::id::DocumentId;
 
+/// What every typed record (`ContactDoc`, `EmployerDoc`: a newtype over [`RecordDoc`])
+/// has the same way: taking a record of its kind, loading, lending out, merging.
+macro_rules! typed_record {
+    ($name:ident, $kind:expr) => {
+        impl $name {
+            pub fn from_record(doc: RecordDoc) -> Result<Self, ModelError> {
+                doc.expect_kind($kind).map(Self)
+            }
+
+            pub fn load(id: DocumentId, bytes: &[u8]) -> Result<Self, ModelError> {
+                Self::from_record(RecordDoc::load(id, bytes)?)
+            }
+
+            pub fn record(&self) -> &RecordDoc {
+                &self.0
+            }
+
+            pub fn into_record(self) -> RecordDoc {
+                self.0
+            }
+
+            /// Merges another replica's copy of this record.
+            pub fn merge(&mut self, other: &$name) -> Result<(), ModelError> {
+                self.0.merge(&other.0)
+            }
+        }
+    };
+}
+pub(crate) use typed_record;
+
 /// The schema version written into every document as the root key `schema`.
 pub const SCHEMA_VERSION: i64 = 1;
 
