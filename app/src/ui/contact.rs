@@ -15,12 +15,12 @@ use paktum_shared::{Day, DocumentId, Editor, ModelError};
 
 use super::parts::{
     ChangedByBoth, Details, Field, InlineField, Outcome as Said, PendingMark, RecordMemo,
-    SaveOrCancel, channel_label, outcome_label, record_page, shown_view, status_label, status_text,
-    today, when,
+    SaveOrCancel, channel_label, outcome_label, ready_record, record_page, shown_view,
+    status_label, status_text, today, when,
 };
 use super::use_field;
 use crate::i18n::*;
-use crate::repo::{Loadable, Repo, rows_of, workers};
+use crate::repo::{Repo, rows_of, workers};
 use leptos_i18n::I18nContext;
 
 /// Rows rendered at once; a search narrows a big caseload faster than scrolling.
@@ -245,16 +245,8 @@ pub fn ContactPage() -> impl IntoView {
 fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
     let i18n = use_i18n();
     let field = use_field();
-    // Its own memo: the relay confirming a change flips only `pending`, and must not
-    // redraw the whole record (that landed in the middle of the next save).
-    let read = Memo::new(move |_| {
-        record.with(|r| match r {
-            Some((Loadable::Ready(c), _)) => Some(c.clone()),
-            _ => None,
-        })
-    });
+    let (read, pending) = ready_record(record);
     let contact = move || read.get();
-    let pending = move || record.with(|r| r.as_ref().is_some_and(|(_, p)| *p));
     let said = RwSignal::new(None::<Result<String, String>>);
     let run = move |op: ContactOp| {
         spawn_local(async move {

@@ -13,11 +13,11 @@ use paktum_shared::{Day, DocumentId, Editor, ModelError};
 
 use super::parts::{
     ChangedByBoth, Details, Field, Outcome as Said, PendingMark, RecordMemo, SaveOrCancel,
-    commitment_label, record_page, shown_view, status_text, today,
+    commitment_label, ready_record, record_page, shown_view, status_text, today,
 };
 use super::use_field;
 use crate::i18n::*;
-use crate::repo::{Loadable, Repo, rows_of};
+use crate::repo::{Repo, rows_of};
 use leptos_i18n::I18nContext;
 
 type EmployerOp = Box<dyn FnOnce(&mut EmployerDoc, &Editor) -> Result<(), ModelError>>;
@@ -131,16 +131,8 @@ pub fn EmployerPage() -> impl IntoView {
 fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
     let i18n = use_i18n();
     let field = use_field();
-    // Its own memo: the relay confirming a change flips only `pending`, and must not
-    // redraw the whole record (that landed in the middle of the next save).
-    let read = Memo::new(move |_| {
-        record.with(|r| match r {
-            Some((Loadable::Ready(e), _)) => Some(e.clone()),
-            _ => None,
-        })
-    });
+    let (read, pending) = ready_record(record);
     let employer = move || read.get();
-    let pending = move || record.with(|r| r.as_ref().is_some_and(|(_, p)| *p));
     let said = RwSignal::new(None::<Result<String, String>>);
     let run = move |op: EmployerOp, ok: String| {
         spawn_local(async move {

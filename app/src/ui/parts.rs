@@ -371,6 +371,23 @@ where
     (record, shown)
 }
 
+/// The readable record in a memo of its own, and whether it has changes not yet on
+/// the relay: the relay confirming a change flips only the latter, and must not
+/// redraw the whole record (that landed in the middle of the next save).
+pub fn ready_record<T>(record: RecordMemo<T>) -> (Memo<Option<T>>, impl Fn() -> bool + Copy)
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+{
+    let read = Memo::new(move |_| {
+        record.with(|r| match r {
+            Some((Loadable::Ready(v), _)) => Some(v.clone()),
+            _ => None,
+        })
+    });
+    let pending = move || record.with(|r| r.as_ref().is_some_and(|(_, p)| *p));
+    (read, pending)
+}
+
 /// Renders a record page: the record via `ready`, or why it cannot be shown.
 pub fn shown_view(
     shown: Memo<Shown>,
