@@ -154,15 +154,7 @@ impl Store {
     }
 
     pub async fn device(&self) -> Result<Option<Device>, StoreError> {
-        let tx = self
-            .db
-            .transaction(&[DEVICE], TransactionMode::ReadOnly)
-            .map_err(|_| StoreError::Read)?;
-        let store = tx.store(DEVICE).map_err(|_| StoreError::Read)?;
-        let value = store
-            .get(DEVICE_KEY.into())
-            .await
-            .map_err(|_| StoreError::Read)?;
+        let value = self.get_one(DEVICE, DEVICE_KEY.into()).await?;
         // A damaged identity reads as none: the worker sets the device up again.
         Ok(value
             .and_then(|v| v.as_string())
@@ -256,11 +248,30 @@ impl Store {
     }
 
     async fn read_chunks(&self, range: Option<KeyRange>) -> Result<Vec<JsValue>, StoreError> {
+        self.get_all(CHUNKS, range).await
+    }
+
+    /// The value at `key` in one object store, read in a transaction of its own.
+    async fn get_one(&self, name: &str, key: JsValue) -> Result<Option<JsValue>, StoreError> {
         let tx = self
             .db
-            .transaction(&[CHUNKS], TransactionMode::ReadOnly)
+            .transaction(&[name], TransactionMode::ReadOnly)
             .map_err(|_| StoreError::Read)?;
-        let store = tx.store(CHUNKS).map_err(|_| StoreError::Read)?;
+        let store = tx.store(name).map_err(|_| StoreError::Read)?;
+        store.get(key).await.map_err(|_| StoreError::Read)
+    }
+
+    /// The values in `range` (all without one) of one object store.
+    async fn get_all(
+        &self,
+        name: &str,
+        range: Option<KeyRange>,
+    ) -> Result<Vec<JsValue>, StoreError> {
+        let tx = self
+            .db
+            .transaction(&[name], TransactionMode::ReadOnly)
+            .map_err(|_| StoreError::Read)?;
+        let store = tx.store(name).map_err(|_| StoreError::Read)?;
         store
             .get_all(range, None)
             .await
@@ -269,17 +280,9 @@ impl Store {
 
     /// The saved sync states with one relay.
     pub async fn sync_states(&self, relay: &str) -> Result<Vec<(DocumentId, Vec<u8>)>, StoreError> {
-        let tx = self
-            .db
-            .transaction(&[SYNC_STATES], TransactionMode::ReadOnly)
-            .map_err(|_| StoreError::Read)?;
-        let store = tx.store(SYNC_STATES).map_err(|_| StoreError::Read)?;
         let range = KeyRange::bound(&key2(relay, ""), &key2(relay, "\u{ffff}"), None, None)
             .map_err(|_| StoreError::Read)?;
-        let values = store
-            .get_all(Some(range), None)
-            .await
-            .map_err(|_| StoreError::Read)?;
+        let values = self.get_all(SYNC_STATES, Some(range)).await?;
         Ok(values
             .into_iter()
             .filter_map(|v| {
@@ -295,15 +298,9 @@ impl Store {
         relay: &str,
         id: &DocumentId,
     ) -> Result<Vec<(DocumentId, Vec<u8>)>, StoreError> {
-        let tx = self
-            .db
-            .transaction(&[SYNC_STATES], TransactionMode::ReadOnly)
-            .map_err(|_| StoreError::Read)?;
-        let store = tx.store(SYNC_STATES).map_err(|_| StoreError::Read)?;
-        let value = store
-            .get(key2(relay, &id.to_string()))
-            .await
-            .map_err(|_| StoreError::Read)?;
+        let value = self
+            .get_one(SYNC_STATES, key2(relay, &id.to_string()))
+            .await?;
         Ok(value
             .and_then(|v| get(&v, "bytes").dyn_into_bytes())
             .map(|bytes| (*id, bytes))
