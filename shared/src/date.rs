@@ -54,7 +54,15 @@ impl Day {
 
 impl fmt::Display for Day {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.format("%Y-%m-%d"))
+        // Written by hand rather than with chrono's strftime: its format and parse
+        // machinery was ~21 KB of the app's wasm for this one fixed layout.
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            self.0.year(),
+            self.0.month(),
+            self.0.day()
+        )
     }
 }
 
@@ -66,10 +74,20 @@ impl FromStr for Day {
         let bad = || ModelError::BadDate {
             value: s.chars().take(40).collect(),
         };
-        if s.len() != 10 {
+        let b = s.as_bytes();
+        let digits = |range: std::ops::Range<usize>| {
+            b[range].iter().try_fold(0u32, |n, &c| {
+                c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+            })
+        };
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return Err(bad());
         }
-        let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?;
+        let (Some(year), Some(month), Some(day)) = (digits(0..4), digits(5..7), digits(8..10))
+        else {
+            return Err(bad());
+        };
+        let date = NaiveDate::from_ymd_opt(year as i32, month, day).ok_or_else(bad)?;
         Self::checked(date)
     }
 }
@@ -95,6 +113,18 @@ mod tests {
             "yesterday".parse::<Day>(),
             Err(ModelError::BadDate { .. })
         ));
+        for odd in [
+            "2026-3-099",
+            "2026/03/09",
+            "+026-03-09",
+            "2026-03-9x",
+            "20260-3-09",
+        ] {
+            assert!(
+                matches!(odd.parse::<Day>(), Err(ModelError::BadDate { .. })),
+                "{odd}"
+            );
+        }
         assert!(matches!(
             "1850-01-01".parse::<Day>(),
             Err(ModelError::DateOutOfRange { .. })
