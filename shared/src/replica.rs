@@ -486,7 +486,10 @@ impl Replica {
     /// A whole record for a document we hold nothing of, kept as its bytes without
     /// loading it (see [`crate::whole`]); `None` when the message is anything else.
     fn keep_arrival(&mut self, id: DocumentId, message: &sync::Message) -> Option<Vec<Message>> {
-        if Some(id) == self.index_id || !self.docs.get(&id).is_none_or(Slot::is_empty) {
+        if self.remote.is_none()
+            || Some(id) == self.index_id
+            || !self.docs.get(&id).is_none_or(Slot::is_empty)
+        {
             return None;
         }
         let state = self.states.entry(id).or_default();
