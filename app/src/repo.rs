@@ -233,7 +233,8 @@ impl Repo {
                 stored.next_seq,
                 stored.partly_damaged,
             );
-            if self.ledger.needs_compaction(&stored.id) {
+            // Damaged chunks are rewritten now, from what could be read.
+            if stored.partly_damaged {
                 step.batch
                     .chunks
                     .push(self.ledger.compact(stored.id, &stored.doc));
@@ -253,7 +254,6 @@ impl Repo {
                 kept.next_seq,
                 false,
             );
-            self.ledger.needs_compaction(&kept.id);
             let state = saved_state(&kept.id);
             self.replica
                 .insert_kept(kept.id, kept.bytes, kept.heads, state);

@@ -432,8 +432,10 @@ async fn assemble(values: Vec<JsValue>, except: Option<&str>, how: Assembly) -> 
             (Some(doc), _) if except == Some(doc.as_str()) => {}
             (Some(doc), Some(seq)) => {
                 let bytes = get(&value, "bytes").dyn_into_bytes();
-                let heads = get(&value, "heads")
-                    .dyn_into_bytes()
+                // Only a record kept unloaded needs its heads from disk.
+                let heads = (how == Assembly::KeepSliced)
+                    .then(|| get(&value, "heads").dyn_into_bytes())
+                    .flatten()
                     .and_then(|b| heads_of(&b));
                 by_doc.entry(doc).or_default().push((seq, bytes, heads))
             }

@@ -30,7 +30,7 @@
 use automerge::ChangeHash;
 use automerge::sync::{self, Capability, Have, MessageFlags, MessageVersion};
 
-pub fn sorted(heads: &[ChangeHash]) -> Vec<ChangeHash> {
+fn sorted(heads: &[ChangeHash]) -> Vec<ChangeHash> {
     let mut heads = heads.to_vec();
     heads.sort();
     heads

@@ -71,7 +71,9 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Records what a document looked like when it was loaded.
+    /// Records what a document looked like when it was loaded. One with many chunks
+    /// becomes due for compaction (see [`Ledger::take_due`]); a damaged one is
+    /// rewritten by its next write.
     pub fn loaded(
         &mut self,
         id: DocumentId,
@@ -90,6 +92,9 @@ impl Ledger {
                 replace: damaged,
             },
         );
+        if chunks > COMPACT_AFTER {
+            self.due.insert(id);
+        }
     }
 
     /// A document whose stored chunks could not be read: its next write replaces them.
@@ -103,18 +108,6 @@ impl Ledger {
                 replace: true,
             },
         );
-    }
-
-    /// Whether a document's chunks are damaged, so loading it should rewrite it now. One
-    /// with merely many chunks becomes due instead (see [`Ledger::take_due`]).
-    pub fn needs_compaction(&mut self, id: &DocumentId) -> bool {
-        let Some(saved) = self.docs.get(id) else {
-            return false;
-        };
-        if saved.chunks > COMPACT_AFTER {
-            self.due.insert(*id);
-        }
-        saved.replace
     }
 
     /// The documents due for compaction (more than [`COMPACT_AFTER`] chunks); each is
@@ -154,11 +147,6 @@ impl Ledger {
         saved.heads = heads;
         saved.next_seq = seq + 1;
         Some(write)
-    }
-
-    /// Whether anything of the document was ever written or loaded.
-    pub fn knows(&self, id: &DocumentId) -> bool {
-        self.docs.contains_key(id)
     }
 
     /// A document that arrived whole, as `bytes` the relay sent (its changes, loadable
