@@ -404,6 +404,47 @@ async fn serves_the_app_with_cache_headers_and_health() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
+async fn serves_precompressed_copies_to_browsers_that_accept_them() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let dist = dir.path().join("dist");
+    std::fs::create_dir(&dist)?;
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>Paktum</title>",
+    )?;
+    let wasm = "paktum-app-0123456789abcdef_bg.wasm";
+    // The relay serves what it finds: distinct bytes show which copy went out.
+    std::fs::write(dist.join(wasm), b"\0asm raw")?;
+    std::fs::write(dist.join(format!("{wasm}.br")), b"brotli copy")?;
+    std::fs::write(dist.join(format!("{wasm}.gz")), b"gzip copy")?;
+    std::fs::write(dist.join("app.css"), "body{}")?;
+    let relay = TestRelay::start(dir.path(), Some(dist.as_path())).await?;
+    let path = format!("/{wasm}");
+
+    let br = paktum_tests::http::get_accepting(relay.addr, &path, "gzip, deflate, br").await?;
+    assert_eq!(br.bytes, b"brotli copy");
+    for want in [
+        "content-encoding: br",
+        "content-type: application/wasm",
+        "vary: accept-encoding",
+        "immutable",
+    ] {
+        assert!(br.head.contains(want), "{want}: {}", br.head);
+    }
+    let gz = paktum_tests::http::get_accepting(relay.addr, &path, "gzip").await?;
+    assert_eq!(gz.bytes, b"gzip copy");
+    assert!(gz.head.contains("content-encoding: gzip"), "{}", gz.head);
+    let plain = paktum_tests::http::get(relay.addr, &path).await?;
+    assert_eq!(plain.bytes, b"\0asm raw");
+    assert!(!plain.head.contains("content-encoding"), "{}", plain.head);
+    // Without a compressed copy, the file itself, whatever the browser accepts.
+    let css = paktum_tests::http::get_accepting(relay.addr, "/app.css", "br").await?;
+    assert_eq!((css.status, css.body.as_str()), (200, "body{}"));
+    assert!(!css.head.contains("content-encoding"), "{}", css.head);
+    relay.stop().await
+}
+
+#[tokio::test]
 async fn documents_unloaded_from_memory_still_sync_and_fan_out() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let mut config = Config::for_tests(dir.path().to_path_buf());

@@ -14,7 +14,9 @@
 //                (no HTTP cache, no service worker, the records in IndexedDB) and warm
 //                (service worker, records in IndexedDB), each also with CPU throttling
 //                4x (CDP Emulation.setCPUThrottlingRate); plus, for warm starts, until
-//                the app has loaded every record (its `paktum:records-loaded` measure).
+//                the app has loaded every record (its `paktum:records-loaded` measure);
+//                and the app shell's bytes on a cold start, on the wire (Resource
+//                Timing transferSize; the relay serves precompressed copies) and decoded.
 //   note save    --notes saves on one contact: from the submit to the end of the app's
 //                `paktum:edit` performance measure, which ends when the IndexedDB
 //                transaction has committed (app/src/ui.rs, Field::edit); p50 and p95.
@@ -296,12 +298,20 @@ async function appStart(context, { cold, rate, label }) {
       return m ? m.startTime + m.duration : null;
     }),
   );
+  // What the app shell cost on the wire (a cold start fetched it all; the relay
+  // serves the brotli copies), against its size once decoded.
+  const [wire, decoded] = await page.evaluate(() => {
+    const shell = performance
+      .getEntriesByType("resource")
+      .filter((e) => /\.(wasm|js|css)$/.test(new URL(e.name).pathname) && !e.name.endsWith("/sw.js"));
+    return [shell.reduce((n, e) => n + e.transferSize, 0), shell.reduce((n, e) => n + e.decodedBodySize, 0)];
+  });
   await cdp.detach();
   const shown = (t) => (t === null ? "?" : round(t));
   log(
     `${label}: list ${round(ms)} ms (index rows ${shown(indexShown)}, index document ${shown(indexDoc)}), records loaded ${shown(recordsLoaded)} ms`,
   );
-  return { listed: ms, recordsLoaded };
+  return { listed: ms, recordsLoaded, wire, decoded };
 }
 
 /// Saves notes on one contact; returns ms from each submit to the commit in IndexedDB.
@@ -368,6 +378,11 @@ try {
       for (let run = 1; run <= opts.runs; run++) warm.push(await appStart(kept, { cold: false, rate, label: `warm start${suffix} ${run}` }));
       const listed = (xs) => xs.map((x) => x.listed);
       row(`start_cold${tag}`, `app start cold (no cache, records stored)${suffix}`, median(listed(cold)), "ms", listed(cold));
+      if (rate === 1) {
+        const kb = (xs) => xs.map((x) => x / 1000);
+        row("shell_wire", "cold start: app shell over HTTP (wasm + JS + CSS as served)", median(kb(cold.map((x) => x.wire))), "KB", kb(cold.map((x) => x.wire)));
+        row("shell_decoded", "cold start: app shell decoded", median(kb(cold.map((x) => x.decoded))), "KB", kb(cold.map((x) => x.decoded)));
+      }
       row(`start_warm${tag}`, `app start warm (service worker, records stored)${suffix}`, median(listed(warm)), "ms", listed(warm), rate > 1 ? 3000 : 1000);
       const loaded = warm.map((x) => x.recordsLoaded).filter((x) => x !== null);
       if (loaded.length) {

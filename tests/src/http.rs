@@ -5,12 +5,13 @@ use std::net::SocketAddr;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// A response: status, lower-cased head, body.
+/// A response: status, lower-cased head, body (as text, and as the bytes sent).
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
     pub head: String,
     pub body: String,
+    pub bytes: Vec<u8>,
 }
 
 async fn request(addr: SocketAddr, raw: String) -> anyhow::Result<Response> {
@@ -18,8 +19,12 @@ async fn request(addr: SocketAddr, raw: String) -> anyhow::Result<Response> {
     s.write_all(raw.as_bytes()).await?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).await?;
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(buf.len());
+    let bytes = buf.get(split + 4..).unwrap_or_default().to_vec();
+    let head = String::from_utf8_lossy(&buf[..split]).to_string();
     let status = head
         .split_whitespace()
         .nth(1)
@@ -28,7 +33,8 @@ async fn request(addr: SocketAddr, raw: String) -> anyhow::Result<Response> {
     Ok(Response {
         status,
         head: head.to_lowercase(),
-        body: body.to_string(),
+        body: String::from_utf8_lossy(&bytes).to_string(),
+        bytes,
     })
 }
 
@@ -36,6 +42,21 @@ pub async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<Response> {
     request(
         addr,
         format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+    )
+    .await
+}
+
+/// A GET whose client accepts `encodings` (an `Accept-Encoding` value).
+pub async fn get_accepting(
+    addr: SocketAddr,
+    path: &str,
+    encodings: &str,
+) -> anyhow::Result<Response> {
+    request(
+        addr,
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: {encodings}\r\nConnection: close\r\n\r\n"
+        ),
     )
     .await
 }

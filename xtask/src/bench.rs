@@ -6,7 +6,6 @@
 //! smoke test of the harness (small sizes, never fails on timings).
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 
+use crate::compress;
 use crate::steps::{self, Plan};
 use crate::tools;
 
@@ -454,6 +454,9 @@ pub fn bench(plan: &mut Plan, quick: bool) -> Result<()> {
     reconnect(plan, &scratch, &sizes, &mut table)?;
     many_devices(plan, &scratch, &sizes, &mut table)?;
     bundle(plan, &mut table)?;
+    if !quick {
+        bundle_floor(plan, &scratch, &mut table)?;
+    }
     browser(plan, &scratch, &sizes, &mut table)?;
 
     let rendered = table.render();
@@ -856,16 +859,13 @@ fn bundle(plan: &Plan, table: &mut Table) -> Result<()> {
         .context("reading dist/")?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| {
-            p.extension()
-                .is_some_and(|x| x == "wasm" || x == "js" || x == "css")
-        })
+        .filter(|p| compress::is_asset(p))
         .collect();
     files.sort();
     for path in files {
         let raw = std::fs::read(&path)?;
-        let gz = gzip(&raw)?;
-        let br = brotli(&raw)?;
+        let gz = compress::gzip(&raw)?.len();
+        let br = compress::brotli(&raw)?.len();
         let name = path
             .file_name()
             .map(|x| x.to_string_lossy().into_owned())
@@ -898,21 +898,57 @@ fn bundle(plan: &Plan, table: &mut Table) -> Result<()> {
     Ok(())
 }
 
-fn gzip(bytes: &[u8]) -> Result<usize> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    enc.write_all(bytes)?;
-    Ok(enc.finish()?.len())
-}
-
-fn brotli(bytes: &[u8]) -> Result<usize> {
-    let mut out = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
-        lgwin: 22,
-        ..Default::default()
-    };
-    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
-    Ok(out.len())
+/// The wasm of `tests/bundle-floor` (automerge and paktum-shared, no UI), built as
+/// the app's is (wasm-release profile, wasm-bindgen, wasm-opt -Oz): the part of the
+/// bundle that only a smaller automerge could shrink.
+fn bundle_floor(plan: &mut Plan, scratch: &Path, table: &mut Table) -> Result<()> {
+    println!("\n==> bundle floor (automerge + paktum-shared, no UI)");
+    plan.step(
+        "build the bundle floor",
+        plan.command("cargo").args([
+            "build",
+            "--profile",
+            "wasm-release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "paktum-bundle-floor",
+        ]),
+    )?;
+    let out = scratch.join("floor");
+    plan.step(
+        "wasm-bindgen the bundle floor",
+        plan.command("wasm-bindgen")
+            .args(["--target", "web", "--out-dir"])
+            .arg(&out)
+            .arg("target/wasm32-unknown-unknown/wasm-release/paktum_bundle_floor.wasm"),
+    )?;
+    let wasm = out.join("paktum_bundle_floor_bg.wasm");
+    plan.step(
+        "wasm-opt -Oz the bundle floor",
+        plan.command("wasm-opt")
+            .arg("-Oz")
+            .arg(&wasm)
+            .arg("-o")
+            .arg(&wasm),
+    )?;
+    let raw = std::fs::read(&wasm).context("reading the bundle floor's wasm")?;
+    let gz = compress::gzip(&raw)?.len();
+    let br = compress::brotli(&raw)?.len();
+    println!("    floor: {} raw, {gz} gzip, {br} brotli", raw.len());
+    table.add(
+        format!(
+            "bundle floor: automerge + paktum-shared alone, no UI (wasm): {} KB raw, {} KB brotli 11; gzip -9",
+            fmt_value(raw.len() as f64 / 1000.0),
+            fmt_value(br as f64 / 1000.0)
+        ),
+        "KB",
+        [Some(gz as f64 / 1000.0), None],
+    );
+    table.notes.push(
+        "bundle floor: `tests/bundle-floor` calls what a syncing device needs of automerge and paktum-shared (records, index, load, save, merge, sync) and nothing else; any Paktum app bundle is at least this.".into(),
+    );
+    Ok(())
 }
 
 fn browser(plan: &mut Plan, scratch: &Path, sizes: &Sizes, table: &mut Table) -> Result<()> {
