@@ -179,8 +179,15 @@ pub fn test(plan: &mut Plan) -> Result<()> {
         plan,
         "clippy (shared and the bundle floor on wasm)",
         &[
-            &["-p", "paktum-shared", "--lib", "--test", "wasm"],
-            &["-p", "paktum-bundle-floor"],
+            &[
+                "-p",
+                "paktum-shared",
+                "--lib",
+                "--test",
+                "wasm",
+                "-p",
+                "paktum-bundle-floor",
+            ][..],
             &wasm[..],
         ]
         .concat(),
