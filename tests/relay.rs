@@ -310,23 +310,30 @@ async fn an_oversized_message_closes_the_connection() -> anyhow::Result<()> {
     relay.stop().await
 }
 
+/// `root/dist` holding an `index.html` and `files` (name, contents), as a built app.
+fn app_dir(root: &std::path::Path, files: &[(&str, &[u8])]) -> std::io::Result<std::path::PathBuf> {
+    let dist = root.join("dist");
+    std::fs::create_dir(&dist)?;
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>Paktum</title>",
+    )?;
+    for (name, bytes) in files {
+        std::fs::write(dist.join(name), bytes)?;
+    }
+    Ok(dist)
+}
+
 #[tokio::test]
 async fn serves_the_app_with_cache_headers_and_health() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     // The app directory sits inside a directory holding a secret: a traversal would find it.
-    let dist = dir.path().join("dist");
-    std::fs::create_dir(&dist)?;
-    std::fs::write(
-        dist.as_path().join("index.html"),
-        "<!doctype html><title>Paktum</title>",
-    )?;
-    std::fs::write(
-        dist.as_path().join("paktum-app-0123456789abcdef_bg.wasm"),
-        b"\0asm",
-    )?;
-    std::fs::write(
-        dist.as_path().join("sw.js"),
-        "self.addEventListener('fetch', () => {})",
+    let dist = app_dir(
+        dir.path(),
+        &[
+            ("paktum-app-0123456789abcdef_bg.wasm", b"\0asm"),
+            ("sw.js", b"self.addEventListener('fetch', () => {})"),
+        ],
     )?;
     let relay = TestRelay::start(dir.path(), Some(dist.as_path())).await?;
 
@@ -406,18 +413,17 @@ async fn serves_the_app_with_cache_headers_and_health() -> anyhow::Result<()> {
 #[tokio::test]
 async fn serves_precompressed_copies_to_browsers_that_accept_them() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let dist = dir.path().join("dist");
-    std::fs::create_dir(&dist)?;
-    std::fs::write(
-        dist.join("index.html"),
-        "<!doctype html><title>Paktum</title>",
-    )?;
     let wasm = "paktum-app-0123456789abcdef_bg.wasm";
     // The relay serves what it finds: distinct bytes show which copy went out.
-    std::fs::write(dist.join(wasm), b"\0asm raw")?;
-    std::fs::write(dist.join(format!("{wasm}.br")), b"brotli copy")?;
-    std::fs::write(dist.join(format!("{wasm}.gz")), b"gzip copy")?;
-    std::fs::write(dist.join("app.css"), "body{}")?;
+    let dist = app_dir(
+        dir.path(),
+        &[
+            (wasm, b"\0asm raw"),
+            (&format!("{wasm}.br"), b"brotli copy"),
+            (&format!("{wasm}.gz"), b"gzip copy"),
+            ("app.css", b"body{}"),
+        ],
+    )?;
     let relay = TestRelay::start(dir.path(), Some(dist.as_path())).await?;
     let path = format!("/{wasm}");
 
