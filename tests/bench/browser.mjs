@@ -379,9 +379,9 @@ try {
       const listed = (xs) => xs.map((x) => x.listed);
       row(`start_cold${tag}`, `app start cold (no cache, records stored)${suffix}`, median(listed(cold)), "ms", listed(cold));
       if (rate === 1) {
-        const kb = (xs) => xs.map((x) => x / 1000);
-        row("shell_wire", "cold start: app shell over HTTP (wasm + JS + CSS as served)", median(kb(cold.map((x) => x.wire))), "KB", kb(cold.map((x) => x.wire)));
-        row("shell_decoded", "cold start: app shell decoded", median(kb(cold.map((x) => x.decoded))), "KB", kb(cold.map((x) => x.decoded)));
+        const kb = (field) => cold.map((x) => x[field] / 1000);
+        row("shell_wire", "cold start: app shell over HTTP (wasm + JS + CSS as served)", median(kb("wire")), "KB", kb("wire"));
+        row("shell_decoded", "cold start: app shell decoded", median(kb("decoded")), "KB", kb("decoded"));
       }
       row(`start_warm${tag}`, `app start warm (service worker, records stored)${suffix}`, median(listed(warm)), "ms", listed(warm), rate > 1 ? 3000 : 1000);
       const loaded = warm.map((x) => x.recordsLoaded).filter((x) => x !== null);

@@ -39,11 +39,7 @@ async fn request(addr: SocketAddr, raw: String) -> anyhow::Result<Response> {
 }
 
 pub async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<Response> {
-    request(
-        addr,
-        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
-    )
-    .await
+    get_with(addr, path, "").await
 }
 
 /// A GET whose client accepts `encodings` (an `Accept-Encoding` value).
@@ -52,11 +48,14 @@ pub async fn get_accepting(
     path: &str,
     encodings: &str,
 ) -> anyhow::Result<Response> {
+    get_with(addr, path, &format!("Accept-Encoding: {encodings}\r\n")).await
+}
+
+/// A GET with `headers` (each line ending in CRLF) besides Host and Connection.
+async fn get_with(addr: SocketAddr, path: &str, headers: &str) -> anyhow::Result<Response> {
     request(
         addr,
-        format!(
-            "GET {path} HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: {encodings}\r\nConnection: close\r\n\r\n"
-        ),
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n"),
     )
     .await
 }

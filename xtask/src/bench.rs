@@ -875,18 +875,17 @@ fn bundle(plan: &Plan, table: &mut Table) -> Result<()> {
         .collect();
     files.sort();
     for path in files {
-        let raw = std::fs::read(&path)?;
-        let gz = compress::gzip(&raw)?.len();
-        let br = compress::brotli(&raw)?.len();
+        let sizes = compress::sizes(&path)?;
         let name = path
             .file_name()
             .map(|x| x.to_string_lossy().into_owned())
             .unwrap_or_default();
-        println!("    {name}: {} raw, {} gzip, {} brotli", raw.len(), gz, br);
-        for (t, v) in total.iter_mut().zip([raw.len(), gz, br]) {
+        let [raw, gz, br] = sizes;
+        println!("    {name}: {raw} raw, {gz} gzip, {br} brotli");
+        for (t, v) in total.iter_mut().zip(sizes) {
             *t += v;
         }
-        size_row(table, &format!("bundle {name}"), [raw.len(), gz, br]);
+        size_row(table, &format!("bundle {name}"), sizes);
     }
     size_row(table, "bundle total (wasm + js + css)", total).target = Some(Target::AtMost(450.0));
     Ok(())
@@ -940,14 +939,13 @@ fn bundle_floor(plan: &mut Plan, scratch: &Path, table: &mut Table) -> Result<()
             .arg("-o")
             .arg(&wasm),
     )?;
-    let raw = std::fs::read(&wasm).context("reading the bundle floor's wasm")?;
-    let gz = compress::gzip(&raw)?.len();
-    let br = compress::brotli(&raw)?.len();
-    println!("    floor: {} raw, {gz} gzip, {br} brotli", raw.len());
+    let sizes = compress::sizes(&wasm).context("measuring the bundle floor's wasm")?;
+    let [raw, gz, br] = sizes;
+    println!("    floor: {raw} raw, {gz} gzip, {br} brotli");
     size_row(
         table,
         "bundle floor: automerge + paktum-shared alone, no UI (wasm)",
-        [raw.len(), gz, br],
+        sizes,
     );
     table.notes.push(
         "bundle floor: `tests/bundle-floor` calls what a syncing device needs of automerge and paktum-shared (records, index, load, save, merge, sync) and nothing else; any Paktum app bundle is at least this.".into(),

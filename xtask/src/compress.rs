@@ -7,8 +7,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-/// The files worth compressing: the app's code and styles (icons are PNG already,
-/// `index.html` and `sw.js` are small and must stay fresh).
+/// The app's code and styles, the files the bundle rows count (icons are PNG
+/// already; `index.html` is small and must stay fresh).
 pub fn is_asset(path: &Path) -> bool {
     path.extension()
         .is_some_and(|x| x == "wasm" || x == "js" || x == "css")
@@ -31,6 +31,30 @@ pub fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// `path`'s size `[raw, gzip, brotli]`: the compressed sizes from the copies
+/// `precompress` wrote beside it when they are at least as new as the file (the
+/// same encoders, so the same bytes), else compressed here.
+pub fn sizes(path: &Path) -> Result<[usize; 3]> {
+    let raw = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let written = std::fs::metadata(path)?.modified()?;
+    let copy = |ext: &str, encode: fn(&[u8]) -> Result<Vec<u8>>| -> Result<usize> {
+        let beside = copy_path(path, ext);
+        match std::fs::metadata(&beside).and_then(|m| m.modified()) {
+            Ok(t) if t >= written => Ok(std::fs::metadata(&beside)?.len() as usize),
+            _ => Ok(encode(&raw)?.len()),
+        }
+    };
+    Ok([raw.len(), copy("gz", gzip)?, copy("br", brotli)?])
+}
+
+/// `x.ext` beside `x`.
+fn copy_path(path: &Path, ext: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".");
+    name.push(ext);
+    name.into()
+}
+
 /// Writes `x.br` and `x.gz` beside every asset in `dist` (but `sw.js`: the service
 /// worker script is fetched by the browser itself and stays as it is), and removes
 /// compressed copies whose original is gone. Returns (raw, brotli) byte totals.
@@ -50,11 +74,8 @@ pub fn precompress(dist: &Path) -> Result<(usize, usize)> {
         let raw = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         let br = brotli(&raw)?;
         for (ext, bytes) in [("br", &br), ("gz", &gzip(&raw)?)] {
-            let mut name = path.clone().into_os_string();
-            name.push(".");
-            name.push(ext);
-            std::fs::write(&name, bytes)
-                .with_context(|| format!("writing {}", Path::new(&name).display()))?;
+            let name = copy_path(&path, ext);
+            std::fs::write(&name, bytes).with_context(|| format!("writing {}", name.display()))?;
         }
         totals.0 += raw.len();
         totals.1 += br.len();
@@ -100,6 +121,20 @@ mod tests {
             !dir.join("old_bg.wasm.br").exists(),
             "a stale copy is removed"
         );
+
+        // Sizes read off the copies equal compressing here, with or without copies.
+        let fresh = |bytes: &[u8]| -> Result<[usize; 3]> {
+            Ok([bytes.len(), gzip(bytes)?.len(), brotli(bytes)?.len()])
+        };
+        assert_eq!(sizes(&dir.join("app_bg.wasm"))?, fresh(&wasm)?);
+        assert_eq!(sizes(&dir.join("sw.js"))?, fresh(b"self.x = 1;")?);
+        // A copy older than its file (a rebuild without precompress) is not believed.
+        std::fs::write(dir.join("app_bg.wasm.gz"), [0])?;
+        std::fs::File::options()
+            .write(true)
+            .open(dir.join("app_bg.wasm.gz"))?
+            .set_modified(std::time::SystemTime::UNIX_EPOCH)?;
+        assert_eq!(sizes(&dir.join("app_bg.wasm"))?, fresh(&wasm)?);
         std::fs::remove_dir_all(&dir)?;
         Ok(())
     }
