@@ -51,7 +51,7 @@ async fn a_creates_and_edits_b_receives_everything() -> anyhow::Result<()> {
     let lotte = b.contact(&ids[0])?;
     assert_eq!(lotte.notes[0].text, "Met at the youth centre");
     assert_eq!(lotte.status, Status::Engaged);
-    let progress = b.replica.progress();
+    let progress = b.replica().progress();
     assert_eq!(
         (progress.done, progress.total),
         (6, 6),
@@ -109,7 +109,7 @@ async fn both_edit_the_same_record_offline_and_converge() -> anyhow::Result<()> 
     .await?;
     b.edit_contact(id, |c, ed| c.add_note(ed, note("B: first guidance talk")))
         .await?;
-    assert!(a.replica.is_pending(&id) && b.replica.is_pending(&id));
+    assert!(a.replica().is_pending(&id) && b.replica().is_pending(&id));
 
     a.connect().await?;
     b.connect().await?;
@@ -127,7 +127,7 @@ async fn both_edit_the_same_record_offline_and_converge() -> anyhow::Result<()> 
     assert_eq!(ca.status_history.len(), 2);
     let phones = ca.conflicts.get(&ContactField::Phone).map(Vec::len);
     assert_eq!(phones, Some(2), "the phone number shows as changed by both");
-    assert!(!a.replica.is_pending(&id) && !b.replica.is_pending(&id));
+    assert!(!a.replica().is_pending(&id) && !b.replica().is_pending(&id));
     relay.stop().await
 }
 
@@ -489,7 +489,7 @@ async fn documents_unloaded_from_memory_still_sync_and_fan_out() -> anyhow::Resu
     a.edit_contact(ids[0], |c, ed| c.add_note(ed, note("after unloading")))
         .await?;
     let mut want = a
-        .replica
+        .replica()
         .doc(&ids[0])
         .map(|d| d.get_heads())
         .unwrap_or_default();

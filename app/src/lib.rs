@@ -2,9 +2,9 @@
 
 leptos_i18n_macro::load_locales!();
 
-pub mod device;
+pub mod field;
+pub mod outbox;
 pub mod pwa;
-pub mod repo;
 pub mod store;
 pub mod sync;
 pub mod timing;

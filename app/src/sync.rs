@@ -1,24 +1,23 @@
 //! The sync client, the only module that touches the WebSocket. It connects to the
-//! relay, feeds the relay's messages to the [`Repo`], writes every step to the store
-//! before sending what it produced (the outbox), reconnects on the browser's `online`
-//! event and on a backoff timer, and reports one of four honest states.
+//! relay, feeds the relay's messages to the device core ([`Repo`]), hands every step
+//! to the [`Outbox`] (on disk before anything is sent), reconnects on the browser's
+//! `online` event and on a backoff timer, and reports one of four honest states.
 
 mod relay_http;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use futures_channel::{mpsc, oneshot};
-use futures_util::StreamExt;
 use gloo_timers::callback::Timeout;
+use paktum_shared::device::{Repo, Step};
 use paktum_shared::protocol::Message;
 use paktum_shared::replica::{Progress, ReplicaError};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
-use crate::repo::{Repo, Step};
-use crate::store::{Batch, Store, StoreError};
+use crate::outbox::Outbox;
+use crate::store::{Store, StoreError};
 
 pub use relay_http::{EnrolError, Enrolment, enrol};
 
@@ -107,12 +106,6 @@ pub fn backoff_ms(attempt: u32) -> u32 {
     1000u32.saturating_mul(1 << attempt.min(6)).min(60_000)
 }
 
-struct Job {
-    step: Step,
-    generation: u64,
-    done: Option<oneshot::Sender<Result<(), StoreError>>>,
-}
-
 struct Inner {
     repo: Rc<RefCell<Repo>>,
     relay: String,
@@ -129,7 +122,7 @@ struct Inner {
     storage_error: RefCell<Option<StoreError>>,
     /// No connection until released.
     held: Cell<bool>,
-    outbox: mpsc::UnboundedSender<Job>,
+    outbox: RefCell<Option<Outbox>>,
     notify: Rc<dyn Fn()>,
 }
 
@@ -153,11 +146,10 @@ impl Sync {
         let relay = {
             let repo = repo.borrow();
             relay_http::sync_url(
-                &repo.device().relay_url,
-                repo.device().device_token.as_deref(),
+                &repo.identity().relay_url,
+                repo.identity().device_token.as_deref(),
             )
         };
-        let (tx, mut rx) = mpsc::unbounded::<Job>();
         let sync = Sync(Rc::new(Inner {
             repo,
             relay: relay.clone(),
@@ -171,37 +163,20 @@ impl Sync {
             since: Cell::new(None),
             storage_error: RefCell::new(None),
             held: Cell::new(true),
-            outbox: tx,
+            outbox: RefCell::new(None),
             notify,
         }));
-        // The outbox: each step is on disk before its messages leave, in order. Steps
-        // that queued up while a write was in flight go to disk together in one
-        // transaction (group commit): a first sync delivers thousands of messages, and a
-        // transaction per message made the disk, not the network, set the pace.
-        let worker = sync.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            while let Some(first) = rx.next().await {
-                let mut jobs = vec![first];
-                while let Ok(job) = rx.try_recv() {
-                    jobs.push(job);
+        let this = sync.clone();
+        let outbox = Outbox::start(store, relay, move |result, sends| {
+            *this.0.storage_error.borrow_mut() = result.as_ref().err().cloned();
+            for (generation, messages) in sends {
+                if generation == this.0.generation.get() {
+                    this.send(&messages);
                 }
-                let mut batch = Batch::default();
-                for job in &mut jobs {
-                    batch.extend(std::mem::take(&mut job.step.batch));
-                }
-                let result = store.write(&relay, &batch).await;
-                *worker.0.storage_error.borrow_mut() = result.as_ref().err().cloned();
-                for job in jobs {
-                    if job.generation == worker.0.generation.get() {
-                        worker.send(&job.step.send);
-                    }
-                    if let Some(done) = job.done {
-                        let _ = done.send(result.clone());
-                    }
-                }
-                worker.changed();
             }
+            this.changed();
         });
+        *sync.0.outbox.borrow_mut() = Some(outbox);
         sync.watch_network();
         sync
     }
@@ -234,27 +209,25 @@ impl Sync {
 
     /// Persists a step no screen shows (housekeeping); resolves once it is on disk.
     pub fn written(&self, step: Step) -> impl Future<Output = Result<(), StoreError>> + use<> {
-        let (done, wait) = oneshot::channel();
-        self.enqueue(step, Some(done));
-        async move { wait.await.unwrap_or(Err(StoreError::Write)) }
+        // Queued now, not when the caller first polls.
+        let written = self
+            .0
+            .outbox
+            .borrow()
+            .as_ref()
+            .map(|outbox| outbox.write(step, self.0.generation.get()));
+        async move {
+            match written {
+                Some(written) => written.await,
+                None => Err(StoreError::Write),
+            }
+        }
     }
 
     /// Start-up housekeeping and other writes nobody waits for.
     pub fn persist(&self, step: Step) {
-        self.enqueue(step, None);
-    }
-
-    fn enqueue(&self, step: Step, done: Option<oneshot::Sender<Result<(), StoreError>>>) {
-        let job = Job {
-            step,
-            generation: self.0.generation.get(),
-            done,
-        };
-        if let Err(err) = self.0.outbox.unbounded_send(job) {
-            // The outbox only stops when the page unloads.
-            if let Some(done) = err.into_inner().done {
-                let _ = done.send(Err(StoreError::Write));
-            }
+        if let Some(outbox) = self.0.outbox.borrow().as_ref() {
+            outbox.queue(step, self.0.generation.get(), None);
         }
     }
 
@@ -393,7 +366,11 @@ impl Sync {
         let result = match Message::decode(bytes) {
             Ok(msg) => {
                 let is_peer = matches!(msg, Message::Peer { .. });
-                let step = self.0.repo.borrow_mut().receive(msg);
+                let step = self
+                    .0
+                    .repo
+                    .borrow_mut()
+                    .receive(msg, js_sys::Date::now() as i64);
                 if is_peer && step.is_ok() {
                     self.0.attempt.set(0);
                     self.0.failure.borrow_mut().take();
@@ -408,7 +385,7 @@ impl Sync {
         };
         match result {
             Ok(step) => {
-                self.enqueue(step, None);
+                self.persist(step);
                 self.changed();
             }
             Err(failure) => {
@@ -491,6 +468,19 @@ impl Sync {
     }
 }
 
+/// The relay address for an app served by the relay itself: same host, `/sync`.
+pub fn default_relay_url() -> String {
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return "ws://127.0.0.1:8080/sync".into();
+    };
+    let host = location.host().unwrap_or_else(|_| "127.0.0.1:8080".into());
+    let scheme = match location.protocol().as_deref() {
+        Ok("https:") => "wss",
+        _ => "ws",
+    };
+    format!("{scheme}://{host}/sync")
+}
+
 pub fn is_online() -> bool {
     web_sys::window()
         .map(|w| w.navigator().on_line())
@@ -565,16 +555,16 @@ mod tests {
 
     #[wasm_bindgen_test]
     async fn an_unreachable_relay_is_reported_and_edits_still_persist() {
-        use crate::device::Device;
-        use crate::store::Loaded;
+        use futures_util::StreamExt;
+        use paktum_shared::device::{Identity, Loaded};
         let name = "test-sync-unreachable";
         let _ = Store::delete(name).await;
         let store = Rc::new(Store::open(name).await.expect("opens"));
         // Port 9 (discard) is closed on the test machine: the connection is refused.
-        let device = Device::new("Anna", "kempen", "ws://127.0.0.1:9/sync");
+        let device = Identity::new("Anna", "kempen", "ws://127.0.0.1:9/sync");
         let (repo, start) = Repo::new(device, Loaded::default(), vec![]);
         let repo = Rc::new(RefCell::new(repo));
-        let (tx, mut rx) = mpsc::unbounded::<()>();
+        let (tx, mut rx) = futures_channel::mpsc::unbounded::<()>();
         let sync = Sync::start(
             repo.clone(),
             store.clone(),
@@ -591,7 +581,7 @@ mod tests {
             place: None,
             assigned_worker: None,
         };
-        let (id, step) = repo.borrow_mut().create_contact(new).expect("created");
+        let (id, step) = repo.borrow_mut().create_contact(new, 0).expect("created");
         sync.commit(step).await.expect("on disk");
         while !matches!(sync.status(), SyncStatus::Failed { .. }) {
             rx.next().await.expect("notified");

@@ -5,6 +5,7 @@
 pub mod caseload;
 pub mod contact;
 pub mod date;
+pub mod device;
 pub mod employer;
 pub mod error;
 pub mod id;

@@ -276,6 +276,11 @@ impl RecordDoc {
         i64_at(&self.doc, &ROOT, "created_at").unwrap_or(0)
     }
 
+    /// The team whose caseload lists the record, if it names one.
+    pub fn team(&self) -> Option<String> {
+        str_at(&self.doc, &ROOT, "team")
+    }
+
     /// Who changed what and when, oldest first.
     pub fn history(&self) -> Vec<HistoryEntry> {
         let mut entries: Vec<HistoryEntry> = self

@@ -21,6 +21,15 @@ pub fn load(bytes: &[u8]) -> Result<Automerge, String> {
     }
 }
 
+/// `Automerge::load_incremental` that never panics. After an `Err` the document may
+/// hold part of the bytes; callers treat it as damaged.
+pub fn load_incremental(doc: &mut Automerge, bytes: &[u8]) -> Result<(), String> {
+    match catch_unwind(AssertUnwindSafe(|| doc.load_incremental(bytes))) {
+        Ok(result) => result.map(|_| ()).map_err(|e| e.to_string()),
+        Err(_) => Err("document data the decoder could not handle".into()),
+    }
+}
+
 /// `generate_sync_message` that never panics. The state holds what the peer told us
 /// (e.g. its Bloom filter; fuzzing found that an empty filter divides by zero in
 /// automerge 0.12): on a panic the state is reset, so the next round starts clean.

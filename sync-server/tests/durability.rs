@@ -275,7 +275,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_change() -> anyhow::Result<()>
         auditor.fetch(*id).await.with_context(|| {
             format!("{id} was acknowledged but the restarted relay does not have it")
         })?;
-        let doc = auditor.replica.doc(id).context("fetched document")?;
+        let doc = auditor.replica().doc(id).context("fetched document")?;
         lost.extend(
             heads
                 .iter()
@@ -302,8 +302,8 @@ async fn sigkill_mid_stream_loses_no_acknowledged_change() -> anyhow::Result<()>
         let mut held: BTreeMap<DocumentId, automerge::Automerge> = BTreeMap::new();
         for device in devices.iter().filter(|d| d.team == team) {
             let index_id = device.index_id();
-            for id in device.replica.doc_ids().filter(|id| **id != index_id) {
-                let copy = device.replica.doc(id).context("held copy")?;
+            for id in device.replica().doc_ids().filter(|id| **id != index_id) {
+                let copy = device.replica().doc(id).context("held copy")?;
                 match held.get_mut(id) {
                     Some(merged) => {
                         merged.merge(&mut copy.clone())?;
@@ -331,7 +331,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_change() -> anyhow::Result<()>
             let contact = reader.contact(id)?;
             let note_ids: BTreeSet<_> = contact.notes.iter().map(|n| n.id.clone()).collect();
             assert_eq!(note_ids.len(), contact.notes.len(), "{id}: notes unique");
-            let mut relay_heads = reader.replica.doc(id).context("relay copy")?.get_heads();
+            let mut relay_heads = reader.replica().doc(id).context("relay copy")?.get_heads();
             let mut device_heads = merged.get_heads();
             relay_heads.sort();
             device_heads.sort();

@@ -1,14 +1,16 @@
-//! A simulated field device: a `Replica` plus an editor, connected to the relay by a
-//! real WebSocket. Tests drive it the way the app does: edit records, update the
-//! caseload index, sync, and wait for an observable condition (never for a time).
+//! A field device for tests and the load generator: the app's own device core
+//! (`paktum_shared::device::Repo`) connected to the relay by a real WebSocket. Edits,
+//! index rows and sync are the shipped code; this file only moves messages, keeps a
+//! test clock and waits for observable conditions (never for a time). What the core
+//! asks to write to disk is dropped: these devices have no disk.
 
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
-use automerge::ActorId;
 use futures_util::{SinkExt, StreamExt};
-use paktum_shared::caseload::{CaseloadDoc, Summary};
+use paktum_shared::caseload::CaseloadDoc;
 use paktum_shared::contact::{Contact, ContactDoc, NewContact};
+use paktum_shared::device::{Identity, Loadable, Loaded, Repo, Step};
 use paktum_shared::protocol::Message;
 use paktum_shared::record::RecordDoc;
 use paktum_shared::replica::Replica;
@@ -22,6 +24,9 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// How long a test waits for a condition before failing with what it waited for.
 const WAIT: Duration = Duration::from_secs(30);
 
+/// The test clock starts on a fixed day (2026-11-24, 12:00 UTC), so runs repeat.
+const CLOCK_START_MS: i64 = 1_795_521_600_000;
+
 /// Bytes and messages a device exchanged (for reconnect-cost assertions).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Traffic {
@@ -33,40 +38,44 @@ pub struct Traffic {
 
 #[derive(Debug)]
 pub struct Device {
-    pub replica: Replica,
-    pub editor: Editor,
+    /// The device core, as the app runs it.
+    pub repo: Repo,
     pub team: String,
     pub traffic: Traffic,
     /// How long `wait_for` waits in total (the load generator raises it for big uploads).
     pub wait: Duration,
-    /// Whether to re-write index rows for records that arrive by sync, as the app does.
-    /// The load generator turns it off to measure the relay, not this client.
-    pub reconcile: bool,
+    /// The test clock, milliseconds since the epoch; each action moves it on a second.
+    now_ms: i64,
     url: String,
     ws: Option<Ws>,
 }
 
 impl Device {
     pub fn new(worker: &str, team: &str, url: &str) -> anyhow::Result<Self> {
-        let storage_id = format!("store-{}", DocumentId::random());
-        let mut replica = Replica::new(format!("peer-{}", DocumentId::random()), Some(storage_id));
-        let index = CaseloadDoc::new(team)?;
-        replica.follow_index(index.id());
-        replica.insert(index.id(), index.doc().clone(), None);
+        let identity = Identity::new(worker, team, url);
+        // A new device: the core starts the team's index (the deterministic genesis).
+        let (repo, _genesis) = Repo::new(identity, Loaded::default(), vec![]);
+        if !repo.is_index_open() {
+            bail!("the device core did not open the team's index");
+        }
         Ok(Self {
-            replica,
-            editor: Editor::new(ActorId::random(), worker, 1_795_521_600_000),
+            repo,
             team: team.into(),
             traffic: Traffic::default(),
             wait: WAIT,
-            reconcile: true,
+            now_ms: CLOCK_START_MS,
             url: url.into(),
             ws: None,
         })
     }
 
     pub fn index_id(&self) -> DocumentId {
-        CaseloadDoc::id_for_team(&self.team)
+        self.repo.index_id()
+    }
+
+    /// The sync replica inside the core, for reading.
+    pub fn replica(&self) -> &Replica {
+        self.repo.replica()
     }
 
     /// Opens the WebSocket and completes the handshake and first sync.
@@ -82,7 +91,7 @@ impl Device {
             .await
             .context("connecting to the relay")?;
         self.ws = Some(ws);
-        let join = self.replica.connect();
+        let join = self.repo.connect();
         self.send(vec![join]).await?;
         self.wait_for("handshake", |r| r.is_connected()).await
     }
@@ -90,7 +99,7 @@ impl Device {
     /// Drops the connection, as when a phone loses signal.
     pub fn go_offline(&mut self) {
         self.ws = None;
-        self.replica.disconnect();
+        self.repo.disconnect();
     }
 
     /// Points the device at another relay address (e.g. a restarted relay's new port).
@@ -101,9 +110,10 @@ impl Device {
     /// For every document, the heads the relay has confirmed holding: what the relay
     /// acknowledged and so must never lose.
     pub fn acknowledged(&self) -> Vec<(DocumentId, Vec<automerge::ChangeHash>)> {
-        self.replica
+        let replica = self.replica();
+        replica
             .doc_ids()
-            .map(|id| (*id, self.replica.confirmed_heads(id)))
+            .map(|id| (*id, replica.confirmed_heads(id)))
             .filter(|(_, heads)| !heads.is_empty())
             .collect()
     }
@@ -124,14 +134,17 @@ impl Device {
         done: impl Fn(&Replica) -> bool,
     ) -> anyhow::Result<()> {
         let deadline = tokio::time::Instant::now() + self.wait;
-        while !done(&self.replica) {
+        while !done(self.repo.replica()) {
             let ws = self
                 .ws
                 .as_mut()
                 .ok_or_else(|| anyhow!("offline while waiting for {what}"))?;
             let Ok(frame) = tokio::time::timeout_at(deadline, ws.next()).await else {
                 // Described only now: describing is O(documents), too slow per message.
-                bail!("timed out waiting for {what}: {}", self.replica.describe());
+                bail!(
+                    "timed out waiting for {what}: {}",
+                    self.repo.replica().describe()
+                );
             };
             let bytes = match frame {
                 Some(Ok(WsMessage::Binary(b))) => b.to_vec(),
@@ -144,11 +157,9 @@ impl Device {
             self.traffic.received_messages += 1;
             self.traffic.received_bytes += bytes.len();
             let msg = Message::decode(&bytes).context("relay sent a malformed message")?;
-            let replies = self.replica.receive(msg)?;
-            self.send(replies).await?;
-            if self.reconcile {
-                self.reconcile_index().await?;
-            }
+            let now = self.now_ms;
+            let step = self.repo.receive(msg, now)?;
+            self.send(step.send).await?;
         }
         Ok(())
     }
@@ -168,107 +179,54 @@ impl Device {
         Ok(())
     }
 
-    /// After records arrive by sync, make the index summary agree with them (as the app does).
-    async fn reconcile_index(&mut self) -> anyhow::Result<()> {
-        let index_id = self.index_id();
-        let mut rows = Vec::new();
-        for id in self.replica.take_changed() {
-            if id == index_id {
-                continue;
-            }
-            let Some(doc) = self.replica.doc(&id) else {
-                continue;
-            };
-            if let Ok(record) = RecordDoc::from_automerge(id, doc.clone())
-                && let Ok(summary) = Summary::of(&record)
-            {
-                rows.push((id, summary, None));
-            }
-        }
-        if !rows.is_empty() {
-            let out = self.update_index(&rows)?;
-            self.send(out).await?;
-        }
-        Ok(())
+    /// Sends what a step of the core produced (its disk writes are dropped).
+    async fn take(&mut self, step: Step) -> anyhow::Result<()> {
+        self.send(step.send).await
     }
 
-    /// Lists records in the local index; returns the messages that announce it.
-    fn update_index(
-        &mut self,
-        rows: &[(DocumentId, Summary, Option<Vec<automerge::ChangeHash>>)],
-    ) -> anyhow::Result<Vec<Message>> {
-        let index_id = self.index_id();
-        let doc = self
-            .replica
-            .take(&index_id)
-            .ok_or_else(|| anyhow!("no index"))?;
-        let mut index = CaseloadDoc::from_automerge(doc)?;
-        let result = index.upsert(&self.editor, rows);
-        let out = self.replica.put_back(index_id, index.doc().clone());
-        result?;
-        Ok(out)
-    }
-
-    /// Creates a contact and lists it in the team's index.
+    /// Creates a contact and lists it in the team's index, as the app does.
     pub async fn create_contact(&mut self, new: NewContact) -> anyhow::Result<DocumentId> {
-        self.tick();
-        let contact = ContactDoc::create(&self.editor, new)?;
-        let id = contact.record().id();
-        self.commit(id, contact.into_record()).await?;
+        let now = self.tick();
+        let (id, step) = self.repo.create_contact(new, now)?;
+        self.take(step).await?;
         Ok(id)
     }
 
-    /// Applies an edit to a contact, as one user action.
+    /// Applies an edit to a contact, as one user action; nothing changes when the
+    /// edit is refused.
     pub async fn edit_contact<T>(
         &mut self,
         id: DocumentId,
         edit: impl FnOnce(&mut ContactDoc, &Editor) -> Result<T, ModelError>,
     ) -> anyhow::Result<T> {
-        self.tick();
-        let doc = self
-            .replica
-            .take(&id)
-            .ok_or_else(|| anyhow!("no such contact"))?;
-        let mut contact =
-            match RecordDoc::from_automerge(id, doc.clone()).and_then(ContactDoc::from_record) {
-                Ok(c) => c,
-                Err(e) => {
-                    self.replica.put_back(id, doc);
-                    return Err(e.into());
-                }
-            };
-        let result = edit(&mut contact, &self.editor);
-        self.commit(id, contact.into_record()).await?;
-        Ok(result?)
+        let now = self.tick();
+        let (out, step) = self.repo.edit_contact(id, now, edit)?;
+        self.take(step).await?;
+        Ok(out)
     }
 
-    /// Saves a record and its index row locally first (as the app does), then sends:
-    /// losing the connection mid-send never leaves a record off the local index.
-    async fn commit(&mut self, id: DocumentId, record: RecordDoc) -> anyhow::Result<()> {
-        let summary = Summary::of(&record)?;
-        let heads = record.heads();
-        let mut out = self.replica.put_back(id, record.into_doc());
-        out.extend(self.update_index(&[(id, summary, Some(heads))])?);
-        self.send(out).await
-    }
-
-    /// Uploads many new records at once, as an import does: the replica keeps a window
-    /// of them in flight, and the index gets all their rows in one change.
-    pub async fn upload(&mut self, records: Vec<RecordDoc>) -> anyhow::Result<()> {
-        let mut rows = Vec::with_capacity(records.len());
+    /// Takes in records made elsewhere (a synthetic caseload), each written and listed
+    /// in the index in a change of its own, as if entered one by one; sends them when
+    /// connected, else they wait for the next connection like offline work.
+    pub async fn adopt(&mut self, records: Vec<RecordDoc>) -> anyhow::Result<()> {
         for record in records {
-            let id = record.id();
-            rows.push((id, Summary::of(&record)?, Some(record.heads())));
-            let out = self.replica.put_back(id, record.into_doc());
-            self.send(out).await?;
+            let now = self.tick();
+            let step = self.repo.adopt(record, now)?;
+            self.take(step).await?;
         }
-        self.tick();
-        let out = self.update_index(&rows)?;
-        self.send(out).await?;
+        Ok(())
+    }
+
+    /// Uploads many new records, then waits until the relay has confirmed them all.
+    pub async fn upload(&mut self, records: Vec<RecordDoc>) -> anyhow::Result<()> {
+        let ids: Vec<DocumentId> = records.iter().map(RecordDoc::id).collect();
+        self.adopt(records).await?;
         self.settle().await?;
         let index = self.index_id();
-        self.wait_for("the relay to confirm the index", |r| !r.is_pending(&index))
-            .await
+        self.wait_for("the relay to confirm the records and the index", |r| {
+            !r.is_pending(&index) && ids.iter().all(|id| !r.is_pending(id))
+        })
+        .await
     }
 
     /// Pumps messages until every document this session set out to sync is done.
@@ -281,47 +239,41 @@ impl Device {
         .await
     }
 
-    /// Gives back a locally edited document without touching the index, and sends the
-    /// edit (for round-trip measurements).
-    pub async fn put_back(
-        &mut self,
-        id: DocumentId,
-        doc: automerge::Automerge,
-    ) -> anyhow::Result<()> {
-        let out = self.replica.put_back(id, doc);
-        self.send(out).await
-    }
-
     /// Fetches a document this device does not list (e.g. made by another app).
     pub async fn fetch(&mut self, id: DocumentId) -> anyhow::Result<()> {
-        let out = self.replica.want(id);
+        let out = self.repo.want(id);
         self.send(out).await?;
         self.wait_for("the requested document", |r| r.is_settled(&id))
             .await?;
-        if self.replica.is_unavailable(&id) {
+        if self.replica().is_unavailable(&id) {
             bail!("the relay does not have {id}");
         }
         Ok(())
     }
 
     pub fn contact(&self, id: &DocumentId) -> anyhow::Result<Contact> {
-        let doc = self
-            .replica
-            .doc(id)
-            .ok_or_else(|| anyhow!("contact {id} not on this device"))?;
-        Ok(ContactDoc::from_record(RecordDoc::from_automerge(*id, doc.clone())?)?.read()?)
+        match self.repo.contact(id) {
+            Loadable::Ready(contact) => Ok(contact),
+            Loadable::NotHere => bail!("contact {id} not on this device"),
+            Loadable::Damaged(reason) => bail!("contact {id} unreadable: {reason}"),
+        }
     }
 
     pub fn index(&self) -> anyhow::Result<CaseloadDoc> {
-        let doc = self
-            .replica
-            .doc(&self.index_id())
-            .ok_or_else(|| anyhow!("no index"))?;
+        let doc = self.repo.index().ok_or_else(|| anyhow!("no index"))?;
         Ok(CaseloadDoc::from_automerge(doc.clone())?)
     }
 
+    /// The worker's editor at the next moment of the test clock (for building records
+    /// outside the core, e.g. a synthetic caseload).
+    pub fn editor(&mut self) -> Editor {
+        let now = self.tick();
+        self.repo.editor(now)
+    }
+
     /// Each action happens a moment after the previous one.
-    fn tick(&mut self) {
-        self.editor.now_ms += 1000;
+    fn tick(&mut self) -> i64 {
+        self.now_ms += 1000;
+        self.now_ms
     }
 }

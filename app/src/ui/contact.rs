@@ -18,10 +18,10 @@ use super::parts::{
     SaveOrCancel, channel_label, outcome_label, ready_record, record_page, shown_view,
     status_label, status_text, today, when,
 };
-use super::use_field;
+use crate::field::use_field;
 use crate::i18n::*;
-use crate::repo::{Repo, rows_of, workers};
 use leptos_i18n::I18nContext;
+use paktum_shared::device::{Repo, rows_of, workers};
 
 /// Rows rendered at once; a search narrows a big caseload faster than scrolling.
 const SHOWN: usize = 200;
@@ -187,22 +187,25 @@ pub fn NewContactPage() -> impl IntoView {
         let navigate = navigate.clone();
         let first_contact_on = match day.get().parse::<Day>() {
             Ok(d) => d,
-            Err(e) => return said.set(Some(Err(super::model_error_text(&e)))),
+            Err(e) => return said.set(Some(Err(crate::field::model_error_text(&e)))),
         };
         let channel = channel.get().parse().unwrap_or(Channel::Other);
         let (name, place) = (name.get(), place.get());
         spawn_local(async move {
             let result = field
-                .edit(move |r| {
-                    let team = r.device().team.clone();
-                    r.create_contact(NewContact {
-                        team,
-                        display_name: name,
-                        first_contact_on,
-                        channel,
-                        place: Some(place),
-                        assigned_worker: None,
-                    })
+                .edit(move |r, now| {
+                    let team = r.identity().team.clone();
+                    r.create_contact(
+                        NewContact {
+                            team,
+                            display_name: name,
+                            first_contact_on,
+                            channel,
+                            place: Some(place),
+                            assigned_worker: None,
+                        },
+                        now,
+                    )
                 })
                 .await;
             match result {
@@ -250,7 +253,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
     let said = RwSignal::new(None::<Result<String, String>>);
     let run = move |op: ContactOp| {
         spawn_local(async move {
-            let result = field.edit(move |r| r.edit_contact(id, op)).await;
+            let result = field.edit(move |r, now| r.edit_contact(id, now, op)).await;
             said.set(Some(result.map(|_| t_string!(i18n, saved).to_string())));
         });
     };
@@ -266,13 +269,13 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
             "" => None,
             day => match day.parse::<Day>() {
                 Ok(d) => Some(d),
-                Err(e) => return said.set(Some(Err(super::model_error_text(&e)))),
+                Err(e) => return said.set(Some(Err(crate::field::model_error_text(&e)))),
             },
         };
         spawn_local(async move {
             let result = field
-                .edit(move |r| {
-                    r.edit_contact(id, |c, ed| {
+                .edit(move |r, now| {
+                    r.edit_contact(id, now, |c, ed| {
                         c.add_note(
                             ed,
                             NewNote {

@@ -7,7 +7,7 @@ use paktum_shared::caseload::Entry;
 use paktum_shared::record::Kind;
 
 use super::parts::{PendingMark, status_text, today, when};
-use super::use_field;
+use crate::field::use_field;
 use crate::i18n::*;
 
 fn href(entry: &Entry) -> String {
@@ -21,7 +21,7 @@ fn href(entry: &Entry) -> String {
 pub fn MyDay() -> impl IntoView {
     let i18n = use_i18n();
     let field = use_field();
-    let worker = move || field.read(|r| r.device().worker.clone());
+    let worker = move || field.read(|r| r.identity().worker.clone());
     let due = move || {
         let today = today();
         field.read(|r| {

@@ -15,10 +15,10 @@ use super::parts::{
     ChangedByBoth, Details, Field, Outcome as Said, PendingMark, RecordMemo, SaveOrCancel,
     commitment_label, ready_record, record_page, shown_view, status_text, today,
 };
-use super::use_field;
+use crate::field::use_field;
 use crate::i18n::*;
-use crate::repo::{Repo, rows_of};
 use leptos_i18n::I18nContext;
+use paktum_shared::device::{Repo, rows_of};
 
 type EmployerOp = Box<dyn FnOnce(&mut EmployerDoc, &Editor) -> Result<(), ModelError>>;
 
@@ -103,7 +103,10 @@ pub fn NewEmployerPage() -> impl IntoView {
         let navigate = navigate.clone();
         let name = name.get();
         spawn_local(async move {
-            match field.edit(move |r| r.create_employer(&name)).await {
+            match field
+                .edit(move |r, now| r.create_employer(&name, now))
+                .await
+            {
                 Ok(id) => navigate(&format!("/employers/{id}"), Default::default()),
                 Err(e) => said.set(Some(Err(e))),
             }
@@ -136,7 +139,7 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
     let said = RwSignal::new(None::<Result<String, String>>);
     let run = move |op: EmployerOp, ok: String| {
         spawn_local(async move {
-            let result = field.edit(move |r| r.edit_employer(id, op)).await;
+            let result = field.edit(move |r, now| r.edit_employer(id, now, op)).await;
             said.set(Some(result.map(|_| ok)));
         });
     };
@@ -158,7 +161,7 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                 d => d
                     .parse::<Day>()
                     .map(Some)
-                    .map_err(|e| super::model_error_text(&e)),
+                    .map_err(|e| crate::field::model_error_text(&e)),
             }
         };
         let (visit_day, follow_up) = match (parse_day(date.get()), parse_day(follow.get())) {
@@ -192,8 +195,8 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
         let current = employer().map(|e| e.commitment);
         spawn_local(async move {
             let result = field
-                .edit(move |r| {
-                    r.edit_employer(id, |e, ed| {
+                .edit(move |r, now| {
+                    r.edit_employer(id, now, |e, ed| {
                         e.add_visit(ed, visit)?;
                         if let Some(level) = level.filter(|l| Some(*l) != current) {
                             e.set_commitment(ed, level, Some(visit_day))?;

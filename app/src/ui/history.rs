@@ -7,9 +7,9 @@ use leptos_router::hooks::use_params_map;
 use paktum_shared::record::Kind;
 
 use super::parts::{parse_id, when};
-use super::use_field;
+use crate::field::use_field;
 use crate::i18n::*;
-use crate::repo::Loadable;
+use paktum_shared::device::Loadable;
 
 #[component]
 pub fn HistoryPage() -> impl IntoView {

@@ -10,10 +10,10 @@ use paktum_shared::{Day, DocumentId};
 
 use leptos_router::hooks::use_params_map;
 
-use super::use_field;
+use crate::field::use_field;
 use crate::i18n::*;
-use crate::repo::{Loadable, Repo};
 use leptos_i18n::I18nContext;
+use paktum_shared::device::{Loadable, Repo};
 
 pub fn status_label(i18n: I18nContext<Locale>, status: Status) -> String {
     match status {

@@ -3,10 +3,11 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::use_field;
-use crate::device::{Device, default_relay_url, normalise_relay_url};
+use paktum_shared::device::{Identity, normalise_relay_url};
+
+use crate::field::use_field;
 use crate::i18n::*;
-use crate::sync::{EnrolError, enrol};
+use crate::sync::{EnrolError, default_relay_url, enrol};
 
 #[component]
 pub fn Setup() -> impl IntoView {
@@ -37,7 +38,7 @@ pub fn Setup() -> impl IntoView {
         busy.set(true);
         spawn_local(async move {
             let device = if code.is_empty() {
-                Device::new(&w, &t, &url)
+                Identity::new(&w, &t, &url)
             } else {
                 // The relay knows who the code was made for; its names win.
                 match enrol(&url, &code, "Paktum field app").await {
@@ -49,7 +50,8 @@ pub fn Setup() -> impl IntoView {
                                 theirs
                             }
                         };
-                        let mut device = Device::new(&pick(e.worker, &w), &pick(e.team, &t), &url);
+                        let mut device =
+                            Identity::new(&pick(e.worker, &w), &pick(e.team, &t), &url);
                         device.device_token = Some(e.token);
                         device
                     }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::parts::{thousands, when};
-use super::use_field;
+use crate::field::use_field;
 use crate::i18n::*;
 use crate::sync::{Failure, SyncStatus};
 

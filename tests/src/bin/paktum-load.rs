@@ -1,5 +1,6 @@
-//! `paktum-load`: a load generator speaking the automerge-repo protocol through
-//! `shared`'s `Replica`, the same for Paktum's relay and the JS reference server.
+//! `paktum-load`: a load generator whose devices run the app's device core
+//! (`paktum_shared::device`) over real WebSockets, the same for Paktum's relay and
+//! the JS reference server.
 //! Each subcommand prints one JSON line (counts, seconds, bytes; never record contents).
 //!
 //!   paktum-load seed --url ws://127.0.0.1:P/sync --team T --contacts N --employers M --seed S
@@ -11,8 +12,7 @@ use anyhow::{Context, anyhow, bail};
 use automerge::ReadDoc;
 use clap::{Args, Parser, Subcommand};
 use futures_util::{SinkExt, StreamExt};
-use paktum_shared::caseload::{CaseloadDoc, Summary};
-use paktum_shared::contact::{ContactDoc, NewNote};
+use paktum_shared::contact::NewNote;
 use paktum_shared::protocol::{Message, PROTOCOL_VERSION, PeerMetadata};
 use paktum_shared::record::RecordDoc;
 use paktum_shared::{DocumentId, Editor};
@@ -152,57 +152,34 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The team's index listing `records` as if workers had entered them one by one: each
-/// record in a change of its own (as the app does), so the index has a realistic
-/// history. Automerge sends a whole document instead of the missing changes when they
-/// are over a third of its history, so an index written in one change would make every
-/// later sync of it cost the whole caseload. Built before connecting: a device that
-/// stops reading for seconds is dropped by the reference server's keep-alive.
-fn index_listing(device: &mut Device, records: &[RecordDoc]) -> anyhow::Result<CaseloadDoc> {
-    let doc = device
-        .replica
-        .doc(&device.index_id())
-        .ok_or_else(|| anyhow!("no index"))?;
-    let mut index = CaseloadDoc::from_automerge(doc.clone())?;
-    for record in records {
-        device.editor.now_ms += 1000;
-        let row = (record.id(), Summary::of(record)?, Some(record.heads()));
-        index.upsert(&device.editor, &[row])?;
-    }
-    Ok(index)
+/// Takes `records` in as if workers had entered them one by one, offline: each
+/// record and its index row in a change of their own (as the app does), so the index
+/// has a realistic history. Automerge sends a whole document instead of the missing
+/// changes when they are over a third of its history, so an index written in one
+/// change would make every later sync of it cost the whole caseload. Done before
+/// connecting: a device that stops reading for seconds is dropped by the reference
+/// server's keep-alive.
+async fn enter_offline(device: &mut Device, records: Vec<RecordDoc>) -> anyhow::Result<()> {
+    device.adopt(records).await
 }
 
-/// Uploads records (the replica keeps a window of them in flight), then the index
-/// rows from [`index_listing`], and waits until the relay has confirmed everything.
-async fn import(
-    device: &mut Device,
-    records: Vec<RecordDoc>,
-    listing: CaseloadDoc,
-) -> anyhow::Result<()> {
-    for record in records {
-        device.put_back(record.id(), record.into_doc()).await?;
-    }
-    let index_id = device.index_id();
-    let mut index = device
-        .replica
-        .take(&index_id)
-        .ok_or_else(|| anyhow!("no index"))?;
-    let merged = index.merge(&mut listing.doc().clone());
-    device.put_back(index_id, index).await?;
-    merged?;
+/// Connects, sends what was entered offline and waits until the relay has confirmed
+/// every record and the index.
+async fn import(device: &mut Device) -> anyhow::Result<()> {
+    device.open().await?;
     device.settle().await?;
+    let index_id = device.index_id();
     device
-        .wait_for("the relay to confirm the index", |r| {
-            !r.is_pending(&index_id)
+        .wait_for("the relay to confirm every record and the index", |r| {
+            !r.is_pending(&index_id) && r.pending_count() == 0
         })
         .await
 }
 
-/// A device that measures the relay, not itself: long waits, no index reconciling.
+/// A device with long waits, for big datasets.
 fn load_device(worker: &str, team: &str, url: &str) -> anyhow::Result<Device> {
     let mut device = Device::new(worker, team, url)?;
     device.wait = LIMIT;
-    device.reconcile = false;
     Ok(device)
 }
 
@@ -315,14 +292,9 @@ async fn upload(data: &Dataset, devices: usize, cmd: &str) -> anyhow::Result<ser
         let url = data.url.clone();
         tasks.spawn(async move {
             let mut device = load_device("Anna", &team, &url)?;
-            let listing = index_listing(&mut device, &records)?;
             let n = records.len();
-            let done = tokio::time::timeout_at(deadline, async {
-                device.open().await?;
-                device.settle().await?;
-                import(&mut device, records, listing).await
-            })
-            .await;
+            enter_offline(&mut device, records).await?;
+            let done = tokio::time::timeout_at(deadline, import(&mut device)).await;
             match done {
                 Ok(result) => {
                     result?;
@@ -330,7 +302,7 @@ async fn upload(data: &Dataset, devices: usize, cmd: &str) -> anyhow::Result<ser
                 }
                 // Out of time: count what the relay confirmed (progress counts the index too).
                 Err(_) => {
-                    let confirmed = device.replica.progress().done.saturating_sub(1);
+                    let confirmed = device.replica().progress().done.saturating_sub(1);
                     anyhow::Ok((device.traffic, confirmed.min(n), false))
                 }
             }
@@ -388,7 +360,7 @@ async fn pull(
             let mut device = load_device("Bram", &team, &url)?;
             device.open().await?;
             device.settle().await?;
-            anyhow::Ok((device.replica.len().saturating_sub(1), device.traffic))
+            anyhow::Ok((device.replica().len().saturating_sub(1), device.traffic))
         });
     }
     let (mut docs, mut received_bytes, mut messages) = (0, 0, 0);
@@ -428,47 +400,48 @@ async fn pair(url: &str, team: &str) -> anyhow::Result<(Device, Device, Document
     let mut a = load_device("Anna", team, url)?;
     a.open().await?;
     a.settle().await?;
-    let contact = ContactDoc::create(&a.editor, synthetic::contact(&mut Seeded::new(7), team, 0))?;
-    let id = contact.record().id();
-    a.upload(vec![contact.into_record()]).await?;
+    let id = a
+        .create_contact(synthetic::contact(&mut Seeded::new(7), team, 0))
+        .await?;
+    let index = a.index_id();
+    a.wait_for("the relay to confirm the contact", |r| {
+        !r.is_pending(&id) && !r.is_pending(&index)
+    })
+    .await?;
     let mut b = load_device("Bram", team, url)?;
     b.open().await?;
     b.settle().await?;
-    if b.replica.doc(&id).is_none() {
+    if b.replica().heads(&id).is_none() {
         bail!("the reader did not get the writer's contact");
     }
     Ok((a, b, id))
 }
 
-/// One small change from `a`, timed until `b` holds it; then `a` takes the ack.
+/// One small change from `a` (a note, saved as the app saves it: record and index
+/// row), timed until `b` holds it; then `a` takes the ack.
 async fn one_trip(
     a: &mut Device,
     b: &mut Device,
     id: DocumentId,
     n: usize,
 ) -> anyhow::Result<Duration> {
-    let doc = a
-        .replica
-        .take(&id)
-        .ok_or_else(|| anyhow!("writer lost its contact"))?;
-    let mut contact = ContactDoc::from_record(RecordDoc::from_automerge(id, doc)?)?;
-    a.editor.now_ms += 1000;
-    contact.add_note(&a.editor, small_note(n))?;
-    let mut want = contact.record().heads();
-    want.sort();
     let start = Instant::now();
-    a.put_back(id, contact.into_record().into_doc()).await?;
+    a.edit_contact(id, |c, ed| c.add_note(ed, small_note(n)))
+        .await?;
+    let want = a
+        .replica()
+        .heads(&id)
+        .ok_or_else(|| anyhow!("writer lost its contact"))?;
     b.wait_for("the other device's change", |r| {
-        r.doc(&id).is_some_and(|d| {
-            let mut heads = d.get_heads();
-            heads.sort();
-            heads == want
-        })
+        r.heads(&id).is_some_and(|heads| heads == want)
     })
     .await?;
     let took = start.elapsed();
-    a.wait_for("the relay's ack", |r| !r.is_pending(&id))
-        .await?;
+    let index = a.index_id();
+    a.wait_for("the relay's ack", |r| {
+        !r.is_pending(&id) && !r.is_pending(&index)
+    })
+    .await?;
     Ok(took)
 }
 
@@ -510,36 +483,27 @@ async fn reconnect(
         bail!("need at least {} records", 2 * changed * rounds);
     }
     let mut a = load_device("Anna", team, url)?;
-    a.reconcile = true;
-    let listing = index_listing(&mut a, &recs)?;
+    enter_offline(&mut a, recs).await?;
     let limit = Duration::from_secs(data.limit_secs);
-    tokio::time::timeout(limit, async {
-        a.open().await?;
-        a.settle().await?;
-        import(&mut a, recs, listing).await
-    })
-    .await
-    .map_err(|_| {
-        anyhow!(
-            "loading {records} records took longer than {limit:?} ({} confirmed)",
-            a.replica.progress().done.saturating_sub(1)
-        )
-    })??;
+    tokio::time::timeout(limit, import(&mut a))
+        .await
+        .map_err(|_| {
+            anyhow!(
+                "loading {records} records took longer than {limit:?} ({} confirmed)",
+                a.replica().progress().done.saturating_sub(1)
+            )
+        })??;
     a.go_offline();
 
-    // Another device of the team with the same records (as if it had synced them).
+    // Another device of the team, which has synced the same records.
     let mut b = load_device("Bram", team, url)?;
-    b.reconcile = true;
-    for id in a.replica.doc_ids() {
-        let Some(doc) = a.replica.doc(id) else {
-            continue;
-        };
-        let state = a
-            .replica
-            .sync_state(id)
-            .and_then(|s| automerge::sync::State::decode(&s).ok());
-        b.replica.insert(*id, doc.clone(), state);
-    }
+    tokio::time::timeout(limit, async {
+        b.open().await?;
+        b.settle().await
+    })
+    .await
+    .map_err(|_| anyhow!("the second device's first sync took longer than {limit:?}"))??;
+    b.go_offline();
 
     let (mut secs, mut bytes, mut messages, mut sent, mut received) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -562,7 +526,7 @@ async fn reconnect(
         .await?;
         let theirs: Vec<_> = theirs_ids
             .iter()
-            .map(|id| b.replica.doc(id).map(|d| d.get_heads()).unwrap_or_default())
+            .map(|id| b.replica().heads(id).unwrap_or_default())
             .collect();
         b.go_offline();
 
@@ -579,7 +543,7 @@ async fn reconnect(
         client_cpu.push(own_cpu_secs() - cpu_before);
         for (id, heads) in theirs_ids.iter().zip(&theirs) {
             let doc = a
-                .replica
+                .replica()
                 .doc(id)
                 .ok_or_else(|| anyhow!("record missing after reconnect"))?;
             if heads.iter().any(|h| doc.get_change_by_hash(h).is_none()) {

@@ -1,14 +1,16 @@
-//! Who this device is: the worker, the team, the relay it syncs with and its
-//! Automerge actor. Set up once on first start and kept in the store.
+//! Who a device is: the worker, the team, the relay it syncs with and its Automerge
+//! actor. Set up once on first start and kept in the device's store. Pure: the clock
+//! is an argument wherever a change is stamped.
 
 use automerge::ActorId;
 use serde::{Deserialize, Serialize};
 
-use paktum_shared::Editor;
+use crate::Editor;
 
-/// The device identity, saved as one entry in the store.
+/// The device identity, saved as one entry in the store (field names are its stored
+/// form: renaming one loses every device's identity).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Device {
+pub struct Identity {
     /// The worker's display name, written into every change for the history.
     pub worker: String,
     /// The team whose caseload this device syncs.
@@ -19,12 +21,12 @@ pub struct Device {
     pub actor: String,
     /// Names this device's store to the relay, so it keeps our sync state between sessions.
     pub storage_id: String,
-    /// The credential the access-control issue will issue; unused until then.
+    /// The credential the relay issued at enrolment (none in development mode).
     #[serde(default)]
     pub device_token: Option<String>,
 }
 
-impl Device {
+impl Identity {
     /// A fresh identity with a new actor and storage id.
     pub fn new(worker: &str, team: &str, relay_url: &str) -> Self {
         Self {
@@ -43,13 +45,9 @@ impl Device {
         ActorId::try_from(self.actor.as_str()).unwrap_or_else(|_| ActorId::random())
     }
 
-    /// Who makes a change now.
-    pub fn editor(&self, actor: &ActorId) -> Editor {
-        Editor::new(
-            actor.clone(),
-            self.worker.clone(),
-            js_sys::Date::now() as i64,
-        )
+    /// Who makes a change at `now_ms` (milliseconds since the epoch).
+    pub fn editor(&self, actor: &ActorId, now_ms: i64) -> Editor {
+        Editor::new(actor.clone(), self.worker.clone(), now_ms)
     }
 
     /// A peer id for one session (automerge-repo peers are per connection; the
@@ -61,19 +59,6 @@ impl Device {
             random_hex(4)
         )
     }
-}
-
-/// The relay address for an app served by the relay itself: same host, `/sync`.
-pub fn default_relay_url() -> String {
-    let Some(location) = web_sys::window().map(|w| w.location()) else {
-        return "ws://127.0.0.1:8080/sync".into();
-    };
-    let host = location.host().unwrap_or_else(|_| "127.0.0.1:8080".into());
-    let scheme = match location.protocol().as_deref() {
-        Ok("https:") => "wss",
-        _ => "ws",
-    };
-    format!("{scheme}://{host}/sync")
 }
 
 /// Accepts `http(s)://host[:port][/path]` or `ws(s)://…`; a bare host gets `/sync`.
@@ -97,17 +82,21 @@ pub fn normalise_relay_url(input: &str) -> Option<String> {
 }
 
 fn random_hex(bytes: usize) -> String {
-    (0..bytes)
-        .map(|_| format!("{:02x}", (js_sys::Math::random() * 256.0) as u8))
-        .collect()
+    let mut buf = vec![0u8; bytes];
+    // Without an entropy source, a document id's fallback randomness still separates
+    // devices well enough for a storage id (it only names the store to the relay).
+    if getrandom::fill(&mut buf).is_err() {
+        buf = crate::DocumentId::random().to_string().into_bytes();
+        buf.truncate(bytes);
+    }
+    buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[wasm_bindgen_test]
+    #[test]
     fn relay_addresses_are_normalised() {
         assert_eq!(
             normalise_relay_url("127.0.0.1:8080").as_deref(),
@@ -121,12 +110,26 @@ mod tests {
         assert_eq!(normalise_relay_url("  "), None);
     }
 
-    #[wasm_bindgen_test]
-    fn an_identity_keeps_its_actor() {
-        let device = Device::new("Anna", "kempen", "ws://127.0.0.1:8080/sync");
-        assert_eq!(device.actor_id(), device.actor_id());
-        let json = serde_json::to_string(&device).expect("serialises");
-        let back: Device = serde_json::from_str(&json).expect("deserialises");
-        assert_eq!(back, device);
+    #[test]
+    fn an_identity_keeps_its_actor_through_the_store() {
+        let identity = Identity::new(" Anna ", "kempen", "ws://127.0.0.1:8080/sync");
+        assert_eq!(identity.worker, "Anna", "trimmed");
+        let json = serde_json::to_string(&identity).expect("serialises");
+        let back: Identity = serde_json::from_str(&json).expect("deserialises");
+        assert_eq!(back, identity);
+        // The actor written into changes is the stored one, not a fresh random one.
+        assert_eq!(back.actor_id().to_hex_string(), identity.actor);
+        let other = Identity::new("Anna", "kempen", "ws://127.0.0.1:8080/sync");
+        assert_ne!(other.actor, identity.actor, "a new device is a new actor");
+        assert_ne!(other.storage_id, identity.storage_id);
+    }
+
+    #[test]
+    fn an_identity_stored_before_tokens_still_reads() {
+        let old = r#"{"worker":"Anna","team":"kempen","relay_url":"ws://x/sync",
+            "actor":"0a0b","storage_id":"ff"}"#;
+        let identity: Identity = serde_json::from_str(old).expect("reads");
+        assert_eq!(identity.device_token, None);
+        assert_eq!(identity.actor_id().to_hex_string(), "0a0b");
     }
 }

@@ -3,9 +3,9 @@
 //! second at 10,000 records). Only a cache: the index document stays the truth, and a
 //! snapshot that does not decode, or whose heads differ, is dropped.
 
+use crate::caseload::{Entry, Summary};
+use crate::record::Kind;
 use automerge::ChangeHash;
-use paktum_shared::caseload::{Entry, Summary};
-use paktum_shared::record::Kind;
 use serde::{Deserialize, Serialize};
 
 /// Bumped when the encoding changes; other versions read as no snapshot.
@@ -112,8 +112,7 @@ pub fn decode(bytes: &[u8]) -> Option<IndexRows> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use paktum_shared::DocumentId;
-    use wasm_bindgen_test::wasm_bindgen_test;
+    use crate::DocumentId;
 
     fn hash(n: u8) -> ChangeHash {
         ChangeHash([n; 32])
@@ -134,7 +133,7 @@ mod tests {
         }
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn rows_come_back_as_they_were_written() {
         let entries = vec![
             entry(
@@ -151,7 +150,7 @@ mod tests {
         assert_eq!(back.entries, entries);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn anything_else_is_no_snapshot() {
         let good = encode(&[hash(1)], [entry("Lotte", None, vec![])].iter());
         assert!(decode(&good).is_some());

@@ -5,8 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::DocumentId;
 use automerge::{Automerge, ChangeHash};
-use paktum_shared::DocumentId;
 
 /// After this many chunks, a document is due for compaction when things are idle.
 pub const COMPACT_AFTER: u32 = 32;
@@ -193,4 +193,93 @@ impl Ledger {
 fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
     heads.sort();
     heads
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::ROOT;
+    use automerge::transaction::Transactable;
+
+    fn change(doc: &mut Automerge, n: u32) {
+        let mut tx = doc.transaction();
+        tx.put(ROOT, "n", i64::from(n)).expect("put");
+        tx.commit();
+    }
+
+    #[test]
+    fn the_first_write_is_whole_then_only_what_is_new() {
+        let (mut ledger, id, mut doc) = (Ledger::default(), DocumentId::random(), Automerge::new());
+        change(&mut doc, 0);
+        let first = ledger.chunk_for(id, &doc).expect("a write");
+        assert!(matches!(first, ChunkWrite::Replace { seq: 0, .. }));
+        assert!(ledger.chunk_for(id, &doc).is_none(), "nothing new");
+        change(&mut doc, 1);
+        let next = ledger.chunk_for(id, &doc).expect("a write");
+        let ChunkWrite::Append {
+            seq: 1,
+            bytes,
+            heads,
+            ..
+        } = &next
+        else {
+            panic!("appended: {next:?}")
+        };
+        assert_eq!(*heads, doc.get_heads());
+        let mut back = Automerge::load(first.parts().2).expect("loads");
+        back.load_incremental(bytes).expect("applies");
+        assert_eq!(
+            back.get_heads(),
+            doc.get_heads(),
+            "chunks add up to the document"
+        );
+        assert_eq!(ledger.written_seq(&id), Some(1));
+    }
+
+    #[test]
+    fn compaction_waits_for_idle_time_until_it_cannot() {
+        let (mut ledger, id, mut doc) = (Ledger::default(), DocumentId::random(), Automerge::new());
+        let mut n = 0;
+        let mut write = |ledger: &mut Ledger| {
+            n += 1;
+            change(&mut doc, n);
+            ledger.chunk_for(id, &doc).expect("a write")
+        };
+        for _ in 0..COMPACT_AFTER {
+            write(&mut ledger);
+        }
+        assert!(
+            ledger.take_due().is_empty(),
+            "{COMPACT_AFTER} chunks are fine"
+        );
+        assert!(matches!(write(&mut ledger), ChunkWrite::Append { .. }));
+        assert_eq!(ledger.take_due(), vec![id], "one more: due when idle");
+        assert!(ledger.take_due().is_empty(), "listed once");
+        // Never idle: the write itself compacts at the latest bound.
+        let mut replaced = false;
+        for _ in COMPACT_AFTER + 1..COMPACT_AT_THE_LATEST {
+            replaced |= matches!(write(&mut ledger), ChunkWrite::Replace { .. });
+        }
+        assert!(!replaced, "appends up to the bound");
+        assert!(matches!(write(&mut ledger), ChunkWrite::Replace { .. }));
+        assert!(
+            matches!(write(&mut ledger), ChunkWrite::Append { .. }),
+            "and on from one chunk"
+        );
+    }
+
+    #[test]
+    fn a_damaged_document_is_rewritten_whole_by_its_next_write() {
+        let (mut ledger, id, mut doc) = (Ledger::default(), DocumentId::random(), Automerge::new());
+        change(&mut doc, 0);
+        ledger.damaged(id, 7);
+        assert_eq!(ledger.written_seq(&id), None, "no snapshot may rest on it");
+        let write = ledger.chunk_for(id, &doc).expect("a write");
+        assert!(
+            matches!(write, ChunkWrite::Replace { seq: 7, .. }),
+            "{write:?}"
+        );
+        ledger.loaded(id, doc.get_heads(), COMPACT_AFTER + 1, 9, false);
+        assert_eq!(ledger.take_due(), vec![id], "loaded with many chunks: due");
+    }
 }

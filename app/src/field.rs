@@ -1,0 +1,357 @@
+//! The app controller: the one piece of app-wide state, provided as context. It opens
+//! the device's data in steps at start-up, runs every edit through the device core,
+//! the outbox and the relay, redraws the screens after changes and does the idle-time
+//! housekeeping. Screens live in `ui`; this holds no views.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use futures_channel::oneshot;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_i18n::I18nContext;
+use paktum_shared::ModelError;
+use paktum_shared::caseload::CaseloadDoc;
+use paktum_shared::device::{Identity, Loaded, Repo, Step};
+use wasm_bindgen::JsCast;
+
+use crate::i18n::*;
+use crate::store::{DATABASE, Store, StoreError};
+use crate::sync::{Sync, SyncStatus};
+use crate::timing;
+
+/// Where start-up stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Loading,
+    Setup,
+    Ready,
+    Failed,
+}
+
+/// User Timing names: every edit is measured from the action to its commit in
+/// IndexedDB (`performance.getEntriesByName("paktum:edit")`), for DevTools and the
+/// browser benchmark (tests/bench/browser.mjs).
+const EDIT_START: &str = "paktum:edit-start";
+const EDIT_MEASURE: &str = "paktum:edit";
+/// Start-up: from opening the store until the caseload index is on screen, and until
+/// every record is loaded (then syncing starts).
+const START_MARK: &str = "paktum:start";
+const INDEX_MEASURE: &str = "paktum:index-loaded";
+const RECORDS_MEASURE: &str = "paktum:records-loaded";
+/// Start-up from the index snapshot: until the index document is loaded too.
+const INDEX_DOC_MEASURE: &str = "paktum:index-doc-loaded";
+/// Quiet time after the last change before compacting and storing the index snapshot.
+const TIDY_AFTER_MS: u32 = 2_000;
+/// Marked when that housekeeping is on disk (the browser benchmark waits for it, as a
+/// worker who keeps the app open a moment would).
+const TIDIED_MARK: &str = "paktum:tidied";
+
+/// Resolves after the browser has painted the next frame.
+async fn next_frame() {
+    let (tx, rx) = oneshot::channel::<()>();
+    let tx = RefCell::new(Some(tx));
+    let painted = wasm_bindgen::closure::Closure::once(move || {
+        if let Some(tx) = tx.borrow_mut().take() {
+            let _ = tx.send(());
+        }
+    });
+    let asked = web_sys::window()
+        .map(|w| {
+            w.request_animation_frame(painted.as_ref().unchecked_ref())
+                .is_ok()
+        })
+        .unwrap_or(false);
+    if asked {
+        let _ = rx.await;
+    }
+    // The frame callback runs before painting; a zero timer runs after it.
+    gloo_timers::future::TimeoutFuture::new(0).await;
+}
+
+/// App-wide state, provided once as context. Documents stay outside the reactive
+/// graph: screens read the repo inside closures that track `revision`.
+#[derive(Clone, Copy)]
+pub struct Field {
+    sync: StoredValue<Option<Sync>, LocalStorage>,
+    store: StoredValue<Option<Rc<Store>>, LocalStorage>,
+    /// Bumped (at most every 100 ms) after anything a screen shows has changed.
+    revision: RwSignal<u64>,
+    /// The sync status as of `revision`, worked out once for every reader.
+    status: Memo<Option<SyncStatus>>,
+    phase: RwSignal<Phase>,
+    /// Why start-up failed, in words.
+    problem: RwSignal<Option<String>>,
+    /// Edits made while the lists show from the index snapshot, waiting for the index.
+    waiting: StoredValue<Vec<oneshot::Sender<()>>, LocalStorage>,
+    i18n: I18nContext<Locale>,
+}
+
+impl Field {
+    /// A controller with nothing open yet; [`Field::open`] starts it.
+    pub fn new(i18n: I18nContext<Locale>) -> Self {
+        let sync = StoredValue::new_local(None::<Sync>);
+        let revision = RwSignal::new(0);
+        let status = Memo::new(move |_| {
+            revision.track();
+            sync.with_value(|s| s.as_ref().map(Sync::status))
+        });
+        Self {
+            sync,
+            store: StoredValue::new_local(None),
+            revision,
+            status,
+            phase: RwSignal::new(Phase::Loading),
+            problem: RwSignal::new(None),
+            waiting: StoredValue::new_local(Vec::new()),
+            i18n,
+        }
+    }
+
+    /// Opens the store: the device's data when it is set up, else the setup screen.
+    pub fn open(self) {
+        spawn_local(async move {
+            let store = match Store::open(DATABASE).await {
+                Ok(store) => Rc::new(store),
+                Err(e) => return self.fail(&e),
+            };
+            self.store.set_value(Some(store.clone()));
+            match store.identity().await {
+                Ok(Some(identity)) => self.begin(store, identity).await,
+                Ok(None) => self.phase.set(Phase::Setup),
+                Err(e) => self.fail(&e),
+            }
+        });
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.phase.get()
+    }
+
+    /// Why start-up failed, in words.
+    pub fn problem(&self) -> Option<String> {
+        self.problem.get()
+    }
+
+    /// Reads the device core and re-runs when it changes.
+    pub fn read<T: Default>(&self, f: impl FnOnce(&Repo) -> T) -> T {
+        self.revision.track();
+        self.sync
+            .with_value(|s| s.as_ref().map(|s| f(&s.repo().borrow())))
+            .unwrap_or_default()
+    }
+
+    pub fn status(&self) -> Option<SyncStatus> {
+        self.status.get()
+    }
+
+    pub fn storage_error(&self) -> Option<String> {
+        self.revision.track();
+        let err = self
+            .sync
+            .with_value(|s| s.as_ref().and_then(Sync::storage_error));
+        err.map(|e| store_error_text(self.i18n, &e))
+    }
+
+    pub fn sync_now(&self) {
+        self.sync.with_value(|s| {
+            if let Some(s) = s {
+                s.sync_now();
+            }
+        });
+    }
+
+    /// Applies a change to the repo, then waits until it is on disk. The error is a
+    /// sentence for the worker.
+    pub async fn edit<T>(
+        &self,
+        op: impl FnOnce(&mut Repo, i64) -> Result<(T, Step), ModelError>,
+    ) -> Result<T, String> {
+        let Some(sync) = self.sync.get_value() else {
+            return Err(store_error_text(self.i18n, &StoreError::Unavailable));
+        };
+        timing::mark(EDIT_START);
+        // Shown from the index snapshot, the index document itself still loading: an
+        // edit writes index rows, so it waits (a second at most).
+        while !sync.repo().borrow().is_index_open() {
+            let (tx, rx) = oneshot::channel();
+            self.waiting.update_value(|w| w.push(tx));
+            if rx.await.is_err() {
+                return Err(store_error_text(self.i18n, &StoreError::Read));
+            }
+        }
+        let (out, step) = {
+            let mut repo = sync.repo().borrow_mut();
+            op(&mut repo, js_sys::Date::now() as i64).map_err(|e| model_error_text(&e))?
+        };
+        // Write first, redraw after: re-reading a record with many notes takes longer
+        // than the write, and a change is only safe once it is on disk.
+        let on_disk = sync.commit(step).await;
+        if on_disk.is_ok() {
+            timing::measure(EDIT_MEASURE, EDIT_START);
+        }
+        self.revision.update(|r| *r += 1);
+        on_disk.map_err(|e| store_error_text(self.i18n, &e))?;
+        Ok(out)
+    }
+
+    /// Sets the device up (first start) and starts working.
+    pub async fn set_up(&self, device: Identity) -> Result<(), String> {
+        let Some(store) = self.store.get_value() else {
+            return Err(store_error_text(self.i18n, &StoreError::Unavailable));
+        };
+        store
+            .save_identity(&device)
+            .await
+            .map_err(|e| store_error_text(self.i18n, &e))?;
+        self.begin(store, device).await;
+        Ok(())
+    }
+
+    /// Opens the device's data in steps: the caseload lists first (from the index
+    /// snapshot when it is current, else from the index document), then the index
+    /// document, then every record, while the screens already work (a record not yet
+    /// loaded reads as "not on this device yet"). Syncing starts after that: the
+    /// replica plans from what it holds.
+    async fn begin(&self, store: Rc<Store>, device: Identity) {
+        timing::mark(START_MARK);
+        let index_id = CaseloadDoc::id_for_team(&device.team);
+        let relay_url = device.relay_url.clone();
+        // An unreadable snapshot is no snapshot: the index document has the rows too.
+        let snapshot = store.snapshot(&index_id).await.ok().flatten();
+        let (repo, start) = match snapshot.and_then(|s| Repo::from_snapshot(device.clone(), &s)) {
+            Some(repo) => (repo, None),
+            None => match self.load_index(&store, &index_id, &relay_url).await {
+                Ok((loaded, states)) => {
+                    let (repo, start) = Repo::new(device, loaded, states);
+                    (repo, Some(start))
+                }
+                Err(e) => return self.fail(&e),
+            },
+        };
+        let sync = Sync::start_held(Rc::new(RefCell::new(repo)), store.clone(), self.notifier());
+        if let Some(start) = start {
+            sync.persist(start);
+        }
+        self.sync.set_value(Some(sync.clone()));
+        self.revision.update(|r| *r += 1);
+        self.phase.set(Phase::Ready);
+        timing::measure(INDEX_MEASURE, START_MARK);
+
+        if !sync.repo().borrow().is_index_open() {
+            // Let the lists paint before the index document takes the main thread.
+            next_frame().await;
+            let (loaded, states) = match self.load_index(&store, &index_id, &relay_url).await {
+                Ok(loaded) => loaded,
+                Err(e) => return self.fail(&e),
+            };
+            let start = sync.repo().borrow_mut().open_index(loaded, states);
+            sync.persist(start);
+            self.revision.update(|r| *r += 1);
+            timing::measure(INDEX_DOC_MEASURE, START_MARK);
+        }
+        self.waiting.update_value(|w| {
+            for tx in w.drain(..) {
+                let _ = tx.send(());
+            }
+        });
+
+        let rest = match store.load_except(&index_id).await {
+            Ok(rest) => rest,
+            Err(e) => return self.fail(&e),
+        };
+        let states = match store.sync_states(&relay_url).await {
+            Ok(states) => states,
+            Err(e) => return self.fail(&e),
+        };
+        let housekeeping = sync.repo().borrow_mut().add_loaded(rest, states);
+        sync.persist(housekeeping);
+        self.revision.update(|r| *r += 1);
+        timing::measure(RECORDS_MEASURE, START_MARK);
+        sync.release();
+    }
+
+    async fn load_index(
+        &self,
+        store: &Store,
+        index_id: &paktum_shared::DocumentId,
+        relay_url: &str,
+    ) -> Result<(Loaded, Vec<(paktum_shared::DocumentId, Vec<u8>)>), StoreError> {
+        let loaded = store.load_doc(index_id).await?;
+        let states = store.sync_state(relay_url, index_id).await?;
+        Ok((loaded, states))
+    }
+
+    /// Redraws after changes, coalescing bursts (a first sync delivers thousands of
+    /// messages) into one redraw per 100 ms; and once things have been quiet for
+    /// [`TIDY_AFTER_MS`], does the housekeeping kept off the edit path (compactions,
+    /// the index snapshot).
+    fn notifier(&self) -> Rc<dyn Fn()> {
+        let revision = self.revision;
+        let sync = self.sync;
+        let pending = Rc::new(RefCell::new(None::<gloo_timers::callback::Timeout>));
+        let idle = Rc::new(RefCell::new(None::<gloo_timers::callback::Timeout>));
+        Rc::new(move || {
+            if pending.borrow().is_some() {
+                return;
+            }
+            let done = pending.clone();
+            let idle = idle.clone();
+            *pending.borrow_mut() = Some(gloo_timers::callback::Timeout::new(100, move || {
+                done.borrow_mut().take();
+                revision.update(|r| *r += 1);
+                // Re-armed by every redraw: housekeeping waits for a quiet moment.
+                *idle.borrow_mut() = Some(gloo_timers::callback::Timeout::new(
+                    TIDY_AFTER_MS,
+                    move || {
+                        if let Some(sync) = sync.get_value() {
+                            let step = sync.repo().borrow_mut().tidy();
+                            spawn_local(async move {
+                                if let Some(step) = step {
+                                    // A failed write shows in the sync status.
+                                    let _ = sync.written(step).await;
+                                }
+                                timing::mark(TIDIED_MARK);
+                            });
+                        }
+                    },
+                ));
+            }));
+        })
+    }
+
+    fn fail(&self, e: &StoreError) {
+        self.problem.set(Some(store_error_text(self.i18n, e)));
+        self.phase.set(Phase::Failed);
+    }
+
+    pub fn i18n(&self) -> I18nContext<Locale> {
+        self.i18n
+    }
+}
+
+pub fn use_field() -> Field {
+    expect_context::<Field>()
+}
+
+fn store_error_text(i18n: I18nContext<Locale>, e: &StoreError) -> String {
+    match e {
+        StoreError::Unavailable => t_string!(i18n, error_store_unavailable).to_string(),
+        StoreError::Read => t_string!(i18n, error_store_read).to_string(),
+        StoreError::Write => t_string!(i18n, error_store_write).to_string(),
+    }
+}
+
+/// The record model's own sentences (English until the languages issue words them).
+pub fn model_error_text(e: &ModelError) -> String {
+    let text = e.to_string();
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => format!(
+            "{}{}.",
+            first.to_uppercase(),
+            chars.as_str().trim_end_matches('.')
+        ),
+        None => text,
+    }
+}

@@ -1,0 +1,611 @@
+//! The device core: a device's working copy of its team's records, the same code in
+//! the app, the test devices and the load generator. It holds the sync replica (every
+//! document in memory, or kept as bytes until read), the ledger of what is already on
+//! disk, and the caseload index kept in step with every edit. No I/O, no clock and no
+//! identity of its own: those come in as arguments, and each operation returns a
+//! [`Step`], what to write to the store and then what to send to the relay.
+
+mod disk;
+mod identity;
+mod index;
+mod ledger;
+mod snapshot;
+#[cfg(test)]
+mod tests;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use automerge::{ActorId, Automerge};
+
+use crate::caseload::{CaseloadDoc, Entry, Summary};
+use crate::contact::{Contact, ContactDoc, NewContact};
+use crate::employer::{Employer, EmployerDoc};
+use crate::protocol::Message;
+use crate::record::{HistoryEntry, Kind};
+use crate::replica::{Progress, Replica, ReplicaError};
+use crate::{DocumentId, Editor, ModelError, RecordDoc};
+
+pub use disk::{
+    Assembled, Batch, Chunks, Damaged, KeptDoc, Loaded, RawChunk, Snapshot, StoredDoc,
+    heads_from_bytes, heads_to_bytes,
+};
+pub use identity::{Identity, normalise_relay_url};
+pub use index::{rows_of, workers};
+pub use ledger::{COMPACT_AFTER, COMPACT_AT_THE_LATEST, ChunkWrite, Ledger};
+
+/// What an operation leaves to do: persist first, then send.
+#[derive(Debug, Default)]
+pub struct Step {
+    pub batch: Batch,
+    pub send: Vec<Message>,
+}
+
+impl Step {
+    pub fn extend(&mut self, other: Step) {
+        self.batch.extend(other.batch);
+        self.send.extend(other.send);
+    }
+}
+
+/// A record as the screens see it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Loadable<T> {
+    Ready(T),
+    /// Listed in the index but not yet on this device (it arrives with the next sync).
+    NotHere,
+    /// On this device but unreadable; the sentence says why.
+    Damaged(String),
+}
+
+/// A sorted list of rows and the `entries_version` it was sorted at.
+type Sorted = (u64, Arc<[Entry]>);
+
+pub struct Repo {
+    identity: Identity,
+    actor: ActorId,
+    replica: Replica,
+    ledger: Ledger,
+    index_id: DocumentId,
+    /// The index rows, re-read only when the index changes.
+    entries: HashMap<DocumentId, Entry>,
+    /// Bumped whenever `entries` changes; keys the sorted lists.
+    entries_version: u64,
+    /// Sorted rows per kind, as of `entries_version` (lists re-render often).
+    sorted: RefCell<HashMap<Kind, Sorted>>,
+    /// The replica's (whole-caseload) up-to-date verdict since its last change.
+    up_to_date: Cell<Option<bool>>,
+    /// Stored data that could not be read, by document where known.
+    damaged: Vec<(Option<DocumentId>, String)>,
+    /// Bumped on every change a screen might show.
+    revision: u64,
+    /// The index document is in the replica (after [`Repo::open_index`]); until then
+    /// the rows come from a snapshot and nothing may be edited.
+    index_open: bool,
+    /// The index heads the start-up snapshot was taken at, until the index is open.
+    snapshot_heads: Option<Vec<automerge::ChangeHash>>,
+    /// The index chunk the snapshot on disk describes, when it is known to be current.
+    snapshot_seq: Option<u64>,
+    /// The contact read last, with the heads it was read at: its page re-reads it on
+    /// every redraw, and reading a contact with many notes takes milliseconds.
+    last_contact: RefCell<Option<(Vec<automerge::ChangeHash>, Contact)>>,
+}
+
+impl std::fmt::Debug for Repo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repo")
+            .field("docs", &self.replica.len())
+            .field("revision", &self.revision)
+            .finish()
+    }
+}
+
+impl Repo {
+    /// Builds the working copy from what the store loaded. The returned step holds the
+    /// start-up housekeeping: compactions and, on a new device, the index's genesis.
+    pub fn new(
+        identity: Identity,
+        loaded: Loaded,
+        states: Vec<(DocumentId, Vec<u8>)>,
+    ) -> (Self, Step) {
+        let mut repo = Self::empty(identity);
+        let step = repo.open_index(loaded, states);
+        (repo, step)
+    }
+
+    /// Starts from a snapshot of the index rows, so the lists show before the index
+    /// document is loaded; `None` when the snapshot does not decode. Call
+    /// [`Repo::open_index`] before anything else: edits wait for it.
+    pub fn from_snapshot(identity: Identity, snapshot: &Snapshot) -> Option<Self> {
+        let mut repo = Self::empty(identity);
+        if snapshot.index != repo.index_id {
+            return None;
+        }
+        let rows = snapshot::decode(&snapshot.bytes)?;
+        repo.entries = rows.entries.into_iter().map(|e| (e.id, e)).collect();
+        repo.entries_version += 1;
+        repo.snapshot_heads = Some(rows.heads);
+        repo.snapshot_seq = Some(snapshot.seq);
+        Some(repo)
+    }
+
+    fn empty(identity: Identity) -> Self {
+        let actor = identity.actor_id();
+        let index_id = CaseloadDoc::id_for_team(&identity.team);
+        let mut replica = Replica::new(
+            identity.session_peer_id(),
+            Some(identity.storage_id.clone()),
+        );
+        replica.follow_index(index_id);
+        Self {
+            identity,
+            actor,
+            replica,
+            ledger: Ledger::default(),
+            index_id,
+            entries: HashMap::new(),
+            entries_version: 0,
+            sorted: RefCell::new(HashMap::new()),
+            up_to_date: Cell::new(None),
+            damaged: Vec::new(),
+            revision: 0,
+            index_open: false,
+            snapshot_heads: None,
+            snapshot_seq: None,
+            last_contact: RefCell::new(None),
+        }
+    }
+
+    /// Takes in the loaded index document (and whatever else was loaded with it);
+    /// starts the team's index when there is none. Rows from a snapshot are kept only
+    /// when the index has exactly the snapshot's heads, else re-read from the index.
+    pub fn open_index(&mut self, loaded: Loaded, states: Vec<(DocumentId, Vec<u8>)>) -> Step {
+        let mut step = self.add_loaded(loaded, states);
+        let index_id = self.index_id;
+        if self.replica.doc(&index_id).is_none() {
+            // Deterministic genesis: every device of the team starts the same index.
+            if let Ok(index) = CaseloadDoc::new(&self.identity.team) {
+                let doc = index.doc().clone();
+                step.batch
+                    .chunks
+                    .extend(self.ledger.chunk_for(index_id, &doc));
+                self.replica.insert(index_id, doc, None);
+                self.forget_verdict();
+            }
+            self.snapshot_heads = None;
+            self.reread_index();
+        }
+        if self.snapshot_seq != self.ledger.written_seq(&index_id) {
+            self.snapshot_seq = None;
+        }
+        self.index_open = true;
+        self.revision += 1;
+        step
+    }
+
+    /// Whether the index document is loaded (edits wait for it).
+    pub fn is_index_open(&self) -> bool {
+        self.index_open
+    }
+
+    /// Idle-time housekeeping: the compactions that are due (kept off the edit path:
+    /// saving the whole index takes ~100× an edit), then a fresh index snapshot when
+    /// the one on disk is missing or older than the index. `None` when nothing to do.
+    pub fn tidy(&mut self) -> Option<Step> {
+        let mut step = Step::default();
+        for id in self.ledger.take_due() {
+            if let Some(doc) = self.replica.doc(&id) {
+                step.batch.chunks.push(self.ledger.compact(id, doc));
+            }
+        }
+        if let Some(snapshot) = self.snapshot() {
+            step.batch.snapshot = Some(snapshot);
+        }
+        (!step.batch.is_empty()).then_some(step)
+    }
+
+    /// The index rows to store as a snapshot, if the stored one is not current. Costs a
+    /// pass over every row.
+    fn snapshot(&mut self) -> Option<Snapshot> {
+        if !self.index_open {
+            return None;
+        }
+        let seq = self.ledger.written_seq(&self.index_id)?;
+        if self.snapshot_seq == Some(seq) {
+            return None;
+        }
+        let heads = self.replica.doc(&self.index_id)?.get_heads();
+        let bytes = snapshot::encode(&heads, self.entries.values());
+        self.snapshot_seq = Some(seq);
+        Some(Snapshot {
+            index: self.index_id,
+            seq,
+            bytes,
+        })
+    }
+
+    /// Takes in documents loaded later (start-up loads the index first, then the
+    /// records). Call before syncing: the replica plans from what it holds.
+    pub fn add_loaded(&mut self, loaded: Loaded, states: Vec<(DocumentId, Vec<u8>)>) -> Step {
+        let mut states: HashMap<DocumentId, Vec<u8>> = states.into_iter().collect();
+        let mut saved_state = |id: &DocumentId| {
+            states
+                .remove(id)
+                .and_then(|b| automerge::sync::State::decode(&b).ok())
+        };
+        for d in loaded.damaged {
+            if let Some(id) = d.id {
+                self.ledger.damaged(id, d.next_seq);
+            }
+            self.damaged.push((d.id, d.reason));
+        }
+        let mut step = Step::default();
+        let mut index_loaded = false;
+        for stored in loaded.docs {
+            // Created or changed here while the rest was loading: memory is newer.
+            if self.replica.heads(&stored.id).is_some() {
+                continue;
+            }
+            self.ledger.loaded(
+                stored.id,
+                stored.doc.get_heads(),
+                stored.chunks,
+                stored.next_seq,
+                stored.partly_damaged,
+            );
+            // Damaged chunks are rewritten now, from what could be read.
+            if stored.partly_damaged {
+                step.batch
+                    .chunks
+                    .push(self.ledger.compact(stored.id, &stored.doc));
+            }
+            index_loaded |= stored.id == self.index_id;
+            let state = saved_state(&stored.id);
+            self.replica.insert(stored.id, stored.doc, state);
+        }
+        for kept in loaded.kept {
+            if self.replica.heads(&kept.id).is_some() {
+                continue;
+            }
+            self.ledger.loaded(
+                kept.id,
+                kept.heads.clone(),
+                kept.chunks,
+                kept.next_seq,
+                false,
+            );
+            let state = saved_state(&kept.id);
+            self.replica
+                .insert_kept(kept.id, kept.bytes, kept.heads, state);
+        }
+        self.forget_verdict();
+        if index_loaded {
+            let snapshot_heads = self.snapshot_heads.take();
+            let heads = self.replica.doc(&self.index_id).map(|d| {
+                let mut heads = d.get_heads();
+                heads.sort();
+                heads
+            });
+            // The snapshot's rows are this index's rows: reading 10,000 again is waste.
+            if snapshot_heads.is_none() || heads != snapshot_heads {
+                self.snapshot_seq = None;
+                self.reread_index();
+            }
+        }
+        self.revision += 1;
+        step
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// Who makes a change at `now_ms`.
+    pub fn editor(&self, now_ms: i64) -> Editor {
+        self.identity.editor(&self.actor, now_ms)
+    }
+
+    /// Every row of the team's index.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.values()
+    }
+
+    pub fn entry(&self, id: &DocumentId) -> Option<&Entry> {
+        self.entries.get(id)
+    }
+
+    /// Stored data that could not be read (shown as damaged; the rest works).
+    pub fn damaged(&self) -> &[(Option<DocumentId>, String)] {
+        &self.damaged
+    }
+
+    pub fn is_pending(&self, id: &DocumentId) -> bool {
+        self.replica.is_pending(id)
+    }
+
+    /// Records with changes the relay has not confirmed (the index is bookkeeping,
+    /// not a worker's change, so it is not counted; it still keeps "up to date" off).
+    pub fn pending_count(&self) -> usize {
+        self.replica.pending_count() - usize::from(self.replica.is_pending(&self.index_id))
+    }
+
+    pub fn progress(&self) -> Progress {
+        self.replica.progress()
+    }
+
+    pub fn is_up_to_date(&self) -> bool {
+        if self.replica.pending_count() > 0 {
+            return false;
+        }
+        let up = self
+            .up_to_date
+            .get()
+            .unwrap_or_else(|| self.replica.is_up_to_date());
+        self.up_to_date.set(Some(up));
+        up
+    }
+
+    /// Whether the index row of `id` was written by one writer for the record's
+    /// current heads.
+    fn row_matches_heads(&self, id: &DocumentId) -> bool {
+        let (Some(entry), Some(heads)) = (self.entries.get(id), self.replica.heads(id)) else {
+            return false;
+        };
+        let [written] = entry.heads.as_slice() else {
+            return false;
+        };
+        let mut written = written.clone();
+        written.sort();
+        !heads.is_empty() && heads == written
+    }
+
+    /// Documents or sync states changed: the up-to-date verdict must be asked again.
+    fn forget_verdict(&self) {
+        self.up_to_date.set(None);
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.replica.is_connected()
+    }
+
+    fn record(&self, id: &DocumentId) -> Loadable<RecordDoc> {
+        match self.replica.doc(id) {
+            None => match self.damaged.iter().find(|(d, _)| d.as_ref() == Some(id)) {
+                Some((_, reason)) => Loadable::Damaged(reason.clone()),
+                None => Loadable::NotHere,
+            },
+            Some(doc) if doc.get_heads().is_empty() => Loadable::NotHere,
+            Some(doc) => match RecordDoc::from_automerge(*id, doc.clone()) {
+                Ok(record) => Loadable::Ready(record),
+                Err(e) => Loadable::Damaged(e.to_string()),
+            },
+        }
+    }
+
+    pub fn contact(&self, id: &DocumentId) -> Loadable<Contact> {
+        let heads = self.replica.heads(id);
+        if let (Some(heads), Some((read_at, contact))) = (&heads, &*self.last_contact.borrow())
+            && contact.id == *id
+            && read_at == heads
+        {
+            return Loadable::Ready(contact.clone());
+        }
+        let read = self.read(id, |r| ContactDoc::from_record(r)?.read());
+        if let (Loadable::Ready(contact), Some(heads)) = (&read, heads) {
+            *self.last_contact.borrow_mut() = Some((heads, contact.clone()));
+        }
+        read
+    }
+
+    pub fn employer(&self, id: &DocumentId) -> Loadable<Employer> {
+        self.read(id, |r| EmployerDoc::from_record(r)?.read())
+    }
+
+    pub fn history(&self, id: &DocumentId) -> Loadable<(Kind, Vec<HistoryEntry>)> {
+        self.read(id, |r| Ok((r.kind(), r.history())))
+    }
+
+    fn read<T>(
+        &self,
+        id: &DocumentId,
+        f: impl FnOnce(RecordDoc) -> Result<T, ModelError>,
+    ) -> Loadable<T> {
+        match self.record(id) {
+            Loadable::Ready(record) => match f(record) {
+                Ok(v) => Loadable::Ready(v),
+                Err(e) => Loadable::Damaged(e.to_string()),
+            },
+            Loadable::NotHere => Loadable::NotHere,
+            Loadable::Damaged(reason) => Loadable::Damaged(reason),
+        }
+    }
+
+    pub fn create_contact(
+        &mut self,
+        new: NewContact,
+        now_ms: i64,
+    ) -> Result<(DocumentId, Step), ModelError> {
+        let editor = self.editor(now_ms);
+        let doc = ContactDoc::create(&editor, new)?;
+        let id = doc.record().id();
+        let step = self.commit(id, doc.into_record(), &editor)?;
+        Ok((id, step))
+    }
+
+    pub fn create_employer(
+        &mut self,
+        name: &str,
+        now_ms: i64,
+    ) -> Result<(DocumentId, Step), ModelError> {
+        let editor = self.editor(now_ms);
+        let doc = EmployerDoc::create(&editor, &self.identity.team, name)?;
+        let id = doc.record().id();
+        let step = self.commit(id, doc.into_record(), &editor)?;
+        Ok((id, step))
+    }
+
+    /// Applies one operation to a contact; nothing changes when it fails.
+    pub fn edit_contact<T>(
+        &mut self,
+        id: DocumentId,
+        now_ms: i64,
+        op: impl FnOnce(&mut ContactDoc, &Editor) -> Result<T, ModelError>,
+    ) -> Result<(T, Step), ModelError> {
+        let editor = self.editor(now_ms);
+        let mut doc = ContactDoc::from_record(self.editable(&id)?)?;
+        let out = op(&mut doc, &editor)?;
+        let step = self.commit(id, doc.into_record(), &editor)?;
+        Ok((out, step))
+    }
+
+    pub fn edit_employer<T>(
+        &mut self,
+        id: DocumentId,
+        now_ms: i64,
+        op: impl FnOnce(&mut EmployerDoc, &Editor) -> Result<T, ModelError>,
+    ) -> Result<(T, Step), ModelError> {
+        let editor = self.editor(now_ms);
+        let mut doc = EmployerDoc::from_record(self.editable(&id)?)?;
+        let out = op(&mut doc, &editor)?;
+        let step = self.commit(id, doc.into_record(), &editor)?;
+        Ok((out, step))
+    }
+
+    /// Takes in a whole record made elsewhere (an import, a test's synthetic
+    /// caseload): written, listed in the index and sent like an edit made here.
+    pub fn adopt(&mut self, record: RecordDoc, now_ms: i64) -> Result<Step, ModelError> {
+        let editor = self.editor(now_ms);
+        self.commit(record.id(), record, &editor)
+    }
+
+    /// Asks the relay for a document this device does not list (one made by another
+    /// app, say); it arrives like any other.
+    pub fn want(&mut self, id: DocumentId) -> Vec<Message> {
+        self.replica.want(id)
+    }
+
+    /// The sync replica, for reading (tests and the load generator look inside).
+    pub fn replica(&self) -> &Replica {
+        &self.replica
+    }
+
+    /// The team's caseload index document, as it stands.
+    pub fn index(&self) -> Option<&Automerge> {
+        self.replica.doc(&self.index_id)
+    }
+
+    pub fn index_id(&self) -> DocumentId {
+        self.index_id
+    }
+
+    fn editable(&self, id: &DocumentId) -> Result<RecordDoc, ModelError> {
+        match self.record(id) {
+            Loadable::Ready(record) => Ok(record),
+            Loadable::NotHere => Err(ModelError::NotFound {
+                what: "record",
+                id: id.to_string(),
+            }),
+            Loadable::Damaged(reason) => Err(ModelError::Corrupt(reason)),
+        }
+    }
+
+    /// Takes an edited record in: disk chunk, sync messages, index row.
+    fn commit(
+        &mut self,
+        id: DocumentId,
+        record: RecordDoc,
+        editor: &Editor,
+    ) -> Result<Step, ModelError> {
+        let summary = Summary::of(&record)?;
+        let heads = record.heads();
+        let doc = record.into_doc();
+        let mut step = Step::default();
+        step.batch.chunks.extend(self.ledger.chunk_for(id, &doc));
+        let _ = self.replica.take(&id);
+        step.send.extend(self.replica.put_back(id, doc));
+        self.upsert_index(editor, vec![(id, summary, Some(heads))], &mut step);
+        self.collect_states(&mut step);
+        self.forget_verdict();
+        self.revision += 1;
+        Ok(step)
+    }
+
+    fn collect_states(&mut self, step: &mut Step) {
+        let changed = self.replica.take_states_changed();
+        for id in &changed {
+            if let Some(state) = self.replica.sync_state(id) {
+                step.batch.states.push((*id, state));
+            }
+        }
+        self.forget_verdict();
+    }
+
+    /// A new connection is open: the `join` to send.
+    pub fn connect(&mut self) -> Message {
+        self.up_to_date.set(None);
+        self.replica.connect()
+    }
+
+    pub fn disconnect(&mut self) {
+        self.up_to_date.set(None);
+        self.replica.disconnect();
+        self.revision += 1;
+    }
+
+    /// Handles one message from the relay.
+    pub fn receive(&mut self, msg: Message, now_ms: i64) -> Result<Step, ReplicaError> {
+        let mut step = Step {
+            send: self.replica.receive(msg)?,
+            ..Step::default()
+        };
+        let changed = self.replica.take_changed();
+        let mut rows = Vec::new();
+        for id in &changed {
+            // A record that arrived whole is stored as the bytes that came, not loaded
+            // and saved again (most of a first sync's work); loading waits for a reader.
+            if let (Some(bytes), Some(heads)) =
+                (self.replica.kept_bytes(id), self.replica.heads(id))
+            {
+                let write = self.ledger.arrived(*id, heads, bytes.to_vec());
+                step.batch.chunks.push(write);
+            } else if let Some(doc) = self.replica.doc(id) {
+                step.batch.chunks.extend(self.ledger.chunk_for(*id, doc));
+            }
+            if *id == self.index_id {
+                self.reread_index();
+                continue;
+            }
+            // A record that arrived or merged: its index row must say what it now says.
+            // A row written for exactly these heads already does (the common case of
+            // a first sync), and reading a whole record costs far more than comparing.
+            self.damaged.retain(|(d, _)| d.as_ref() != Some(id));
+            if self.row_matches_heads(id) {
+                continue;
+            }
+            // Only the team's own records are listed in its index: a record fetched
+            // from elsewhere (a coordinator's look at another team) is not.
+            if let Loadable::Ready(record) = self.record(id)
+                && record.team().as_deref() == Some(self.identity.team.as_str())
+                && let Ok(summary) = Summary::of(&record)
+                && self.entries.get(id).map(|e| &e.summary) != Some(&summary)
+            {
+                rows.push((*id, summary, None));
+            }
+        }
+        if !rows.is_empty() {
+            let editor = self.editor(now_ms);
+            self.upsert_index(&editor, rows, &mut step);
+        }
+        self.collect_states(&mut step);
+        self.forget_verdict();
+        if !changed.is_empty() {
+            self.revision += 1;
+        }
+        Ok(step)
+    }
+}

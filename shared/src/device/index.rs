@@ -1,0 +1,126 @@
+//! The device core's upkeep of the team's caseload index: rows written with every
+//! edit and for every record that arrives, the index lent out of the replica (never
+//! cloned), and the sorted lists the screens show.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use automerge::Automerge;
+
+use super::{Repo, Step};
+use crate::DocumentId;
+use crate::Editor;
+use crate::caseload::{CaseloadDoc, Entry, Summary};
+use crate::record::Kind;
+
+impl Repo {
+    /// The rows of one kind sorted by name; re-sorted only when the index changed.
+    pub fn sorted_rows(&self, kind: Kind) -> Arc<[Entry]> {
+        if let Some((version, rows)) = self.sorted.borrow().get(&kind)
+            && *version == self.entries_version
+        {
+            return rows.clone();
+        }
+        let mut rows: Vec<(String, &Entry)> = self
+            .entries
+            .values()
+            .filter(|e| e.summary.kind == kind)
+            .map(|e| (e.summary.name.to_lowercase(), e))
+            .collect();
+        // Lower-cased once per row, not once per comparison.
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        let rows: Arc<[Entry]> = rows.into_iter().map(|(_, e)| e.clone()).collect();
+        self.sorted
+            .borrow_mut()
+            .insert(kind, (self.entries_version, rows.clone()));
+        rows
+    }
+
+    /// Writes index rows. The index (one row per record) is lent out of the replica and
+    /// given back, never cloned, and only the written rows are re-read: with 10,000
+    /// records a clone or a full re-read would cost more than the rest of an edit.
+    pub(super) fn upsert_index(
+        &mut self,
+        editor: &Editor,
+        rows: Vec<(DocumentId, Summary, Option<Vec<automerge::ChangeHash>>)>,
+        step: &mut Step,
+    ) {
+        let mut taken = self.replica.take(&self.index_id);
+        let genesis = taken.as_ref().is_none_or(|d| d.get_heads().is_empty());
+        let doc = if genesis {
+            match CaseloadDoc::new(&self.identity.team) {
+                Ok(index) => index.into_doc(),
+                Err(_) => return self.give_back_index(taken),
+            }
+        } else {
+            match taken.take() {
+                Some(doc) if CaseloadDoc::check(&doc).is_ok() => doc,
+                other => return self.give_back_index(other),
+            }
+        };
+        let Ok(mut index) = CaseloadDoc::from_automerge(doc) else {
+            // Unreachable: checked above (or a fresh genesis).
+            return self.give_back_index(taken);
+        };
+        if !matches!(index.upsert(editor, &rows), Ok(true)) {
+            return self.give_back_index(if genesis {
+                taken
+            } else {
+                Some(index.into_doc())
+            });
+        }
+        if genesis {
+            self.entries.clear();
+        }
+        self.entries_version += 1;
+        for (id, _, _) in &rows {
+            match index.entry(id) {
+                Some(entry) => self.entries.insert(*id, entry),
+                None => self.entries.remove(id),
+            };
+        }
+        let doc = index.into_doc();
+        step.batch
+            .chunks
+            .extend(self.ledger.chunk_for(self.index_id, &doc));
+        step.send.extend(self.replica.put_back(self.index_id, doc));
+    }
+
+    /// Returns a lent index unchanged (nothing to send).
+    pub(super) fn give_back_index(&mut self, doc: Option<Automerge>) {
+        if let Some(doc) = doc {
+            self.replica.insert(self.index_id, doc, None);
+        }
+    }
+
+    /// Re-reads every index row (start-up, and after the relay changed the index).
+    pub(super) fn reread_index(&mut self) {
+        let Some(doc) = self.replica.take(&self.index_id) else {
+            return;
+        };
+        if CaseloadDoc::check(&doc).is_err() {
+            return self.give_back_index(Some(doc));
+        }
+        if let Ok(index) = CaseloadDoc::from_automerge(doc) {
+            self.entries = index.entries().into_iter().map(|e| (e.id, e)).collect();
+            self.entries_version += 1;
+            self.give_back_index(Some(index.into_doc()));
+        }
+    }
+}
+
+/// The records of one kind, as list rows sorted by name.
+pub fn rows_of(repo: &Repo, kind: Kind) -> Vec<Entry> {
+    repo.sorted_rows(kind).to_vec()
+}
+
+/// The distinct workers named in the index, for the caseload filter.
+pub fn workers(repo: &Repo) -> Vec<String> {
+    let mut set: BTreeMap<String, ()> = BTreeMap::new();
+    for e in repo.entries() {
+        if e.summary.kind == Kind::Contact && !e.summary.worker.is_empty() {
+            set.insert(e.summary.worker.clone(), ());
+        }
+    }
+    set.into_keys().collect()
+}

@@ -1,0 +1,530 @@
+//! The device core's rules, natively: edits, the index, the ledger, the snapshot,
+//! and sessions with an in-memory relay.
+
+use super::*;
+use crate::contact::{Channel, ContactField, NewNote};
+use crate::testing::Relay;
+
+/// Changes in these tests are stamped at one moment; their order is their sequence.
+const NOW: i64 = 1_795_521_600_000;
+
+fn device(worker: &str) -> Identity {
+    Identity::new(worker, "kempen", "ws://127.0.0.1:8080/sync")
+}
+
+fn new_contact(name: &str) -> NewContact {
+    NewContact {
+        team: "kempen".into(),
+        display_name: name.into(),
+        first_contact_on: "2026-11-20".parse().expect("day"),
+        channel: Channel::Street,
+        place: Some("Market square".into()),
+        assigned_worker: None,
+    }
+}
+
+#[test]
+fn an_edit_updates_the_index_and_leaves_chunks_to_write() {
+    let (mut repo, start) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    assert_eq!(start.batch.chunks.len(), 1, "the index genesis is written");
+    let (id, step) = repo
+        .create_contact(new_contact("Lotte"), NOW)
+        .expect("created");
+    assert_eq!(step.batch.chunks.len(), 2, "record and index");
+    assert!(step.send.is_empty(), "not connected: nothing to send");
+    let entry = repo.entry(&id).expect("indexed");
+    assert_eq!(entry.summary.name, "Lotte");
+    assert!(repo.is_pending(&id));
+    let (_, step) = repo
+        .edit_contact(id, NOW, |c, ed| {
+            c.add_note(
+                ed,
+                NewNote {
+                    text: "Met at the market".into(),
+                    ..Default::default()
+                },
+            )?;
+            c.set_field(ed, ContactField::Phone, Some("0470 11 22 33"))
+        })
+        .expect("edited");
+    assert_eq!(
+        step.batch.chunks.len(),
+        2,
+        "the record, and its index row's new date"
+    );
+    let Loadable::Ready(contact) = repo.contact(&id) else {
+        panic!("readable")
+    };
+    assert_eq!(contact.notes.len(), 1);
+    assert_eq!(contact.phone.as_deref(), Some("0470 11 22 33"));
+}
+
+/// What the store would load for the repo's index document now.
+fn stored_index(repo: &Repo) -> Loaded {
+    let doc = repo.replica.doc(&repo.index_id).expect("index").clone();
+    Loaded {
+        docs: vec![StoredDoc {
+            id: repo.index_id,
+            doc,
+            chunks: 1,
+            next_seq: 1,
+            partly_damaged: false,
+        }],
+        kept: vec![],
+        damaged: vec![],
+    }
+}
+
+fn names(repo: &Repo) -> Vec<String> {
+    let mut names: Vec<String> = repo.entries().map(|e| e.summary.name.clone()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_current_snapshot_shows_the_rows_before_the_index_is_loaded() {
+    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    anna.create_contact(new_contact("Lotte"), NOW)
+        .expect("created");
+    anna.create_contact(new_contact("Bram"), NOW)
+        .expect("created");
+    let tidy = anna.tidy().expect("a snapshot to store");
+    let snapshot = tidy.batch.snapshot.expect("snapshot");
+    assert!(
+        anna.tidy().is_none(),
+        "stored once while the index is unchanged"
+    );
+
+    let mut again = Repo::from_snapshot(device("Anna"), &snapshot).expect("decodes");
+    assert!(!again.is_index_open());
+    assert_eq!(names(&again), ["Bram", "Lotte"]);
+    let version = again.entries_version;
+    again.open_index(stored_index(&anna), vec![]);
+    assert!(again.is_index_open());
+    assert_eq!(again.entries_version, version, "rows kept, not re-read");
+    let mut rows: Vec<&Entry> = again.entries().collect();
+    rows.sort_by_key(|e| e.id);
+    let mut expected =
+        CaseloadDoc::from_automerge(anna.replica.doc(&anna.index_id).expect("index").clone())
+            .expect("index")
+            .entries();
+    expected.sort_by_key(|e| e.id);
+    assert_eq!(rows, expected.iter().collect::<Vec<_>>());
+}
+
+/// The index snapshot the next idle moment would store.
+fn snapshot_of(repo: &mut Repo) -> Snapshot {
+    repo.tidy()
+        .and_then(|s| s.batch.snapshot)
+        .expect("snapshot")
+}
+
+#[test]
+fn a_stale_snapshot_gives_way_to_the_index() {
+    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let (lotte, _) = anna
+        .create_contact(new_contact("Lotte"), NOW)
+        .expect("created");
+    let snapshot = snapshot_of(&mut anna);
+    anna.create_contact(new_contact("Bram"), NOW)
+        .expect("created");
+    anna.edit_contact(lotte, NOW, |c, ed| {
+        c.set_field(ed, ContactField::DisplayName, Some("Lotte P."))
+    })
+    .expect("renamed");
+
+    let mut again = Repo::from_snapshot(device("Anna"), &snapshot).expect("decodes");
+    assert_eq!(names(&again), ["Lotte"]);
+    again.open_index(stored_index(&anna), vec![]);
+    assert_eq!(names(&again), ["Bram", "Lotte P."], "the index's rows");
+    assert!(
+        again.tidy().and_then(|s| s.batch.snapshot).is_some(),
+        "and a new snapshot is due"
+    );
+}
+
+#[test]
+fn a_corrupt_or_foreign_snapshot_is_no_snapshot() {
+    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    anna.create_contact(new_contact("Lotte"), NOW)
+        .expect("created");
+    let snapshot = snapshot_of(&mut anna);
+    let mut garbled = snapshot.clone();
+    garbled.bytes.truncate(garbled.bytes.len() / 2);
+    assert!(Repo::from_snapshot(device("Anna"), &garbled).is_none());
+    let other_team = Identity::new("Anna", "elsewhere", "ws://127.0.0.1:8080/sync");
+    assert!(Repo::from_snapshot(other_team, &snapshot).is_none());
+}
+
+#[test]
+fn with_no_index_on_disk_after_a_snapshot_the_index_starts_over() {
+    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    anna.create_contact(new_contact("Lotte"), NOW)
+        .expect("created");
+    let snapshot = snapshot_of(&mut anna);
+    let mut again = Repo::from_snapshot(device("Anna"), &snapshot).expect("decodes");
+    let start = again.open_index(Loaded::default(), vec![]);
+    assert_eq!(start.batch.chunks.len(), 1, "the genesis is written");
+    assert!(names(&again).is_empty(), "no rows the index does not have");
+}
+
+#[test]
+fn a_contact_read_again_after_an_edit_shows_the_edit() {
+    let (mut repo, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let (id, _) = repo
+        .create_contact(new_contact("Lotte"), NOW)
+        .expect("created");
+    let (other, _) = repo
+        .create_contact(new_contact("Bram"), NOW)
+        .expect("created");
+    let read = |repo: &Repo, id| match repo.contact(&id) {
+        Loadable::Ready(c) => c,
+        other => panic!("readable: {other:?}"),
+    };
+    assert_eq!(read(&repo, id), read(&repo, id), "read twice, the same");
+    repo.edit_contact(id, NOW, |c, ed| {
+        c.set_field(ed, ContactField::Phone, Some("0470 11 22 33"))
+    })
+    .expect("edited");
+    assert_eq!(read(&repo, id).phone.as_deref(), Some("0470 11 22 33"));
+    assert_eq!(read(&repo, other).display_name, "Bram", "another contact");
+    assert_eq!(read(&repo, id).display_name, "Lotte");
+}
+
+#[test]
+fn a_refused_edit_changes_nothing() {
+    let (mut repo, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let (id, _) = repo
+        .create_contact(new_contact("Lotte"), NOW)
+        .expect("created");
+    let before = repo.revision();
+    let Err(err) = repo.edit_contact(id, NOW, |c, ed| {
+        c.set_field(ed, ContactField::Phone, Some("call me"))
+    }) else {
+        panic!("refused")
+    };
+    assert!(err.to_string().contains("phone number"), "{err}");
+    assert_eq!(repo.revision(), before);
+    assert!(matches!(
+        repo.contact(&DocumentId::random()),
+        Loadable::NotHere
+    ));
+}
+
+/// One session with the relay: connect, exchange until quiet, disconnect. Returns
+/// what the device would have written.
+fn session(relay: &mut Relay, repo: &mut Repo) -> (Batch, Progress) {
+    let mut written = Batch::default();
+    let connect = repo.connect();
+    relay.exchange(vec![connect], |reply| {
+        let step = repo
+            .receive(reply, NOW)
+            .expect("the device takes the relay's message");
+        written.extend(step.batch);
+        step.send
+    });
+    assert!(
+        repo.is_up_to_date(),
+        "nothing left to sync for {}: {:?} pending {} connected {}",
+        repo.identity.worker,
+        repo.progress(),
+        repo.replica.pending_count(),
+        repo.is_connected()
+    );
+    let progress = repo.progress();
+    repo.disconnect();
+    (written, progress)
+}
+
+/// The chunks written for one document, loaded as the store would.
+fn load_written(batch: &Batch, id: DocumentId) -> Automerge {
+    let bytes: Vec<u8> = batch
+        .chunks
+        .iter()
+        .filter(|c| c.parts().0 == id)
+        .flat_map(|c| c.parts().2.to_vec())
+        .collect();
+    Automerge::load(&bytes).expect("the written chunks load")
+}
+
+#[test]
+fn a_record_arriving_whole_is_stored_as_the_relay_sent_it_and_loads_back() {
+    let mut relay = Relay::default();
+    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let (id, _) = anna
+        .create_contact(new_contact("Lotte"), NOW)
+        .expect("created");
+    for text in ["First meeting", "Second meeting"] {
+        anna.edit_contact(id, NOW, |c, ed| {
+            c.add_note(
+                ed,
+                NewNote {
+                    text: text.into(),
+                    ..Default::default()
+                },
+            )
+            .map(|_| ())
+        })
+        .expect("note");
+    }
+    session(&mut relay, &mut anna);
+
+    let (mut bram, _) = Repo::new(device("Bram"), Loaded::default(), vec![]);
+    let (written, _) = session(&mut relay, &mut bram);
+    let held = bram.replica.doc(&id).expect("arrived").clone();
+    let ours: Vec<&ChunkWrite> = written
+        .chunks
+        .iter()
+        .filter(|c| c.parts().0 == id)
+        .collect();
+    assert!(
+        matches!(ours[..], [ChunkWrite::Replace { seq: 0, .. }]),
+        "one chunk: {ours:?}"
+    );
+    assert_eq!(load_written(&written, id).get_heads(), held.get_heads());
+
+    // Later changes to a record it has are appended as usual.
+    anna.edit_contact(id, NOW, |c, ed| {
+        c.set_field(ed, ContactField::Phone, Some("0470 11 22 33"))
+    })
+    .expect("phone");
+    session(&mut relay, &mut anna);
+    let (later, _) = session(&mut relay, &mut bram);
+    let mut both = written.clone();
+    both.extend(later.clone());
+    assert!(
+        later
+            .chunks
+            .iter()
+            .any(|c| matches!(c, ChunkWrite::Append { doc, .. } if *doc == id)),
+        "appended"
+    );
+    assert_eq!(
+        load_written(&both, id).get_heads(),
+        bram.replica.doc(&id).expect("held").get_heads()
+    );
+
+    // Bram's app starts again: the record comes back kept unloaded, with the heads
+    // its newest chunk names, and reads, edits and syncs as a loaded one.
+    let ours: Vec<&ChunkWrite> = both.chunks.iter().filter(|c| c.parts().0 == id).collect();
+    let newest = ours.last().expect("written");
+    let kept = KeptDoc {
+        id,
+        bytes: ours.iter().flat_map(|c| c.parts().2.to_vec()).collect(),
+        heads: newest.heads().to_vec(),
+        chunks: ours.len() as u32,
+        next_seq: newest.parts().1 + 1,
+    };
+    let states: Vec<(DocumentId, Vec<u8>)> = both.states.clone();
+    let index = bram.replica.doc(&bram.index_id).expect("index").clone();
+    let (mut again, _) = Repo::new(
+        device("Bram"),
+        Loaded {
+            docs: vec![StoredDoc {
+                id: bram.index_id,
+                doc: index,
+                chunks: 1,
+                next_seq: 1,
+                partly_damaged: false,
+            }],
+            kept: vec![],
+            damaged: vec![],
+        },
+        vec![],
+    );
+    let _ = again.add_loaded(
+        Loaded {
+            kept: vec![kept],
+            ..Loaded::default()
+        },
+        states,
+    );
+    assert!(
+        again.replica.kept_bytes(&id).is_some(),
+        "not loaded at start"
+    );
+    assert!(!again.is_pending(&id), "the relay holds it");
+    let Loadable::Ready(contact) = again.contact(&id) else {
+        panic!("reads");
+    };
+    assert_eq!(contact.phone.as_deref(), Some("0470 11 22 33"));
+    let (_, step) = again
+        .edit_contact(id, NOW, |c, ed| {
+            c.set_field(ed, ContactField::Phone, Some("0470 99"))
+        })
+        .expect("edits");
+    assert!(
+        step.batch.chunks.iter().any(|c| matches!(
+            c,
+            ChunkWrite::Append { doc, seq, .. } if *doc == id && *seq == newest.parts().1 + 1
+        )),
+        "appended after the kept chunks: {:?}",
+        step.batch.chunks
+    );
+    assert!(again.is_pending(&id));
+}
+
+#[test]
+fn a_fresh_device_receives_the_caseload_and_concurrent_edits_show_as_conflicts() {
+    let mut relay = Relay::default();
+    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let (id, _) = anna
+        .create_contact(new_contact("Lotte"), NOW)
+        .expect("created");
+    anna.edit_contact(id, NOW, |c, ed| {
+        c.add_note(
+            ed,
+            NewNote {
+                text: "First meeting".into(),
+                ..Default::default()
+            },
+        )
+        .map(|_| ())
+    })
+    .expect("note");
+    session(&mut relay, &mut anna);
+    assert_eq!(anna.pending_count(), 0);
+
+    let (mut bram, _) = Repo::new(device("Bram"), Loaded::default(), vec![]);
+    let (written, progress) = session(&mut relay, &mut bram);
+    assert_eq!(progress.done, progress.total, "progress reached its total");
+    assert_eq!(progress.total, 2, "the index and the record");
+    assert!(
+        written.chunks.iter().any(|c| c.parts().0 == id),
+        "the record is written to disk"
+    );
+    assert!(
+        written.states.iter().any(|(d, _)| *d == id),
+        "and its sync state"
+    );
+    let Loadable::Ready(lotte) = bram.contact(&id) else {
+        panic!("Lotte arrived")
+    };
+    assert_eq!(lotte.notes.len(), 1);
+    assert_eq!(
+        bram.entry(&id).map(|e| e.summary.name.clone()),
+        Some("Lotte".into())
+    );
+
+    // Both change the phone number offline; after syncing both see both values.
+    anna.edit_contact(id, NOW, |c, ed| {
+        c.set_field(ed, ContactField::Phone, Some("0470 00 00 01"))
+    })
+    .expect("phone");
+    bram.edit_contact(id, NOW, |c, ed| {
+        c.set_field(ed, ContactField::Phone, Some("0470 00 00 02"))
+    })
+    .expect("phone");
+    bram.edit_contact(id, NOW, |c, ed| {
+        c.change_status(ed, crate::contact::Status::Engaged, None)
+    })
+    .expect("status");
+    session(&mut relay, &mut anna);
+    session(&mut relay, &mut bram);
+    session(&mut relay, &mut anna);
+    for repo in [&anna, &bram] {
+        let Loadable::Ready(c) = repo.contact(&id) else {
+            panic!("readable")
+        };
+        let mut values: Vec<String> = c.conflicts[&ContactField::Phone]
+            .iter()
+            .map(|v| v.value.clone())
+            .collect();
+        values.sort();
+        assert_eq!(values, ["0470 00 00 01", "0470 00 00 02"]);
+        assert_eq!(c.status, crate::contact::Status::Engaged);
+        assert_eq!(
+            repo.entry(&id)
+                .and_then(|e| e.summary.status.clone())
+                .as_deref(),
+            Some("engaged")
+        );
+    }
+}
+
+#[test]
+fn an_edit_is_pending_until_the_relay_confirms_it() {
+    let mut relay = Relay::default();
+    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let (id, _) = anna
+        .create_contact(new_contact("Lotte"), NOW)
+        .expect("created");
+    assert!(anna.is_pending(&id));
+    assert_eq!(
+        anna.pending_count(),
+        1,
+        "the record; the index is bookkeeping"
+    );
+    assert!(!anna.is_up_to_date());
+    let (written, _) = session(&mut relay, &mut anna);
+    assert!(!anna.is_pending(&id), "confirmed by the relay");
+    assert_eq!(anna.pending_count(), 0);
+    assert!(
+        written.states.iter().any(|(d, _)| *d == id),
+        "the confirming sync state goes to disk"
+    );
+    // Offline again: the next edit waits for the next session.
+    anna.edit_contact(id, NOW + 1, |c, ed| {
+        c.set_field(ed, ContactField::Phone, Some("0470 11 22 33"))
+    })
+    .expect("edited");
+    assert!(anna.is_pending(&id));
+    assert!(!anna.is_up_to_date());
+    session(&mut relay, &mut anna);
+    assert!(!anna.is_pending(&id));
+}
+
+#[test]
+fn changes_carry_the_clock_and_the_worker_they_were_made_with() {
+    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let (id, _) = anna
+        .create_contact(new_contact("Lotte"), NOW)
+        .expect("created");
+    anna.edit_contact(id, NOW + 60_000, |c, ed| {
+        c.set_field(ed, ContactField::Phone, Some("0470 11 22 33"))
+    })
+    .expect("edited");
+    let Loadable::Ready((_, history)) = anna.history(&id) else {
+        panic!("history")
+    };
+    let last = history.last().expect("a change");
+    assert_eq!(last.by, "Anna");
+    assert_eq!(last.at_ms, NOW + 60_000);
+    assert_eq!(
+        anna.entry(&id).map(|e| e.summary.updated_at),
+        Some(NOW + 60_000),
+        "the index row says when"
+    );
+}
+
+#[test]
+fn a_record_of_another_team_is_never_listed_in_this_teams_index() {
+    let mut relay = Relay::default();
+    let mut elsewhere = Repo::new(
+        Identity::new("Jef", "herentals", "ws://127.0.0.1:8080/sync"),
+        Loaded::default(),
+        vec![],
+    )
+    .0;
+    let mut theirs = new_contact("Mila");
+    theirs.team = "herentals".into();
+    let (id, _) = elsewhere.create_contact(theirs, NOW).expect("created");
+    session(&mut relay, &mut elsewhere);
+
+    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let connect = anna.connect();
+    relay.exchange(vec![connect], |reply| {
+        anna.receive(reply, NOW).expect("takes").send
+    });
+    let asked = anna.want(id);
+    assert!(!asked.is_empty(), "a request goes out");
+    relay.exchange(asked, |reply| anna.receive(reply, NOW).expect("takes").send);
+    assert!(
+        matches!(anna.contact(&id), Loadable::Ready(_)),
+        "fetched and readable"
+    );
+    assert!(
+        anna.entry(&id).is_none(),
+        "but not listed in kempen's index"
+    );
+}
