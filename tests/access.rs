@@ -329,3 +329,108 @@ async fn each_limit_holds_only_the_offending_connection() -> anyhow::Result<()> 
     mieke.sync().await?;
     p.relay.stop().await
 }
+
+/// The relay's own bookkeeping, from `/healthz`: documents it tracks (in memory or
+/// only as sync states) and sync states held for connections.
+async fn bookkeeping(p: &Pact) -> anyhow::Result<(u64, u64)> {
+    let body = http::get(p.relay.addr, "/healthz").await?.body;
+    let health: serde_json::Value = serde_json::from_str(&body)?;
+    let field = |name: &str| {
+        health[name]
+            .as_u64()
+            .ok_or_else(|| anyhow::anyhow!("no {name} in {body}"))
+    };
+    Ok((field("documents_tracked")?, field("sync_states")?))
+}
+
+/// One enrolled connection asks for `n` documents that do not exist, as fast as the
+/// socket takes them, and reads the `n` answers. Returns the time from the first
+/// request to the last answer, and the relay's bookkeeping while still connected.
+async fn ask_for_unknown_documents(
+    p: &Pact,
+    token: &str,
+    n: usize,
+) -> anyhow::Result<(std::time::Duration, (u64, u64))> {
+    use futures_util::StreamExt;
+    let (ws, _) = tokio_tungstenite::connect_async(p.relay.ws_url_with_token(token)).await?;
+    let (mut tx, mut rx) = ws.split();
+    let join = Message::Join {
+        sender_id: "hostile".into(),
+        supported_protocol_versions: vec!["1".into()],
+        metadata: None,
+    };
+    tx.send(WsMessage::Binary(join.encode().into())).await?;
+    match rx.next().await {
+        Some(Ok(WsMessage::Binary(b)))
+            if matches!(Message::decode(&b), Ok(Message::Peer { .. })) => {}
+        other => anyhow::bail!("no peer message: {other:?}"),
+    }
+    let empty = automerge::sync::SyncDoc::generate_sync_message(
+        &automerge::Automerge::new(),
+        &mut automerge::sync::State::new(),
+    )
+    .map(|m| m.encode())
+    .unwrap_or_default();
+    let requests: Vec<Vec<u8>> = (0..n)
+        .map(|_| {
+            Message::Request {
+                sender_id: "hostile".into(),
+                target_id: "relay".into(),
+                document_id: DocumentId::random(),
+                data: empty.clone(),
+            }
+            .encode()
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let sending = tokio::spawn(async move {
+        for bytes in requests {
+            tx.send(WsMessage::Binary(bytes.into())).await?;
+        }
+        anyhow::Ok(tx)
+    });
+    let mut answered = 0;
+    while answered < n {
+        match tokio::time::timeout(std::time::Duration::from_secs(60), rx.next()).await {
+            Ok(Some(Ok(WsMessage::Binary(b)))) => match Message::decode(&b)? {
+                Message::DocUnavailable { .. } => answered += 1,
+                other => anyhow::bail!("unexpected {}", other.type_name()),
+            },
+            Ok(Some(Ok(_))) => {}
+            other => anyhow::bail!("connection ended after {answered} answers: {other:?}"),
+        }
+    }
+    let elapsed = started.elapsed();
+    let mut tx = sending.await??;
+    let kept = bookkeeping(p).await?;
+    tx.close().await?;
+    Ok((elapsed, kept))
+}
+
+#[tokio::test]
+async fn many_unknown_documents_on_one_connection_cost_linear_time_and_no_memory()
+-> anyhow::Result<()> {
+    // Only the relay's work is measured here, not the rate limit.
+    let p = pact(|c| c.max_messages_per_second = 10_000_000).await?;
+    let token = p.enrol("kempen", "Hostile", Role::Worker).await?;
+    let mut small = std::time::Duration::MAX;
+    let mut kept_small = (0, 0);
+    for _ in 0..3 {
+        let (t, kept) = ask_for_unknown_documents(&p, &token, 5_000).await?;
+        small = small.min(t);
+        kept_small = kept;
+    }
+    let (large, kept_large) = ask_for_unknown_documents(&p, &token, 50_000).await?;
+    let ratio = large.as_secs_f64() / small.as_secs_f64();
+    eprintln!(
+        "5,000 unknown documents: {small:?}, kept {kept_small:?}; \
+         50,000: {large:?}, kept {kept_large:?}; time ratio {ratio:.1}"
+    );
+    // Linear is 10; quadratic would be 100.
+    assert!(ratio < 30.0, "time grows faster than the count: {ratio:.1}");
+    assert_eq!(
+        kept_large, kept_small,
+        "an answered unknown document holds nothing"
+    );
+    p.relay.stop().await
+}

@@ -19,6 +19,19 @@ use crate::storage::{Storage, StorageError};
 /// Chunks a document may accumulate before the relay compacts it into one.
 const COMPACT_AFTER: usize = 64;
 
+/// Documents one connection asked for while nobody had them, remembered (by id only)
+/// so their creation reaches it; older wishes are dropped.
+pub const WAITING: usize = 256;
+
+fn unwait(waiting: &mut HashMap<DocumentId, Vec<ConnId>>, doc: DocumentId, conn: ConnId) {
+    if let Some(conns) = waiting.get_mut(&doc) {
+        conns.retain(|c| *c != conn);
+        if conns.is_empty() {
+            waiting.remove(&doc);
+        }
+    }
+}
+
 pub type ConnId = u64;
 
 /// What the hub sends to a connection's writer.
@@ -73,6 +86,8 @@ struct Peer {
     /// Documents this connection synced; its states are saved and it is
     /// unsubscribed from them when it leaves.
     docs: HashSet<DocumentId>,
+    /// Documents it asked for that nobody had (oldest first, at most [`WAITING`]).
+    waiting: std::collections::VecDeque<DocumentId>,
 }
 
 struct DocEntry {
@@ -119,6 +134,8 @@ pub struct Hub {
     resident: StdMutex<std::collections::VecDeque<DocumentId>>,
     peers: StdMutex<HashMap<ConnId, Peer>>,
     next_conn: std::sync::atomic::AtomicU64,
+    /// Connections waiting for documents nobody has yet (see [`WAITING`]).
+    waiting: StdMutex<HashMap<DocumentId, Vec<ConnId>>>,
     /// Records not in memory whose stored bytes are exactly these heads.
     unloaded: StdMutex<HashMap<DocumentId, Unloaded>>,
     /// Documents read from the store and loaded since start (for `/healthz`).
@@ -151,6 +168,7 @@ impl Hub {
             next_conn: std::sync::atomic::AtomicU64::new(1),
             loads: std::sync::atomic::AtomicU64::new(0),
             unloaded: StdMutex::new(HashMap::new()),
+            waiting: StdMutex::new(HashMap::new()),
             teams: StdMutex::new(
                 directory
                     .as_ref()
@@ -206,6 +224,12 @@ impl Hub {
 
     pub fn documents_in_memory(&self) -> usize {
         lock(&self.docs).len()
+    }
+
+    /// Sync states held for live connections, over all documents (test and health
+    /// figure: the per-connection memory budget is counted in these).
+    pub fn sync_states(&self) -> usize {
+        lock(&self.peers).values().map(|p| p.docs.len()).sum()
     }
 
     /// How many times a document was loaded from the store since start.
@@ -269,6 +293,7 @@ impl Hub {
                 kick,
                 identity,
                 docs: HashSet::new(),
+                waiting: std::collections::VecDeque::new(),
             },
         );
         Ok(conn)
@@ -279,6 +304,12 @@ impl Hub {
         let Some(peer) = lock(&self.peers).remove(&conn) else {
             return;
         };
+        {
+            let mut waiting = lock(&self.waiting);
+            for doc in &peer.waiting {
+                unwait(&mut waiting, *doc, conn);
+            }
+        }
         let mut states = Vec::new();
         for doc in &peer.docs {
             let slot = lock(&self.docs).get(doc).cloned();
@@ -412,7 +443,10 @@ impl Hub {
                 chunks,
                 syncs,
             });
-            lock(&self.resident).push_back(doc_id);
+            if exists {
+                // Only stored documents are worth unloading; a new one joins when created.
+                lock(&self.resident).push_back(doc_id);
+            }
         }
         let Some(entry) = guard.as_mut() else {
             return Ok(());
@@ -475,6 +509,21 @@ impl Hub {
             self.refuse(conn, peer_id, doc_id, "write_refused", device, true);
             return Ok(());
         }
+        if changed && !entry.exists {
+            // Created just now: connections that asked for it while it did not exist
+            // sync it from the start (the fan-out below checks their access).
+            for waiting in self.created(doc_id) {
+                let access = lock(&self.peers)
+                    .get(&waiting)
+                    .and_then(|p| p.identity.as_ref())
+                    .map_or(Access::ReadWrite, |i| i.access(&class));
+                if waiting != conn && access != Access::None && self.track(waiting, doc_id) {
+                    let mut state = sync::State::new();
+                    state.set_read_only(access == Access::Read);
+                    entry.syncs.entry(waiting).or_insert(state);
+                }
+            }
+        }
         if changed {
             let persisted = if entry.chunks + 1 > COMPACT_AFTER
                 || !entry.exists && before.is_empty() && entry.chunks == 0
@@ -490,6 +539,9 @@ impl Hub {
             match persisted {
                 Ok(chunks) => {
                     entry.chunks = chunks;
+                    if !entry.exists {
+                        lock(&self.resident).push_back(doc_id);
+                    }
                     entry.exists = true;
                 }
                 Err(e) => {
@@ -500,7 +552,13 @@ impl Hub {
         }
 
         if is_request && !entry.exists {
-            // Nobody has it: say so, but stay subscribed so its creation reaches this peer.
+            // Nobody has it: say so and keep nothing of it but the id, in the
+            // connection's bounded waiting list, so its creation still reaches this peer.
+            entry.syncs.remove(&conn);
+            drop(guard);
+            self.forget(conn, doc_id);
+            self.wait_for_creation(conn, doc_id);
+            self.drop_if_idle(doc_id, slot);
             self.answer_unknown(conn, peer_id, doc_id, true);
             return Ok(());
         }
@@ -691,6 +749,64 @@ impl Hub {
         }
     }
 
+    /// Notes that `conn` asked for a document nobody has. Bounded per connection
+    /// ([`WAITING`]): beyond it the oldest wish is dropped (the device asks again).
+    fn wait_for_creation(&self, conn: ConnId, doc: DocumentId) {
+        let dropped = {
+            let mut peers = lock(&self.peers);
+            let Some(peer) = peers.get_mut(&conn) else {
+                return;
+            };
+            peer.waiting.push_back(doc);
+            (peer.waiting.len() > WAITING)
+                .then(|| peer.waiting.pop_front())
+                .flatten()
+        };
+        let mut waiting = lock(&self.waiting);
+        waiting.entry(doc).or_default().push(conn);
+        if let Some(old) = dropped {
+            unwait(&mut waiting, old, conn);
+        }
+    }
+
+    /// The connections waiting for a document that was just created.
+    fn created(&self, doc: DocumentId) -> Vec<ConnId> {
+        let conns = lock(&self.waiting).remove(&doc).unwrap_or_default();
+        let mut peers = lock(&self.peers);
+        for conn in &conns {
+            if let Some(peer) = peers.get_mut(conn) {
+                peer.waiting.retain(|d| *d != doc);
+            }
+        }
+        conns
+    }
+
+    /// Counts a document as synced by `conn`, within its limit; false if it may not.
+    fn track(&self, conn: ConnId, doc: DocumentId) -> bool {
+        let mut peers = lock(&self.peers);
+        let Some(peer) = peers.get_mut(&conn) else {
+            return false;
+        };
+        if !peer.docs.contains(&doc) && peer.docs.len() >= self.limits.open_documents {
+            return false;
+        }
+        peer.docs.insert(doc);
+        true
+    }
+
+    /// Drops a document's slot when nobody syncs it, holds it or waits for its lock.
+    fn drop_if_idle(&self, doc: DocumentId, slot: Slot) {
+        let mut docs = lock(&self.docs);
+        // The map's reference and ours: nobody else is between lookup and lock.
+        if Arc::strong_count(&slot) == 2
+            && slot
+                .try_lock()
+                .is_ok_and(|g| g.as_ref().is_none_or(|e| e.syncs.is_empty() && !e.exists))
+        {
+            docs.remove(&doc);
+        }
+    }
+
     fn forget(&self, conn: ConnId, doc: DocumentId) {
         if let Some(peer) = lock(&self.peers).get_mut(&conn) {
             peer.docs.remove(&doc);
@@ -786,6 +902,77 @@ mod tests {
             docs.push((id, doc));
         }
         docs
+    }
+
+    fn hub_with_two_connections() -> (Hub, [(ConnId, mpsc::Receiver<Outgoing>); 2]) {
+        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let hub = Hub::new(storage, None, Limits::default()).expect("hub");
+        let open = || {
+            let (tx, rx) = mpsc::channel(1024);
+            let conn = hub
+                .connect("peer".into(), None, tx, CancellationToken::new(), None)
+                .expect("connect");
+            (conn, rx)
+        };
+        let conns = [open(), open()];
+        (hub, conns)
+    }
+
+    fn empty_request() -> Vec<u8> {
+        Automerge::new()
+            .generate_sync_message(&mut sync::State::new())
+            .expect("msg")
+            .encode()
+    }
+
+    #[tokio::test]
+    async fn an_unknown_document_holds_nothing_once_answered_yet_its_creation_arrives() {
+        let (hub, [(asker, mut asked), (maker, mut made)]) = hub_with_two_connections();
+        let id = DocumentId::random();
+        hub.receive(asker, id, &empty_request(), true)
+            .await
+            .expect("receive");
+        assert!(matches!(
+            asked.try_recv(),
+            Ok(Outgoing::Message(Message::DocUnavailable { .. }))
+        ));
+        assert_eq!((hub.documents_in_memory(), hub.sync_states()), (0, 0));
+
+        // Another connection creates it: the one that asked hears of it.
+        let mut doc = Automerge::new();
+        let mut tx = doc.transaction();
+        tx.put(automerge::ROOT, "n", 1).expect("put");
+        tx.commit();
+        let mut state = sync::State::new();
+        for _ in 0..3 {
+            if let Some(msg) = doc.generate_sync_message(&mut state) {
+                hub.receive(maker, id, &msg.encode(), false)
+                    .await
+                    .expect("receive");
+            }
+            while let Ok(Outgoing::Message(Message::Sync { data, .. })) = made.try_recv() {
+                let msg = sync::Message::decode(&data).expect("decode");
+                doc.receive_sync_message(&mut state, msg).expect("apply");
+            }
+        }
+        assert!(
+            matches!(asked.try_recv(), Ok(Outgoing::Message(Message::Sync { document_id, .. })) if document_id == id),
+            "the creation reaches the connection that asked"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_waits_for_a_bounded_number_of_unknown_documents() {
+        let (hub, [(asker, mut asked), _]) = hub_with_two_connections();
+        for _ in 0..WAITING * 3 {
+            hub.receive(asker, DocumentId::random(), &empty_request(), true)
+                .await
+                .expect("receive");
+            while asked.try_recv().is_ok() {}
+        }
+        assert_eq!(lock(&hub.waiting).len(), WAITING);
+        hub.disconnect(asker).await;
+        assert_eq!(lock(&hub.waiting).len(), 0);
     }
 
     #[tokio::test]

@@ -124,9 +124,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json")],
             format!(
-                r#"{{"status":"ok","documents":{docs},"connections":{},"loads":{}}}"#,
+                r#"{{"status":"ok","documents":{docs},"connections":{},"loads":{},"documents_tracked":{},"sync_states":{}}}"#,
                 state.hub.connections(),
-                state.hub.loads()
+                state.hub.loads(),
+                state.hub.documents_in_memory(),
+                state.hub.sync_states()
             ),
         )
             .into_response(),
