@@ -58,13 +58,23 @@ impl Pact {
         Ok((d, token))
     }
 
-    fn audit_events(&self) -> anyhow::Result<Vec<String>> {
-        Ok(self
-            .directory
-            .audit_log(1000)?
-            .into_iter()
-            .map(|e| e.event)
-            .collect())
+    /// The audit log's events once `until` holds for them (the relay writes them off
+    /// the sync path, a moment later); after 10 s, whatever is there.
+    async fn audit_events(&self, until: impl Fn(&[String]) -> bool) -> anyhow::Result<Vec<String>> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let events: Vec<String> = self
+                .directory
+                .audit_log(1000)?
+                .into_iter()
+                .map(|e| e.event)
+                .collect();
+            if until(&events) || tokio::time::Instant::now() > deadline {
+                return Ok(events);
+            }
+            // A poll of the condition, not a guess at how long the writer takes.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 }
 
@@ -100,11 +110,9 @@ async fn missing_forged_and_revoked_tokens_are_refused_before_any_document() -> 
         ws_refused(&p.relay.ws_url_with_token(&token)).await,
         "revoked token"
     );
-    let events = p.audit_events()?;
-    assert!(
-        events.iter().filter(|e| *e == "connection_refused").count() >= 3,
-        "{events:?}"
-    );
+    let refusals = |events: &[String]| events.iter().filter(|e| *e == "connection_refused").count();
+    let events = p.audit_events(|e| refusals(e) >= 3).await?;
+    assert!(refusals(&events) >= 3, "{events:?}");
     assert!(events.contains(&"revoked".to_string()));
     p.relay.stop().await
 }
@@ -190,8 +198,9 @@ async fn teams_and_pacts_see_only_what_they_may_without_learning_what_exists() -
     assert!(stranger.fetch(kempen_record).await.is_err());
     check.go_offline();
 
-    let events = p.audit_events()?;
-    assert!(events.iter().any(|e| e == "doc_refused"), "{events:?}");
+    let refused = |events: &[String]| events.iter().any(|e| e == "doc_refused");
+    let events = p.audit_events(refused).await?;
+    assert!(refused(&events), "{events:?}");
     p.relay.stop().await
 }
 

@@ -13,6 +13,7 @@ use paktum_shared::protocol::Message;
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use crate::audit::AuditLog;
 use crate::auth::{Access, Directory, DocClass, Identity, classify};
 use crate::storage::{Storage, StorageError};
 
@@ -141,6 +142,8 @@ pub struct Hub {
     /// Documents read from the store and loaded since start (for `/healthz`).
     loads: std::sync::atomic::AtomicU64,
     directory: Option<Arc<Directory>>,
+    /// Where refusals go; `None` when the relay runs open.
+    audit: Option<AuditLog>,
     /// Team names, to recognise index documents (refreshed from the directory).
     teams: StdMutex<Vec<String>>,
     limits: Limits,
@@ -154,6 +157,7 @@ impl Hub {
     pub fn new(
         storage: Arc<dyn Storage>,
         directory: Option<Arc<Directory>>,
+        audit: Option<AuditLog>,
         limits: Limits,
     ) -> Result<Self, StorageError> {
         let storage_id = storage.storage_id()?;
@@ -176,6 +180,7 @@ impl Hub {
                     .unwrap_or_default(),
             ),
             directory,
+            audit,
             limits,
         })
     }
@@ -200,9 +205,10 @@ impl Hub {
         }
     }
 
-    fn audit(&self, event: &str, device: Option<i64>, detail: &str) {
-        if let Some(d) = &self.directory {
-            d.audit(crate::auth::now_ms(), event, device, detail);
+    /// Queues an audit event; never waits on the directory.
+    fn audit(&self, event: &'static str, device: Option<i64>, detail: &str) {
+        if let Some(log) = &self.audit {
+            log.record(event, device, detail);
         }
     }
 
@@ -822,7 +828,7 @@ impl Hub {
         conn: ConnId,
         peer_id: String,
         doc_id: DocumentId,
-        event: &str,
+        event: &'static str,
         device: Option<i64>,
         is_request: bool,
     ) {
@@ -906,7 +912,7 @@ mod tests {
 
     fn hub_with_two_connections() -> (Hub, [(ConnId, mpsc::Receiver<Outgoing>); 2]) {
         let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
-        let hub = Hub::new(storage, None, Limits::default()).expect("hub");
+        let hub = Hub::new(storage, None, None, Limits::default()).expect("hub");
         let open = || {
             let (tx, rx) = mpsc::channel(1024);
             let conn = hub
@@ -982,7 +988,7 @@ mod tests {
             documents_in_memory: 3,
             ..Limits::default()
         };
-        let hub = Hub::new(storage, None, limits).expect("hub");
+        let hub = Hub::new(storage, None, None, limits).expect("hub");
         let (tx, mut rx) = mpsc::channel(1024);
         let conn = hub
             .connect("peer".into(), None, tx, CancellationToken::new(), None)

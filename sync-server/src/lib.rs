@@ -4,6 +4,7 @@
 //! listener, the storage and a shutdown token.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod hub;
@@ -40,14 +41,19 @@ pub async fn run(
         connections_per_device: config.max_connections_per_device,
         documents_in_memory: config.max_documents_in_memory,
     };
+    let audit =
+        audit::AuditLog::start(directory.clone()).context("starting the audit log writer")?;
     let hub_directory = (!config.insecure_open).then(|| directory.clone());
-    let hub = Arc::new(Hub::new(storage, hub_directory, limits).context("opening the store")?);
+    let hub_audit = (!config.insecure_open).then(|| audit.clone());
+    let hub =
+        Arc::new(Hub::new(storage, hub_directory, hub_audit, limits).context("opening the store")?);
     let token = CancellationToken::new();
     let state = routes::AppState {
         hub: hub.clone(),
         max_message_bytes: config.max_message_bytes,
         shutdown: token.clone(),
         directory: directory.clone(),
+        audit,
         open: config.insecure_open,
         rate: session::RateLimit {
             per_second: config.max_messages_per_second,

@@ -29,6 +29,7 @@ pub struct AppState {
     pub max_message_bytes: usize,
     pub shutdown: CancellationToken,
     pub directory: Arc<Directory>,
+    pub audit: crate::audit::AuditLog,
     /// Development mode: no tokens asked.
     pub open: bool,
     pub rate: RateLimit,
@@ -161,12 +162,9 @@ async fn sync(
             Ok(Ok(identity)) => Some(identity),
             Ok(Err(e)) => {
                 tracing::warn!(reason = %e, "sync connection refused");
-                let detail = e.to_string();
-                let directory = state.directory.clone();
-                let _ = tokio::task::spawn_blocking(move || {
-                    directory.audit(now_ms(), "connection_refused", None, &detail)
-                })
-                .await;
+                state
+                    .audit
+                    .record("connection_refused", None, &e.to_string());
                 return (
                     StatusCode::UNAUTHORIZED,
                     "this device is not enrolled or was revoked",
