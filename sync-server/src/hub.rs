@@ -7,18 +7,19 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex as StdMutex};
 
 use automerge::Automerge;
-use automerge::sync::{self, SyncDoc};
+use automerge::sync;
 use paktum_shared::DocumentId;
 use paktum_shared::protocol::Message;
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::AuditLog;
-use crate::auth::{Access, Directory, DocClass, Identity, classify};
+use crate::auth::{Access, Directory, DocClass, Identity};
 use crate::storage::{Storage, StorageError};
 
-/// Chunks a document may accumulate before the relay compacts it into one.
-const COMPACT_AFTER: usize = 64;
+pub mod document;
+
+use document::{Applied, Document, Effect, Kind, Persist};
 
 /// Documents one connection asked for while nobody had them, remembered (by id only)
 /// so their creation reaches it; older wishes are dropped.
@@ -91,40 +92,16 @@ struct Peer {
     waiting: std::collections::VecDeque<DocumentId>,
 }
 
-struct DocEntry {
-    /// Empty while unloaded (see [`Limits::documents_in_memory`]).
-    doc: Automerge,
-    loaded: bool,
-    exists: bool,
-    chunks: usize,
-    syncs: HashMap<ConnId, sync::State>,
-}
-
 /// A record's heads and class, remembered while it is not in memory: what a fresh
 /// device's first sync needs (see [`paktum_shared::whole`]). About 100 bytes a record.
 #[derive(Clone)]
 struct Unloaded {
+    id: DocumentId,
     heads: Vec<automerge::ChangeHash>,
     class: DocClass,
 }
 
-impl DocEntry {
-    /// Every connection syncing it has told us it holds exactly our heads: nothing is
-    /// in flight, so the document can be dropped from memory and reloaded from disk.
-    fn is_quiet(&self) -> bool {
-        let mut ours = self.doc.get_heads();
-        ours.sort();
-        self.syncs.values().all(|s| {
-            s.their_heads.as_ref().is_some_and(|theirs| {
-                let mut theirs = theirs.clone();
-                theirs.sort();
-                theirs == ours
-            })
-        })
-    }
-}
-
-type Slot = Arc<Mutex<Option<DocEntry>>>;
+type Slot = Arc<Mutex<Option<Document>>>;
 
 pub struct Hub {
     storage: Arc<dyn Storage>,
@@ -361,12 +338,11 @@ impl Hub {
         }
     }
 
-    async fn slot(&self, doc: DocumentId) -> Result<Slot, HubError> {
-        let slot = lock(&self.docs)
+    fn slot(&self, doc: DocumentId) -> Slot {
+        lock(&self.docs)
             .entry(doc)
             .or_insert_with(|| Arc::new(Mutex::new(None)))
-            .clone();
-        Ok(slot)
+            .clone()
     }
 
     async fn blocking<T: Send + 'static>(
@@ -386,9 +362,9 @@ impl Hub {
         conn: ConnId,
         doc_id: DocumentId,
         data: &[u8],
-        is_request: bool,
+        kind: Kind,
     ) -> Result<(), HubError> {
-        let result = self.receive_one(conn, doc_id, data, is_request).await;
+        let result = self.receive_one(conn, doc_id, data, kind).await;
         self.trim();
         result
     }
@@ -398,7 +374,7 @@ impl Hub {
         conn: ConnId,
         doc_id: DocumentId,
         data: &[u8],
-        is_request: bool,
+        kind: Kind,
     ) -> Result<(), HubError> {
         let message = sync::Message::decode(data).map_err(|e| HubError::BadSync(e.to_string()))?;
         let (peer_id, storage_id, identity) = {
@@ -416,39 +392,54 @@ impl Hub {
                 peer.identity.clone(),
             )
         };
-        let slot = self.slot(doc_id).await?;
+        let slot = self.slot(doc_id);
         let mut guard = slot.lock().await;
         let known = match guard.as_ref() {
             Some(entry) if entry.loaded => None,
             _ => lock(&self.unloaded).get(&doc_id).cloned(),
         };
-        if let Some(known) = known
+        // The document's class, decided once for this message: an unloaded record's
+        // is remembered (its stored bytes are exactly what it was computed from).
+        let mut class = known.as_ref().map(|k| k.class.clone());
+        if let Some(known) = &known
             && self
                 .quick(
                     conn,
-                    doc_id,
                     &peer_id,
                     identity.as_ref(),
                     &mut guard,
-                    &known,
+                    known,
                     &message,
                 )
                 .await?
         {
             return Ok(());
         }
+        let access_for = |class: &DocClass| {
+            identity
+                .as_ref()
+                .map_or(Access::ReadWrite, |i| i.access(class))
+        };
+        if class
+            .as_ref()
+            .is_some_and(|c| access_for(c) == Access::None)
+        {
+            // Refused without loading it.
+            if let Some(entry) = guard.as_mut() {
+                entry.syncs.remove(&conn);
+            }
+            drop(guard);
+            let device = identity.as_ref().map(|i| i.device_id);
+            self.refuse(conn, peer_id, doc_id, "doc_refused", device, kind);
+            return Ok(());
+        }
         if guard.as_ref().is_none_or(|e| !e.loaded) {
             let (doc, exists, chunks) = self.load(doc_id).await?;
             // In memory it may change; remembered again when it leaves.
             lock(&self.unloaded).remove(&doc_id);
-            let syncs = guard.take().map(|e| e.syncs).unwrap_or_default();
-            *guard = Some(DocEntry {
-                doc,
-                loaded: true,
-                exists,
-                chunks,
-                syncs,
-            });
+            let mut loaded = Document::loaded(doc_id, doc, exists, chunks);
+            loaded.syncs = guard.take().map(|e| e.syncs).unwrap_or_default();
+            *guard = Some(loaded);
             if exists {
                 // Only stored documents are worth unloading; a new one joins when created.
                 lock(&self.resident).push_back(doc_id);
@@ -457,21 +448,16 @@ impl Hub {
         let Some(entry) = guard.as_mut() else {
             return Ok(());
         };
-
         let teams = lock(&self.teams).clone();
-        let class = classify(&doc_id, entry.exists.then_some(&entry.doc), &teams);
-        let access = identity
-            .as_ref()
-            .map_or(Access::ReadWrite, |i| i.access(&class));
+        let access = access_for(class.get_or_insert_with(|| entry.class(&teams)));
         if access == Access::None {
             entry.syncs.remove(&conn);
             drop(guard);
             let device = identity.as_ref().map(|i| i.device_id);
-            self.refuse(conn, peer_id, doc_id, "doc_refused", device, is_request);
+            self.refuse(conn, peer_id, doc_id, "doc_refused", device, kind);
             return Ok(());
         }
-
-        if let std::collections::hash_map::Entry::Vacant(slot) = entry.syncs.entry(conn) {
+        if !entry.syncs.contains_key(&conn) {
             // A device that synced this document before resumes from the saved state.
             let saved = match &storage_id {
                 Some(sid) => {
@@ -481,169 +467,142 @@ impl Hub {
                 }
                 None => None,
             };
-            let mut state = saved
-                .and_then(|b| sync::State::decode(&b).ok())
-                .unwrap_or_default();
-            // Read-only peers get the document but none of their changes are applied.
-            state.set_read_only(access == Access::Read);
-            slot.insert(state);
+            entry.open(
+                conn,
+                saved.and_then(|b| sync::State::decode(&b).ok()),
+                access,
+            );
         }
 
-        let before = entry.doc.get_heads();
-        let applied = {
-            let Some(state) = entry.syncs.get_mut(&conn) else {
-                return Ok(());
-            };
-            paktum_shared::untrusted::receive(&mut entry.doc, state, message)
-        };
-        if let Err(e) = applied {
-            // The in-memory copy may hold part of the bad message: reload from disk next time.
-            *guard = None;
-            return Err(HubError::BadSync(e));
-        }
-
-        let changed = entry.doc.get_heads() != before;
-        let class = if changed {
-            classify(&doc_id, Some(&entry.doc), &teams)
-        } else {
-            class
-        };
-        if changed && identity.as_ref().is_some_and(|i| !i.may_leave_as(&class)) {
-            // E.g. a record written for another pact's team: drop the change, keep disk as is.
-            *guard = None;
-            let device = identity.as_ref().map(|i| i.device_id);
-            self.refuse(conn, peer_id, doc_id, "write_refused", device, true);
-            return Ok(());
-        }
-        if changed && !entry.exists {
-            // Created just now: connections that asked for it while it did not exist
-            // sync it from the start (the fan-out below checks their access).
-            for waiting in self.created(doc_id) {
-                let access = lock(&self.peers)
-                    .get(&waiting)
-                    .and_then(|p| p.identity.as_ref())
-                    .map_or(Access::ReadWrite, |i| i.access(&class));
-                if waiting != conn && access != Access::None && self.track(waiting, doc_id) {
-                    let mut state = sync::State::new();
-                    state.set_read_only(access == Access::Read);
-                    entry.syncs.entry(waiting).or_insert(state);
-                }
+        let changed = match entry.apply(conn, message, kind, identity.as_ref(), &teams) {
+            Applied::Unchanged => None,
+            Applied::Failed(e) => {
+                // The in-memory copy may hold part of the bad message: reload from disk next time.
+                *guard = None;
+                return Err(HubError::BadSync(e));
             }
-        }
-        if changed {
-            let persisted = if entry.chunks + 1 > COMPACT_AFTER
-                || !entry.exists && before.is_empty() && entry.chunks == 0
-            {
-                let snapshot = entry.doc.save();
-                let result = self.blocking(move |s| s.compact(&doc_id, &snapshot)).await;
-                result.map(|()| 1)
-            } else {
-                let chunk = entry.doc.save_after(&before);
-                let result = self.blocking(move |s| s.append(&doc_id, &chunk)).await;
-                result.map(|()| entry.chunks + 1)
-            };
-            match persisted {
-                Ok(chunks) => {
-                    entry.chunks = chunks;
-                    if !entry.exists {
-                        lock(&self.resident).push_back(doc_id);
-                    }
-                    entry.exists = true;
-                }
-                Err(e) => {
+            Applied::WriteRefused => {
+                // E.g. a record written for another pact's team: drop the change, keep disk as is.
+                *guard = None;
+                let device = identity.as_ref().map(|i| i.device_id);
+                self.refuse(
+                    conn,
+                    peer_id,
+                    doc_id,
+                    "write_refused",
+                    device,
+                    Kind::Request,
+                );
+                return Ok(());
+            }
+            Applied::Unknown => {
+                // Nobody has it: say so and keep nothing of it but the id, in the
+                // connection's bounded waiting list, so its creation still reaches it.
+                drop(guard);
+                self.forget(conn, doc_id);
+                self.wait_for_creation(conn, doc_id);
+                self.drop_if_idle(doc_id, slot);
+                self.answer_unknown(conn, peer_id, doc_id, kind);
+                return Ok(());
+            }
+            Applied::Changed { persist, class } => {
+                if let Err(e) = self.persist(doc_id, &persist).await {
                     *guard = None;
                     return Err(e);
                 }
+                if entry.persisted(&persist) {
+                    lock(&self.resident).push_back(doc_id);
+                    // Connections that asked for it while it did not exist sync it
+                    // from the start (the fan-out checks their access).
+                    for waiting in self.created(doc_id) {
+                        let access = self.access_of(waiting, &class);
+                        if waiting != conn && access != Access::None && self.track(waiting, doc_id)
+                        {
+                            entry.syncs.entry(waiting).or_insert_with(|| {
+                                let mut state = sync::State::new();
+                                state.set_read_only(access == Access::Read);
+                                state
+                            });
+                        }
+                    }
+                }
+                Some(class)
+            }
+        };
+        let effects = entry.fan_out(conn, changed.as_ref(), |to, class| {
+            self.access_of(to, class)
+        });
+        drop(guard);
+        self.perform(doc_id, effects);
+        Ok(())
+    }
+
+    /// What a connection may do with a document of this class.
+    fn access_of(&self, conn: ConnId, class: &DocClass) -> Access {
+        lock(&self.peers)
+            .get(&conn)
+            .and_then(|p| p.identity.as_ref())
+            .map_or(Access::ReadWrite, |i| i.access(class))
+    }
+
+    /// Writes a change to the store; returns once it is durable.
+    async fn persist(&self, doc_id: DocumentId, persist: &Persist) -> Result<(), HubError> {
+        match persist {
+            Persist::Append(chunk) => {
+                let chunk = chunk.clone();
+                self.blocking(move |s| s.append(&doc_id, &chunk)).await
+            }
+            Persist::Compact(snapshot) => {
+                let snapshot = snapshot.clone();
+                self.blocking(move |s| s.compact(&doc_id, &snapshot)).await
             }
         }
+    }
 
-        if is_request && !entry.exists {
-            // Nobody has it: say so and keep nothing of it but the id, in the
-            // connection's bounded waiting list, so its creation still reaches this peer.
-            entry.syncs.remove(&conn);
-            drop(guard);
-            self.forget(conn, doc_id);
-            self.wait_for_creation(conn, doc_id);
-            self.drop_if_idle(doc_id, slot);
-            self.answer_unknown(conn, peer_id, doc_id, true);
-            return Ok(());
-        }
-
-        let targets: Vec<ConnId> = entry.syncs.keys().copied().collect();
-        for target in targets {
-            if target != conn && !changed {
-                continue;
-            }
-            if target != conn && changed {
-                // A record handed over to another team leaves the old team's devices.
-                let (allowed, target_peer) = {
-                    let peers = lock(&self.peers);
-                    let peer = peers.get(&target);
-                    let identity = peer.and_then(|p| p.identity.as_ref());
-                    (
-                        identity.map_or(Access::ReadWrite, |i| i.access(&class)) != Access::None,
-                        peer.map(|p| p.peer_id.clone()),
-                    )
-                };
-                if !allowed {
-                    entry.syncs.remove(&target);
-                    self.forget(target, doc_id);
-                    if let Some(target_peer) = target_peer {
+    /// Sends what the document's state machine decided.
+    fn perform(&self, doc_id: DocumentId, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Sync { to, message } => {
+                    let target = lock(&self.peers).get(&to).map(|p| p.peer_id.clone());
+                    if let Some(target_id) = target {
                         self.send(
-                            target,
-                            Outgoing::Message(Message::DocUnavailable {
+                            to,
+                            Outgoing::Message(Message::Sync {
                                 sender_id: self.peer_id.clone(),
-                                target_id: target_peer,
+                                target_id,
                                 document_id: doc_id,
+                                data: message.encode(),
                             }),
                         );
                     }
-                    continue;
+                }
+                Effect::Unavailable { to } => {
+                    self.forget(to, doc_id);
+                    let target = lock(&self.peers).get(&to).map(|p| p.peer_id.clone());
+                    if let Some(target_id) = target {
+                        self.answer_unknown(to, target_id, doc_id, Kind::Request);
+                    }
+                }
+                Effect::StateReset { to, reason } => {
+                    tracing::warn!(doc = %doc_id, conn = to, "{reason}");
                 }
             }
-            let Some(state) = entry.syncs.get_mut(&target) else {
-                continue;
-            };
-            let reply = paktum_shared::untrusted::generate(&entry.doc, state).unwrap_or_else(|e| {
-                tracing::warn!(doc = %doc_id, conn = target, "{e}");
-                None
-            });
-            if let Some(reply) = reply {
-                let target_peer = lock(&self.peers).get(&target).map(|p| p.peer_id.clone());
-                let Some(target_peer) = target_peer else {
-                    continue;
-                };
-                self.send(
-                    target,
-                    Outgoing::Message(Message::Sync {
-                        sender_id: self.peer_id.clone(),
-                        target_id: target_peer,
-                        document_id: doc_id,
-                        data: reply.encode(),
-                    }),
-                );
-            }
         }
-        Ok(())
     }
 
     /// Answers a fresh device's request for an unloaded record, or its acknowledgement,
     /// without loading the record (see [`paktum_shared::whole`]). False: go the ordinary way.
-    #[allow(clippy::too_many_arguments)]
     async fn quick(
         &self,
         conn: ConnId,
-        doc_id: DocumentId,
         peer_id: &str,
         identity: Option<&Identity>,
-        entry: &mut Option<DocEntry>,
+        entry: &mut Option<Document>,
         known: &Unloaded,
         message: &sync::Message,
     ) -> Result<bool, HubError> {
-        let teams = lock(&self.teams).clone();
-        if matches!(classify(&doc_id, None, &teams), DocClass::Index { .. }) {
-            return Ok(false);
-        }
+        let doc_id = known.id;
         let access = identity.map_or(Access::ReadWrite, |i| i.access(&known.class));
         if access == Access::None {
             return Ok(false); // refused the ordinary way, with its audit entry
@@ -666,13 +625,7 @@ impl Hub {
         let reply =
             paktum_shared::whole::first_contact(message, &mut state, &known.heads, stored.bytes);
         entry
-            .get_or_insert_with(|| DocEntry {
-                doc: Automerge::new(),
-                loaded: false,
-                exists: true,
-                chunks: stored.chunks,
-                syncs: HashMap::new(),
-            })
+            .get_or_insert_with(|| Document::unloaded(doc_id, stored.chunks))
             .syncs
             .insert(conn, state);
         self.send(
@@ -744,14 +697,21 @@ impl Hub {
 
     /// Notes a record's heads and class as it leaves memory (quiet, so the store holds
     /// exactly this document).
-    fn remember(&self, doc_id: DocumentId, entry: &DocEntry) {
+    fn remember(&self, doc_id: DocumentId, entry: &Document) {
         if !entry.loaded || !entry.exists {
             return;
         }
-        let class = classify(&doc_id, Some(&entry.doc), &lock(&self.teams));
+        let class = entry.class(&lock(&self.teams));
         if matches!(class, DocClass::Record { .. }) {
             let heads = entry.doc.get_heads();
-            lock(&self.unloaded).insert(doc_id, Unloaded { heads, class });
+            lock(&self.unloaded).insert(
+                doc_id,
+                Unloaded {
+                    id: doc_id,
+                    heads,
+                    class,
+                },
+            );
         }
     }
 
@@ -830,27 +790,26 @@ impl Hub {
         doc_id: DocumentId,
         event: &'static str,
         device: Option<i64>,
-        is_request: bool,
+        kind: Kind,
     ) {
         self.forget(conn, doc_id);
         self.audit(event, device, &doc_id.to_string());
-        self.answer_unknown(conn, peer_id, doc_id, is_request);
+        self.answer_unknown(conn, peer_id, doc_id, kind);
     }
 
-    fn answer_unknown(&self, conn: ConnId, peer_id: String, doc_id: DocumentId, is_request: bool) {
-        let msg = if is_request {
+    fn answer_unknown(&self, conn: ConnId, peer_id: String, doc_id: DocumentId, kind: Kind) {
+        let msg = if kind == Kind::Request {
             Message::DocUnavailable {
                 sender_id: self.peer_id.clone(),
                 target_id: peer_id,
                 document_id: doc_id,
             }
         } else {
-            let empty = Automerge::new().generate_sync_message(&mut sync::State::new());
             Message::Sync {
                 sender_id: self.peer_id.clone(),
                 target_id: peer_id,
                 document_id: doc_id,
-                data: empty.map(sync::Message::encode).unwrap_or_default(),
+                data: document::empty_answer(),
             }
         };
         self.send(conn, Outgoing::Message(msg));
@@ -875,6 +834,7 @@ impl Hub {
 mod tests {
     use super::*;
     use crate::storage::MemoryStorage;
+    use automerge::sync::SyncDoc;
     use automerge::transaction::Transactable;
 
     /// A connection that syncs `n` new documents to the hub, message by message, as a
@@ -896,7 +856,7 @@ mod tests {
             // Two rounds carry the change and its acknowledgement.
             for _ in 0..3 {
                 if let Some(msg) = doc.generate_sync_message(&mut state) {
-                    hub.receive(conn, id, &msg.encode(), false)
+                    hub.receive(conn, id, &msg.encode(), Kind::Sync)
                         .await
                         .expect("receive");
                 }
@@ -935,7 +895,7 @@ mod tests {
     async fn an_unknown_document_holds_nothing_once_answered_yet_its_creation_arrives() {
         let (hub, [(asker, mut asked), (maker, mut made)]) = hub_with_two_connections();
         let id = DocumentId::random();
-        hub.receive(asker, id, &empty_request(), true)
+        hub.receive(asker, id, &empty_request(), Kind::Request)
             .await
             .expect("receive");
         assert!(matches!(
@@ -952,7 +912,7 @@ mod tests {
         let mut state = sync::State::new();
         for _ in 0..3 {
             if let Some(msg) = doc.generate_sync_message(&mut state) {
-                hub.receive(maker, id, &msg.encode(), false)
+                hub.receive(maker, id, &msg.encode(), Kind::Sync)
                     .await
                     .expect("receive");
             }
@@ -971,7 +931,7 @@ mod tests {
     async fn a_connection_waits_for_a_bounded_number_of_unknown_documents() {
         let (hub, [(asker, mut asked), _]) = hub_with_two_connections();
         for _ in 0..WAITING * 3 {
-            hub.receive(asker, DocumentId::random(), &empty_request(), true)
+            hub.receive(asker, DocumentId::random(), &empty_request(), Kind::Request)
                 .await
                 .expect("receive");
             while asked.try_recv().is_ok() {}
@@ -1011,7 +971,7 @@ mod tests {
         let msg = Automerge::new()
             .generate_sync_message(&mut state)
             .expect("msg");
-        hub.receive(conn, *id, &msg.encode(), false)
+        hub.receive(conn, *id, &msg.encode(), Kind::Sync)
             .await
             .expect("receive");
         let mut got = false;

@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::Identity;
+use crate::hub::document::Kind;
 use crate::hub::{Hub, Outgoing};
 
 /// Messages per second the relay takes from one connection, with a burst allowance.
@@ -215,13 +216,13 @@ async fn handle(hub: &Hub, conn: crate::hub::ConnId, bytes: &[u8]) -> Result<(),
         Message::Sync {
             document_id, data, ..
         } => hub
-            .receive(conn, document_id, &data, false)
+            .receive(conn, document_id, &data, Kind::Sync)
             .await
             .map_err(|e| e.to_string()),
         Message::Request {
             document_id, data, ..
         } => hub
-            .receive(conn, document_id, &data, true)
+            .receive(conn, document_id, &data, Kind::Request)
             .await
             .map_err(|e| e.to_string()),
         Message::Leave { .. } => Err("client left".into()),
