@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audit::AuditLog;
 use crate::auth::{Access, Directory, DocClass, Identity};
+use crate::error::Error;
 use crate::storage::{Storage, StorageError};
 
 pub mod document;
@@ -64,18 +65,6 @@ impl Default for Limits {
             documents_in_memory: 256,
         }
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum HubError {
-    #[error("too many documents open on one connection (limit {0})")]
-    TooManyDocuments(usize),
-    #[error("sync message for a document could not be applied: {0}")]
-    BadSync(String),
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-    #[error("storage task failed: {0}")]
-    Join(String),
 }
 
 struct Peer {
@@ -242,7 +231,7 @@ impl Hub {
         tx: mpsc::Sender<Outgoing>,
         kick: CancellationToken,
         identity: Option<Identity>,
-    ) -> Result<ConnId, String> {
+    ) -> Result<ConnId, Error> {
         let mut peers = lock(&self.peers);
         if let Some(device) = identity.as_ref().map(|i| i.device_id) {
             let held = peers
@@ -252,9 +241,8 @@ impl Hub {
             if held >= self.limits.connections_per_device {
                 drop(peers);
                 self.audit("connection_refused", Some(device), "too many connections");
-                return Err(format!(
-                    "too many connections for one device (limit {})",
-                    self.limits.connections_per_device
+                return Err(Error::TooManyConnections(
+                    self.limits.connections_per_device,
                 ));
             }
         }
@@ -348,12 +336,12 @@ impl Hub {
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&dyn Storage) -> Result<T, StorageError> + Send + 'static,
-    ) -> Result<T, HubError> {
+    ) -> Result<T, Error> {
         let storage = self.storage.clone();
         tokio::task::spawn_blocking(move || f(storage.as_ref()))
             .await
-            .map_err(|e| HubError::Join(e.to_string()))?
-            .map_err(HubError::from)
+            .map_err(|e| Error::Internal(format!("storage task failed: {e}")))?
+            .map_err(Error::from)
     }
 
     /// Handles a `sync` or `request` from a connection.
@@ -363,7 +351,7 @@ impl Hub {
         doc_id: DocumentId,
         data: &[u8],
         kind: Kind,
-    ) -> Result<(), HubError> {
+    ) -> Result<(), Error> {
         let result = self.receive_one(conn, doc_id, data, kind).await;
         self.trim();
         result
@@ -375,15 +363,15 @@ impl Hub {
         doc_id: DocumentId,
         data: &[u8],
         kind: Kind,
-    ) -> Result<(), HubError> {
-        let message = sync::Message::decode(data).map_err(|e| HubError::BadSync(e.to_string()))?;
+    ) -> Result<(), Error> {
+        let message = sync::Message::decode(data).map_err(|e| Error::BadSync(e.to_string()))?;
         let (peer_id, storage_id, identity) = {
             let mut peers = lock(&self.peers);
             let Some(peer) = peers.get_mut(&conn) else {
                 return Ok(());
             };
             if !peer.docs.contains(&doc_id) && peer.docs.len() >= self.limits.open_documents {
-                return Err(HubError::TooManyDocuments(self.limits.open_documents));
+                return Err(Error::TooManyDocuments(self.limits.open_documents));
             }
             peer.docs.insert(doc_id);
             (
@@ -479,7 +467,7 @@ impl Hub {
             Applied::Failed(e) => {
                 // The in-memory copy may hold part of the bad message: reload from disk next time.
                 *guard = None;
-                return Err(HubError::BadSync(e));
+                return Err(Error::BadSync(e));
             }
             Applied::WriteRefused => {
                 // E.g. a record written for another pact's team: drop the change, keep disk as is.
@@ -546,7 +534,7 @@ impl Hub {
     }
 
     /// Writes a change to the store; returns once it is durable.
-    async fn persist(&self, doc_id: DocumentId, persist: &Persist) -> Result<(), HubError> {
+    async fn persist(&self, doc_id: DocumentId, persist: &Persist) -> Result<(), Error> {
         match persist {
             Persist::Append(chunk) => {
                 let chunk = chunk.clone();
@@ -601,7 +589,7 @@ impl Hub {
         entry: &mut Option<Document>,
         known: &Unloaded,
         message: &sync::Message,
-    ) -> Result<bool, HubError> {
+    ) -> Result<bool, Error> {
         let doc_id = known.id;
         let access = identity.map_or(Access::ReadWrite, |i| i.access(&known.class));
         if access == Access::None {
@@ -641,7 +629,7 @@ impl Hub {
     }
 
     /// A document from the store: (document, whether it exists, chunks on disk).
-    async fn load(&self, doc_id: DocumentId) -> Result<(Automerge, bool, usize), HubError> {
+    async fn load(&self, doc_id: DocumentId) -> Result<(Automerge, bool, usize), Error> {
         let stored = self.blocking(move |s| s.load(&doc_id)).await?;
         if stored.is_some() {
             self.loads
@@ -653,7 +641,7 @@ impl Hub {
                 Err(e) => {
                     // Never hand out a document we cannot read; keep its bytes untouched.
                     tracing::error!(doc = %doc_id, error = %e, "stored document does not load");
-                    Err(HubError::BadSync("stored document does not load".into()))
+                    Err(Error::BadSync("stored document does not load".into()))
                 }
             },
             None => Ok((Automerge::new(), false, 0)),

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod error;
 pub mod hub;
 pub mod routes;
 pub mod session;
@@ -20,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
+pub use error::Error;
 pub use hub::Hub;
 pub use storage::{MemoryStorage, SqliteStorage, Storage};
 

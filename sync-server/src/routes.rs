@@ -19,7 +19,8 @@ use tokio_util::sync::CancellationToken;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::auth::{AuthError, Directory, now_ms};
+use crate::auth::{Directory, now_ms};
+use crate::error::Error;
 use crate::hub::Hub;
 use crate::session::{self, Frame, RateLimit};
 
@@ -161,17 +162,12 @@ async fn sync(
         match checked {
             Ok(Ok(identity)) => Some(identity),
             Ok(Err(e)) => {
-                tracing::warn!(reason = %e, "sync connection refused");
                 state
                     .audit
                     .record("connection_refused", None, &e.to_string());
-                return (
-                    StatusCode::UNAUTHORIZED,
-                    "this device is not enrolled or was revoked",
-                )
-                    .into_response();
+                return Error::from(e).into_response();
             }
-            Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            Err(e) => return Error::Internal(format!("authentication task: {e}")).into_response(),
         }
     };
     ws.max_message_size(state.max_message_bytes)
@@ -183,43 +179,17 @@ async fn sync(
 async fn enrol(
     State(state): State<AppState>,
     axum::Json(req): axum::Json<EnrolRequest>,
-) -> Response {
+) -> Result<axum::Json<serde_json::Value>, Error> {
     let directory = state.directory.clone();
-    let result =
-        tokio::task::spawn_blocking(move || directory.enrol(&req.code, &req.label, now_ms())).await;
-    let json = |status: StatusCode, body: serde_json::Value| {
-        (
-            status,
-            [(header::CONTENT_TYPE, "application/json")],
-            body.to_string(),
-        )
-            .into_response()
-    };
-    match result {
-        Ok(Ok((token, id))) => {
-            tracing::info!(device = id.device_id, "device enrolled");
-            json(
-                StatusCode::OK,
-                serde_json::json!({
-                    "token": token, "device_id": id.device_id, "worker": id.worker,
-                    "role": id.role.as_str(), "team": id.team, "pact": id.pact,
-                }),
-            )
-        }
-        Ok(Err(e @ (AuthError::UnknownCode | AuthError::UsedCode | AuthError::ExpiredCode))) => {
-            json(
-                StatusCode::BAD_REQUEST,
-                serde_json::json!({ "error": e.to_string() }),
-            )
-        }
-        _ => {
-            tracing::error!("enrolment failed inside the relay");
-            json(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                serde_json::json!({ "error": "the relay could not enrol this device; try again" }),
-            )
-        }
-    }
+    let (token, id) =
+        tokio::task::spawn_blocking(move || directory.enrol(&req.code, &req.label, now_ms()))
+            .await
+            .map_err(|e| Error::Internal(format!("enrolment task: {e}")))??;
+    tracing::info!(device = id.device_id, "device enrolled");
+    Ok(axum::Json(serde_json::json!({
+        "token": token, "device_id": id.device_id, "worker": id.worker,
+        "role": id.role.as_str(), "team": id.team, "pact": id.pact,
+    })))
 }
 
 async fn serve_socket(state: AppState, identity: Option<crate::auth::Identity>, socket: WebSocket) {
