@@ -6,6 +6,7 @@ pub mod caseload;
 pub mod contact;
 pub mod date;
 pub mod employer;
+pub mod enrol;
 pub mod error;
 pub mod id;
 pub mod protocol;

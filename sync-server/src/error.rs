@@ -96,7 +96,10 @@ impl IntoResponse for Error {
         } else {
             tracing::warn!(reason = %self, "request refused");
         }
-        (status, Json(serde_json::json!({ "error": self.public() }))).into_response()
+        let refusal = paktum_shared::enrol::Refusal {
+            error: self.public(),
+        };
+        (status, Json(refusal)).into_response()
     }
 }
 
