@@ -6,7 +6,6 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex as StdMutex};
 
-use automerge::Automerge;
 use automerge::sync;
 use paktum_shared::DocumentId;
 use paktum_shared::protocol::Message;
@@ -19,21 +18,14 @@ use crate::error::Error;
 use crate::storage::{Storage, StorageError};
 
 pub mod document;
+mod resident;
+mod waiting;
+
+use resident::Unloaded;
+pub use waiting::WAITING;
+use waiting::unwait;
 
 use document::{Applied, Document, Effect, Kind, Persist};
-
-/// Documents one connection asked for while nobody had them, remembered (by id only)
-/// so their creation reaches it; older wishes are dropped.
-pub const WAITING: usize = 256;
-
-fn unwait(waiting: &mut HashMap<DocumentId, Vec<ConnId>>, doc: DocumentId, conn: ConnId) {
-    if let Some(conns) = waiting.get_mut(&doc) {
-        conns.retain(|c| *c != conn);
-        if conns.is_empty() {
-            waiting.remove(&doc);
-        }
-    }
-}
 
 pub type ConnId = u64;
 
@@ -79,15 +71,6 @@ struct Peer {
     docs: HashSet<DocumentId>,
     /// Documents it asked for that nobody had (oldest first, at most [`WAITING`]).
     waiting: std::collections::VecDeque<DocumentId>,
-}
-
-/// A record's heads and class, remembered while it is not in memory: what a fresh
-/// device's first sync needs (see [`paktum_shared::whole`]). About 100 bytes a record.
-#[derive(Clone)]
-struct Unloaded {
-    id: DocumentId,
-    heads: Vec<automerge::ChangeHash>,
-    class: DocClass,
 }
 
 type Slot = Arc<Mutex<Option<Document>>>;
@@ -364,7 +347,7 @@ impl Hub {
         data: &[u8],
         kind: Kind,
     ) -> Result<(), Error> {
-        let message = sync::Message::decode(data).map_err(|e| Error::BadSync(e.to_string()))?;
+        let message = paktum_shared::untrusted::message(data).map_err(Error::BadSync)?;
         let (peer_id, storage_id, identity) = {
             let mut peers = lock(&self.peers);
             let Some(peer) = peers.get_mut(&conn) else {
@@ -457,7 +440,7 @@ impl Hub {
             };
             entry.open(
                 conn,
-                saved.and_then(|b| sync::State::decode(&b).ok()),
+                saved.and_then(|b| paktum_shared::untrusted::state(&b).ok()),
                 access,
             );
         }
@@ -579,188 +562,6 @@ impl Hub {
         }
     }
 
-    /// Answers a fresh device's request for an unloaded record, or its acknowledgement,
-    /// without loading the record (see [`paktum_shared::whole`]). False: go the ordinary way.
-    async fn quick(
-        &self,
-        conn: ConnId,
-        peer_id: &str,
-        identity: Option<&Identity>,
-        entry: &mut Option<Document>,
-        known: &Unloaded,
-        message: &sync::Message,
-    ) -> Result<bool, Error> {
-        let doc_id = known.id;
-        let access = identity.map_or(Access::ReadWrite, |i| i.access(&known.class));
-        if access == Access::None {
-            return Ok(false); // refused the ordinary way, with its audit entry
-        }
-        if let Some(state) = entry.as_mut().and_then(|e| e.syncs.get_mut(&conn)) {
-            return Ok(paktum_shared::whole::acknowledgement(
-                message,
-                state,
-                &known.heads,
-            ));
-        }
-        if !paktum_shared::whole::is_first_contact(message) {
-            return Ok(false);
-        }
-        let Some(stored) = self.blocking(move |s| s.load(&doc_id)).await? else {
-            return Ok(false);
-        };
-        let mut state = sync::State::new();
-        state.set_read_only(access == Access::Read);
-        let reply =
-            paktum_shared::whole::first_contact(message, &mut state, &known.heads, stored.bytes);
-        entry
-            .get_or_insert_with(|| Document::unloaded(doc_id, stored.chunks))
-            .syncs
-            .insert(conn, state);
-        self.send(
-            conn,
-            Outgoing::Message(Message::Sync {
-                sender_id: self.peer_id.clone(),
-                target_id: peer_id.to_string(),
-                document_id: doc_id,
-                data: reply.encode(),
-            }),
-        );
-        Ok(true)
-    }
-
-    /// A document from the store: (document, whether it exists, chunks on disk).
-    async fn load(&self, doc_id: DocumentId) -> Result<(Automerge, bool, usize), Error> {
-        let stored = self.blocking(move |s| s.load(&doc_id)).await?;
-        if stored.is_some() {
-            self.loads
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-        match stored {
-            Some(stored) => match paktum_shared::untrusted::load(&stored.bytes) {
-                Ok(doc) => Ok((doc, true, stored.chunks)),
-                Err(e) => {
-                    // Never hand out a document we cannot read; keep its bytes untouched.
-                    tracing::error!(doc = %doc_id, error = %e, "stored document does not load");
-                    Err(Error::BadSync("stored document does not load".into()))
-                }
-            },
-            None => Ok((Automerge::new(), false, 0)),
-        }
-    }
-
-    /// Unloads the oldest quiet documents while more than the limit are loaded. Looks
-    /// at a bounded number of candidates per call, so one message never pays for many.
-    fn trim(&self) {
-        let limit = self.limits.documents_in_memory;
-        for _ in 0..64 {
-            let candidate = {
-                let mut resident = lock(&self.resident);
-                if resident.len() <= limit {
-                    return;
-                }
-                resident.pop_front()
-            };
-            let Some(doc_id) = candidate else { return };
-            let Some(slot) = lock(&self.docs).get(&doc_id).cloned() else {
-                continue; // dropped since: nothing to unload
-            };
-            let Ok(mut guard) = slot.try_lock() else {
-                lock(&self.resident).push_back(doc_id); // in use right now
-                continue;
-            };
-            let Some(entry) = guard.as_mut().filter(|e| e.loaded) else {
-                continue;
-            };
-            if entry.is_quiet() {
-                // Every change is on disk before anyone hears of it, so the store
-                // holds exactly this document.
-                self.remember(doc_id, entry);
-                entry.doc = Automerge::new();
-                entry.loaded = false;
-            } else {
-                lock(&self.resident).push_back(doc_id);
-            }
-        }
-    }
-
-    /// Notes a record's heads and class as it leaves memory (quiet, so the store holds
-    /// exactly this document).
-    fn remember(&self, doc_id: DocumentId, entry: &Document) {
-        if !entry.loaded || !entry.exists {
-            return;
-        }
-        let class = entry.class(&lock(&self.teams));
-        if matches!(class, DocClass::Record { .. }) {
-            let heads = entry.doc.get_heads();
-            lock(&self.unloaded).insert(
-                doc_id,
-                Unloaded {
-                    id: doc_id,
-                    heads,
-                    class,
-                },
-            );
-        }
-    }
-
-    /// Notes that `conn` asked for a document nobody has. Bounded per connection
-    /// ([`WAITING`]): beyond it the oldest wish is dropped (the device asks again).
-    fn wait_for_creation(&self, conn: ConnId, doc: DocumentId) {
-        let dropped = {
-            let mut peers = lock(&self.peers);
-            let Some(peer) = peers.get_mut(&conn) else {
-                return;
-            };
-            peer.waiting.push_back(doc);
-            (peer.waiting.len() > WAITING)
-                .then(|| peer.waiting.pop_front())
-                .flatten()
-        };
-        let mut waiting = lock(&self.waiting);
-        waiting.entry(doc).or_default().push(conn);
-        if let Some(old) = dropped {
-            unwait(&mut waiting, old, conn);
-        }
-    }
-
-    /// The connections waiting for a document that was just created.
-    fn created(&self, doc: DocumentId) -> Vec<ConnId> {
-        let conns = lock(&self.waiting).remove(&doc).unwrap_or_default();
-        let mut peers = lock(&self.peers);
-        for conn in &conns {
-            if let Some(peer) = peers.get_mut(conn) {
-                peer.waiting.retain(|d| *d != doc);
-            }
-        }
-        conns
-    }
-
-    /// Counts a document as synced by `conn`, within its limit; false if it may not.
-    fn track(&self, conn: ConnId, doc: DocumentId) -> bool {
-        let mut peers = lock(&self.peers);
-        let Some(peer) = peers.get_mut(&conn) else {
-            return false;
-        };
-        if !peer.docs.contains(&doc) && peer.docs.len() >= self.limits.open_documents {
-            return false;
-        }
-        peer.docs.insert(doc);
-        true
-    }
-
-    /// Drops a document's slot when nobody syncs it, holds it or waits for its lock.
-    fn drop_if_idle(&self, doc: DocumentId, slot: Slot) {
-        let mut docs = lock(&self.docs);
-        // The map's reference and ours: nobody else is between lookup and lock.
-        if Arc::strong_count(&slot) == 2
-            && slot
-                .try_lock()
-                .is_ok_and(|g| g.as_ref().is_none_or(|e| e.syncs.is_empty() && !e.exists))
-        {
-            docs.remove(&doc);
-        }
-    }
-
     fn forget(&self, conn: ConnId, doc: DocumentId) {
         if let Some(peer) = lock(&self.peers).get_mut(&conn) {
             peer.docs.remove(&doc);
@@ -815,163 +616,5 @@ impl Hub {
             tracing::warn!(conn, "connection cannot keep up; closing it");
             kick.cancel();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::storage::MemoryStorage;
-    use automerge::sync::SyncDoc;
-    use automerge::transaction::Transactable;
-
-    /// A connection that syncs `n` new documents to the hub, message by message, as a
-    /// device would, until the hub has acknowledged each.
-    async fn upload(
-        hub: &Hub,
-        conn: ConnId,
-        rx: &mut mpsc::Receiver<Outgoing>,
-        n: usize,
-    ) -> Vec<(DocumentId, Automerge)> {
-        let mut docs = Vec::new();
-        for i in 0..n {
-            let id = DocumentId::random();
-            let mut doc = Automerge::new();
-            let mut tx = doc.transaction();
-            tx.put(automerge::ROOT, "n", i as i64).expect("put");
-            tx.commit();
-            let mut state = sync::State::new();
-            // Two rounds carry the change and its acknowledgement.
-            for _ in 0..3 {
-                if let Some(msg) = doc.generate_sync_message(&mut state) {
-                    hub.receive(conn, id, &msg.encode(), Kind::Sync)
-                        .await
-                        .expect("receive");
-                }
-                while let Ok(Outgoing::Message(Message::Sync { data, .. })) = rx.try_recv() {
-                    let msg = sync::Message::decode(&data).expect("decode");
-                    doc.receive_sync_message(&mut state, msg).expect("apply");
-                }
-            }
-            docs.push((id, doc));
-        }
-        docs
-    }
-
-    fn hub_with_two_connections() -> (Hub, [(ConnId, mpsc::Receiver<Outgoing>); 2]) {
-        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
-        let hub = Hub::new(storage, None, None, Limits::default()).expect("hub");
-        let open = || {
-            let (tx, rx) = mpsc::channel(1024);
-            let conn = hub
-                .connect("peer".into(), None, tx, CancellationToken::new(), None)
-                .expect("connect");
-            (conn, rx)
-        };
-        let conns = [open(), open()];
-        (hub, conns)
-    }
-
-    fn empty_request() -> Vec<u8> {
-        Automerge::new()
-            .generate_sync_message(&mut sync::State::new())
-            .expect("msg")
-            .encode()
-    }
-
-    #[tokio::test]
-    async fn an_unknown_document_holds_nothing_once_answered_yet_its_creation_arrives() {
-        let (hub, [(asker, mut asked), (maker, mut made)]) = hub_with_two_connections();
-        let id = DocumentId::random();
-        hub.receive(asker, id, &empty_request(), Kind::Request)
-            .await
-            .expect("receive");
-        assert!(matches!(
-            asked.try_recv(),
-            Ok(Outgoing::Message(Message::DocUnavailable { .. }))
-        ));
-        assert_eq!((hub.documents_in_memory(), hub.sync_states()), (0, 0));
-
-        // Another connection creates it: the one that asked hears of it.
-        let mut doc = Automerge::new();
-        let mut tx = doc.transaction();
-        tx.put(automerge::ROOT, "n", 1).expect("put");
-        tx.commit();
-        let mut state = sync::State::new();
-        for _ in 0..3 {
-            if let Some(msg) = doc.generate_sync_message(&mut state) {
-                hub.receive(maker, id, &msg.encode(), Kind::Sync)
-                    .await
-                    .expect("receive");
-            }
-            while let Ok(Outgoing::Message(Message::Sync { data, .. })) = made.try_recv() {
-                let msg = sync::Message::decode(&data).expect("decode");
-                doc.receive_sync_message(&mut state, msg).expect("apply");
-            }
-        }
-        assert!(
-            matches!(asked.try_recv(), Ok(Outgoing::Message(Message::Sync { document_id, .. })) if document_id == id),
-            "the creation reaches the connection that asked"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_connection_waits_for_a_bounded_number_of_unknown_documents() {
-        let (hub, [(asker, mut asked), _]) = hub_with_two_connections();
-        for _ in 0..WAITING * 3 {
-            hub.receive(asker, DocumentId::random(), &empty_request(), Kind::Request)
-                .await
-                .expect("receive");
-            while asked.try_recv().is_ok() {}
-        }
-        assert_eq!(lock(&hub.waiting).len(), WAITING);
-        hub.disconnect(asker).await;
-        assert_eq!(lock(&hub.waiting).len(), 0);
-    }
-
-    #[tokio::test]
-    async fn synced_documents_beyond_the_limit_are_unloaded_and_reload_intact() {
-        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
-        let limits = Limits {
-            documents_in_memory: 3,
-            ..Limits::default()
-        };
-        let hub = Hub::new(storage, None, None, limits).expect("hub");
-        let (tx, mut rx) = mpsc::channel(1024);
-        let conn = hub
-            .connect("peer".into(), None, tx, CancellationToken::new(), None)
-            .expect("connect");
-        let docs = upload(&hub, conn, &mut rx, 10).await;
-        assert_eq!(
-            hub.documents_in_memory(),
-            10,
-            "sync states are kept for all"
-        );
-        assert!(
-            hub.documents_loaded() <= 3,
-            "loaded: {}",
-            hub.documents_loaded()
-        );
-
-        // An unloaded document comes back from the store with its content.
-        let (id, doc) = &docs[0];
-        let mut state = sync::State::new();
-        let msg = Automerge::new()
-            .generate_sync_message(&mut state)
-            .expect("msg");
-        hub.receive(conn, *id, &msg.encode(), Kind::Sync)
-            .await
-            .expect("receive");
-        let mut got = false;
-        while let Ok(Outgoing::Message(Message::Sync {
-            data, document_id, ..
-        })) = rx.try_recv()
-        {
-            if document_id == *id {
-                let m = sync::Message::decode(&data).expect("decode");
-                got = !m.heads.is_empty() && m.heads == doc.get_heads();
-            }
-        }
-        assert!(got, "the reloaded document answers with its heads");
     }
 }
