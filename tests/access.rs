@@ -40,15 +40,10 @@ impl Pact {
     /// Invites and enrols a member through the relay's HTTP endpoint.
     async fn enrol(&self, team: &str, name: &str, role: Role) -> anyhow::Result<String> {
         let (_, code) = self.directory.invite(team, name, role, HOUR, now_ms())?;
-        let r = http::post_json(
-            self.relay.addr,
-            "/enrol",
-            &format!(r#"{{"code":"{code}","label":"test phone"}}"#),
-        )
-        .await?;
-        anyhow::ensure!(r.status == 200, "enrolment failed: {} {}", r.status, r.body);
-        let json: serde_json::Value = serde_json::from_str(&r.body)?;
-        Ok(json["token"].as_str().unwrap_or_default().to_string())
+        match http::enrol(self.relay.addr, &code, "test phone").await? {
+            Ok(enrolment) => Ok(enrolment.token),
+            Err((status, refusal)) => anyhow::bail!("enrolment failed: {status} {}", refusal.error),
+        }
     }
 
     async fn device(&self, team: &str, name: &str, role: Role) -> anyhow::Result<(Device, String)> {
@@ -58,13 +53,23 @@ impl Pact {
         Ok((d, token))
     }
 
-    fn audit_events(&self) -> anyhow::Result<Vec<String>> {
-        Ok(self
-            .directory
-            .audit_log(1000)?
-            .into_iter()
-            .map(|e| e.event)
-            .collect())
+    /// The audit log's events once `until` holds for them (the relay writes them off
+    /// the sync path, a moment later); after 10 s, whatever is there.
+    async fn audit_events(&self, until: impl Fn(&[String]) -> bool) -> anyhow::Result<Vec<String>> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let events: Vec<String> = self
+                .directory
+                .audit_log(1000)?
+                .into_iter()
+                .map(|e| e.event)
+                .collect();
+            if until(&events) || tokio::time::Instant::now() > deadline {
+                return Ok(events);
+            }
+            // A poll of the condition, not a guess at how long the writer takes.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 }
 
@@ -100,11 +105,9 @@ async fn missing_forged_and_revoked_tokens_are_refused_before_any_document() -> 
         ws_refused(&p.relay.ws_url_with_token(&token)).await,
         "revoked token"
     );
-    let events = p.audit_events()?;
-    assert!(
-        events.iter().filter(|e| *e == "connection_refused").count() >= 3,
-        "{events:?}"
-    );
+    let refusals = |events: &[String]| events.iter().filter(|e| *e == "connection_refused").count();
+    let events = p.audit_events(|e| refusals(e) >= 3).await?;
+    assert!(refusals(&events) >= 3, "{events:?}");
     assert!(events.contains(&"revoked".to_string()));
     p.relay.stop().await
 }
@@ -115,21 +118,25 @@ async fn used_and_expired_codes_are_refused_with_a_clear_message() -> anyhow::Re
     let (_, code) = p
         .directory
         .invite("kempen", "Anna", Role::Worker, HOUR, now_ms())?;
+    // A client that sends no label (the field is optional on the wire).
     let body = format!(r#"{{"code":"{code}"}}"#);
     assert_eq!(
         http::post_json(p.relay.addr, "/enrol", &body).await?.status,
         200
     );
-    let again = http::post_json(p.relay.addr, "/enrol", &body).await?;
-    assert_eq!(again.status, 400);
-    assert!(again.body.contains("already used"), "{}", again.body);
+    let again = http::enrol(p.relay.addr, &code, "phone").await?;
+    let Err((400, refusal)) = again else {
+        anyhow::bail!("a used code must be refused: {again:?}");
+    };
+    assert!(refusal.error.contains("already used"), "{}", refusal.error);
     let (_, old) = p
         .directory
         .invite("kempen", "Bram", Role::Worker, -1, now_ms())?;
-    let expired =
-        http::post_json(p.relay.addr, "/enrol", &format!(r#"{{"code":"{old}"}}"#)).await?;
-    assert_eq!(expired.status, 400);
-    assert!(expired.body.contains("expired"), "{}", expired.body);
+    let expired = http::enrol(p.relay.addr, &old, "phone").await?;
+    let Err((400, refusal)) = expired else {
+        anyhow::bail!("an expired code must be refused: {expired:?}");
+    };
+    assert!(refusal.error.contains("expired"), "{}", refusal.error);
     p.relay.stop().await
 }
 
@@ -190,8 +197,9 @@ async fn teams_and_pacts_see_only_what_they_may_without_learning_what_exists() -
     assert!(stranger.fetch(kempen_record).await.is_err());
     check.go_offline();
 
-    let events = p.audit_events()?;
-    assert!(events.iter().any(|e| e == "doc_refused"), "{events:?}");
+    let refused = |events: &[String]| events.iter().any(|e| e == "doc_refused");
+    let events = p.audit_events(refused).await?;
+    assert!(refused(&events), "{events:?}");
     p.relay.stop().await
 }
 
@@ -327,5 +335,110 @@ async fn each_limit_holds_only_the_offending_connection() -> anyhow::Result<()> 
         .create_contact(synthetic::contact(&mut rng, "herentals", 9))
         .await?;
     mieke.sync().await?;
+    p.relay.stop().await
+}
+
+/// The relay's own bookkeeping, from `/healthz`: documents it tracks (in memory or
+/// only as sync states) and sync states held for connections.
+async fn bookkeeping(p: &Pact) -> anyhow::Result<(u64, u64)> {
+    let body = http::get(p.relay.addr, "/healthz").await?.body;
+    let health: serde_json::Value = serde_json::from_str(&body)?;
+    let field = |name: &str| {
+        health[name]
+            .as_u64()
+            .ok_or_else(|| anyhow::anyhow!("no {name} in {body}"))
+    };
+    Ok((field("documents_tracked")?, field("sync_states")?))
+}
+
+/// One enrolled connection asks for `n` documents that do not exist, as fast as the
+/// socket takes them, and reads the `n` answers. Returns the time from the first
+/// request to the last answer, and the relay's bookkeeping while still connected.
+async fn ask_for_unknown_documents(
+    p: &Pact,
+    token: &str,
+    n: usize,
+) -> anyhow::Result<(std::time::Duration, (u64, u64))> {
+    use futures_util::StreamExt;
+    let (ws, _) = tokio_tungstenite::connect_async(p.relay.ws_url_with_token(token)).await?;
+    let (mut tx, mut rx) = ws.split();
+    let join = Message::Join {
+        sender_id: "hostile".into(),
+        supported_protocol_versions: vec!["1".into()],
+        metadata: None,
+    };
+    tx.send(WsMessage::Binary(join.encode().into())).await?;
+    match rx.next().await {
+        Some(Ok(WsMessage::Binary(b)))
+            if matches!(Message::decode(&b), Ok(Message::Peer { .. })) => {}
+        other => anyhow::bail!("no peer message: {other:?}"),
+    }
+    let empty = automerge::sync::SyncDoc::generate_sync_message(
+        &automerge::Automerge::new(),
+        &mut automerge::sync::State::new(),
+    )
+    .map(|m| m.encode())
+    .unwrap_or_default();
+    let requests: Vec<Vec<u8>> = (0..n)
+        .map(|_| {
+            Message::Request {
+                sender_id: "hostile".into(),
+                target_id: "relay".into(),
+                document_id: DocumentId::random(),
+                data: empty.clone(),
+            }
+            .encode()
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let sending = tokio::spawn(async move {
+        for bytes in requests {
+            tx.send(WsMessage::Binary(bytes.into())).await?;
+        }
+        anyhow::Ok(tx)
+    });
+    let mut answered = 0;
+    while answered < n {
+        match tokio::time::timeout(std::time::Duration::from_secs(60), rx.next()).await {
+            Ok(Some(Ok(WsMessage::Binary(b)))) => match Message::decode(&b)? {
+                Message::DocUnavailable { .. } => answered += 1,
+                other => anyhow::bail!("unexpected {}", other.type_name()),
+            },
+            Ok(Some(Ok(_))) => {}
+            other => anyhow::bail!("connection ended after {answered} answers: {other:?}"),
+        }
+    }
+    let elapsed = started.elapsed();
+    let mut tx = sending.await??;
+    let kept = bookkeeping(p).await?;
+    tx.close().await?;
+    Ok((elapsed, kept))
+}
+
+#[tokio::test]
+async fn many_unknown_documents_on_one_connection_cost_linear_time_and_no_memory()
+-> anyhow::Result<()> {
+    // Only the relay's work is measured here, not the rate limit.
+    let p = pact(|c| c.max_messages_per_second = 10_000_000).await?;
+    let token = p.enrol("kempen", "Hostile", Role::Worker).await?;
+    let mut small = std::time::Duration::MAX;
+    let mut kept_small = (0, 0);
+    for _ in 0..3 {
+        let (t, kept) = ask_for_unknown_documents(&p, &token, 5_000).await?;
+        small = small.min(t);
+        kept_small = kept;
+    }
+    let (large, kept_large) = ask_for_unknown_documents(&p, &token, 50_000).await?;
+    let ratio = large.as_secs_f64() / small.as_secs_f64();
+    eprintln!(
+        "5,000 unknown documents: {small:?}, kept {kept_small:?}; \
+         50,000: {large:?}, kept {kept_large:?}; time ratio {ratio:.1}"
+    );
+    // Linear is 10; quadratic would be 100.
+    assert!(ratio < 30.0, "time grows faster than the count: {ratio:.1}");
+    assert_eq!(
+        kept_large, kept_small,
+        "an answered unknown document holds nothing"
+    );
     p.relay.stop().await
 }

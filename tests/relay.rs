@@ -359,6 +359,17 @@ async fn serves_the_app_with_cache_headers_and_health() -> anyhow::Result<()> {
         (200, true),
         "app routes fall back to index.html"
     );
+    // A missing asset (e.g. last release's hashed script) is not the app shell: a
+    // service worker or a browser must not cache index.html as JavaScript.
+    for missing in [
+        "/paktum-app-fedcba9876543210.js",
+        "/assets/gone.css",
+        "/icon-512.png",
+    ] {
+        let r = paktum_tests::http::get(relay.addr, missing).await?;
+        assert_eq!(r.status, 404, "{missing}");
+        assert!(!r.body.contains("Paktum"), "{missing}: {}", r.body);
+    }
     // No way out of the app directory, and no directory listings.
     std::fs::write(dir.path().join("secret.txt"), "relay data")?;
     std::fs::create_dir(dist.as_path().join("assets"))?;

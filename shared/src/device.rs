@@ -232,7 +232,7 @@ impl Repo {
         let mut saved_state = |id: &DocumentId| {
             states
                 .remove(id)
-                .and_then(|b| automerge::sync::State::decode(&b).ok())
+                .and_then(|b| crate::untrusted::state(&b).ok())
         };
         for d in loaded.damaged {
             if let Some(id) = d.id {

@@ -7,6 +7,7 @@ pub mod contact;
 pub mod date;
 pub mod device;
 pub mod employer;
+pub mod enrol;
 pub mod error;
 pub mod id;
 pub mod protocol;

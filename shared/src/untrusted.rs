@@ -30,6 +30,22 @@ pub fn load_incremental(doc: &mut Automerge, bytes: &[u8]) -> Result<(), String>
     }
 }
 
+/// `sync::Message::decode` that never panics (a peer's sync message).
+pub fn message(bytes: &[u8]) -> Result<sync::Message, String> {
+    match catch_unwind(|| sync::Message::decode(bytes)) {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err("sync data the decoder could not handle".into()),
+    }
+}
+
+/// `sync::State::decode` that never panics (a sync state read back from storage).
+pub fn state(bytes: &[u8]) -> Result<sync::State, String> {
+    match catch_unwind(|| sync::State::decode(bytes)) {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err("a sync state the decoder could not handle".into()),
+    }
+}
+
 /// `generate_sync_message` that never panics. The state holds what the peer told us
 /// (e.g. its Bloom filter; fuzzing found that an empty filter divides by zero in
 /// automerge 0.12): on a panic the state is reset, so the next round starts clean.

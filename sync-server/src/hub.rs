@@ -6,18 +6,26 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex as StdMutex};
 
-use automerge::Automerge;
-use automerge::sync::{self, SyncDoc};
+use automerge::sync;
 use paktum_shared::DocumentId;
 use paktum_shared::protocol::Message;
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::{Access, Directory, DocClass, Identity, classify};
+use crate::audit::AuditLog;
+use crate::auth::{Access, Directory, DocClass, Identity};
+use crate::error::Error;
 use crate::storage::{Storage, StorageError};
 
-/// Chunks a document may accumulate before the relay compacts it into one.
-const COMPACT_AFTER: usize = 64;
+pub mod document;
+mod resident;
+mod waiting;
+
+use resident::Unloaded;
+pub use waiting::WAITING;
+use waiting::unwait;
+
+use document::{Applied, Document, Effect, Kind, Persist};
 
 pub type ConnId = u64;
 
@@ -51,18 +59,6 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum HubError {
-    #[error("too many documents open on one connection (limit {0})")]
-    TooManyDocuments(usize),
-    #[error("sync message for a document could not be applied: {0}")]
-    BadSync(String),
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-    #[error("storage task failed: {0}")]
-    Join(String),
-}
-
 struct Peer {
     peer_id: String,
     storage_id: Option<String>,
@@ -73,42 +69,11 @@ struct Peer {
     /// Documents this connection synced; its states are saved and it is
     /// unsubscribed from them when it leaves.
     docs: HashSet<DocumentId>,
+    /// Documents it asked for that nobody had (oldest first, at most [`WAITING`]).
+    waiting: std::collections::VecDeque<DocumentId>,
 }
 
-struct DocEntry {
-    /// Empty while unloaded (see [`Limits::documents_in_memory`]).
-    doc: Automerge,
-    loaded: bool,
-    exists: bool,
-    chunks: usize,
-    syncs: HashMap<ConnId, sync::State>,
-}
-
-/// A record's heads and class, remembered while it is not in memory: what a fresh
-/// device's first sync needs (see [`paktum_shared::whole`]). About 100 bytes a record.
-#[derive(Clone)]
-struct Unloaded {
-    heads: Vec<automerge::ChangeHash>,
-    class: DocClass,
-}
-
-impl DocEntry {
-    /// Every connection syncing it has told us it holds exactly our heads: nothing is
-    /// in flight, so the document can be dropped from memory and reloaded from disk.
-    fn is_quiet(&self) -> bool {
-        let mut ours = self.doc.get_heads();
-        ours.sort();
-        self.syncs.values().all(|s| {
-            s.their_heads.as_ref().is_some_and(|theirs| {
-                let mut theirs = theirs.clone();
-                theirs.sort();
-                theirs == ours
-            })
-        })
-    }
-}
-
-type Slot = Arc<Mutex<Option<DocEntry>>>;
+type Slot = Arc<Mutex<Option<Document>>>;
 
 pub struct Hub {
     storage: Arc<dyn Storage>,
@@ -119,11 +84,15 @@ pub struct Hub {
     resident: StdMutex<std::collections::VecDeque<DocumentId>>,
     peers: StdMutex<HashMap<ConnId, Peer>>,
     next_conn: std::sync::atomic::AtomicU64,
+    /// Connections waiting for documents nobody has yet (see [`WAITING`]).
+    waiting: StdMutex<HashMap<DocumentId, Vec<ConnId>>>,
     /// Records not in memory whose stored bytes are exactly these heads.
     unloaded: StdMutex<HashMap<DocumentId, Unloaded>>,
     /// Documents read from the store and loaded since start (for `/healthz`).
     loads: std::sync::atomic::AtomicU64,
     directory: Option<Arc<Directory>>,
+    /// Where refusals go; `None` when the relay runs open.
+    audit: Option<AuditLog>,
     /// Team names, to recognise index documents (refreshed from the directory).
     teams: StdMutex<Vec<String>>,
     limits: Limits,
@@ -137,6 +106,7 @@ impl Hub {
     pub fn new(
         storage: Arc<dyn Storage>,
         directory: Option<Arc<Directory>>,
+        audit: Option<AuditLog>,
         limits: Limits,
     ) -> Result<Self, StorageError> {
         let storage_id = storage.storage_id()?;
@@ -151,6 +121,7 @@ impl Hub {
             next_conn: std::sync::atomic::AtomicU64::new(1),
             loads: std::sync::atomic::AtomicU64::new(0),
             unloaded: StdMutex::new(HashMap::new()),
+            waiting: StdMutex::new(HashMap::new()),
             teams: StdMutex::new(
                 directory
                     .as_ref()
@@ -158,6 +129,7 @@ impl Hub {
                     .unwrap_or_default(),
             ),
             directory,
+            audit,
             limits,
         })
     }
@@ -182,9 +154,10 @@ impl Hub {
         }
     }
 
-    fn audit(&self, event: &str, device: Option<i64>, detail: &str) {
-        if let Some(d) = &self.directory {
-            d.audit(crate::auth::now_ms(), event, device, detail);
+    /// Queues an audit event; never waits on the directory.
+    fn audit(&self, event: &'static str, device: Option<i64>, detail: &str) {
+        if let Some(log) = &self.audit {
+            log.record(event, device, detail);
         }
     }
 
@@ -206,6 +179,12 @@ impl Hub {
 
     pub fn documents_in_memory(&self) -> usize {
         lock(&self.docs).len()
+    }
+
+    /// Sync states held for live connections, over all documents (test and health
+    /// figure: the per-connection memory budget is counted in these).
+    pub fn sync_states(&self) -> usize {
+        lock(&self.peers).values().map(|p| p.docs.len()).sum()
     }
 
     /// How many times a document was loaded from the store since start.
@@ -235,7 +214,7 @@ impl Hub {
         tx: mpsc::Sender<Outgoing>,
         kick: CancellationToken,
         identity: Option<Identity>,
-    ) -> Result<ConnId, String> {
+    ) -> Result<ConnId, Error> {
         let mut peers = lock(&self.peers);
         if let Some(device) = identity.as_ref().map(|i| i.device_id) {
             let held = peers
@@ -245,9 +224,8 @@ impl Hub {
             if held >= self.limits.connections_per_device {
                 drop(peers);
                 self.audit("connection_refused", Some(device), "too many connections");
-                return Err(format!(
-                    "too many connections for one device (limit {})",
-                    self.limits.connections_per_device
+                return Err(Error::TooManyConnections(
+                    self.limits.connections_per_device,
                 ));
             }
         }
@@ -269,6 +247,7 @@ impl Hub {
                 kick,
                 identity,
                 docs: HashSet::new(),
+                waiting: std::collections::VecDeque::new(),
             },
         );
         Ok(conn)
@@ -279,6 +258,12 @@ impl Hub {
         let Some(peer) = lock(&self.peers).remove(&conn) else {
             return;
         };
+        {
+            let mut waiting = lock(&self.waiting);
+            for doc in &peer.waiting {
+                unwait(&mut waiting, *doc, conn);
+            }
+        }
         let mut states = Vec::new();
         for doc in &peer.docs {
             let slot = lock(&self.docs).get(doc).cloned();
@@ -324,23 +309,22 @@ impl Hub {
         }
     }
 
-    async fn slot(&self, doc: DocumentId) -> Result<Slot, HubError> {
-        let slot = lock(&self.docs)
+    fn slot(&self, doc: DocumentId) -> Slot {
+        lock(&self.docs)
             .entry(doc)
             .or_insert_with(|| Arc::new(Mutex::new(None)))
-            .clone();
-        Ok(slot)
+            .clone()
     }
 
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&dyn Storage) -> Result<T, StorageError> + Send + 'static,
-    ) -> Result<T, HubError> {
+    ) -> Result<T, Error> {
         let storage = self.storage.clone();
         tokio::task::spawn_blocking(move || f(storage.as_ref()))
             .await
-            .map_err(|e| HubError::Join(e.to_string()))?
-            .map_err(HubError::from)
+            .map_err(|e| Error::Internal(format!("storage task failed: {e}")))?
+            .map_err(Error::from)
     }
 
     /// Handles a `sync` or `request` from a connection.
@@ -349,9 +333,9 @@ impl Hub {
         conn: ConnId,
         doc_id: DocumentId,
         data: &[u8],
-        is_request: bool,
-    ) -> Result<(), HubError> {
-        let result = self.receive_one(conn, doc_id, data, is_request).await;
+        kind: Kind,
+    ) -> Result<(), Error> {
+        let result = self.receive_one(conn, doc_id, data, kind).await;
         self.trim();
         result
     }
@@ -361,16 +345,16 @@ impl Hub {
         conn: ConnId,
         doc_id: DocumentId,
         data: &[u8],
-        is_request: bool,
-    ) -> Result<(), HubError> {
-        let message = sync::Message::decode(data).map_err(|e| HubError::BadSync(e.to_string()))?;
+        kind: Kind,
+    ) -> Result<(), Error> {
+        let message = paktum_shared::untrusted::message(data).map_err(Error::BadSync)?;
         let (peer_id, storage_id, identity) = {
             let mut peers = lock(&self.peers);
             let Some(peer) = peers.get_mut(&conn) else {
                 return Ok(());
             };
             if !peer.docs.contains(&doc_id) && peer.docs.len() >= self.limits.open_documents {
-                return Err(HubError::TooManyDocuments(self.limits.open_documents));
+                return Err(Error::TooManyDocuments(self.limits.open_documents));
             }
             peer.docs.insert(doc_id);
             (
@@ -379,59 +363,72 @@ impl Hub {
                 peer.identity.clone(),
             )
         };
-        let slot = self.slot(doc_id).await?;
+        let slot = self.slot(doc_id);
         let mut guard = slot.lock().await;
         let known = match guard.as_ref() {
             Some(entry) if entry.loaded => None,
             _ => lock(&self.unloaded).get(&doc_id).cloned(),
         };
-        if let Some(known) = known
+        // The document's class, decided once for this message: an unloaded record's
+        // is remembered (its stored bytes are exactly what it was computed from).
+        let mut class = known.as_ref().map(|k| k.class.clone());
+        if let Some(known) = &known
             && self
                 .quick(
                     conn,
-                    doc_id,
                     &peer_id,
                     identity.as_ref(),
                     &mut guard,
-                    &known,
+                    known,
                     &message,
                 )
                 .await?
         {
             return Ok(());
         }
+        let access_for = |class: &DocClass| {
+            identity
+                .as_ref()
+                .map_or(Access::ReadWrite, |i| i.access(class))
+        };
+        if class
+            .as_ref()
+            .is_some_and(|c| access_for(c) == Access::None)
+        {
+            // Refused without loading it.
+            if let Some(entry) = guard.as_mut() {
+                entry.syncs.remove(&conn);
+            }
+            drop(guard);
+            let device = identity.as_ref().map(|i| i.device_id);
+            self.refuse(conn, peer_id, doc_id, "doc_refused", device, kind);
+            return Ok(());
+        }
         if guard.as_ref().is_none_or(|e| !e.loaded) {
             let (doc, exists, chunks) = self.load(doc_id).await?;
             // In memory it may change; remembered again when it leaves.
             lock(&self.unloaded).remove(&doc_id);
-            let syncs = guard.take().map(|e| e.syncs).unwrap_or_default();
-            *guard = Some(DocEntry {
-                doc,
-                loaded: true,
-                exists,
-                chunks,
-                syncs,
-            });
-            lock(&self.resident).push_back(doc_id);
+            let mut loaded = Document::loaded(doc_id, doc, exists, chunks);
+            loaded.syncs = guard.take().map(|e| e.syncs).unwrap_or_default();
+            *guard = Some(loaded);
+            if exists {
+                // Only stored documents are worth unloading; a new one joins when created.
+                lock(&self.resident).push_back(doc_id);
+            }
         }
         let Some(entry) = guard.as_mut() else {
             return Ok(());
         };
-
         let teams = lock(&self.teams).clone();
-        let class = classify(&doc_id, entry.exists.then_some(&entry.doc), &teams);
-        let access = identity
-            .as_ref()
-            .map_or(Access::ReadWrite, |i| i.access(&class));
+        let access = access_for(class.get_or_insert_with(|| entry.class(&teams)));
         if access == Access::None {
             entry.syncs.remove(&conn);
             drop(guard);
             let device = identity.as_ref().map(|i| i.device_id);
-            self.refuse(conn, peer_id, doc_id, "doc_refused", device, is_request);
+            self.refuse(conn, peer_id, doc_id, "doc_refused", device, kind);
             return Ok(());
         }
-
-        if let std::collections::hash_map::Entry::Vacant(slot) = entry.syncs.entry(conn) {
+        if !entry.syncs.contains_key(&conn) {
             // A device that synced this document before resumes from the saved state.
             let saved = match &storage_id {
                 Some(sid) => {
@@ -441,253 +438,127 @@ impl Hub {
                 }
                 None => None,
             };
-            let mut state = saved
-                .and_then(|b| sync::State::decode(&b).ok())
-                .unwrap_or_default();
-            // Read-only peers get the document but none of their changes are applied.
-            state.set_read_only(access == Access::Read);
-            slot.insert(state);
+            entry.open(
+                conn,
+                saved.and_then(|b| paktum_shared::untrusted::state(&b).ok()),
+                access,
+            );
         }
 
-        let before = entry.doc.get_heads();
-        let applied = {
-            let Some(state) = entry.syncs.get_mut(&conn) else {
+        let changed = match entry.apply(conn, message, kind, identity.as_ref(), &teams) {
+            Applied::Unchanged => None,
+            Applied::Failed(e) => {
+                // The in-memory copy may hold part of the bad message: reload from disk next time.
+                *guard = None;
+                return Err(Error::BadSync(e));
+            }
+            Applied::WriteRefused => {
+                // E.g. a record written for another pact's team: drop the change, keep disk as is.
+                *guard = None;
+                let device = identity.as_ref().map(|i| i.device_id);
+                self.refuse(
+                    conn,
+                    peer_id,
+                    doc_id,
+                    "write_refused",
+                    device,
+                    Kind::Request,
+                );
                 return Ok(());
-            };
-            paktum_shared::untrusted::receive(&mut entry.doc, state, message)
-        };
-        if let Err(e) = applied {
-            // The in-memory copy may hold part of the bad message: reload from disk next time.
-            *guard = None;
-            return Err(HubError::BadSync(e));
-        }
-
-        let changed = entry.doc.get_heads() != before;
-        let class = if changed {
-            classify(&doc_id, Some(&entry.doc), &teams)
-        } else {
-            class
-        };
-        if changed && identity.as_ref().is_some_and(|i| !i.may_leave_as(&class)) {
-            // E.g. a record written for another pact's team: drop the change, keep disk as is.
-            *guard = None;
-            let device = identity.as_ref().map(|i| i.device_id);
-            self.refuse(conn, peer_id, doc_id, "write_refused", device, true);
-            return Ok(());
-        }
-        if changed {
-            let persisted = if entry.chunks + 1 > COMPACT_AFTER
-                || !entry.exists && before.is_empty() && entry.chunks == 0
-            {
-                let snapshot = entry.doc.save();
-                let result = self.blocking(move |s| s.compact(&doc_id, &snapshot)).await;
-                result.map(|()| 1)
-            } else {
-                let chunk = entry.doc.save_after(&before);
-                let result = self.blocking(move |s| s.append(&doc_id, &chunk)).await;
-                result.map(|()| entry.chunks + 1)
-            };
-            match persisted {
-                Ok(chunks) => {
-                    entry.chunks = chunks;
-                    entry.exists = true;
-                }
-                Err(e) => {
+            }
+            Applied::Unknown => {
+                // Nobody has it: say so and keep nothing of it but the id, in the
+                // connection's bounded waiting list, so its creation still reaches it.
+                drop(guard);
+                self.forget(conn, doc_id);
+                self.wait_for_creation(conn, doc_id);
+                self.drop_if_idle(doc_id, slot);
+                self.answer_unknown(conn, peer_id, doc_id, kind);
+                return Ok(());
+            }
+            Applied::Changed { persist, class } => {
+                if let Err(e) = self.persist(doc_id, &persist).await {
                     *guard = None;
                     return Err(e);
                 }
-            }
-        }
-
-        if is_request && !entry.exists {
-            // Nobody has it: say so, but stay subscribed so its creation reaches this peer.
-            self.answer_unknown(conn, peer_id, doc_id, true);
-            return Ok(());
-        }
-
-        let targets: Vec<ConnId> = entry.syncs.keys().copied().collect();
-        for target in targets {
-            if target != conn && !changed {
-                continue;
-            }
-            if target != conn && changed {
-                // A record handed over to another team leaves the old team's devices.
-                let (allowed, target_peer) = {
-                    let peers = lock(&self.peers);
-                    let peer = peers.get(&target);
-                    let identity = peer.and_then(|p| p.identity.as_ref());
-                    (
-                        identity.map_or(Access::ReadWrite, |i| i.access(&class)) != Access::None,
-                        peer.map(|p| p.peer_id.clone()),
-                    )
-                };
-                if !allowed {
-                    entry.syncs.remove(&target);
-                    self.forget(target, doc_id);
-                    if let Some(target_peer) = target_peer {
-                        self.send(
-                            target,
-                            Outgoing::Message(Message::DocUnavailable {
-                                sender_id: self.peer_id.clone(),
-                                target_id: target_peer,
-                                document_id: doc_id,
-                            }),
-                        );
+                if entry.persisted(&persist) {
+                    lock(&self.resident).push_back(doc_id);
+                    // Connections that asked for it while it did not exist sync it
+                    // from the start (the fan-out checks their access).
+                    for waiting in self.created(doc_id) {
+                        let access = self.access_of(waiting, &class);
+                        if waiting != conn && access != Access::None && self.track(waiting, doc_id)
+                        {
+                            entry.syncs.entry(waiting).or_insert_with(|| {
+                                let mut state = sync::State::new();
+                                state.set_read_only(access == Access::Read);
+                                state
+                            });
+                        }
                     }
-                    continue;
                 }
+                Some(class)
             }
-            let Some(state) = entry.syncs.get_mut(&target) else {
-                continue;
-            };
-            let reply = paktum_shared::untrusted::generate(&entry.doc, state).unwrap_or_else(|e| {
-                tracing::warn!(doc = %doc_id, conn = target, "{e}");
-                None
-            });
-            if let Some(reply) = reply {
-                let target_peer = lock(&self.peers).get(&target).map(|p| p.peer_id.clone());
-                let Some(target_peer) = target_peer else {
-                    continue;
-                };
-                self.send(
-                    target,
-                    Outgoing::Message(Message::Sync {
-                        sender_id: self.peer_id.clone(),
-                        target_id: target_peer,
-                        document_id: doc_id,
-                        data: reply.encode(),
-                    }),
-                );
-            }
-        }
+        };
+        let effects = entry.fan_out(conn, changed.as_ref(), |to, class| {
+            self.access_of(to, class)
+        });
+        drop(guard);
+        self.perform(doc_id, effects);
         Ok(())
     }
 
-    /// Answers a fresh device's request for an unloaded record, or its acknowledgement,
-    /// without loading the record (see [`paktum_shared::whole`]). False: go the ordinary way.
-    #[allow(clippy::too_many_arguments)]
-    async fn quick(
-        &self,
-        conn: ConnId,
-        doc_id: DocumentId,
-        peer_id: &str,
-        identity: Option<&Identity>,
-        entry: &mut Option<DocEntry>,
-        known: &Unloaded,
-        message: &sync::Message,
-    ) -> Result<bool, HubError> {
-        let teams = lock(&self.teams).clone();
-        if matches!(classify(&doc_id, None, &teams), DocClass::Index { .. }) {
-            return Ok(false);
-        }
-        let access = identity.map_or(Access::ReadWrite, |i| i.access(&known.class));
-        if access == Access::None {
-            return Ok(false); // refused the ordinary way, with its audit entry
-        }
-        if let Some(state) = entry.as_mut().and_then(|e| e.syncs.get_mut(&conn)) {
-            return Ok(paktum_shared::whole::acknowledgement(
-                message,
-                state,
-                &known.heads,
-            ));
-        }
-        if !paktum_shared::whole::is_first_contact(message) {
-            return Ok(false);
-        }
-        let Some(stored) = self.blocking(move |s| s.load(&doc_id)).await? else {
-            return Ok(false);
-        };
-        let mut state = sync::State::new();
-        state.set_read_only(access == Access::Read);
-        let reply =
-            paktum_shared::whole::first_contact(message, &mut state, &known.heads, stored.bytes);
-        entry
-            .get_or_insert_with(|| DocEntry {
-                doc: Automerge::new(),
-                loaded: false,
-                exists: true,
-                chunks: stored.chunks,
-                syncs: HashMap::new(),
-            })
-            .syncs
-            .insert(conn, state);
-        self.send(
-            conn,
-            Outgoing::Message(Message::Sync {
-                sender_id: self.peer_id.clone(),
-                target_id: peer_id.to_string(),
-                document_id: doc_id,
-                data: reply.encode(),
-            }),
-        );
-        Ok(true)
+    /// What a connection may do with a document of this class.
+    fn access_of(&self, conn: ConnId, class: &DocClass) -> Access {
+        lock(&self.peers)
+            .get(&conn)
+            .and_then(|p| p.identity.as_ref())
+            .map_or(Access::ReadWrite, |i| i.access(class))
     }
 
-    /// A document from the store: (document, whether it exists, chunks on disk).
-    async fn load(&self, doc_id: DocumentId) -> Result<(Automerge, bool, usize), HubError> {
-        let stored = self.blocking(move |s| s.load(&doc_id)).await?;
-        if stored.is_some() {
-            self.loads
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-        match stored {
-            Some(stored) => match paktum_shared::untrusted::load(&stored.bytes) {
-                Ok(doc) => Ok((doc, true, stored.chunks)),
-                Err(e) => {
-                    // Never hand out a document we cannot read; keep its bytes untouched.
-                    tracing::error!(doc = %doc_id, error = %e, "stored document does not load");
-                    Err(HubError::BadSync("stored document does not load".into()))
-                }
-            },
-            None => Ok((Automerge::new(), false, 0)),
-        }
-    }
-
-    /// Unloads the oldest quiet documents while more than the limit are loaded. Looks
-    /// at a bounded number of candidates per call, so one message never pays for many.
-    fn trim(&self) {
-        let limit = self.limits.documents_in_memory;
-        for _ in 0..64 {
-            let candidate = {
-                let mut resident = lock(&self.resident);
-                if resident.len() <= limit {
-                    return;
-                }
-                resident.pop_front()
-            };
-            let Some(doc_id) = candidate else { return };
-            let Some(slot) = lock(&self.docs).get(&doc_id).cloned() else {
-                continue; // dropped since: nothing to unload
-            };
-            let Ok(mut guard) = slot.try_lock() else {
-                lock(&self.resident).push_back(doc_id); // in use right now
-                continue;
-            };
-            let Some(entry) = guard.as_mut().filter(|e| e.loaded) else {
-                continue;
-            };
-            if entry.is_quiet() {
-                // Every change is on disk before anyone hears of it, so the store
-                // holds exactly this document.
-                self.remember(doc_id, entry);
-                entry.doc = Automerge::new();
-                entry.loaded = false;
-            } else {
-                lock(&self.resident).push_back(doc_id);
+    /// Writes a change to the store; returns once it is durable.
+    async fn persist(&self, doc_id: DocumentId, persist: &Persist) -> Result<(), Error> {
+        match persist {
+            Persist::Append(chunk) => {
+                let chunk = chunk.clone();
+                self.blocking(move |s| s.append(&doc_id, &chunk)).await
+            }
+            Persist::Compact(snapshot) => {
+                let snapshot = snapshot.clone();
+                self.blocking(move |s| s.compact(&doc_id, &snapshot)).await
             }
         }
     }
 
-    /// Notes a record's heads and class as it leaves memory (quiet, so the store holds
-    /// exactly this document).
-    fn remember(&self, doc_id: DocumentId, entry: &DocEntry) {
-        if !entry.loaded || !entry.exists {
-            return;
-        }
-        let class = classify(&doc_id, Some(&entry.doc), &lock(&self.teams));
-        if matches!(class, DocClass::Record { .. }) {
-            let heads = entry.doc.get_heads();
-            lock(&self.unloaded).insert(doc_id, Unloaded { heads, class });
+    /// Sends what the document's state machine decided.
+    fn perform(&self, doc_id: DocumentId, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Sync { to, message } => {
+                    let target = lock(&self.peers).get(&to).map(|p| p.peer_id.clone());
+                    if let Some(target_id) = target {
+                        self.send(
+                            to,
+                            Outgoing::Message(Message::Sync {
+                                sender_id: self.peer_id.clone(),
+                                target_id,
+                                document_id: doc_id,
+                                data: message.encode(),
+                            }),
+                        );
+                    }
+                }
+                Effect::Unavailable { to } => {
+                    self.forget(to, doc_id);
+                    let target = lock(&self.peers).get(&to).map(|p| p.peer_id.clone());
+                    if let Some(target_id) = target {
+                        self.answer_unknown(to, target_id, doc_id, Kind::Request);
+                    }
+                }
+                Effect::StateReset { to, reason } => {
+                    tracing::warn!(doc = %doc_id, conn = to, "{reason}");
+                }
+            }
         }
     }
 
@@ -706,29 +577,28 @@ impl Hub {
         conn: ConnId,
         peer_id: String,
         doc_id: DocumentId,
-        event: &str,
+        event: &'static str,
         device: Option<i64>,
-        is_request: bool,
+        kind: Kind,
     ) {
         self.forget(conn, doc_id);
         self.audit(event, device, &doc_id.to_string());
-        self.answer_unknown(conn, peer_id, doc_id, is_request);
+        self.answer_unknown(conn, peer_id, doc_id, kind);
     }
 
-    fn answer_unknown(&self, conn: ConnId, peer_id: String, doc_id: DocumentId, is_request: bool) {
-        let msg = if is_request {
+    fn answer_unknown(&self, conn: ConnId, peer_id: String, doc_id: DocumentId, kind: Kind) {
+        let msg = if kind == Kind::Request {
             Message::DocUnavailable {
                 sender_id: self.peer_id.clone(),
                 target_id: peer_id,
                 document_id: doc_id,
             }
         } else {
-            let empty = Automerge::new().generate_sync_message(&mut sync::State::new());
             Message::Sync {
                 sender_id: self.peer_id.clone(),
                 target_id: peer_id,
                 document_id: doc_id,
-                data: empty.map(sync::Message::encode).unwrap_or_default(),
+                data: document::empty_answer(),
             }
         };
         self.send(conn, Outgoing::Message(msg));
@@ -746,91 +616,5 @@ impl Hub {
             tracing::warn!(conn, "connection cannot keep up; closing it");
             kick.cancel();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::storage::MemoryStorage;
-    use automerge::transaction::Transactable;
-
-    /// A connection that syncs `n` new documents to the hub, message by message, as a
-    /// device would, until the hub has acknowledged each.
-    async fn upload(
-        hub: &Hub,
-        conn: ConnId,
-        rx: &mut mpsc::Receiver<Outgoing>,
-        n: usize,
-    ) -> Vec<(DocumentId, Automerge)> {
-        let mut docs = Vec::new();
-        for i in 0..n {
-            let id = DocumentId::random();
-            let mut doc = Automerge::new();
-            let mut tx = doc.transaction();
-            tx.put(automerge::ROOT, "n", i as i64).expect("put");
-            tx.commit();
-            let mut state = sync::State::new();
-            // Two rounds carry the change and its acknowledgement.
-            for _ in 0..3 {
-                if let Some(msg) = doc.generate_sync_message(&mut state) {
-                    hub.receive(conn, id, &msg.encode(), false)
-                        .await
-                        .expect("receive");
-                }
-                while let Ok(Outgoing::Message(Message::Sync { data, .. })) = rx.try_recv() {
-                    let msg = sync::Message::decode(&data).expect("decode");
-                    doc.receive_sync_message(&mut state, msg).expect("apply");
-                }
-            }
-            docs.push((id, doc));
-        }
-        docs
-    }
-
-    #[tokio::test]
-    async fn synced_documents_beyond_the_limit_are_unloaded_and_reload_intact() {
-        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
-        let limits = Limits {
-            documents_in_memory: 3,
-            ..Limits::default()
-        };
-        let hub = Hub::new(storage, None, limits).expect("hub");
-        let (tx, mut rx) = mpsc::channel(1024);
-        let conn = hub
-            .connect("peer".into(), None, tx, CancellationToken::new(), None)
-            .expect("connect");
-        let docs = upload(&hub, conn, &mut rx, 10).await;
-        assert_eq!(
-            hub.documents_in_memory(),
-            10,
-            "sync states are kept for all"
-        );
-        assert!(
-            hub.documents_loaded() <= 3,
-            "loaded: {}",
-            hub.documents_loaded()
-        );
-
-        // An unloaded document comes back from the store with its content.
-        let (id, doc) = &docs[0];
-        let mut state = sync::State::new();
-        let msg = Automerge::new()
-            .generate_sync_message(&mut state)
-            .expect("msg");
-        hub.receive(conn, *id, &msg.encode(), false)
-            .await
-            .expect("receive");
-        let mut got = false;
-        while let Ok(Outgoing::Message(Message::Sync {
-            data, document_id, ..
-        })) = rx.try_recv()
-        {
-            if document_id == *id {
-                let m = sync::Message::decode(&data).expect("decode");
-                got = !m.heads.is_empty() && m.heads == doc.get_heads();
-            }
-        }
-        assert!(got, "the reloaded document answers with its heads");
     }
 }

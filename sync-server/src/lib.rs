@@ -4,8 +4,10 @@
 //! listener, the storage and a shutdown token.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod error;
 pub mod hub;
 pub mod routes;
 pub mod session;
@@ -19,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
+pub use error::Error;
 pub use hub::Hub;
 pub use storage::{MemoryStorage, SqliteStorage, Storage};
 
@@ -40,14 +43,19 @@ pub async fn run(
         connections_per_device: config.max_connections_per_device,
         documents_in_memory: config.max_documents_in_memory,
     };
+    let audit =
+        audit::AuditLog::start(directory.clone()).context("starting the audit log writer")?;
     let hub_directory = (!config.insecure_open).then(|| directory.clone());
-    let hub = Arc::new(Hub::new(storage, hub_directory, limits).context("opening the store")?);
+    let hub_audit = (!config.insecure_open).then(|| audit.clone());
+    let hub =
+        Arc::new(Hub::new(storage, hub_directory, hub_audit, limits).context("opening the store")?);
     let token = CancellationToken::new();
     let state = routes::AppState {
         hub: hub.clone(),
         max_message_bytes: config.max_message_bytes,
         shutdown: token.clone(),
         directory: directory.clone(),
+        audit,
         open: config.insecure_open,
         rate: session::RateLimit {
             per_second: config.max_messages_per_second,

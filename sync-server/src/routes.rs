@@ -16,12 +16,15 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use futures_util::{SinkExt, StreamExt};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::auth::{AuthError, Directory, now_ms};
+use crate::auth::{Directory, now_ms};
+use crate::error::Error;
 use crate::hub::Hub;
 use crate::session::{self, Frame, RateLimit};
+use paktum_shared::enrol::{EnrolRequest, Enrolment};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -29,6 +32,7 @@ pub struct AppState {
     pub max_message_bytes: usize,
     pub shutdown: CancellationToken,
     pub directory: Arc<Directory>,
+    pub audit: crate::audit::AuditLog,
     /// Development mode: no tokens asked.
     pub open: bool,
     pub rate: RateLimit,
@@ -37,13 +41,6 @@ pub struct AppState {
 #[derive(serde::Deserialize)]
 struct SyncQuery {
     token: Option<String>,
-}
-
-#[derive(serde::Deserialize)]
-struct EnrolRequest {
-    code: String,
-    #[serde(default)]
-    label: String,
 }
 
 pub fn router(state: AppState, dist: &Path) -> Router {
@@ -57,10 +54,25 @@ pub fn router(state: AppState, dist: &Path) -> Router {
         let policy = Arc::new(Policy::new(index.clone()));
         // `cargo xtask run|test` writes x.br and x.gz beside the wasm, JS and CSS:
         // a browser that accepts them downloads a third of the bytes.
+        let shell = ServeFile::new(index);
+        // Only app routes get the shell; a missing file (a path with an extension,
+        // e.g. an old hashed `.js`) is a 404, never index.html with 200.
+        let app_routes = tower::service_fn(move |req: Request| {
+            let shell = shell.clone();
+            async move {
+                if names_a_file(req.uri().path()) {
+                    return Ok::<_, std::convert::Infallible>(
+                        StatusCode::NOT_FOUND.into_response(),
+                    );
+                }
+                let res = shell.oneshot(req).await?;
+                Ok(res.map(axum::body::Body::new))
+            }
+        });
         let files = ServeDir::new(dist)
             .precompressed_br()
             .precompressed_gzip()
-            .fallback(ServeFile::new(index));
+            .fallback(app_routes);
         api.fallback_service(files)
             .layer(middleware::from_fn(cache_headers))
             .layer(SetResponseHeaderLayer::if_not_present(
@@ -124,9 +136,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json")],
             format!(
-                r#"{{"status":"ok","documents":{docs},"connections":{},"loads":{}}}"#,
+                r#"{{"status":"ok","documents":{docs},"connections":{},"loads":{},"documents_tracked":{},"sync_states":{}}}"#,
                 state.hub.connections(),
-                state.hub.loads()
+                state.hub.loads(),
+                state.hub.documents_in_memory(),
+                state.hub.sync_states()
             ),
         )
             .into_response(),
@@ -158,20 +172,12 @@ async fn sync(
         match checked {
             Ok(Ok(identity)) => Some(identity),
             Ok(Err(e)) => {
-                tracing::warn!(reason = %e, "sync connection refused");
-                let detail = e.to_string();
-                let directory = state.directory.clone();
-                let _ = tokio::task::spawn_blocking(move || {
-                    directory.audit(now_ms(), "connection_refused", None, &detail)
-                })
-                .await;
-                return (
-                    StatusCode::UNAUTHORIZED,
-                    "this device is not enrolled or was revoked",
-                )
-                    .into_response();
+                state
+                    .audit
+                    .record("connection_refused", None, &e.to_string());
+                return Error::from(e).into_response();
             }
-            Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            Err(e) => return Error::Internal(format!("authentication task: {e}")).into_response(),
         }
     };
     ws.max_message_size(state.max_message_bytes)
@@ -183,43 +189,21 @@ async fn sync(
 async fn enrol(
     State(state): State<AppState>,
     axum::Json(req): axum::Json<EnrolRequest>,
-) -> Response {
+) -> Result<axum::Json<Enrolment>, Error> {
     let directory = state.directory.clone();
-    let result =
-        tokio::task::spawn_blocking(move || directory.enrol(&req.code, &req.label, now_ms())).await;
-    let json = |status: StatusCode, body: serde_json::Value| {
-        (
-            status,
-            [(header::CONTENT_TYPE, "application/json")],
-            body.to_string(),
-        )
-            .into_response()
-    };
-    match result {
-        Ok(Ok((token, id))) => {
-            tracing::info!(device = id.device_id, "device enrolled");
-            json(
-                StatusCode::OK,
-                serde_json::json!({
-                    "token": token, "device_id": id.device_id, "worker": id.worker,
-                    "role": id.role.as_str(), "team": id.team, "pact": id.pact,
-                }),
-            )
-        }
-        Ok(Err(e @ (AuthError::UnknownCode | AuthError::UsedCode | AuthError::ExpiredCode))) => {
-            json(
-                StatusCode::BAD_REQUEST,
-                serde_json::json!({ "error": e.to_string() }),
-            )
-        }
-        _ => {
-            tracing::error!("enrolment failed inside the relay");
-            json(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                serde_json::json!({ "error": "the relay could not enrol this device; try again" }),
-            )
-        }
-    }
+    let (token, id) =
+        tokio::task::spawn_blocking(move || directory.enrol(&req.code, &req.label, now_ms()))
+            .await
+            .map_err(|e| Error::Internal(format!("enrolment task: {e}")))??;
+    tracing::info!(device = id.device_id, "device enrolled");
+    Ok(axum::Json(Enrolment {
+        token,
+        device_id: id.device_id,
+        worker: id.worker,
+        role: id.role.as_str().to_string(),
+        team: id.team,
+        pact: id.pact,
+    }))
 }
 
 async fn serve_socket(state: AppState, identity: Option<crate::auth::Identity>, socket: WebSocket) {
@@ -309,6 +293,14 @@ fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Whether a path names a file (its last segment has an extension) rather than an
+/// app route.
+fn names_a_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or("");
+    name.rsplit_once('.')
+        .is_some_and(|(stem, ext)| !stem.is_empty() && !ext.is_empty())
+}
+
 /// Trunk names hashed files `name-<16 hex digits>.ext` (e.g. `paktum-app-1a2b…_bg.wasm`).
 fn is_hashed_asset(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or("");
@@ -342,6 +334,15 @@ mod tests {
         assert!(csp.contains("'wasm-unsafe-eval'"));
         assert!(!csp.contains("'unsafe-inline'") && !csp.contains("'unsafe-eval'"));
         assert!(csp.contains("object-src 'none'") && csp.contains("frame-ancestors 'none'"));
+    }
+
+    #[test]
+    fn files_and_app_routes() {
+        assert!(names_a_file("/paktum-app-5f3c9a0b1d2e4f60.js"));
+        assert!(names_a_file("/assets/a.css"));
+        assert!(!names_a_file("/"));
+        assert!(!names_a_file("/caseload/some-route"));
+        assert!(!names_a_file("/.well-known/"));
     }
 
     #[test]

@@ -11,6 +11,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::Identity;
+use crate::error::Error;
+use crate::hub::document::Kind;
 use crate::hub::{Hub, Outgoing};
 
 /// Messages per second the relay takes from one connection, with a burst allowance.
@@ -107,9 +109,8 @@ where
                     .iter()
                     .any(|v| v == PROTOCOL_VERSION)
                 {
-                    let reason = "unsupported protocol version";
-                    send_error(&mut outgoing, &hub, reason).await;
-                    return reason.into();
+                    let e = Error::Protocol("unsupported protocol version");
+                    return refuse(&mut outgoing, e).await;
                 }
                 let storage_id = metadata
                     .filter(|m| !m.is_ephemeral)
@@ -117,19 +118,20 @@ where
                 (sender_id, storage_id)
             }
             Ok(other) => {
-                let reason = format!("expected join, got {}", other.type_name());
-                send_error(&mut outgoing, &hub, &reason).await;
-                return reason;
+                tracing::debug!(got = other.type_name(), "expected join");
+                return refuse(
+                    &mut outgoing,
+                    Error::Protocol("expected a join message first"),
+                )
+                .await;
             }
             Err(e) => {
-                let reason = format!("malformed join: {e}");
-                send_error(&mut outgoing, &hub, &reason).await;
-                return reason;
+                return refuse(&mut outgoing, Error::Malformed(format!("join: {e}"))).await;
             }
         },
         Ok(Some(Ok(_))) => {
-            send_error(&mut outgoing, &hub, "expected a binary join message").await;
-            return "non-binary frame before join".into();
+            let e = Error::Protocol("expected a binary join message");
+            return refuse(&mut outgoing, e).await;
         }
     };
 
@@ -137,9 +139,8 @@ where
     let kick = CancellationToken::new();
     let conn = match hub.connect(peer_id.clone(), storage_id, tx, kick.clone(), identity) {
         Ok(conn) => conn,
-        Err(reason) => {
-            send_error(&mut outgoing, &hub, &reason).await;
-            return reason;
+        Err(e) => {
+            return refuse(&mut outgoing, e).await;
         }
     };
     let mut bucket = Bucket::new(rate);
@@ -176,13 +177,13 @@ where
                         Some(Err(e)) => return (format!("transport error: {e}"), None),
                         Some(Ok(Frame::Control)) => {}
                         Some(Ok(Frame::Text)) => {
-                            let reason = "text frames are not part of the protocol";
-                            return ("text frame".to_string(), Some(reason.to_string()));
+                            let e = Error::Protocol("text frames are not part of the protocol");
+                            return (e.to_string(), Some(e.public()));
                         }
                         Some(Ok(Frame::Binary(bytes))) => {
                             bucket.take().await;
-                            if let Err(reason) = handle(&hub, conn, &bytes).await {
-                                return (reason.clone(), Some(reason));
+                            if let Err(e) = handle(&hub, conn, &bytes).await {
+                                return (e.to_string(), Some(e.public()));
                             }
                         }
                     }
@@ -199,7 +200,7 @@ where
             }
         };
         if let Some(message) = tell_client {
-            send_error(&mut outgoing, &hub, &message).await;
+            send_error(&mut outgoing, &message).await;
         }
         reason
     };
@@ -209,36 +210,37 @@ where
 }
 
 /// Handles one message after the handshake; `Err` carries why to close.
-async fn handle(hub: &Hub, conn: crate::hub::ConnId, bytes: &[u8]) -> Result<(), String> {
-    let msg = Message::decode(bytes).map_err(|e| format!("malformed message: {e}"))?;
+async fn handle(hub: &Hub, conn: crate::hub::ConnId, bytes: &[u8]) -> Result<(), Error> {
+    let msg = Message::decode(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
     match msg {
         Message::Sync {
             document_id, data, ..
-        } => hub
-            .receive(conn, document_id, &data, false)
-            .await
-            .map_err(|e| e.to_string()),
+        } => hub.receive(conn, document_id, &data, Kind::Sync).await,
         Message::Request {
             document_id, data, ..
-        } => hub
-            .receive(conn, document_id, &data, true)
-            .await
-            .map_err(|e| e.to_string()),
-        Message::Leave { .. } => Err("client left".into()),
-        Message::Join { .. } => Err("join sent twice".into()),
+        } => hub.receive(conn, document_id, &data, Kind::Request).await,
+        Message::Leave { .. } => Err(Error::Protocol("client left")),
+        Message::Join { .. } => Err(Error::Protocol("join sent twice")),
         // Ephemeral messages and heads gossip are optional in the protocol; the relay
         // keeps no presence and ignores them.
         Message::Ephemeral { .. }
         | Message::RemoteSubscriptionChange { .. }
         | Message::RemoteHeadsChanged { .. }
         | Message::DocUnavailable { .. } => Ok(()),
-        Message::Peer { .. } => Err("peer message from a client".into()),
-        Message::Error { .. } => Err("client reported an error".into()),
+        Message::Peer { .. } => Err(Error::Protocol("peer message from a client")),
+        Message::Error { .. } => Err(Error::Protocol("client reported an error")),
     }
 }
 
-async fn send_error<K: Sink<Vec<u8>> + Unpin>(outgoing: &mut K, _hub: &Hub, reason: &str) {
-    // The client gets a generic reason; details stay in our log.
+/// Tells the client why it is closed (the generic reason) and returns the detail
+/// for the log.
+async fn refuse<K: Sink<Vec<u8>> + Unpin>(outgoing: &mut K, e: Error) -> String {
+    send_error(outgoing, &e.public()).await;
+    e.to_string()
+}
+
+/// Sends an `error` message; `reason` is already the generic one.
+async fn send_error<K: Sink<Vec<u8>> + Unpin>(outgoing: &mut K, reason: &str) {
     let _ = outgoing
         .send(
             Message::Error {
@@ -247,4 +249,181 @@ async fn send_error<K: Sink<Vec<u8>> + Unpin>(outgoing: &mut K, _hub: &Hub, reas
             .encode(),
         )
         .await;
+}
+
+#[cfg(test)]
+mod tests {
+    //! The session over in-memory channels (tokio-rs/axum `examples/testing-websockets`
+    //! shape): no socket, the real hub on in-memory storage.
+
+    use super::*;
+    use crate::hub::Limits;
+    use crate::storage::MemoryStorage;
+    use automerge::sync::SyncDoc;
+    use automerge::transaction::Transactable;
+    use paktum_shared::DocumentId;
+    use tokio::task::JoinHandle;
+
+    struct Client {
+        to_relay: mpsc::Sender<Frame>,
+        from_relay: mpsc::Receiver<Vec<u8>>,
+        ended: JoinHandle<String>,
+    }
+
+    fn connect() -> Client {
+        let hub = Arc::new(
+            Hub::new(
+                Arc::new(MemoryStorage::new()),
+                None,
+                None,
+                Limits::default(),
+            )
+            .expect("hub"),
+        );
+        let (to_relay, frames) = mpsc::channel::<Frame>(16);
+        let (replies, from_relay) = mpsc::channel::<Vec<u8>>(16);
+        let incoming = Box::pin(futures_util::stream::unfold(frames, |mut rx| async move {
+            rx.recv()
+                .await
+                .map(|f| (Ok::<_, std::convert::Infallible>(f), rx))
+        }));
+        let outgoing = Box::pin(futures_util::sink::unfold(
+            replies,
+            |tx, bytes: Vec<u8>| async move {
+                tx.send(bytes).await.map_err(|_| "client gone")?;
+                Ok::<_, &str>(tx)
+            },
+        ));
+        let ended = tokio::spawn(run(
+            hub,
+            None,
+            RateLimit::default(),
+            incoming,
+            outgoing,
+            CancellationToken::new(),
+        ));
+        Client {
+            to_relay,
+            from_relay,
+            ended,
+        }
+    }
+
+    impl Client {
+        async fn send(&self, message: Message) {
+            self.to_relay
+                .send(Frame::Binary(message.encode()))
+                .await
+                .expect("relay reads");
+        }
+
+        async fn next(&mut self) -> Message {
+            let bytes = self.from_relay.recv().await.expect("relay answers");
+            Message::decode(&bytes).expect("relay speaks the protocol")
+        }
+
+        async fn join(&mut self, versions: &[&str]) -> Message {
+            self.send(Message::Join {
+                sender_id: "device".into(),
+                supported_protocol_versions: versions.iter().map(|v| v.to_string()).collect(),
+                metadata: Some(PeerMetadata {
+                    storage_id: Some("device-storage".into()),
+                    is_ephemeral: false,
+                }),
+            })
+            .await;
+            self.next().await
+        }
+    }
+
+    #[tokio::test]
+    async fn the_handshake_answers_join_with_peer() {
+        let mut client = connect();
+        match client.join(&[PROTOCOL_VERSION]).await {
+            Message::Peer {
+                target_id,
+                selected_protocol_version,
+                metadata,
+                ..
+            } => {
+                assert_eq!(target_id, "device");
+                assert_eq!(selected_protocol_version, PROTOCOL_VERSION);
+                assert!(metadata.and_then(|m| m.storage_id).is_some());
+            }
+            other => panic!("expected peer, got {}", other.type_name()),
+        }
+        client.to_relay.send(Frame::Close).await.expect("close");
+        assert_eq!(client.ended.await.expect("session"), "client closed");
+    }
+
+    #[tokio::test]
+    async fn a_sync_exchange_takes_a_new_document_and_acknowledges_it() {
+        let mut client = connect();
+        client.join(&[PROTOCOL_VERSION]).await;
+        let id = DocumentId::random();
+        let mut doc = automerge::Automerge::new();
+        let mut tx = doc.transaction();
+        tx.put(automerge::ROOT, "team", "kempen").expect("put");
+        tx.commit();
+        let mut state = automerge::sync::State::new();
+        let mut acknowledged = false;
+        for _ in 0..4 {
+            let Some(msg) = doc.generate_sync_message(&mut state) else {
+                break;
+            };
+            client
+                .send(Message::Sync {
+                    sender_id: "device".into(),
+                    target_id: "relay".into(),
+                    document_id: id,
+                    data: msg.encode(),
+                })
+                .await;
+            match client.next().await {
+                Message::Sync {
+                    document_id, data, ..
+                } => {
+                    assert_eq!(document_id, id);
+                    let reply = automerge::sync::Message::decode(&data).expect("decode");
+                    acknowledged = reply.heads == doc.get_heads();
+                    doc.receive_sync_message(&mut state, reply).expect("apply");
+                }
+                other => panic!("expected sync, got {}", other.type_name()),
+            }
+            if acknowledged {
+                break;
+            }
+        }
+        assert!(acknowledged, "the relay confirms it holds the change");
+    }
+
+    #[tokio::test]
+    async fn a_malformed_message_is_refused_with_a_generic_reason() {
+        let mut client = connect();
+        client.join(&[PROTOCOL_VERSION]).await;
+        client
+            .to_relay
+            .send(Frame::Binary(vec![0xa1, 0x64, 0x74, 0x79]))
+            .await
+            .expect("send");
+        match client.next().await {
+            Message::Error { message } => assert_eq!(message, "malformed message"),
+            other => panic!("expected error, got {}", other.type_name()),
+        }
+        let logged = client.ended.await.expect("session");
+        assert!(
+            logged.starts_with("malformed message: ") && logged.len() > "malformed message: ".len(),
+            "the log gets the detail: {logged}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unsupported_protocol_version_is_refused() {
+        let mut client = connect();
+        match client.join(&["0"]).await {
+            Message::Error { message } => assert_eq!(message, "unsupported protocol version"),
+            other => panic!("expected error, got {}", other.type_name()),
+        }
+        assert!(client.ended.await.expect("session").contains("unsupported"));
+    }
 }

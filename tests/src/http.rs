@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use paktum_shared::enrol::{EnrolRequest, Enrolment, Refusal};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A response: status, lower-cased head, body (as text, and as the bytes sent).
@@ -69,4 +70,23 @@ pub async fn post_json(addr: SocketAddr, path: &str, json: &str) -> anyhow::Resu
         ),
     )
     .await
+}
+
+/// `POST /enrol` with the shared wire types: the relay's answer, or its refusal
+/// (status and sentence).
+pub async fn enrol(
+    addr: SocketAddr,
+    code: &str,
+    label: &str,
+) -> anyhow::Result<Result<Enrolment, (u16, Refusal)>> {
+    let body = serde_json::to_string(&EnrolRequest {
+        code: code.to_string(),
+        label: label.to_string(),
+    })?;
+    let r = post_json(addr, "/enrol", &body).await?;
+    if r.status == 200 {
+        Ok(Ok(serde_json::from_str(&r.body)?))
+    } else {
+        Ok(Err((r.status, serde_json::from_str(&r.body)?)))
+    }
 }

@@ -2,20 +2,13 @@
 //! for a device token) and `GET /healthz` (is the relay there at all, to tell "cannot
 //! reach the relay" from "the relay refuses this device").
 
-use serde::Deserialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
-/// What the relay says about an enrolled device.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Enrolment {
-    pub token: String,
-    #[serde(default)]
-    pub worker: String,
-    #[serde(default)]
-    pub team: String,
-}
+/// What the relay says about an enrolled device (the wire type is `shared`'s).
+pub use paktum_shared::enrol::Enrolment;
+use paktum_shared::enrol::{EnrolRequest, Refusal};
 
 /// Why enrolment did not work, for the setup screen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,7 +61,11 @@ async fn text(response: &Response) -> Option<String> {
 pub async fn enrol(relay_url: &str, code: &str, label: &str) -> Result<Enrolment, EnrolError> {
     let init = RequestInit::new();
     init.set_method("POST");
-    let body = serde_json::json!({ "code": code.trim(), "label": label }).to_string();
+    let request = EnrolRequest {
+        code: code.trim().to_string(),
+        label: label.to_string(),
+    };
+    let body = serde_json::to_string(&request).map_err(|_| EnrolError::Unreachable)?;
     init.set_body(&body.into());
     let headers = web_sys::Headers::new().map_err(|_| EnrolError::Unreachable)?;
     let _ = headers.set("content-type", "application/json");
@@ -79,9 +76,8 @@ pub async fn enrol(relay_url: &str, code: &str, label: &str) -> Result<Enrolment
     if response.ok() {
         serde_json::from_str(&body).map_err(|_| EnrolError::Refused(String::new()))
     } else {
-        let said = serde_json::from_str::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
+        let said = serde_json::from_str::<Refusal>(&body)
+            .map(|r| r.error)
             .unwrap_or_default();
         Err(EnrolError::Refused(said))
     }

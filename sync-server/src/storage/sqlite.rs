@@ -50,6 +50,21 @@ impl std::fmt::Debug for SqliteStorage {
     }
 }
 
+/// The relay's one database file in its data directory. Documents, sync states and
+/// the directory (teams, devices, audit) share it: one file to back up and restore
+/// consistently, one WAL. Each part keeps its own connection and tables.
+pub const FILE: &str = "paktum.sqlite3";
+
+/// Opens a connection to the relay's database (creating the data directory if
+/// needed) with the relay's settings. The only place that names the file.
+pub fn connect(data_dir: &Path) -> Result<Connection, StorageError> {
+    std::fs::create_dir_all(data_dir).map_err(|source| StorageError::DataDir {
+        path: data_dir.display().to_string(),
+        source,
+    })?;
+    open(&data_dir.join(FILE))
+}
+
 fn open(path: &Path) -> Result<Connection, StorageError> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -61,12 +76,8 @@ fn open(path: &Path) -> Result<Connection, StorageError> {
 impl SqliteStorage {
     /// Opens (creating if needed) `paktum.sqlite3` in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Self, StorageError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StorageError::DataDir {
-            path: data_dir.display().to_string(),
-            source,
-        })?;
-        let path = data_dir.join("paktum.sqlite3");
-        let writer_conn = open(&path)?;
+        let path = data_dir.join(FILE);
+        let writer_conn = connect(data_dir)?;
         writer_conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS chunks (

@@ -1,0 +1,38 @@
+//! `POST /enrol`: what a device sends to exchange a one-time code for a device token,
+//! and what the relay answers. Wire types only (JSON through serde), no I/O; the relay,
+//! the app and the tests all use these, so they cannot drift.
+
+use serde::{Deserialize, Serialize};
+
+/// The body of `POST /enrol`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    /// The code as the person typed it (the relay ignores case, spaces and dashes).
+    pub code: String,
+    /// What the device calls itself in the admin's device list.
+    #[serde(default)]
+    pub label: String,
+}
+
+/// The relay's answer when the code was good: the token, shown this once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolment {
+    pub token: String,
+    #[serde(default)]
+    pub device_id: i64,
+    #[serde(default)]
+    pub worker: String,
+    /// `worker`, `coordinator` or `admin`.
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub team: String,
+    #[serde(default)]
+    pub pact: String,
+}
+
+/// The relay's answer to any request it refuses: a sentence for the person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub error: String,
+}

@@ -1,0 +1,128 @@
+//! The relay's one error type. Every failure a client can cause or see is one of
+//! these: the client gets a short generic reason ([`Error::public`], or the HTTP
+//! response from [`IntoResponse`]), the log gets the detail ([`std::fmt::Display`]).
+//! In the spirit of launchbadge/realworld-axum-sqlx `src/http/error.rs`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::AuthError;
+use crate::storage::StorageError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A sync connection without a valid device token.
+    #[error("sync connection refused: {0}")]
+    Unauthorized(AuthError),
+    /// An enrolment code that is unknown, used or expired (its message is for people).
+    #[error("enrolment refused: {0}")]
+    Enrolment(AuthError),
+    /// Bytes that do not decode as the protocol says.
+    #[error("malformed message: {0}")]
+    Malformed(String),
+    /// A well-formed message that breaks the protocol (a second join, …).
+    #[error("protocol violation: {0}")]
+    Protocol(&'static str),
+    #[error("too many documents open on one connection (limit {0})")]
+    TooManyDocuments(usize),
+    #[error("too many connections for one device (limit {0})")]
+    TooManyConnections(usize),
+    #[error("sync message for a document could not be applied: {0}")]
+    BadSync(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("directory error: {0}")]
+    Directory(AuthError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// What the client is told: never a detail of ours.
+    pub fn public(&self) -> String {
+        match self {
+            Error::Unauthorized(_) => "this device is not enrolled or was revoked".into(),
+            // Written for the person holding the code: what to do next.
+            Error::Enrolment(e) => e.to_string(),
+            Error::Malformed(_) => "malformed message".into(),
+            Error::Protocol(what) => (*what).into(),
+            Error::TooManyDocuments(limit) => {
+                format!("too many documents open on one connection (limit {limit})")
+            }
+            Error::TooManyConnections(limit) => {
+                format!("too many connections for one device (limit {limit})")
+            }
+            Error::BadSync(_) => "a sync message could not be applied".into(),
+            Error::Storage(_) | Error::Directory(_) | Error::Internal(_) => {
+                "the relay could not do this just now; try again later".into()
+            }
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Enrolment(_) | Error::Malformed(_) | Error::Protocol(_) | Error::BadSync(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Error::TooManyDocuments(_) | Error::TooManyConnections(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            Error::Storage(_) | Error::Directory(_) | Error::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+}
+
+impl From<AuthError> for Error {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Missing | AuthError::Unknown | AuthError::Revoked => Error::Unauthorized(e),
+            AuthError::UnknownCode | AuthError::UsedCode | AuthError::ExpiredCode => {
+                Error::Enrolment(e)
+            }
+            AuthError::Invalid(_) | AuthError::Db(_) => Error::Directory(e),
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        } else {
+            tracing::warn!(reason = %self, "request refused");
+        }
+        let refusal = paktum_shared::enrol::Refusal {
+            error: self.public(),
+        };
+        (status, Json(refusal)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clients_get_the_generic_reason_and_the_log_the_detail() {
+        let e = Error::Malformed("cbor: unexpected end at byte 17".into());
+        assert_eq!(e.public(), "malformed message");
+        assert!(e.to_string().contains("byte 17"));
+        let e = Error::from(StorageError::Write("disk I/O error in chunks".into()));
+        assert!(!e.public().contains("chunks"));
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            Error::from(AuthError::Revoked).status(),
+            StatusCode::UNAUTHORIZED
+        );
+        assert!(
+            Error::from(AuthError::UsedCode)
+                .public()
+                .contains("already used")
+        );
+    }
+}

@@ -1,0 +1,241 @@
+//! Which documents stay loaded: the oldest quiet ones leave memory (their sync
+//! states stay, their heads and class are remembered), and a fresh device's first
+//! sync of a record not in memory is answered from its stored bytes
+//! ([`paktum_shared::whole`]) without loading it.
+
+use automerge::Automerge;
+use automerge::sync;
+use paktum_shared::DocumentId;
+use paktum_shared::protocol::Message;
+
+use super::document::Document;
+use super::{ConnId, Hub, Outgoing, lock};
+use crate::auth::{Access, DocClass, Identity};
+use crate::error::Error;
+
+/// A record's heads and class, remembered while it is not in memory: what a fresh
+/// device's first sync needs (see [`paktum_shared::whole`]). About 100 bytes a record.
+#[derive(Clone)]
+pub(super) struct Unloaded {
+    pub(super) id: DocumentId,
+    pub(super) heads: Vec<automerge::ChangeHash>,
+    pub(super) class: DocClass,
+}
+
+impl Hub {
+    /// Answers a fresh device's request for an unloaded record, or its acknowledgement,
+    /// without loading the record (see [`paktum_shared::whole`]). False: go the ordinary way.
+    pub(super) async fn quick(
+        &self,
+        conn: ConnId,
+        peer_id: &str,
+        identity: Option<&Identity>,
+        entry: &mut Option<Document>,
+        known: &Unloaded,
+        message: &sync::Message,
+    ) -> Result<bool, Error> {
+        let doc_id = known.id;
+        let access = identity.map_or(Access::ReadWrite, |i| i.access(&known.class));
+        if access == Access::None {
+            return Ok(false); // refused the ordinary way, with its audit entry
+        }
+        if let Some(state) = entry.as_mut().and_then(|e| e.syncs.get_mut(&conn)) {
+            return Ok(paktum_shared::whole::acknowledgement(
+                message,
+                state,
+                &known.heads,
+            ));
+        }
+        if !paktum_shared::whole::is_first_contact(message) {
+            return Ok(false);
+        }
+        let Some(stored) = self.blocking(move |s| s.load(&doc_id)).await? else {
+            return Ok(false);
+        };
+        let mut state = sync::State::new();
+        state.set_read_only(access == Access::Read);
+        let reply =
+            paktum_shared::whole::first_contact(message, &mut state, &known.heads, stored.bytes);
+        entry
+            .get_or_insert_with(|| Document::unloaded(doc_id, stored.chunks))
+            .syncs
+            .insert(conn, state);
+        self.send(
+            conn,
+            Outgoing::Message(Message::Sync {
+                sender_id: self.peer_id.clone(),
+                target_id: peer_id.to_string(),
+                document_id: doc_id,
+                data: reply.encode(),
+            }),
+        );
+        Ok(true)
+    }
+
+    /// A document from the store: (document, whether it exists, chunks on disk).
+    pub(super) async fn load(&self, doc_id: DocumentId) -> Result<(Automerge, bool, usize), Error> {
+        let stored = self.blocking(move |s| s.load(&doc_id)).await?;
+        if stored.is_some() {
+            self.loads
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        match stored {
+            Some(stored) => match paktum_shared::untrusted::load(&stored.bytes) {
+                Ok(doc) => Ok((doc, true, stored.chunks)),
+                Err(e) => {
+                    // Never hand out a document we cannot read; keep its bytes untouched.
+                    tracing::error!(doc = %doc_id, error = %e, "stored document does not load");
+                    Err(Error::BadSync("stored document does not load".into()))
+                }
+            },
+            None => Ok((Automerge::new(), false, 0)),
+        }
+    }
+
+    /// Unloads the oldest quiet documents while more than the limit are loaded. Looks
+    /// at a bounded number of candidates per call, so one message never pays for many.
+    pub(super) fn trim(&self) {
+        let limit = self.limits.documents_in_memory;
+        for _ in 0..64 {
+            let candidate = {
+                let mut resident = lock(&self.resident);
+                if resident.len() <= limit {
+                    return;
+                }
+                resident.pop_front()
+            };
+            let Some(doc_id) = candidate else { return };
+            let Some(slot) = lock(&self.docs).get(&doc_id).cloned() else {
+                continue; // dropped since: nothing to unload
+            };
+            let Ok(mut guard) = slot.try_lock() else {
+                lock(&self.resident).push_back(doc_id); // in use right now
+                continue;
+            };
+            let Some(entry) = guard.as_mut().filter(|e| e.loaded) else {
+                continue;
+            };
+            if entry.is_quiet() {
+                // Every change is on disk before anyone hears of it, so the store
+                // holds exactly this document.
+                self.remember(doc_id, entry);
+                entry.doc = Automerge::new();
+                entry.loaded = false;
+            } else {
+                lock(&self.resident).push_back(doc_id);
+            }
+        }
+    }
+
+    /// Notes a record's heads and class as it leaves memory (quiet, so the store holds
+    /// exactly this document).
+    pub(super) fn remember(&self, doc_id: DocumentId, entry: &Document) {
+        if !entry.loaded || !entry.exists {
+            return;
+        }
+        let class = entry.class(&lock(&self.teams));
+        if matches!(class, DocClass::Record { .. }) {
+            let heads = entry.doc.get_heads();
+            lock(&self.unloaded).insert(
+                doc_id,
+                Unloaded {
+                    id: doc_id,
+                    heads,
+                    class,
+                },
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::Limits;
+    use crate::hub::document::Kind;
+    use crate::storage::{MemoryStorage, Storage};
+    use automerge::sync::SyncDoc;
+    use automerge::transaction::Transactable;
+    use std::sync::Arc;
+    use tokio::sync::mpsc;
+    use tokio_util::sync::CancellationToken;
+
+    /// A connection that syncs `n` new documents to the hub, message by message, as a
+    /// device would, until the hub has acknowledged each.
+    async fn upload(
+        hub: &Hub,
+        conn: ConnId,
+        rx: &mut mpsc::Receiver<Outgoing>,
+        n: usize,
+    ) -> Vec<(DocumentId, Automerge)> {
+        let mut docs = Vec::new();
+        for i in 0..n {
+            let id = DocumentId::random();
+            let mut doc = Automerge::new();
+            let mut tx = doc.transaction();
+            tx.put(automerge::ROOT, "n", i as i64).expect("put");
+            tx.commit();
+            let mut state = sync::State::new();
+            // Two rounds carry the change and its acknowledgement.
+            for _ in 0..3 {
+                if let Some(msg) = doc.generate_sync_message(&mut state) {
+                    hub.receive(conn, id, &msg.encode(), Kind::Sync)
+                        .await
+                        .expect("receive");
+                }
+                while let Ok(Outgoing::Message(Message::Sync { data, .. })) = rx.try_recv() {
+                    let msg = sync::Message::decode(&data).expect("decode");
+                    doc.receive_sync_message(&mut state, msg).expect("apply");
+                }
+            }
+            docs.push((id, doc));
+        }
+        docs
+    }
+
+    #[tokio::test]
+    async fn synced_documents_beyond_the_limit_are_unloaded_and_reload_intact() {
+        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let limits = Limits {
+            documents_in_memory: 3,
+            ..Limits::default()
+        };
+        let hub = Hub::new(storage, None, None, limits).expect("hub");
+        let (tx, mut rx) = mpsc::channel(1024);
+        let conn = hub
+            .connect("peer".into(), None, tx, CancellationToken::new(), None)
+            .expect("connect");
+        let docs = upload(&hub, conn, &mut rx, 10).await;
+        assert_eq!(
+            hub.documents_in_memory(),
+            10,
+            "sync states are kept for all"
+        );
+        assert!(
+            hub.documents_loaded() <= 3,
+            "loaded: {}",
+            hub.documents_loaded()
+        );
+
+        // An unloaded document comes back from the store with its content.
+        let (id, doc) = &docs[0];
+        let mut state = sync::State::new();
+        let msg = Automerge::new()
+            .generate_sync_message(&mut state)
+            .expect("msg");
+        hub.receive(conn, *id, &msg.encode(), Kind::Sync)
+            .await
+            .expect("receive");
+        let mut got = false;
+        while let Ok(Outgoing::Message(Message::Sync {
+            data, document_id, ..
+        })) = rx.try_recv()
+        {
+            if document_id == *id {
+                let m = sync::Message::decode(&data).expect("decode");
+                got = !m.heads.is_empty() && m.heads == doc.get_heads();
+            }
+        }
+        assert!(got, "the reloaded document answers with its heads");
+    }
+}
