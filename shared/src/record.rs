@@ -278,7 +278,7 @@ impl RecordDoc {
 
     /// The team whose caseload lists the record, if it names one.
     pub fn team(&self) -> Option<String> {
-        str_at(&self.doc, &ROOT, "team")
+        owner(&self.doc).map(|o| o.team)
     }
 
     /// Who changed what and when, oldest first.
@@ -377,6 +377,23 @@ fn scalar_i64(value: &Value<'_>) -> Option<i64> {
         },
         Value::Object(_) => None,
     }
+}
+
+/// Whose a record is: the fields sharing is decided by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Owner {
+    pub team: String,
+    pub assigned_worker: Option<String>,
+}
+
+/// The team and assigned worker of any document, read without checking that it is a
+/// whole Paktum record (the relay routes documents before anyone reads them); `None`
+/// when it names no team.
+pub fn owner(doc: &Automerge) -> Option<Owner> {
+    Some(Owner {
+        team: str_at(doc, &ROOT, "team")?,
+        assigned_worker: str_at(doc, &ROOT, "assigned_worker"),
+    })
 }
 
 pub(crate) fn str_at(doc: &Automerge, obj: &ObjId, key: &str) -> Option<String> {

@@ -97,16 +97,10 @@ pub fn classify(
     let Some(doc) = doc.filter(|d| !d.get_heads().is_empty()) else {
         return DocClass::New;
     };
-    use automerge::ReadDoc;
-    let text = |key: &str| match doc.get(automerge::ROOT, key) {
-        Ok(Some((automerge::Value::Scalar(s), _))) => s.as_str().map(str::to_string),
-        Ok(Some((automerge::Value::Object(automerge::ObjType::Text), id))) => doc.text(&id).ok(),
-        _ => None,
-    };
-    match text("team") {
-        Some(team) => DocClass::Record {
-            team,
-            assigned_worker: text("assigned_worker"),
+    match paktum_shared::record::owner(doc) {
+        Some(owner) => DocClass::Record {
+            team: owner.team,
+            assigned_worker: owner.assigned_worker,
         },
         None => DocClass::Foreign,
     }
