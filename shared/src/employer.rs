@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use automerge::transaction::Transactable;
 use automerge::{ObjType, ROOT, ReadDoc, ScalarValue};
 
-use crate::caseload::Summary;
 use crate::date::Day;
 use crate::error::ModelError;
 use crate::id::DocumentId;
 use crate::record::{self, Concurrent, Editor, Kind, RecordDoc};
+use crate::summary::Summary;
 use crate::words::{shown, stored_enum};
 
 stored_enum! {

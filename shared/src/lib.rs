@@ -13,6 +13,7 @@ pub mod id;
 pub mod protocol;
 pub mod record;
 pub mod replica;
+pub mod summary;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod untrusted;

@@ -4,6 +4,7 @@
 
 mod bench;
 mod compress;
+mod invariants;
 mod locales;
 mod steps;
 mod tools;

@@ -1,0 +1,17 @@
+//! What a list row needs to show about a record: the plain value the caseload index
+//! stores per record. Each record kind makes its own (`contact::summary_of`,
+//! `employer::Employer::summary`); `caseload` dispatches on the kind.
+
+use crate::date::Day;
+use crate::record::Kind;
+
+/// What a list row needs to show about a record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    pub kind: Kind,
+    pub name: String,
+    pub status: Option<String>,
+    pub worker: String,
+    pub next_follow_up: Option<Day>,
+    pub updated_at: i64,
+}
