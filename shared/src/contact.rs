@@ -650,16 +650,12 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
         })
         .unwrap_or_default();
 
-    let mut conflicts = BTreeMap::new();
-    for field in ContactField::EDITABLE
-        .into_iter()
-        .chain([ContactField::Status])
-    {
-        let values = record.conflicts(&ROOT, field.key());
-        if !values.is_empty() {
-            conflicts.insert(field, values);
-        }
-    }
+    let conflicts = record.root_conflicts(
+        ContactField::EDITABLE
+            .into_iter()
+            .chain([ContactField::Status]),
+        ContactField::key,
+    );
 
     Ok(Contact {
         id: record.id(),

@@ -327,13 +327,7 @@ pub fn read_employer(record: &RecordDoc) -> Result<Employer, ModelError> {
         })
         .unwrap_or_default();
     visits.sort_by(|a, b| (b.date, b.created_at, &b.id).cmp(&(a.date, a.created_at, &a.id)));
-    let mut conflicts = BTreeMap::new();
-    for field in EmployerField::ALL {
-        let values = record.conflicts(&ROOT, field.key());
-        if !values.is_empty() {
-            conflicts.insert(field, values);
-        }
-    }
+    let conflicts = record.root_conflicts(EmployerField::ALL, EmployerField::key);
     Ok(Employer {
         id: record.id(),
         team: record::str_at(doc, &ROOT, "team").unwrap_or_default(),

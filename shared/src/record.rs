@@ -301,6 +301,22 @@ impl RecordDoc {
         entries
     }
 
+    /// The root fields among `fields` that hold concurrent values ("changed by
+    /// both"), each with its values; a field with one value is left out.
+    pub(crate) fn root_conflicts<F: Ord + Copy>(
+        &self,
+        fields: impl IntoIterator<Item = F>,
+        key: impl Fn(F) -> &'static str,
+    ) -> std::collections::BTreeMap<F, Vec<Concurrent>> {
+        fields
+            .into_iter()
+            .filter_map(|field| {
+                let values = self.conflicts(&ROOT, key(field));
+                (!values.is_empty()).then_some((field, values))
+            })
+            .collect()
+    }
+
     /// The concurrent values of `key` in `obj`, with who set each; empty when there is one.
     pub(crate) fn conflicts(&self, obj: &ObjId, key: &str) -> Vec<Concurrent> {
         let Ok(values) = self.doc.get_all(obj, key) else {
