@@ -4,6 +4,7 @@
 
 mod bench;
 mod compress;
+mod plan;
 mod steps;
 mod tools;
 
@@ -42,7 +43,7 @@ enum Command {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let mut plan = steps::Plan::new()?;
+    let mut plan = plan::Plan::new()?;
     let result = match cli.command {
         Command::Run { listen, data_dir } => steps::run(&mut plan, &listen, &data_dir),
         Command::Test => steps::test(&mut plan),

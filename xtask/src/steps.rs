@@ -1,7 +1,6 @@
 //! The steps of `run` and `test`, each timed and named so a failure says which
 //! step broke and the summary shows where the time went.
 
-use std::ffi::OsString;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -9,77 +8,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::plan::Plan;
 use crate::tools;
-
-pub struct Plan {
-    pub root: PathBuf,
-    path: OsString,
-    done: Vec<(String, Duration)>,
-}
-
-impl Plan {
-    pub fn new() -> Result<Self> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .context("xtask lives in the workspace")?
-            .to_path_buf();
-        // Tools we install ourselves come first on PATH: npm's wasm-opt, cargo's bin.
-        let mut dirs = vec![root.join(".tools/node_modules/.bin")];
-        if let Some(home) = std::env::var_os("CARGO_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        {
-            dirs.push(home.join("bin"));
-        }
-        dirs.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
-        let path = std::env::join_paths(dirs).context("building PATH")?;
-        Ok(Self {
-            root,
-            path,
-            done: Vec::new(),
-        })
-    }
-
-    /// A command run from the workspace root with our PATH.
-    pub fn command(&self, program: &str) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.current_dir(&self.root).env("PATH", &self.path);
-        cmd
-    }
-
-    /// Runs one named step, streaming its output; fails with the step's name.
-    pub fn step(&mut self, name: &str, cmd: &mut Command) -> Result<()> {
-        println!("\n==> {name}");
-        let start = Instant::now();
-        let status = cmd
-            .status()
-            .with_context(|| format!("{name}: could not start {:?}", cmd.get_program()))?;
-        self.done.push((name.to_string(), start.elapsed()));
-        if !status.success() {
-            bail!("step failed: {name} ({status})");
-        }
-        Ok(())
-    }
-
-    /// A step done in-process, timed by the caller, for the summary.
-    pub fn record(&mut self, name: &str, took: Duration) {
-        self.done.push((name.to_string(), took));
-    }
-
-    pub fn summary(&self) {
-        if self.done.is_empty() {
-            return;
-        }
-        println!("\n{:<58} {:>9}", "step", "seconds");
-        for (name, took) in &self.done {
-            println!("{name:<58} {:>9.1}", took.as_secs_f64());
-        }
-        let total: Duration = self.done.iter().map(|(_, d)| *d).sum();
-        println!("{:<58} {:>9.1}", "total", total.as_secs_f64());
-    }
-}
 
 pub(crate) fn build_tools(plan: &mut Plan) -> Result<()> {
     tools::ensure_wasm_target(plan)?;

@@ -1,0 +1,220 @@
+//! The servers the bench measures, started on loopback ports with their own data
+//! directories and stopped by process id, and the bounded runs of the load generator.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::Value;
+
+use crate::plan::Plan;
+
+/// The longest any one load-generator or browser run may take.
+const RUN_LIMIT: Duration = Duration::from_secs(900);
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Kind {
+    Paktum,
+    Reference,
+}
+
+impl Kind {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Kind::Paktum => "Paktum relay",
+            Kind::Reference => "automerge-repo reference",
+        }
+    }
+}
+
+/// A server the bench started; killed by its process id when dropped.
+pub(super) struct Server {
+    child: Child,
+    port: u16,
+    data: PathBuf,
+}
+
+impl Server {
+    pub(super) fn start(plan: &Plan, kind: Kind, scratch: &Path) -> Result<Self> {
+        let port = free_port()?;
+        let data = scratch.join(format!("{kind:?}-{port}").to_lowercase());
+        std::fs::create_dir_all(&data).context("creating a server data directory")?;
+        let log = std::fs::File::create(data.with_extension("log"))?;
+        let mut cmd = match kind {
+            Kind::Paktum => {
+                let mut cmd = plan.command(&bin(plan, "paktum-sync-server"));
+                cmd.args(["--insecure-open", "--listen", &format!("127.0.0.1:{port}")])
+                    .arg("--data-dir")
+                    .arg(&data)
+                    .args(["--dist", "dist"]);
+                cmd
+            }
+            Kind::Reference => {
+                let mut cmd = plan.command("node");
+                cmd.arg("tests/bench/reference/server.mjs")
+                    .args(["--port", &port.to_string()])
+                    .arg("--data-dir")
+                    .arg(&data);
+                cmd
+            }
+        };
+        let child = cmd
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting the {}", kind.name()))?;
+        let mut server = Self { child, port, data };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(status) = server.child.try_wait()? {
+                bail!("the {} exited at start ({status})", kind.name());
+            }
+            if Instant::now() > deadline {
+                bail!("the {} did not listen within 30 s", kind.name());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Readiness of the port is enough for the reference; give it its startup anyway.
+        server.wait_quiet();
+        Ok(server)
+    }
+
+    fn wait_quiet(&mut self) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    pub(super) fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/sync", self.port)
+    }
+
+    pub(super) fn http_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Peak resident memory (MB) and CPU seconds used so far, from /proc.
+    pub(super) fn usage(&self) -> Result<(f64, f64)> {
+        let pid = self.child.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .context("reading the server's /proc status")?;
+        let hwm_kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .ok_or_else(|| anyhow!("no VmHWM in /proc/{pid}/status"))?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+        // Fields after the command name (which may hold spaces) in parentheses.
+        let after = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest)
+            .ok_or_else(|| anyhow!("unexpected /proc/{pid}/stat"))?;
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        // utime and stime are fields 14 and 15 of stat, i.e. 12 and 13 after the name.
+        let ticks: f64 = fields
+            .get(11)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            + fields
+                .get(12)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0);
+        Ok((hwm_kb / 1024.0, ticks / clock_ticks()))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let pid = self.child.id();
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                let _ = std::fs::remove_dir_all(&self.data);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn bin(plan: &Plan, name: &str) -> String {
+    plan.root
+        .join("target/release")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Runs a command to its end within [`RUN_LIMIT`] (killed by pid after that) and
+/// returns its stdout.
+pub(super) fn run_bounded(cmd: &mut Command, what: &str, scratch: &Path) -> Result<String> {
+    let out_path = scratch.join(format!("out-{}.txt", std::process::id()));
+    let out = std::fs::File::create(&out_path)?;
+    let mut child = cmd
+        .stdout(out)
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("{what}: could not start"))?;
+    let deadline = Instant::now() + RUN_LIMIT;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("{what}: still running after {RUN_LIMIT:?}, stopped");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&out_path);
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(text)
+}
+
+/// One `paktum-load` run; its last stdout line is a JSON object.
+pub(super) fn load(plan: &Plan, scratch: &Path, args: &[String]) -> Result<Value> {
+    let what = format!("paktum-load {}", args.first().map_or("", String::as_str));
+    let text = run_bounded(
+        plan.command(&bin(plan, "paktum-load")).args(args),
+        &what,
+        scratch,
+    )?;
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .ok_or_else(|| anyhow!("{what} printed nothing"))?;
+    serde_json::from_str(line).with_context(|| format!("{what} printed {line}"))
+}
+
+/// A number from a load-generator result.
+pub(super) fn num(v: &Value, key: &str) -> Result<f64> {
+    v.get(key)
+        .and_then(Value::as_f64)
+        .ok_or_else(|| anyhow!("no {key} in {v}"))
+}
