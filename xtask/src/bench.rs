@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use crate::plan::Plan;
-use crate::{steps, tools};
+use crate::{build, tools};
 use report::Table;
 
 /// How much each measurement does: the full run's sizes, or `--quick`'s.
@@ -104,8 +104,8 @@ pub fn bench(plan: &mut Plan, quick: bool) -> Result<()> {
         ensure_dist(plan)?;
     } else {
         // The browser rows must measure this tree's app, not whatever dist/ holds.
-        steps::build_tools(plan)?;
-        steps::build_app(plan)?;
+        build::tools(plan)?;
+        build::app(plan)?;
     }
 
     // One directory per run: `cargo xtask test` may run a quick bench meanwhile.
@@ -174,8 +174,8 @@ fn ensure_dist(plan: &mut Plan) -> Result<()> {
         std::thread::sleep(Duration::from_secs(5));
     }
     if !has("wasm") {
-        steps::build_tools(plan)?;
-        steps::build_app(plan)?;
+        build::tools(plan)?;
+        build::app(plan)?;
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! http://127.0.0.1:8080; `test` runs every check CI runs.
 
 mod bench;
+mod build;
 mod compress;
 mod plan;
 mod steps;

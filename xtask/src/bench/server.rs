@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 
+use paktum_launch::{Options, RelayProcess};
+
 use crate::plan::Plan;
 
 /// The longest any one load-generator or browser run may take.
@@ -29,73 +31,70 @@ impl Kind {
     }
 }
 
-/// A server the bench started; killed by its process id when dropped.
+/// A server the bench started; stopped by its process id when dropped.
 pub(super) struct Server {
-    child: Child,
-    port: u16,
+    process: Option<Process>,
     data: PathBuf,
+}
+
+enum Process {
+    /// Started by the one relay launcher, as the e2e relays and the crash test are.
+    Paktum(RelayProcess),
+    /// The reference listens on the port it is given; it is ready once that accepts.
+    Reference { child: Child, port: u16 },
 }
 
 impl Server {
     pub(super) fn start(plan: &Plan, kind: Kind, scratch: &Path) -> Result<Self> {
-        let port = free_port()?;
-        let data = scratch.join(format!("{kind:?}-{port}").to_lowercase());
+        let data = scratch.join(format!("{kind:?}-{}", next_server()).to_lowercase());
         std::fs::create_dir_all(&data).context("creating a server data directory")?;
-        let log = std::fs::File::create(data.with_extension("log"))?;
-        let mut cmd = match kind {
-            Kind::Paktum => {
-                let mut cmd = plan.command(&bin(plan, "paktum-sync-server"));
-                cmd.args(["--insecure-open", "--listen", &format!("127.0.0.1:{port}")])
-                    .arg("--data-dir")
-                    .arg(&data)
-                    .args(["--dist", "dist"]);
-                cmd
-            }
-            Kind::Reference => {
-                let mut cmd = plan.command("node");
-                cmd.arg("tests/bench/reference/server.mjs")
-                    .args(["--port", &port.to_string()])
-                    .arg("--data-dir")
-                    .arg(&data);
-                cmd
-            }
+        let log = data.with_extension("log");
+        let process = match kind {
+            Kind::Paktum => Process::Paktum(RelayProcess::start(
+                &plan.root.join("target/release/paktum-sync-server"),
+                &data,
+                Options {
+                    open: true,
+                    dist: Some(plan.root.join("dist")),
+                    log: Some(log),
+                    ..Options::default()
+                },
+            )?),
+            Kind::Reference => start_reference(plan, &data, &log)?,
         };
-        let child = cmd
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("starting the {}", kind.name()))?;
-        let mut server = Self { child, port, data };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Some(status) = server.child.try_wait()? {
-                bail!("the {} exited at start ({status})", kind.name());
-            }
-            if Instant::now() > deadline {
-                bail!("the {} did not listen within 30 s", kind.name());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        // Readiness of the port is enough for the reference; give it its startup anyway.
-        server.wait_quiet();
-        Ok(server)
+        Ok(Self {
+            process: Some(process),
+            data,
+        })
     }
 
-    fn wait_quiet(&mut self) {
-        std::thread::sleep(Duration::from_millis(200));
+    fn http(&self) -> String {
+        match &self.process {
+            Some(Process::Paktum(relay)) => relay.http_url().to_string(),
+            Some(Process::Reference { port, .. }) => format!("http://127.0.0.1:{port}"),
+            None => String::new(),
+        }
     }
 
     pub(super) fn ws_url(&self) -> String {
-        format!("ws://127.0.0.1:{}/sync", self.port)
+        format!("{}/sync", self.http().replacen("http://", "ws://", 1))
     }
 
     pub(super) fn http_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        self.http()
+    }
+
+    fn pid(&self) -> u32 {
+        match &self.process {
+            Some(Process::Paktum(relay)) => relay.pid(),
+            Some(Process::Reference { child, .. }) => child.id(),
+            None => 0,
+        }
     }
 
     /// Peak resident memory (MB) and CPU seconds used so far, from /proc.
     pub(super) fn usage(&self) -> Result<(f64, f64)> {
-        let pid = self.child.id();
+        let pid = self.pid();
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
             .context("reading the server's /proc status")?;
         let hwm_kb: f64 = status
@@ -125,22 +124,67 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let pid = self.child.id();
-        let _ = Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                let _ = std::fs::remove_dir_all(&self.data);
-                return;
+        match self.process.take() {
+            Some(Process::Paktum(relay)) => {
+                let _ = relay.stop();
             }
-            std::thread::sleep(Duration::from_millis(50));
+            Some(Process::Reference { mut child, .. }) => {
+                let _ = Command::new("kill")
+                    .args(["-TERM", &child.id().to_string()])
+                    .status();
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while !matches!(child.try_wait(), Ok(Some(_))) {
+                    if Instant::now() > deadline {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+            None => {}
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.data);
     }
+}
+
+/// The reference sync server on a free port, its output in `log`.
+fn start_reference(plan: &Plan, data: &Path, log: &Path) -> Result<Process> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let log = std::fs::File::create(log)?;
+    let mut child = plan
+        .command("node")
+        .arg("tests/bench/reference/server.mjs")
+        .args(["--port", &port.to_string()])
+        .arg("--data-dir")
+        .arg(data)
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("starting the {}", Kind::Reference.name()))?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Some(status) = child.try_wait()? {
+            bail!("the {} exited at start ({status})", Kind::Reference.name());
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("the {} did not listen within 30 s", Kind::Reference.name());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Readiness of the port is enough for the reference; give it its startup anyway.
+    std::thread::sleep(Duration::from_millis(200));
+    Ok(Process::Reference { child, port })
+}
+
+/// Numbers the servers of this run, for their data directories' names.
+fn next_server() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 fn clock_ticks() -> f64 {
@@ -150,12 +194,6 @@ fn clock_ticks() -> f64 {
         .ok()
         .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
         .unwrap_or(100.0)
-}
-
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }
 
 fn bin(plan: &Plan, name: &str) -> String {

@@ -1,0 +1,394 @@
+//! Paktum's relay binary started as its own process, the one way every caller does it:
+//! `cargo xtask test` (the end-to-end relays), `cargo xtask bench` and the crash test
+//! (`sync-server/tests/durability.rs`, which kills it with `SIGKILL`).
+//!
+//! The relay listens on `127.0.0.1:0`, so no port is picked in advance and none can be
+//! taken meanwhile; it is ready when it prints the line with its address, which this
+//! reads from its output (no polling). It keeps its store in the data directory the
+//! caller gives; it is stopped (`SIGTERM`) or killed (`SIGKILL`) by process id, and
+//! killed when dropped. Tests that run the relay in-process use `paktum_tests::TestRelay`.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+/// How long the relay may take to listen, and to stop after `SIGTERM`.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// How to run the relay.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// `--insecure-open`: devices sync without tokens (development and sync tests).
+    pub open: bool,
+    /// The app directory it serves (`--dist`); the relay's default when `None`.
+    pub dist: Option<PathBuf>,
+    /// Where its output goes; echoed to ours when `None`.
+    pub log: Option<PathBuf>,
+    /// Extra environment, e.g. `RUST_LOG`.
+    pub env: Vec<(String, String)>,
+}
+
+/// A running relay process.
+#[derive(Debug)]
+pub struct RelayProcess {
+    child: Option<Child>,
+    pid: u32,
+    binary: PathBuf,
+    data_dir: PathBuf,
+    log: Option<PathBuf>,
+    /// `http://127.0.0.1:PORT`, as the relay printed it.
+    http: String,
+}
+
+impl RelayProcess {
+    /// Starts `binary` on a free loopback port with its store in `data_dir` and
+    /// returns once it listens; fails with its output if it exits or stays silent.
+    pub fn start(binary: &Path, data_dir: &Path, options: Options) -> Result<Self> {
+        let mut cmd = Command::new(binary);
+        cmd.args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir);
+        if options.open {
+            cmd.arg("--insecure-open");
+        }
+        if let Some(dist) = &options.dist {
+            cmd.arg("--dist").arg(dist);
+        }
+        cmd.envs(options.env.iter().map(|(k, v)| (k, v)));
+        let stderr = match &options.log {
+            Some(path) => Stdio::from(
+                File::create(path).with_context(|| format!("creating {}", path.display()))?,
+            ),
+            None => Stdio::inherit(),
+        };
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let stdout = child.stdout.take().context("the relay's stdout")?;
+        let mut sink: Box<dyn Write + Send> = match &options.log {
+            Some(path) => Box::new(
+                File::options()
+                    .append(true)
+                    .open(path)
+                    .with_context(|| format!("opening {}", path.display()))?,
+            ),
+            None => Box::new(std::io::stdout()),
+        };
+        // Copies the relay's output for as long as it runs, and reports its address
+        // once. If the relay exits first, the sender is dropped and `recv` fails.
+        let (found, address) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut found = Some(found);
+            let mut line = Vec::new();
+            while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+                let _ = sink.write_all(&line);
+                let _ = sink.flush();
+                if let Some(http) = address_in(&String::from_utf8_lossy(&line))
+                    && let Some(found) = found.take()
+                {
+                    let _ = found.send(http);
+                }
+                line.clear();
+            }
+        });
+        let mut relay = Self {
+            pid: child.id(),
+            child: Some(child),
+            binary: binary.to_path_buf(),
+            data_dir: data_dir.to_path_buf(),
+            log: options.log,
+            http: String::new(),
+        };
+        match address.recv_timeout(PATIENCE) {
+            Ok(http) => {
+                relay.http = http;
+                Ok(relay)
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                let status = relay.child.as_mut().map(Child::wait);
+                bail!("the relay exited at start ({status:?}){}", relay.log_tail())
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                bail!(
+                    "the relay did not listen within {PATIENCE:?}{}",
+                    relay.log_tail()
+                )
+            }
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn http_url(&self) -> &str {
+        &self.http
+    }
+
+    /// The sync endpoint, `ws://127.0.0.1:PORT/sync`.
+    pub fn ws_url(&self) -> String {
+        format!("{}/sync", self.http.replacen("http://", "ws://", 1))
+    }
+
+    /// The sync endpoint with a device token, as the app and JS clients send it.
+    pub fn ws_url_with_token(&self, token: &str) -> String {
+        format!("{}?token={token}", self.ws_url())
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Whether the process has ended, without waiting.
+    pub fn try_wait(&mut self) -> std::io::Result<Option<ExitStatus>> {
+        match &mut self.child {
+            Some(child) => child.try_wait(),
+            None => Ok(None),
+        }
+    }
+
+    /// Invites a member of `team` with the admin CLI on this relay's store; returns
+    /// the one-time enrolment code.
+    pub fn invite(&self, team: &str, name: &str) -> Result<String> {
+        let printed = admin(
+            &self.binary,
+            &self.data_dir,
+            &[
+                "invite", "--team", team, "--name", name, "--url", &self.http,
+            ],
+        )?;
+        enrolment_code(&printed)
+            .with_context(|| format!("no enrolment code in the admin output: {printed}"))
+    }
+
+    /// The last lines of the relay's log, for failure messages (empty when its
+    /// output is echoed instead).
+    pub fn log_tail(&self) -> String {
+        let Some(log) = self
+            .log
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+        else {
+            return String::new();
+        };
+        let lines: Vec<&str> = log.lines().collect();
+        format!(
+            "; relay log:\n{}",
+            lines[lines.len().saturating_sub(20)..].join("\n")
+        )
+    }
+
+    /// Graceful stop: `SIGTERM` by process id, so sessions save their state; `SIGKILL`
+    /// if it has not ended within 30 s.
+    pub fn stop(mut self) -> Result<ExitStatus> {
+        let child = self.child.take().context("the relay was already stopped")?;
+        signal("TERM", self.pid)?;
+        let (done, ended) = mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let mut child = child;
+            let status = child.wait();
+            let _ = done.send(());
+            status
+        });
+        if ended.recv_timeout(PATIENCE).is_err() {
+            signal("KILL", self.pid)?;
+        }
+        waiter
+            .join()
+            .map_err(|_| anyhow::anyhow!("waiting for the relay panicked"))?
+            .context("waiting for the relay to stop")
+    }
+
+    /// `SIGKILL`: no shutdown hook, no flush, no goodbye. Fails unless that is what
+    /// ended it.
+    pub fn kill(mut self) -> Result<()> {
+        self.child
+            .as_mut()
+            .context("the relay was already stopped")?
+            .kill()
+            .context("sending SIGKILL")?;
+        self.wait_killed()
+    }
+
+    /// Waits for the process to end (killed from elsewhere by its pid) and checks
+    /// that `SIGKILL` is what ended it.
+    pub fn wait_killed(mut self) -> Result<()> {
+        let mut child = self.child.take().context("the relay was already stopped")?;
+        let status = child.wait().context("waiting for the relay")?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            if status.signal() != Some(9) {
+                bail!("the relay ended with {status}, not by SIGKILL");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs `binary --data-dir DIR admin ARGS…` (the relay's admin CLI); its stdout.
+pub fn admin(binary: &Path, data_dir: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new(binary)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("admin")
+        .args(args)
+        .output()
+        .with_context(|| format!("running admin {}", args.join(" ")))?;
+    if !out.status.success() {
+        bail!(
+            "admin {} failed ({}): {}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Sends a signal by process id with `kill(1)` (std can only send `SIGKILL`).
+fn signal(name: &str, pid: u32) -> Result<()> {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status()
+        .context("running kill")?;
+    if !status.success() {
+        bail!("kill -{name} {pid} failed ({status})");
+    }
+    Ok(())
+}
+
+/// The relay's base URL from the line it prints once it listens:
+/// "Paktum is running at http://127.0.0.1:PORT/ (sync at ws://…/sync). …"
+fn address_in(line: &str) -> Option<String> {
+    let rest = line.split("Paktum is running at ").nth(1)?;
+    let url = rest.split_whitespace().next()?.trim_end_matches('/');
+    url.starts_with("http://").then(|| url.to_string())
+}
+
+/// The code from `admin invite`'s output ("enrolment code: CODE …").
+fn enrolment_code(printed: &str) -> Option<String> {
+    printed
+        .lines()
+        .find_map(|l| l.strip_prefix("enrolment code: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_address_comes_from_the_line_the_relay_prints() {
+        let line = "Paktum is running at http://127.0.0.1:41234/ (sync at ws://127.0.0.1:41234/sync). Press Ctrl-C to stop.\n";
+        assert_eq!(address_in(line).as_deref(), Some("http://127.0.0.1:41234"));
+        assert_eq!(
+            address_in("2026-11-24 INFO Paktum relay listening addr=…"),
+            None
+        );
+    }
+
+    #[test]
+    fn the_code_comes_from_the_invite_output() {
+        let printed = "invited Ella (worker of enrolled)\nenrolment code: ABCD-EFGH-JK (expires in 72 h)\nlink: http://…\n";
+        assert_eq!(enrolment_code(printed).as_deref(), Some("ABCD-EFGH-JK"));
+        assert_eq!(enrolment_code("nothing here"), None);
+    }
+
+    /// A stand-in for the relay binary: a shell script with the relay's arguments.
+    fn fake_relay(dir: &Path, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join("fake-relay");
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write script");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+            .expect("make it executable");
+        path
+    }
+
+    #[test]
+    fn start_waits_for_the_address_and_stop_ends_the_process() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let binary = fake_relay(
+            dir.path(),
+            r#"echo "starting with $*"
+echo "Paktum is running at http://127.0.0.1:5999/ (sync at ws://127.0.0.1:5999/sync)."
+exec sleep 600"#,
+        );
+        let log = dir.path().join("relay.log");
+        let relay = RelayProcess::start(
+            &binary,
+            dir.path(),
+            Options {
+                open: true,
+                log: Some(log.clone()),
+                ..Options::default()
+            },
+        )?;
+        assert_eq!(relay.http_url(), "http://127.0.0.1:5999");
+        assert_eq!(relay.ws_url(), "ws://127.0.0.1:5999/sync");
+        assert_eq!(
+            relay.ws_url_with_token("t0k"),
+            "ws://127.0.0.1:5999/sync?token=t0k"
+        );
+        let status = relay.stop()?;
+        assert!(!status.success(), "SIGTERM ended the process: {status}");
+        let printed = std::fs::read_to_string(&log)?;
+        assert!(
+            printed.contains("--listen 127.0.0.1:0 --data-dir")
+                && printed.contains("--insecure-open"),
+            "{printed}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_relay_that_exits_at_start_is_an_error_with_its_output() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let binary = fake_relay(dir.path(), "echo 'cannot open the store' >&2; exit 3");
+        let err = RelayProcess::start(
+            &binary,
+            dir.path(),
+            Options {
+                log: Some(dir.path().join("relay.log")),
+                ..Options::default()
+            },
+        )
+        .expect_err("the relay exited");
+        let message = format!("{err:#}");
+        assert!(
+            message.contains("exited at start") && message.contains("cannot open the store"),
+            "{message}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn kill_is_sigkill() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let binary = fake_relay(
+            dir.path(),
+            "echo 'Paktum is running at http://127.0.0.1:5998/ (sync at …)'; exec sleep 600",
+        );
+        let relay = RelayProcess::start(&binary, dir.path(), Options::default())?;
+        relay.kill()
+    }
+}
