@@ -12,6 +12,9 @@ pub struct Plan {
     pub root: PathBuf,
     path: OsString,
     done: Vec<(String, Duration)>,
+    skipped: Vec<String>,
+    /// Under CI a skipped step is a failure: nothing may pass by not running.
+    ci: bool,
 }
 
 impl Plan {
@@ -36,6 +39,8 @@ impl Plan {
             root,
             path,
             done: Vec::new(),
+            skipped: Vec::new(),
+            ci: ci(std::env::var("CI").ok().as_deref()),
         })
     }
 
@@ -65,7 +70,22 @@ impl Plan {
         self.done.push((name.to_string(), took));
     }
 
+    /// A step that cannot run here: said loudly now and in the summary; under CI an
+    /// error, so a CI run never passes without it.
+    pub fn skip(&mut self, name: &str, why: &str) -> Result<()> {
+        let line = format!("SKIPPED: {name}: {why}");
+        println!("\n==> {line}");
+        self.skipped.push(line);
+        if self.ci {
+            bail!("{name} cannot run ({why}), and CI must run every step");
+        }
+        Ok(())
+    }
+
     pub fn summary(&self) {
+        for line in &self.skipped {
+            println!("\n{line}");
+        }
         if self.done.is_empty() {
             return;
         }
@@ -75,5 +95,41 @@ impl Plan {
         }
         let total: Duration = self.done.iter().map(|(_, d)| *d).sum();
         println!("{:<58} {:>9.1}", "total", total.as_secs_f64());
+    }
+}
+
+/// Whether the `CI` environment variable says this is a CI run (`.ci/run` sets it;
+/// CI services set it to `true`). Unset, empty, `0` or `false` is not.
+fn ci(value: Option<&str>) -> bool {
+    value.is_some_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_is_any_value_but_empty_zero_or_false() {
+        assert!(ci(Some("true")));
+        assert!(ci(Some("1")));
+        assert!(ci(Some("yes")));
+        assert!(!ci(None));
+        assert!(!ci(Some("")));
+        assert!(!ci(Some("0")));
+        assert!(!ci(Some("FALSE")));
+    }
+
+    #[test]
+    fn a_skip_is_reported_and_fails_only_under_ci() -> Result<()> {
+        let mut plan = Plan::new()?;
+        plan.ci = false;
+        plan.skip("end-to-end", "no package-lock.json")?;
+        assert_eq!(plan.skipped, ["SKIPPED: end-to-end: no package-lock.json"]);
+        plan.ci = true;
+        let err = plan
+            .skip("end-to-end", "no package-lock.json")
+            .expect_err("a skip fails under CI");
+        assert!(err.to_string().contains("CI must run every step"), "{err}");
+        Ok(())
     }
 }

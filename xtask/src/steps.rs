@@ -55,6 +55,11 @@ pub fn test(plan: &mut Plan) -> Result<()> {
     let e2e = plan.root.join("tests/e2e/package-lock.json").exists();
     if e2e {
         tools::npm_install(plan, "tests/e2e")?;
+    } else {
+        plan.skip(
+            "end-to-end in the browser",
+            "tests/e2e/package-lock.json is missing (run `npm install` in tests/e2e and commit it)",
+        )?;
     }
     let native = [
         "-p",
@@ -63,6 +68,8 @@ pub fn test(plan: &mut Plan) -> Result<()> {
         "paktum-sync-server",
         "-p",
         "paktum-tests",
+        "-p",
+        "paktum-launch",
         "-p",
         "xtask",
     ];

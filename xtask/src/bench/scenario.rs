@@ -477,10 +477,9 @@ pub(super) fn browser(
 ) -> Result<()> {
     let script = plan.root.join("tests/bench/browser.mjs");
     if !script.exists() || !plan.root.join("tests/bench/package-lock.json").exists() {
-        let note = "browser benchmarks skipped: tests/bench/browser.mjs (with its package-lock.json) is not there yet.";
-        println!("\n==> {note}");
-        table.notes.push(note.into());
-        return Ok(());
+        let why = "tests/bench/browser.mjs (with its package-lock.json) is not there";
+        table.notes.push(format!("browser benchmarks skipped: {why}."));
+        return plan.skip("browser benchmarks", why);
     }
     tools::npm_install(plan, "tests/bench")?;
     tools::ensure_chromium(plan)?;
