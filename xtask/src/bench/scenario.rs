@@ -478,7 +478,9 @@ pub(super) fn browser(
     let script = plan.root.join("tests/bench/browser.mjs");
     if !script.exists() || !plan.root.join("tests/bench/package-lock.json").exists() {
         let why = "tests/bench/browser.mjs (with its package-lock.json) is not there";
-        table.notes.push(format!("browser benchmarks skipped: {why}."));
+        table
+            .notes
+            .push(format!("browser benchmarks skipped: {why}."));
         return plan.skip("browser benchmarks", why);
     }
     tools::npm_install(plan, "tests/bench")?;
