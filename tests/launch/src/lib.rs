@@ -59,10 +59,19 @@ impl RelayProcess {
             cmd.arg("--dist").arg(dist);
         }
         cmd.envs(options.env.iter().map(|(k, v)| (k, v)));
+        // Both the relay's stderr and the copy of its stdout append to the log, so
+        // neither overwrites the other.
+        let append = |path: &Path| {
+            File::options()
+                .append(true)
+                .open(path)
+                .with_context(|| format!("opening {}", path.display()))
+        };
         let stderr = match &options.log {
-            Some(path) => Stdio::from(
-                File::create(path).with_context(|| format!("creating {}", path.display()))?,
-            ),
+            Some(path) => {
+                File::create(path).with_context(|| format!("creating {}", path.display()))?;
+                Stdio::from(append(path)?)
+            }
             None => Stdio::inherit(),
         };
         let mut child = cmd
@@ -72,12 +81,7 @@ impl RelayProcess {
             .with_context(|| format!("starting {}", binary.display()))?;
         let stdout = child.stdout.take().context("the relay's stdout")?;
         let mut sink: Box<dyn Write + Send> = match &options.log {
-            Some(path) => Box::new(
-                File::options()
-                    .append(true)
-                    .open(path)
-                    .with_context(|| format!("opening {}", path.display()))?,
-            ),
+            Some(path) => Box::new(append(path)?),
             None => Box::new(std::io::stdout()),
         };
         // Copies the relay's output for as long as it runs, and reports its address
@@ -330,6 +334,7 @@ mod tests {
         let binary = fake_relay(
             dir.path(),
             r#"echo "starting with $*"
+echo "a warning on stderr" >&2
 echo "Paktum is running at http://127.0.0.1:5999/ (sync at ws://127.0.0.1:5999/sync)."
 exec sleep 600"#,
         );
@@ -354,8 +359,10 @@ exec sleep 600"#,
         let printed = std::fs::read_to_string(&log)?;
         assert!(
             printed.contains("--listen 127.0.0.1:0 --data-dir")
-                && printed.contains("--insecure-open"),
-            "{printed}"
+                && printed.contains("--insecure-open")
+                && printed.contains("a warning on stderr")
+                && printed.contains("Paktum is running at"),
+            "stdout and stderr both in the log: {printed}"
         );
         Ok(())
     }
