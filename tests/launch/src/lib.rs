@@ -9,7 +9,7 @@
 //! killed when dropped. Tests that run the relay in-process use `paktum_tests::TestRelay`.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -84,22 +84,39 @@ impl RelayProcess {
             Some(path) => Box::new(append(path)?),
             None => Box::new(std::io::stdout()),
         };
-        // Copies the relay's output for as long as it runs, and reports its address
-        // once. If the relay exits first, the sender is dropped and `recv` fails.
+        // Copies the relay's output for as long as it runs, in whole chunks (a relay
+        // blocks while its stdout pipe is full, so copying must keep up), and reports
+        // its address once. If the relay exits first, the sender is dropped and `recv`
+        // fails.
         let (found, address) = mpsc::channel();
         std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
+            let mut stdout = stdout;
             let mut found = Some(found);
-            let mut line = Vec::new();
-            while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
-                let _ = sink.write_all(&line);
+            let mut chunk = vec![0u8; 64 * 1024];
+            // The output so far, until the address line is complete.
+            let mut head = Vec::new();
+            loop {
+                let n = match stdout.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                };
+                let _ = sink.write_all(&chunk[..n]);
                 let _ = sink.flush();
-                if let Some(http) = address_in(&String::from_utf8_lossy(&line))
-                    && let Some(found) = found.take()
-                {
-                    let _ = found.send(http);
+                if found.is_some() {
+                    head.extend_from_slice(&chunk[..n]);
+                    // Only whole lines: a chunk may end in the middle of the address.
+                    let whole = head.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                    if let Some(http) = String::from_utf8_lossy(&head[..whole])
+                        .lines()
+                        .find_map(address_in)
+                        && let Some(found) = found.take()
+                    {
+                        let _ = found.send(http);
+                        head = Vec::new();
+                    }
                 }
-                line.clear();
             }
         });
         let mut relay = Self {
@@ -318,6 +335,11 @@ mod tests {
         assert_eq!(enrolment_code("nothing here"), None);
     }
 
+    /// Held by each test that writes and runs a script: a script written while another
+    /// test forks can be held open by that fork's child and fail to start with "Text
+    /// file busy".
+    static SCRIPTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     /// A stand-in for the relay binary: a shell script with the relay's arguments.
     fn fake_relay(dir: &Path, body: &str) -> PathBuf {
         use std::os::unix::fs::PermissionsExt;
@@ -330,6 +352,7 @@ mod tests {
 
     #[test]
     fn start_waits_for_the_address_and_stop_ends_the_process() -> Result<()> {
+        let _one_at_a_time = SCRIPTS.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir()?;
         let binary = fake_relay(
             dir.path(),
@@ -369,6 +392,7 @@ exec sleep 600"#,
 
     #[test]
     fn a_relay_that_exits_at_start_is_an_error_with_its_output() -> Result<()> {
+        let _one_at_a_time = SCRIPTS.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir()?;
         let binary = fake_relay(dir.path(), "echo 'cannot open the store' >&2; exit 3");
         let err = RelayProcess::start(
@@ -390,6 +414,7 @@ exec sleep 600"#,
 
     #[test]
     fn kill_is_sigkill() -> Result<()> {
+        let _one_at_a_time = SCRIPTS.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir()?;
         let binary = fake_relay(
             dir.path(),
