@@ -3,17 +3,18 @@
 //! (`sync-server/tests/durability.rs`, which kills it with `SIGKILL`).
 //!
 //! The relay listens on `127.0.0.1:0`, so no port is picked in advance and none can be
-//! taken meanwhile; it is ready when it prints the line with its address, which this
-//! reads from its output (no polling). It keeps its store in the data directory the
-//! caller gives; it is stopped (`SIGTERM`) or killed (`SIGKILL`) by process id, and
-//! killed when dropped. Tests that run the relay in-process use `paktum_tests::TestRelay`.
+//! taken meanwhile; it is ready when it prints the line with its address. With a log
+//! file its output goes straight there and the line is looked for in the file; without
+//! one its output is copied to ours through a pipe and the line is seen as it passes.
+//! It keeps its store in the data directory the caller gives; it is stopped
+//! (`SIGTERM`) or killed (`SIGKILL`) by process id, and killed when dropped. Tests that run the relay in-process use `paktum_tests::TestRelay`.
 
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
@@ -59,89 +60,86 @@ impl RelayProcess {
             cmd.arg("--dist").arg(dist);
         }
         cmd.envs(options.env.iter().map(|(k, v)| (k, v)));
-        // Both the relay's stderr and the copy of its stdout append to the log, so
-        // neither overwrites the other.
-        let append = |path: &Path| {
-            File::options()
-                .append(true)
-                .open(path)
-                .with_context(|| format!("opening {}", path.display()))
-        };
-        let stderr = match &options.log {
+        let (mut child, address) = match &options.log {
             Some(path) => {
+                // Straight into the file, as a relay runs in production: nothing of ours
+                // sits between the relay and its output to slow it down.
                 File::create(path).with_context(|| format!("creating {}", path.display()))?;
-                Stdio::from(append(path)?)
-            }
-            None => Stdio::inherit(),
-        };
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
-        let stdout = child.stdout.take().context("the relay's stdout")?;
-        let mut sink: Box<dyn Write + Send> = match &options.log {
-            Some(path) => Box::new(append(path)?),
-            None => Box::new(std::io::stdout()),
-        };
-        // Copies the relay's output for as long as it runs, in whole chunks (a relay
-        // blocks while its stdout pipe is full, so copying must keep up), and reports
-        // its address once. If the relay exits first, the sender is dropped and `recv`
-        // fails.
-        let (found, address) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut stdout = stdout;
-            let mut found = Some(found);
-            let mut chunk = vec![0u8; 64 * 1024];
-            // The output so far, until the address line is complete.
-            let mut head = Vec::new();
-            loop {
-                let n = match stdout.read(&mut chunk) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(_) => break,
+                let append = || {
+                    File::options()
+                        .append(true)
+                        .open(path)
+                        .with_context(|| format!("opening {}", path.display()))
                 };
-                let _ = sink.write_all(&chunk[..n]);
-                let _ = sink.flush();
-                if found.is_some() {
-                    head.extend_from_slice(&chunk[..n]);
-                    // Only whole lines: a chunk may end in the middle of the address.
-                    let whole = head.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-                    if let Some(http) = String::from_utf8_lossy(&head[..whole])
-                        .lines()
-                        .find_map(address_in)
-                        && let Some(found) = found.take()
-                    {
-                        let _ = found.send(http);
-                        head = Vec::new();
-                    }
-                }
+                let child = cmd
+                    .stdout(append()?)
+                    .stderr(append()?)
+                    .spawn()
+                    .with_context(|| format!("starting {}", binary.display()))?;
+                (child, None)
             }
-        });
+            None => {
+                let mut child = cmd
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .with_context(|| format!("starting {}", binary.display()))?;
+                let stdout = child.stdout.take().context("the relay's stdout")?;
+                (child, Some(echo(stdout)))
+            }
+        };
         let mut relay = Self {
             pid: child.id(),
-            child: Some(child),
+            child: None,
             binary: binary.to_path_buf(),
             data_dir: data_dir.to_path_buf(),
             log: options.log,
             http: String::new(),
         };
-        match address.recv_timeout(PATIENCE) {
-            Ok(http) => {
+        let waited = match address {
+            Some(address) => match address.recv_timeout(PATIENCE) {
+                Ok(http) => Some(http),
+                // Its stdout closed: it exited (reaped here, so its status is known).
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let _ = child.wait();
+                    None
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+            },
+            None => relay.address_in_log(&mut child),
+        };
+        let status = child.try_wait();
+        relay.child = Some(child);
+        match (waited, status) {
+            (Some(http), _) => {
                 relay.http = http;
                 Ok(relay)
             }
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                let status = relay.child.as_mut().map(Child::wait);
-                bail!("the relay exited at start ({status:?}){}", relay.log_tail())
+            (None, Ok(Some(status))) => {
+                bail!("the relay exited at start ({status}){}", relay.log_tail())
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                bail!(
-                    "the relay did not listen within {PATIENCE:?}{}",
-                    relay.log_tail()
-                )
+            (None, _) => bail!(
+                "the relay did not listen within {PATIENCE:?}{}",
+                relay.log_tail()
+            ),
+        }
+    }
+
+    /// Waits for the address line in the log: the log is a plain file, so this looks
+    /// again every 20 ms until the line is there, the relay has exited, or 30 s passed.
+    fn address_in_log(&self, child: &mut Child) -> Option<String> {
+        let path = self.log.as_ref()?;
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let printed = std::fs::read_to_string(path).unwrap_or_default();
+            // Only whole lines: the relay may be in the middle of writing the address.
+            let whole = printed.rfind('\n').map_or("", |i| &printed[..=i]);
+            if let Some(http) = whole.lines().find_map(address_in) {
+                return Some(http);
             }
+            if !matches!(child.try_wait(), Ok(None)) || Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -262,6 +260,44 @@ impl Drop for RelayProcess {
             let _ = child.wait();
         }
     }
+}
+
+/// Copies the relay's stdout to ours for as long as it runs, in whole chunks (a relay
+/// blocks while its stdout pipe is full, so copying must keep up); reports its address
+/// once. If the relay exits first, the sender is dropped and `recv` fails.
+fn echo(mut stdout: ChildStdout) -> mpsc::Receiver<String> {
+    let (found, address) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut found = Some(found);
+        let mut chunk = vec![0u8; 64 * 1024];
+        // The output so far, until the address line is complete.
+        let mut head = Vec::new();
+        let mut out = std::io::stdout();
+        loop {
+            let n = match stdout.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            let _ = out.write_all(&chunk[..n]);
+            let _ = out.flush();
+            if found.is_some() {
+                head.extend_from_slice(&chunk[..n]);
+                // Only whole lines: a chunk may end in the middle of the address.
+                let whole = head.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                if let Some(http) = String::from_utf8_lossy(&head[..whole])
+                    .lines()
+                    .find_map(address_in)
+                    && let Some(found) = found.take()
+                {
+                    let _ = found.send(http);
+                    head = Vec::new();
+                }
+            }
+        }
+    });
+    address
 }
 
 /// Runs `binary --data-dir DIR admin ARGS…` (the relay's admin CLI); its stdout.
