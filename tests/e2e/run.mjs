@@ -41,7 +41,8 @@ const CHROMIUM = args.chromium || process.env.CHROMIUM || "/usr/bin/chromium";
 const TEAM = `e2e-${Date.now().toString(36)}`;
 const T = 30_000;
 const IN_CI = Boolean(process.env.CI) && !/^(0|false)$/i.test(process.env.CI);
-// A relay address nothing listens on (scenario 4's failed state).
+// A relay address no device can reach (scenario 4's failed state): Chromium refuses
+// port 9 outright (net::ERR_UNSAFE_PORT), so nothing on the machine can answer.
 const UNREACHABLE = "ws://127.0.0.1:9/sync";
 // The sync sockets of the relays under test, with or without a device token.
 const RELAY_SOCKETS = [BASE, SECURE].filter(Boolean).map((b) => `${b.replace(/^http/, "ws")}/sync`);
@@ -65,7 +66,7 @@ function expectedError(d, text) {
   const socket = /^WebSocket connection to '([^']+)' failed:\s*(.*)$/.exec(text);
   if (socket) {
     const [, url, reason] = socket;
-    if (url === UNREACHABLE) return /^((Error in connection establishment: )?net::ERR_CONNECTION_REFUSED)?$/.test(reason);
+    if (url === UNREACHABLE) return /^(Error in connection establishment: )?net::ERR_UNSAFE_PORT$/.test(reason);
     const ours = RELAY_SOCKETS.some((s) => url === s || url.startsWith(`${s}?token=`));
     if (!ours) return false;
     if (/^(Error in connection establishment: )?net::ERR_INTERNET_DISCONNECTED$/.test(reason)) return true;
@@ -371,7 +372,7 @@ scenario("4. screenshots of the screens and the sync states (360×800)", async (
   await D.context.close();
   // Failed: a device whose relay cannot be reached.
   // The app asks the unreachable relay's /healthz whether it is there at all.
-  const E = await device("E", { expect: [/^Failed to load resource: net::ERR_CONNECTION_REFUSED$/] });
+  const E = await device("E", { expect: [/^Failed to load resource: net::ERR_UNSAFE_PORT$/] });
   await setUp(E, "Eli", UNREACHABLE);
   await waitState(E, "failed");
   check((await E.page.locator(".sync p").textContent()).includes("cannot be reached"), "failure is said in words");
