@@ -7,9 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
-use serde_json::Value;
-
 use paktum_launch::{Options, RelayProcess};
+use serde_json::Value;
 
 use crate::plan::Plan;
 
@@ -68,7 +67,7 @@ impl Server {
         })
     }
 
-    fn http(&self) -> String {
+    pub(super) fn http_url(&self) -> String {
         match &self.process {
             Some(Process::Paktum(relay)) => relay.http_url().to_string(),
             Some(Process::Reference { port, .. }) => format!("http://127.0.0.1:{port}"),
@@ -77,11 +76,7 @@ impl Server {
     }
 
     pub(super) fn ws_url(&self) -> String {
-        format!("{}/sync", self.http().replacen("http://", "ws://", 1))
-    }
-
-    pub(super) fn http_url(&self) -> String {
-        self.http()
+        format!("{}/sync", self.http_url().replacen("http://", "ws://", 1))
     }
 
     fn pid(&self) -> u32 {
