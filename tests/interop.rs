@@ -1,5 +1,7 @@
 //! Interop: a stock `@automerge/automerge-repo` JS client (tests/interop/interop.mjs)
-//! and a Rust device exchange contacts through Paktum's relay, both ways.
+//! and a Rust device exchange contacts through Paktum's relay, both ways. The JS
+//! client adds its contact as the app does (the document, then its row in the team's
+//! caseload index), so a device lists it and pulls it without being told its id.
 //!
 //! Needs `npm install` in tests/interop (`cargo xtask test` does it). With
 //! `PAKTUM_RELAY_URL=ws://127.0.0.1:8080/sync` it runs against a relay already running.
@@ -9,6 +11,7 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 use paktum_shared::DocumentId;
+use paktum_shared::caseload::CaseloadDoc;
 use paktum_shared::contact::{Channel, NewContact, NewNote, Status};
 use paktum_sync_server::Config;
 use paktum_sync_server::auth::{Directory, Role, now_ms};
@@ -65,21 +68,38 @@ async fn a_stock_automerge_repo_client_and_paktum_exchange_contacts() -> anyhow:
         }
     };
 
-    // JS writes, Rust reads.
-    let created: serde_json::Value = serde_json::from_str(&node(&["create", &js_url]).await?)?;
+    // JS writes, Rust reads: the contact is in the device's caseload after an ordinary
+    // connect, listed by the index and pulled because of it.
+    let created: serde_json::Value =
+        serde_json::from_str(&node(&["create", &js_url, "interop"]).await?)?;
     let id: DocumentId = created["documentId"]
         .as_str()
         .context("no documentId")?
         .parse()?;
+    let index_id: DocumentId = created["indexId"].as_str().context("no indexId")?.parse()?;
+    assert_eq!(
+        index_id,
+        CaseloadDoc::id_for_team("interop"),
+        "the JS client derives the index id as ARCHITECTURE.md says"
+    );
     let mut device = Device::new("Anna", "interop", &url)?;
     device.connect().await?;
-    device.fetch(id).await?;
-    let contact = device.contact(&id)?;
+    let row = device
+        .index()?
+        .entry(&id)
+        .with_context(|| format!("the device's index does not list the JS client's {id}"))?;
+    assert_eq!(row.summary.name, "Noor (from automerge-repo JS)");
+    assert_eq!(row.summary.status.as_deref(), Some("engaged"));
+    assert_eq!(row.summary.worker, "Interop Bot");
+    let contact = device
+        .contact(&id)
+        .context("the listed contact was not pulled by the device's sync")?;
     assert_eq!(contact.display_name, "Noor (from automerge-repo JS)");
     assert_eq!(contact.status, Status::Engaged);
     assert_eq!(contact.notes.len(), 1);
     assert_eq!(contact.notes[0].text, "Written by a stock JS client");
     assert_eq!(contact.tags, ["interop"]);
+    assert_eq!(contact.assigned_worker, "Interop Bot");
 
     // Rust writes, JS reads.
     let mine = device

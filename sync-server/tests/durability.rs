@@ -18,8 +18,8 @@ use paktum_shared::DocumentId;
 use paktum_shared::contact::NewNote;
 use paktum_sync_server::auth::{Directory, Role, now_ms};
 use paktum_tests::Device;
+use paktum_tests::launch::{Options, RelayProcess};
 use paktum_tests::synthetic::{self, Seeded};
-use tokio::process::{Child, Command};
 
 const DEVICES: usize = 50;
 const TEAMS: usize = 5;
@@ -29,83 +29,25 @@ const ACTIONS_PER_DEVICE: usize = 16;
 const KILL_AFTER_CONFIRMED: usize = 150;
 const HOUR: i64 = 3_600_000;
 
-/// The relay binary, started as its own process so it can really be killed.
-struct RelayProcess {
-    child: Child,
-    url: String,
-    log_path: std::path::PathBuf,
-}
-
-impl RelayProcess {
-    /// Starts the relay; its log goes to `relay-<n>.log` beside the store, where a
-    /// failing test points to.
-    async fn start(data_dir: &Path, n: usize) -> anyhow::Result<Self> {
-        let log_path = data_dir.join(format!("relay-{n}.log"));
-        let log = std::fs::File::create(&log_path)?;
-        let child = Command::new(env!("CARGO_BIN_EXE_paktum-sync-server"))
-            .args(["--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .arg("--dist")
-            .arg(data_dir.join("no-app"))
-            .env(
-                "RUST_LOG",
-                std::env::var("PAKTUM_TEST_RELAY_LOG").unwrap_or("info".into()),
-            )
-            .env("NO_COLOR", "1")
-            .stdout(log)
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting the relay binary")?;
-        // The relay prints its address once it listens:
-        // "Paktum is running at http://127.0.0.1:PORT/ (sync at ws://127.0.0.1:PORT/sync). …"
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let printed = std::fs::read_to_string(&log_path)?;
-            if let Some(url) = printed
-                .split("sync at ")
-                .nth(1)
-                .and_then(|rest| rest.split(')').next())
-            {
-                return Ok(Self {
-                    child,
-                    url: url.to_string(),
-                    log_path,
-                });
-            }
-            if std::time::Instant::now() > deadline {
-                bail!("the relay did not start within 30 s: {printed}");
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// The relay's last log lines, for failure messages.
-    fn log_tail(&self) -> String {
-        let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
-    }
-
-    fn url_with(&self, token: &str) -> String {
-        format!("{}?token={token}", self.url)
-    }
-
-    /// SIGKILL: no shutdown hook, no flush, no goodbye.
-    async fn kill(mut self) -> anyhow::Result<()> {
-        self.child.start_kill().context("sending SIGKILL")?;
-        self.wait_killed().await
-    }
-
-    /// Waits for the process to end and checks that SIGKILL is what ended it.
-    async fn wait_killed(mut self) -> anyhow::Result<()> {
-        let status = self.child.wait().await?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::ExitStatusExt;
-            assert_eq!(status.signal(), Some(9), "the relay died of SIGKILL");
-        }
-        Ok(())
-    }
+/// The relay binary, started as its own process so it can really be killed; its log
+/// goes to `relay-<n>.log` beside the store, where a failing test points to.
+fn start_relay(data_dir: &Path, n: usize) -> anyhow::Result<RelayProcess> {
+    RelayProcess::start(
+        Path::new(env!("CARGO_BIN_EXE_paktum-sync-server")),
+        data_dir,
+        Options {
+            dist: Some(data_dir.join("no-app")),
+            log: Some(data_dir.join(format!("relay-{n}.log"))),
+            env: vec![
+                (
+                    "RUST_LOG".into(),
+                    std::env::var("PAKTUM_TEST_RELAY_LOG").unwrap_or("info".into()),
+                ),
+                ("NO_COLOR".into(), "1".into()),
+            ],
+            ..Options::default()
+        },
+    )
 }
 
 fn team(n: usize) -> String {
@@ -172,12 +114,16 @@ async fn sigkill_mid_stream_loses_no_acknowledged_change() -> anyhow::Result<()>
             tokens.push(token);
         }
     }
-    let mut relay = RelayProcess::start(dir.path(), 1).await?;
+    let mut relay = start_relay(dir.path(), 1)?;
 
     // Everybody online first, then everybody writes at once.
     let mut online = Vec::new();
     for (n, token) in tokens.iter().enumerate() {
-        let mut device = Device::new(&format!("worker {n}"), &team(n), &relay.url_with(token))?;
+        let mut device = Device::new(
+            &format!("worker {n}"),
+            &team(n),
+            &relay.ws_url_with_token(token),
+        )?;
         device.connect().await?;
         online.push(device);
     }
@@ -185,7 +131,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_change() -> anyhow::Result<()>
     // The kill comes from its own thread, so busy device tasks cannot delay it.
     let killer = {
         let confirmed = confirmed.clone();
-        let pid = relay.child.id().context("relay pid")?;
+        let pid = relay.pid();
         std::thread::spawn(move || -> anyhow::Result<usize> {
             // Enough confirmed work to make the check mean something; on a slow,
             // busy machine, whatever was confirmed after 20 s (at least a few).
@@ -220,14 +166,11 @@ async fn sigkill_mid_stream_loses_no_acknowledged_change() -> anyhow::Result<()>
     let at_kill = match killed {
         Ok(n) => n,
         Err(e) => {
-            let status = relay.child.try_wait();
-            bail!(
-                "{e:#} (relay process: {status:?}); relay log:\n{}",
-                relay.log_tail()
-            )
+            let status = relay.try_wait();
+            bail!("{e:#} (relay process: {status:?}){}", relay.log_tail())
         }
     };
-    relay.wait_killed().await?;
+    relay.wait_killed()?;
 
     let mut devices = Vec::new();
     for task in tasks {
@@ -258,7 +201,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_change() -> anyhow::Result<()>
         let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         assert_eq!(check, "ok");
     }
-    let relay = RelayProcess::start(dir.path(), 2).await?;
+    let relay = start_relay(dir.path(), 2)?;
 
     // A fresh device finds every acknowledged change.
     let auditor_token = {
@@ -268,7 +211,11 @@ async fn sigkill_mid_stream_loses_no_acknowledged_change() -> anyhow::Result<()>
             directory.invite("coordination", "auditor", Role::Coordinator, HOUR, now_ms())?;
         directory.enrol(&code, "test laptop", now_ms())?.0
     };
-    let mut auditor = Device::new("auditor", "coordination", &relay.url_with(&auditor_token))?;
+    let mut auditor = Device::new(
+        "auditor",
+        "coordination",
+        &relay.ws_url_with_token(&auditor_token),
+    )?;
     auditor.connect().await?;
     let mut lost = Vec::new();
     for (id, heads) in &acknowledged {
@@ -290,7 +237,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_change() -> anyhow::Result<()>
 
     // The devices come back and resync everything they still had pending.
     for (device, token) in devices.iter_mut().zip(&tokens) {
-        device.set_url(&relay.url_with(token));
+        device.set_url(&relay.ws_url_with_token(token));
         device.connect().await?;
     }
 
@@ -314,7 +261,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_change() -> anyhow::Result<()>
                 }
             }
         }
-        let mut reader = Device::new("reader", &team, &relay.url_with(&auditor_token))?;
+        let mut reader = Device::new("reader", &team, &relay.ws_url_with_token(&auditor_token))?;
         reader.connect().await?;
         let listed: Vec<DocumentId> = reader.index()?.entries().iter().map(|e| e.id).collect();
         let listed_set: BTreeSet<_> = listed.iter().copied().collect();
@@ -346,5 +293,5 @@ async fn sigkill_mid_stream_loses_no_acknowledged_change() -> anyhow::Result<()>
          {} documents with acknowledged changes all present",
         acknowledged.len()
     );
-    relay.kill().await
+    relay.kill()
 }

@@ -7,5 +7,8 @@ pub mod http;
 pub mod relay;
 pub mod synthetic;
 
+/// The relay binary as its own process (for tests that must kill it).
+pub use paktum_launch as launch;
+
 pub use device::Device;
 pub use relay::TestRelay;

@@ -3,9 +3,11 @@
 //! http://127.0.0.1:8080; `test` runs every check CI runs.
 
 mod bench;
+mod build;
 mod compress;
 mod invariants;
 mod locales;
+mod plan;
 mod steps;
 mod tools;
 
@@ -44,7 +46,7 @@ enum Command {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let mut plan = steps::Plan::new()?;
+    let mut plan = plan::Plan::new()?;
     let result = match cli.command {
         Command::Run { listen, data_dir } => steps::run(&mut plan, &listen, &data_dir),
         Command::Test => steps::test(&mut plan),

@@ -1,115 +1,17 @@
-//! The steps of `run` and `test`, each timed and named so a failure says which
-//! step broke and the summary shows where the time went.
+//! `run` and `test`: their steps in order, each timed and named (see `plan`) so a
+//! failure says which step broke and the summary shows where the time went.
 
-use std::ffi::OsString;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use paktum_launch::{Options, RelayProcess};
 
-use crate::tools;
-
-pub struct Plan {
-    pub root: PathBuf,
-    path: OsString,
-    done: Vec<(String, Duration)>,
-}
-
-impl Plan {
-    pub fn new() -> Result<Self> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .context("xtask lives in the workspace")?
-            .to_path_buf();
-        // Tools we install ourselves come first on PATH: npm's wasm-opt, cargo's bin.
-        let mut dirs = vec![root.join(".tools/node_modules/.bin")];
-        if let Some(home) = std::env::var_os("CARGO_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        {
-            dirs.push(home.join("bin"));
-        }
-        dirs.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
-        let path = std::env::join_paths(dirs).context("building PATH")?;
-        Ok(Self {
-            root,
-            path,
-            done: Vec::new(),
-        })
-    }
-
-    /// A command run from the workspace root with our PATH.
-    pub fn command(&self, program: &str) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.current_dir(&self.root).env("PATH", &self.path);
-        cmd
-    }
-
-    /// Runs one named step, streaming its output; fails with the step's name.
-    pub fn step(&mut self, name: &str, cmd: &mut Command) -> Result<()> {
-        println!("\n==> {name}");
-        let start = Instant::now();
-        let status = cmd
-            .status()
-            .with_context(|| format!("{name}: could not start {:?}", cmd.get_program()))?;
-        self.done.push((name.to_string(), start.elapsed()));
-        if !status.success() {
-            bail!("step failed: {name} ({status})");
-        }
-        Ok(())
-    }
-
-    /// A step done in-process, timed by the caller, for the summary.
-    pub fn record(&mut self, name: &str, took: Duration) {
-        self.done.push((name.to_string(), took));
-    }
-
-    pub fn summary(&self) {
-        if self.done.is_empty() {
-            return;
-        }
-        println!("\n{:<58} {:>9}", "step", "seconds");
-        for (name, took) in &self.done {
-            println!("{name:<58} {:>9.1}", took.as_secs_f64());
-        }
-        let total: Duration = self.done.iter().map(|(_, d)| *d).sum();
-        println!("{:<58} {:>9.1}", "total", total.as_secs_f64());
-    }
-}
-
-pub(crate) fn build_tools(plan: &mut Plan) -> Result<()> {
-    tools::ensure_wasm_target(plan)?;
-    tools::ensure_wasm_opt(plan)?;
-    tools::ensure_wasm_bindgen(plan)?;
-    tools::ensure_trunk(plan)
-}
-
-pub(crate) fn build_app(plan: &mut Plan) -> Result<()> {
-    plan.step(
-        "build the app (trunk build --release)",
-        plan.command("trunk").args(["build", "--release"]),
-    )?;
-    // The relay serves these to browsers that accept them: a phone downloads the
-    // brotli copy of the wasm, about a third of its size.
-    let start = Instant::now();
-    let (raw, br) = crate::compress::precompress(&plan.root.join("dist"))
-        .context("compressing the built app")?;
-    println!(
-        "compressed the app for serving: {} KB -> {} KB brotli",
-        raw / 1000,
-        br / 1000
-    );
-    plan.record("compress the app (brotli, gzip)", start.elapsed());
-    Ok(())
-}
+use crate::plan::Plan;
+use crate::{build, tools};
 
 pub fn run(plan: &mut Plan, listen: &str, data_dir: &Path) -> Result<()> {
-    build_tools(plan)?;
-    build_app(plan)?;
+    build::tools(plan)?;
+    build::app(plan)?;
     plan.step(
         "build the relay",
         plan.command("cargo")
@@ -147,12 +49,17 @@ pub fn run(plan: &mut Plan, listen: &str, data_dir: &Path) -> Result<()> {
 }
 
 pub fn test(plan: &mut Plan) -> Result<()> {
-    build_tools(plan)?;
+    build::tools(plan)?;
     tools::ensure_chromium(plan)?;
     tools::npm_install(plan, "tests/interop")?;
     let e2e = plan.root.join("tests/e2e/package-lock.json").exists();
     if e2e {
         tools::npm_install(plan, "tests/e2e")?;
+    } else {
+        plan.skip(
+            "end-to-end in the browser",
+            "tests/e2e/package-lock.json is missing (run `npm install` in tests/e2e and commit it)",
+        )?;
     }
     let native = [
         "-p",
@@ -161,6 +68,8 @@ pub fn test(plan: &mut Plan) -> Result<()> {
         "paktum-sync-server",
         "-p",
         "paktum-tests",
+        "-p",
+        "paktum-launch",
         "-p",
         "xtask",
     ];
@@ -223,21 +132,21 @@ pub fn test(plan: &mut Plan) -> Result<()> {
             "wasm32-unknown-unknown",
         ]),
     )?;
-    build_app(plan)?;
+    build::app(plan)?;
     plan.step(
         "build the relay",
         plan.command("cargo")
             .args(["build", "-p", "paktum-sync-server"]),
     )?;
-    let relay = Relay::start(plan, false)?;
+    let relay = E2eRelay::start(plan, false)?;
     // A second relay as in production (device tokens), with one invited member.
-    let secure = Relay::start(plan, true)?;
-    let code = secure.invite(plan, "Ella")?;
+    let secure = E2eRelay::start(plan, true)?;
+    let code = secure.process.invite(E2E_TEAM, "Ella")?;
     let interop = plan.step(
         "interop against the running relay",
         plan.command("cargo")
             .args(["test", "-p", "paktum-tests", "--test", "interop"])
-            .env("PAKTUM_RELAY_URL", relay.ws_url()),
+            .env("PAKTUM_RELAY_URL", relay.process.ws_url()),
     );
     let e2e_result = match (&interop, e2e) {
         (Ok(()), true) => plan.step(
@@ -247,13 +156,13 @@ pub fn test(plan: &mut Plan) -> Result<()> {
                 // --dist: the relay serves ./dist, so the update-offer scenario runs too.
                 .args([
                     "--base",
-                    &relay.http_url(),
+                    relay.process.http_url(),
                     "--dist",
                     "dist",
                     "--artifacts",
                     "tests/artifacts",
                     "--secure-base",
-                    &secure.http_url(),
+                    secure.process.http_url(),
                     "--code",
                     &code,
                 ]),
@@ -279,100 +188,52 @@ fn clippy(plan: &mut Plan, name: &str, scope: &[&str]) -> Result<()> {
     )
 }
 
-/// The debug relay on a free loopback port with a throwaway store, for e2e steps.
-/// Open (no tokens: the scenarios set devices up by name and team) or secure (as in
+/// The debug relay with a throwaway store, for the interop and end-to-end steps. Open
+/// (no tokens: the scenarios set devices up by name and team) or secure (as in
 /// production, with the team "enrolled" made by the admin CLI).
-struct Relay {
-    child: Child,
-    port: u16,
-    data: TempDir,
+struct E2eRelay {
+    // Declared first so it is stopped before its data directory goes.
+    process: RelayProcess,
+    _data: TempDir,
 }
 
 const E2E_TEAM: &str = "enrolled";
 
-fn relay_binary(plan: &Plan) -> String {
-    plan.root
-        .join("target/debug/paktum-sync-server")
-        .to_string_lossy()
-        .into_owned()
-}
-
-impl Relay {
+impl E2eRelay {
     fn start(plan: &Plan, secure: bool) -> Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
+        let binary = plan.root.join("target/debug/paktum-sync-server");
         let data = TempDir::new(
             &plan.root.join("target/e2e-data"),
             if secure { "secure" } else { "open" },
         )?;
         if secure {
-            let status = plan
-                .command(&relay_binary(plan))
-                .arg("--data-dir")
-                .arg(&data.0)
-                .args(["admin", "create-team", "--pact", "e2e", "--team", E2E_TEAM])
-                .status()
-                .context("creating the e2e team")?;
-            if !status.success() {
-                bail!("admin create-team failed ({status})");
-            }
+            paktum_launch::admin(
+                &binary,
+                &data.0,
+                &["create-team", "--pact", "e2e", "--team", E2E_TEAM],
+            )
+            .context("creating the e2e team")?;
         }
-        let mut cmd = plan.command(&relay_binary(plan));
-        cmd.args(["--listen", &format!("127.0.0.1:{port}"), "--dist", "dist"]);
-        if !secure {
-            cmd.arg("--insecure-open");
+        let process = RelayProcess::start(
+            &binary,
+            &data.0,
+            Options {
+                open: !secure,
+                dist: Some(plan.root.join("dist")),
+                ..Options::default()
+            },
+        )?;
+        Ok(Self {
+            process,
+            _data: data,
+        })
+    }
+
+    /// SIGTERM by process id (graceful); a relay that does not stop is only reported.
+    fn stop(self) {
+        if let Err(e) = self.process.stop() {
+            println!("warning: stopping the e2e relay: {e:#}");
         }
-        let child = cmd
-            .arg("--data-dir")
-            .arg(&data.0)
-            .spawn()
-            .context("starting the relay")?;
-        let relay = Self { child, port, data };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                bail!("the relay did not start listening within 30 s");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Ok(relay)
-    }
-
-    /// Invites a worker of the e2e team through the admin CLI; returns the code.
-    fn invite(&self, plan: &Plan, name: &str) -> Result<String> {
-        let out = plan
-            .command(&relay_binary(plan))
-            .arg("--data-dir")
-            .arg(&self.data.0)
-            .args(["admin", "invite", "--team", E2E_TEAM, "--name", name])
-            .args(["--url", &self.http_url()])
-            .output()
-            .context("running admin invite")?;
-        let printed = String::from_utf8_lossy(&out.stdout);
-        printed
-            .lines()
-            .find_map(|l| l.strip_prefix("enrolment code: "))
-            .and_then(|rest| rest.split_whitespace().next())
-            .map(str::to_string)
-            .with_context(|| format!("no enrolment code in the admin output: {printed}"))
-    }
-
-    fn http_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn ws_url(&self) -> String {
-        format!("ws://127.0.0.1:{}/sync", self.port)
-    }
-
-    /// SIGTERM by process id (graceful), then reap it.
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
     }
 }
 
