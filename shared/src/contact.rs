@@ -7,11 +7,11 @@ use std::fmt;
 use automerge::transaction::Transactable;
 use automerge::{ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
 
-use crate::summary::Summary;
 use crate::date::Day;
 use crate::error::ModelError;
 use crate::id::DocumentId;
 use crate::record::{self, Concurrent, Editor, Kind, RecordDoc};
+use crate::summary::Summary;
 use crate::words::{shown, stored_enum};
 
 stored_enum! {

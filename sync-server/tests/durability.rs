@@ -15,6 +15,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use automerge::{ChangeHash, ReadDoc};
 use paktum_shared::DocumentId;
+use paktum_shared::caseload::CaseloadDoc;
 use paktum_shared::contact::NewNote;
 use paktum_sync_server::auth::{Directory, Role, now_ms};
 use paktum_tests::Device;
@@ -261,9 +262,26 @@ async fn sigkill_mid_stream_loses_no_acknowledged_change() -> anyhow::Result<()>
                 }
             }
         }
-        let mut reader = Device::new("reader", &team, &relay.ws_url_with_token(&auditor_token))?;
+        // The coordinator reads the team's documents as itself (its own team is
+        // "coordination"), so its device core lists none of them and writes nothing
+        // to a team it may only read. (Posing as a member of the team made its core
+        // write index rows the relay, rightly, never applied: a flaky wait.)
+        let mut reader = Device::new(
+            "reader",
+            "coordination",
+            &relay.ws_url_with_token(&auditor_token),
+        )?;
         reader.connect().await?;
-        let listed: Vec<DocumentId> = reader.index()?.entries().iter().map(|e| e.id).collect();
+        let index_id = CaseloadDoc::id_for_team(&team);
+        reader.fetch(index_id).await?;
+        let index = CaseloadDoc::from_automerge(
+            reader
+                .replica()
+                .doc(&index_id)
+                .context("the team's index")?
+                .clone(),
+        )?;
+        let listed: Vec<DocumentId> = index.entries().iter().map(|e| e.id).collect();
         let listed_set: BTreeSet<_> = listed.iter().copied().collect();
         assert_eq!(listed.len(), listed_set.len(), "{team}: index rows unique");
         let held_set: BTreeSet<_> = held.keys().copied().collect();
@@ -275,6 +293,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_change() -> anyhow::Result<()>
             "{team}: the index lists exactly the contacts the devices hold"
         );
         for (id, merged) in &held {
+            reader.fetch(*id).await?;
             let contact = reader.contact(id)?;
             let note_ids: BTreeSet<_> = contact.notes.iter().map(|n| n.id.clone()).collect();
             assert_eq!(note_ids.len(), contact.notes.len(), "{id}: notes unique");
