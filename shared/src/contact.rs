@@ -424,6 +424,7 @@ impl ContactDoc {
         }
         let note = self.note_obj(note_id)?;
         self.0.change(editor, "note edited", |tx| {
+            tx.put(&note, "removed", false)?;
             record::update_text(tx, &note, "text", &text)
         })
     }
@@ -441,6 +442,7 @@ impl ContactDoc {
             "follow-up reopened"
         };
         self.0.change(editor, what, |tx| {
+            tx.put(&note, "removed", false)?;
             tx.put(&note, "done", done)?;
             Ok(())
         })
@@ -454,6 +456,7 @@ impl ContactDoc {
     ) -> Result<(), ModelError> {
         let note = self.note_obj(note_id)?;
         self.0.change(editor, "follow-up date", |tx| {
+            tx.put(&note, "removed", false)?;
             record::put_opt(tx, &note, "follow_up", on.map(|d| d.to_string()))
         })
     }
@@ -488,27 +491,17 @@ impl ContactDoc {
         referral_id: &str,
         outcome: Outcome,
     ) -> Result<(), ModelError> {
-        let referrals = record::obj_at(self.0.doc(), &ROOT, "referrals", ObjType::Map);
-        let r = referrals
-            .and_then(|m| record::obj_at(self.0.doc(), &m, referral_id, ObjType::Map))
-            .ok_or_else(|| ModelError::NotFound {
-                what: "referral",
-                id: referral_id.into(),
-            })?;
+        let r = self.0.item("referrals", "referral", referral_id)?;
         self.0
             .change(editor, &format!("referral: {}", outcome.as_str()), |tx| {
+                tx.put(&r, "removed", false)?;
                 tx.put(&r, "outcome", outcome.as_str())?;
                 Ok(())
             })
     }
 
     fn note_obj(&self, note_id: &str) -> Result<ObjId, ModelError> {
-        record::obj_at(self.0.doc(), &ROOT, "notes", ObjType::Map)
-            .and_then(|m| record::obj_at(self.0.doc(), &m, note_id, ObjType::Map))
-            .ok_or_else(|| ModelError::NotFound {
-                what: "note",
-                id: note_id.into(),
-            })
+        self.0.item("notes", "note", note_id)
     }
 
     /// Reads the whole contact. Tolerates missing optional parts (another client may
@@ -554,7 +547,7 @@ pub fn summary_of(record: &RecordDoc) -> Result<Summary, ModelError> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(Status::New);
     let next_follow_up = record::obj_at(doc, &ROOT, "notes", ObjType::Map).and_then(|m| {
-        record::child_maps(doc, &m)
+        record::live_items(doc, &m)
             .into_iter()
             .filter(|(_, n)| !record::bool_at(doc, n, "done").unwrap_or(false))
             .filter_map(|(_, n)| record::str_at(doc, &n, "follow_up")?.parse().ok())
@@ -613,7 +606,7 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
 
     let mut notes: Vec<Note> = record::obj_at(doc, &ROOT, "notes", ObjType::Map)
         .map(|m| {
-            record::child_maps(doc, &m)
+            record::live_items(doc, &m)
                 .into_iter()
                 .map(|(id, n)| Note {
                     id,
@@ -633,7 +626,7 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
 
     let referrals = record::obj_at(doc, &ROOT, "referrals", ObjType::Map)
         .map(|m| {
-            record::child_maps(doc, &m)
+            record::live_items(doc, &m)
                 .into_iter()
                 .map(|(id, r)| Referral {
                     id,
@@ -682,5 +675,6 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
     })
 }
 
+mod items;
 #[cfg(test)]
 mod tests;

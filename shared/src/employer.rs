@@ -106,6 +106,8 @@ pub struct Visit {
     pub text: String,
     pub openings: Vec<Opening>,
     pub follow_up: Option<Day>,
+    /// The follow-up was dealt with.
+    pub done: bool,
     pub created_at: i64,
 }
 
@@ -130,8 +132,13 @@ pub struct Employer {
 }
 
 impl Employer {
+    /// The earliest follow-up not yet done.
     pub fn next_follow_up(&self) -> Option<Day> {
-        self.visits.iter().filter_map(|v| v.follow_up).min()
+        self.visits
+            .iter()
+            .filter(|v| !v.done)
+            .filter_map(|v| v.follow_up)
+            .min()
     }
 
     pub fn open_positions(&self) -> u32 {
@@ -268,6 +275,38 @@ impl EmployerDoc {
         Ok(id)
     }
 
+    /// Marks a visit's follow-up done, or reopens it.
+    pub fn set_visit_done(
+        &mut self,
+        editor: &Editor,
+        visit_id: &str,
+        done: bool,
+    ) -> Result<(), ModelError> {
+        let visit = self.0.item("visits", "visit", visit_id)?;
+        let what = if done {
+            "follow-up done"
+        } else {
+            "follow-up reopened"
+        };
+        self.0.change(editor, what, |tx| {
+            tx.put(&visit, "removed", false)?;
+            tx.put(&visit, "done", done)?;
+            Ok(())
+        })
+    }
+
+    /// Removes a visit added by mistake (flagged, so a concurrent edit keeps it; see
+    /// `contact::items`); [`EmployerDoc::restore_visit`] undoes it.
+    pub fn remove_visit(&mut self, editor: &Editor, visit_id: &str) -> Result<(), ModelError> {
+        self.0
+            .set_item_removed(editor, "visits", "visit", visit_id, true)
+    }
+
+    pub fn restore_visit(&mut self, editor: &Editor, visit_id: &str) -> Result<(), ModelError> {
+        self.0
+            .set_item_removed(editor, "visits", "visit", visit_id, false)
+    }
+
     pub fn read(&self) -> Result<Employer, ModelError> {
         read_employer(&self.0)
     }
@@ -296,7 +335,7 @@ pub fn read_employer(record: &RecordDoc) -> Result<Employer, ModelError> {
         .and_then(|d| d.parse().ok());
     let mut visits: Vec<Visit> = record::obj_at(doc, &ROOT, "visits", ObjType::Map)
         .map(|m| {
-            record::child_maps(doc, &m)
+            record::live_items(doc, &m)
                 .into_iter()
                 .map(|(id, v)| Visit {
                     id,
@@ -321,6 +360,7 @@ pub fn read_employer(record: &RecordDoc) -> Result<Employer, ModelError> {
                         })
                         .unwrap_or_default(),
                     follow_up: record::str_at(doc, &v, "follow_up").and_then(|d| d.parse().ok()),
+                    done: record::bool_at(doc, &v, "done").unwrap_or(false),
                     created_at: record::i64_at(doc, &v, "created_at").unwrap_or(0),
                 })
                 .collect()
@@ -424,5 +464,57 @@ mod tests {
                 .to_string(),
             "employer name must not be empty"
         );
+    }
+
+    #[test]
+    fn a_visit_follow_up_is_done_and_reopened_and_a_mistaken_visit_removed() {
+        let ed = editor();
+        let mut e = EmployerDoc::create(&ed, "worms", "Bäckerei Schmitt").expect("created");
+        let day = |d: &str| d.parse::<Day>().expect("day");
+        let visit = |follow_up| NewVisit {
+            date: day("2026-11-20"),
+            purpose: "first visit".into(),
+            text: String::new(),
+            openings: vec![],
+            follow_up,
+        };
+        let early = e
+            .add_visit(&ed, visit(Some(day("2026-12-01"))))
+            .expect("visit");
+        let late = e
+            .add_visit(&ed, visit(Some(day("2026-12-08"))))
+            .expect("visit");
+        assert_eq!(
+            e.read().expect("read").next_follow_up(),
+            Some(day("2026-12-01"))
+        );
+        e.set_visit_done(&ed, &early, true).expect("done");
+        let read = e.read().expect("read");
+        assert_eq!(
+            read.next_follow_up(),
+            Some(day("2026-12-08")),
+            "done ones count not"
+        );
+        assert!(read.visits.iter().any(|v| v.id == early && v.done));
+        e.set_visit_done(&ed, &early, false).expect("reopened");
+        assert_eq!(
+            e.read().expect("read").next_follow_up(),
+            Some(day("2026-12-01"))
+        );
+
+        // Removed on this phone while a colleague marks it done on theirs: kept.
+        let mut theirs = EmployerDoc::load(e.record().id(), &e.record().save()).expect("copy");
+        let colleague = Editor::new(ActorId::random(), "Mia", 1_795_521_700_000);
+        e.remove_visit(&ed, &late).expect("removed");
+        assert_eq!(e.read().expect("read").visits.len(), 1);
+        theirs
+            .set_visit_done(&colleague, &late, true)
+            .expect("done there");
+        e.merge(&theirs).expect("merged");
+        let read = e.read().expect("read");
+        assert_eq!(read.visits.len(), 2, "the concurrent edit keeps the visit");
+        e.remove_visit(&ed, &late).expect("removed again");
+        e.restore_visit(&ed, &late).expect("undone");
+        assert_eq!(e.read().expect("read").visits.len(), 2);
     }
 }

@@ -245,3 +245,149 @@ fn a_record_survives_save_and_load() {
         "wrong kind"
     );
 }
+
+/// Two devices holding the same contact, with a note written on the first.
+fn two_devices_with_a_note() -> (ContactDoc, ContactDoc, String, Editor, Editor) {
+    let anna = editor();
+    let bram = Editor::new(ActorId::random(), "Bram", 1_795_521_700_000);
+    let mut a = ContactDoc::create(&anna, new_contact()).expect("created");
+    let id = a
+        .add_note(
+            &anna,
+            NewNote {
+                text: "Met at the market".into(),
+                follow_up: Some("2026-12-03".parse().expect("day")),
+                ..Default::default()
+            },
+        )
+        .expect("note");
+    let b = ContactDoc::load(a.record().id(), &a.record().save()).expect("copied");
+    (a, b, id, anna, bram)
+}
+
+#[test]
+fn a_note_is_mended_in_one_change_and_an_empty_text_changes_nothing() {
+    let (mut c, _, id, ed, _) = two_devices_with_a_note();
+    let ed = ed.at(ed.now_ms + 60_000);
+    let yesterday: Day = "2026-11-23".parse().expect("day");
+    c.update_note(
+        &ed,
+        &id,
+        NewNote {
+            text: "Met at the market with his sister".into(),
+            date: Some(yesterday),
+            place: Some("Grote Markt".into()),
+            tags: vec!["family".into()],
+            follow_up: None,
+        },
+    )
+    .expect("mended");
+    let note = c.read().expect("read").notes.remove(0);
+    assert_eq!(note.text, "Met at the market with his sister");
+    assert_eq!(note.date, Some(yesterday));
+    assert_eq!(note.place.as_deref(), Some("Grote Markt"));
+    assert_eq!(note.tags, ["family"]);
+    assert_eq!(note.follow_up, None, "the follow-up cleared");
+    assert_eq!(summary_of(c.record()).expect("row").next_follow_up, None);
+    let history = c.record().history();
+    assert_eq!(history.last().map(|h| h.what.as_str()), Some("note edited"));
+
+    let before = c.record().heads();
+    let refused = c.update_note(
+        &ed,
+        &id,
+        NewNote {
+            text: "  ".into(),
+            ..Default::default()
+        },
+    );
+    assert!(matches!(refused, Err(ModelError::Empty { field: "note" })));
+    assert_eq!(c.record().heads(), before, "nothing written");
+    assert!(matches!(
+        c.update_note(
+            &ed,
+            "no-such-note",
+            NewNote {
+                text: "x".into(),
+                ..Default::default()
+            }
+        ),
+        Err(ModelError::NotFound { what: "note", .. })
+    ));
+}
+
+#[test]
+fn a_removed_note_leaves_the_timeline_and_comes_back_on_undo() {
+    let (mut c, _, id, ed, _) = two_devices_with_a_note();
+    c.remove_note(&ed.at(ed.now_ms + 60_000), &id)
+        .expect("removed");
+    let read = c.read().expect("read");
+    assert!(read.notes.is_empty());
+    assert_eq!(read.next_follow_up(), None, "its follow-up goes with it");
+    assert_eq!(summary_of(c.record()).expect("row").next_follow_up, None);
+    c.restore_note(&ed.at(ed.now_ms + 120_000), &id)
+        .expect("restored");
+    let read = c.read().expect("read");
+    assert_eq!(read.notes.len(), 1);
+    assert_eq!(read.notes[0].text, "Met at the market");
+    let whats: Vec<String> = c.record().history().into_iter().map(|h| h.what).collect();
+    assert!(
+        whats.ends_with(&["note removed".into(), "note restored".into()]),
+        "{whats:?}"
+    );
+}
+
+#[test]
+fn a_note_edited_on_one_phone_while_removed_on_another_is_kept_with_the_edit() {
+    for order in [false, true] {
+        let (mut a, mut b, id, anna, bram) = two_devices_with_a_note();
+        a.remove_note(&anna, &id).expect("removed offline");
+        b.edit_note(&bram, &id, "Met at the market; he starts Monday")
+            .expect("edited offline");
+        if order {
+            a.merge(&b).expect("merged");
+            b.merge(&a).expect("merged");
+        } else {
+            b.merge(&a).expect("merged");
+            a.merge(&b).expect("merged");
+        }
+        for c in [&a, &b] {
+            let notes = c.read().expect("read").notes;
+            assert_eq!(notes.len(), 1, "the edit wins over the removal");
+            assert_eq!(notes[0].text, "Met at the market; he starts Monday");
+        }
+    }
+}
+
+#[test]
+fn a_removal_nobody_contradicts_holds_after_a_merge() {
+    let (mut a, mut b, id, anna, bram) = two_devices_with_a_note();
+    a.remove_note(&anna, &id).expect("removed");
+    b.change_status(&bram, Status::Engaged, None)
+        .expect("other work");
+    b.merge(&a).expect("merged");
+    let read = b.read().expect("read");
+    assert!(read.notes.is_empty());
+    assert_eq!(read.status, Status::Engaged);
+}
+
+#[test]
+fn a_referral_made_by_mistake_is_removed_and_restored() {
+    let ed = editor();
+    let mut c = ContactDoc::create(&ed, new_contact()).expect("created");
+    let day: Day = "2026-11-24".parse().expect("day");
+    let id = c
+        .add_referral(&ed, None, "Warehouse assistant", day)
+        .expect("referral");
+    c.remove_referral(&ed, &id).expect("removed");
+    assert!(c.read().expect("read").referrals.is_empty());
+    c.restore_referral(&ed, &id).expect("restored");
+    assert_eq!(c.read().expect("read").referrals.len(), 1);
+    assert!(matches!(
+        c.remove_referral(&ed, "nope"),
+        Err(ModelError::NotFound {
+            what: "referral",
+            ..
+        })
+    ));
+}

@@ -1,0 +1,95 @@
+//! Mending a contact's timeline: a note's date, place, tags, follow-up and text
+//! changed in one go, and a note or a referral removed by mistake and put back
+//! (undo). Removal flags the item (`removed: true`) instead of deleting it, so a
+//! colleague's concurrent edit of the same item keeps it (every edit writes
+//! `removed: false`): a merge never loses what someone wrote.
+
+use automerge::transaction::Transactable;
+
+use super::{ContactDoc, NewNote};
+use crate::ModelError;
+use crate::record::{self, Editor};
+
+impl ContactDoc {
+    /// Sets a note's text, date, place, tags and follow-up to the form's values,
+    /// writing only what differs (so concurrent edits of other parts merge), as one
+    /// change. An empty text is refused; the note stays as it was.
+    pub fn update_note(
+        &mut self,
+        editor: &Editor,
+        note_id: &str,
+        values: NewNote,
+    ) -> Result<(), ModelError> {
+        let text = record::limited("note", values.text.trim(), record::TEXT_MAX)?;
+        if text.is_empty() {
+            return Err(ModelError::Empty { field: "note" });
+        }
+        let place = record::optional("place", values.place.as_deref())?;
+        let tags = record::clean_tags(&values.tags)?;
+        let before = self
+            .read()?
+            .notes
+            .into_iter()
+            .find(|n| n.id == note_id)
+            .ok_or_else(|| ModelError::NotFound {
+                what: "note",
+                id: note_id.into(),
+            })?;
+        let note = self.0.item("notes", "note", note_id)?;
+        self.0.change(editor, "note edited", |tx| {
+            tx.put(&note, "removed", false)?;
+            if before.text != text {
+                record::update_text(tx, &note, "text", &text)?;
+            }
+            if before.date != values.date {
+                record::put_opt(tx, &note, "date", values.date.map(|d| d.to_string()))?;
+            }
+            if before.place != place {
+                record::put_opt(tx, &note, "place", place)?;
+            }
+            if before.tags != tags {
+                record::put_tags(tx, &note, "tags", &tags)?;
+            }
+            if before.follow_up != values.follow_up {
+                record::put_opt(
+                    tx,
+                    &note,
+                    "follow_up",
+                    values.follow_up.map(|d| d.to_string()),
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Removes a note added by mistake (it leaves the timeline; the history keeps
+    /// that it was there). [`ContactDoc::restore_note`] undoes it.
+    pub fn remove_note(&mut self, editor: &Editor, note_id: &str) -> Result<(), ModelError> {
+        self.0
+            .set_item_removed(editor, "notes", "note", note_id, true)
+    }
+
+    pub fn restore_note(&mut self, editor: &Editor, note_id: &str) -> Result<(), ModelError> {
+        self.0
+            .set_item_removed(editor, "notes", "note", note_id, false)
+    }
+
+    /// Removes a referral added by mistake; [`ContactDoc::restore_referral`] undoes it.
+    pub fn remove_referral(
+        &mut self,
+        editor: &Editor,
+        referral_id: &str,
+    ) -> Result<(), ModelError> {
+        self.0
+            .set_item_removed(editor, "referrals", "referral", referral_id, true)
+    }
+
+    pub fn restore_referral(
+        &mut self,
+        editor: &Editor,
+        referral_id: &str,
+    ) -> Result<(), ModelError> {
+        self.0
+            .set_item_removed(editor, "referrals", "referral", referral_id, false)
+    }
+}
