@@ -17,6 +17,9 @@ use tokio::time::Instant;
 const TEAM: &str = "kempen";
 const DEVICES: usize = 20;
 /// Rounds of (maybe reconnect, a few edits, maybe sync, maybe go offline) per device.
+/// Small on purpose: convergence cost grows faster than the work (index rows rewritten
+/// by every device that merges a record, all serial on the relay; NOTES-fault.md), and
+/// at 6 rounds with 3 contacts per device the devices did not converge within 90 s.
 const ROUNDS: usize = 3;
 /// Contacts one device creates at most.
 const CREATES: usize = 1;
@@ -279,7 +282,7 @@ async fn twenty_devices_converge_through_cuts_stalls_and_delays() -> anyhow::Res
     // Faults off: everyone comes back online through the quiet proxy.
     proxy.calm();
     let calm = Instant::now();
-    let fields = each(fields, |mut field| async move {
+    let mut fields = each(fields, |mut field| async move {
         field.device.go_offline();
         field.device.wait = CONVERGE_WAIT;
         field.sessions += 1;
@@ -287,7 +290,6 @@ async fn twenty_devices_converge_through_cuts_stalls_and_delays() -> anyhow::Res
         Ok(field)
     })
     .await?;
-    let mut fields = fields;
     if fields.iter().any(|f| f.stuck.is_some()) {
         let mut fresh = Device::new("Fresh", TEAM, &relay.ws_url())?;
         fresh.connect().await?;
