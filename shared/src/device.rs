@@ -87,6 +87,9 @@ pub struct Repo {
     snapshot_heads: Option<Vec<automerge::ChangeHash>>,
     /// The index chunk the snapshot on disk describes, when it is known to be current.
     snapshot_seq: Option<u64>,
+    /// Records that arrived or merged whose index rows are not yet checked (done when
+    /// the session's plan is through).
+    unreconciled: std::collections::BTreeSet<DocumentId>,
     /// The contact read last, with the heads it was read at: its page re-reads it on
     /// every redraw, and reading a contact with many notes takes milliseconds.
     last_contact: RefCell<Option<(Vec<automerge::ChangeHash>, Contact)>>,
@@ -153,6 +156,7 @@ impl Repo {
             index_open: false,
             snapshot_heads: None,
             snapshot_seq: None,
+            unreconciled: std::collections::BTreeSet::new(),
             last_contact: RefCell::new(None),
         }
     }
@@ -557,6 +561,32 @@ impl Repo {
         self.revision += 1;
     }
 
+    /// Writes the index rows of records that arrived or merged since the last time,
+    /// where the row no longer says what the record says.
+    fn reconcile_rows(&mut self, now_ms: i64, step: &mut Step) {
+        let mut rows = Vec::new();
+        for id in std::mem::take(&mut self.unreconciled) {
+            // A row written for exactly these heads already says it (the common case
+            // of a first sync), and reading a whole record costs far more than comparing.
+            if self.row_matches_heads(&id) {
+                continue;
+            }
+            // Only the team's own records are listed in its index: a record fetched
+            // from elsewhere (a coordinator's look at another team) is not.
+            if let Loadable::Ready(record) = self.record(&id)
+                && record.team().as_deref() == Some(self.identity.team.as_str())
+                && let Ok(summary) = Summary::of(&record)
+                && self.entries.get(&id).map(|e| &e.summary) != Some(&summary)
+            {
+                rows.push((id, summary, None));
+            }
+        }
+        if !rows.is_empty() {
+            let editor = self.editor(now_ms);
+            self.upsert_index(&editor, rows, step);
+        }
+    }
+
     /// Handles one message from the relay.
     pub fn receive(&mut self, msg: Message, now_ms: i64) -> Result<Step, ReplicaError> {
         let mut step = Step {
@@ -564,7 +594,6 @@ impl Repo {
             ..Step::default()
         };
         let changed = self.replica.take_changed();
-        let mut rows = Vec::new();
         for id in &changed {
             // A record that arrived whole is stored as the bytes that came, not loaded
             // and saved again (most of a first sync's work); loading waits for a reader.
@@ -580,26 +609,16 @@ impl Repo {
                 self.reread_index();
                 continue;
             }
-            // A record that arrived or merged: its index row must say what it now says.
-            // A row written for exactly these heads already does (the common case of
-            // a first sync), and reading a whole record costs far more than comparing.
             self.damaged.retain(|(d, _)| d.as_ref() != Some(id));
-            if self.row_matches_heads(id) {
-                continue;
-            }
-            // Only the team's own records are listed in its index: a record fetched
-            // from elsewhere (a coordinator's look at another team) is not.
-            if let Loadable::Ready(record) = self.record(id)
-                && record.team().as_deref() == Some(self.identity.team.as_str())
-                && let Ok(summary) = Summary::of(&record)
-                && self.entries.get(id).map(|e| &e.summary) != Some(&summary)
-            {
-                rows.push((*id, summary, None));
-            }
+            self.unreconciled.insert(*id);
         }
-        if !rows.is_empty() {
-            let editor = self.editor(now_ms);
-            self.upsert_index(&editor, rows, &mut step);
+        // Index rows are brought in line once the session's plan is through, not per
+        // message: mid-sync a record is often half merged, and every device writing a
+        // row for each intermediate state made index changes grow with devices × edits
+        // (the fault test saw hundreds for a hundred edits).
+        let progress = self.replica.progress();
+        if self.replica.is_connected() && progress.done >= progress.total {
+            self.reconcile_rows(now_ms, &mut step);
         }
         self.collect_states(&mut step);
         self.forget_verdict();
