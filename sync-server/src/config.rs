@@ -107,6 +107,15 @@ pub enum Admin {
         #[arg(long, default_value_t = 72)]
         expires_in_hours: i64,
     },
+    /// Write a consistent copy of the store to FILE while the relay runs (restore:
+    /// stop the relay, copy FILE to DATA_DIR/paktum.sqlite3, start it).
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Show the audit log, newest first.
     Audit {
         #[arg(long, default_value_t = 50)]
