@@ -140,6 +140,90 @@ async fn used_and_expired_codes_are_refused_with_a_clear_message() -> anyhow::Re
     p.relay.stop().await
 }
 
+/// Loopback addresses are distinct clients to the relay: 127.0.0.N.
+fn client(n: u8) -> std::net::IpAddr {
+    std::net::IpAddr::from([127, 0, 0, n])
+}
+
+#[tokio::test]
+async fn thirty_wrong_codes_from_one_address_are_slowed_to_429_with_retry_after()
+-> anyhow::Result<()> {
+    let p = pact(|_| {}).await?;
+    let (_, code) = p
+        .directory
+        .invite("kempen", "Anna", Role::Worker, HOUR, now_ms())?;
+    let mut statuses = Vec::new();
+    let mut retry_after = Vec::new();
+    for i in 0..30 {
+        // A different prefix each time: only the address is counted here.
+        let wrong = format!("W{i:03}Z-ZZZZZ");
+        let r = http::enrol_from(client(1), p.relay.addr, &wrong, "guess").await?;
+        statuses.push(r.status);
+        if r.status == 429 {
+            retry_after.push(r.header("retry-after").and_then(|v| v.parse::<u64>().ok()));
+            let refusal: paktum_shared::enrol::Refusal = serde_json::from_str(&r.body)?;
+            assert!(refusal.error.contains("wait"), "{}", refusal.error);
+        }
+    }
+    assert_eq!(statuses[..5], [400; 5], "five free failures: {statuses:?}");
+    assert_eq!(statuses[5..], [429; 25], "then limited: {statuses:?}");
+    assert!(
+        retry_after.iter().all(|s| *s == Some(30)),
+        "Retry-After: {retry_after:?}"
+    );
+    // The address is limited for everyone there, even with a correct code…
+    let r = http::enrol_from(client(1), p.relay.addr, &code, "phone").await?;
+    assert_eq!(r.status, 429, "{}", r.body);
+    // …which stays unused, and another address is unaffected.
+    let r = http::enrol_from(client(2), p.relay.addr, &code, "phone").await?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let limited = |e: &[String]| e.iter().any(|e| e == "enrol_rate_limited");
+    let events = p.audit_events(limited).await?;
+    assert!(limited(&events), "{events:?}");
+    let entries = p.directory.audit_log(1000)?;
+    let blocks: Vec<_> = entries
+        .iter()
+        .filter(|e| e.event == "enrol_rate_limited")
+        .collect();
+    assert_eq!(blocks.len(), 1, "one block started: {blocks:?}");
+    assert!(
+        blocks[0].detail.contains("127.0.0.1"),
+        "{}",
+        blocks[0].detail
+    );
+    assert!(
+        entries.iter().all(|e| !e.detail.contains("W000")),
+        "no code in the audit log"
+    );
+    p.relay.stop().await
+}
+
+#[tokio::test]
+async fn a_partly_known_code_cannot_be_completed_from_many_addresses() -> anyhow::Result<()> {
+    let p = pact(|_| {}).await?;
+    let (_, code) = p
+        .directory
+        .invite("kempen", "Anna", Role::Worker, HOUR, now_ms())?;
+    let known = &code[..4];
+    for n in 2..7 {
+        let guess = format!("{known}Z-ZZZZZ");
+        let r = http::enrol_from(client(n), p.relay.addr, &guess, "guess").await?;
+        assert_eq!(r.status, 400, "free failure from 127.0.0.{n}");
+    }
+    let r = http::enrol_from(client(7), p.relay.addr, &format!("{known}Y-YYYYY"), "guess").await?;
+    assert_eq!(
+        r.status, 429,
+        "the prefix is limited from a new address too"
+    );
+    assert!(r.header("retry-after").is_some());
+    let entries = p.directory.audit_log(1000)?;
+    assert!(
+        entries.iter().all(|e| !e.detail.contains(known)),
+        "no prefix in the audit log"
+    );
+    p.relay.stop().await
+}
+
 #[tokio::test]
 async fn teams_and_pacts_see_only_what_they_may_without_learning_what_exists() -> anyhow::Result<()>
 {

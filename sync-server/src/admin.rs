@@ -1,6 +1,8 @@
 //! `paktum-sync-server admin …`: the administrator's tools, working directly on the
 //! embedded store (whoever can run this can read the data directory anyway).
 
+use std::path::Path;
+
 use anyhow::{Context, Result, bail};
 
 use crate::auth::{Directory, Role, now_ms};
@@ -8,8 +10,33 @@ use crate::config::Admin;
 
 const HOUR_MS: i64 = 3_600_000;
 
+/// `admin backup --to FILE [--force]`: a consistent copy while the relay runs.
+pub fn backup(data_dir: &Path, to: &Path, force: bool) -> Result<()> {
+    let store = data_dir.join(crate::storage::sqlite::FILE);
+    if !store.exists() {
+        bail!("there is no store at {}", store.display());
+    }
+    if to.exists() && !force {
+        bail!(
+            "{} exists; choose another file or pass --force to replace it",
+            to.display()
+        );
+    }
+    let copied = crate::storage::sqlite::backup::backup(data_dir, to)
+        .with_context(|| format!("backing up to {}", to.display()))?;
+    println!(
+        "backed up {} documents and {} active devices ({} bytes) to {}",
+        copied.documents,
+        copied.devices,
+        copied.bytes,
+        to.display()
+    );
+    Ok(())
+}
+
 pub fn run(directory: &Directory, command: &Admin) -> Result<()> {
     match command {
+        Admin::Backup { .. } => bail!("backup runs without opening the directory"),
         Admin::CreateTeam {
             pact,
             team,

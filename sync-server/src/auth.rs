@@ -5,6 +5,7 @@
 
 pub mod directory;
 pub mod policy;
+pub mod throttle;
 
 use thiserror::Error;
 

@@ -49,6 +49,15 @@ pub struct Config {
     /// every document. Never use with real data.
     #[arg(long, env = "PAKTUM_INSECURE_OPEN")]
     pub insecure_open: bool,
+    /// Failed enrolments free per client address (and per code prefix) before each
+    /// further failure blocks it for a doubling delay (30 s, 1 min, … 15 min).
+    #[arg(long, env = "PAKTUM_ENROL_FREE_FAILURES", default_value_t = 5)]
+    pub enrol_free_failures: u32,
+    /// Behind a reverse proxy: take the client address for enrolment limits from
+    /// the last `X-Forwarded-For` entry (the one the proxy added). Off by default:
+    /// without a proxy that header is the client's to forge.
+    #[arg(long, env = "PAKTUM_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
     #[command(subcommand)]
     pub admin: Option<AdminCommand>,
 }
@@ -98,6 +107,15 @@ pub enum Admin {
         #[arg(long, default_value_t = 72)]
         expires_in_hours: i64,
     },
+    /// Write a consistent copy of the store to FILE while the relay runs (restore:
+    /// stop the relay, copy FILE to DATA_DIR/paktum.sqlite3, start it).
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Show the audit log, newest first.
     Audit {
         #[arg(long, default_value_t = 50)]
@@ -119,6 +137,8 @@ impl Config {
             max_connections_per_device: 4,
             max_documents_in_memory: 256,
             insecure_open: false,
+            enrol_free_failures: 5,
+            trust_forwarded_for: false,
             admin: None,
         }
     }

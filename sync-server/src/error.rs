@@ -4,7 +4,7 @@
 //! In the spirit of launchbadge/realworld-axum-sqlx `src/http/error.rs`.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::AuthError;
@@ -30,6 +30,12 @@ pub enum Error {
     TooManyConnections(usize),
     #[error("sync message for a document could not be applied: {0}")]
     BadSync(String),
+    /// Too many failed enrolments from one address or for one code prefix.
+    #[error("enrolment rate-limited by {by} for {retry_after_secs} s")]
+    RateLimited {
+        by: &'static str,
+        retry_after_secs: u64,
+    },
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("directory error: {0}")]
@@ -54,6 +60,11 @@ impl Error {
                 format!("too many connections for one device (limit {limit})")
             }
             Error::BadSync(_) => "a sync message could not be applied".into(),
+            Error::RateLimited {
+                retry_after_secs, ..
+            } => format!(
+                "too many attempts; wait {retry_after_secs} seconds, then check the code and try again"
+            ),
             Error::Storage(_) | Error::Directory(_) | Error::Internal(_) => {
                 "the relay could not do this just now; try again later".into()
             }
@@ -66,9 +77,9 @@ impl Error {
             Error::Enrolment(_) | Error::Malformed(_) | Error::Protocol(_) | Error::BadSync(_) => {
                 StatusCode::BAD_REQUEST
             }
-            Error::TooManyDocuments(_) | Error::TooManyConnections(_) => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            Error::TooManyDocuments(_)
+            | Error::TooManyConnections(_)
+            | Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Storage(_) | Error::Directory(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -99,7 +110,16 @@ impl IntoResponse for Error {
         let refusal = paktum_shared::enrol::Refusal {
             error: self.public(),
         };
-        (status, Json(refusal)).into_response()
+        let mut response = (status, Json(refusal)).into_response();
+        if let Error::RateLimited {
+            retry_after_secs, ..
+        } = self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
     }
 }
 
@@ -119,6 +139,13 @@ mod tests {
             Error::from(AuthError::Revoked).status(),
             StatusCode::UNAUTHORIZED
         );
+        let limited = Error::RateLimited {
+            by: "address",
+            retry_after_secs: 30,
+        }
+        .into_response();
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(limited.headers()[header::RETRY_AFTER], "30");
         assert!(
             Error::from(AuthError::UsedCode)
                 .public()

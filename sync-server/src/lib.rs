@@ -61,6 +61,13 @@ pub async fn run(
             per_second: config.max_messages_per_second,
             burst: config.max_messages_per_second.saturating_mul(4),
         },
+        enrolments: Arc::new(std::sync::Mutex::new(auth::throttle::EnrolThrottle::new(
+            auth::throttle::Rules {
+                free_failures: config.enrol_free_failures,
+                ..auth::throttle::Rules::default()
+            },
+        ))),
+        trust_forwarded_for: config.trust_forwarded_for,
     };
     tokio::spawn(watch_directory(hub.clone(), directory, token.clone()));
     let app =
@@ -86,10 +93,14 @@ pub async fn run(
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { wait.cancelled().await })
-        .await
-        .context("serving")?;
+    // The peer address is what enrolment limits count by.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { wait.cancelled().await })
+    .await
+    .context("serving")?;
     // Upgraded WebSockets outlive axum's graceful shutdown; wait for their sessions to
     // save state, but not forever.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use paktum_sync_server::config::{AdminCommand, LogFormat};
+use paktum_sync_server::config::{Admin, AdminCommand, LogFormat};
 use paktum_sync_server::{Config, SqliteStorage, run};
 use tracing_subscriber::EnvFilter;
 
@@ -19,6 +19,9 @@ async fn main() -> anyhow::Result<()> {
             .json()
             .with_env_filter(filter)
             .init(),
+    }
+    if let Some(AdminCommand::Admin(Admin::Backup { to, force })) = &config.admin {
+        return paktum_sync_server::admin::backup(&config.data_dir, to, *force);
     }
     if let Some(AdminCommand::Admin(command)) = &config.admin {
         let directory = paktum_sync_server::auth::Directory::open(&config.data_dir)

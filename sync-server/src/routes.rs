@@ -1,13 +1,14 @@
 //! HTTP surface: `/sync` (WebSocket, automerge-repo protocol), `/healthz`, and the
 //! built app as static files with cache headers that suit a service worker.
 
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -20,7 +21,8 @@ use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::auth::{Directory, now_ms};
+use crate::auth::throttle::{BlockStarted, EnrolThrottle, Limited};
+use crate::auth::{AuthError, Directory, now_ms};
 use crate::error::Error;
 use crate::hub::Hub;
 use crate::session::{self, Frame, RateLimit};
@@ -36,6 +38,10 @@ pub struct AppState {
     /// Development mode: no tokens asked.
     pub open: bool,
     pub rate: RateLimit,
+    /// Failed enrolments per client address and code prefix.
+    pub enrolments: Arc<std::sync::Mutex<EnrolThrottle>>,
+    /// Take the client address from the proxy's `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -185,16 +191,41 @@ async fn sync(
         .on_upgrade(move |socket| serve_socket(state, identity, socket))
 }
 
-/// Exchanges a one-time enrolment code for a device token.
+/// Exchanges a one-time enrolment code for a device token. Failed codes are counted
+/// per client address and code prefix (`auth::throttle`); past the free ones the
+/// answer is 429 with `Retry-After`, whatever the code.
 async fn enrol(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     axum::Json(req): axum::Json<EnrolRequest>,
 ) -> Result<axum::Json<Enrolment>, Error> {
+    let address = client_address(peer.ip(), &headers, state.trust_forwarded_for);
+    let attempt = lock(&state.enrolments)
+        .begin(address, &req.code, clock(now_ms()))
+        .map_err(|(retry_after_secs, by)| Error::RateLimited {
+            by: limited_by(by),
+            retry_after_secs,
+        })?;
     let directory = state.directory.clone();
-    let (token, id) =
-        tokio::task::spawn_blocking(move || directory.enrol(&req.code, &req.label, now_ms()))
-            .await
-            .map_err(|e| Error::Internal(format!("enrolment task: {e}")))??;
+    let throttle = state.enrolments.clone();
+    let audit = state.audit.clone();
+    // The attempt ends in the blocking task, which runs to the end even when the
+    // client hangs up: every begun attempt is counted.
+    let (token, id) = tokio::task::spawn_blocking(move || {
+        let now = now_ms();
+        let result = directory.enrol(&req.code, &req.label, now);
+        let failed = matches!(
+            result,
+            Err(AuthError::UnknownCode | AuthError::UsedCode | AuthError::ExpiredCode)
+        );
+        for block in lock(&throttle).end(attempt, failed, clock(now)) {
+            audit.record("enrol_rate_limited", None, &block_detail(block, address));
+        }
+        result
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("enrolment task: {e}")))??;
     tracing::info!(device = id.device_id, "device enrolled");
     Ok(axum::Json(Enrolment {
         token,
@@ -204,6 +235,53 @@ async fn enrol(
         team: id.team,
         pact: id.pact,
     }))
+}
+
+fn lock(throttle: &std::sync::Mutex<EnrolThrottle>) -> std::sync::MutexGuard<'_, EnrolThrottle> {
+    throttle
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn clock(now_ms: i64) -> u64 {
+    u64::try_from(now_ms).unwrap_or(0)
+}
+
+fn limited_by(by: Limited) -> &'static str {
+    match by {
+        Limited::Address => "address",
+        Limited::Prefix => "code prefix",
+    }
+}
+
+/// What the audit log keeps of a block: the address, or only that a code prefix
+/// (never its characters) was blocked.
+fn block_detail(block: BlockStarted, address: IpAddr) -> String {
+    let secs = block.for_ms.div_ceil(1000);
+    match block.by {
+        Limited::Address => format!("address {address} blocked for {secs} s"),
+        Limited::Prefix => format!(
+            "a code prefix ({} characters) blocked for {secs} s",
+            crate::auth::throttle::PREFIX_LEN
+        ),
+    }
+}
+
+/// The client's address: the peer's, or behind a trusted proxy the last
+/// `X-Forwarded-For` entry (the one that proxy appended; earlier ones are the
+/// client's to forge).
+fn client_address(peer: IpAddr, headers: &HeaderMap, trust_forwarded_for: bool) -> IpAddr {
+    if !trust_forwarded_for {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .last()
+        .and_then(|last| last.trim().parse().ok())
+        .unwrap_or(peer)
 }
 
 async fn serve_socket(state: AppState, identity: Option<crate::auth::Identity>, socket: WebSocket) {
@@ -343,6 +421,25 @@ mod tests {
         assert!(!names_a_file("/"));
         assert!(!names_a_file("/caseload/some-route"));
         assert!(!names_a_file("/.well-known/"));
+    }
+
+    #[test]
+    fn the_client_address_comes_from_the_proxy_only_when_trusted() {
+        let peer: IpAddr = "10.0.0.1".parse().expect("ip");
+        let mut headers = HeaderMap::new();
+        headers.append(
+            "x-forwarded-for",
+            HeaderValue::from_static("1.1.1.1, 2.2.2.2"),
+        );
+        headers.append("x-forwarded-for", HeaderValue::from_static("198.51.100.7"));
+        assert_eq!(client_address(peer, &headers, false), peer);
+        assert_eq!(
+            client_address(peer, &headers, true),
+            "198.51.100.7".parse::<IpAddr>().expect("ip")
+        );
+        assert_eq!(client_address(peer, &HeaderMap::new(), true), peer);
+        headers.append("x-forwarded-for", HeaderValue::from_static("garbage"));
+        assert_eq!(client_address(peer, &headers, true), peer);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Minimal HTTP/1.1 over a raw socket, enough to test the relay's HTTP routes
 //! without pulling a client library into the tests.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use paktum_shared::enrol::{EnrolRequest, Enrolment, Refusal};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -16,7 +16,28 @@ pub struct Response {
 }
 
 async fn request(addr: SocketAddr, raw: String) -> anyhow::Result<Response> {
-    let mut s = tokio::net::TcpStream::connect(addr).await?;
+    request_from(None, addr, raw).await
+}
+
+/// A request from `source` (another loopback address such as 127.0.0.2 is another
+/// client to the relay), or from wherever the system picks.
+async fn request_from(
+    source: Option<IpAddr>,
+    addr: SocketAddr,
+    raw: String,
+) -> anyhow::Result<Response> {
+    let mut s = match source {
+        None => tokio::net::TcpStream::connect(addr).await?,
+        Some(ip) => {
+            let socket = if ip.is_ipv4() {
+                tokio::net::TcpSocket::new_v4()?
+            } else {
+                tokio::net::TcpSocket::new_v6()?
+            };
+            socket.bind(SocketAddr::new(ip, 0))?;
+            socket.connect(addr).await?
+        }
+    };
     s.write_all(raw.as_bytes()).await?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).await?;
@@ -88,5 +109,39 @@ pub async fn enrol(
         Ok(Ok(serde_json::from_str(&r.body)?))
     } else {
         Ok(Err((r.status, serde_json::from_str(&r.body)?)))
+    }
+}
+
+/// `POST /enrol` from the client address `source`: the raw answer, for tests of
+/// status codes and headers such as `Retry-After`.
+pub async fn enrol_from(
+    source: IpAddr,
+    addr: SocketAddr,
+    code: &str,
+    label: &str,
+) -> anyhow::Result<Response> {
+    let json = serde_json::to_string(&EnrolRequest {
+        code: code.to_string(),
+        label: label.to_string(),
+    })?;
+    request_from(
+        Some(source),
+        addr,
+        format!(
+            "POST /enrol HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
+            json.len()
+        ),
+    )
+    .await
+}
+
+impl Response {
+    /// A header's value (names are matched lower-cased).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let prefix = format!("{}:", name.to_lowercase());
+        self.head
+            .lines()
+            .find_map(|line| line.strip_prefix(prefix.as_str()))
+            .map(str::trim)
     }
 }

@@ -3,6 +3,8 @@
 //! uploading at once cost one fsync per batch, and each caller returns only after
 //! its write is on disk.
 
+pub mod backup;
+
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::mpsc;
