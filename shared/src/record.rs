@@ -301,42 +301,6 @@ impl RecordDoc {
         entries
     }
 
-    /// The object of item `id` in the root map `items` (notes, visits, referrals),
-    /// removed or not.
-    pub(crate) fn item(
-        &self,
-        items: &str,
-        what: &'static str,
-        id: &str,
-    ) -> Result<ObjId, ModelError> {
-        obj_at(&self.doc, &ROOT, items, ObjType::Map)
-            .and_then(|m| obj_at(&self.doc, &m, id, ObjType::Map))
-            .ok_or_else(|| ModelError::NotFound {
-                what,
-                id: id.into(),
-            })
-    }
-
-    /// Marks item `id` of the root map `items` removed (a mistake) or puts it back
-    /// (undo). The item stays in the document, flagged, so a colleague's concurrent
-    /// edit of it (which writes `removed: false`) wins over the removal: nothing
-    /// written is lost by a merge. See ARCHITECTURE.md, "Removing an item".
-    pub(crate) fn set_item_removed(
-        &mut self,
-        editor: &Editor,
-        items: &str,
-        what: &'static str,
-        id: &str,
-        removed: bool,
-    ) -> Result<(), ModelError> {
-        let item = self.item(items, what, id)?;
-        let verb = if removed { "removed" } else { "restored" };
-        self.change(editor, &format!("{what} {verb}"), |tx| {
-            tx.put(&item, "removed", removed)?;
-            Ok(())
-        })
-    }
-
     /// The root fields among `fields` that hold concurrent values ("changed by
     /// both"), each with its values; a field with one value is left out.
     pub(crate) fn root_conflicts<F: Ord + Copy>(
@@ -493,26 +457,6 @@ pub(crate) fn child_maps(doc: &Automerge, obj: &ObjId) -> Vec<(String, ObjId)> {
             _ => None,
         })
         .collect()
-}
-
-/// The items of a map of items (notes, visits, referrals) that are not removed: an
-/// item is removed when every concurrent value of its `removed` flag is `true`, so an
-/// edit made concurrently with a removal (which writes `removed: false`) keeps it.
-pub(crate) fn live_items(doc: &Automerge, obj: &ObjId) -> Vec<(String, ObjId)> {
-    child_maps(doc, obj)
-        .into_iter()
-        .filter(|(_, item)| !is_removed(doc, item))
-        .collect()
-}
-
-pub(crate) fn is_removed(doc: &Automerge, item: &ObjId) -> bool {
-    let Ok(values) = doc.get_all(item, "removed") else {
-        return false;
-    };
-    !values.is_empty()
-        && values
-            .iter()
-            .all(|(v, _)| matches!(v, Value::Scalar(s) if matches!(s.as_ref(), ScalarValue::Boolean(true))))
 }
 
 /// The keys of a map used as a set (tags).
@@ -709,5 +653,8 @@ pub(crate) fn item_id() -> String {
         .collect()
 }
 
+mod items;
 #[cfg(test)]
 mod tests;
+
+pub(crate) use items::live_items;
