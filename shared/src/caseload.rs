@@ -161,7 +161,7 @@ impl CaseloadDoc {
                 heads.sort();
                 heads.join(",")
             });
-            let fields: [(&str, Option<ScalarValue>); 7] = [
+            let fields: [(&str, Option<ScalarValue>); 8] = [
                 ("kind", Some(summary.kind.as_str().into())),
                 ("name", Some(summary.name.as_str().into())),
                 ("status", summary.status.as_deref().map(Into::into)),
@@ -169,6 +169,10 @@ impl CaseloadDoc {
                 (
                     "next_follow_up",
                     summary.next_follow_up.map(|d| d.to_string().into()),
+                ),
+                (
+                    "follow_up_by",
+                    summary.follow_up_by.as_deref().map(Into::into),
                 ),
                 (
                     "updated_at",
@@ -257,6 +261,7 @@ impl CaseloadDoc {
     fn read_row(doc: &Automerge, id: DocumentId, row: &ObjId) -> Option<Entry> {
         let (mut kind, mut name, mut status, mut worker) = (None, None, None, None);
         let (mut follow_up, mut updated_at, mut heads) = (None, 0, Vec::new());
+        let mut follow_up_by = None;
         for item in doc.map_range(row, ..) {
             let text = || match &item.value {
                 ValueRef::Scalar(ScalarValueRef::Str(s)) => Some(s.to_string()),
@@ -269,6 +274,7 @@ impl CaseloadDoc {
                 "status" => status = text().filter(|s| !s.is_empty()),
                 "worker" => worker = text(),
                 "next_follow_up" => follow_up = text().and_then(|d| d.parse().ok()),
+                "follow_up_by" => follow_up_by = text(),
                 "updated_at" => {
                     updated_at = match &item.value {
                         ValueRef::Scalar(ScalarValueRef::Int(n) | ScalarValueRef::Timestamp(n)) => {
@@ -291,6 +297,7 @@ impl CaseloadDoc {
                 status,
                 worker: worker.unwrap_or_default(),
                 next_follow_up: follow_up,
+                follow_up_by,
                 updated_at,
             },
             heads,
@@ -328,6 +335,7 @@ mod tests {
             status: Some("new".into()),
             worker: "Anna".into(),
             next_follow_up: None,
+            follow_up_by: None,
             updated_at: 1,
         }
     }

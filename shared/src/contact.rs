@@ -214,10 +214,16 @@ pub struct Contact {
 impl Contact {
     /// The earliest open follow-up among the notes.
     pub fn next_follow_up(&self) -> Option<Day> {
+        self.next_follow_up_by().map(|(day, _)| day)
+    }
+
+    /// The earliest open follow-up and who wrote it (on a tie, the first author by
+    /// name, so every reader agrees).
+    pub fn next_follow_up_by(&self) -> Option<(Day, String)> {
         self.notes
             .iter()
             .filter(|n| !n.done)
-            .filter_map(|n| n.follow_up)
+            .filter_map(|n| Some((n.follow_up?, n.author.clone())))
             .min()
     }
 
@@ -228,6 +234,7 @@ impl Contact {
             status: Some(self.status.as_str().to_string()),
             worker: self.assigned_worker.clone(),
             next_follow_up: self.next_follow_up(),
+            follow_up_by: self.next_follow_up_by().map(|(_, by)| by),
             updated_at: self.updated_at,
         }
     }
@@ -546,19 +553,25 @@ pub fn summary_of(record: &RecordDoc) -> Result<Summary, ModelError> {
     let status = record::str_at(doc, &ROOT, "status")
         .and_then(|s| s.parse().ok())
         .unwrap_or(Status::New);
-    let next_follow_up = record::obj_at(doc, &ROOT, "notes", ObjType::Map).and_then(|m| {
-        record::live_items(doc, &m)
-            .into_iter()
-            .filter(|(_, n)| !record::bool_at(doc, n, "done").unwrap_or(false))
-            .filter_map(|(_, n)| record::str_at(doc, &n, "follow_up")?.parse().ok())
-            .min()
-    });
+    let next: Option<(Day, String)> =
+        record::obj_at(doc, &ROOT, "notes", ObjType::Map).and_then(|m| {
+            record::live_items(doc, &m)
+                .into_iter()
+                .filter(|(_, n)| !record::bool_at(doc, n, "done").unwrap_or(false))
+                .filter_map(|(_, n)| {
+                    let day = record::str_at(doc, &n, "follow_up")?.parse().ok()?;
+                    Some((day, record::str_at(doc, &n, "author").unwrap_or_default()))
+                })
+                .min()
+        });
+    let (next_follow_up, follow_up_by) = next.map_or((None, None), |(d, by)| (Some(d), Some(by)));
     Ok(Summary {
         kind: Kind::Contact,
         name,
         status: Some(status.as_str().to_string()),
         worker: record::str_at(doc, &ROOT, "assigned_worker").unwrap_or_default(),
         next_follow_up,
+        follow_up_by,
         updated_at: record.updated_at(),
     })
 }

@@ -5,6 +5,7 @@
 //! identity of its own: those come in as arguments, and each operation returns a
 //! [`Step`], what to write to the store and then what to send to the relay.
 
+mod day;
 mod disk;
 mod identity;
 mod index;
@@ -27,6 +28,7 @@ use crate::record::{HistoryEntry, Kind};
 use crate::replica::{Progress, Replica, ReplicaError};
 use crate::{DocumentId, Editor, ModelError, RecordDoc};
 
+pub use day::{AHEAD_DAYS, Due, Whose, due, follow_ups};
 pub use disk::{
     Assembled, Batch, Chunks, Damaged, KeptDoc, Loaded, RawChunk, Snapshot, StoredDoc,
     heads_from_bytes, heads_to_bytes,

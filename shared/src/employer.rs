@@ -134,10 +134,16 @@ pub struct Employer {
 impl Employer {
     /// The earliest follow-up not yet done.
     pub fn next_follow_up(&self) -> Option<Day> {
+        self.next_follow_up_by().map(|(day, _)| day)
+    }
+
+    /// The earliest open follow-up and the worker of its visit (on a tie, the first
+    /// by name).
+    pub fn next_follow_up_by(&self) -> Option<(Day, String)> {
         self.visits
             .iter()
             .filter(|v| !v.done)
-            .filter_map(|v| v.follow_up)
+            .filter_map(|v| Some((v.follow_up?, v.worker.clone())))
             .min()
     }
 
@@ -160,6 +166,7 @@ impl Employer {
                 .map(|v| v.worker.clone())
                 .unwrap_or_default(),
             next_follow_up: self.next_follow_up(),
+            follow_up_by: self.next_follow_up_by().map(|(_, by)| by),
             updated_at: self.updated_at,
         }
     }

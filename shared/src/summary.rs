@@ -13,5 +13,8 @@ pub struct Summary {
     pub status: Option<String>,
     pub worker: String,
     pub next_follow_up: Option<Day>,
+    /// Who wrote that follow-up (a note's author, a visit's worker): "my day" shows a
+    /// worker the follow-ups of records assigned to them and those they wrote.
+    pub follow_up_by: Option<String>,
     pub updated_at: i64,
 }

@@ -9,7 +9,7 @@ use automerge::ChangeHash;
 use serde::{Deserialize, Serialize};
 
 /// Bumped when the encoding changes; other versions read as no snapshot.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// The index rows as of the index heads `heads` (sorted).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,13 +18,15 @@ pub struct IndexRows {
     pub entries: Vec<Entry>,
 }
 
-/// id, kind, name, status, worker, next follow-up, updated at, heads per writer.
+/// id, kind, name, status, worker, next follow-up, its author, updated at, heads per
+/// writer.
 type Row = (
     String,
     String,
     String,
     Option<String>,
     String,
+    Option<String>,
     Option<String>,
     i64,
     Vec<Vec<String>>,
@@ -54,6 +56,7 @@ pub fn encode<'a>(heads: &[ChangeHash], entries: impl Iterator<Item = &'a Entry>
                 s.status.clone(),
                 s.worker.clone(),
                 s.next_follow_up.map(|d| d.to_string()),
+                s.follow_up_by.clone(),
                 s.updated_at,
                 e.heads.iter().map(|h| hex(h)).collect(),
             )
@@ -87,7 +90,7 @@ pub fn decode(bytes: &[u8]) -> Option<IndexRows> {
         .rows
         .into_iter()
         .map(
-            |(id, kind, name, status, worker, next_follow_up, updated_at, heads)| {
+            |(id, kind, name, status, worker, next_follow_up, follow_up_by, updated_at, heads)| {
                 Some(Entry {
                     id: id.parse().ok()?,
                     summary: Summary {
@@ -99,6 +102,7 @@ pub fn decode(bytes: &[u8]) -> Option<IndexRows> {
                             Some(day) => Some(day.parse().ok()?),
                             None => None,
                         },
+                        follow_up_by,
                         updated_at,
                     },
                     heads: heads.into_iter().map(hashes).collect::<Option<Vec<_>>>()?,
@@ -127,6 +131,7 @@ mod tests {
                 status: follow_up.map(|_| "engaged".into()),
                 worker: "Anna".into(),
                 next_follow_up: follow_up.map(|d| d.parse().expect("day")),
+                follow_up_by: follow_up.map(|_| "Anna".into()),
                 updated_at: 1_763_600_000_000,
             },
             heads,
@@ -158,7 +163,7 @@ mod tests {
         assert!(decode(b"").is_none());
         let other_format = String::from_utf8(good.clone())
             .expect("json")
-            .replace("\"format\":1", "\"format\":2");
+            .replace("\"format\":2", "\"format\":3");
         assert!(decode(other_format.as_bytes()).is_none(), "another format");
         let bad_id = String::from_utf8(good)
             .expect("json")

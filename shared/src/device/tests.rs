@@ -528,3 +528,39 @@ fn a_record_of_another_team_is_never_listed_in_this_teams_index() {
         "but not listed in kempen's index"
     );
 }
+
+#[test]
+fn my_day_lists_the_follow_ups_a_colleague_wrote_on_my_record_for_both_of_us() {
+    let mut relay = Relay::default();
+    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let (id, _) = anna
+        .create_contact(new_contact("Lotte"), NOW)
+        .expect("created");
+    session(&mut relay, &mut anna);
+    let (mut bram, _) = Repo::new(device("Bram"), Loaded::default(), vec![]);
+    session(&mut relay, &mut bram);
+    let today: crate::Day = "2026-11-24".parse().expect("day");
+    bram.edit_contact(id, NOW + 1, |c, ed| {
+        c.add_note(
+            ed,
+            NewNote {
+                text: "Call back about the training".into(),
+                follow_up: Some(today),
+                ..Default::default()
+            },
+        )
+        .map(|_| ())
+    })
+    .expect("note");
+    let row = bram.entry(&id).expect("listed").summary.clone();
+    assert_eq!(row.worker, "Anna", "assigned to Anna");
+    assert_eq!(row.follow_up_by.as_deref(), Some("Bram"), "written by Bram");
+    session(&mut relay, &mut bram);
+    session(&mut relay, &mut anna);
+    for (repo, me) in [(&anna, "Anna"), (&bram, "Bram")] {
+        let mine = repo.follow_ups(Whose::Mine(me), today);
+        assert_eq!(mine.len(), 1, "{me} sees it");
+        assert_eq!(mine[0].0, Due::Today);
+    }
+    assert!(anna.follow_ups(Whose::Mine("Cleo"), today).is_empty());
+}
