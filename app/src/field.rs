@@ -17,7 +17,7 @@ use wasm_bindgen::JsCast;
 
 use crate::i18n::*;
 use crate::store::{DATABASE, Store, StoreError};
-use crate::sync::{Sync, SyncStatus};
+use crate::sync::{EnrolError, Sync, SyncStatus};
 use crate::timing;
 
 /// Where start-up stands.
@@ -182,7 +182,8 @@ impl Field {
         }
         let (out, step) = {
             let mut repo = sync.repo().borrow_mut();
-            op(&mut repo, js_sys::Date::now() as i64).map_err(|e| model_error_text(&e))?
+            op(&mut repo, js_sys::Date::now() as i64)
+                .map_err(|e| model_error_text(self.i18n, &e))?
         };
         // Write first, redraw after: re-reading a record with many notes takes longer
         // than the write, and a change is only safe once it is on disk.
@@ -342,8 +343,17 @@ fn store_error_text(i18n: I18nContext<Locale>, e: &StoreError) -> String {
     }
 }
 
+/// Why enrolling this device failed, in words.
+pub fn enrol_error_text(i18n: I18nContext<Locale>, e: &EnrolError) -> String {
+    match e {
+        EnrolError::Unreachable => t_string!(i18n, enrol_unreachable).to_string(),
+        EnrolError::Refused(said) if !said.is_empty() => said.clone(),
+        EnrolError::Refused(_) => t_string!(i18n, enrol_refused).to_string(),
+    }
+}
+
 /// The record model's own sentences (English until the languages issue words them).
-pub fn model_error_text(e: &ModelError) -> String {
+pub fn model_error_text(_i18n: I18nContext<Locale>, e: &ModelError) -> String {
     let text = e.to_string();
     let mut chars = text.chars();
     match chars.next() {

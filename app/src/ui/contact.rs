@@ -1,8 +1,9 @@
 //! Youth contacts: the caseload list (search and filters live in the URL), a new
 //! contact from a first meeting, and the contact page with its notes timeline.
 
+use std::rc::Rc;
+
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -14,7 +15,7 @@ use paktum_shared::record::Kind;
 use paktum_shared::{Day, DocumentId, Editor, ModelError};
 
 use super::parts::{
-    ChangedByBoth, Details, Field, InlineField, Outcome as Said, PendingMark, RecordMemo,
+    ChangedByBoth, Details, Field, InlineField, Outcome, PendingMark, RecordMemo, Said, SaveButton,
     SaveOrCancel, channel_label, outcome_label, ready_record, record_page, shown_view,
     status_label, status_text, today, when,
 };
@@ -26,7 +27,19 @@ use paktum_shared::device::{Repo, rows_of, workers};
 /// Rows rendered at once; a search narrows a big caseload faster than scrolling.
 const SHOWN: usize = 200;
 
-type ContactOp = Box<dyn FnOnce(&mut ContactDoc, &Editor) -> Result<(), ModelError>>;
+/// One change to a contact, run by the page's save action.
+type ContactOp = Rc<dyn Fn(&mut ContactDoc, &Editor) -> Result<(), ModelError>>;
+/// The contact page's save: one op at a time, its result as a sentence.
+type ContactSave = Action<ContactOp, Said>;
+
+/// What the new-contact form holds when it is sent.
+#[derive(Clone)]
+struct NewContactForm {
+    name: String,
+    channel: String,
+    place: String,
+    day: String,
+}
 
 fn field_label(i18n: I18nContext<Locale>, field: ContactField) -> String {
     match field {
@@ -181,37 +194,42 @@ pub fn NewContactPage() -> impl IntoView {
     let channel = RwSignal::new(Channel::Street.as_str().to_string());
     let place = RwSignal::new(String::new());
     let day = RwSignal::new(today().map(|d| d.to_string()).unwrap_or_default());
-    let said = RwSignal::new(None);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let create = Action::new_local(move |form: &NewContactForm| {
+        let form = form.clone();
         let navigate = navigate.clone();
-        let first_contact_on = match day.get().parse::<Day>() {
-            Ok(d) => d,
-            Err(e) => return said.set(Some(Err(crate::field::model_error_text(&e)))),
-        };
-        let channel = channel.get().parse().unwrap_or(Channel::Other);
-        let (name, place) = (name.get(), place.get());
-        spawn_local(async move {
-            let result = field
+        async move {
+            let first_contact_on = form
+                .day
+                .parse::<Day>()
+                .map_err(|e| crate::field::model_error_text(i18n, &e))?;
+            let channel = form.channel.parse().unwrap_or(Channel::Other);
+            let id = field
                 .edit(move |r, now| {
                     let team = r.identity().team.clone();
                     r.create_contact(
                         NewContact {
                             team,
-                            display_name: name,
+                            display_name: form.name,
                             first_contact_on,
                             channel,
-                            place: Some(place),
+                            place: Some(form.place),
                             assigned_worker: None,
                         },
                         now,
                     )
                 })
-                .await;
-            match result {
-                Ok(id) => navigate(&format!("/contacts/{id}"), Default::default()),
-                Err(e) => said.set(Some(Err(e))),
-            }
+                .await?;
+            navigate(&format!("/contacts/{id}"), Default::default());
+            Ok(String::new())
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        create.dispatch_local(NewContactForm {
+            name: name.get(),
+            channel: channel.get(),
+            place: place.get(),
+            day: day.get(),
         });
     };
     view! {
@@ -230,8 +248,8 @@ pub fn NewContactPage() -> impl IntoView {
             </label>
             <Field value=place>{t!(i18n, new_contact_place)}</Field>
             <Field value=day kind="date">{t!(i18n, new_contact_date)}</Field>
-            <Said message=said />
-            <button type="submit" class="primary wide">{t!(i18n, new_contact_save)}</button>
+            <Outcome action=create />
+            <SaveButton busy=create.pending() class="primary wide">{t!(i18n, new_contact_save)}</SaveButton>
         </form>
     }
 }
@@ -250,30 +268,34 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
     let field = use_field();
     let (read, pending) = ready_record(record);
     let contact = move || read.get();
-    let said = RwSignal::new(None::<Result<String, String>>);
+    let save: ContactSave = Action::new_local(move |op: &ContactOp| {
+        let op = op.clone();
+        async move {
+            field
+                .edit(move |r, now| r.edit_contact(id, now, |c, ed| op(c, ed)))
+                .await
+                .map(|()| t_string!(i18n, saved).to_string())
+        }
+    });
     let run = move |op: ContactOp| {
-        spawn_local(async move {
-            let result = field.edit(move |r, now| r.edit_contact(id, now, op)).await;
-            said.set(Some(result.map(|_| t_string!(i18n, saved).to_string())));
-        });
+        save.dispatch_local(op);
     };
 
     // Adding a note: one tap opens the field, one tap saves.
     let adding = RwSignal::new(false);
     let note_text = RwSignal::new(String::new());
     let note_follow = RwSignal::new(String::new());
-    let save_note = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let text = note_text.get();
-        let follow_up = match note_follow.get().trim() {
-            "" => None,
-            day => match day.parse::<Day>() {
-                Ok(d) => Some(d),
-                Err(e) => return said.set(Some(Err(crate::field::model_error_text(&e)))),
-            },
-        };
-        spawn_local(async move {
-            let result = field
+    let add_note = Action::new_local(move |(text, follow): &(String, String)| {
+        let (text, follow) = (text.clone(), follow.clone());
+        async move {
+            let follow_up = match follow.trim() {
+                "" => None,
+                day => Some(
+                    day.parse::<Day>()
+                        .map_err(|e| crate::field::model_error_text(i18n, &e))?,
+                ),
+            };
+            field
                 .edit(move |r, now| {
                     r.edit_contact(id, now, |c, ed| {
                         c.add_note(
@@ -287,17 +309,16 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                         .map(|_| ())
                     })
                 })
-                .await;
-            match result {
-                Ok(()) => {
-                    note_text.set(String::new());
-                    note_follow.set(String::new());
-                    adding.set(false);
-                    said.set(Some(Ok(t_string!(i18n, note_saved).to_string())));
-                }
-                Err(e) => said.set(Some(Err(e))),
-            }
-        });
+                .await?;
+            note_text.set(String::new());
+            note_follow.set(String::new());
+            adding.set(false);
+            Ok(t_string!(i18n, note_saved).to_string())
+        }
+    });
+    let save_note = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        add_note.dispatch_local((note_text.get(), note_follow.get()));
     };
 
     view! {
@@ -319,7 +340,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                             .into_iter()
                             .map(|(f, values)| {
                                 let keep = move |value: String| {
-                                    run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
+                                    run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
                                         if f == ContactField::Status {
                                             let status: Status = value.parse()?;
                                             c.change_status(ed, status, Some("kept after a conflict"))
@@ -333,7 +354,8 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                             .collect_view()
                     })
             }}
-            <Said message=said />
+            <Outcome action=save />
+            <Outcome action=add_note />
             <section aria-labelledby="notes">
                 <h2 id="notes">{t!(i18n, notes_title)}</h2>
                 <Show
@@ -351,7 +373,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                                 on:input=move |ev| note_text.set(event_target_value(&ev))></textarea>
                         </label>
                         <Field value=note_follow kind="date">{t!(i18n, note_follow_up)}</Field>
-                        <SaveOrCancel open=adding>{t!(i18n, note_save)}</SaveOrCancel>
+                        <SaveOrCancel open=adding busy=add_note.pending()>{t!(i18n, note_save)}</SaveOrCancel>
                     </form>
                 </Show>
                 <ol class="timeline">
@@ -377,7 +399,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                                                             {t!(i18n, note_follow_up_on, day = d.to_string())} " "
                                                             <button type="button" class="small" on:click=move |_| {
                                                                 let note_id = note_id.clone();
-                                                                run(Box::new(move |c: &mut ContactDoc, ed: &Editor| c.set_note_done(ed, &note_id, true)))
+                                                                run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| c.set_note_done(ed, &note_id, true)))
                                                             }>{t!(i18n, note_done)}</button>
                                                         </p>
                                                     }
@@ -390,19 +412,20 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                     }}
                 </ol>
             </section>
-            <StatusSection contact=Signal::derive(contact) run />
-            <DetailsSection contact=Signal::derive(contact) run />
-            <ConsentSection contact=Signal::derive(contact) run />
-            <ReferralSection contact=Signal::derive(contact) run />
+            <StatusSection contact=Signal::derive(contact) save />
+            <DetailsSection contact=Signal::derive(contact) save />
+            <ConsentSection contact=Signal::derive(contact) save />
+            <ReferralSection contact=Signal::derive(contact) save />
         </article>
     }
 }
 
 #[component]
-fn StatusSection(
-    contact: Signal<Option<Contact>>,
-    run: impl Fn(ContactOp) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn StatusSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl IntoView {
+    let run = move |op: ContactOp| {
+        save.dispatch_local(op);
+    };
+    let busy = save.pending();
     let i18n = use_i18n();
     let chosen = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
@@ -412,7 +435,7 @@ fn StatusSection(
             return;
         };
         let reason = reason.get();
-        run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
+        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
             c.change_status(
                 ed,
                 status,
@@ -440,7 +463,7 @@ fn StatusSection(
                     </select>
                 </label>
                 <InlineField label=t_string!(i18n, status_reason).to_string() value=reason />
-                <button type="submit">{t!(i18n, status_change)}</button>
+                <SaveButton busy class="">{t!(i18n, status_change)}</SaveButton>
             </form>
             <details>
                 <summary>{t!(i18n, status_history)}</summary>
@@ -504,13 +527,14 @@ fn kind_of(f: ContactField) -> &'static str {
 }
 
 #[component]
-fn DetailsSection(
-    contact: Signal<Option<Contact>>,
-    run: impl Fn(ContactOp) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn DetailsSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl IntoView {
+    let run = move |op: ContactOp| {
+        save.dispatch_local(op);
+    };
+    let busy = save.pending();
     let i18n = use_i18n();
     let save = move |changed: Vec<(ContactField, String)>| {
-        run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
+        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
             for (f, v) in &changed {
                 c.set_field(ed, *f, Some(v.as_str()))?;
             }
@@ -542,16 +566,18 @@ fn DetailsSection(
             value_of=value_of
             kind_of=kind_of
             save
+            busy
             more=first_contact
         />
     }
 }
 
 #[component]
-fn ConsentSection(
-    contact: Signal<Option<Contact>>,
-    run: impl Fn(ContactOp) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn ConsentSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl IntoView {
+    let run = move |op: ContactOp| {
+        save.dispatch_local(op);
+    };
+    let busy = save.pending();
     let i18n = use_i18n();
     let scope = RwSignal::new(String::new());
     let active = move || contact.get().is_some_and(|c| c.consent.is_active());
@@ -559,13 +585,13 @@ fn ConsentSection(
         ev.prevent_default();
         let Some(day) = today() else { return };
         let scope = scope.get();
-        run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
+        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
             c.give_consent(ed, day, &scope)
         }));
     };
     let withdraw = move |_| {
         let Some(day) = today() else { return };
-        run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
+        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
             c.withdraw_consent(ed, day)
         }));
     };
@@ -589,21 +615,22 @@ fn ConsentSection(
                 fallback=move || view! {
                     <form class="inline" on:submit=give>
                         <InlineField label=t_string!(i18n, consent_scope).to_string() value=scope />
-                        <button type="submit">{t!(i18n, consent_give)}</button>
+                        <SaveButton busy class="">{t!(i18n, consent_give)}</SaveButton>
                     </form>
                 }
             >
-                <button type="button" on:click=withdraw>{t!(i18n, consent_withdraw)}</button>
+                <button type="button" on:click=withdraw disabled=move || busy.get()>{t!(i18n, consent_withdraw)}</button>
             </Show>
         </section>
     }
 }
 
 #[component]
-fn ReferralSection(
-    contact: Signal<Option<Contact>>,
-    run: impl Fn(ContactOp) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn ReferralSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl IntoView {
+    let run = move |op: ContactOp| {
+        save.dispatch_local(op);
+    };
+    let busy = save.pending();
     let i18n = use_i18n();
     let field = use_field();
     let employers = move || field.read(|r| rows_of(r, Kind::Employer));
@@ -615,7 +642,7 @@ fn ReferralSection(
         let employer_id = employer.get().parse::<DocumentId>().ok();
         let title = opening.get();
         opening.set(String::new());
-        run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
+        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
             c.add_referral(ed, employer_id, &title, day).map(|_| ())
         }));
     };
@@ -644,7 +671,7 @@ fn ReferralSection(
                                                 <select prop:value=r.outcome.as_str() on:change=move |ev| {
                                                     let rid = rid.clone();
                                                     if let Ok(outcome) = event_target_value(&ev).parse::<Outcome>() {
-                                                        run(Box::new(move |c: &mut ContactDoc, ed: &Editor| c.set_referral_outcome(ed, &rid, outcome)));
+                                                        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| c.set_referral_outcome(ed, &rid, outcome)));
                                                     }
                                                 }>
                                                     {Outcome::ALL
@@ -674,7 +701,7 @@ fn ReferralSection(
                     </select>
                 </label>
                 <Field value=opening>{t!(i18n, referral_opening)}</Field>
-                <button type="submit">{t!(i18n, referral_add)}</button>
+                <SaveButton busy class="">{t!(i18n, referral_add)}</SaveButton>
             </form>
         </section>
     }

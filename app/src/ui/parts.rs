@@ -173,27 +173,52 @@ pub fn ChangedByBoth(
     }
 }
 
-/// A one-line message after a save: a sentence either way.
+/// What a save says afterwards: a sentence either way.
+pub type Said = Result<String, String>;
+
+/// The one-line message of a save run through a Leptos action (`Action::new_local`):
+/// its last result as a sentence.
 #[component]
-pub fn Outcome(message: RwSignal<Option<Result<String, String>>>) -> impl IntoView {
+pub fn Outcome<I: 'static>(action: Action<I, Said>) -> impl IntoView {
+    let value = action.value();
+    let version = action.version();
     // A confirmation fades after a few seconds; an error stays until the next try.
     Effect::new(move |_| {
-        if let Some(Ok(_)) = message.get() {
-            let shown = message.get_untracked();
+        let shown = version.get();
+        if let Some(Ok(_)) = value.get() {
             gloo_timers::callback::Timeout::new(4_000, move || {
-                // The page may be gone by now: then there is nothing to clear.
-                if message.try_get_untracked() == Some(shown) {
-                    let _ = message.try_set(None);
+                // The page may be gone by now (then the version is disposed), or a newer
+                // save may be showing: then there is nothing to clear.
+                if version.try_get_untracked() == Some(shown) {
+                    action.clear();
                 }
             })
             .forget();
         }
     });
     move || {
-        message.get().map(|m| match m {
-            Ok(text) => view! { <p class="saved" role="status">{text}</p> }.into_any(),
-            Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
+        value.get().and_then(|m| match m {
+            Ok(text) if text.is_empty() => None,
+            Ok(text) => Some(view! { <p class="saved" role="status">{text}</p> }.into_any()),
+            Err(text) => Some(view! { <p class="error" role="alert">{text}</p> }.into_any()),
         })
+    }
+}
+
+/// A form's submit button that says "Saving…" and cannot be pressed again while its
+/// save runs (`busy`: the action's `pending()`); the children are its words otherwise.
+#[component]
+pub fn SaveButton(
+    #[prop(into)] busy: Signal<bool>,
+    #[prop(default = "primary")] class: &'static str,
+    children: Children,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <button type="submit" class=class disabled=move || busy.get() aria-busy=move || busy.get().to_string()>
+            <span hidden=move || busy.get()>{children()}</span>
+            <span hidden=move || !busy.get()>{t!(i18n, saving)}</span>
+        </button>
     }
 }
 
@@ -232,14 +257,18 @@ pub fn InlineField(label: String, value: RwSignal<String>) -> impl IntoView {
     }
 }
 
-/// A form's buttons: submit (the children are its words) and cancel, which closes the
-/// form by setting `open` to false.
+/// A form's buttons: submit (the children are its words; "Saving…" while `busy`) and
+/// cancel, which closes the form by setting `open` to false.
 #[component]
-pub fn SaveOrCancel(open: RwSignal<bool>, children: Children) -> impl IntoView {
+pub fn SaveOrCancel(
+    open: RwSignal<bool>,
+    #[prop(into, default = Signal::stored(false))] busy: Signal<bool>,
+    children: Children,
+) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <div class="actions">
-            <button type="submit" class="primary">{children()}</button>
+            <SaveButton busy>{children()}</SaveButton>
             <button type="button" on:click=move |_| open.set(false)>{t!(i18n, cancel)}</button>
         </div>
     }
@@ -259,6 +288,9 @@ pub fn Details<R, F>(
     /// The input type of a field ("text", "tel", …).
     kind_of: fn(F) -> &'static str,
     #[prop(into)] save: Callback<Vec<(F, String)>>,
+    /// Whether a save of this record is running.
+    #[prop(into)]
+    busy: Signal<bool>,
     /// Rows the list shows after the fields (not edited here).
     #[prop(optional, into)]
     more: ViewFn,
@@ -324,7 +356,7 @@ where
                         .iter()
                         .map(|&(f, sig)| view! { <Field value=sig kind=kind_of(f)>{label_of(i18n, f)}</Field> })
                         .collect_view()}
-                    <SaveOrCancel open=editing>{t!(i18n, details_save)}</SaveOrCancel>
+                    <SaveOrCancel open=editing busy>{t!(i18n, details_save)}</SaveOrCancel>
                 </form>
             </Show>
         </section>
