@@ -6,7 +6,7 @@
 mod calendar;
 mod collation;
 
-pub use calendar::{day, day_and_time, grouped};
+pub use calendar::{Due, day, day_and_time, due, grouped, written};
 pub use collation::{SortKey, compare, fold, matches, sort_key};
 
 /// A language the app is translated into. Anything else is written as English.

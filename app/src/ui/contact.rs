@@ -2,6 +2,7 @@
 //! contact from a first meeting, and the contact page with its notes timeline.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
@@ -14,15 +15,17 @@ use paktum_shared::contact::{
 use paktum_shared::record::Kind;
 use paktum_shared::{Day, DocumentId, Editor, ModelError};
 
+use super::language::{day_text, due_view, lang, when};
 use super::parts::{
     ChangedByBoth, Details, Field, InlineField, Outcome, PendingMark, RecordMemo, Said, SaveButton,
-    SaveOrCancel, channel_label, outcome_label, ready_record, record_page, shown_view,
-    status_label, status_text, today, when,
+    SaveOrCancel, as_is, channel_label, outcome_label, ready_record, record_page, shown_view,
+    status_label, status_text, today,
 };
-use crate::field::use_field;
+use crate::field::{Problem, Words, use_field};
 use crate::i18n::*;
 use leptos_i18n::I18nContext;
 use paktum_shared::device::{Repo, rows_of, workers};
+use paktum_shared::language::{Lang, fold, matches, sort_key};
 
 /// Rows rendered at once; a search narrows a big caseload faster than scrolling.
 const SHOWN: usize = 200;
@@ -41,7 +44,20 @@ struct NewContactForm {
     day: String,
 }
 
-fn field_label(i18n: I18nContext<Locale>, field: ContactField) -> String {
+/// Every field of a contact, for naming the one a change or an error is about.
+pub(super) const ALL_FIELDS: [ContactField; 9] = [
+    ContactField::DisplayName,
+    ContactField::FullName,
+    ContactField::BirthYear,
+    ContactField::Phone,
+    ContactField::Email,
+    ContactField::Municipality,
+    ContactField::AssignedWorker,
+    ContactField::Team,
+    ContactField::Status,
+];
+
+pub(super) fn field_label(i18n: I18nContext<Locale>, field: ContactField) -> String {
     match field {
         ContactField::DisplayName => t_string!(i18n, field_display_name),
         ContactField::FullName => t_string!(i18n, field_full_name),
@@ -54,6 +70,16 @@ fn field_label(i18n: I18nContext<Locale>, field: ContactField) -> String {
         ContactField::Status => t_string!(i18n, field_status),
     }
     .to_string()
+}
+
+/// Index rows in the order `lang`'s readers expect names in.
+pub(super) fn in_order(lang: Lang, rows: &[Entry]) -> Vec<Entry> {
+    let mut keyed: Vec<_> = rows
+        .iter()
+        .map(|e| (sort_key(lang, &e.summary.name), e))
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed.into_iter().map(|(_, e)| e.clone()).collect()
 }
 
 #[component]
@@ -99,13 +125,27 @@ pub fn Caseload() -> impl IntoView {
     // A memo: a sync that changes nothing in these rows does not rebuild the list.
     // It holds the shown rows and the count of all matches: with 10,000 contacts,
     // copying every row on each sync tick cost more than the sync itself.
+    // The rows in the worker's language's order, sorted again only when the index rows
+    // or the language change (sort keys for 10,000 names are not free).
+    let ordered = StoredValue::new_local(None::<(Arc<[Entry]>, Lang, Arc<[Entry]>)>);
     let rows = Memo::new(move |_| {
-        let (q, status, worker) = (param("q").to_lowercase(), param("status"), param("worker"));
+        let (q, status, worker) = (fold(&param("q")), param("status"), param("worker"));
+        let lang = lang(i18n);
         field.read(|r| {
-            let sorted = r.sorted_rows(Kind::Contact);
+            let index = r.sorted_rows(Kind::Contact);
+            let cached = ordered.with_value(|o| {
+                o.as_ref()
+                    .filter(|(from, l, _)| Arc::ptr_eq(from, &index) && *l == lang)
+                    .map(|(_, _, rows)| rows.clone())
+            });
+            let sorted = cached.unwrap_or_else(|| {
+                let rows: Arc<[Entry]> = in_order(lang, &index).into();
+                ordered.set_value(Some((index, lang, rows.clone())));
+                rows
+            });
             let mut matching = sorted
                 .iter()
-                .filter(|e| q.is_empty() || e.summary.name.to_lowercase().contains(&q))
+                .filter(|e| matches(&q, &e.summary.name))
                 .filter(|e| {
                     status.is_empty() || e.summary.status.as_deref() == Some(status.as_str())
                 })
@@ -119,14 +159,19 @@ pub fn Caseload() -> impl IntoView {
             (shown, total)
         })
     });
-    let all_workers = move || field.read(workers);
+    let all_workers = move || {
+        let lang = lang(i18n);
+        let mut all = field.read(workers);
+        all.sort_by_cached_key(|w| sort_key(lang, w));
+        all
+    };
     let damaged = move || field.read(|r| r.damaged().len());
     view! {
         <h1>{t!(i18n, caseload_title)}</h1>
         <div class="filters">
             <label class="search">
                 <span class="visually-hidden">{t!(i18n, caseload_search)}</span>
-                <input type="search" placeholder=t_string!(i18n, caseload_search).to_string()
+                <input type="search" placeholder=move || t_string!(i18n, caseload_search).to_string()
                     prop:value=move || param("q") on:input=move |ev| set_q("q", event_target_value(&ev)) />
             </label>
             <label>
@@ -135,7 +180,7 @@ pub fn Caseload() -> impl IntoView {
                     <option value="">{t!(i18n, caseload_all_statuses)}</option>
                     {Status::ALL
                         .into_iter()
-                        .map(|s| view! { <option value=s.as_str()>{status_label(i18n, s)}</option> })
+                        .map(|s| view! { <option value=s.as_str()>{move || status_label(i18n, s)}</option> })
                         .collect_view()}
                 </select>
             </label>
@@ -153,7 +198,7 @@ pub fn Caseload() -> impl IntoView {
             </label>
         </div>
         {move || (damaged() > 0).then(|| view! { <p class="error" role="alert">{t!(i18n, damaged_some, count = damaged())}</p> })}
-        <ul class="rows" aria-label=t_string!(i18n, caseload_title).to_string()>
+        <ul class="rows" aria-label=move || t_string!(i18n, caseload_title).to_string()>
             {move || {
                 let (rows, _) = rows.get();
                 if rows.is_empty() {
@@ -162,7 +207,10 @@ pub fn Caseload() -> impl IntoView {
                 rows.into_iter()
                     .map(|(pending, e)| {
                         let status = e.summary.status.as_deref().map(|s| status_text(i18n, s)).unwrap_or_default();
-                        let follow = e.summary.next_follow_up.map(|d| t!(i18n, caseload_follow_up, day = d.to_string()));
+                        let follow = e.summary.next_follow_up.map(|d| {
+                            let due = today().map(|t| view! { " · " {due_view(i18n, t, d)} });
+                            view! { {t!(i18n, caseload_follow_up, day = day_text(i18n, d))} {due} }
+                        });
                         view! {
                             <li>
                                 <A href=format!("/contacts/{}", e.id)>
@@ -198,10 +246,7 @@ pub fn NewContactPage() -> impl IntoView {
         let form = form.clone();
         let navigate = navigate.clone();
         async move {
-            let first_contact_on = form
-                .day
-                .parse::<Day>()
-                .map_err(|e| crate::field::model_error_text(i18n, &e))?;
+            let first_contact_on = form.day.parse::<Day>().map_err(Problem::Model)?;
             let channel = form.channel.parse().unwrap_or(Channel::Other);
             let id = field
                 .edit(move |r, now| {
@@ -220,7 +265,7 @@ pub fn NewContactPage() -> impl IntoView {
                 })
                 .await?;
             navigate(&format!("/contacts/{id}"), Default::default());
-            Ok(String::new())
+            Ok(None)
         }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -242,7 +287,7 @@ pub fn NewContactPage() -> impl IntoView {
                 <select prop:value=channel on:change=move |ev| channel.set(event_target_value(&ev))>
                     {Channel::ALL
                         .into_iter()
-                        .map(|c| view! { <option value=c.as_str()>{channel_label(i18n, c)}</option> })
+                        .map(|c| view! { <option value=c.as_str()>{move || channel_label(i18n, c)}</option> })
                         .collect_view()}
                 </select>
             </label>
@@ -274,7 +319,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
             field
                 .edit(move |r, now| r.edit_contact(id, now, |c, ed| op(c, ed)))
                 .await
-                .map(|()| t_string!(i18n, saved).to_string())
+                .map(|()| Some((|i| t_string!(i, saved).to_string()) as Words))
         }
     });
     let run = move |op: ContactOp| {
@@ -290,10 +335,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
         async move {
             let follow_up = match follow.trim() {
                 "" => None,
-                day => Some(
-                    day.parse::<Day>()
-                        .map_err(|e| crate::field::model_error_text(i18n, &e))?,
-                ),
+                day => Some(day.parse::<Day>().map_err(Problem::Model)?),
             };
             field
                 .edit(move |r, now| {
@@ -313,7 +355,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
             note_text.set(String::new());
             note_follow.set(String::new());
             adding.set(false);
-            Ok(t_string!(i18n, note_saved).to_string())
+            Ok(Some((|i| t_string!(i, note_saved).to_string()) as Words))
         }
     });
     let save_note = move |ev: leptos::ev::SubmitEvent| {
@@ -349,7 +391,8 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                                         }
                                     }))
                                 };
-                                view! { <ChangedByBoth label=field_label(i18n, f) values keep /> }
+                                let word = if f == ContactField::Status { status_text } else { as_is };
+                                view! { <ChangedByBoth label=field_label(i18n, f) values keep word /> }
                             })
                             .collect_view()
                     })
@@ -388,7 +431,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                                         view! {
                                             <li>
                                                 <p class="meta">
-                                                    {n.date.map(|d| d.to_string())} " · " {n.author.clone()}
+                                                    {n.date.map(|d| day_text(i18n, d))} " · " {n.author.clone()}
                                                     {n.place.clone().map(|p| format!(" · {p}"))}
                                                 </p>
                                                 <p class="text">{n.text.clone()}</p>
@@ -396,7 +439,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                                                     let note_id = note_id.clone();
                                                     view! {
                                                         <p class="follow">
-                                                            {t!(i18n, note_follow_up_on, day = d.to_string())} " "
+                                                            {t!(i18n, note_follow_up_on, day = day_text(i18n, d))} " "
                                                             <button type="button" class="small" on:click=move |_| {
                                                                 let note_id = note_id.clone();
                                                                 run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| c.set_note_done(ed, &note_id, true)))
@@ -458,11 +501,11 @@ fn StatusSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl In
                     >
                         {Status::ALL
                             .into_iter()
-                            .map(|s| view! { <option value=s.as_str()>{status_label(i18n, s)}</option> })
+                            .map(|s| view! { <option value=s.as_str()>{move || status_label(i18n, s)}</option> })
                             .collect_view()}
                     </select>
                 </label>
-                <InlineField label=t_string!(i18n, status_reason).to_string() value=reason />
+                <InlineField label=Signal::derive(move || t_string!(i18n, status_reason).to_string()) value=reason />
                 <SaveButton busy class="">{t!(i18n, status_change)}</SaveButton>
             </form>
             <details>
@@ -479,7 +522,7 @@ fn StatusSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl In
                                         view! {
                                             <li>
                                                 <strong>{status_label(i18n, s.status)}</strong>
-                                                " · " {s.by} " · " {when(s.at_ms)}
+                                                " · " {s.by} " · " {when(i18n, s.at_ms)}
                                                 {s.reason.map(|r| format!(" · {r}"))}
                                             </li>
                                         }
@@ -549,7 +592,7 @@ fn DetailsSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl I
                     let channel = c.channel.map(|ch| channel_label(i18n, ch)).unwrap_or_default();
                     format!(
                         "{} · {}{}",
-                        c.first_contact_on.map(|d| d.to_string()).unwrap_or_default(),
+                        c.first_contact_on.map(|d| day_text(i18n, d)).unwrap_or_default(),
                         channel,
                         c.first_place.map(|p| format!(" · {p}")).unwrap_or_default()
                     )
@@ -603,8 +646,8 @@ fn ConsentSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl I
                     contact.get().map(|c| {
                         let consent = c.consent;
                         match (consent.given_on, consent.withdrawn_on) {
-                            (Some(on), None) => t!(i18n, consent_given, day = on.to_string(), scope = consent.scope.unwrap_or_default()).into_any(),
-                            (_, Some(off)) => t!(i18n, consent_withdrawn, day = off.to_string()).into_any(),
+                            (Some(on), None) => t!(i18n, consent_given, day = day_text(i18n, on), scope = consent.scope.unwrap_or_default()).into_any(),
+                            (_, Some(off)) => t!(i18n, consent_withdrawn, day = day_text(i18n, off)).into_any(),
                             (None, None) => t!(i18n, consent_none).into_any(),
                         }
                     })
@@ -614,7 +657,7 @@ fn ConsentSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl I
                 when=active
                 fallback=move || view! {
                     <form class="inline" on:submit=give>
-                        <InlineField label=t_string!(i18n, consent_scope).to_string() value=scope />
+                        <InlineField label=Signal::derive(move || t_string!(i18n, consent_scope).to_string()) value=scope />
                         <SaveButton busy class="">{t!(i18n, consent_give)}</SaveButton>
                     </form>
                 }
@@ -633,7 +676,10 @@ fn ReferralSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl 
     let busy = save.pending();
     let i18n = use_i18n();
     let field = use_field();
-    let employers = move || field.read(|r| rows_of(r, Kind::Employer));
+    let employers = move || {
+        let lang = lang(i18n);
+        field.read(|r| in_order(lang, &rows_of(r, Kind::Employer)))
+    };
     let employer = RwSignal::new(String::new());
     let opening = RwSignal::new(String::new());
     let add = move |ev: leptos::ev::SubmitEvent| {
@@ -665,7 +711,7 @@ fn ReferralSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl 
                                     view! {
                                         <li>
                                             <span class="name">{r.opening.clone()} " · " {name_of(r.employer_id)}</span>
-                                            <span class="meta">{r.date.map(|d| d.to_string())} " · " {r.by.clone()}</span>
+                                            <span class="meta">{r.date.map(|d| day_text(i18n, d))} " · " {r.by.clone()}</span>
                                             <label>
                                                 <span class="visually-hidden">{t!(i18n, referral_outcome)}</span>
                                                 <select prop:value=r.outcome.as_str() on:change=move |ev| {

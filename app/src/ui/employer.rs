@@ -12,11 +12,13 @@ use paktum_shared::employer::{
 use paktum_shared::record::Kind;
 use paktum_shared::{Day, DocumentId, Editor, ModelError};
 
+use super::contact::in_order;
+use super::language::{day_text, lang};
 use super::parts::{
     ChangedByBoth, Details, Field, Outcome, PendingMark, RecordMemo, Said, SaveButton,
     SaveOrCancel, commitment_label, ready_record, record_page, shown_view, status_text, today,
 };
-use crate::field::use_field;
+use crate::field::{Problem, Words, use_field};
 use crate::i18n::*;
 use leptos_i18n::I18nContext;
 use paktum_shared::device::{Repo, rows_of};
@@ -36,7 +38,7 @@ struct VisitForm {
     commitment: String,
 }
 
-fn field_label(i18n: I18nContext<Locale>, field: EmployerField) -> String {
+pub(super) fn field_label(i18n: I18nContext<Locale>, field: EmployerField) -> String {
     match field {
         EmployerField::Name => t_string!(i18n, employer_name),
         EmployerField::Sector => t_string!(i18n, employer_sector),
@@ -70,7 +72,7 @@ pub fn Employers() -> impl IntoView {
     let field = use_field();
     let rows = move || {
         field.read(|r| {
-            rows_of(r, Kind::Employer)
+            in_order(lang(i18n), &rows_of(r, Kind::Employer))
                 .into_iter()
                 .map(|e| (r.is_pending(&e.id), e))
                 .collect::<Vec<_>>()
@@ -79,7 +81,7 @@ pub fn Employers() -> impl IntoView {
     view! {
         <h1>{t!(i18n, employers_title)}</h1>
         <A href="/employers/new" attr:class="button primary wide">{t!(i18n, employer_new)}</A>
-        <ul class="rows" aria-label=t_string!(i18n, employers_title).to_string()>
+        <ul class="rows" aria-label=move || t_string!(i18n, employers_title).to_string()>
             {move || {
                 let rows = rows();
                 if rows.is_empty() {
@@ -119,7 +121,7 @@ pub fn NewEmployerPage() -> impl IntoView {
                 .edit(move |r, now| r.create_employer(&name, now))
                 .await?;
             navigate(&format!("/employers/{id}"), Default::default());
-            Ok(String::new())
+            Ok(None)
         }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -156,7 +158,7 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
             field
                 .edit(move |r, now| r.edit_employer(id, now, |e, ed| op(e, ed)))
                 .await
-                .map(|()| t_string!(i18n, saved).to_string())
+                .map(|()| Some((|i| t_string!(i, saved).to_string()) as Words))
         }
     });
     let run = move |op: EmployerOp| {
@@ -176,17 +178,16 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
         let form = form.clone();
         let current = employer().map(|e| e.commitment);
         async move {
-            let parse_day = |s: &str| -> Result<Option<Day>, String> {
+            let parse_day = |s: &str| -> Result<Option<Day>, Problem> {
                 match s.trim() {
                     "" => Ok(None),
-                    d => d
-                        .parse::<Day>()
-                        .map(Some)
-                        .map_err(|e| crate::field::model_error_text(i18n, &e)),
+                    d => d.parse::<Day>().map(Some).map_err(Problem::Model),
                 }
             };
             let Some(visit_day) = parse_day(&form.date)? else {
-                return Err(t_string!(i18n, visit_date_missing).to_string());
+                return Err(Problem::Form(|i| {
+                    t_string!(i, visit_date_missing).to_string()
+                }));
             };
             let follow_up = parse_day(&form.follow)?;
             let openings = match form.opening.trim() {
@@ -197,7 +198,11 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                         count: n,
                         requirements: None,
                     }],
-                    Err(_) => return Err(t_string!(i18n, visit_count_invalid).to_string()),
+                    Err(_) => {
+                        return Err(Problem::Form(|i| {
+                            t_string!(i, visit_count_invalid).to_string()
+                        }));
+                    }
                 },
             };
             let level = form.commitment.parse::<Commitment>().ok();
@@ -224,7 +229,7 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
             }
             count.set("1".into());
             adding.set(false);
-            Ok(t_string!(i18n, visit_saved).to_string())
+            Ok(Some((|i| t_string!(i, visit_saved).to_string()) as Words))
         }
     });
     let save_visit = move |ev: leptos::ev::SubmitEvent| {
@@ -299,7 +304,7 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                                 <option value="">{t!(i18n, visit_commitment_unchanged)}</option>
                                 {Commitment::ALL
                                     .into_iter()
-                                    .map(|c| view! { <option value=c.as_str()>{commitment_label(i18n, c)}</option> })
+                                    .map(|c| view! { <option value=c.as_str()>{move || commitment_label(i18n, c)}</option> })
                                     .collect_view()}
                             </select>
                         </label>
@@ -315,13 +320,13 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                                 .map(|v| {
                                     view! {
                                         <li>
-                                            <p class="meta">{v.date.map(|d| d.to_string())} " · " {v.worker.clone()} " · " {v.purpose.clone()}</p>
+                                            <p class="meta">{v.date.map(|d| day_text(i18n, d))} " · " {v.worker.clone()} " · " {v.purpose.clone()}</p>
                                             <p class="text">{v.text.clone()}</p>
                                             {v.openings
                                                 .iter()
                                                 .map(|o| view! { <p class="opening">{t!(i18n, visit_opening_line, count = o.count, title = o.title.clone())}</p> })
                                                 .collect_view()}
-                                            {v.follow_up.map(|d| view! { <p class="follow">{t!(i18n, note_follow_up_on, day = d.to_string())}</p> })}
+                                            {v.follow_up.map(|d| view! { <p class="follow">{t!(i18n, note_follow_up_on, day = day_text(i18n, d))}</p> })}
                                         </li>
                                     }
                                 })

@@ -4,7 +4,8 @@ use leptos::prelude::*;
 
 use paktum_shared::device::{Identity, normalise_relay_url};
 
-use crate::field::use_field;
+use super::language::problem_view;
+use crate::field::{Problem, use_field};
 use crate::i18n::*;
 use crate::sync::{default_relay_url, enrol};
 
@@ -23,10 +24,12 @@ pub fn Setup() -> impl IntoView {
         let (w, t, relay, code) = form.clone();
         async move {
             if code.is_empty() && (w.is_empty() || t.is_empty()) {
-                return Err(t_string!(i18n, setup_missing).to_string());
+                return Err(Problem::Form(|i| t_string!(i, setup_missing).to_string()));
             }
             let Some(url) = normalise_relay_url(&relay) else {
-                return Err(t_string!(i18n, failure_bad_address).to_string());
+                return Err(Problem::Form(|i| {
+                    t_string!(i, failure_bad_address).to_string()
+                }));
             };
             let device = if code.is_empty() {
                 Identity::new(&w, &t, &url)
@@ -34,7 +37,7 @@ pub fn Setup() -> impl IntoView {
                 // The relay knows who the code was made for; its names win.
                 let e = enrol(&url, &code, "Paktum field app")
                     .await
-                    .map_err(|e| crate::field::enrol_error_text(i18n, &e))?;
+                    .map_err(Problem::Enrol)?;
                 let pick = |theirs: String, ours: &str| {
                     if theirs.is_empty() {
                         ours.to_string()
@@ -62,7 +65,10 @@ pub fn Setup() -> impl IntoView {
     let busy = start.pending();
     view! {
         <main class="page setup">
-            <h1>{t!(i18n, setup_title)}</h1>
+            <div class="setup-head">
+                <h1>{t!(i18n, setup_title)}</h1>
+                <super::language::LanguagePicker />
+            </div>
             <p>{t!(i18n, setup_intro)}</p>
             <form on:submit=submit>
                 <label>
@@ -83,7 +89,7 @@ pub fn Setup() -> impl IntoView {
                     <input type="text" autocomplete="one-time-code" prop:value=code
                         on:input=move |ev| code.set(event_target_value(&ev)) />
                 </label>
-                {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                {move || error().map(|e| view! { <p class="error" role="alert">{move || problem_view(i18n, &e)}</p> })}
                 <button type="submit" class="primary" disabled=busy>{t!(i18n, setup_start)}</button>
             </form>
         </main>

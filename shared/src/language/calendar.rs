@@ -3,6 +3,7 @@
 //! en `2 Dec 2026`; times are 24-hour everywhere.
 
 use super::Lang;
+use crate::Day;
 
 const EN_MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -28,6 +29,28 @@ pub fn day(lang: Lang, year: i32, month: u32, date: u32) -> String {
             Some(m) => format!("{date}\u{a0}{}\u{a0}{year}", EN_MONTHS[m]),
             None => format!("{date:02}/{month:02}/{year}"),
         },
+    }
+}
+
+/// A stored day as `lang` writes it.
+pub fn written(lang: Lang, d: Day) -> String {
+    day(lang, d.year(), d.month(), d.day_of_month())
+}
+
+/// When something is due, seen from today: the screens word it ("3 days overdue",
+/// "Due today", "in 2 days") with the plural form of [`super::plural`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Due {
+    Overdue(u64),
+    Today,
+    In(u64),
+}
+
+pub fn due(today: Day, on: Day) -> Due {
+    match today.days_until(&on) {
+        0 => Due::Today,
+        n if n < 0 => Due::Overdue(n.unsigned_abs()),
+        n => Due::In(n.unsigned_abs()),
     }
 }
 
@@ -99,6 +122,16 @@ mod tests {
         assert_eq!(at(Lang::Nl), "9/05/2026 14:05");
         assert_eq!(at(Lang::Fr), "9\u{a0}mai\u{a0}2026 à 14:05");
         assert_eq!(at(Lang::De), "09.05.2026, 14:05");
+    }
+
+    #[test]
+    fn due_counts_calendar_days_across_month_and_year_ends() -> Result<(), crate::ModelError> {
+        let today = Day::new(2026, 12, 30)?;
+        assert_eq!(due(today, Day::new(2026, 12, 30)?), Due::Today);
+        assert_eq!(due(today, Day::new(2027, 1, 1)?), Due::In(2));
+        assert_eq!(due(today, Day::new(2026, 11, 30)?), Due::Overdue(30));
+        assert_eq!(written(Lang::Hu, Day::new(2027, 1, 1)?), "2027. 01. 01.");
+        Ok(())
     }
 
     #[test]
