@@ -339,6 +339,8 @@ if (SECURE && CODE) {
   });
 }
 
+(await import("./languages.mjs")).languageScenarios({ scenario, browser, problems, BASE, ARTIFACTS, TEAM, T, check });
+
 let failed = 0;
 for (const { name, fn } of scenarios) {
   const started = Date.now();

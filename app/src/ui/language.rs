@@ -31,6 +31,9 @@ pub fn restore(i18n: I18nContext<Locale>) {
         .and_then(|code| code.parse::<Locale>().ok());
     if let Some(locale) = chosen {
         i18n.set_locale(locale);
+        // leptos_i18n sets the browser's language from an effect of its own once the
+        // app is mounted; this one is created after it, so it runs after it too.
+        Effect::new(move |_| i18n.set_locale(locale));
     }
 }
 

@@ -67,10 +67,12 @@ pub fn StatusLine() -> impl IntoView {
         <div class="sync" data-sync-state=state>
             <span class="dot" aria-hidden="true"></span>
             <p role="status" aria-live="polite">{text}</p>
-            <button type="button" class="small" on:click=move |_| field.sync_now()>
-                {t!(i18n, sync_now)}
-            </button>
-            <super::language::LanguagePicker />
+            <div class="sync-actions">
+                <button type="button" class="small" on:click=move |_| field.sync_now()>
+                    {t!(i18n, sync_now)}
+                </button>
+                <super::language::LanguagePicker />
+            </div>
         </div>
     }
 }
