@@ -17,7 +17,7 @@ use wasm_bindgen::JsCast;
 
 use crate::i18n::*;
 use crate::store::{DATABASE, Store, StoreError};
-use crate::sync::{Sync, SyncStatus};
+use crate::sync::{EnrolError, Sync, SyncStatus};
 use crate::timing;
 
 /// Where start-up stands.
@@ -161,14 +161,14 @@ impl Field {
         });
     }
 
-    /// Applies a change to the repo, then waits until it is on disk. The error is a
-    /// sentence for the worker.
+    /// Applies a change to the repo, then waits until it is on disk. The error is
+    /// worded when shown (`ui::problem_view`).
     pub async fn edit<T>(
         &self,
         op: impl FnOnce(&mut Repo, i64) -> Result<(T, Step), ModelError>,
-    ) -> Result<T, String> {
+    ) -> Result<T, Problem> {
         let Some(sync) = self.sync.get_value() else {
-            return Err(store_error_text(self.i18n, &StoreError::Unavailable));
+            return Err(Problem::Store(StoreError::Unavailable));
         };
         timing::mark(EDIT_START);
         // Shown from the index snapshot, the index document itself still loading: an
@@ -177,12 +177,12 @@ impl Field {
             let (tx, rx) = oneshot::channel();
             self.waiting.update_value(|w| w.push(tx));
             if rx.await.is_err() {
-                return Err(store_error_text(self.i18n, &StoreError::Read));
+                return Err(Problem::Store(StoreError::Read));
             }
         }
         let (out, step) = {
             let mut repo = sync.repo().borrow_mut();
-            op(&mut repo, js_sys::Date::now() as i64).map_err(|e| model_error_text(&e))?
+            op(&mut repo, js_sys::Date::now() as i64).map_err(Problem::Model)?
         };
         // Write first, redraw after: re-reading a record with many notes takes longer
         // than the write, and a change is only safe once it is on disk.
@@ -191,19 +191,16 @@ impl Field {
             timing::measure(EDIT_MEASURE, EDIT_START);
         }
         self.revision.update(|r| *r += 1);
-        on_disk.map_err(|e| store_error_text(self.i18n, &e))?;
+        on_disk.map_err(Problem::Store)?;
         Ok(out)
     }
 
     /// Sets the device up (first start) and starts working.
-    pub async fn set_up(&self, device: Identity) -> Result<(), String> {
+    pub async fn set_up(&self, device: Identity) -> Result<(), Problem> {
         let Some(store) = self.store.get_value() else {
-            return Err(store_error_text(self.i18n, &StoreError::Unavailable));
+            return Err(Problem::Store(StoreError::Unavailable));
         };
-        store
-            .save_identity(&device)
-            .await
-            .map_err(|e| store_error_text(self.i18n, &e))?;
+        store.save_identity(&device).await.map_err(Problem::Store)?;
         self.begin(store, device).await;
         Ok(())
     }
@@ -334,24 +331,24 @@ pub fn use_field() -> Field {
     expect_context::<Field>()
 }
 
-fn store_error_text(i18n: I18nContext<Locale>, e: &StoreError) -> String {
+/// Words chosen when they are shown, so they follow a switch of language.
+pub type Words = fn(I18nContext<Locale>) -> String;
+
+/// Why something the worker did failed. Kept as what happened and worded when shown
+/// (`ui::problem_view`), so a message on screen follows a switch of language.
+#[derive(Clone, Debug)]
+pub enum Problem {
+    Store(StoreError),
+    Model(ModelError),
+    Enrol(EnrolError),
+    /// A form's own check ("Please give the date of the visit.").
+    Form(Words),
+}
+
+pub fn store_error_text(i18n: I18nContext<Locale>, e: &StoreError) -> String {
     match e {
         StoreError::Unavailable => t_string!(i18n, error_store_unavailable).to_string(),
         StoreError::Read => t_string!(i18n, error_store_read).to_string(),
         StoreError::Write => t_string!(i18n, error_store_write).to_string(),
-    }
-}
-
-/// The record model's own sentences (English until the languages issue words them).
-pub fn model_error_text(e: &ModelError) -> String {
-    let text = e.to_string();
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => format!(
-            "{}{}.",
-            first.to_uppercase(),
-            chars.as_str().trim_end_matches('.')
-        ),
-        None => text,
     }
 }

@@ -6,6 +6,7 @@ mod contact;
 mod day;
 mod employer;
 mod history;
+mod language;
 mod parts;
 mod setup;
 mod status;
@@ -29,6 +30,7 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Start() -> impl IntoView {
     let i18n = use_i18n();
+    language::restore(i18n);
     let field = Field::new(i18n);
     provide_context(field);
     field.open();

@@ -44,6 +44,21 @@ impl Day {
         self.0.year()
     }
 
+    /// 1–12.
+    pub fn month(&self) -> u32 {
+        self.0.month()
+    }
+
+    /// 1–31.
+    pub fn day_of_month(&self) -> u32 {
+        self.0.day()
+    }
+
+    /// How many days from this day to `later` (negative when `later` is earlier).
+    pub fn days_until(&self, later: &Day) -> i64 {
+        later.0.signed_duration_since(self.0).num_days()
+    }
+
     /// This day plus (or minus) a number of days.
     pub fn plus_days(&self, days: i64) -> Option<Self> {
         self.0

@@ -433,6 +433,8 @@ if (SECURE && CODE) {
   skip("6. enrolment through an invite link", "needs --secure-base and --code (a relay with device tokens)");
 }
 
+(await import("./languages.mjs")).languageScenarios({ scenario, browser, problems, BASE, ARTIFACTS, TEAM, T, check });
+
 let failed = 0;
 for (const { name, fn } of scenarios) {
   const started = Date.now();

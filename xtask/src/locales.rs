@@ -119,6 +119,45 @@ fn compare(reference: &Value, locale: &str, translation: &Value) -> Vec<String> 
     problems
 }
 
+/// Plural forms (the app's scheme, see NOTES-ui.md): a key whose value is an object
+/// of CLDR category names (`one`, `other`, …) is one message in several forms, picked
+/// in Rust by `paktum_shared::language::plural`. The five languages use `one` and
+/// `other` only, so a group must have both, nothing else, and every form must say
+/// `{{ count }}` (French `one` covers 0 and 1, so "1" cannot be written into it).
+fn plural_problems(value: &Value, locale: &str) -> Vec<String> {
+    const CATEGORIES: [&str; 6] = ["zero", "one", "two", "few", "many", "other"];
+    let mut problems = Vec::new();
+    let Value::Object(map) = value else {
+        return problems;
+    };
+    for (key, inner) in map {
+        let Value::Object(forms) = inner else {
+            continue;
+        };
+        if !forms.keys().any(|k| CATEGORIES.contains(&k.as_str())) {
+            problems.extend(plural_problems(inner, locale));
+            continue;
+        }
+        let names: BTreeSet<&str> = forms.keys().map(String::as_str).collect();
+        if names != BTreeSet::from(["one", "other"]) {
+            problems.push(format!(
+                "{locale}: plural `{key}` has forms {names:?}, the app picks `one` and `other`"
+            ));
+        }
+        for (form, text) in forms {
+            let says_count = text
+                .as_str()
+                .is_some_and(|t| variables(t).contains("count"));
+            if !says_count {
+                problems.push(format!(
+                    "{locale}: `{key}.{form}` does not say {{{{ count }}}}"
+                ));
+            }
+        }
+    }
+    problems
+}
+
 /// The `locales = [...]` list of `[package.metadata.leptos-i18n]` in the app's Cargo.toml.
 fn registered_locales(cargo_toml: &str) -> Result<BTreeSet<String>> {
     let section = cargo_toml
@@ -149,6 +188,9 @@ fn all_problems(app: &Path) -> Result<Vec<String>> {
     let mut problems = compare(reference, REFERENCE, reference);
     for (locale, translation) in found.iter().filter(|(locale, _)| *locale != REFERENCE) {
         problems.extend(compare(reference, locale, translation));
+    }
+    for (locale, catalogue) in &found {
+        problems.extend(plural_problems(catalogue, locale));
     }
     let toml_path = app.join("Cargo.toml");
     let toml = std::fs::read_to_string(&toml_path)
@@ -217,6 +259,21 @@ fn a_dropped_or_renamed_variable_is_reported() {
     assert_eq!(
         renamed,
         [r#"xx: `n` interpolates {"anzahl"}, en interpolates {"count"}"#]
+    );
+}
+
+#[test]
+fn a_plural_group_needs_one_and_other_and_the_count_in_each() {
+    let ok = json(r#"{"due": {"one": "{{ count }} day", "other": "{{ count }} days"}, "x": "X"}"#);
+    assert!(plural_problems(&ok, "xx").is_empty());
+    let bad =
+        json(r#"{"due": {"one": "1 day", "other": "{{ count }} days", "many": "{{ count }}"}}"#);
+    assert_eq!(
+        plural_problems(&bad, "xx"),
+        [
+            r#"xx: plural `due` has forms {"many", "one", "other"}, the app picks `one` and `other`"#,
+            "xx: `due.one` does not say {{ count }}",
+        ]
     );
 }
 

@@ -1,8 +1,10 @@
 //! Youth contacts: the caseload list (search and filters live in the URL), a new
 //! contact from a first meeting, and the contact page with its notes timeline.
 
+use std::rc::Rc;
+use std::sync::Arc;
+
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -13,22 +15,49 @@ use paktum_shared::contact::{
 use paktum_shared::record::Kind;
 use paktum_shared::{Day, DocumentId, Editor, ModelError};
 
+use super::language::{day_text, due_view, lang, when};
 use super::parts::{
-    ChangedByBoth, Details, Field, InlineField, Outcome as Said, PendingMark, RecordMemo,
-    SaveOrCancel, channel_label, outcome_label, ready_record, record_page, shown_view,
-    status_label, status_text, today, when,
+    ChangedByBoth, Details, Field, InlineField, Outcome, PendingMark, RecordMemo, Said, SaveButton,
+    SaveOrCancel, as_is, channel_label, outcome_label, ready_record, record_page, shown_view,
+    status_label, status_text, today,
 };
-use crate::field::use_field;
+use crate::field::{Problem, Words, use_field};
 use crate::i18n::*;
 use leptos_i18n::I18nContext;
 use paktum_shared::device::{Repo, rows_of, workers};
+use paktum_shared::language::{Lang, fold, matches, sort_key};
 
 /// Rows rendered at once; a search narrows a big caseload faster than scrolling.
 const SHOWN: usize = 200;
 
-type ContactOp = Box<dyn FnOnce(&mut ContactDoc, &Editor) -> Result<(), ModelError>>;
+/// One change to a contact, run by the page's save action.
+type ContactOp = Rc<dyn Fn(&mut ContactDoc, &Editor) -> Result<(), ModelError>>;
+/// The contact page's save: one op at a time, its result as a sentence.
+type ContactSave = Action<ContactOp, Said>;
 
-fn field_label(i18n: I18nContext<Locale>, field: ContactField) -> String {
+/// What the new-contact form holds when it is sent.
+#[derive(Clone)]
+struct NewContactForm {
+    name: String,
+    channel: String,
+    place: String,
+    day: String,
+}
+
+/// Every field of a contact, for naming the one a change or an error is about.
+pub(super) const ALL_FIELDS: [ContactField; 9] = [
+    ContactField::DisplayName,
+    ContactField::FullName,
+    ContactField::BirthYear,
+    ContactField::Phone,
+    ContactField::Email,
+    ContactField::Municipality,
+    ContactField::AssignedWorker,
+    ContactField::Team,
+    ContactField::Status,
+];
+
+pub(super) fn field_label(i18n: I18nContext<Locale>, field: ContactField) -> String {
     match field {
         ContactField::DisplayName => t_string!(i18n, field_display_name),
         ContactField::FullName => t_string!(i18n, field_full_name),
@@ -41,6 +70,16 @@ fn field_label(i18n: I18nContext<Locale>, field: ContactField) -> String {
         ContactField::Status => t_string!(i18n, field_status),
     }
     .to_string()
+}
+
+/// Index rows in the order `lang`'s readers expect names in.
+pub(super) fn in_order(lang: Lang, rows: &[Entry]) -> Vec<Entry> {
+    let mut keyed: Vec<_> = rows
+        .iter()
+        .map(|e| (sort_key(lang, &e.summary.name), e))
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed.into_iter().map(|(_, e)| e.clone()).collect()
 }
 
 #[component]
@@ -86,13 +125,27 @@ pub fn Caseload() -> impl IntoView {
     // A memo: a sync that changes nothing in these rows does not rebuild the list.
     // It holds the shown rows and the count of all matches: with 10,000 contacts,
     // copying every row on each sync tick cost more than the sync itself.
+    // The rows in the worker's language's order, sorted again only when the index rows
+    // or the language change (sort keys for 10,000 names are not free).
+    let ordered = StoredValue::new_local(None::<(Arc<[Entry]>, Lang, Arc<[Entry]>)>);
     let rows = Memo::new(move |_| {
-        let (q, status, worker) = (param("q").to_lowercase(), param("status"), param("worker"));
+        let (q, status, worker) = (fold(&param("q")), param("status"), param("worker"));
+        let lang = lang(i18n);
         field.read(|r| {
-            let sorted = r.sorted_rows(Kind::Contact);
+            let index = r.sorted_rows(Kind::Contact);
+            let cached = ordered.with_value(|o| {
+                o.as_ref()
+                    .filter(|(from, l, _)| Arc::ptr_eq(from, &index) && *l == lang)
+                    .map(|(_, _, rows)| rows.clone())
+            });
+            let sorted = cached.unwrap_or_else(|| {
+                let rows: Arc<[Entry]> = in_order(lang, &index).into();
+                ordered.set_value(Some((index, lang, rows.clone())));
+                rows
+            });
             let mut matching = sorted
                 .iter()
-                .filter(|e| q.is_empty() || e.summary.name.to_lowercase().contains(&q))
+                .filter(|e| matches(&q, &e.summary.name))
                 .filter(|e| {
                     status.is_empty() || e.summary.status.as_deref() == Some(status.as_str())
                 })
@@ -106,14 +159,19 @@ pub fn Caseload() -> impl IntoView {
             (shown, total)
         })
     });
-    let all_workers = move || field.read(workers);
+    let all_workers = move || {
+        let lang = lang(i18n);
+        let mut all = field.read(workers);
+        all.sort_by_cached_key(|w| sort_key(lang, w));
+        all
+    };
     let damaged = move || field.read(|r| r.damaged().len());
     view! {
         <h1>{t!(i18n, caseload_title)}</h1>
         <div class="filters">
             <label class="search">
                 <span class="visually-hidden">{t!(i18n, caseload_search)}</span>
-                <input type="search" placeholder=t_string!(i18n, caseload_search).to_string()
+                <input type="search" placeholder=move || t_string!(i18n, caseload_search).to_string()
                     prop:value=move || param("q") on:input=move |ev| set_q("q", event_target_value(&ev)) />
             </label>
             <label>
@@ -122,7 +180,7 @@ pub fn Caseload() -> impl IntoView {
                     <option value="">{t!(i18n, caseload_all_statuses)}</option>
                     {Status::ALL
                         .into_iter()
-                        .map(|s| view! { <option value=s.as_str()>{status_label(i18n, s)}</option> })
+                        .map(|s| view! { <option value=s.as_str()>{move || status_label(i18n, s)}</option> })
                         .collect_view()}
                 </select>
             </label>
@@ -140,7 +198,7 @@ pub fn Caseload() -> impl IntoView {
             </label>
         </div>
         {move || (damaged() > 0).then(|| view! { <p class="error" role="alert">{t!(i18n, damaged_some, count = damaged())}</p> })}
-        <ul class="rows" aria-label=t_string!(i18n, caseload_title).to_string()>
+        <ul class="rows" aria-label=move || t_string!(i18n, caseload_title).to_string()>
             {move || {
                 let (rows, _) = rows.get();
                 if rows.is_empty() {
@@ -149,7 +207,10 @@ pub fn Caseload() -> impl IntoView {
                 rows.into_iter()
                     .map(|(pending, e)| {
                         let status = e.summary.status.as_deref().map(|s| status_text(i18n, s)).unwrap_or_default();
-                        let follow = e.summary.next_follow_up.map(|d| t!(i18n, caseload_follow_up, day = d.to_string()));
+                        let follow = e.summary.next_follow_up.map(|d| {
+                            let due = today().map(|t| view! { " · " {due_view(i18n, t, d)} });
+                            view! { {t!(i18n, caseload_follow_up, day = day_text(i18n, d))} {due} }
+                        });
                         view! {
                             <li>
                                 <A href=format!("/contacts/{}", e.id)>
@@ -181,37 +242,39 @@ pub fn NewContactPage() -> impl IntoView {
     let channel = RwSignal::new(Channel::Street.as_str().to_string());
     let place = RwSignal::new(String::new());
     let day = RwSignal::new(today().map(|d| d.to_string()).unwrap_or_default());
-    let said = RwSignal::new(None);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let create = Action::new_local(move |form: &NewContactForm| {
+        let form = form.clone();
         let navigate = navigate.clone();
-        let first_contact_on = match day.get().parse::<Day>() {
-            Ok(d) => d,
-            Err(e) => return said.set(Some(Err(crate::field::model_error_text(&e)))),
-        };
-        let channel = channel.get().parse().unwrap_or(Channel::Other);
-        let (name, place) = (name.get(), place.get());
-        spawn_local(async move {
-            let result = field
+        async move {
+            let first_contact_on = form.day.parse::<Day>().map_err(Problem::Model)?;
+            let channel = form.channel.parse().unwrap_or(Channel::Other);
+            let id = field
                 .edit(move |r, now| {
                     let team = r.identity().team.clone();
                     r.create_contact(
                         NewContact {
                             team,
-                            display_name: name,
+                            display_name: form.name,
                             first_contact_on,
                             channel,
-                            place: Some(place),
+                            place: Some(form.place),
                             assigned_worker: None,
                         },
                         now,
                     )
                 })
-                .await;
-            match result {
-                Ok(id) => navigate(&format!("/contacts/{id}"), Default::default()),
-                Err(e) => said.set(Some(Err(e))),
-            }
+                .await?;
+            navigate(&format!("/contacts/{id}"), Default::default());
+            Ok(None)
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        create.dispatch_local(NewContactForm {
+            name: name.get(),
+            channel: channel.get(),
+            place: place.get(),
+            day: day.get(),
         });
     };
     view! {
@@ -224,14 +287,14 @@ pub fn NewContactPage() -> impl IntoView {
                 <select prop:value=channel on:change=move |ev| channel.set(event_target_value(&ev))>
                     {Channel::ALL
                         .into_iter()
-                        .map(|c| view! { <option value=c.as_str()>{channel_label(i18n, c)}</option> })
+                        .map(|c| view! { <option value=c.as_str()>{move || channel_label(i18n, c)}</option> })
                         .collect_view()}
                 </select>
             </label>
             <Field value=place>{t!(i18n, new_contact_place)}</Field>
             <Field value=day kind="date">{t!(i18n, new_contact_date)}</Field>
-            <Said message=said />
-            <button type="submit" class="primary wide">{t!(i18n, new_contact_save)}</button>
+            <Outcome action=create />
+            <SaveButton busy=create.pending() class="primary wide">{t!(i18n, new_contact_save)}</SaveButton>
         </form>
     }
 }
@@ -250,30 +313,31 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
     let field = use_field();
     let (read, pending) = ready_record(record);
     let contact = move || read.get();
-    let said = RwSignal::new(None::<Result<String, String>>);
+    let save: ContactSave = Action::new_local(move |op: &ContactOp| {
+        let op = op.clone();
+        async move {
+            field
+                .edit(move |r, now| r.edit_contact(id, now, |c, ed| op(c, ed)))
+                .await
+                .map(|()| Some((|i| t_string!(i, saved).to_string()) as Words))
+        }
+    });
     let run = move |op: ContactOp| {
-        spawn_local(async move {
-            let result = field.edit(move |r, now| r.edit_contact(id, now, op)).await;
-            said.set(Some(result.map(|_| t_string!(i18n, saved).to_string())));
-        });
+        save.dispatch_local(op);
     };
 
     // Adding a note: one tap opens the field, one tap saves.
     let adding = RwSignal::new(false);
     let note_text = RwSignal::new(String::new());
     let note_follow = RwSignal::new(String::new());
-    let save_note = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let text = note_text.get();
-        let follow_up = match note_follow.get().trim() {
-            "" => None,
-            day => match day.parse::<Day>() {
-                Ok(d) => Some(d),
-                Err(e) => return said.set(Some(Err(crate::field::model_error_text(&e)))),
-            },
-        };
-        spawn_local(async move {
-            let result = field
+    let add_note = Action::new_local(move |(text, follow): &(String, String)| {
+        let (text, follow) = (text.clone(), follow.clone());
+        async move {
+            let follow_up = match follow.trim() {
+                "" => None,
+                day => Some(day.parse::<Day>().map_err(Problem::Model)?),
+            };
+            field
                 .edit(move |r, now| {
                     r.edit_contact(id, now, |c, ed| {
                         c.add_note(
@@ -287,17 +351,16 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                         .map(|_| ())
                     })
                 })
-                .await;
-            match result {
-                Ok(()) => {
-                    note_text.set(String::new());
-                    note_follow.set(String::new());
-                    adding.set(false);
-                    said.set(Some(Ok(t_string!(i18n, note_saved).to_string())));
-                }
-                Err(e) => said.set(Some(Err(e))),
-            }
-        });
+                .await?;
+            note_text.set(String::new());
+            note_follow.set(String::new());
+            adding.set(false);
+            Ok(Some((|i| t_string!(i, note_saved).to_string()) as Words))
+        }
+    });
+    let save_note = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        add_note.dispatch_local((note_text.get(), note_follow.get()));
     };
 
     view! {
@@ -319,7 +382,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                             .into_iter()
                             .map(|(f, values)| {
                                 let keep = move |value: String| {
-                                    run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
+                                    run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
                                         if f == ContactField::Status {
                                             let status: Status = value.parse()?;
                                             c.change_status(ed, status, Some("kept after a conflict"))
@@ -328,12 +391,14 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                                         }
                                     }))
                                 };
-                                view! { <ChangedByBoth label=field_label(i18n, f) values keep /> }
+                                let word = if f == ContactField::Status { status_text } else { as_is };
+                                view! { <ChangedByBoth label=field_label(i18n, f) values keep word /> }
                             })
                             .collect_view()
                     })
             }}
-            <Said message=said />
+            <Outcome action=save />
+            <Outcome action=add_note />
             <section aria-labelledby="notes">
                 <h2 id="notes">{t!(i18n, notes_title)}</h2>
                 <Show
@@ -351,7 +416,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                                 on:input=move |ev| note_text.set(event_target_value(&ev))></textarea>
                         </label>
                         <Field value=note_follow kind="date">{t!(i18n, note_follow_up)}</Field>
-                        <SaveOrCancel open=adding>{t!(i18n, note_save)}</SaveOrCancel>
+                        <SaveOrCancel open=adding busy=add_note.pending()>{t!(i18n, note_save)}</SaveOrCancel>
                     </form>
                 </Show>
                 <ol class="timeline">
@@ -366,7 +431,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                                         view! {
                                             <li>
                                                 <p class="meta">
-                                                    {n.date.map(|d| d.to_string())} " · " {n.author.clone()}
+                                                    {n.date.map(|d| day_text(i18n, d))} " · " {n.author.clone()}
                                                     {n.place.clone().map(|p| format!(" · {p}"))}
                                                 </p>
                                                 <p class="text">{n.text.clone()}</p>
@@ -374,10 +439,10 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                                                     let note_id = note_id.clone();
                                                     view! {
                                                         <p class="follow">
-                                                            {t!(i18n, note_follow_up_on, day = d.to_string())} " "
+                                                            {t!(i18n, note_follow_up_on, day = day_text(i18n, d))} " "
                                                             <button type="button" class="small" on:click=move |_| {
                                                                 let note_id = note_id.clone();
-                                                                run(Box::new(move |c: &mut ContactDoc, ed: &Editor| c.set_note_done(ed, &note_id, true)))
+                                                                run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| c.set_note_done(ed, &note_id, true)))
                                                             }>{t!(i18n, note_done)}</button>
                                                         </p>
                                                     }
@@ -390,19 +455,20 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                     }}
                 </ol>
             </section>
-            <StatusSection contact=Signal::derive(contact) run />
-            <DetailsSection contact=Signal::derive(contact) run />
-            <ConsentSection contact=Signal::derive(contact) run />
-            <ReferralSection contact=Signal::derive(contact) run />
+            <StatusSection contact=Signal::derive(contact) save />
+            <DetailsSection contact=Signal::derive(contact) save />
+            <ConsentSection contact=Signal::derive(contact) save />
+            <ReferralSection contact=Signal::derive(contact) save />
         </article>
     }
 }
 
 #[component]
-fn StatusSection(
-    contact: Signal<Option<Contact>>,
-    run: impl Fn(ContactOp) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn StatusSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl IntoView {
+    let run = move |op: ContactOp| {
+        save.dispatch_local(op);
+    };
+    let busy = save.pending();
     let i18n = use_i18n();
     let chosen = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
@@ -412,7 +478,7 @@ fn StatusSection(
             return;
         };
         let reason = reason.get();
-        run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
+        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
             c.change_status(
                 ed,
                 status,
@@ -435,12 +501,12 @@ fn StatusSection(
                     >
                         {Status::ALL
                             .into_iter()
-                            .map(|s| view! { <option value=s.as_str()>{status_label(i18n, s)}</option> })
+                            .map(|s| view! { <option value=s.as_str()>{move || status_label(i18n, s)}</option> })
                             .collect_view()}
                     </select>
                 </label>
-                <InlineField label=t_string!(i18n, status_reason).to_string() value=reason />
-                <button type="submit">{t!(i18n, status_change)}</button>
+                <InlineField label=Signal::derive(move || t_string!(i18n, status_reason).to_string()) value=reason />
+                <SaveButton busy class="">{t!(i18n, status_change)}</SaveButton>
             </form>
             <details>
                 <summary>{t!(i18n, status_history)}</summary>
@@ -456,7 +522,7 @@ fn StatusSection(
                                         view! {
                                             <li>
                                                 <strong>{status_label(i18n, s.status)}</strong>
-                                                " · " {s.by} " · " {when(s.at_ms)}
+                                                " · " {s.by} " · " {when(i18n, s.at_ms)}
                                                 {s.reason.map(|r| format!(" · {r}"))}
                                             </li>
                                         }
@@ -504,13 +570,14 @@ fn kind_of(f: ContactField) -> &'static str {
 }
 
 #[component]
-fn DetailsSection(
-    contact: Signal<Option<Contact>>,
-    run: impl Fn(ContactOp) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn DetailsSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl IntoView {
+    let run = move |op: ContactOp| {
+        save.dispatch_local(op);
+    };
+    let busy = save.pending();
     let i18n = use_i18n();
     let save = move |changed: Vec<(ContactField, String)>| {
-        run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
+        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
             for (f, v) in &changed {
                 c.set_field(ed, *f, Some(v.as_str()))?;
             }
@@ -525,7 +592,7 @@ fn DetailsSection(
                     let channel = c.channel.map(|ch| channel_label(i18n, ch)).unwrap_or_default();
                     format!(
                         "{} · {}{}",
-                        c.first_contact_on.map(|d| d.to_string()).unwrap_or_default(),
+                        c.first_contact_on.map(|d| day_text(i18n, d)).unwrap_or_default(),
                         channel,
                         c.first_place.map(|p| format!(" · {p}")).unwrap_or_default()
                     )
@@ -542,16 +609,18 @@ fn DetailsSection(
             value_of=value_of
             kind_of=kind_of
             save
+            busy
             more=first_contact
         />
     }
 }
 
 #[component]
-fn ConsentSection(
-    contact: Signal<Option<Contact>>,
-    run: impl Fn(ContactOp) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn ConsentSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl IntoView {
+    let run = move |op: ContactOp| {
+        save.dispatch_local(op);
+    };
+    let busy = save.pending();
     let i18n = use_i18n();
     let scope = RwSignal::new(String::new());
     let active = move || contact.get().is_some_and(|c| c.consent.is_active());
@@ -559,13 +628,13 @@ fn ConsentSection(
         ev.prevent_default();
         let Some(day) = today() else { return };
         let scope = scope.get();
-        run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
+        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
             c.give_consent(ed, day, &scope)
         }));
     };
     let withdraw = move |_| {
         let Some(day) = today() else { return };
-        run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
+        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
             c.withdraw_consent(ed, day)
         }));
     };
@@ -577,8 +646,8 @@ fn ConsentSection(
                     contact.get().map(|c| {
                         let consent = c.consent;
                         match (consent.given_on, consent.withdrawn_on) {
-                            (Some(on), None) => t!(i18n, consent_given, day = on.to_string(), scope = consent.scope.unwrap_or_default()).into_any(),
-                            (_, Some(off)) => t!(i18n, consent_withdrawn, day = off.to_string()).into_any(),
+                            (Some(on), None) => t!(i18n, consent_given, day = day_text(i18n, on), scope = consent.scope.unwrap_or_default()).into_any(),
+                            (_, Some(off)) => t!(i18n, consent_withdrawn, day = day_text(i18n, off)).into_any(),
                             (None, None) => t!(i18n, consent_none).into_any(),
                         }
                     })
@@ -588,25 +657,29 @@ fn ConsentSection(
                 when=active
                 fallback=move || view! {
                     <form class="inline" on:submit=give>
-                        <InlineField label=t_string!(i18n, consent_scope).to_string() value=scope />
-                        <button type="submit">{t!(i18n, consent_give)}</button>
+                        <InlineField label=Signal::derive(move || t_string!(i18n, consent_scope).to_string()) value=scope />
+                        <SaveButton busy class="">{t!(i18n, consent_give)}</SaveButton>
                     </form>
                 }
             >
-                <button type="button" on:click=withdraw>{t!(i18n, consent_withdraw)}</button>
+                <button type="button" on:click=withdraw disabled=move || busy.get()>{t!(i18n, consent_withdraw)}</button>
             </Show>
         </section>
     }
 }
 
 #[component]
-fn ReferralSection(
-    contact: Signal<Option<Contact>>,
-    run: impl Fn(ContactOp) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn ReferralSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl IntoView {
+    let run = move |op: ContactOp| {
+        save.dispatch_local(op);
+    };
+    let busy = save.pending();
     let i18n = use_i18n();
     let field = use_field();
-    let employers = move || field.read(|r| rows_of(r, Kind::Employer));
+    let employers = move || {
+        let lang = lang(i18n);
+        field.read(|r| in_order(lang, &rows_of(r, Kind::Employer)))
+    };
     let employer = RwSignal::new(String::new());
     let opening = RwSignal::new(String::new());
     let add = move |ev: leptos::ev::SubmitEvent| {
@@ -615,7 +688,7 @@ fn ReferralSection(
         let employer_id = employer.get().parse::<DocumentId>().ok();
         let title = opening.get();
         opening.set(String::new());
-        run(Box::new(move |c: &mut ContactDoc, ed: &Editor| {
+        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
             c.add_referral(ed, employer_id, &title, day).map(|_| ())
         }));
     };
@@ -638,13 +711,13 @@ fn ReferralSection(
                                     view! {
                                         <li>
                                             <span class="name">{r.opening.clone()} " · " {name_of(r.employer_id)}</span>
-                                            <span class="meta">{r.date.map(|d| d.to_string())} " · " {r.by.clone()}</span>
+                                            <span class="meta">{r.date.map(|d| day_text(i18n, d))} " · " {r.by.clone()}</span>
                                             <label>
                                                 <span class="visually-hidden">{t!(i18n, referral_outcome)}</span>
                                                 <select prop:value=r.outcome.as_str() on:change=move |ev| {
                                                     let rid = rid.clone();
                                                     if let Ok(outcome) = event_target_value(&ev).parse::<Outcome>() {
-                                                        run(Box::new(move |c: &mut ContactDoc, ed: &Editor| c.set_referral_outcome(ed, &rid, outcome)));
+                                                        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| c.set_referral_outcome(ed, &rid, outcome)));
                                                     }
                                                 }>
                                                     {Outcome::ALL
@@ -674,7 +747,7 @@ fn ReferralSection(
                     </select>
                 </label>
                 <Field value=opening>{t!(i18n, referral_opening)}</Field>
-                <button type="submit">{t!(i18n, referral_add)}</button>
+                <SaveButton busy class="">{t!(i18n, referral_add)}</SaveButton>
             </form>
         </section>
     }

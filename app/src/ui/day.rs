@@ -6,7 +6,8 @@ use leptos_router::components::A;
 use paktum_shared::caseload::Entry;
 use paktum_shared::record::Kind;
 
-use super::parts::{PendingMark, status_text, today, when};
+use super::language::{due_view, when};
+use super::parts::{PendingMark, status_text, today};
 use crate::field::use_field;
 use crate::i18n::*;
 
@@ -36,7 +37,7 @@ pub fn MyDay() -> impl IntoView {
             rows.into_iter()
                 .map(|(e, overdue)| {
                     let pending = r.is_pending(&e.id);
-                    (e, overdue, pending)
+                    (e, overdue, pending, today)
                 })
                 .collect::<Vec<_>>()
         })
@@ -66,18 +67,14 @@ pub fn MyDay() -> impl IntoView {
                         <ul class="rows">
                             {rows
                                 .into_iter()
-                                .map(|(e, overdue, pending)| {
-                                    let day = e.summary.next_follow_up.map(|d| d.to_string()).unwrap_or_default();
+                                .map(|(e, overdue, pending, today)| {
+                                    let due = e.summary.next_follow_up.zip(today);
                                     view! {
                                         <li class:overdue=overdue>
                                             <A href=href(&e)>
                                                 <span class="name">{e.summary.name.clone()}</span>
                                                 <span class="meta">
-                                                    {if overdue {
-                                                        t!(i18n, day_overdue, day = day.clone()).into_any()
-                                                    } else {
-                                                        t!(i18n, day_today).into_any()
-                                                    }}
+                                                    {move || due.map(|(on, today)| due_view(i18n, today, on))}
                                                 </span>
                                                 <PendingMark pending />
                                             </A>
@@ -103,7 +100,7 @@ pub fn MyDay() -> impl IntoView {
                                 <li>
                                     <A href=href(&e)>
                                         <span class="name">{e.summary.name.clone()}</span>
-                                        <span class="meta">{status} " · " {when(e.summary.updated_at)}</span>
+                                        <span class="meta">{status} " · " {when(i18n, e.summary.updated_at)}</span>
                                         <PendingMark pending />
                                     </A>
                                 </li>

@@ -1,8 +1,9 @@
 //! Employers: the list, a new employer, and the employer page with its visits and
 //! the inclusive-hiring commitment.
 
+use std::rc::Rc;
+
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use paktum_shared::employer::{
@@ -11,18 +12,33 @@ use paktum_shared::employer::{
 use paktum_shared::record::Kind;
 use paktum_shared::{Day, DocumentId, Editor, ModelError};
 
+use super::contact::in_order;
+use super::language::{day_text, lang};
 use super::parts::{
-    ChangedByBoth, Details, Field, Outcome as Said, PendingMark, RecordMemo, SaveOrCancel,
-    commitment_label, ready_record, record_page, shown_view, status_text, today,
+    ChangedByBoth, Details, Field, Outcome, PendingMark, RecordMemo, Said, SaveButton,
+    SaveOrCancel, commitment_label, ready_record, record_page, shown_view, status_text, today,
 };
-use crate::field::use_field;
+use crate::field::{Problem, Words, use_field};
 use crate::i18n::*;
 use leptos_i18n::I18nContext;
 use paktum_shared::device::{Repo, rows_of};
 
-type EmployerOp = Box<dyn FnOnce(&mut EmployerDoc, &Editor) -> Result<(), ModelError>>;
+/// One change to an employer, run by the page's save action.
+type EmployerOp = Rc<dyn Fn(&mut EmployerDoc, &Editor) -> Result<(), ModelError>>;
 
-fn field_label(i18n: I18nContext<Locale>, field: EmployerField) -> String {
+/// What the add-visit form holds when it is sent.
+#[derive(Clone)]
+struct VisitForm {
+    date: String,
+    purpose: String,
+    report: String,
+    opening: String,
+    count: String,
+    follow: String,
+    commitment: String,
+}
+
+pub(super) fn field_label(i18n: I18nContext<Locale>, field: EmployerField) -> String {
     match field {
         EmployerField::Name => t_string!(i18n, employer_name),
         EmployerField::Sector => t_string!(i18n, employer_sector),
@@ -56,7 +72,7 @@ pub fn Employers() -> impl IntoView {
     let field = use_field();
     let rows = move || {
         field.read(|r| {
-            rows_of(r, Kind::Employer)
+            in_order(lang(i18n), &rows_of(r, Kind::Employer))
                 .into_iter()
                 .map(|e| (r.is_pending(&e.id), e))
                 .collect::<Vec<_>>()
@@ -65,7 +81,7 @@ pub fn Employers() -> impl IntoView {
     view! {
         <h1>{t!(i18n, employers_title)}</h1>
         <A href="/employers/new" attr:class="button primary wide">{t!(i18n, employer_new)}</A>
-        <ul class="rows" aria-label=t_string!(i18n, employers_title).to_string()>
+        <ul class="rows" aria-label=move || t_string!(i18n, employers_title).to_string()>
             {move || {
                 let rows = rows();
                 if rows.is_empty() {
@@ -97,27 +113,27 @@ pub fn NewEmployerPage() -> impl IntoView {
     let field = use_field();
     let navigate = use_navigate();
     let name = RwSignal::new(String::new());
-    let said = RwSignal::new(None);
+    let create = Action::new_local(move |name: &String| {
+        let name = name.clone();
+        let navigate = navigate.clone();
+        async move {
+            let id = field
+                .edit(move |r, now| r.create_employer(&name, now))
+                .await?;
+            navigate(&format!("/employers/{id}"), Default::default());
+            Ok(None)
+        }
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let navigate = navigate.clone();
-        let name = name.get();
-        spawn_local(async move {
-            match field
-                .edit(move |r, now| r.create_employer(&name, now))
-                .await
-            {
-                Ok(id) => navigate(&format!("/employers/{id}"), Default::default()),
-                Err(e) => said.set(Some(Err(e))),
-            }
-        });
+        create.dispatch_local(name.get());
     };
     view! {
         <h1>{t!(i18n, employer_new)}</h1>
         <form on:submit=submit>
             <Field value=name required=true autofocus=true>{t!(i18n, employer_name)}</Field>
-            <Said message=said />
-            <button type="submit" class="primary wide">{t!(i18n, employer_save)}</button>
+            <Outcome action=create />
+            <SaveButton busy=create.pending() class="primary wide">{t!(i18n, employer_save)}</SaveButton>
         </form>
     }
 }
@@ -136,12 +152,17 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
     let field = use_field();
     let (read, pending) = ready_record(record);
     let employer = move || read.get();
-    let said = RwSignal::new(None::<Result<String, String>>);
-    let run = move |op: EmployerOp, ok: String| {
-        spawn_local(async move {
-            let result = field.edit(move |r, now| r.edit_employer(id, now, op)).await;
-            said.set(Some(result.map(|_| ok)));
-        });
+    let save = Action::new_local(move |op: &EmployerOp| {
+        let op = op.clone();
+        async move {
+            field
+                .edit(move |r, now| r.edit_employer(id, now, |e, ed| op(e, ed)))
+                .await
+                .map(|()| Some((|i| t_string!(i, saved).to_string()) as Words))
+        }
+    });
+    let run = move |op: EmployerOp| {
+        save.dispatch_local(op);
     };
 
     // Add visit: date, purpose, report, one opening, follow-up, commitment.
@@ -153,48 +174,46 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
     let count = RwSignal::new("1".to_string());
     let follow = RwSignal::new(String::new());
     let commitment = RwSignal::new(String::new());
-    let save_visit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let parse_day = |s: String| -> Result<Option<Day>, String> {
-            match s.trim() {
-                "" => Ok(None),
-                d => d
-                    .parse::<Day>()
-                    .map(Some)
-                    .map_err(|e| crate::field::model_error_text(&e)),
-            }
-        };
-        let (visit_day, follow_up) = match (parse_day(date.get()), parse_day(follow.get())) {
-            (Ok(Some(d)), Ok(f)) => (d, f),
-            (Ok(None), _) => {
-                return said.set(Some(Err(t_string!(i18n, visit_date_missing).to_string())));
-            }
-            (Err(e), _) | (_, Err(e)) => return said.set(Some(Err(e))),
-        };
-        let openings = match opening.get().trim() {
-            "" => vec![],
-            title => match count.get().trim().parse::<u32>() {
-                Ok(n) => vec![Opening {
-                    title: title.to_string(),
-                    count: n,
-                    requirements: None,
-                }],
-                Err(_) => {
-                    return said.set(Some(Err(t_string!(i18n, visit_count_invalid).to_string())));
-                }
-            },
-        };
-        let level = commitment.get().parse::<Commitment>().ok();
-        let visit = NewVisit {
-            date: visit_day,
-            purpose: purpose.get(),
-            text: report.get(),
-            openings,
-            follow_up,
-        };
+    let add_visit = Action::new_local(move |form: &VisitForm| {
+        let form = form.clone();
         let current = employer().map(|e| e.commitment);
-        spawn_local(async move {
-            let result = field
+        async move {
+            let parse_day = |s: &str| -> Result<Option<Day>, Problem> {
+                match s.trim() {
+                    "" => Ok(None),
+                    d => d.parse::<Day>().map(Some).map_err(Problem::Model),
+                }
+            };
+            let Some(visit_day) = parse_day(&form.date)? else {
+                return Err(Problem::Form(|i| {
+                    t_string!(i, visit_date_missing).to_string()
+                }));
+            };
+            let follow_up = parse_day(&form.follow)?;
+            let openings = match form.opening.trim() {
+                "" => vec![],
+                title => match form.count.trim().parse::<u32>() {
+                    Ok(n) => vec![Opening {
+                        title: title.to_string(),
+                        count: n,
+                        requirements: None,
+                    }],
+                    Err(_) => {
+                        return Err(Problem::Form(|i| {
+                            t_string!(i, visit_count_invalid).to_string()
+                        }));
+                    }
+                },
+            };
+            let level = form.commitment.parse::<Commitment>().ok();
+            let visit = NewVisit {
+                date: visit_day,
+                purpose: form.purpose,
+                text: form.report,
+                openings,
+                follow_up,
+            };
+            field
                 .edit(move |r, now| {
                     r.edit_employer(id, now, |e, ed| {
                         e.add_visit(ed, visit)?;
@@ -204,18 +223,25 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                         Ok(())
                     })
                 })
-                .await;
-            match result {
-                Ok(()) => {
-                    for s in [purpose, report, opening, follow, commitment] {
-                        s.set(String::new());
-                    }
-                    count.set("1".into());
-                    adding.set(false);
-                    said.set(Some(Ok(t_string!(i18n, visit_saved).to_string())));
-                }
-                Err(e) => said.set(Some(Err(e))),
+                .await?;
+            for s in [purpose, report, opening, follow, commitment] {
+                s.set(String::new());
             }
+            count.set("1".into());
+            adding.set(false);
+            Ok(Some((|i| t_string!(i, visit_saved).to_string()) as Words))
+        }
+    });
+    let save_visit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        add_visit.dispatch_local(VisitForm {
+            date: date.get(),
+            purpose: purpose.get(),
+            report: report.get(),
+            opening: opening.get(),
+            count: count.get(),
+            follow: follow.get(),
+            commitment: commitment.get(),
         });
     };
 
@@ -239,17 +265,15 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                         .into_iter()
                         .map(|(f, values)| {
                             let keep = move |value: String| {
-                                run(
-                                    Box::new(move |e: &mut EmployerDoc, ed: &Editor| e.set_field(ed, f, Some(&value))),
-                                    t_string!(i18n, saved).to_string(),
-                                )
+                                run(Rc::new(move |e: &mut EmployerDoc, ed: &Editor| e.set_field(ed, f, Some(&value))))
                             };
                             view! { <ChangedByBoth label=field_label(i18n, f) values keep /> }
                         })
                         .collect_view()
                 })
             }}
-            <Said message=said />
+            <Outcome action=save />
+            <Outcome action=add_visit />
             <section aria-labelledby="visits">
                 <h2 id="visits">{t!(i18n, visits_title)}</h2>
                 <Show
@@ -280,12 +304,12 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                                 <option value="">{t!(i18n, visit_commitment_unchanged)}</option>
                                 {Commitment::ALL
                                     .into_iter()
-                                    .map(|c| view! { <option value=c.as_str()>{commitment_label(i18n, c)}</option> })
+                                    .map(|c| view! { <option value=c.as_str()>{move || commitment_label(i18n, c)}</option> })
                                     .collect_view()}
                             </select>
                         </label>
                         <Field value=follow kind="date">{t!(i18n, note_follow_up)}</Field>
-                        <SaveOrCancel open=adding>{t!(i18n, visit_save)}</SaveOrCancel>
+                        <SaveOrCancel open=adding busy=add_visit.pending()>{t!(i18n, visit_save)}</SaveOrCancel>
                     </form>
                 </Show>
                 <ol class="timeline">
@@ -296,13 +320,13 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                                 .map(|v| {
                                     view! {
                                         <li>
-                                            <p class="meta">{v.date.map(|d| d.to_string())} " · " {v.worker.clone()} " · " {v.purpose.clone()}</p>
+                                            <p class="meta">{v.date.map(|d| day_text(i18n, d))} " · " {v.worker.clone()} " · " {v.purpose.clone()}</p>
                                             <p class="text">{v.text.clone()}</p>
                                             {v.openings
                                                 .iter()
                                                 .map(|o| view! { <p class="opening">{t!(i18n, visit_opening_line, count = o.count, title = o.title.clone())}</p> })
                                                 .collect_view()}
-                                            {v.follow_up.map(|d| view! { <p class="follow">{t!(i18n, note_follow_up_on, day = d.to_string())}</p> })}
+                                            {v.follow_up.map(|d| view! { <p class="follow">{t!(i18n, note_follow_up_on, day = day_text(i18n, d))}</p> })}
                                         </li>
                                     }
                                 })
@@ -311,7 +335,7 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                     }}
                 </ol>
             </section>
-            <EmployerDetails employer=Signal::derive(employer) run=move |op| run(op, t_string!(i18n, saved).to_string()) />
+            <EmployerDetails employer=Signal::derive(employer) save />
         </article>
     }
 }
@@ -319,15 +343,16 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
 #[component]
 fn EmployerDetails(
     employer: Signal<Option<Employer>>,
-    run: impl Fn(EmployerOp) + Copy + Send + Sync + 'static,
+    save: Action<EmployerOp, Said>,
 ) -> impl IntoView {
+    let busy = save.pending();
     let save = move |changed: Vec<(EmployerField, String)>| {
-        run(Box::new(move |e: &mut EmployerDoc, ed: &Editor| {
+        save.dispatch_local(Rc::new(move |e: &mut EmployerDoc, ed: &Editor| {
             for (f, v) in &changed {
                 e.set_field(ed, *f, Some(v.as_str()))?;
             }
             Ok(())
-        }))
+        }));
     };
     view! {
         <Details
@@ -338,6 +363,7 @@ fn EmployerDetails(
             value_of=value_of
             kind_of=|_| "text"
             save
+            busy
         />
     }
 }

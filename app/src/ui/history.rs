@@ -6,7 +6,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use paktum_shared::record::Kind;
 
-use super::parts::{parse_id, when};
+use super::language::{history_line, when};
+use super::parts::parse_id;
 use crate::field::use_field;
 use crate::i18n::*;
 use paktum_shared::device::Loadable;
@@ -39,8 +40,8 @@ pub fn HistoryPage() -> impl IntoView {
                             let who = if h.by.is_empty() { t_string!(i18n, history_someone).to_string() } else { h.by };
                             view! {
                                 <li>
-                                    <span class="meta">{when(h.at_ms)} " · " {who}</span>
-                                    <span class="what">{h.what}</span>
+                                    <span class="meta">{when(i18n, h.at_ms)} " · " {who}</span>
+                                    <span class="what">{history_line(i18n, &h.what)}</span>
                                 </li>
                             }
                         })

@@ -1,5 +1,5 @@
-//! Small pieces the screens share: labels for the model's values, dates and times in
-//! the worker's time zone, the "not yet synced" marker, the "changed by both" box, and
+//! Small pieces the screens share: labels for the model's values, today in the
+//! worker's time zone, the "not yet synced" marker, the "changed by both" box, and
 //! the form parts (labelled fields, save and cancel, a record's details form).
 
 use leptos::prelude::*;
@@ -10,7 +10,8 @@ use paktum_shared::{Day, DocumentId};
 
 use leptos_router::hooks::use_params_map;
 
-use crate::field::use_field;
+use super::language::{problem_view, when};
+use crate::field::{Problem, Words, use_field};
 use crate::i18n::*;
 use leptos_i18n::I18nContext;
 use paktum_shared::device::{Loadable, Repo};
@@ -83,40 +84,9 @@ pub fn today() -> Option<Day> {
     .ok()
 }
 
-/// "14:05" today, "24 Nov 14:05" otherwise (the device's locale and time zone).
-pub fn when(ms: i64) -> String {
-    if ms <= 0 {
-        return String::new();
-    }
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-    let now = js_sys::Date::new_0();
-    let time = format!("{:02}:{:02}", date.get_hours(), date.get_minutes());
-    let same_day = date.get_full_year() == now.get_full_year()
-        && date.get_month() == now.get_month()
-        && date.get_date() == now.get_date();
-    if same_day {
-        time
-    } else {
-        format!(
-            "{}-{:02}-{:02} {time}",
-            date.get_full_year(),
-            date.get_month() + 1,
-            date.get_date()
-        )
-    }
-}
-
-/// 5000 -> "5,000".
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+/// A stored value shown as it is.
+pub fn as_is(_: I18nContext<Locale>, value: &str) -> String {
+    value.to_string()
 }
 
 pub fn parse_id(raw: &str) -> Option<DocumentId> {
@@ -129,7 +99,7 @@ pub fn PendingMark(pending: bool) -> impl IntoView {
     let i18n = use_i18n();
     pending.then(|| {
         view! {
-            <span class="pending" title=t_string!(i18n, pending_title).to_string()>
+            <span class="pending" title=move || t_string!(i18n, pending_title).to_string()>
                 {t!(i18n, pending_mark)}
             </span>
         }
@@ -142,6 +112,9 @@ pub fn ChangedByBoth(
     label: String,
     values: Vec<Concurrent>,
     #[prop(into)] keep: Callback<String>,
+    /// How a stored value reads (a status is worded; names and numbers are as they are).
+    #[prop(default = as_is)]
+    word: fn(I18nContext<Locale>, &str) -> String,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let heading = label.clone();
@@ -154,13 +127,13 @@ pub fn ChangedByBoth(
                     .into_iter()
                     .map(|c| {
                         let value = c.value.clone();
-                        let shown = if c.value.is_empty() { "—".to_string() } else { c.value.clone() };
+                        let shown = if c.value.is_empty() { "—".to_string() } else { word(i18n, &c.value) };
                         let by = c.set_by.clone();
-                        let at = when(c.at_ms);
+                        let at = c.at_ms;
                         view! {
                             <li>
                                 <strong class="value">{shown.clone()}</strong>
-                                <span class="meta">{t!(i18n, conflict_set_by, who = by.clone(), at = at.clone())}</span>
+                                <span class="meta">{move || t!(i18n, conflict_set_by, who = by.clone(), at = when(i18n, at))}</span>
                                 <button type="button" on:click=move |_| keep.run(value.clone())>
                                     {t!(i18n, conflict_keep_label, value = shown.clone())}
                                 </button>
@@ -173,27 +146,59 @@ pub fn ChangedByBoth(
     }
 }
 
-/// A one-line message after a save: a sentence either way.
+/// What a save says afterwards: words to confirm it (none when the page moves on), or
+/// why it failed; both worded when shown.
+pub type Said = Result<Option<Words>, Problem>;
+
+/// The one-line message of a save run through a Leptos action (`Action::new_local`):
+/// its last result as a sentence.
 #[component]
-pub fn Outcome(message: RwSignal<Option<Result<String, String>>>) -> impl IntoView {
+pub fn Outcome<I: 'static>(action: Action<I, Said>) -> impl IntoView {
+    let value = action.value();
+    let version = action.version();
     // A confirmation fades after a few seconds; an error stays until the next try.
     Effect::new(move |_| {
-        if let Some(Ok(_)) = message.get() {
-            let shown = message.get_untracked();
+        let shown = version.get();
+        if let Some(Ok(_)) = value.get() {
             gloo_timers::callback::Timeout::new(4_000, move || {
-                // The page may be gone by now: then there is nothing to clear.
-                if message.try_get_untracked() == Some(shown) {
-                    let _ = message.try_set(None);
+                // The page may be gone by now (then the version is disposed), or a newer
+                // save may be showing: then there is nothing to clear.
+                if version.try_get_untracked() == Some(shown) {
+                    action.clear();
                 }
             })
             .forget();
         }
     });
+    let i18n = use_i18n();
     move || {
-        message.get().map(|m| match m {
-            Ok(text) => view! { <p class="saved" role="status">{text}</p> }.into_any(),
-            Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
+        value.get().and_then(|m| match m {
+            Ok(None) => None,
+            Ok(Some(words)) => {
+                Some(view! { <p class="saved" role="status">{move || words(i18n)}</p> }.into_any())
+            }
+            Err(problem) => Some(
+                view! { <p class="error" role="alert">{move || problem_view(i18n, &problem)}</p> }
+                    .into_any(),
+            ),
         })
+    }
+}
+
+/// A form's submit button that says "Saving…" and cannot be pressed again while its
+/// save runs (`busy`: the action's `pending()`); the children are its words otherwise.
+#[component]
+pub fn SaveButton(
+    #[prop(into)] busy: Signal<bool>,
+    #[prop(default = "primary")] class: &'static str,
+    children: Children,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <button type="submit" class=class disabled=move || busy.get() aria-busy=move || busy.get().to_string()>
+            <span hidden=move || busy.get()>{children()}</span>
+            <span hidden=move || !busy.get()>{t!(i18n, saving)}</span>
+        </button>
     }
 }
 
@@ -221,25 +226,28 @@ pub fn Field(
 /// A field of a one-line form: the label is for screen readers, the placeholder says
 /// the same on screen.
 #[component]
-pub fn InlineField(label: String, value: RwSignal<String>) -> impl IntoView {
-    let hidden = label.clone();
+pub fn InlineField(#[prop(into)] label: Signal<String>, value: RwSignal<String>) -> impl IntoView {
     view! {
         <label>
-            <span class="visually-hidden">{hidden}</span>
+            <span class="visually-hidden">{label}</span>
             <input type="text" placeholder=label prop:value=value
                 on:input=move |ev| value.set(event_target_value(&ev)) />
         </label>
     }
 }
 
-/// A form's buttons: submit (the children are its words) and cancel, which closes the
-/// form by setting `open` to false.
+/// A form's buttons: submit (the children are its words; "Saving…" while `busy`) and
+/// cancel, which closes the form by setting `open` to false.
 #[component]
-pub fn SaveOrCancel(open: RwSignal<bool>, children: Children) -> impl IntoView {
+pub fn SaveOrCancel(
+    open: RwSignal<bool>,
+    #[prop(into, default = Signal::stored(false))] busy: Signal<bool>,
+    children: Children,
+) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <div class="actions">
-            <button type="submit" class="primary">{children()}</button>
+            <SaveButton busy>{children()}</SaveButton>
             <button type="button" on:click=move |_| open.set(false)>{t!(i18n, cancel)}</button>
         </div>
     }
@@ -259,6 +267,9 @@ pub fn Details<R, F>(
     /// The input type of a field ("text", "tel", …).
     kind_of: fn(F) -> &'static str,
     #[prop(into)] save: Callback<Vec<(F, String)>>,
+    /// Whether a save of this record is running.
+    #[prop(into)]
+    busy: Signal<bool>,
     /// Rows the list shows after the fields (not edited here).
     #[prop(optional, into)]
     more: ViewFn,
@@ -322,9 +333,9 @@ where
                 <form on:submit=submit.clone()>
                     {values
                         .iter()
-                        .map(|&(f, sig)| view! { <Field value=sig kind=kind_of(f)>{label_of(i18n, f)}</Field> })
+                        .map(|&(f, sig)| view! { <Field value=sig kind=kind_of(f)>{move || label_of(i18n, f)}</Field> })
                         .collect_view()}
-                    <SaveOrCancel open=editing>{t!(i18n, details_save)}</SaveOrCancel>
+                    <SaveOrCancel open=editing busy>{t!(i18n, details_save)}</SaveOrCancel>
                 </form>
             </Show>
         </section>

@@ -1,13 +1,13 @@
 //! First start: who uses this device, for which team, and which relay it syncs with.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use paktum_shared::device::{Identity, normalise_relay_url};
 
-use crate::field::use_field;
+use super::language::problem_view;
+use crate::field::{Problem, use_field};
 use crate::i18n::*;
-use crate::sync::{EnrolError, default_relay_url, enrol};
+use crate::sync::{default_relay_url, enrol};
 
 #[component]
 pub fn Setup() -> impl IntoView {
@@ -18,66 +18,57 @@ pub fn Setup() -> impl IntoView {
     let relay = RwSignal::new(default_relay_url());
     // The relay's invite link is `…/#/enrol?code=XXXXX-XXXXX`: take the code from it.
     let code = RwSignal::new(code_from_link().unwrap_or_default());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let (w, t) = (
-            worker.get().trim().to_string(),
-            team.get().trim().to_string(),
-        );
-        let code = code.get().trim().to_string();
-        if code.is_empty() && (w.is_empty() || t.is_empty()) {
-            error.set(Some(t_string!(i18n, setup_missing).to_string()));
-            return;
-        }
-        let Some(url) = normalise_relay_url(&relay.get()) else {
-            error.set(Some(t_string!(i18n, failure_bad_address).to_string()));
-            return;
-        };
-        busy.set(true);
-        spawn_local(async move {
+    // Setting up is this screen's save: pending while it enrols and writes the
+    // identity, and the error sentence when it failed (success leaves the screen).
+    let start = Action::new_local(move |form: &(String, String, String, String)| {
+        let (w, t, relay, code) = form.clone();
+        async move {
+            if code.is_empty() && (w.is_empty() || t.is_empty()) {
+                return Err(Problem::Form(|i| t_string!(i, setup_missing).to_string()));
+            }
+            let Some(url) = normalise_relay_url(&relay) else {
+                return Err(Problem::Form(|i| {
+                    t_string!(i, failure_bad_address).to_string()
+                }));
+            };
             let device = if code.is_empty() {
                 Identity::new(&w, &t, &url)
             } else {
                 // The relay knows who the code was made for; its names win.
-                match enrol(&url, &code, "Paktum field app").await {
-                    Ok(e) => {
-                        let pick = |theirs: String, ours: &str| {
-                            if theirs.is_empty() {
-                                ours.to_string()
-                            } else {
-                                theirs
-                            }
-                        };
-                        let mut device =
-                            Identity::new(&pick(e.worker, &w), &pick(e.team, &t), &url);
-                        device.device_token = Some(e.token);
-                        device
+                let e = enrol(&url, &code, "Paktum field app")
+                    .await
+                    .map_err(Problem::Enrol)?;
+                let pick = |theirs: String, ours: &str| {
+                    if theirs.is_empty() {
+                        ours.to_string()
+                    } else {
+                        theirs
                     }
-                    Err(e) => {
-                        let text = match e {
-                            EnrolError::Unreachable => {
-                                t_string!(i18n, enrol_unreachable).to_string()
-                            }
-                            EnrolError::Refused(said) if !said.is_empty() => said,
-                            EnrolError::Refused(_) => t_string!(i18n, enrol_refused).to_string(),
-                        };
-                        error.set(Some(text));
-                        busy.set(false);
-                        return;
-                    }
-                }
+                };
+                let mut device = Identity::new(&pick(e.worker, &w), &pick(e.team, &t), &url);
+                device.device_token = Some(e.token);
+                device
             };
-            if let Err(e) = field.set_up(device).await {
-                error.set(Some(e));
-                busy.set(false);
-            }
-        });
+            field.set_up(device).await
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        start.dispatch_local((
+            worker.get().trim().to_string(),
+            team.get().trim().to_string(),
+            relay.get(),
+            code.get().trim().to_string(),
+        ));
     };
+    let error = move || start.value().get().and_then(Result::err);
+    let busy = start.pending();
     view! {
         <main class="page setup">
-            <h1>{t!(i18n, setup_title)}</h1>
+            <div class="setup-head">
+                <h1>{t!(i18n, setup_title)}</h1>
+                <super::language::LanguagePicker />
+            </div>
             <p>{t!(i18n, setup_intro)}</p>
             <form on:submit=submit>
                 <label>
@@ -98,7 +89,7 @@ pub fn Setup() -> impl IntoView {
                     <input type="text" autocomplete="one-time-code" prop:value=code
                         on:input=move |ev| code.set(event_target_value(&ev)) />
                 </label>
-                {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                {move || error().map(|e| view! { <p class="error" role="alert">{move || problem_view(i18n, &e)}</p> })}
                 <button type="submit" class="primary" disabled=busy>{t!(i18n, setup_start)}</button>
             </form>
         </main>

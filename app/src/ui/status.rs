@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::parts::{thousands, when};
+use super::language::{number, when};
 use crate::field::use_field;
 use crate::i18n::*;
 use crate::sync::{Failure, SyncStatus};
@@ -26,13 +26,13 @@ pub fn StatusLine() -> impl IntoView {
         SyncStatus::Syncing { done, total, .. } if total > 1 => t!(
             i18n,
             sync_progress,
-            done = thousands(done),
-            total = thousands(total)
+            done = number(i18n, done),
+            total = number(i18n, total)
         )
         .into_any(),
         SyncStatus::Syncing { .. } => t!(i18n, sync_syncing).into_any(),
         SyncStatus::UpToDate { since_ms } => {
-            t!(i18n, sync_up_to_date, since = when(since_ms as i64)).into_any()
+            t!(i18n, sync_up_to_date, since = when(i18n, since_ms as i64)).into_any()
         }
         SyncStatus::Failed { failure, pending } => {
             let reason = match failure {
@@ -42,9 +42,19 @@ pub fn StatusLine() -> impl IntoView {
                 Failure::Lost => t!(i18n, failure_lost).into_any(),
                 Failure::NotAccepted => t!(i18n, failure_not_accepted).into_any(),
                 Failure::Version => t!(i18n, failure_version).into_any(),
-                Failure::Refused(message) => {
-                    t!(i18n, failure_refused, message = message).into_any()
-                }
+                Failure::Refused(message) => match refusal(&message) {
+                    Some(Refusal::NotEnrolled) => t!(i18n, failure_not_accepted).into_any(),
+                    Some(Refusal::Version) => t!(i18n, failure_version).into_any(),
+                    Some(Refusal::TooManyConnections) => {
+                        t!(i18n, failure_too_many_connections).into_any()
+                    }
+                    Some(Refusal::TooManyDocuments) => {
+                        t!(i18n, failure_too_many_documents).into_any()
+                    }
+                    Some(Refusal::Busy) => t!(i18n, failure_relay_busy).into_any(),
+                    // Anything else the relay said, in its words, inside our sentence.
+                    None => t!(i18n, failure_refused, message = message).into_any(),
+                },
                 Failure::BadData => t!(i18n, failure_bad_data).into_any(),
                 Failure::BadAddress => t!(i18n, failure_bad_address).into_any(),
             };
@@ -57,9 +67,70 @@ pub fn StatusLine() -> impl IntoView {
         <div class="sync" data-sync-state=state>
             <span class="dot" aria-hidden="true"></span>
             <p role="status" aria-live="polite">{text}</p>
-            <button type="button" class="small" on:click=move |_| field.sync_now()>
-                {t!(i18n, sync_now)}
-            </button>
+            <div class="sync-actions">
+                <button type="button" class="small" on:click=move |_| field.sync_now()>
+                    {t!(i18n, sync_now)}
+                </button>
+                <super::language::LanguagePicker />
+            </div>
         </div>
+    }
+}
+
+/// What the relay's closing message means. The relay words its refusals in English
+/// for people (`sync-server` `Error::public`); until it sends codes, the app
+/// recognises those sentences and says them in the worker's language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Refusal {
+    NotEnrolled,
+    Version,
+    TooManyConnections,
+    TooManyDocuments,
+    Busy,
+}
+
+fn refusal(message: &str) -> Option<Refusal> {
+    let m = message.to_ascii_lowercase();
+    if m.contains("not enrolled") || m.contains("revoked") {
+        Some(Refusal::NotEnrolled)
+    } else if m.contains("protocol version") {
+        Some(Refusal::Version)
+    } else if m.contains("too many connections") {
+        Some(Refusal::TooManyConnections)
+    } else if m.contains("too many documents") {
+        Some(Refusal::TooManyDocuments)
+    } else if m.contains("try again later") {
+        Some(Refusal::Busy)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Refusal, refusal};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn the_relays_refusals_are_recognised_and_others_kept_as_said() {
+        let said = |m: &str| refusal(m);
+        assert_eq!(
+            said("this device is not enrolled or was revoked"),
+            Some(Refusal::NotEnrolled)
+        );
+        assert_eq!(said("unsupported protocol version"), Some(Refusal::Version));
+        assert_eq!(
+            said("too many connections for one device (limit 4)"),
+            Some(Refusal::TooManyConnections)
+        );
+        assert_eq!(
+            said("too many documents open on one connection (limit 20000)"),
+            Some(Refusal::TooManyDocuments)
+        );
+        assert_eq!(
+            said("the relay could not do this just now; try again later"),
+            Some(Refusal::Busy)
+        );
+        assert_eq!(said("malformed message"), None);
     }
 }

@@ -1,0 +1,318 @@
+//! The pact's languages in the app: the language picker (the browser's language on
+//! first start, then the worker's choice, remembered per device in localStorage;
+//! leptos_i18n sets `<html lang>`), and what the catalogue cannot hold on its own:
+//! dates, times, numbers and plural forms (written by `paktum_shared::language`), the
+//! record model's errors and the history lines, each mapped to a catalogue key.
+
+use leptos::prelude::*;
+use leptos_i18n::I18nContext;
+use leptos_i18n::Locale as _;
+use paktum_shared::contact::{Outcome, Status};
+use paktum_shared::employer::{Commitment, EmployerField};
+use paktum_shared::language::{self, Due, Lang, Plural};
+use paktum_shared::{Day, ModelError};
+
+use super::parts::{commitment_label, outcome_label, status_label};
+use crate::field::{Problem, store_error_text};
+use crate::i18n::*;
+use crate::sync::EnrolError;
+
+/// Where the chosen language is remembered (this device only).
+const STORAGE_KEY: &str = "paktum-locale";
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// Switches to the language this device was set to, if it was; call once at start.
+pub fn restore(i18n: I18nContext<Locale>) {
+    let chosen = local_storage()
+        .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
+        .and_then(|code| code.parse::<Locale>().ok());
+    if let Some(locale) = chosen {
+        i18n.set_locale(locale);
+        // leptos_i18n sets the browser's language from an effect of its own once the
+        // app is mounted; this one is created after it, so it runs after it too.
+        Effect::new(move |_| i18n.set_locale(locale));
+    }
+}
+
+/// Each language by its own name, as a picker lists them.
+fn autonym(locale: Locale) -> &'static str {
+    match Lang::from_tag(locale.as_str()) {
+        Lang::En => "English",
+        Lang::Hu => "Magyar",
+        Lang::Nl => "Nederlands",
+        Lang::Fr => "Français",
+        Lang::De => "Deutsch",
+    }
+}
+
+/// The language picker: a small select in the top bar (and on the setup screen).
+/// Switching redraws the words in place; forms keep what was typed.
+#[component]
+pub fn LanguagePicker() -> impl IntoView {
+    let i18n = use_i18n();
+    let change = move |ev: leptos::ev::Event| {
+        if let Ok(locale) = event_target_value(&ev).parse::<Locale>() {
+            i18n.set_locale(locale);
+            if let Some(storage) = local_storage() {
+                // Not remembering only means the browser's language next time.
+                let _ = storage.set_item(STORAGE_KEY, locale.as_str());
+            }
+        }
+    };
+    view! {
+        <label class="language">
+            <span class="visually-hidden">{t!(i18n, language_label)}</span>
+            <select prop:value=move || i18n.get_locale().as_str() on:change=change>
+                {Locale::get_all()
+                    .iter()
+                    .map(|l| {
+                        let code = l.as_str();
+                        view! {
+                            <option value=code lang=code title=autonym(*l) selected=move || i18n.get_locale() == *l>
+                                {code.to_uppercase()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
+    }
+}
+
+/// The language the screens are in now (tracked: a closure calling this redraws on a switch).
+pub fn lang(i18n: I18nContext<Locale>) -> Lang {
+    Lang::from_tag(i18n.get_locale().as_str())
+}
+
+/// A stored day as the worker's language writes it.
+pub fn day_text(i18n: I18nContext<Locale>, day: Day) -> String {
+    language::written(lang(i18n), day)
+}
+
+/// A whole number with the language's digit grouping.
+pub fn number(i18n: I18nContext<Locale>, n: usize) -> String {
+    language::grouped(lang(i18n), n as u64)
+}
+
+/// "14:05" today, the day and time otherwise (the device's time zone).
+pub fn when(i18n: I18nContext<Locale>, ms: i64) -> String {
+    if ms <= 0 {
+        return String::new();
+    }
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    let now = js_sys::Date::new_0();
+    let same_day = date.get_full_year() == now.get_full_year()
+        && date.get_month() == now.get_month()
+        && date.get_date() == now.get_date();
+    let time = (date.get_hours(), date.get_minutes());
+    if same_day {
+        format!("{:02}:{:02}", time.0, time.1)
+    } else {
+        language::day_and_time(
+            lang(i18n),
+            (
+                date.get_full_year() as i32,
+                date.get_month() + 1,
+                date.get_date(),
+            ),
+            time,
+        )
+    }
+}
+
+/// "3 days overdue", "Due today", "in 2 days", with the language's plural form.
+pub fn due_view(i18n: I18nContext<Locale>, today: Day, on: Day) -> AnyView {
+    let lang = lang(i18n);
+    match language::due(today, on) {
+        Due::Today => t!(i18n, day_today).into_any(),
+        Due::Overdue(n) => match language::plural(lang, n) {
+            Plural::One => t!(i18n, due_overdue.one, count = n).into_any(),
+            Plural::Other => t!(i18n, due_overdue.other, count = n).into_any(),
+        },
+        Due::In(n) => match language::plural(lang, n) {
+            Plural::One => t!(i18n, due_in.one, count = n).into_any(),
+            Plural::Other => t!(i18n, due_in.other, count = n).into_any(),
+        },
+    }
+}
+
+/// A field name the model uses in its errors, as the form labels it.
+fn field_name(i18n: I18nContext<Locale>, field: &str) -> String {
+    match field {
+        "name" => t_string!(i18n, field_display_name),
+        "full name" => t_string!(i18n, field_full_name),
+        "birth year" => t_string!(i18n, field_birth_year),
+        "phone number" => t_string!(i18n, field_phone),
+        "email address" => t_string!(i18n, field_email),
+        "municipality" => t_string!(i18n, field_municipality),
+        "assigned worker" => t_string!(i18n, field_assigned_worker),
+        "team" => t_string!(i18n, field_team),
+        "status" => t_string!(i18n, field_status),
+        "channel" => t_string!(i18n, new_contact_channel),
+        "size band" | "size_band" => t_string!(i18n, employer_size),
+        "commitment" => t_string!(i18n, visit_commitment),
+        "outcome" => t_string!(i18n, referral_outcome),
+        "note" => t_string!(i18n, note_text),
+        "consent scope" => t_string!(i18n, field_consent_scope),
+        "opening" => t_string!(i18n, referral_opening),
+        "employer name" => t_string!(i18n, employer_name),
+        "purpose" => t_string!(i18n, visit_purpose),
+        "visit report" => t_string!(i18n, visit_report),
+        "opening title" => t_string!(i18n, visit_opening_title),
+        "number of openings" => t_string!(i18n, visit_opening_count),
+        "requirements" => t_string!(i18n, field_requirements),
+        "document" => t_string!(i18n, field_document),
+        "sector" => t_string!(i18n, employer_sector),
+        "contact_name" => t_string!(i18n, employer_contact_name),
+        "contact_phone" => t_string!(i18n, employer_contact_phone),
+        "contact_email" => t_string!(i18n, employer_contact_email),
+        // A field added to the model before it gets a label here: its own name.
+        other => return other.to_string(),
+    }
+    .to_string()
+}
+
+/// A status as stored, worded; unknown values as they are.
+fn status_word(i18n: I18nContext<Locale>, raw: &str) -> String {
+    raw.parse::<Status>()
+        .map(|s| status_label(i18n, s))
+        .unwrap_or_else(|_| raw.to_string())
+}
+
+/// Why something failed, in the worker's language of the moment.
+pub fn problem_view(i18n: I18nContext<Locale>, problem: &Problem) -> AnyView {
+    match problem {
+        Problem::Store(e) => store_error_text(i18n, e).into_any(),
+        Problem::Model(e) => model_error(i18n, e),
+        Problem::Enrol(e) => enrol_error(i18n, e).into_any(),
+        Problem::Form(words) => words(i18n).into_any(),
+    }
+}
+
+/// Why enrolling this device failed. The relay words its refusals in English for
+/// people; the ones it has are recognised and said in the worker's language, anything
+/// else is kept as the relay said it.
+fn enrol_error(i18n: I18nContext<Locale>, e: &EnrolError) -> String {
+    match e {
+        EnrolError::Unreachable => t_string!(i18n, enrol_unreachable),
+        EnrolError::Refused(said) if said.contains("already used") => t_string!(i18n, enrol_used),
+        EnrolError::Refused(said) if said.contains("expired") => t_string!(i18n, enrol_expired),
+        EnrolError::Refused(said) if said.contains("not known") => t_string!(i18n, enrol_unknown),
+        EnrolError::Refused(said) if said.contains("try again later") => {
+            t_string!(i18n, failure_relay_busy)
+        }
+        EnrolError::Refused(said) if !said.is_empty() => return said.clone(),
+        EnrolError::Refused(_) => t_string!(i18n, enrol_refused),
+    }
+    .to_string()
+}
+
+/// The record model's refusal as a sentence in the worker's language.
+pub fn model_error(i18n: I18nContext<Locale>, e: &ModelError) -> AnyView {
+    match e.clone() {
+        ModelError::Empty { field } => {
+            t!(i18n, error_empty, field = field_name(i18n, field)).into_any()
+        }
+        ModelError::TooLong { field, max } => t!(
+            i18n,
+            error_too_long,
+            field = field_name(i18n, field),
+            max = number(i18n, max)
+        )
+        .into_any(),
+        ModelError::BadDate { value } => t!(i18n, error_bad_date, value = value).into_any(),
+        ModelError::DateOutOfRange { value, min, max } => {
+            t!(i18n, error_date_range, value = value, min = min, max = max).into_any()
+        }
+        ModelError::OutOfRange { field, min, max } => t!(
+            i18n,
+            error_out_of_range,
+            field = field_name(i18n, field),
+            min = min,
+            max = max
+        )
+        .into_any(),
+        ModelError::Invalid { field, value } => t!(
+            i18n,
+            error_invalid,
+            field = field_name(i18n, field),
+            value = value
+        )
+        .into_any(),
+        ModelError::UnknownStatus(value) => {
+            t!(i18n, error_unknown_status, value = value).into_any()
+        }
+        ModelError::ReasonRequired => t!(i18n, error_reason_required).into_any(),
+        ModelError::StatusUnchanged(status) => t!(
+            i18n,
+            error_status_unchanged,
+            status = status_word(i18n, &status)
+        )
+        .into_any(),
+        ModelError::NotFound { what, .. } => match what {
+            "note" => t!(i18n, error_note_gone).into_any(),
+            "referral" => t!(i18n, error_referral_gone).into_any(),
+            _ => t!(i18n, error_record_gone).into_any(),
+        },
+        ModelError::BadDocumentId => t!(i18n, error_bad_id).into_any(),
+        ModelError::Corrupt(reason) => t!(i18n, record_damaged, reason = reason).into_any(),
+        ModelError::WrongKind { found, .. } => t!(i18n, error_wrong_kind, found = found).into_any(),
+        ModelError::NewerSchema(_) => t!(i18n, error_newer_schema).into_any(),
+    }
+}
+
+/// A history line ("what" of a change, as `shared` writes it) in the worker's language.
+pub fn history_line(i18n: I18nContext<Locale>, what: &str) -> AnyView {
+    if let Some(status) = what.strip_prefix("status: ") {
+        return t!(i18n, history_status, status = status_word(i18n, status)).into_any();
+    }
+    if let Some(outcome) = what.strip_prefix("referral: ") {
+        let worded = outcome
+            .parse::<Outcome>()
+            .map(|o| outcome_label(i18n, o))
+            .unwrap_or_else(|_| outcome.to_string());
+        return t!(i18n, history_referral, outcome = worded).into_any();
+    }
+    if let Some(level) = what.strip_prefix("commitment: ") {
+        let worded = level
+            .parse::<Commitment>()
+            .map(|c| commitment_label(i18n, c))
+            .unwrap_or_else(|_| level.to_string());
+        return t!(i18n, history_commitment, level = worded).into_any();
+    }
+    let fixed = match what {
+        "created" => t_string!(i18n, history_created),
+        "consent given" => t_string!(i18n, history_consent_given),
+        "consent withdrawn" => t_string!(i18n, history_consent_withdrawn),
+        "tags" => t_string!(i18n, history_tags),
+        "note added" => t_string!(i18n, history_note_added),
+        "note edited" => t_string!(i18n, history_note_edited),
+        "follow-up done" => t_string!(i18n, history_follow_up_done),
+        "follow-up reopened" => t_string!(i18n, history_follow_up_reopened),
+        "follow-up date" => t_string!(i18n, history_follow_up_date),
+        "referral added" => t_string!(i18n, history_referral_added),
+        "visit added" => t_string!(i18n, history_visit_added),
+        _ => "",
+    };
+    if !fixed.is_empty() {
+        return fixed.to_string().into_any();
+    }
+    // A field edit: the change is named after the document key.
+    let field = super::contact::ALL_FIELDS
+        .into_iter()
+        .find(|f| f.key() == what)
+        .map(|f| super::contact::field_label(i18n, f))
+        .or_else(|| {
+            EmployerField::ALL
+                .into_iter()
+                .find(|f| f.key() == what)
+                .map(|f| super::employer::field_label(i18n, f))
+        });
+    match field {
+        Some(field) => t!(i18n, history_changed, field = field).into_any(),
+        None => what.to_string().into_any(),
+    }
+}
