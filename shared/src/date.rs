@@ -65,11 +65,6 @@ impl Day {
             .checked_add_signed(chrono::TimeDelta::try_days(days)?)
             .and_then(|d| Self::checked(d).ok())
     }
-
-    /// Days from this day to `other` (negative when `other` is earlier).
-    pub fn days_until(&self, other: Day) -> i64 {
-        other.0.signed_duration_since(self.0).num_days()
-    }
 }
 
 impl fmt::Display for Day {

@@ -43,7 +43,7 @@ impl Whose<'_> {
 
 /// When `day` is due seen from `today`, if it falls in my day's window.
 pub fn due(day: Day, today: Day) -> Option<Due> {
-    let days = today.days_until(day);
+    let days = today.days_until(&day);
     match days {
         ..0 => Some(Due::Overdue(-days)),
         0 => Some(Due::Today),
