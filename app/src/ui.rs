@@ -2,6 +2,7 @@
 //! bottom navigation, and the routes. Components only wire signals to views; every
 //! change goes through [`Field::edit`] (device core first, then disk, then relay).
 
+mod caseload;
 mod contact;
 mod day;
 mod employer;
@@ -66,7 +67,7 @@ fn Frame() -> impl IntoView {
             <main class="page">
                 <Routes fallback=move || view! { <p>{t!(i18n, not_found)}</p> }>
                     <Route path=path!("/") view=day::MyDay />
-                    <Route path=path!("/caseload") view=contact::Caseload />
+                    <Route path=path!("/caseload") view=caseload::Caseload />
                     <Route path=path!("/contacts/new") view=contact::NewContactPage />
                     <Route path=path!("/contacts/:id") view=contact::ContactPage />
                     <Route path=path!("/employers") view=employer::Employers />

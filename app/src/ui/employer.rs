@@ -12,7 +12,7 @@ use paktum_shared::employer::{
 use paktum_shared::record::Kind;
 use paktum_shared::{Day, DocumentId, Editor, ModelError};
 
-use super::contact::in_order;
+use super::caseload::in_order;
 use super::language::{day_text, lang};
 use super::parts::{
     ChangedByBoth, Details, Field, Outcome, PendingMark, RecordMemo, Said, SaveButton,
