@@ -75,6 +75,19 @@ impl ContactField {
         ContactField::Team,
     ];
 
+    /// Every field, the status included (naming the one a change or an error is about).
+    pub const ALL: [ContactField; 9] = [
+        ContactField::DisplayName,
+        ContactField::FullName,
+        ContactField::BirthYear,
+        ContactField::Phone,
+        ContactField::Email,
+        ContactField::Municipality,
+        ContactField::AssignedWorker,
+        ContactField::Team,
+        ContactField::Status,
+    ];
+
     /// The document key (see ARCHITECTURE.md, "Documents").
     pub fn key(self) -> &'static str {
         match self {
@@ -656,12 +669,7 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
         })
         .unwrap_or_default();
 
-    let conflicts = record.root_conflicts(
-        ContactField::EDITABLE
-            .into_iter()
-            .chain([ContactField::Status]),
-        ContactField::key,
-    );
+    let conflicts = record.root_conflicts(ContactField::ALL, ContactField::key);
 
     Ok(Contact {
         id: record.id(),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context;
-use automerge::{ChangeHash, ReadDoc};
+use automerge::ChangeHash;
 use paktum_shared::DocumentId;
 use paktum_sync_server::auth::{Directory, Role, now_ms};
 use paktum_tests::Device;
@@ -177,20 +177,7 @@ async fn a_backup_taken_while_devices_write_restores_every_acknowledged_contact(
     let mut reader = Device::new("Anna", TEAM, &restored.ws_url_with_token(&anna))?;
     reader.connect().await?;
     reader.sync().await?;
-    let mut lost = Vec::new();
-    for (id, heads) in &expected {
-        reader
-            .fetch(*id)
-            .await
-            .with_context(|| format!("{id} was acknowledged before the backup but is missing"))?;
-        let doc = reader.replica().doc(id).context("fetched document")?;
-        lost.extend(
-            heads
-                .iter()
-                .filter(|h| doc.get_change_by_hash(h).is_none())
-                .map(|h| format!("{id}: {h}")),
-        );
-    }
+    let lost = reader.missing(&expected).await?;
     assert!(
         lost.is_empty(),
         "acknowledged before the backup, missing after restore: {lost:?}"

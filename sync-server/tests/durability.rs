@@ -218,19 +218,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_change() -> anyhow::Result<()>
         &relay.ws_url_with_token(&auditor_token),
     )?;
     auditor.connect().await?;
-    let mut lost = Vec::new();
-    for (id, heads) in &acknowledged {
-        auditor.fetch(*id).await.with_context(|| {
-            format!("{id} was acknowledged but the restarted relay does not have it")
-        })?;
-        let doc = auditor.replica().doc(id).context("fetched document")?;
-        lost.extend(
-            heads
-                .iter()
-                .filter(|h| doc.get_change_by_hash(h).is_none())
-                .map(|h| format!("{id}: {h}")),
-        );
-    }
+    let lost = auditor.missing(&acknowledged).await?;
     assert!(
         lost.is_empty(),
         "acknowledged changes missing after restart: {lost:?}"

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
+use automerge::ReadDoc;
 use futures_util::{SinkExt, StreamExt};
 use paktum_shared::caseload::CaseloadDoc;
 use paktum_shared::contact::{Contact, ContactDoc, NewContact};
@@ -249,6 +250,33 @@ impl Device {
             bail!("the relay does not have {id}");
         }
         Ok(())
+    }
+
+    /// Fetches each document of `expected` from the relay and lists every expected
+    /// change it lacks, as "document: change" (empty when nothing is lost). Fails when
+    /// the relay does not have a document at all.
+    pub async fn missing<'a, H>(
+        &mut self,
+        expected: impl IntoIterator<Item = (&'a DocumentId, &'a H)>,
+    ) -> anyhow::Result<Vec<String>>
+    where
+        H: 'a,
+        &'a H: IntoIterator<Item = &'a automerge::ChangeHash>,
+    {
+        let mut lost = Vec::new();
+        for (id, heads) in expected {
+            self.fetch(*id)
+                .await
+                .with_context(|| format!("{id} was acknowledged, but the relay lacks it"))?;
+            let doc = self.replica().doc(id).context("fetched document")?;
+            lost.extend(
+                heads
+                    .into_iter()
+                    .filter(|h| doc.get_change_by_hash(h).is_none())
+                    .map(|h| format!("{id}: {h}")),
+            );
+        }
+        Ok(lost)
     }
 
     pub fn contact(&self, id: &DocumentId) -> anyhow::Result<Contact> {

@@ -37,19 +37,6 @@ struct NewContactForm {
     day: String,
 }
 
-/// Every field of a contact, for naming the one a change or an error is about.
-pub(super) const ALL_FIELDS: [ContactField; 9] = [
-    ContactField::DisplayName,
-    ContactField::FullName,
-    ContactField::BirthYear,
-    ContactField::Phone,
-    ContactField::Email,
-    ContactField::Municipality,
-    ContactField::AssignedWorker,
-    ContactField::Team,
-    ContactField::Status,
-];
-
 pub(super) fn field_label(i18n: I18nContext<Locale>, field: ContactField) -> String {
     match field {
         ContactField::DisplayName => t_string!(i18n, field_display_name),

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_i18n::Locale as _;
-use paktum_shared::contact::{Outcome, Status};
+use paktum_shared::contact::{ContactField, Outcome, Status};
 use paktum_shared::employer::{Commitment, EmployerField};
 use paktum_shared::language::{self, Due, Lang, Plural};
 use paktum_shared::{Day, ModelError};
@@ -301,7 +301,7 @@ pub fn history_line(i18n: I18nContext<Locale>, what: &str) -> AnyView {
         return fixed.to_string().into_any();
     }
     // A field edit: the change is named after the document key.
-    let field = super::contact::ALL_FIELDS
+    let field = ContactField::ALL
         .into_iter()
         .find(|f| f.key() == what)
         .map(|f| super::contact::field_label(i18n, f))
