@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use automerge::{ChangeHash, ReadDoc};
+use automerge::ChangeHash;
 use paktum_shared::DocumentId;
 use paktum_shared::caseload::CaseloadDoc;
 use paktum_shared::contact::NewNote;
