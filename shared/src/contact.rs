@@ -233,11 +233,11 @@ impl Contact {
     /// The earliest open follow-up and who wrote it (on a tie, the first author by
     /// name, so every reader agrees).
     pub fn next_follow_up_by(&self) -> Option<(Day, String)> {
-        self.notes
-            .iter()
-            .filter(|n| !n.done)
-            .filter_map(|n| Some((n.follow_up?, n.author.clone())))
-            .min()
+        crate::summary::earliest_open(
+            self.notes
+                .iter()
+                .map(|n| (n.done, n.follow_up, n.author.as_str())),
+        )
     }
 
     pub fn summary(&self) -> Summary {

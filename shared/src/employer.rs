@@ -140,11 +140,11 @@ impl Employer {
     /// The earliest open follow-up and the worker of its visit (on a tie, the first
     /// by name).
     pub fn next_follow_up_by(&self) -> Option<(Day, String)> {
-        self.visits
-            .iter()
-            .filter(|v| !v.done)
-            .filter_map(|v| Some((v.follow_up?, v.worker.clone())))
-            .min()
+        crate::summary::earliest_open(
+            self.visits
+                .iter()
+                .map(|v| (v.done, v.follow_up, v.worker.as_str())),
+        )
     }
 
     pub fn open_positions(&self) -> u32 {

@@ -5,6 +5,19 @@
 use crate::date::Day;
 use crate::record::Kind;
 
+/// The earliest open follow-up among a record's items (each: done, its follow-up day,
+/// who wrote it) and who wrote it; on a tie the first by name, so every reader agrees.
+pub fn earliest_open<'a>(
+    items: impl IntoIterator<Item = (bool, Option<Day>, &'a str)>,
+) -> Option<(Day, String)> {
+    items
+        .into_iter()
+        .filter(|(done, _, _)| !done)
+        .filter_map(|(_, day, by)| Some((day?, by)))
+        .min()
+        .map(|(day, by)| (day, by.to_string()))
+}
+
 /// What a list row needs to show about a record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Summary {

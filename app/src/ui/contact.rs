@@ -15,8 +15,8 @@ use paktum_shared::{Day, DocumentId, Editor, ModelError};
 use super::language::{day_text, lang, when};
 use super::parts::{
     ChangedByBoth, Details, Field, InlineField, Outcome, PendingMark, RecordMemo, Said, SaveButton,
-    SaveOrCancel, as_is, channel_label, outcome_label, ready_record, record_page, shown_view,
-    status_label, status_text, today,
+    SaveOrCancel, as_is, channel_label, outcome_label, ready_record, record_page, record_save,
+    shown_view, status_label, status_text, today,
 };
 use crate::field::{Problem, Words, use_field};
 use crate::i18n::*;
@@ -132,15 +132,8 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
     let field = use_field();
     let (read, pending) = ready_record(record);
     let contact = move || read.get();
-    let save: ContactSave = Action::new_local(move |op: &ContactOp| {
-        let op = op.clone();
-        async move {
-            field
-                .edit(move |r, now| r.edit_contact(id, now, |c, ed| op(c, ed)))
-                .await
-                .map(|()| Some((|i| t_string!(i, saved).to_string()) as Words))
-        }
-    });
+    let save: ContactSave =
+        record_save(move |r, now, op: ContactOp| r.edit_contact(id, now, |c, ed| op(c, ed)));
     let run = move |op: ContactOp| {
         save.dispatch_local(op);
     };

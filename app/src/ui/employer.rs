@@ -16,7 +16,8 @@ use super::caseload::in_order;
 use super::language::{day_text, lang};
 use super::parts::{
     ChangedByBoth, Details, Field, Outcome, PendingMark, RecordMemo, Said, SaveButton,
-    SaveOrCancel, commitment_label, ready_record, record_page, shown_view, status_text, today,
+    SaveOrCancel, commitment_label, ready_record, record_page, record_save, shown_view,
+    status_text, today,
 };
 use crate::field::{Problem, Words, use_field};
 use crate::i18n::*;
@@ -152,15 +153,8 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
     let field = use_field();
     let (read, pending) = ready_record(record);
     let employer = move || read.get();
-    let save = Action::new_local(move |op: &EmployerOp| {
-        let op = op.clone();
-        async move {
-            field
-                .edit(move |r, now| r.edit_employer(id, now, |e, ed| op(e, ed)))
-                .await
-                .map(|()| Some((|i| t_string!(i, saved).to_string()) as Words))
-        }
-    });
+    let save =
+        record_save(move |r, now, op: EmployerOp| r.edit_employer(id, now, |e, ed| op(e, ed)));
     let run = move |op: EmployerOp| {
         save.dispatch_local(op);
     };

@@ -150,6 +150,29 @@ pub fn ChangedByBoth(
 /// why it failed; both worded when shown.
 pub type Said = Result<Option<Words>, Problem>;
 
+/// A record page's save: each dispatched op is one edit of the record through
+/// `Field::edit` (device core, disk, relay); its value is "Saved" or the problem.
+pub fn record_save<Op: Clone + 'static>(
+    edit: impl Fn(
+        &mut Repo,
+        i64,
+        Op,
+    ) -> Result<((), paktum_shared::device::Step), paktum_shared::ModelError>
+    + Copy
+    + 'static,
+) -> Action<Op, Said> {
+    let field = use_field();
+    Action::new_local(move |op: &Op| {
+        let op = op.clone();
+        async move {
+            field
+                .edit(move |r, now| edit(r, now, op))
+                .await
+                .map(|()| Some((|i| t_string!(i, saved).to_string()) as Words))
+        }
+    })
+}
+
 /// The one-line message of a save run through a Leptos action (`Action::new_local`):
 /// its last result as a sentence.
 #[component]
