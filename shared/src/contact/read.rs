@@ -1,0 +1,112 @@
+//! Reading a contact's document into plain values for the screens.
+
+use automerge::{ObjType, ROOT, ReadDoc};
+
+use super::*;
+
+/// Reads the record without taking ownership (list summaries, the index).
+pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
+    if record.kind() != Kind::Contact {
+        return Err(ModelError::WrongKind {
+            expected: Kind::Contact.as_str(),
+            found: record.kind().as_str().into(),
+        });
+    }
+    let doc = record.doc();
+    let display_name = record::str_at(doc, &ROOT, "display_name")
+        .ok_or_else(|| ModelError::Corrupt("contact has no name".into()))?;
+    let status = record::str_at(doc, &ROOT, "status")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(Status::New);
+    let first = record::obj_at(doc, &ROOT, "first_contact", ObjType::Map);
+    let first_str = |key: &str| first.as_ref().and_then(|f| record::opt_str_at(doc, f, key));
+
+    let status_history = record::obj_at(doc, &ROOT, "status_history", ObjType::List)
+        .map(|list| {
+            doc.list_range(&list, ..)
+                .filter_map(|item| {
+                    let entry = item.id();
+                    Some(StatusChange {
+                        status: record::str_at(doc, &entry, "status")?.parse().ok()?,
+                        reason: record::opt_str_at(doc, &entry, "reason"),
+                        by: record::str_at(doc, &entry, "by").unwrap_or_default(),
+                        at_ms: record::i64_at(doc, &entry, "at").unwrap_or(0),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let consent = record::obj_at(doc, &ROOT, "consent", ObjType::Map)
+        .map(|c| Consent {
+            given_on: record::str_at(doc, &c, "given_on").and_then(|d| d.parse().ok()),
+            scope: record::opt_str_at(doc, &c, "scope"),
+            withdrawn_on: record::str_at(doc, &c, "withdrawn_on").and_then(|d| d.parse().ok()),
+        })
+        .unwrap_or_default();
+
+    let mut notes: Vec<Note> = record::obj_at(doc, &ROOT, "notes", ObjType::Map)
+        .map(|m| {
+            record::live_items(doc, &m)
+                .into_iter()
+                .map(|(id, n)| Note {
+                    id,
+                    date: record::str_at(doc, &n, "date").and_then(|d| d.parse().ok()),
+                    author: record::str_at(doc, &n, "author").unwrap_or_default(),
+                    place: record::opt_str_at(doc, &n, "place"),
+                    text: record::str_at(doc, &n, "text").unwrap_or_default(),
+                    tags: record::set_keys(doc, &n, "tags"),
+                    follow_up: record::str_at(doc, &n, "follow_up").and_then(|d| d.parse().ok()),
+                    done: record::bool_at(doc, &n, "done").unwrap_or(false),
+                    created_at: record::i64_at(doc, &n, "created_at").unwrap_or(0),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    notes.sort_by(|a, b| (b.date, b.created_at, &b.id).cmp(&(a.date, a.created_at, &a.id)));
+
+    let referrals = record::obj_at(doc, &ROOT, "referrals", ObjType::Map)
+        .map(|m| {
+            record::live_items(doc, &m)
+                .into_iter()
+                .map(|(id, r)| Referral {
+                    id,
+                    employer_id: record::str_at(doc, &r, "employer_id")
+                        .and_then(|e| e.parse().ok()),
+                    opening: record::str_at(doc, &r, "opening").unwrap_or_default(),
+                    date: record::str_at(doc, &r, "date").and_then(|d| d.parse().ok()),
+                    outcome: record::str_at(doc, &r, "outcome")
+                        .and_then(|o| o.parse().ok())
+                        .unwrap_or(Outcome::Pending),
+                    by: record::str_at(doc, &r, "by").unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let conflicts = record.root_conflicts(ContactField::ALL, ContactField::key);
+
+    Ok(Contact {
+        id: record.id(),
+        team: record::str_at(doc, &ROOT, "team").unwrap_or_default(),
+        display_name,
+        full_name: record::opt_str_at(doc, &ROOT, "full_name"),
+        birth_year: record::i64_at(doc, &ROOT, "birth_year"),
+        phone: record::opt_str_at(doc, &ROOT, "phone"),
+        email: record::opt_str_at(doc, &ROOT, "email"),
+        municipality: record::opt_str_at(doc, &ROOT, "municipality"),
+        first_contact_on: first_str("date").and_then(|d| d.parse().ok()),
+        channel: first_str("channel").and_then(|c| c.parse().ok()),
+        first_place: first_str("place"),
+        assigned_worker: record::str_at(doc, &ROOT, "assigned_worker").unwrap_or_default(),
+        status,
+        status_history,
+        consent,
+        tags: record::set_keys(doc, &ROOT, "tags"),
+        notes,
+        referrals,
+        created_at: record.created_at(),
+        updated_at: record.updated_at(),
+        conflicts,
+    })
+}
