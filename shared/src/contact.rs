@@ -76,17 +76,9 @@ impl ContactField {
     ];
 
     /// Every field, the status included (naming the one a change or an error is about).
-    pub const ALL: [ContactField; 9] = [
-        ContactField::DisplayName,
-        ContactField::FullName,
-        ContactField::BirthYear,
-        ContactField::Phone,
-        ContactField::Email,
-        ContactField::Municipality,
-        ContactField::AssignedWorker,
-        ContactField::Team,
-        ContactField::Status,
-    ];
+    pub fn all() -> impl Iterator<Item = ContactField> {
+        Self::EDITABLE.into_iter().chain([ContactField::Status])
+    }
 
     /// The document key (see ARCHITECTURE.md, "Documents").
     pub fn key(self) -> &'static str {
@@ -554,18 +546,8 @@ fn push_status(
 /// `read_contact(record)?.summary()`, without reading every note's text (an edit
 /// computes it, and a contact with many notes made that the slowest part of a save).
 pub fn summary_of(record: &RecordDoc) -> Result<Summary, ModelError> {
-    if record.kind() != Kind::Contact {
-        return Err(ModelError::WrongKind {
-            expected: Kind::Contact.as_str(),
-            found: record.kind().as_str().into(),
-        });
-    }
+    let (name, status) = read::name_and_status(record)?;
     let doc = record.doc();
-    let name = record::str_at(doc, &ROOT, "display_name")
-        .ok_or_else(|| ModelError::Corrupt("contact has no name".into()))?;
-    let status = record::str_at(doc, &ROOT, "status")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(Status::New);
     let next: Option<(Day, String)> =
         record::obj_at(doc, &ROOT, "notes", ObjType::Map).and_then(|m| {
             record::live_items(doc, &m)

@@ -462,11 +462,13 @@ impl Repo {
         now_ms: i64,
         op: impl FnOnce(&mut ContactDoc, &Editor) -> Result<T, ModelError>,
     ) -> Result<(T, Step), ModelError> {
-        let editor = self.editor(now_ms);
-        let mut doc = ContactDoc::from_record(self.editable(&id)?)?;
-        let out = op(&mut doc, &editor)?;
-        let step = self.commit(id, doc.into_record(), &editor)?;
-        Ok((out, step))
+        self.edit_as(
+            id,
+            now_ms,
+            ContactDoc::from_record,
+            ContactDoc::into_record,
+            op,
+        )
     }
 
     pub fn edit_employer<T>(
@@ -475,10 +477,29 @@ impl Repo {
         now_ms: i64,
         op: impl FnOnce(&mut EmployerDoc, &Editor) -> Result<T, ModelError>,
     ) -> Result<(T, Step), ModelError> {
+        self.edit_as(
+            id,
+            now_ms,
+            EmployerDoc::from_record,
+            EmployerDoc::into_record,
+            op,
+        )
+    }
+
+    /// One operation on a record read as a typed document `D`; nothing changes when
+    /// it fails.
+    fn edit_as<D, T>(
+        &mut self,
+        id: DocumentId,
+        now_ms: i64,
+        typed: fn(RecordDoc) -> Result<D, ModelError>,
+        untyped: fn(D) -> RecordDoc,
+        op: impl FnOnce(&mut D, &Editor) -> Result<T, ModelError>,
+    ) -> Result<(T, Step), ModelError> {
         let editor = self.editor(now_ms);
-        let mut doc = EmployerDoc::from_record(self.editable(&id)?)?;
+        let mut doc = typed(self.editable(&id)?)?;
         let out = op(&mut doc, &editor)?;
-        let step = self.commit(id, doc.into_record(), &editor)?;
+        let step = self.commit(id, untyped(doc), &editor)?;
         Ok((out, step))
     }
 

@@ -657,4 +657,4 @@ mod items;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use items::live_items;
+pub(crate) use items::{is_removed, live_items};

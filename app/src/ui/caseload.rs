@@ -9,13 +9,12 @@ use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use paktum_shared::caseload::Entry;
-use paktum_shared::contact::Status;
 use paktum_shared::device::workers;
 use paktum_shared::language::{Lang, fold, matches, sort_key};
 use paktum_shared::record::Kind;
 
 use super::language::{day_text, due_view, lang};
-use super::parts::{PendingMark, status_label, status_text, today};
+use super::parts::{PendingMark, StatusOptions, status_text, today};
 use crate::field::use_field;
 use crate::i18n::*;
 
@@ -128,10 +127,7 @@ pub fn Caseload() -> impl IntoView {
                 <span class="visually-hidden">{t!(i18n, caseload_filter_status)}</span>
                 <select prop:value=move || param("status") on:change=move |ev| set_status("status", event_target_value(&ev))>
                     <option value="">{t!(i18n, caseload_all_statuses)}</option>
-                    {Status::ALL
-                        .into_iter()
-                        .map(|s| view! { <option value=s.as_str()>{move || status_label(i18n, s)}</option> })
-                        .collect_view()}
+                    <StatusOptions />
                 </select>
             </label>
             <label>

@@ -15,8 +15,8 @@ use paktum_shared::{Day, DocumentId, Editor, ModelError};
 use super::language::{day_text, lang, when};
 use super::parts::{
     ChangedByBoth, Details, Field, InlineField, Outcome, PendingMark, RecordMemo, Said, SaveButton,
-    SaveOrCancel, as_is, channel_label, outcome_label, ready_record, record_page, record_save,
-    shown_view, status_label, status_text, today,
+    SaveOrCancel, StatusOptions, as_is, channel_label, outcome_label, ready_record, record_page,
+    record_save, shown_view, status_label, status_text, today,
 };
 use crate::field::{Problem, Words, use_field};
 use crate::i18n::*;
@@ -311,10 +311,7 @@ fn StatusSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl In
                         }
                         on:change=move |ev| chosen.set(event_target_value(&ev))
                     >
-                        {Status::ALL
-                            .into_iter()
-                            .map(|s| view! { <option value=s.as_str()>{move || status_label(i18n, s)}</option> })
-                            .collect_view()}
+                        <StatusOptions />
                     </select>
                 </label>
                 <InlineField label=Signal::derive(move || t_string!(i18n, status_reason).to_string()) value=reason />

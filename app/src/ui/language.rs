@@ -301,8 +301,7 @@ pub fn history_line(i18n: I18nContext<Locale>, what: &str) -> AnyView {
         return fixed.to_string().into_any();
     }
     // A field edit: the change is named after the document key.
-    let field = ContactField::ALL
-        .into_iter()
+    let field = ContactField::all()
         .find(|f| f.key() == what)
         .map(|f| super::contact::field_label(i18n, f))
         .or_else(|| {

@@ -438,3 +438,13 @@ pub fn shown_view(
     }
     }
 }
+
+/// One `<option>` per pathway status, worded in the current language.
+#[component]
+pub fn StatusOptions() -> impl IntoView {
+    let i18n = use_i18n();
+    Status::ALL
+        .into_iter()
+        .map(|s| view! { <option value=s.as_str()>{move || status_label(i18n, s)}</option> })
+        .collect_view()
+}

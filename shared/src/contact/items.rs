@@ -26,16 +26,16 @@ impl ContactDoc {
         }
         let place = record::optional("place", values.place.as_deref())?;
         let tags = record::clean_tags(&values.tags)?;
-        let before = self
-            .read()?
-            .notes
-            .into_iter()
-            .find(|n| n.id == note_id)
-            .ok_or_else(|| ModelError::NotFound {
+        // Only this note is read (the form's values are compared with it), not the
+        // whole contact; a note removed here is gone for the form too.
+        let note = self.0.item("notes", "note", note_id)?;
+        if record::is_removed(self.0.doc(), &note) {
+            return Err(ModelError::NotFound {
                 what: "note",
                 id: note_id.into(),
-            })?;
-        let note = self.0.item("notes", "note", note_id)?;
+            });
+        }
+        let before = super::read::note_at(self.0.doc(), note_id.to_string(), &note);
         self.0.change(editor, "note edited", |tx| {
             tx.put(&note, "removed", false)?;
             if before.text != text {

@@ -6,18 +6,8 @@ use super::*;
 
 /// Reads the record without taking ownership (list summaries, the index).
 pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
-    if record.kind() != Kind::Contact {
-        return Err(ModelError::WrongKind {
-            expected: Kind::Contact.as_str(),
-            found: record.kind().as_str().into(),
-        });
-    }
+    let (display_name, status) = name_and_status(record)?;
     let doc = record.doc();
-    let display_name = record::str_at(doc, &ROOT, "display_name")
-        .ok_or_else(|| ModelError::Corrupt("contact has no name".into()))?;
-    let status = record::str_at(doc, &ROOT, "status")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(Status::New);
     let first = record::obj_at(doc, &ROOT, "first_contact", ObjType::Map);
     let first_str = |key: &str| first.as_ref().and_then(|f| record::opt_str_at(doc, f, key));
 
@@ -49,17 +39,7 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
         .map(|m| {
             record::live_items(doc, &m)
                 .into_iter()
-                .map(|(id, n)| Note {
-                    id,
-                    date: record::str_at(doc, &n, "date").and_then(|d| d.parse().ok()),
-                    author: record::str_at(doc, &n, "author").unwrap_or_default(),
-                    place: record::opt_str_at(doc, &n, "place"),
-                    text: record::str_at(doc, &n, "text").unwrap_or_default(),
-                    tags: record::set_keys(doc, &n, "tags"),
-                    follow_up: record::str_at(doc, &n, "follow_up").and_then(|d| d.parse().ok()),
-                    done: record::bool_at(doc, &n, "done").unwrap_or(false),
-                    created_at: record::i64_at(doc, &n, "created_at").unwrap_or(0),
-                })
+                .map(|(id, n)| note_at(doc, id, &n))
                 .collect()
         })
         .unwrap_or_default();
@@ -84,7 +64,7 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
         })
         .unwrap_or_default();
 
-    let conflicts = record.root_conflicts(ContactField::ALL, ContactField::key);
+    let conflicts = record.root_conflicts(ContactField::all(), ContactField::key);
 
     Ok(Contact {
         id: record.id(),
@@ -109,4 +89,36 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
         updated_at: record.updated_at(),
         conflicts,
     })
+}
+
+/// A contact's kind check, name and status: what every reader of a contact needs first.
+pub(super) fn name_and_status(record: &RecordDoc) -> Result<(String, Status), ModelError> {
+    if record.kind() != Kind::Contact {
+        return Err(ModelError::WrongKind {
+            expected: Kind::Contact.as_str(),
+            found: record.kind().as_str().into(),
+        });
+    }
+    let doc = record.doc();
+    let name = record::str_at(doc, &ROOT, "display_name")
+        .ok_or_else(|| ModelError::Corrupt("contact has no name".into()))?;
+    let status = record::str_at(doc, &ROOT, "status")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(Status::New);
+    Ok((name, status))
+}
+
+/// One note, read from its object.
+pub(super) fn note_at(doc: &automerge::Automerge, id: String, n: &automerge::ObjId) -> Note {
+    Note {
+        id,
+        date: record::str_at(doc, n, "date").and_then(|d| d.parse().ok()),
+        author: record::str_at(doc, n, "author").unwrap_or_default(),
+        place: record::opt_str_at(doc, n, "place"),
+        text: record::str_at(doc, n, "text").unwrap_or_default(),
+        tags: record::set_keys(doc, n, "tags"),
+        follow_up: record::str_at(doc, n, "follow_up").and_then(|d| d.parse().ok()),
+        done: record::bool_at(doc, n, "done").unwrap_or(false),
+        created_at: record::i64_at(doc, n, "created_at").unwrap_or(0),
+    }
 }

@@ -56,7 +56,7 @@ pub(crate) fn live_items(doc: &Automerge, obj: &ObjId) -> Vec<(String, ObjId)> {
         .collect()
 }
 
-fn is_removed(doc: &Automerge, item: &ObjId) -> bool {
+pub(crate) fn is_removed(doc: &Automerge, item: &ObjId) -> bool {
     let Ok(values) = doc.get_all(item, "removed") else {
         return false;
     };

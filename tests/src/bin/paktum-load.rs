@@ -152,17 +152,6 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Takes `records` in as if workers had entered them one by one, offline: each
-/// record and its index row in a change of their own (as the app does), so the index
-/// has a realistic history. Automerge sends a whole document instead of the missing
-/// changes when they are over a third of its history, so an index written in one
-/// change would make every later sync of it cost the whole caseload. Done before
-/// connecting: a device that stops reading for seconds is dropped by the reference
-/// server's keep-alive.
-async fn enter_offline(device: &mut Device, records: Vec<RecordDoc>) -> anyhow::Result<()> {
-    device.adopt(records).await
-}
-
 /// Connects, sends what was entered offline and waits until the relay has confirmed
 /// every record and the index.
 async fn import(device: &mut Device) -> anyhow::Result<()> {
@@ -293,7 +282,12 @@ async fn upload(data: &Dataset, devices: usize, cmd: &str) -> anyhow::Result<ser
         tasks.spawn(async move {
             let mut device = load_device("Anna", &team, &url)?;
             let n = records.len();
-            enter_offline(&mut device, records).await?;
+            // Entered offline, one record and its index row per change as the app
+            // does: the index gets a realistic history (Automerge sends a whole
+            // document when the missing changes are over a third of its history), and
+            // nothing is sent while the device is busy (the reference's keep-alive
+            // drops a device that stops reading for seconds).
+            device.adopt(records).await?;
             let done = tokio::time::timeout_at(deadline, import(&mut device)).await;
             match done {
                 Ok(Ok(())) => anyhow::Ok((device.traffic, n, true)),
@@ -488,7 +482,7 @@ async fn reconnect(
         bail!("need at least {} records", 2 * changed * rounds);
     }
     let mut a = load_device("Anna", team, url)?;
-    enter_offline(&mut a, recs).await?;
+    a.adopt(recs).await?;
     let limit = Duration::from_secs(data.limit_secs);
     tokio::time::timeout(limit, import(&mut a))
         .await
