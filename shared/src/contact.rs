@@ -188,6 +188,19 @@ pub struct Referral {
     pub by: String,
 }
 
+/// A value inside a contact's parts that two people may set concurrently ("changed by
+/// both" beyond the one-line fields): a note's follow-up and done flag, the consent,
+/// a referral's outcome. Notes and referrals are named by their id.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ContactPart {
+    NoteFollowUp(String),
+    NoteDone(String),
+    ConsentGivenOn,
+    ConsentScope,
+    ConsentWithdrawnOn,
+    ReferralOutcome(String),
+}
+
 /// A contact read out of its document into plain values for display.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Contact {
@@ -214,6 +227,8 @@ pub struct Contact {
     pub updated_at: i64,
     /// Fields that two people set concurrently: every value, with who set it.
     pub conflicts: BTreeMap<ContactField, Vec<Concurrent>>,
+    /// Values inside notes, consent and referrals that two people set concurrently.
+    pub part_conflicts: BTreeMap<ContactPart, Vec<Concurrent>>,
 }
 
 impl Contact {
@@ -573,6 +588,6 @@ pub fn summary_of(record: &RecordDoc) -> Result<Summary, ModelError> {
 
 mod items;
 mod read;
-pub use read::read_contact;
+pub use read::{read_contact, referrals_of};
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,7 @@ mod disk;
 mod identity;
 mod index;
 mod ledger;
+mod referrals;
 mod snapshot;
 #[cfg(test)]
 mod tests;
@@ -36,6 +37,7 @@ pub use disk::{
 pub use identity::{Identity, normalise_relay_url};
 pub use index::{rows_of, workers};
 pub use ledger::{COMPACT_AFTER, COMPACT_AT_THE_LATEST, ChunkWrite, Ledger};
+pub use referrals::ReferralTo;
 
 /// What an operation leaves to do: persist first, then send.
 #[derive(Debug, Default)]
@@ -338,6 +340,14 @@ impl Repo {
     /// not a worker's change, so it is not counted; it still keeps "up to date" off).
     pub fn pending_count(&self) -> usize {
         self.replica.pending_count() - usize::from(self.replica.is_pending(&self.index_id))
+    }
+
+    /// What waits for the relay, as a worker counts it: (changes, records). A new
+    /// contact with three notes is 4 changes in 1 record.
+    pub fn pending_changes(&self) -> (usize, usize) {
+        self.replica
+            .pending_changes(&self.index_id)
+            .fold((0, 0), |(changes, records), n| (changes + n, records + 1))
     }
 
     pub fn progress(&self) -> Progress {

@@ -129,6 +129,8 @@ pub struct Employer {
     pub created_at: i64,
     pub updated_at: i64,
     pub conflicts: BTreeMap<EmployerField, Vec<Concurrent>>,
+    /// The commitment levels two people set concurrently (empty when there is one).
+    pub commitment_conflict: Vec<Concurrent>,
 }
 
 impl Employer {
@@ -375,6 +377,10 @@ pub fn read_employer(record: &RecordDoc) -> Result<Employer, ModelError> {
         .unwrap_or_default();
     visits.sort_by(|a, b| (b.date, b.created_at, &b.id).cmp(&(a.date, a.created_at, &a.id)));
     let conflicts = record.root_conflicts(EmployerField::ALL, EmployerField::key);
+    let commitment_conflict = inclusive
+        .as_ref()
+        .map(|i| record.conflicts(i, "level"))
+        .unwrap_or_default();
     Ok(Employer {
         id: record.id(),
         team: record::str_at(doc, &ROOT, "team").unwrap_or_default(),
@@ -391,6 +397,7 @@ pub fn read_employer(record: &RecordDoc) -> Result<Employer, ModelError> {
         created_at: record.created_at(),
         updated_at: record.updated_at(),
         conflicts,
+        commitment_conflict,
     })
 }
 
@@ -460,6 +467,106 @@ mod tests {
                 .map(|d| d.to_string())
                 .as_deref(),
             Some("2026-12-01")
+        );
+    }
+
+    #[test]
+    fn a_commitment_changed_on_two_phones_is_changed_by_both_until_one_is_kept() {
+        let ed = editor();
+        let mut e = EmployerDoc::create(&ed, "worms", "Bäckerei Schmitt").expect("created");
+        let since = Some("2026-11-01".parse::<Day>().expect("day"));
+        e.set_commitment(&ed, Commitment::Interested, since)
+            .expect("interested");
+        let read = e.read().expect("read");
+        assert_eq!(read.commitment, Commitment::Interested);
+        assert_eq!(read.commitment_since, since);
+        assert!(read.commitment_conflict.is_empty());
+
+        let mut theirs = EmployerDoc::load(e.record().id(), &e.record().save()).expect("copy");
+        let colleague = Editor::new(ActorId::random(), "Mia", 1_795_521_700_000);
+        e.set_commitment(&ed, Commitment::AsEmployer, since)
+            .expect("here");
+        theirs
+            .set_commitment(&colleague, Commitment::AsClient, since)
+            .expect("there");
+        e.merge(&theirs).expect("merged");
+        let mut levels: Vec<String> = e
+            .read()
+            .expect("read")
+            .commitment_conflict
+            .into_iter()
+            .map(|c| format!("{} by {}", c.value, c.set_by))
+            .collect();
+        levels.sort();
+        assert_eq!(
+            levels,
+            ["committed_client by Mia", "committed_employer by Jonas"]
+        );
+        e.set_commitment(&ed, Commitment::AsClient, since)
+            .expect("kept");
+        let read = e.read().expect("read");
+        assert!(read.commitment_conflict.is_empty());
+        assert_eq!(read.commitment, Commitment::AsClient);
+    }
+
+    #[test]
+    fn the_same_level_set_on_two_phones_is_no_conflict() {
+        let ed = editor();
+        let mut e = EmployerDoc::create(&ed, "worms", "Bäckerei Schmitt").expect("created");
+        let mut theirs = EmployerDoc::load(e.record().id(), &e.record().save()).expect("copy");
+        let colleague = Editor::new(ActorId::random(), "Mia", 1_795_521_700_000);
+        e.set_commitment(&ed, Commitment::Interested, None)
+            .expect("here");
+        theirs
+            .set_commitment(&colleague, Commitment::Interested, None)
+            .expect("there");
+        e.merge(&theirs).expect("merged");
+        assert!(e.read().expect("read").commitment_conflict.is_empty());
+    }
+
+    #[test]
+    fn a_visit_records_several_openings() {
+        let ed = editor();
+        let mut e = EmployerDoc::create(&ed, "worms", "Bäckerei Schmitt").expect("created");
+        let opening = |title: &str, count, requirements: Option<&str>| Opening {
+            title: title.into(),
+            count,
+            requirements: requirements.map(Into::into),
+        };
+        let openings = vec![
+            opening("Apprentice baker", 2, Some("early mornings")),
+            opening("Shop assistant", 1, None),
+            opening("Driver", 3, Some("licence B")),
+        ];
+        e.add_visit(
+            &ed,
+            NewVisit {
+                date: "2026-11-20".parse().expect("day"),
+                purpose: "first visit".into(),
+                text: String::new(),
+                openings: openings.clone(),
+                follow_up: None,
+            },
+        )
+        .expect("visit");
+        let read = e.read().expect("read");
+        assert_eq!(read.visits[0].openings, openings, "in the order given");
+        assert_eq!(read.open_positions(), 6);
+        let blank_title = e.add_visit(
+            &ed,
+            NewVisit {
+                date: "2026-11-21".parse().expect("day"),
+                purpose: "second".into(),
+                text: String::new(),
+                openings: vec![opening("Cook", 1, None), opening(" ", 1, None)],
+                follow_up: None,
+            },
+        );
+        assert!(blank_title.is_err(), "every opening needs a title");
+        assert_eq!(
+            e.read().expect("read").visits.len(),
+            1,
+            "nothing half-saved"
         );
     }
 

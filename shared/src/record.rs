@@ -110,15 +110,6 @@ pub struct Concurrent {
     pub at_ms: i64,
 }
 
-/// One change in a record's history.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HistoryEntry {
-    pub hash: String,
-    pub by: String,
-    pub what: String,
-    pub at_ms: i64,
-}
-
 /// An Automerge document known to be a Paktum record of a supported schema.
 #[derive(Clone, Debug)]
 pub struct RecordDoc {
@@ -281,26 +272,6 @@ impl RecordDoc {
         owner(&self.doc).map(|o| o.team)
     }
 
-    /// Who changed what and when, oldest first.
-    pub fn history(&self) -> Vec<HistoryEntry> {
-        let mut entries: Vec<HistoryEntry> = self
-            .doc
-            .get_changes_meta(&[])
-            .into_iter()
-            .map(|meta| {
-                let (by, what) = parse_message(meta.message.as_deref());
-                HistoryEntry {
-                    hash: meta.hash.to_string(),
-                    by,
-                    what,
-                    at_ms: meta.timestamp,
-                }
-            })
-            .collect();
-        entries.sort_by(|a, b| a.at_ms.cmp(&b.at_ms).then_with(|| a.hash.cmp(&b.hash)));
-        entries
-    }
-
     /// The root fields among `fields` that hold concurrent values ("changed by
     /// both"), each with its values; a field with one value is left out.
     pub(crate) fn root_conflicts<F: Ord + Copy>(
@@ -323,6 +294,11 @@ impl RecordDoc {
             return Vec::new();
         };
         if values.len() < 2 {
+            return Vec::new();
+        }
+        // Two people who set the same value agree: nothing to choose between.
+        let first = display_value(&values[0].0);
+        if values.iter().all(|(v, _)| display_value(v) == first) {
             return Vec::new();
         }
         values
@@ -351,7 +327,7 @@ fn commit_options(editor: &Editor, what: &str) -> CommitOptions {
         .with_time(editor.now_ms)
 }
 
-fn parse_message(message: Option<&str>) -> (String, String) {
+pub(crate) fn parse_message(message: Option<&str>) -> (String, String) {
     match message {
         Some(m) => match m.split_once('\t') {
             Some((by, what)) => (by.to_string(), what.to_string()),
@@ -361,7 +337,7 @@ fn parse_message(message: Option<&str>) -> (String, String) {
     }
 }
 
-fn display_value(value: &Value<'_>) -> String {
+pub(crate) fn display_value(value: &Value<'_>) -> String {
     match value {
         Value::Scalar(s) => match s.as_ref() {
             ScalarValue::Str(s) => s.to_string(),
@@ -653,7 +629,9 @@ pub(crate) fn item_id() -> String {
         .collect()
 }
 
+mod history;
 mod items;
+pub use history::{FieldChange, HistoryEntry};
 #[cfg(test)]
 mod tests;
 

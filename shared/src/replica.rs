@@ -309,6 +309,21 @@ impl Replica {
         self.pending.len()
     }
 
+    /// The pending documents other than `except`, each with how many of its changes
+    /// the relay has not confirmed.
+    pub fn pending_changes<'a>(
+        &'a self,
+        except: &'a DocumentId,
+    ) -> impl Iterator<Item = usize> + 'a {
+        self.pending
+            .iter()
+            .filter(move |id| *id != except)
+            .map(|id| {
+                self.doc(id)
+                    .map_or(0, |doc| doc.get_changes(&self.confirmed_heads(id)).len())
+            })
+    }
+
     /// Re-reads whether `id` waits for the relay, after its document or sync state changed.
     fn recheck(&mut self, id: DocumentId) {
         let waits = self

@@ -6,8 +6,9 @@
 
 use automerge::transaction::Transactable;
 
-use super::{ContactDoc, NewNote};
+use super::{ContactDoc, ContactPart, NewNote, Outcome};
 use crate::ModelError;
+use crate::date::Day;
 use crate::record::{self, Editor};
 
 impl ContactDoc {
@@ -91,5 +92,63 @@ impl ContactDoc {
     ) -> Result<(), ModelError> {
         self.0
             .set_item_removed(editor, "referrals", "referral", referral_id, false)
+    }
+
+    /// Settles a value two people set concurrently ("changed by both") by writing the
+    /// one the worker keeps (`value` as [`crate::record::Concurrent::value`] shows it:
+    /// a day, `true`/`false`, an outcome, a scope; empty clears a day). Writing it
+    /// again supersedes both concurrent values, so the conflict ends on every device.
+    pub fn keep_part(
+        &mut self,
+        editor: &Editor,
+        part: &ContactPart,
+        value: &str,
+    ) -> Result<(), ModelError> {
+        let day = |v: &str| -> Result<Option<Day>, ModelError> {
+            match v.trim() {
+                "" => Ok(None),
+                d => d.parse().map(Some),
+            }
+        };
+        match part {
+            ContactPart::NoteFollowUp(id) => self.set_note_follow_up(editor, id, day(value)?),
+            ContactPart::NoteDone(id) => {
+                let done = match value {
+                    "true" => true,
+                    "false" => false,
+                    other => {
+                        return Err(ModelError::Invalid {
+                            field: "done",
+                            value: crate::words::shown(other),
+                        });
+                    }
+                };
+                self.set_note_done(editor, id, done)
+            }
+            ContactPart::ReferralOutcome(id) => {
+                let outcome: Outcome = value.parse()?;
+                self.set_referral_outcome(editor, id, outcome)
+            }
+            ContactPart::ConsentGivenOn | ContactPart::ConsentWithdrawnOn => {
+                let (key, what) = if *part == ContactPart::ConsentGivenOn {
+                    ("given_on", "consent given")
+                } else {
+                    ("withdrawn_on", "consent withdrawn")
+                };
+                let on = day(value)?;
+                self.0.change(editor, what, |tx| {
+                    let consent = record::map_at_tx(tx, &automerge::ROOT, "consent")?;
+                    record::put_opt(tx, &consent, key, on.map(|d| d.to_string()))
+                })
+            }
+            ContactPart::ConsentScope => {
+                let scope = record::required("consent scope", value)?;
+                self.0.change(editor, "consent given", |tx| {
+                    let consent = record::map_at_tx(tx, &automerge::ROOT, "consent")?;
+                    tx.put(&consent, "scope", scope)?;
+                    Ok(())
+                })
+            }
+        }
     }
 }

@@ -45,26 +45,10 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
         .unwrap_or_default();
     notes.sort_by(|a, b| (b.date, b.created_at, &b.id).cmp(&(a.date, a.created_at, &a.id)));
 
-    let referrals = record::obj_at(doc, &ROOT, "referrals", ObjType::Map)
-        .map(|m| {
-            record::live_items(doc, &m)
-                .into_iter()
-                .map(|(id, r)| Referral {
-                    id,
-                    employer_id: record::str_at(doc, &r, "employer_id")
-                        .and_then(|e| e.parse().ok()),
-                    opening: record::str_at(doc, &r, "opening").unwrap_or_default(),
-                    date: record::str_at(doc, &r, "date").and_then(|d| d.parse().ok()),
-                    outcome: record::str_at(doc, &r, "outcome")
-                        .and_then(|o| o.parse().ok())
-                        .unwrap_or(Outcome::Pending),
-                    by: record::str_at(doc, &r, "by").unwrap_or_default(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let referrals = referrals_of(record);
 
     let conflicts = record.root_conflicts(ContactField::all(), ContactField::key);
+    let part_conflicts = part_conflicts(record);
 
     Ok(Contact {
         id: record.id(),
@@ -88,7 +72,38 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
         created_at: record.created_at(),
         updated_at: record.updated_at(),
         conflicts,
+        part_conflicts,
     })
+}
+
+/// The values inside a contact's notes, consent and referrals that hold concurrent
+/// values (removed notes and referrals are left out: nobody sees them).
+fn part_conflicts(record: &RecordDoc) -> BTreeMap<ContactPart, Vec<Concurrent>> {
+    let doc = record.doc();
+    let mut found = BTreeMap::new();
+    let mut look = |part: ContactPart, obj: &automerge::ObjId, key: &str| {
+        let values = record.conflicts(obj, key);
+        if !values.is_empty() {
+            found.insert(part, values);
+        }
+    };
+    if let Some(notes) = record::obj_at(doc, &ROOT, "notes", ObjType::Map) {
+        for (id, n) in record::live_items(doc, &notes) {
+            look(ContactPart::NoteFollowUp(id.clone()), &n, "follow_up");
+            look(ContactPart::NoteDone(id), &n, "done");
+        }
+    }
+    if let Some(consent) = record::obj_at(doc, &ROOT, "consent", ObjType::Map) {
+        look(ContactPart::ConsentGivenOn, &consent, "given_on");
+        look(ContactPart::ConsentScope, &consent, "scope");
+        look(ContactPart::ConsentWithdrawnOn, &consent, "withdrawn_on");
+    }
+    if let Some(referrals) = record::obj_at(doc, &ROOT, "referrals", ObjType::Map) {
+        for (id, r) in record::live_items(doc, &referrals) {
+            look(ContactPart::ReferralOutcome(id), &r, "outcome");
+        }
+    }
+    found
 }
 
 /// A contact's kind check, name and status: what every reader of a contact needs first.
@@ -121,4 +136,27 @@ pub(super) fn note_at(doc: &automerge::Automerge, id: String, n: &automerge::Obj
         done: record::bool_at(doc, n, "done").unwrap_or(false),
         created_at: record::i64_at(doc, n, "created_at").unwrap_or(0),
     }
+}
+
+/// The referrals of a contact that are not removed, in no particular order.
+pub fn referrals_of(record: &RecordDoc) -> Vec<Referral> {
+    let doc = record.doc();
+    record::obj_at(doc, &ROOT, "referrals", ObjType::Map)
+        .map(|m| {
+            record::live_items(doc, &m)
+                .into_iter()
+                .map(|(id, r)| Referral {
+                    id,
+                    employer_id: record::str_at(doc, &r, "employer_id")
+                        .and_then(|e| e.parse().ok()),
+                    opening: record::str_at(doc, &r, "opening").unwrap_or_default(),
+                    date: record::str_at(doc, &r, "date").and_then(|d| d.parse().ok()),
+                    outcome: record::str_at(doc, &r, "outcome")
+                        .and_then(|o| o.parse().ok())
+                        .unwrap_or(Outcome::Pending),
+                    by: record::str_at(doc, &r, "by").unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -391,3 +391,138 @@ fn a_referral_made_by_mistake_is_removed_and_restored() {
         })
     ));
 }
+
+/// Two copies of one contact with a note and a referral, as two phones hold it.
+fn two_phones() -> (ContactDoc, ContactDoc, Editor, Editor, String, String) {
+    let anna = editor();
+    let mut here = ContactDoc::create(&anna, new_contact()).expect("created");
+    let note = here
+        .add_note(
+            &anna,
+            NewNote {
+                text: "call about the course".into(),
+                follow_up: Some("2026-12-03".parse().expect("day")),
+                ..Default::default()
+            },
+        )
+        .expect("note");
+    let referral = here
+        .add_referral(
+            &anna,
+            None,
+            "Apprentice baker",
+            "2026-11-25".parse().expect("day"),
+        )
+        .expect("referral");
+    here.give_consent(&anna, "2026-11-20".parse().expect("day"), "referrals")
+        .expect("consent");
+    let there = ContactDoc::load(here.record().id(), &here.record().save()).expect("copy");
+    let mia = Editor::new(ActorId::random(), "Mia", 1_795_521_700_000);
+    (here, there, anna, mia, note, referral)
+}
+
+fn values(c: &ContactDoc, part: &ContactPart) -> Vec<String> {
+    let mut v: Vec<String> = c
+        .read()
+        .expect("read")
+        .part_conflicts
+        .get(part)
+        .map(|vs| {
+            vs.iter()
+                .map(|c| format!("{}:{}", c.set_by, c.value))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_notes_follow_up_and_done_flag_set_on_two_phones_are_changed_by_both() {
+    let (mut here, mut there, anna, mia, note, _) = two_phones();
+    let day = |d: &str| Some(d.parse::<Day>().expect("day"));
+    here.set_note_follow_up(&anna, &note, day("2026-12-05"))
+        .expect("here");
+    there
+        .set_note_follow_up(&mia, &note, day("2026-12-10"))
+        .expect("there");
+    // Both mark it done; Mia then reopens it, not having seen Anna's "done".
+    // (Putting the value a field already has writes nothing, so a reopen with no
+    // "done" before it would not conflict.)
+    here.set_note_done(&anna, &note, true).expect("done here");
+    there.set_note_done(&mia, &note, true).expect("done there");
+    there
+        .set_note_done(&mia, &note, false)
+        .expect("reopened there");
+    here.merge(&there).expect("merged");
+    let follow = ContactPart::NoteFollowUp(note.clone());
+    let done = ContactPart::NoteDone(note.clone());
+    assert_eq!(
+        values(&here, &follow),
+        ["Anna:2026-12-05", "Mia:2026-12-10"]
+    );
+    assert_eq!(values(&here, &done), ["Anna:true", "Mia:false"]);
+
+    here.keep_part(&anna, &follow, "2026-12-10").expect("kept");
+    here.keep_part(&anna, &done, "false").expect("kept");
+    let read = here.read().expect("read");
+    assert!(read.part_conflicts.is_empty(), "{:?}", read.part_conflicts);
+    assert_eq!(read.notes[0].follow_up, day("2026-12-10"));
+    assert!(!read.notes[0].done);
+    assert!(here.keep_part(&anna, &done, "maybe").is_err());
+}
+
+#[test]
+fn consent_and_a_referrals_outcome_set_on_two_phones_are_changed_by_both() {
+    let (mut here, mut there, anna, mia, _, referral) = two_phones();
+    here.give_consent(
+        &anna,
+        "2026-11-21".parse().expect("day"),
+        "referrals and school",
+    )
+    .expect("here");
+    there
+        .give_consent(&mia, "2026-11-22".parse().expect("day"), "referrals only")
+        .expect("there");
+    here.set_referral_outcome(&anna, &referral, Outcome::Hired)
+        .expect("here");
+    there
+        .set_referral_outcome(&mia, &referral, Outcome::Rejected)
+        .expect("there");
+    here.merge(&there).expect("merged");
+    assert_eq!(
+        values(&here, &ContactPart::ConsentScope),
+        ["Anna:referrals and school", "Mia:referrals only"]
+    );
+    assert_eq!(
+        values(&here, &ContactPart::ConsentGivenOn),
+        ["Anna:2026-11-21", "Mia:2026-11-22"]
+    );
+    let outcome = ContactPart::ReferralOutcome(referral.clone());
+    assert_eq!(values(&here, &outcome), ["Anna:hired", "Mia:rejected"]);
+    assert!(here.keep_part(&anna, &outcome, "perhaps").is_err());
+    here.keep_part(&anna, &outcome, "rejected").expect("kept");
+    here.keep_part(&anna, &ContactPart::ConsentScope, "referrals only")
+        .expect("kept");
+    here.keep_part(&anna, &ContactPart::ConsentGivenOn, "2026-11-22")
+        .expect("kept");
+    let read = here.read().expect("read");
+    assert!(read.part_conflicts.is_empty(), "{:?}", read.part_conflicts);
+    assert_eq!(read.referrals[0].outcome, Outcome::Rejected);
+    assert_eq!(read.consent.scope.as_deref(), Some("referrals only"));
+    // The kept value reached the other phone as one more change: no conflict there either.
+    there.merge(&here).expect("back");
+    assert!(there.read().expect("read").part_conflicts.is_empty());
+}
+
+#[test]
+fn the_same_outcome_set_on_two_phones_is_no_conflict() {
+    let (mut here, mut there, anna, mia, _, referral) = two_phones();
+    here.set_referral_outcome(&anna, &referral, Outcome::Interview)
+        .expect("here");
+    there
+        .set_referral_outcome(&mia, &referral, Outcome::Interview)
+        .expect("there");
+    here.merge(&there).expect("merged");
+    assert!(here.read().expect("read").part_conflicts.is_empty());
+}

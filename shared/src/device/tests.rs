@@ -564,3 +564,83 @@ fn my_day_lists_the_follow_ups_a_colleague_wrote_on_my_record_for_both_of_us() {
     }
     assert!(anna.follow_ups(Whose::Mine("Cleo"), today).is_empty());
 }
+
+#[test]
+fn the_employer_page_lists_the_referrals_made_to_it_and_their_outcomes() {
+    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let (bakery, _) = anna.create_employer("Bakery", NOW).expect("employer");
+    let (garage, _) = anna.create_employer("Garage", NOW).expect("employer");
+    let day = |d: &str| d.parse::<crate::Day>().expect("day");
+    let mut refer = |name: &str, to: DocumentId, opening: &str, on: &str| {
+        let (id, _) = anna
+            .create_contact(new_contact(name), NOW)
+            .expect("contact");
+        let (rid, _) = anna
+            .edit_contact(id, NOW, |c, ed| {
+                c.add_referral(ed, Some(to), opening, day(on))
+            })
+            .expect("referral");
+        (id, rid)
+    };
+    let (lotte, lotte_ref) = refer("Lotte", bakery, "Apprentice baker", "2026-11-20");
+    refer("Sem", garage, "Mechanic", "2026-11-21");
+    let (_, noor_ref) = refer("Noor", bakery, "Shop assistant", "2026-11-22");
+    anna.edit_contact(lotte, NOW, |c, ed| {
+        c.set_referral_outcome(ed, &lotte_ref, crate::contact::Outcome::Hired)
+    })
+    .expect("hired");
+    let to_bakery = anna.referrals_to(&bakery);
+    let shown: Vec<(String, String, &str)> = to_bakery
+        .iter()
+        .map(|r| {
+            (
+                r.name.clone(),
+                r.referral.opening.clone(),
+                r.referral.outcome.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("Noor".to_string(), "Shop assistant".to_string(), "pending"),
+            ("Lotte".to_string(), "Apprentice baker".to_string(), "hired"),
+        ]
+    );
+    // A referral removed by mistake is not listed.
+    let noor = to_bakery[0].contact;
+    anna.edit_contact(noor, NOW, |c, ed| c.remove_referral(ed, &noor_ref))
+        .expect("removed");
+    assert_eq!(anna.referrals_to(&bakery).len(), 1);
+}
+
+#[test]
+fn what_waits_for_the_relay_counts_changes_and_records() {
+    let mut relay = Relay::default();
+    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let (id, _) = anna
+        .create_contact(new_contact("Lotte"), NOW)
+        .expect("created");
+    for text in ["first", "second", "third"] {
+        anna.edit_contact(id, NOW, |c, ed| {
+            c.add_note(
+                ed,
+                NewNote {
+                    text: text.into(),
+                    ..Default::default()
+                },
+            )
+            .map(|_| ())
+        })
+        .expect("note");
+    }
+    assert_eq!(anna.pending_changes(), (4, 1), "4 changes in 1 record");
+    session(&mut relay, &mut anna);
+    assert_eq!(anna.pending_changes(), (0, 0));
+    anna.edit_contact(id, NOW + 1, |c, ed| {
+        c.set_field(ed, ContactField::Phone, Some("0470 11 22 33"))
+    })
+    .expect("edited");
+    let (_, _) = anna.create_employer("Bakery", NOW).expect("employer");
+    assert_eq!(anna.pending_changes(), (2, 2), "only what the relay lacks");
+}

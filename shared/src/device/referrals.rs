@@ -1,0 +1,46 @@
+//! The referrals made to an employer, gathered from the contacts on this device (a
+//! referral lives in the young person's record, naming the employer's document).
+
+use super::Repo;
+use crate::DocumentId;
+use crate::contact::{Referral, referrals_of};
+use crate::device::Loadable;
+use crate::record::Kind;
+
+/// A referral to an employer, with the young person it is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReferralTo {
+    pub contact: DocumentId,
+    pub name: String,
+    pub referral: Referral,
+}
+
+impl Repo {
+    /// Every referral to `employer` in the contacts this device holds, newest first.
+    /// It reads each contact of the caseload (loading one kept unloaded): a page's
+    /// worth of work, not something to run per keystroke.
+    pub fn referrals_to(&self, employer: &DocumentId) -> Vec<ReferralTo> {
+        let mut found: Vec<ReferralTo> = self
+            .entries()
+            .filter(|e| e.summary.kind == Kind::Contact)
+            .flat_map(|e| {
+                let referrals = match self.record(&e.id) {
+                    Loadable::Ready(record) => referrals_of(&record),
+                    _ => Vec::new(),
+                };
+                referrals
+                    .into_iter()
+                    .filter(|r| r.employer_id.as_ref() == Some(employer))
+                    .map(|referral| ReferralTo {
+                        contact: e.id,
+                        name: e.summary.name.clone(),
+                        referral,
+                    })
+            })
+            .collect();
+        found.sort_by(|a, b| {
+            (b.referral.date, &b.referral.id).cmp(&(a.referral.date, &a.referral.id))
+        });
+        found
+    }
+}
