@@ -7,26 +7,25 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use paktum_shared::contact::{
-    Channel, Contact, ContactDoc, ContactField, NewContact, NewNote, Outcome, Status,
+    Channel, Contact, ContactDoc, ContactField, ContactPart, NewContact, Status,
 };
-use paktum_shared::record::Kind;
 use paktum_shared::{Day, DocumentId, Editor, ModelError};
 
-use super::language::{day_text, lang, when};
+use super::language::{day_text, when};
 use super::parts::{
     ChangedByBoth, Details, Field, InlineField, Outcome, PendingMark, RecordMemo, Said, SaveButton,
-    SaveOrCancel, StatusOptions, as_is, channel_label, outcome_label, ready_record, record_page,
+    StatusOptions, Undo, UndoBar, as_is, channel_label, outcome_label, ready_record, record_page,
     record_save, shown_view, status_label, status_text, today,
 };
-use crate::field::{Problem, Words, use_field};
+use crate::field::{Problem, use_field};
 use crate::i18n::*;
 use leptos_i18n::I18nContext;
-use paktum_shared::device::{Repo, rows_of};
+use paktum_shared::device::Repo;
 
 /// One change to a contact, run by the page's save action.
-type ContactOp = Rc<dyn Fn(&mut ContactDoc, &Editor) -> Result<(), ModelError>>;
+pub(super) type ContactOp = Rc<dyn Fn(&mut ContactDoc, &Editor) -> Result<(), ModelError>>;
 /// The contact page's save: one op at a time, its result as a sentence.
-type ContactSave = Action<ContactOp, Said>;
+pub(super) type ContactSave = Action<ContactOp, Said>;
 
 /// What the new-contact form holds when it is sent.
 #[derive(Clone)]
@@ -129,7 +128,6 @@ pub fn ContactPage() -> impl IntoView {
 #[component]
 fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
     let i18n = use_i18n();
-    let field = use_field();
     let (read, pending) = ready_record(record);
     let contact = move || read.get();
     let save: ContactSave =
@@ -138,42 +136,8 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
         save.dispatch_local(op);
     };
 
-    // Adding a note: one tap opens the field, one tap saves.
-    let adding = RwSignal::new(false);
-    let note_text = RwSignal::new(String::new());
-    let note_follow = RwSignal::new(String::new());
-    let add_note = Action::new_local(move |(text, follow): &(String, String)| {
-        let (text, follow) = (text.clone(), follow.clone());
-        async move {
-            let follow_up = match follow.trim() {
-                "" => None,
-                day => Some(day.parse::<Day>().map_err(Problem::Model)?),
-            };
-            field
-                .edit(move |r, now| {
-                    r.edit_contact(id, now, |c, ed| {
-                        c.add_note(
-                            ed,
-                            NewNote {
-                                text,
-                                follow_up,
-                                ..Default::default()
-                            },
-                        )
-                        .map(|_| ())
-                    })
-                })
-                .await?;
-            note_text.set(String::new());
-            note_follow.set(String::new());
-            adding.set(false);
-            Ok(Some((|i| t_string!(i, note_saved).to_string()) as Words))
-        }
-    });
-    let save_note = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        add_note.dispatch_local((note_text.get(), note_follow.get()));
-    };
+    let undo: RwSignal<Option<Undo>> = RwSignal::new(None);
+    let contact_signal = Signal::derive(contact);
 
     view! {
         <article class="record">
@@ -204,73 +168,36 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                                     }))
                                 };
                                 let word = if f == ContactField::Status { status_text } else { as_is };
-                                view! { <ChangedByBoth label=field_label(i18n, f) values keep word /> }
+                                view! { <ChangedByBoth label=field_label(i18n, f) values keep word anchor=conflict_anchor(f) /> }
                             })
                             .collect_view()
                     })
             }}
+            {move || {
+                contact().map(|c| {
+                    c.part_conflicts
+                        .clone()
+                        .into_iter()
+                        .map(|(part, values)| {
+                            let label = part_label(i18n, &c, &part);
+                            let word = part_word(&part);
+                            let keep_part = part.clone();
+                            let keep = move |value: String| {
+                                let part = keep_part.clone();
+                                run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| c.keep_part(ed, &part, &value)))
+                            };
+                            view! { <ChangedByBoth label values keep word /> }
+                        })
+                        .collect_view()
+                })
+            }}
             <Outcome action=save />
-            <Outcome action=add_note />
-            <section aria-labelledby="notes">
-                <h2 id="notes">{t!(i18n, notes_title)}</h2>
-                <Show
-                    when=move || adding.get()
-                    fallback=move || view! {
-                        <button type="button" class="primary wide" on:click=move |_| adding.set(true)>
-                            {t!(i18n, note_add)}
-                        </button>
-                    }
-                >
-                    <form class="note-form" on:submit=save_note>
-                        <label>
-                            {t!(i18n, note_text)}
-                            <textarea rows="4" autofocus prop:value=note_text
-                                on:input=move |ev| note_text.set(event_target_value(&ev))></textarea>
-                        </label>
-                        <Field value=note_follow kind="date">{t!(i18n, note_follow_up)}</Field>
-                        <SaveOrCancel open=adding busy=add_note.pending()>{t!(i18n, note_save)}</SaveOrCancel>
-                    </form>
-                </Show>
-                <ol class="timeline">
-                    {move || {
-                        contact()
-                            .map(|c| {
-                                c.notes
-                                    .into_iter()
-                                    .map(|n| {
-                                        let note_id = n.id.clone();
-                                        let open = n.follow_up.filter(|_| !n.done);
-                                        view! {
-                                            <li>
-                                                <p class="meta">
-                                                    {n.date.map(|d| day_text(i18n, d))} " · " {n.author.clone()}
-                                                    {n.place.clone().map(|p| format!(" · {p}"))}
-                                                </p>
-                                                <p class="text">{n.text.clone()}</p>
-                                                {open.map(|d| {
-                                                    let note_id = note_id.clone();
-                                                    view! {
-                                                        <p class="follow">
-                                                            {t!(i18n, note_follow_up_on, day = day_text(i18n, d))} " "
-                                                            <button type="button" class="small" on:click=move |_| {
-                                                                let note_id = note_id.clone();
-                                                                run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| c.set_note_done(ed, &note_id, true)))
-                                                            }>{t!(i18n, note_done)}</button>
-                                                        </p>
-                                                    }
-                                                })}
-                                            </li>
-                                        }
-                                    })
-                                    .collect_view()
-                            })
-                    }}
-                </ol>
-            </section>
+            <notes::NotesSection id contact=contact_signal save undo />
             <StatusSection contact=Signal::derive(contact) save />
             <DetailsSection contact=Signal::derive(contact) save />
             <ConsentSection contact=Signal::derive(contact) save />
-            <ReferralSection contact=Signal::derive(contact) save />
+            <referrals::ReferralSection contact=contact_signal save undo />
+            <UndoBar undo />
         </article>
     }
 }
@@ -317,7 +244,7 @@ fn StatusSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl In
                 <InlineField label=Signal::derive(move || t_string!(i18n, status_reason).to_string()) value=reason />
                 <SaveButton busy class="">{t!(i18n, status_change)}</SaveButton>
             </form>
-            <details>
+            <details class="disclosure">
                 <summary>{t!(i18n, status_history)}</summary>
                 <ol class="timeline">
                     {move || {
@@ -420,6 +347,7 @@ fn DetailsSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl I
             save
             busy
             more=first_contact
+            conflict_of=|c: &Contact, f| c.conflicts.contains_key(&f).then(|| conflict_anchor(f))
         />
     }
 }
@@ -477,87 +405,67 @@ fn ConsentSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl I
     }
 }
 
-#[component]
-fn ReferralSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl IntoView {
-    let run = move |op: ContactOp| {
-        save.dispatch_local(op);
-    };
-    let busy = save.pending();
-    let i18n = use_i18n();
-    let field = use_field();
-    let employers = move || {
-        let lang = lang(i18n);
-        field.read(|r| super::caseload::in_order(lang, &rows_of(r, Kind::Employer)))
-    };
-    let employer = RwSignal::new(String::new());
-    let opening = RwSignal::new(String::new());
-    let add = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(day) = today() else { return };
-        let employer_id = employer.get().parse::<DocumentId>().ok();
-        let title = opening.get();
-        opening.set(String::new());
-        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
-            c.add_referral(ed, employer_id, &title, day).map(|_| ())
-        }));
-    };
-    let name_of = move |id: Option<DocumentId>| {
-        id.and_then(|id| field.read(|r| r.entry(&id).map(|e| e.summary.name.clone())))
+mod notes;
+mod referrals;
+
+/// The element id of a field's "changed by both" box.
+fn conflict_anchor(f: ContactField) -> String {
+    format!("conflict-{}", f.key())
+}
+
+/// What a "changed by both" box inside the record is about: "Follow-up of the note of
+/// 2 Dec 2026", "Consent: scope", "Outcome of the referral Apprentice baker".
+fn part_label(i18n: I18nContext<Locale>, c: &Contact, part: &ContactPart) -> String {
+    let note_day = |id: &str| {
+        c.notes
+            .iter()
+            .find(|n| n.id == id)
+            .and_then(|n| n.date)
+            .map(|d| day_text(i18n, d))
             .unwrap_or_default()
     };
-    view! {
-        <section aria-labelledby="referrals">
-            <h2 id="referrals">{t!(i18n, referrals_title)}</h2>
-            <ul class="rows plain">
-                {move || {
-                    contact
-                        .get()
-                        .map(|c| {
-                            c.referrals
-                                .into_iter()
-                                .map(|r| {
-                                    let rid = r.id.clone();
-                                    view! {
-                                        <li>
-                                            <span class="name">{r.opening.clone()} " · " {name_of(r.employer_id)}</span>
-                                            <span class="meta">{r.date.map(|d| day_text(i18n, d))} " · " {r.by.clone()}</span>
-                                            <label>
-                                                <span class="visually-hidden">{t!(i18n, referral_outcome)}</span>
-                                                <select prop:value=r.outcome.as_str() on:change=move |ev| {
-                                                    let rid = rid.clone();
-                                                    if let Ok(outcome) = event_target_value(&ev).parse::<Outcome>() {
-                                                        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| c.set_referral_outcome(ed, &rid, outcome)));
-                                                    }
-                                                }>
-                                                    {Outcome::ALL
-                                                        .into_iter()
-                                                        .map(|o| view! { <option value=o.as_str()>{outcome_label(i18n, o)}</option> })
-                                                        .collect_view()}
-                                                </select>
-                                            </label>
-                                        </li>
-                                    }
-                                })
-                                .collect_view()
-                        })
-                }}
-            </ul>
-            <form on:submit=add>
-                <label>
-                    {t!(i18n, referral_employer)}
-                    <select prop:value=employer on:change=move |ev| employer.set(event_target_value(&ev))>
-                        <option value="">{t!(i18n, referral_no_employer)}</option>
-                        {move || {
-                            employers()
-                                .into_iter()
-                                .map(|e| view! { <option value=e.id.to_string()>{e.summary.name.clone()}</option> })
-                                .collect_view()
-                        }}
-                    </select>
-                </label>
-                <Field value=opening>{t!(i18n, referral_opening)}</Field>
-                <SaveButton busy class="">{t!(i18n, referral_add)}</SaveButton>
-            </form>
-        </section>
+    match part {
+        ContactPart::NoteFollowUp(id) => {
+            t_string!(i18n, conflict_note_follow_up).replace("{day}", &note_day(id))
+        }
+        ContactPart::NoteDone(id) => {
+            t_string!(i18n, conflict_note_done).replace("{day}", &note_day(id))
+        }
+        ContactPart::ConsentGivenOn => t_string!(i18n, consent_given_on).to_string(),
+        ContactPart::ConsentScope => t_string!(i18n, consent_scope).to_string(),
+        ContactPart::ConsentWithdrawnOn => t_string!(i18n, consent_withdrawn_on).to_string(),
+        ContactPart::ReferralOutcome(id) => {
+            let opening = c
+                .referrals
+                .iter()
+                .find(|r| r.id == *id)
+                .map(|r| r.opening.clone())
+                .unwrap_or_default();
+            t_string!(i18n, conflict_referral_outcome).replace("{opening}", &opening)
+        }
+    }
+}
+
+/// How a value inside the record reads in its "changed by both" box.
+fn part_word(part: &ContactPart) -> fn(I18nContext<Locale>, &str) -> String {
+    match part {
+        ContactPart::NoteFollowUp(_)
+        | ContactPart::ConsentGivenOn
+        | ContactPart::ConsentWithdrawnOn => |i, v| {
+            v.parse::<Day>()
+                .map(|d| day_text(i, d))
+                .unwrap_or_else(|_| v.to_string())
+        },
+        ContactPart::NoteDone(_) => |i, v| match v {
+            "true" => t_string!(i, conflict_done_yes).to_string(),
+            "false" => t_string!(i, conflict_done_no).to_string(),
+            other => other.to_string(),
+        },
+        ContactPart::ReferralOutcome(_) => |i, v| {
+            v.parse()
+                .map(|o| outcome_label(i, o))
+                .unwrap_or_else(|_| v.to_string())
+        },
+        ContactPart::ConsentScope => as_is,
     }
 }

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use paktum_shared::employer::{
-    Commitment, Employer, EmployerDoc, EmployerField, NewVisit, Opening,
+    Commitment, Employer, EmployerDoc, EmployerField, NewVisit, Opening, Visit,
 };
 use paktum_shared::record::Kind;
 use paktum_shared::{Day, DocumentId, Editor, ModelError};
@@ -16,8 +16,8 @@ use super::caseload::in_order;
 use super::language::{day_text, lang};
 use super::parts::{
     ChangedByBoth, Details, Field, Outcome, PendingMark, RecordMemo, Said, SaveButton,
-    SaveOrCancel, commitment_label, ready_record, record_page, record_save, shown_view,
-    status_text, today,
+    SaveOrCancel, Undo, UndoBar, commitment_label, ready_record, record_page, record_save,
+    shown_view, status_text, today,
 };
 use crate::field::{Problem, Words, use_field};
 use crate::i18n::*;
@@ -27,14 +27,32 @@ use paktum_shared::device::{Repo, rows_of};
 /// One change to an employer, run by the page's save action.
 type EmployerOp = Rc<dyn Fn(&mut EmployerDoc, &Editor) -> Result<(), ModelError>>;
 
+/// One opening row of the add-visit form.
+#[derive(Clone, Copy)]
+struct OpeningRow {
+    title: RwSignal<String>,
+    count: RwSignal<String>,
+    requirements: RwSignal<String>,
+}
+
+impl OpeningRow {
+    fn new() -> Self {
+        OpeningRow {
+            title: RwSignal::new(String::new()),
+            count: RwSignal::new("1".into()),
+            requirements: RwSignal::new(String::new()),
+        }
+    }
+}
+
 /// What the add-visit form holds when it is sent.
 #[derive(Clone)]
 struct VisitForm {
     date: String,
     purpose: String,
     report: String,
-    opening: String,
-    count: String,
+    /// Title, count, requirements of each opening row.
+    openings: Vec<(String, String, String)>,
     follow: String,
     commitment: String,
 }
@@ -158,14 +176,14 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
     let run = move |op: EmployerOp| {
         save.dispatch_local(op);
     };
+    let undo: RwSignal<Option<Undo>> = RwSignal::new(None);
 
-    // Add visit: date, purpose, report, one opening, follow-up, commitment.
+    // Add visit: date, purpose, report, openings, follow-up, commitment.
     let adding = RwSignal::new(false);
     let date = RwSignal::new(today().map(|d| d.to_string()).unwrap_or_default());
     let purpose = RwSignal::new(String::new());
     let report = RwSignal::new(String::new());
-    let opening = RwSignal::new(String::new());
-    let count = RwSignal::new("1".to_string());
+    let rows = RwSignal::new(vec![OpeningRow::new()]);
     let follow = RwSignal::new(String::new());
     let commitment = RwSignal::new(String::new());
     let add_visit = Action::new_local(move |form: &VisitForm| {
@@ -184,21 +202,22 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                 }));
             };
             let follow_up = parse_day(&form.follow)?;
-            let openings = match form.opening.trim() {
-                "" => vec![],
-                title => match form.count.trim().parse::<u32>() {
-                    Ok(n) => vec![Opening {
-                        title: title.to_string(),
-                        count: n,
-                        requirements: None,
-                    }],
-                    Err(_) => {
-                        return Err(Problem::Form(|i| {
-                            t_string!(i, visit_count_invalid).to_string()
-                        }));
-                    }
-                },
-            };
+            let mut openings = Vec::new();
+            for (title, count, requirements) in form.openings {
+                if title.trim().is_empty() {
+                    continue;
+                }
+                let Ok(count) = count.trim().parse::<u32>() else {
+                    return Err(Problem::Form(|i| {
+                        t_string!(i, visit_count_invalid).to_string()
+                    }));
+                };
+                openings.push(Opening {
+                    title,
+                    count,
+                    requirements: Some(requirements).filter(|r| !r.trim().is_empty()),
+                });
+            }
             let level = form.commitment.parse::<Commitment>().ok();
             let visit = NewVisit {
                 date: visit_day,
@@ -218,10 +237,10 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                     })
                 })
                 .await?;
-            for s in [purpose, report, opening, follow, commitment] {
+            for s in [purpose, report, follow, commitment] {
                 s.set(String::new());
             }
-            count.set("1".into());
+            rows.set(vec![OpeningRow::new()]);
             adding.set(false);
             Ok(Some((|i| t_string!(i, visit_saved).to_string()) as Words))
         }
@@ -232,8 +251,11 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
             date: date.get(),
             purpose: purpose.get(),
             report: report.get(),
-            opening: opening.get(),
-            count: count.get(),
+            openings: rows
+                .get()
+                .iter()
+                .map(|r| (r.title.get(), r.count.get(), r.requirements.get()))
+                .collect(),
             follow: follow.get(),
             commitment: commitment.get(),
         });
@@ -261,9 +283,25 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                             let keep = move |value: String| {
                                 run(Rc::new(move |e: &mut EmployerDoc, ed: &Editor| e.set_field(ed, f, Some(&value))))
                             };
-                            view! { <ChangedByBoth label=field_label(i18n, f) values keep /> }
+                            view! { <ChangedByBoth label=field_label(i18n, f) values keep anchor=format!("conflict-{}", f.key()) /> }
                         })
                         .collect_view()
+                })
+            }}
+            {move || {
+                employer().and_then(|e| {
+                    let since = e.commitment_since;
+                    (!e.commitment_conflict.is_empty()).then(|| {
+                        let keep = move |value: String| {
+                            if let Ok(level) = value.parse::<Commitment>() {
+                                run(Rc::new(move |e: &mut EmployerDoc, ed: &Editor| e.set_commitment(ed, level, since)))
+                            }
+                        };
+                        view! {
+                            <ChangedByBoth label=t_string!(i18n, commitment_title).to_string()
+                                values=e.commitment_conflict keep word=status_text anchor="conflict-commitment".to_string() />
+                        }
+                    })
                 })
             }}
             <Outcome action=save />
@@ -285,12 +323,30 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                         </label>
                         <fieldset>
                             <legend>{t!(i18n, visit_openings)}</legend>
-                            <Field value=opening>{t!(i18n, visit_opening_title)}</Field>
-                            <label>
-                                {t!(i18n, visit_opening_count)}
-                                <input type="number" min="1" max="1000" inputmode="numeric" prop:value=count
-                                    on:input=move |ev| count.set(event_target_value(&ev)) />
-                            </label>
+                            <For
+                                each=move || rows.get().into_iter().enumerate()
+                                key=|(_, r)| r.title
+                                children=move |(i, r)| view! {
+                                    <div class="opening-row" role="group"
+                                        aria-label=move || format!("{} {}", t_string!(i18n, visit_opening_label), i + 1)>
+                                        <Field value=r.title>{t!(i18n, visit_opening_title)}</Field>
+                                        <label>
+                                            {t!(i18n, visit_opening_count)}
+                                            <input type="number" min="1" max="1000" inputmode="numeric" prop:value=r.count
+                                                on:input=move |ev| r.count.set(event_target_value(&ev)) />
+                                        </label>
+                                        <Field value=r.requirements>{t!(i18n, visit_opening_requirements)}</Field>
+                                        <Show when=move || rows.with(|v| v.len() > 1)>
+                                            <button type="button" class="small" on:click=move |_| {
+                                                rows.update(|v| v.retain(|o| o.title != r.title));
+                                            }>{t!(i18n, visit_opening_drop)}</button>
+                                        </Show>
+                                    </div>
+                                }
+                            />
+                            <button type="button" class="small" on:click=move |_| rows.update(|v| v.push(OpeningRow::new()))>
+                                {t!(i18n, visit_opening_more)}
+                            </button>
                         </fieldset>
                         <label>
                             {t!(i18n, visit_commitment)}
@@ -306,30 +362,21 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                         <SaveOrCancel open=adding busy=add_visit.pending()>{t!(i18n, visit_save)}</SaveOrCancel>
                     </form>
                 </Show>
-                <ol class="timeline">
+                <ol class="timeline" aria-label=move || t_string!(i18n, visits_title).to_string()>
                     {move || {
                         employer().map(|e| {
                             e.visits
                                 .into_iter()
-                                .map(|v| {
-                                    view! {
-                                        <li>
-                                            <p class="meta">{v.date.map(|d| day_text(i18n, d))} " · " {v.worker.clone()} " · " {v.purpose.clone()}</p>
-                                            <p class="text">{v.text.clone()}</p>
-                                            {v.openings
-                                                .iter()
-                                                .map(|o| view! { <p class="opening">{t!(i18n, visit_opening_line, count = o.count, title = o.title.clone())}</p> })
-                                                .collect_view()}
-                                            {v.follow_up.map(|d| view! { <p class="follow">{t!(i18n, note_follow_up_on, day = day_text(i18n, d))}</p> })}
-                                        </li>
-                                    }
-                                })
+                                .map(|v| view! { <VisitItem visit=v save undo /> })
                                 .collect_view()
                         })
                     }}
                 </ol>
             </section>
+            <CommitmentSection employer=Signal::derive(employer) save />
+            <referrals::ReferralsTo id />
             <EmployerDetails employer=Signal::derive(employer) save />
+            <UndoBar undo />
         </article>
     }
 }
@@ -358,6 +405,159 @@ fn EmployerDetails(
             kind_of=|_| "text"
             save
             busy
+            conflict_of=|e: &Employer, f| e.conflicts.contains_key(&f).then(|| format!("conflict-{}", f.key()))
         />
     }
 }
+
+/// One visit: what was found, its openings, its follow-up (done or reopened), remove.
+#[component]
+fn VisitItem(
+    visit: Visit,
+    save: Action<EmployerOp, Said>,
+    undo: RwSignal<Option<Undo>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let busy = save.pending();
+    let run = move |op: EmployerOp| {
+        save.dispatch_local(op);
+    };
+    let v = visit;
+    let done_id = v.id.clone();
+    let set_done = move |done: bool| {
+        let id = done_id.clone();
+        run(Rc::new(move |e: &mut EmployerDoc, ed: &Editor| {
+            e.set_visit_done(ed, &id, done)
+        }));
+    };
+    let remove_id = v.id.clone();
+    let remove = move |_| {
+        let id = remove_id.clone();
+        let removed = id.clone();
+        run(Rc::new(move |e: &mut EmployerDoc, ed: &Editor| {
+            e.remove_visit(ed, &removed)
+        }));
+        undo.set(Some(Undo::new(
+            |i| t_string!(i, visit_removed).to_string(),
+            move || {
+                let id = id.clone();
+                save.dispatch_local(Rc::new(move |e: &mut EmployerDoc, ed: &Editor| {
+                    e.restore_visit(ed, &id)
+                }));
+            },
+        )));
+    };
+    let follow = v.follow_up.map(|d| {
+        let day = day_text(i18n, d);
+        if v.done {
+            view! {
+                <p class="follow done">
+                    {t!(i18n, note_follow_up_done_on, day = day.clone())} " "
+                    <button type="button" class="small" disabled=move || busy.get()
+                        on:click=move |_| set_done(false)>{t!(i18n, note_reopen)}</button>
+                </p>
+            }
+            .into_any()
+        } else {
+            view! {
+                <p class="follow">
+                    {t!(i18n, note_follow_up_on, day = day.clone())} " "
+                    <button type="button" class="small" disabled=move || busy.get()
+                        on:click=move |_| set_done(true)>{t!(i18n, note_done)}</button>
+                </p>
+            }
+            .into_any()
+        }
+    });
+    view! {
+        <li>
+            <p class="meta">{v.date.map(|d| day_text(i18n, d))} " · " {v.worker.clone()} " · " {v.purpose.clone()}</p>
+            <p class="text">{v.text.clone()}</p>
+            <ul class="openings" aria-label=move || t_string!(i18n, visit_openings).to_string()>
+                {v.openings
+                    .iter()
+                    .map(|o| {
+                        let requirements = o.requirements.clone().map(|r| format!(" · {r}"));
+                        view! {
+                            <li class="opening">
+                                {t!(i18n, visit_opening_line, count = o.count, title = o.title.clone())}
+                                <span class="meta">{requirements}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            {follow}
+            <div class="item-actions">
+                <button type="button" class="small" disabled=move || busy.get() on:click=remove>{t!(i18n, visit_remove)}</button>
+            </div>
+        </li>
+    }
+}
+
+/// The inclusive-hiring commitment, changed on its own (not only with a visit).
+#[component]
+fn CommitmentSection(
+    employer: Signal<Option<Employer>>,
+    save: Action<EmployerOp, Said>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let busy = save.pending();
+    let level = RwSignal::new(String::new());
+    let since = RwSignal::new(today().map(|d| d.to_string()).unwrap_or_default());
+    let change = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let current = employer.get_untracked().map(|e| e.commitment);
+        let chosen = level.get_untracked();
+        let Ok(chosen) = (if chosen.is_empty() {
+            current.ok_or(())
+        } else {
+            chosen.parse::<Commitment>().map_err(|_| ())
+        }) else {
+            return;
+        };
+        let on = since.get_untracked();
+        save.dispatch_local(Rc::new(move |e: &mut EmployerDoc, ed: &Editor| {
+            let on = match on.trim() {
+                "" => None,
+                d => Some(d.parse::<Day>()?),
+            };
+            e.set_commitment(ed, chosen, on)
+        }));
+    };
+    view! {
+        <section aria-labelledby="commitment">
+            <h2 id="commitment">{t!(i18n, commitment_title)}</h2>
+            <p>
+                {move || employer.get().map(|e| match e.commitment_since {
+                    Some(d) => t!(i18n, commitment_now_since, level = commitment_label(i18n, e.commitment), day = day_text(i18n, d)).into_any(),
+                    None => t!(i18n, commitment_now, level = commitment_label(i18n, e.commitment)).into_any(),
+                })}
+                {move || employer.get().filter(|e| !e.commitment_conflict.is_empty()).map(|_| view! {
+                    " " <a class="conflict-mark" href="#conflict-commitment">{t!(i18n, conflict_mark)}</a>
+                })}
+            </p>
+            <form on:submit=change>
+                <label>
+                    {t!(i18n, commitment_level)}
+                    <select
+                        prop:value=move || {
+                            let current = employer.get().map(|e| e.commitment.as_str().to_string()).unwrap_or_default();
+                            if level.get().is_empty() { current } else { level.get() }
+                        }
+                        on:change=move |ev| level.set(event_target_value(&ev))
+                    >
+                        {Commitment::ALL
+                            .into_iter()
+                            .map(|c| view! { <option value=c.as_str()>{move || commitment_label(i18n, c)}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <Field value=since kind="date">{t!(i18n, commitment_since)}</Field>
+                <SaveButton busy class="">{t!(i18n, commitment_change)}</SaveButton>
+            </form>
+        </section>
+    }
+}
+
+mod referrals;

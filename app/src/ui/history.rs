@@ -1,15 +1,20 @@
-//! The history of one record: who changed what and when, newest first, read from
-//! the Automerge change log.
+//! The history of one record: who changed what and when (day and time), newest
+//! first, with what each field was changed from and to, read from the Automerge
+//! change log (`paktum_shared::record::FieldChange`); worded here.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use paktum_shared::record::Kind;
+use paktum_shared::Day;
+use paktum_shared::contact::{ContactField, Outcome};
+use paktum_shared::employer::EmployerField;
+use paktum_shared::record::{FieldChange, Kind};
 
-use super::language::{history_line, when};
-use super::parts::parse_id;
+use super::language::{day_text, history_line, when_with_day};
+use super::parts::{as_is, outcome_label, parse_id, status_text};
 use crate::field::use_field;
 use crate::i18n::*;
+use leptos_i18n::I18nContext;
 use paktum_shared::device::Loadable;
 
 #[component]
@@ -40,8 +45,9 @@ pub fn HistoryPage() -> impl IntoView {
                             let who = if h.by.is_empty() { t_string!(i18n, history_someone).to_string() } else { h.by };
                             view! {
                                 <li>
-                                    <span class="meta">{when(i18n, h.at_ms)} " · " {who}</span>
+                                    <span class="meta">{when_with_day(i18n, h.at_ms)} " · " {who}</span>
                                     <span class="what">{history_line(i18n, &h.what)}</span>
+                                    {h.changed.iter().filter_map(|c| change_view(i18n, c)).collect_view()}
                                 </li>
                             }
                         })
@@ -56,4 +62,61 @@ pub fn HistoryPage() -> impl IntoView {
         _ => view! { <p>{t!(i18n, record_not_here)}</p> }.into_any(),
     }
     }
+}
+
+/// A stored day as the language writes it; anything else as it is.
+fn day_word(i18n: I18nContext<Locale>, raw: &str) -> String {
+    raw.parse::<Day>()
+        .map(|d| day_text(i18n, d))
+        .unwrap_or_else(|_| raw.to_string())
+}
+
+fn outcome_word(i18n: I18nContext<Locale>, raw: &str) -> String {
+    raw.parse::<Outcome>()
+        .map(|o| outcome_label(i18n, o))
+        .unwrap_or_else(|_| raw.to_string())
+}
+
+/// "Phone: 0470 11 22 33 → 0470 99 88 77" for a value a change set; `None` for what
+/// the change's own line already says (a done flag, a tag, a new item's parts).
+fn change_view(i18n: I18nContext<Locale>, change: &FieldChange) -> Option<AnyView> {
+    type Word = fn(I18nContext<Locale>, &str) -> String;
+    let path: Vec<&str> = change.path.iter().map(String::as_str).collect();
+    let (label, word): (String, Word) = match path.as_slice() {
+        [key] => {
+            let field = ContactField::all()
+                .find(|f| f.key() == *key)
+                .map(|f| super::contact::field_label(i18n, f))
+                .or_else(|| {
+                    EmployerField::ALL
+                        .into_iter()
+                        .find(|f| f.key() == *key)
+                        .map(|f| super::employer::field_label(i18n, f))
+                })?;
+            (field, if *key == "status" { status_text } else { as_is })
+        }
+        ["inclusive", "level"] => (t_string!(i18n, commitment_title).to_string(), status_text),
+        ["inclusive", "since"] => (t_string!(i18n, commitment_since).to_string(), day_word),
+        ["notes", _, "follow_up"] => (t_string!(i18n, note_follow_up).to_string(), day_word),
+        ["notes", _, "date"] => (t_string!(i18n, note_date).to_string(), day_word),
+        ["notes", _, "place"] => (t_string!(i18n, note_place).to_string(), as_is),
+        ["consent", "given_on"] => (t_string!(i18n, consent_given_on).to_string(), day_word),
+        ["consent", "scope"] => (t_string!(i18n, consent_scope).to_string(), as_is),
+        ["consent", "withdrawn_on"] => {
+            (t_string!(i18n, consent_withdrawn_on).to_string(), day_word)
+        }
+        ["referrals", _, "outcome"] => {
+            (t_string!(i18n, referral_outcome).to_string(), outcome_word)
+        }
+        _ => return None,
+    };
+    let shown = |v: &Option<String>| match v.as_deref() {
+        None | Some("") => "—".to_string(),
+        Some(v) => word(i18n, v),
+    };
+    let (from, to) = (shown(&change.before), shown(&change.after));
+    Some(
+        view! { <span class="change">{t!(i18n, history_from_to, field = label, from = from, to = to)}</span> }
+            .into_any(),
+    )
 }

@@ -99,6 +99,15 @@ pub fn number(i18n: I18nContext<Locale>, n: usize) -> String {
 
 /// "14:05" today, the day and time otherwise (the device's time zone).
 pub fn when(i18n: I18nContext<Locale>, ms: i64) -> String {
+    when_shown(i18n, ms, false)
+}
+
+/// The day and the time, also today (the history, where "14:05" alone reads as any day).
+pub fn when_with_day(i18n: I18nContext<Locale>, ms: i64) -> String {
+    when_shown(i18n, ms, true)
+}
+
+fn when_shown(i18n: I18nContext<Locale>, ms: i64, always_day: bool) -> String {
     if ms <= 0 {
         return String::new();
     }
@@ -108,7 +117,7 @@ pub fn when(i18n: I18nContext<Locale>, ms: i64) -> String {
         && date.get_month() == now.get_month()
         && date.get_date() == now.get_date();
     let time = (date.get_hours(), date.get_minutes());
-    if same_day {
+    if same_day && !always_day {
         format!("{:02}:{:02}", time.0, time.1)
     } else {
         language::day_and_time(
@@ -295,6 +304,12 @@ pub fn history_line(i18n: I18nContext<Locale>, what: &str) -> AnyView {
         "follow-up date" => t_string!(i18n, history_follow_up_date),
         "referral added" => t_string!(i18n, history_referral_added),
         "visit added" => t_string!(i18n, history_visit_added),
+        "note removed" => t_string!(i18n, history_note_removed),
+        "note restored" => t_string!(i18n, history_note_restored),
+        "visit removed" => t_string!(i18n, history_visit_removed),
+        "visit restored" => t_string!(i18n, history_visit_restored),
+        "referral removed" => t_string!(i18n, history_referral_removed),
+        "referral restored" => t_string!(i18n, history_referral_restored),
         _ => "",
     };
     if !fixed.is_empty() {

@@ -111,6 +111,9 @@ pub fn PendingMark(pending: bool) -> impl IntoView {
 pub fn ChangedByBoth(
     label: String,
     values: Vec<Concurrent>,
+    /// The box's element id, for the mark in Details to link to.
+    #[prop(optional)]
+    anchor: Option<String>,
     #[prop(into)] keep: Callback<String>,
     /// How a stored value reads (a status is worded; names and numbers are as they are).
     #[prop(default = as_is)]
@@ -119,7 +122,7 @@ pub fn ChangedByBoth(
     let i18n = use_i18n();
     let heading = label.clone();
     view! {
-        <section class="conflict" role="group">
+        <section class="conflict" role="group" id=anchor aria-label=move || t_string!(i18n, conflict_box_label).to_string()>
             <h3>{t!(i18n, conflict_heading, field = heading.clone())}</h3>
             <p class="hint">{t!(i18n, conflict_hint)}</p>
             <ul>
@@ -296,6 +299,9 @@ pub fn Details<R, F>(
     /// Rows the list shows after the fields (not edited here).
     #[prop(optional, into)]
     more: ViewFn,
+    /// The element id of the field's "changed by both" box while it has one.
+    #[prop(default = |_, _| None)]
+    conflict_of: fn(&R, F) -> Option<String>,
 ) -> impl IntoView
 where
     R: Clone + Send + Sync + 'static,
@@ -344,7 +350,14 @@ where
                                 .iter()
                                 .map(|f| {
                                     let v = value_of(&r, *f);
-                                    view! { <dt>{label_of(i18n, *f)}</dt> <dd>{if v.is_empty() { "—".to_string() } else { v }}</dd> }
+                                    let mark = conflict_of(&r, *f).map(|anchor| view! {
+                                        " "
+                                        <a class="conflict-mark" href=format!("#{anchor}")>{t!(i18n, conflict_mark)}</a>
+                                    });
+                                    view! {
+                                        <dt>{label_of(i18n, *f)}</dt>
+                                        <dd>{if v.is_empty() { "—".to_string() } else { v }} {mark}</dd>
+                                    }
                                 })
                                 .collect_view()
                         })}
@@ -447,4 +460,60 @@ pub fn StatusOptions() -> impl IntoView {
         .into_iter()
         .map(|s| view! { <option value=s.as_str()>{move || status_label(i18n, s)}</option> })
         .collect_view()
+}
+
+/// Something just removed that one tap puts back: what to say, and how to restore it.
+#[derive(Clone, Copy)]
+pub struct Undo {
+    pub said: Words,
+    pub restore: Callback<()>,
+    serial: u64,
+}
+
+impl Undo {
+    pub fn new(said: Words, restore: impl Fn() + Send + Sync + 'static) -> Self {
+        thread_local!(static SERIAL: std::cell::Cell<u64> = const { std::cell::Cell::new(0) });
+        let serial = SERIAL.with(|s| {
+            s.set(s.get() + 1);
+            s.get()
+        });
+        Undo {
+            said,
+            restore: Callback::new(move |()| restore()),
+            serial,
+        }
+    }
+}
+
+/// How long "Undo" stays after a removal.
+const UNDO_MS: u32 = 8_000;
+
+/// "Note removed. Undo" near the thumb for a few seconds after a removal. Undo is a
+/// change of its own (the item's flag set back), so it syncs and shows in the history.
+#[component]
+pub fn UndoBar(undo: RwSignal<Option<Undo>>) -> impl IntoView {
+    let i18n = use_i18n();
+    Effect::new(move |_| {
+        if let Some(shown) = undo.get().map(|u| u.serial) {
+            gloo_timers::callback::Timeout::new(UNDO_MS, move || {
+                if undo.try_get_untracked().flatten().map(|u| u.serial) == Some(shown) {
+                    undo.set(None);
+                }
+            })
+            .forget();
+        }
+    });
+    move || {
+        undo.get().map(|u| {
+            view! {
+                <div class="undo" role="status">
+                    <span>{move || (u.said)(i18n)}</span>
+                    <button type="button" class="small" on:click=move |_| {
+                        undo.set(None);
+                        u.restore.run(());
+                    }>{t!(i18n, undo)}</button>
+                </div>
+            }
+        })
+    }
 }

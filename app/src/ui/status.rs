@@ -2,10 +2,28 @@
 
 use leptos::prelude::*;
 
+use paktum_shared::language::{Plural, plural};
+
 use super::language::{number, when};
 use crate::field::use_field;
 use crate::i18n::*;
 use crate::sync::{Failure, SyncStatus};
+
+/// "4 changes in 1 record": what waits for the relay, as a worker counts it (every
+/// save is a change; a record is a contact or an employer).
+fn waiting(i18n: leptos_i18n::I18nContext<Locale>) -> AnyView {
+    let (changes, records) = use_field().read(|r| r.pending_changes());
+    let lang = super::language::lang(i18n);
+    let changes_view = match plural(lang, changes as u64) {
+        Plural::One => t!(i18n, pending_changes.one, count = number(i18n, changes)).into_any(),
+        Plural::Other => t!(i18n, pending_changes.other, count = number(i18n, changes)).into_any(),
+    };
+    let records_view = match plural(lang, records as u64) {
+        Plural::One => t!(i18n, pending_records.one, count = number(i18n, records)).into_any(),
+        Plural::Other => t!(i18n, pending_records.other, count = number(i18n, records)).into_any(),
+    };
+    view! { {changes_view} " " {records_view} }.into_any()
+}
 
 #[component]
 pub fn StatusLine() -> impl IntoView {
@@ -20,8 +38,8 @@ pub fn StatusLine() -> impl IntoView {
     };
     let text = move || match status() {
         SyncStatus::Offline { pending: 0 } => t!(i18n, sync_offline_saved).into_any(),
-        SyncStatus::Offline { pending } => {
-            t!(i18n, sync_offline_pending, count = pending).into_any()
+        SyncStatus::Offline { .. } => {
+            t!(i18n, sync_offline_pending, waiting = move || waiting(i18n)).into_any()
         }
         SyncStatus::Syncing { done, total, .. } if total > 1 => t!(
             i18n,
@@ -58,8 +76,9 @@ pub fn StatusLine() -> impl IntoView {
                 Failure::BadData => t!(i18n, failure_bad_data).into_any(),
                 Failure::BadAddress => t!(i18n, failure_bad_address).into_any(),
             };
-            let waiting = (pending > 0)
-                .then(|| view! { " " {t!(i18n, sync_failed_pending, count = pending)} });
+            let waiting = (pending > 0).then(
+                || view! { " " {t!(i18n, sync_failed_pending, waiting = move || waiting(i18n))} },
+            );
             view! { {reason} {waiting} }.into_any()
         }
     };
