@@ -2,7 +2,7 @@
 // playwright-core against the app served by the real relay (which must be running).
 //
 //   node tests/e2e/run.mjs --base http://127.0.0.1:8080 [--artifacts tests/artifacts] [--seed 150]
-//                          [--dist dist] [--secure-base URL --code CODE]
+//                          [--dist dist] [--secure-base URL --code CODE] [--only REGEX]
 //
 // With --dist (the directory the relay serves), a last scenario simulates a new
 // deployment by touching sw.js there (and restoring it) to check the update offer.
@@ -223,7 +223,7 @@ scenario("1. offline: create a contact and a note, reload offline, all still the
   await waitState(A, "offline");
   await newContact(A, "Lotte");
   await addNote(A, "Met at the market, wants to be a cook.");
-  check((await A.page.locator(".sync p").textContent()).includes("Changes waiting"), "offline status shows pending changes");
+  check((await A.page.locator(".sync p").textContent()).includes("Waiting to sync: 2 changes in 1 record"), "offline status counts the changes and the records");
   await shot(A, "sync-offline");
   await A.page.reload();
   await A.page.getByRole("heading", { level: 1, name: "Lotte" }).waitFor({ timeout: T });
@@ -434,9 +434,12 @@ if (SECURE && CODE) {
 }
 
 (await import("./languages.mjs")).languageScenarios({ scenario, browser, problems, BASE, ARTIFACTS, TEAM, T, check });
+(await import("./records.mjs")).recordScenarios({ scenario, device, setUp, waitState, goOffline, goOnline, nav, newContact, addNote, setPhone, openContact, shot, check, T, ARTIFACTS });
 
 let failed = 0;
-for (const { name, fn } of scenarios) {
+// --only REGEX runs the scenarios whose name matches (the others are not run, not skipped).
+const ONLY = args.only ? new RegExp(args.only) : null;
+for (const { name, fn } of scenarios.filter((s) => !ONLY || ONLY.test(s.name))) {
   const started = Date.now();
   try {
     await fn();

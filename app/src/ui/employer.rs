@@ -526,7 +526,8 @@ fn CommitmentSection(
         }));
     };
     view! {
-        <section aria-labelledby="commitment">
+        // No aria-labelledby: the visit form's select has the same name.
+        <section>
             <h2 id="commitment">{t!(i18n, commitment_title)}</h2>
             <p>
                 {move || employer.get().map(|e| match e.commitment_since {

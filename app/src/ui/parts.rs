@@ -463,10 +463,12 @@ pub fn StatusOptions() -> impl IntoView {
 }
 
 /// Something just removed that one tap puts back: what to say, and how to restore it.
-#[derive(Clone, Copy)]
+/// The restore is a plain closure, not a `Callback`: the removed item's component (its
+/// owner) is gone by the time Undo is pressed.
+#[derive(Clone)]
 pub struct Undo {
     pub said: Words,
-    pub restore: Callback<()>,
+    pub restore: std::sync::Arc<dyn Fn() + Send + Sync>,
     serial: u64,
 }
 
@@ -479,7 +481,7 @@ impl Undo {
         });
         Undo {
             said,
-            restore: Callback::new(move |()| restore()),
+            restore: std::sync::Arc::new(restore),
             serial,
         }
     }
@@ -510,7 +512,7 @@ pub fn UndoBar(undo: RwSignal<Option<Undo>>) -> impl IntoView {
                     <span>{move || (u.said)(i18n)}</span>
                     <button type="button" class="small" on:click=move |_| {
                         undo.set(None);
-                        u.restore.run(());
+                        (u.restore)();
                     }>{t!(i18n, undo)}</button>
                 </div>
             }

@@ -45,7 +45,7 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
         .unwrap_or_default();
     notes.sort_by(|a, b| (b.date, b.created_at, &b.id).cmp(&(a.date, a.created_at, &a.id)));
 
-    let referrals = referrals_of(record);
+    let referrals = referrals_of(doc);
 
     let conflicts = record.root_conflicts(ContactField::all(), ContactField::key);
     let part_conflicts = part_conflicts(record);
@@ -138,9 +138,9 @@ pub(super) fn note_at(doc: &automerge::Automerge, id: String, n: &automerge::Obj
     }
 }
 
-/// The referrals of a contact that are not removed, in no particular order.
-pub fn referrals_of(record: &RecordDoc) -> Vec<Referral> {
-    let doc = record.doc();
+/// The referrals of a contact's document that are not removed, in no particular
+/// order (read from the document itself: the employer page reads every contact's).
+pub fn referrals_of(doc: &automerge::Automerge) -> Vec<Referral> {
     record::obj_at(doc, &ROOT, "referrals", ObjType::Map)
         .map(|m| {
             record::live_items(doc, &m)

@@ -4,7 +4,6 @@
 use super::Repo;
 use crate::DocumentId;
 use crate::contact::{Referral, referrals_of};
-use crate::device::Loadable;
 use crate::record::Kind;
 
 /// A referral to an employer, with the young person it is for.
@@ -17,17 +16,18 @@ pub struct ReferralTo {
 
 impl Repo {
     /// Every referral to `employer` in the contacts this device holds, newest first.
-    /// It reads each contact of the caseload (loading one kept unloaded): a page's
-    /// worth of work, not something to run per keystroke.
+    /// It reads each contact of the caseload where it lies (no copy; a contact kept
+    /// unloaded is loaded): a page's worth of work, not something to run per keystroke.
     pub fn referrals_to(&self, employer: &DocumentId) -> Vec<ReferralTo> {
         let mut found: Vec<ReferralTo> = self
             .entries()
             .filter(|e| e.summary.kind == Kind::Contact)
             .flat_map(|e| {
-                let referrals = match self.record(&e.id) {
-                    Loadable::Ready(record) => referrals_of(&record),
-                    _ => Vec::new(),
-                };
+                let referrals = self
+                    .replica
+                    .doc(&e.id)
+                    .map(referrals_of)
+                    .unwrap_or_default();
                 referrals
                     .into_iter()
                     .filter(|r| r.employer_id.as_ref() == Some(employer))

@@ -1,0 +1,251 @@
+// Mending records (issue 13), by accessible names: edit a note, done and reopen,
+// remove with Undo, a note edited on one phone while removed on another (the edit
+// wins on both, ARCHITECTURE.md "Removing an item"), a visit with several openings,
+// the commitment changed on the employer page, a referral to one of its openings
+// listed there, "changed by both" for a referral's outcome with the mark in Details,
+// and the history with the day and what a field was changed from and to.
+// Screenshots (360×800): tests/artifacts/records-*.png.
+
+export function recordScenarios(h) {
+  const { scenario, device, setUp, waitState, goOffline, goOnline, nav, newContact, addNote, setPhone, openContact, shot, check, T } = h;
+  let R, S;
+
+  // A day as the date input takes it, `offset` days from today on the device.
+  const isoDay = (d, offset) =>
+    d.page.evaluate((offset) => {
+      const t = new Date();
+      t.setDate(t.getDate() + offset);
+      return `${t.getFullYear()}-${String(t.getMonth() + 1).padStart(2, "0")}-${String(t.getDate()).padStart(2, "0")}`;
+    }, offset);
+
+  const notes = (d) => d.page.getByRole("list", { name: "Notes" });
+  const note = (d, text) => notes(d).getByRole("listitem").filter({ hasText: text });
+
+  // The page has no horizontal scrolling at 360 px.
+  async function fits(d, what) {
+    const width = await d.page.evaluate(() => document.documentElement.scrollWidth);
+    check(width <= 360, `${what}: the page is ${width} px wide at 360 px`);
+  }
+
+  async function editNote(d, text, values) {
+    // By position: once the form opens, the item no longer shows the text.
+    const texts = await notes(d).getByRole("listitem").allTextContents();
+    const at = texts.findIndex((t) => t.includes(text));
+    check(at >= 0, `a note says "${text}"`);
+    const item = notes(d).getByRole("listitem").nth(at);
+    await item.getByRole("button", { name: "Edit note" }).click();
+    for (const [label, value] of Object.entries(values)) {
+      await item.getByLabel(label, { exact: true }).fill(value);
+    }
+    return item;
+  }
+
+  scenario("records: edit a note, mark it done and reopen it, remove it with Undo, history from/to", async () => {
+    R = await device("R");
+    await setUp(R, "Rita");
+    await waitState(R, "up-to-date");
+    await newContact(R, "Zoë");
+    const tomorrow = await isoDay(R, 1);
+    const yesterday = await isoDay(R, -1);
+    await addNote(R, "Met at the youth centre.");
+    const item = await editNote(R, "Met at the youth centre.", {
+      Note: "Met at the youth centre, wants to be a baker.",
+      "Date of the meeting": yesterday,
+      "Place (optional)": "Youth centre De Kelder",
+      "Tags, separated by commas": "baker, cv",
+      "Follow-up date (optional)": tomorrow,
+    });
+    await shot(R, "records-note-editing");
+    await fits(R, "editing a note");
+    await item.getByRole("button", { name: "Save changes" }).click();
+    const edited = note(R, "wants to be a baker");
+    await edited.getByText("Youth centre De Kelder").waitFor({ timeout: T });
+    await edited.getByText("Tags: baker, cv").waitFor({ timeout: T });
+    // The note's date is yesterday's, as the language writes it.
+    const yesterdayWritten = await R.page.evaluate((iso) => {
+      const [y, m, d] = iso.split("-").map(Number);
+      const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+      return `${d}\u00a0${months[m - 1]}\u00a0${y}`;
+    }, yesterday);
+    check((await edited.locator(".meta").first().textContent()).includes(yesterdayWritten), `the note is dated ${yesterdayWritten}`);
+
+    // Done, then reopened.
+    await edited.getByRole("button", { name: "Mark done" }).click();
+    await edited.getByRole("button", { name: "Reopen" }).waitFor({ timeout: T });
+    await edited.locator(".follow.done", { hasText: ": done" }).waitFor({ timeout: T });
+    await shot(R, "records-note-done");
+    await edited.getByRole("button", { name: "Reopen" }).click();
+    await edited.getByRole("button", { name: "Mark done" }).waitFor({ timeout: T });
+
+    // Removed, and put back with Undo.
+    await edited.getByRole("button", { name: "Remove note" }).click();
+    await note(R, "wants to be a baker").waitFor({ state: "detached", timeout: T });
+    const undo = R.page.getByRole("button", { name: "Undo" });
+    await R.page.getByRole("status").filter({ hasText: "Note removed." }).waitFor({ timeout: T });
+    await shot(R, "records-note-removed-undo");
+    await fits(R, "undo bar");
+    await undo.click();
+    await note(R, "wants to be a baker").waitFor({ timeout: T });
+
+    // A phone number changed twice, for the history's from/to.
+    await setPhone(R, "0470 12 34 56");
+    await setPhone(R, "0470 65 43 21");
+
+    // Removed for good: once Undo is gone, the note stays away.
+    await note(R, "wants to be a baker").getByRole("button", { name: "Remove note" }).click();
+    await undo.waitFor({ timeout: T });
+    await undo.waitFor({ state: "detached", timeout: 15_000 });
+    check((await note(R, "wants to be a baker").count()) === 0, "a removal nobody undid holds");
+
+    await R.page.getByRole("link", { name: "History" }).click();
+    const history = R.page.locator(".history");
+    await history.getByText("Phone number: 0470 12 34 56 → 0470 65 43 21").waitFor({ timeout: T });
+    await history.getByText("Place (optional): — → Youth centre De Kelder").waitFor({ timeout: T });
+    for (const what of ["Note removed", "Note restored", "Follow-up done", "Follow-up reopened", "Note edited"]) {
+      await history.getByText(what, { exact: true }).first().waitFor({ timeout: T });
+    }
+    // Every line names the day, also today's.
+    const year = String(new Date().getFullYear());
+    const metas = await history.locator(".meta").allTextContents();
+    check(metas.length > 5 && metas.every((m) => m.includes(year)), `every history line shows the day: ${metas.slice(0, 2)}`);
+    await shot(R, "records-history");
+    await fits(R, "history");
+    await R.page.goBack();
+    await waitState(R, "up-to-date");
+  });
+
+  scenario("records: a note edited offline on one phone while another removes it: the edit wins on both", async () => {
+    S = await device("S");
+    await setUp(S, "Sami");
+    await waitState(S, "up-to-date");
+    await newContact(R, "Jonah");
+    await addNote(R, "Asked about the forklift course.");
+    await waitState(R, "up-to-date");
+    await openContact(S, "Jonah");
+    await note(S, "forklift").waitFor({ timeout: T });
+    await waitState(S, "up-to-date");
+
+    await goOffline(R);
+    await goOffline(S);
+    await waitState(R, "offline");
+    await waitState(S, "offline");
+    const item = await editNote(R, "forklift", { Note: "Asked about the forklift course; starts in January." });
+    await item.getByRole("button", { name: "Save changes" }).click();
+    await note(R, "starts in January").waitFor({ timeout: T });
+    await note(S, "forklift").getByRole("button", { name: "Remove note" }).click();
+    await note(S, "forklift").waitFor({ state: "detached", timeout: T });
+    // Offline, the status line counts the changes and the records they are in.
+    await S.page.locator(".sync p", { hasText: "Waiting to sync: 1 change in 1 record" }).waitFor({ timeout: T });
+
+    await goOnline(R);
+    await goOnline(S);
+    for (const d of [R, S]) {
+      await waitState(d, "up-to-date");
+      await note(d, "starts in January").waitFor({ timeout: T });
+    }
+    await shot(S, "records-edit-wins-over-removal");
+    await S.page.getByRole("link", { name: "History" }).click();
+    await S.page.locator(".history").getByText("Note removed", { exact: true }).waitFor({ timeout: T });
+    await S.page.locator(".history").getByText("Note edited", { exact: true }).first().waitFor({ timeout: T });
+    await S.page.goBack();
+  });
+
+  scenario("records: a visit with several openings, the commitment, a referral to an opening on the employer page", async () => {
+    await nav(R, "Employers");
+    await R.page.getByRole("link", { name: "New employer" }).click();
+    await R.page.getByLabel("Employer name").fill("Garage Müller");
+    await R.page.getByRole("button", { name: "Save employer" }).click();
+    await R.page.getByRole("heading", { level: 1, name: "Garage Müller" }).waitFor({ timeout: T });
+    await R.page.getByRole("button", { name: "Add visit" }).click();
+    await R.page.getByLabel("Purpose").fill("First visit");
+    const first = R.page.getByRole("group", { name: "Opening 1" });
+    await first.getByLabel("Job title").fill("Mechanic apprentice");
+    await first.getByLabel("How many").fill("2");
+    await first.getByLabel("Requirements (optional)").fill("Driving licence B");
+    await R.page.getByRole("button", { name: "Add another opening" }).click();
+    const second = R.page.getByRole("group", { name: "Opening 2" });
+    await second.getByLabel("Job title").fill("Tyre fitter");
+    await second.getByLabel("How many").fill("1");
+    await shot(R, "records-visit-openings-form");
+    await fits(R, "the visit form with two openings");
+    await R.page.getByRole("button", { name: "Save visit" }).click();
+    await R.page.getByText("Visit saved on this phone.").waitFor({ timeout: T });
+    await R.page.getByText("Openings found: 3").waitFor({ timeout: T });
+    const openings = R.page.getByRole("list", { name: "Openings found" });
+    await openings.getByText("2 × Mechanic apprentice").waitFor({ timeout: T });
+    await openings.getByText("1 × Tyre fitter").waitFor({ timeout: T });
+
+    // The commitment, changed on its own.
+    await R.page.getByLabel("Commitment level").selectOption({ label: "Interested" });
+    await R.page.getByRole("button", { name: "Change commitment" }).click();
+    await R.page.locator(".record-head .chip", { hasText: "Interested" }).waitFor({ timeout: T });
+    await R.page.getByText(/^Now: Interested, since /).waitFor({ timeout: T });
+
+    // A visit removed by mistake comes back with Undo.
+    await R.page.getByRole("button", { name: "Remove visit" }).click();
+    await R.page.getByText("Openings found: 0").waitFor({ timeout: T });
+    await R.page.getByRole("button", { name: "Undo" }).click();
+    await R.page.getByText("Openings found: 3").waitFor({ timeout: T });
+    await shot(R, "records-employer");
+
+    // A referral: the employer found by typing without the accent, one of its openings.
+    await newContact(R, "Amal");
+    const referrals = R.page.getByRole("region", { name: "Referrals" });
+    await referrals.getByRole("searchbox", { name: "Employer" }).fill("muller");
+    await referrals.getByRole("list", { name: "Matching employers" }).getByRole("button", { name: "Garage Müller" }).click();
+    await referrals.getByLabel("Opening at this employer").selectOption({ label: "Tyre fitter" });
+    await shot(R, "records-referral-picker");
+    await fits(R, "the referral form");
+    await referrals.getByRole("button", { name: "Add referral" }).click();
+    const made = referrals.getByRole("list", { name: "Referrals" }).getByRole("listitem").filter({ hasText: "Tyre fitter" });
+    await made.waitFor({ timeout: T });
+    await made.getByLabel("Outcome").selectOption({ label: "Interview" });
+    await R.page.getByText("Saved on this phone.", { exact: true }).waitFor({ timeout: T });
+
+    await made.getByRole("link", { name: "Garage Müller" }).click();
+    await R.page.getByRole("heading", { level: 1, name: "Garage Müller" }).waitFor({ timeout: T });
+    const to = R.page.getByRole("list", { name: "Referrals to this employer" }).getByRole("listitem").filter({ hasText: "Amal" });
+    await to.getByText("Tyre fitter").waitFor({ timeout: T });
+    await to.getByText("Interview", { exact: true }).waitFor({ timeout: T });
+    await R.page.getByRole("heading", { name: "Referrals to this employer" }).scrollIntoViewIfNeeded();
+    await R.page.screenshot({ path: `${h.ARTIFACTS}/records-employer-referrals.png` });
+    await fits(R, "the employer page");
+    await waitState(R, "up-to-date");
+  });
+
+  scenario("records: a referral's outcome and a phone changed on both phones: changed by both, marked in Details", async () => {
+    await openContact(S, "Amal");
+    await openContact(R, "Amal");
+    await waitState(S, "up-to-date");
+    await goOffline(R);
+    await goOffline(S);
+    await waitState(R, "offline");
+    await waitState(S, "offline");
+    for (const [d, outcome, phone] of [[R, "Hired", "0470 00 00 11"], [S, "Rejected", "0470 00 00 22"]]) {
+      const made = d.page.getByRole("list", { name: "Referrals" }).getByRole("listitem").filter({ hasText: "Tyre fitter" });
+      await made.getByLabel("Outcome").selectOption({ label: outcome });
+      await d.page.getByText("Saved on this phone.", { exact: true }).waitFor({ timeout: T });
+      await setPhone(d, phone);
+    }
+    await goOnline(R);
+    await goOnline(S);
+    for (const d of [R, S]) {
+      await d.page.getByRole("heading", { name: "Changed by both: Outcome of the referral: Tyre fitter" }).waitFor({ timeout: T });
+      await d.page.getByRole("heading", { name: "Changed by both: Phone number" }).waitFor({ timeout: T });
+      await waitState(d, "up-to-date");
+    }
+    // Details marks the phone number and links to its box.
+    const mark = S.page.getByRole("region", { name: "Details" }).getByRole("link", { name: "Changed by both: choose" });
+    check((await mark.getAttribute("href")) === "#conflict-phone", "the mark links to the phone's box");
+    check((await S.page.locator("#conflict-phone").count()) === 1, "the box it links to is there");
+    await shot(S, "records-changed-by-both-outcome");
+    await S.page.locator(".conflict", { hasText: "Outcome of the referral" }).getByRole("button", { name: "Keep Hired" }).click();
+    for (const d of [R, S]) {
+      await d.page.locator(".conflict", { hasText: "Outcome of the referral" }).waitFor({ state: "detached", timeout: T });
+    }
+    const outcome = await R.page.getByRole("list", { name: "Referrals" }).getByLabel("Outcome").inputValue();
+    check(outcome === "hired", `the kept outcome reached the other phone (${outcome})`);
+    await R.context.close();
+    await S.context.close();
+  });
+}
