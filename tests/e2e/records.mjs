@@ -6,6 +6,11 @@
 // and the history with the day and what a field was changed from and to.
 // Screenshots (360×800): tests/artifacts/records-*.png.
 
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
 export function recordScenarios(h) {
   const { scenario, device, setUp, waitState, goOffline, goOnline, nav, newContact, addNote, setPhone, openContact, shot, check, T } = h;
   let R, S;
@@ -20,6 +25,37 @@ export function recordScenarios(h) {
 
   const notes = (d) => d.page.getByRole("list", { name: "Notes" });
   const note = (d, text) => notes(d).getByRole("listitem").filter({ hasText: text });
+
+  // A screenshot with `locator` in the middle of the screen.
+  async function shotAt(d, locator, name) {
+    await locator.evaluate((el) => el.scrollIntoView({ block: "center" }));
+    await d.page.screenshot({ path: `${h.ARTIFACTS}/${name}.png` });
+  }
+
+  // axe-core (a real auditor, from npm) on the page as it is: no serious or critical
+  // violation (labels, names, contrast, focus order, touch-target size). Evaluated
+  // through the DevTools protocol, so the page's Content-Security-Policy is untouched.
+  async function audited(d, what, { form = true } = {}) {
+    await d.page.evaluate(AXE);
+    const { violations, minor, passed } = await d.page.evaluate(async () => {
+      const result = await window.axe.run(document, {
+        runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
+      });
+      const worded = (v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`;
+      const grave = (v) => v.impact === "serious" || v.impact === "critical";
+      return {
+        violations: result.violations.filter(grave).map(worded),
+        minor: result.violations.filter((v) => !grave(v)).map(worded),
+        passed: result.passes.map((p) => p.id),
+      };
+    });
+    // The audit ran: the rules that matter here were checked and passed.
+    for (const rule of ["button-name", "color-contrast", "target-size", ...(form ? ["label"] : [])]) {
+      check(passed.includes(rule), `axe on ${what}: rule ${rule} was not checked`);
+    }
+    check(violations.length === 0, `axe on ${what}: ${violations.join("; ")}`);
+    if (minor.length) console.log(`     axe on ${what}, minor: ${minor.join("; ")}`);
+  }
 
   // The page has no horizontal scrolling at 360 px.
   async function fits(d, what) {
@@ -56,6 +92,7 @@ export function recordScenarios(h) {
       "Follow-up date (optional)": tomorrow,
     });
     await shot(R, "records-note-editing");
+    await audited(R, "a contact with a note being edited");
     await fits(R, "editing a note");
     await item.getByRole("button", { name: "Save changes" }).click();
     const edited = note(R, "wants to be a baker");
@@ -109,9 +146,30 @@ export function recordScenarios(h) {
     const metas = await history.locator(".meta").allTextContents();
     check(metas.length > 5 && metas.every((m) => m.includes(year)), `every history line shows the day: ${metas.slice(0, 2)}`);
     await shot(R, "records-history");
+    await audited(R, "a history", { form: false });
     await fits(R, "history");
     await R.page.goBack();
     await waitState(R, "up-to-date");
+
+    // The status history is a named disclosure that opens.
+    const statusHistory = R.page.getByRole("group", { name: "Status history", exact: true });
+    await statusHistory.getByText("Status history", { exact: true }).click();
+    check(await statusHistory.evaluate((el) => el.open), "the status history opens");
+    await statusHistory.getByRole("listitem").first().waitFor({ timeout: T });
+    // The reason's placeholder is whole at 360 px: the field is as wide as its words.
+    const reason = R.page.getByRole("textbox", { name: "Reason (needed to close)" });
+    const cut = await reason.evaluate((el) => {
+      const probe = document.createElement("span");
+      probe.textContent = el.placeholder;
+      probe.style.font = getComputedStyle(el).font;
+      probe.style.position = "absolute";
+      document.body.append(probe);
+      const needed = probe.getBoundingClientRect().width;
+      probe.remove();
+      const cs = getComputedStyle(el);
+      return needed > el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    });
+    check(!cut, "the reason placeholder fits its field");
   });
 
   scenario("records: a note edited offline on one phone while another removes it: the edit wins on both", async () => {
@@ -166,7 +224,8 @@ export function recordScenarios(h) {
     const second = R.page.getByRole("group", { name: "Opening 2" });
     await second.getByLabel("Job title").fill("Tyre fitter");
     await second.getByLabel("How many").fill("1");
-    await shot(R, "records-visit-openings-form");
+    await shotAt(R, second, "records-visit-openings-form");
+    await audited(R, "the visit form");
     await fits(R, "the visit form with two openings");
     await R.page.getByRole("button", { name: "Save visit" }).click();
     await R.page.getByText("Visit saved on this phone.").waitFor({ timeout: T });
@@ -187,14 +246,17 @@ export function recordScenarios(h) {
     await R.page.getByRole("button", { name: "Undo" }).click();
     await R.page.getByText("Openings found: 3").waitFor({ timeout: T });
     await shot(R, "records-employer");
+    await audited(R, "an employer");
 
     // A referral: the employer found by typing without the accent, one of its openings.
     await newContact(R, "Amal");
     const referrals = R.page.getByRole("region", { name: "Referrals" });
     await referrals.getByRole("searchbox", { name: "Employer" }).fill("muller");
+    await shotAt(R, referrals.getByRole("list", { name: "Matching employers" }), "records-referral-employer-search");
     await referrals.getByRole("list", { name: "Matching employers" }).getByRole("button", { name: "Garage Müller" }).click();
     await referrals.getByLabel("Opening at this employer").selectOption({ label: "Tyre fitter" });
-    await shot(R, "records-referral-picker");
+    await shotAt(R, referrals.getByLabel("Opening at this employer"), "records-referral-picker");
+    await audited(R, "a contact with the referral form");
     await fits(R, "the referral form");
     await referrals.getByRole("button", { name: "Add referral" }).click();
     const made = referrals.getByRole("list", { name: "Referrals" }).getByRole("listitem").filter({ hasText: "Tyre fitter" });
@@ -207,9 +269,9 @@ export function recordScenarios(h) {
     const to = R.page.getByRole("list", { name: "Referrals to this employer" }).getByRole("listitem").filter({ hasText: "Amal" });
     await to.getByText("Tyre fitter").waitFor({ timeout: T });
     await to.getByText("Interview", { exact: true }).waitFor({ timeout: T });
-    await R.page.getByRole("heading", { name: "Referrals to this employer" }).scrollIntoViewIfNeeded();
-    await R.page.screenshot({ path: `${h.ARTIFACTS}/records-employer-referrals.png` });
+    await shotAt(R, R.page.getByRole("heading", { name: "Referrals to this employer" }), "records-employer-referrals");
     await fits(R, "the employer page");
+    await audited(R, "an employer with referrals");
     await waitState(R, "up-to-date");
   });
 
@@ -239,6 +301,8 @@ export function recordScenarios(h) {
     check((await mark.getAttribute("href")) === "#conflict-phone", "the mark links to the phone's box");
     check((await S.page.locator("#conflict-phone").count()) === 1, "the box it links to is there");
     await shot(S, "records-changed-by-both-outcome");
+    await shotAt(S, mark, "records-changed-by-both-details-mark");
+    await audited(S, "a contact with two changed-by-both boxes");
     await S.page.locator(".conflict", { hasText: "Outcome of the referral" }).getByRole("button", { name: "Keep Hired" }).click();
     for (const d of [R, S]) {
       await d.page.locator(".conflict", { hasText: "Outcome of the referral" }).waitFor({ state: "detached", timeout: T });

@@ -244,8 +244,10 @@ fn StatusSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl In
                 <InlineField label=Signal::derive(move || t_string!(i18n, status_reason).to_string()) value=reason />
                 <SaveButton busy class="">{t!(i18n, status_change)}</SaveButton>
             </form>
-            <details class="disclosure">
-                <summary>{t!(i18n, status_history)}</summary>
+            // The group takes its name from the summary (a details element has none of
+            // its own); the arrow is drawn by CSS and not read out.
+            <details class="disclosure" aria-labelledby="status-history">
+                <summary id="status-history">{t!(i18n, status_history)}</summary>
                 <ol class="timeline">
                     {move || {
                         contact

@@ -42,12 +42,20 @@ pub fn HistoryPage() -> impl IntoView {
                         .into_iter()
                         .rev()
                         .map(|h| {
+                            // A field edit says it all in its from/to line.
+                            let field_edit = matches!(h.changed.as_slice(), [c] if c.path == [h.what.clone()]);
                             let who = if h.by.is_empty() { t_string!(i18n, history_someone).to_string() } else { h.by };
                             view! {
                                 <li>
                                     <span class="meta">{when_with_day(i18n, h.at_ms)} " · " {who}</span>
-                                    <span class="what">{history_line(i18n, &h.what)}</span>
-                                    {h.changed.iter().filter_map(|c| change_view(i18n, c)).collect_view()}
+                                    {field_edit
+                                        .then(|| change_view(i18n, &h.changed[0]))
+                                        .flatten()
+                                        .map(|line| view! { <span class="what">{line}</span> }.into_any())
+                                        .unwrap_or_else(|| view! {
+                                            <span class="what">{history_line(i18n, &h.what)}</span>
+                                            {h.changed.iter().filter_map(|c| change_view(i18n, c)).collect_view()}
+                                        }.into_any())}
                                 </li>
                             }
                         })

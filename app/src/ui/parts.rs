@@ -123,7 +123,8 @@ pub fn ChangedByBoth(
     let heading = label.clone();
     view! {
         <section class="conflict" role="group" id=anchor aria-label=move || t_string!(i18n, conflict_box_label).to_string()>
-            <h3>{t!(i18n, conflict_heading, field = heading.clone())}</h3>
+            // h2: the box sits between the record's h1 and its sections.
+            <h2>{t!(i18n, conflict_heading, field = heading.clone())}</h2>
             <p class="hint">{t!(i18n, conflict_hint)}</p>
             <ul>
                 {values

@@ -18,7 +18,7 @@ pub(super) fn ReferralsTo(id: DocumentId) -> impl IntoView {
     view! {
         <section aria-labelledby="referrals-to">
             <h2 id="referrals-to">{t!(i18n, employer_referrals_title)}</h2>
-            <ul class="rows plain" aria-label=move || t_string!(i18n, employer_referrals_title).to_string()>
+            <ul class="rows" aria-label=move || t_string!(i18n, employer_referrals_title).to_string()>
                 {move || {
                     let found = referrals();
                     if found.is_empty() {
@@ -30,14 +30,13 @@ pub(super) fn ReferralsTo(id: DocumentId) -> impl IntoView {
                             let outcome = outcome_label(i18n, r.referral.outcome);
                             view! {
                                 <li>
-                                    <span class="name">
-                                        <A href=format!("/contacts/{}", r.contact)>{r.name.clone()}</A>
-                                        " · " {r.referral.opening.clone()}
-                                    </span>
-                                    <span class="meta">
-                                        {r.referral.date.map(|d| day_text(i18n, d))} " · " {r.referral.by.clone()}
-                                    </span>
-                                    " " <span class="chip">{outcome}</span>
+                                    <A href=format!("/contacts/{}", r.contact)>
+                                        <span class="name">{r.name.clone()} " · " {r.referral.opening.clone()}</span>
+                                        <span class="meta">
+                                            {r.referral.date.map(|d| day_text(i18n, d))} " · " {r.referral.by.clone()}
+                                        </span>
+                                        <span class="chip">{outcome}</span>
+                                    </A>
                                 </li>
                             }
                         })
