@@ -309,6 +309,26 @@ export function recordScenarios(h) {
     }
     const outcome = await R.page.getByRole("list", { name: "Referrals" }).getByLabel("Outcome").inputValue();
     check(outcome === "hired", `the kept outcome reached the other phone (${outcome})`);
+
+    // The record pages with the new parts in German and Hungarian (the longest words):
+    // nothing wider than 360 px; looked at in the screenshots.
+    const languageNames = { en: "Language", de: "Sprache", hu: "Nyelv" };
+    let current = "en";
+    for (const lang of ["de", "hu"]) {
+      await S.page.getByRole("combobox", { name: languageNames[current], exact: true }).first().selectOption(lang);
+      await S.page.waitForFunction((l) => document.documentElement.lang === l, lang, { timeout: T });
+      current = lang;
+      await fits(S, `a contact in ${lang}`);
+      await shotAt(S, S.page.locator("#conflict-phone"), `records-${lang}-contact-conflict`);
+      await shotAt(S, S.page.locator("form.referral-form"), `records-${lang}-contact-referrals`);
+      await S.page.locator("ul.rows.plain .name a").first().click();
+      await S.page.getByRole("heading", { level: 1, name: "Garage Müller" }).waitFor({ timeout: T });
+      await fits(S, `an employer in ${lang}`);
+      await shotAt(S, S.page.locator("#commitment"), `records-${lang}-employer`);
+      await S.page.goBack();
+      await S.page.getByRole("heading", { level: 1, name: "Amal" }).waitFor({ timeout: T });
+    }
+    await S.page.getByRole("combobox", { name: languageNames[current], exact: true }).first().selectOption("en");
     await R.context.close();
     await S.context.close();
   });
