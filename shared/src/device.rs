@@ -97,6 +97,8 @@ pub struct Repo {
     /// The contact read last, with the heads it was read at: its page re-reads it on
     /// every redraw, and reading a contact with many notes takes milliseconds.
     last_contact: RefCell<Option<(Vec<automerge::ChangeHash>, Contact)>>,
+    /// Each contact's referrals as read at its heads (`referrals::ReferralTo`).
+    referrals: referrals::Cache,
 }
 
 impl std::fmt::Debug for Repo {
@@ -162,6 +164,7 @@ impl Repo {
             snapshot_seq: None,
             unreconciled: std::collections::BTreeSet::new(),
             last_contact: RefCell::new(None),
+            referrals: Default::default(),
         }
     }
 

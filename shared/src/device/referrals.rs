@@ -1,10 +1,19 @@
 //! The referrals made to an employer, gathered from the contacts on this device (a
 //! referral lives in the young person's record, naming the employer's document).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use automerge::ChangeHash;
+
 use super::Repo;
 use crate::DocumentId;
 use crate::contact::{Referral, referrals_of};
 use crate::record::Kind;
+
+/// Each contact's referrals with the heads they were read at: an employer page that
+/// redraws on every change reads again only the contacts that changed.
+pub(super) type Cache = RefCell<HashMap<DocumentId, (Vec<ChangeHash>, Vec<Referral>)>>;
 
 /// A referral to an employer, with the young person it is for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,18 +25,14 @@ pub struct ReferralTo {
 
 impl Repo {
     /// Every referral to `employer` in the contacts this device holds, newest first.
-    /// It reads each contact of the caseload where it lies (no copy; a contact kept
-    /// unloaded is loaded): a page's worth of work, not something to run per keystroke.
+    /// The first call reads each contact where it lies (no copy; a contact kept
+    /// unloaded is loaded); later calls read only the contacts whose heads moved.
     pub fn referrals_to(&self, employer: &DocumentId) -> Vec<ReferralTo> {
         let mut found: Vec<ReferralTo> = self
             .entries()
             .filter(|e| e.summary.kind == Kind::Contact)
             .flat_map(|e| {
-                let referrals = self
-                    .replica
-                    .doc(&e.id)
-                    .map(referrals_of)
-                    .unwrap_or_default();
+                let referrals = self.referrals_of(&e.id);
                 referrals
                     .into_iter()
                     .filter(|r| r.employer_id.as_ref() == Some(employer))
@@ -42,5 +47,22 @@ impl Repo {
             (b.referral.date, &b.referral.id).cmp(&(a.referral.date, &a.referral.id))
         });
         found
+    }
+
+    /// A contact's referrals, from the cache while its heads are the same.
+    fn referrals_of(&self, id: &DocumentId) -> Vec<Referral> {
+        let Some(heads) = self.replica.heads(id) else {
+            return Vec::new();
+        };
+        if let Some((at, referrals)) = self.referrals.borrow().get(id)
+            && *at == heads
+        {
+            return referrals.clone();
+        }
+        let referrals = self.replica.doc(id).map(referrals_of).unwrap_or_default();
+        self.referrals
+            .borrow_mut()
+            .insert(*id, (heads, referrals.clone()));
+        referrals
     }
 }
