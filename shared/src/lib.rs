@@ -13,6 +13,7 @@ pub mod id;
 pub mod language;
 pub mod protocol;
 pub mod record;
+pub mod refusal;
 pub mod replica;
 pub mod summary;
 #[cfg(any(test, feature = "testing"))]
