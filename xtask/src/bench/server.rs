@@ -79,7 +79,7 @@ impl Server {
         format!("{}/sync", self.http_url().replacen("http://", "ws://", 1))
     }
 
-    fn pid(&self) -> u32 {
+    pub(super) fn pid(&self) -> u32 {
         match &self.process {
             Some(Process::Paktum(relay)) => relay.pid(),
             Some(Process::Reference { child, .. }) => child.id(),
