@@ -85,6 +85,8 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
         tags: record::set_keys(doc, &ROOT, "tags"),
         notes,
         referrals,
+        team_moves: super::moves::moves_of(record),
+        participant: super::participant::participant_of(record),
         created_at: record.created_at(),
         updated_at: record.updated_at(),
         conflicts,
