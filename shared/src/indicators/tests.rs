@@ -917,3 +917,121 @@ fn the_dashboard_has_the_pact_and_a_month_by_month_trend() {
         .collect();
     assert_eq!(in_work, [0, 0, 1], "A, on 1 March in Belgium");
 }
+
+#[cfg(not(target_arch = "wasm32"))]
+mod properties {
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// One contact's life in 2026: first-contact day, then (day offset, what) steps,
+    /// each a status change or a move to another team.
+    type Life = (u32, Vec<(u32, u8)>);
+
+    const TEAMS: [&str; 3] = ["kempen", "herentals", "geel"];
+
+    fn make(lives: &[Life]) -> Vec<Contact> {
+        let jan1 = utc("2026-01-01 09:00");
+        lives
+            .iter()
+            .enumerate()
+            .map(|(n, (first, steps))| {
+                let first_day = day("2026-01-01").plus_days(i64::from(*first)).expect("day");
+                let at = jan1 + i64::from(*first) * 86_400_000;
+                let editor = Editor::new(ActorId::from(&[9u8; 16][..]), "Sanne", at);
+                let mut doc = ContactDoc::create(
+                    &editor,
+                    NewContact {
+                        team: TEAMS[n % 3].into(),
+                        display_name: format!("P{n}"),
+                        first_contact_on: first_day,
+                        channel: Channel::Event,
+                        place: None,
+                        assigned_worker: None,
+                    },
+                )
+                .expect("created");
+                let mut t = at;
+                for (gap, what) in steps {
+                    t += i64::from(*gap) * 3_600_000;
+                    let ed = editor.at(t);
+                    let what = usize::from(*what);
+                    if what < Status::ALL.len() {
+                        // Unchanged statuses are refused; that is part of the model.
+                        let _ = doc.change_status(&ed, Status::ALL[what], Some("done"));
+                    } else {
+                        doc.set_field(&ed, ContactField::Team, Some(TEAMS[what % 3]))
+                            .expect("moved");
+                    }
+                }
+                read_contact(doc.record()).expect("read")
+            })
+            .collect()
+    }
+
+    /// A row's records per group, leaving out groups where it is empty.
+    fn records(r: &Report, row: &Row) -> Vec<BTreeSet<DocumentId>> {
+        r.groups
+            .values()
+            .map(|g| g.get(row).records.into_iter().collect::<BTreeSet<_>>())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Per team, a once-per-contact figure splits the pact's records without
+        /// overlap; an entrants figure covers them (a contact can enter a step
+        /// in two teams); months add up to the year; the year's standing is December's.
+        #[test]
+        fn team_figures_add_up_to_the_pact_and_months_to_the_year(
+            lives in proptest::collection::vec(
+                (0u32..300, proptest::collection::vec((1u32..2000, 0u8..9), 0..7)),
+                1..16,
+            )
+        ) {
+            let contacts = make(&lives);
+            let q = |period, group_by| compute(
+                Query { period, zone: Zone::CentralEurope, group_by, inclusive_goal_percent: 50 },
+                &contacts,
+                &[],
+            ).expect("computed");
+            let mut reached_by_month = 0;
+            for month in 1..=12 {
+                let period = Period::Month { year: 2026, month };
+                let teams = q(period, GroupBy::Team);
+                let pact = q(period, GroupBy::Pact);
+                let pact_set = |row: &Row| -> BTreeSet<DocumentId> {
+                    pact.groups.get("").map(|g| g.get(row).records.into_iter().collect()).unwrap_or_default()
+                };
+                let mut once = vec![Row::Reached];
+                once.extend(Status::ALL.map(Row::Standing));
+                for row in &once {
+                    let parts = records(&teams, row);
+                    let total: usize = parts.iter().map(BTreeSet::len).sum();
+                    let union: BTreeSet<DocumentId> = parts.into_iter().flatten().collect();
+                    prop_assert_eq!(total, union.len(), "{:?} overlaps", row);
+                    prop_assert_eq!(&union, &pact_set(row), "{:?}", row);
+                }
+                for status in Status::ALL {
+                    let row = Row::Entered(status);
+                    let union: BTreeSet<DocumentId> = records(&teams, &row).into_iter().flatten().collect();
+                    prop_assert_eq!(&union, &pact_set(&row), "{:?}", row);
+                }
+                reached_by_month += pact.groups.get("").map_or(0, |g| g.get(&Row::Reached).count);
+                if month == 12 {
+                    let year = q(Period::Year(2026), GroupBy::Team);
+                    for status in Status::ALL {
+                        prop_assert_eq!(records(&year, &Row::Standing(status)), records(&teams, &Row::Standing(status)));
+                    }
+                }
+            }
+            let year = q(Period::Year(2026), GroupBy::Pact);
+            prop_assert_eq!(reached_by_month, year.groups[""].get(&Row::Reached).count);
+            prop_assert_eq!(reached_by_month, contacts.len() as u64, "all first contacts are in 2026");
+        }
+    }
+}
