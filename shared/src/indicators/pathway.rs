@@ -18,17 +18,21 @@ pub(super) fn contact(frame: &Frame, c: &Contact, groups: &mut Groups) {
     }
 
     // Oldest first; a list merged from two devices may hold them out of order.
-    let mut history: Vec<(Day, Status, Option<&str>)> = c
+    let mut history: Vec<(i64, Day, Status, Option<&str>)> = c
         .status_history
         .iter()
-        .filter_map(|s| Some((frame.day_of(s.at_ms)?, s.status, s.reason.as_deref())))
+        .filter_map(|s| {
+            let day = frame.day_of(s.at_ms)?;
+            Some((s.at_ms, day, s.status, s.reason.as_deref()))
+        })
         .collect();
-    history.sort_by_key(|(day, _, _)| *day);
+    history.sort_by_key(|(at, _, _, _)| *at);
 
     // Entrants: each (group, status) once, however often the contact entered it.
     let mut entered: Vec<(String, Status)> = Vec::new();
     let mut last_closing: Option<(String, &str)> = None;
-    for (day, status, reason) in history.iter().skip(1) {
+    // "New" is where every contact starts, counted as reached, not as entering a step.
+    for (_, day, status, reason) in &history {
         if !frame.contains(*day) || *status == Status::New {
             continue;
         }
@@ -50,12 +54,12 @@ pub(super) fn contact(frame: &Frame, c: &Contact, groups: &mut Groups) {
     // Standing: the last status set on or before the period's last day, for a
     // contact reached by then.
     let last = frame.last_day();
-    if reached.is_some_and(|d| d <= last) || history.first().is_some_and(|(d, _, _)| *d <= last) {
+    if reached.is_some_and(|d| d <= last) || history.iter().any(|(_, d, _, _)| *d <= last) {
         let status = history
             .iter()
-            .take_while(|(day, _, _)| *day <= last)
-            .last()
-            .map_or(Status::New, |(_, s, _)| *s);
+            .rev()
+            .find(|(_, day, _, _)| *day <= last)
+            .map_or(Status::New, |(_, _, s, _)| *s);
         groups.add(frame.contact_group(c, last), Row::Standing(status), c.id, 1);
     }
 }

@@ -26,9 +26,10 @@ pub(super) fn employers(frame: &Frame, employers: &[Employer], groups: &mut Grou
                 groups.add(group.clone(), Row::Openings, e.id, openings);
             }
         }
-        // Standing: on record by the last day; committed by then (a commitment
-        // without a date counts from when it is seen, i.e. always).
-        if frame.day_of(e.created_at).is_some_and(|d| d <= last) {
+        // Standing: on record by the last day (a record another client wrote without
+        // a creation time always); committed by then (a commitment without a date
+        // counts whenever it is seen).
+        if frame.day_of(e.created_at).is_none_or(|d| d <= last) {
             groups.add(group.clone(), Row::Employers, e.id, 1);
             if e.commitment.is_committed() && e.commitment_since.is_none_or(|s| s <= last) {
                 groups.add(group, Row::InclusiveEmployers, e.id, 1);
