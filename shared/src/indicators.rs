@@ -139,8 +139,9 @@ pub struct Figure {
 }
 
 impl Figure {
-    /// Adds `amount` on behalf of record `id`. A record's additions come one after
-    /// another (records are visited once each), so checking the last id keeps it once.
+    /// Adds `amount` on behalf of record `id`. A record's additions mostly come one
+    /// after another, so checking the last id keeps the list short; `compute_all`
+    /// sorts and dedups at the end.
     fn add(&mut self, id: DocumentId, amount: u64) {
         if self.records.last() != Some(&id) {
             self.records.push(id);
@@ -283,10 +284,10 @@ impl Frame {
     }
 
     /// The group a contact's event on `day` counts for.
-    fn contact_group(&self, c: &Contact, day: Day) -> String {
+    fn contact_group<'c>(&self, c: &'c Contact, day: Day) -> &'c str {
         match self.group_by {
-            GroupBy::Pact => String::new(),
-            GroupBy::Municipality => c.municipality.clone().unwrap_or_default(),
+            GroupBy::Pact => "",
+            GroupBy::Municipality => c.municipality.as_deref().unwrap_or_default(),
             GroupBy::Team => {
                 let mut team = c.team_moves.first().map_or(&c.team, |m| &m.from);
                 for m in &c.team_moves {
@@ -294,16 +295,16 @@ impl Frame {
                         team = &m.to;
                     }
                 }
-                team.clone()
+                team
             }
         }
     }
 
-    fn employer_group(&self, e: &Employer) -> String {
+    fn employer_group<'e>(&self, e: &'e Employer) -> &'e str {
         match self.group_by {
-            GroupBy::Pact => String::new(),
-            GroupBy::Municipality => e.municipality.clone().unwrap_or_default(),
-            GroupBy::Team => e.team.clone(),
+            GroupBy::Pact => "",
+            GroupBy::Municipality => e.municipality.as_deref().unwrap_or_default(),
+            GroupBy::Team => &e.team,
         }
     }
 }
@@ -313,8 +314,15 @@ impl Frame {
 struct Groups(BTreeMap<String, Indicators>);
 
 impl Groups {
-    fn add(&mut self, group: String, row: Row, id: DocumentId, amount: u64) {
-        self.0.entry(group).or_default().add(row, id, amount);
+    fn add(&mut self, group: &str, row: Row, id: DocumentId, amount: u64) {
+        match self.0.get_mut(group) {
+            Some(figures) => figures.add(row, id, amount),
+            None => self
+                .0
+                .entry(group.to_string())
+                .or_default()
+                .add(row, id, amount),
+        }
     }
 }
 
@@ -325,32 +333,61 @@ pub fn compute(
     contacts: &[Contact],
     employers: &[Employer],
 ) -> Result<Report, ModelError> {
-    let (start, end) = query.period.bounds()?;
-    let frame = Frame {
-        start,
-        end,
-        zone: query.zone,
-        group_by: query.group_by,
-    };
-    let mut groups = Groups::default();
+    let mut reports = compute_all(&[query], contacts, employers)?;
+    reports.pop().ok_or(ModelError::Corrupt("no report".into()))
+}
+
+/// Several queries in one pass over the records (a record's data is read from
+/// memory once for all of them, which at 10,000 contacts is most of the cost).
+pub fn compute_all(
+    queries: &[Query],
+    contacts: &[Contact],
+    employers: &[Employer],
+) -> Result<Vec<Report>, ModelError> {
+    let frames = queries
+        .iter()
+        .map(|q| {
+            let (start, end) = q.period.bounds()?;
+            Ok(Frame {
+                start,
+                end,
+                zone: q.zone,
+                group_by: q.group_by,
+            })
+        })
+        .collect::<Result<Vec<Frame>, ModelError>>()?;
+    let mut groups: Vec<Groups> = frames.iter().map(|_| Groups::default()).collect();
     for c in contacts {
-        pathway::contact(&frame, c, &mut groups);
-        esf::contact(&frame, c, &mut groups);
-    }
-    reach::employers(&frame, employers, &mut groups);
-    reach::referrals(&frame, contacts, &mut groups);
-    for figures in groups.0.values_mut() {
-        for (_, figure) in figures.rows.values_mut() {
-            figure.records.sort_unstable();
-            figure.records.dedup();
+        for (frame, groups) in frames.iter().zip(&mut groups) {
+            pathway::contact(frame, c, groups);
+            esf::contact(frame, c, groups);
+            reach::referrals(frame, c, groups);
         }
     }
-    Ok(Report {
-        query,
-        start,
-        end,
-        groups: groups.0,
-    })
+    for e in employers {
+        for (frame, groups) in frames.iter().zip(&mut groups) {
+            reach::employer(frame, e, groups);
+        }
+    }
+    Ok(queries
+        .iter()
+        .zip(frames)
+        .zip(groups)
+        .map(|((query, frame), mut groups)| {
+            for figures in groups.0.values_mut() {
+                for (_, figure) in figures.rows.values_mut() {
+                    figure.records.sort_unstable();
+                    figure.records.dedup();
+                }
+            }
+            Report {
+                query: *query,
+                start: frame.start,
+                end: frame.end,
+                groups: groups.0,
+            }
+        })
+        .collect())
 }
 
 /// What the coordinator's dashboard shows: the period per group, the period for the
@@ -373,30 +410,28 @@ impl Dashboard {
     }
 }
 
-/// Computes the dashboard: one pass over the records per group-by and per month.
+/// Computes the dashboard in one pass over the records.
 pub fn dashboard(
     query: Query,
     contacts: &[Contact],
     employers: &[Employer],
 ) -> Result<Dashboard, ModelError> {
-    let report = compute(query, contacts, employers)?;
     let pact = Query {
         group_by: GroupBy::Pact,
         ..query
     };
-    let whole = compute(pact, contacts, employers)?;
-    let mut trend = Vec::new();
-    for month in query.period.months()? {
-        let mut r = compute(
-            Query {
-                period: month,
-                ..pact
-            },
-            contacts,
-            employers,
-        )?;
-        trend.push((month, r.groups.remove("").unwrap_or_default()));
-    }
+    let months = query.period.months()?;
+    let mut queries = vec![query, pact];
+    queries.extend(months.iter().map(|&period| Query { period, ..pact }));
+    let mut reports = compute_all(&queries, contacts, employers)?.into_iter();
+    let (Some(report), Some(whole)) = (reports.next(), reports.next()) else {
+        return Err(ModelError::Corrupt("no report".into()));
+    };
+    let trend = months
+        .into_iter()
+        .zip(reports)
+        .map(|(month, mut r)| (month, r.groups.remove("").unwrap_or_default()))
+        .collect();
     Ok(Dashboard {
         report,
         whole,

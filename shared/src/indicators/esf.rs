@@ -62,7 +62,7 @@ pub(super) fn contact(frame: &Frame, c: &Contact, groups: &mut Groups) {
             Row::EducationAtEntry(entry.education),
             Row::GenderAtEntry(entry.gender),
         ] {
-            groups.add(group.clone(), row, c.id, 1);
+            groups.add(group, row, c.id, 1);
         }
     }
     let Some(left) = p.left_on else {
@@ -70,19 +70,19 @@ pub(super) fn contact(frame: &Frame, c: &Contact, groups: &mut Groups) {
     };
     if frame.contains(left) {
         let group = frame.contact_group(c, left);
-        groups.add(group.clone(), Row::Leavers, c.id, 1);
+        groups.add(group, Row::Leavers, c.id, 1);
         let until = left.plus_days(UPON_LEAVING_DAYS);
         for result in results_in(&p.results, Some(left), until) {
-            groups.add(group.clone(), Row::UponLeaving(result), c.id, 1);
+            groups.add(group, Row::UponLeaving(result), c.id, 1);
         }
     }
     if let Some(mark) = left.plus_months(6).filter(|m| frame.contains(*m)) {
         let group = frame.contact_group(c, mark);
-        groups.add(group.clone(), Row::SixMonthCohort, c.id, 1);
+        groups.add(group, Row::SixMonthCohort, c.id, 1);
         let from = mark.plus_days(-SIX_MONTH_WINDOW_DAYS);
         let until = mark.plus_days(SIX_MONTH_WINDOW_DAYS);
         for result in results_in(&p.results, from, until) {
-            groups.add(group.clone(), Row::SixMonthsAfter(result), c.id, 1);
+            groups.add(group, Row::SixMonthsAfter(result), c.id, 1);
         }
     }
 }

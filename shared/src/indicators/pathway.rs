@@ -29,8 +29,8 @@ pub(super) fn contact(frame: &Frame, c: &Contact, groups: &mut Groups) {
     history.sort_by_key(|(at, _, _, _)| *at);
 
     // Entrants: each (group, status) once, however often the contact entered it.
-    let mut entered: Vec<(String, Status)> = Vec::new();
-    let mut last_closing: Option<(String, &str)> = None;
+    let mut entered: Vec<(&str, Status)> = Vec::new();
+    let mut last_closing: Option<(&str, &str)> = None;
     // "New" is where every contact starts, counted as reached, not as entering a step.
     for (_, day, status, reason) in &history {
         if !frame.contains(*day) || *status == Status::New {
@@ -38,7 +38,7 @@ pub(super) fn contact(frame: &Frame, c: &Contact, groups: &mut Groups) {
         }
         let group = frame.contact_group(c, *day);
         if *status == Status::Closed {
-            last_closing = Some((group.clone(), reason.unwrap_or_default()));
+            last_closing = Some((group, reason.unwrap_or_default()));
         }
         if !entered.iter().any(|(g, s)| g == &group && s == status) {
             entered.push((group, *status));
