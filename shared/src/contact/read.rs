@@ -6,6 +6,17 @@ use super::*;
 
 /// Reads the record without taking ownership (list summaries, the index).
 pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
+    read_with(record, true)
+}
+
+/// Reads everything but the notes timeline (`notes` is left empty): what the
+/// indicators and the coordinator's table need. The notes' texts are most of the
+/// cost of reading a contact.
+pub fn read_contact_without_notes(record: &RecordDoc) -> Result<Contact, ModelError> {
+    read_with(record, false)
+}
+
+fn read_with(record: &RecordDoc, with_notes: bool) -> Result<Contact, ModelError> {
     let (display_name, status) = name_and_status(record)?;
     let doc = record.doc();
     let first = record::obj_at(doc, &ROOT, "first_contact", ObjType::Map);
@@ -36,6 +47,7 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
         .unwrap_or_default();
 
     let mut notes: Vec<Note> = record::obj_at(doc, &ROOT, "notes", ObjType::Map)
+        .filter(|_| with_notes)
         .map(|m| {
             record::live_items(doc, &m)
                 .into_iter()

@@ -7,6 +7,7 @@ use automerge::ActorId;
 use super::*;
 use crate::contact::{
     Channel, ContactDoc, ContactField, Entry, NewContact, ParticipantResult as R, read_contact,
+    read_contact_without_notes,
 };
 use crate::employer::{Commitment, EmployerDoc, EmployerField, NewVisit, Opening, read_employer};
 use crate::record::Editor;
@@ -145,6 +146,14 @@ fn world() -> World {
     status(&mut a, "2026-02-01 10:00", Status::InGuidance, None);
     status(&mut a, "2026-02-28 23:30", Status::InWork, None);
     status(&mut a, "2026-03-20 10:00", Status::InGuidance, None);
+    a.add_note(
+        &ed("2026-03-20 10:05"),
+        crate::contact::NewNote {
+            text: "back to guidance".into(),
+            ..Default::default()
+        },
+    )
+    .expect("note");
     // Participant from 6 Jan (17 in 2026), left 25 March: job-searching on 26 March,
     // employed 10 April (within 4 weeks: employed wins), a qualification 30 April
     // (after the 4 weeks).
@@ -290,7 +299,17 @@ fn world() -> World {
         .into_iter()
         .map(|(name, doc)| {
             ids.insert(name, doc.record().id());
-            read_contact(doc.record()).expect("read")
+            let whole = read_contact(doc.record()).expect("read");
+            let lean = read_contact_without_notes(doc.record()).expect("read");
+            assert_eq!(
+                lean,
+                Contact {
+                    notes: Vec::new(),
+                    ..whole
+                },
+                "all but the notes"
+            );
+            lean
         })
         .collect();
     let employers: Vec<Employer> = [("X", &x), ("Y", &y), ("Z", &z), ("W", &w)]
