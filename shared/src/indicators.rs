@@ -11,6 +11,7 @@
 //! `team_moves`; a move counts from the day it was made). Employers have no moves and
 //! count for their team now. Per municipality, the record's municipality now.
 
+pub mod chart;
 mod esf;
 mod export;
 mod pathway;
