@@ -17,6 +17,7 @@ mod export;
 mod pathway;
 mod period;
 mod reach;
+pub mod table;
 
 use std::collections::BTreeMap;
 

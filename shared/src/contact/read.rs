@@ -9,14 +9,14 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
     read_with(record, true)
 }
 
-/// Reads everything but the notes timeline (`notes` is left empty): what the
-/// indicators and the coordinator's table need. The notes' texts are most of the
-/// cost of reading a contact.
-pub fn read_contact_without_notes(record: &RecordDoc) -> Result<Contact, ModelError> {
+/// Reads everything but the notes' texts (each note's `text` is left empty; dates,
+/// follow-ups and authors are there): what the indicators and the coordinator's
+/// table need. The texts are most of the cost of reading a contact.
+pub fn read_contact_without_note_texts(record: &RecordDoc) -> Result<Contact, ModelError> {
     read_with(record, false)
 }
 
-fn read_with(record: &RecordDoc, with_notes: bool) -> Result<Contact, ModelError> {
+fn read_with(record: &RecordDoc, with_texts: bool) -> Result<Contact, ModelError> {
     let (display_name, status) = name_and_status(record)?;
     let doc = record.doc();
     let first = record::obj_at(doc, &ROOT, "first_contact", ObjType::Map);
@@ -47,11 +47,10 @@ fn read_with(record: &RecordDoc, with_notes: bool) -> Result<Contact, ModelError
         .unwrap_or_default();
 
     let mut notes: Vec<Note> = record::obj_at(doc, &ROOT, "notes", ObjType::Map)
-        .filter(|_| with_notes)
         .map(|m| {
             record::live_items(doc, &m)
                 .into_iter()
-                .map(|(id, n)| note_at(doc, id, &n))
+                .map(|(id, n)| note_at(doc, id, &n, with_texts))
                 .collect()
         })
         .unwrap_or_default();
@@ -123,13 +122,22 @@ pub(super) fn name_and_status(record: &RecordDoc) -> Result<(String, Status), Mo
 }
 
 /// One note, read from its object.
-pub(super) fn note_at(doc: &automerge::Automerge, id: String, n: &automerge::ObjId) -> Note {
+pub(super) fn note_at(
+    doc: &automerge::Automerge,
+    id: String,
+    n: &automerge::ObjId,
+    with_text: bool,
+) -> Note {
     Note {
         id,
         date: record::str_at(doc, n, "date").and_then(|d| d.parse().ok()),
         author: record::str_at(doc, n, "author").unwrap_or_default(),
         place: record::opt_str_at(doc, n, "place"),
-        text: record::str_at(doc, n, "text").unwrap_or_default(),
+        text: if with_text {
+            record::str_at(doc, n, "text").unwrap_or_default()
+        } else {
+            String::new()
+        },
         tags: record::set_keys(doc, n, "tags"),
         follow_up: record::str_at(doc, n, "follow_up").and_then(|d| d.parse().ok()),
         done: record::bool_at(doc, n, "done").unwrap_or(false),
