@@ -587,6 +587,6 @@ pub use moves::TeamMove;
 pub use participant::{
     Education, Entry, Gender, LabourStatus, Participant, ParticipantResult, ResultEvent,
 };
-pub use read::{read_contact, read_contact_without_note_texts};
+pub use read::{read_contact, read_contact_for_figures};
 #[cfg(test)]
 mod tests;

@@ -35,7 +35,7 @@ impl ContactDoc {
                 id: note_id.into(),
             });
         }
-        let before = super::read::note_at(self.0.doc(), note_id.to_string(), &note, true);
+        let before = super::read::note_at(self.0.doc(), note_id.to_string(), &note);
         self.0.change(editor, "note edited", |tx| {
             tx.put(&note, "removed", false)?;
             if before.text != text {

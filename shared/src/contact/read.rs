@@ -9,14 +9,15 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
     read_with(record, true)
 }
 
-/// Reads everything but the notes' texts (each note's `text` is left empty; dates,
-/// follow-ups and authors are there): what the indicators and the coordinator's
-/// table need. The texts are most of the cost of reading a contact.
-pub fn read_contact_without_note_texts(record: &RecordDoc) -> Result<Contact, ModelError> {
+/// Reads what the indicators and the coordinator's table need: everything but the
+/// notes, of which only the open follow-ups are kept (date, author, follow-up; no
+/// text, place or tags), so `next_follow_up()` still holds. The notes are most of
+/// the cost of reading a contact.
+pub fn read_contact_for_figures(record: &RecordDoc) -> Result<Contact, ModelError> {
     read_with(record, false)
 }
 
-fn read_with(record: &RecordDoc, with_texts: bool) -> Result<Contact, ModelError> {
+fn read_with(record: &RecordDoc, whole_notes: bool) -> Result<Contact, ModelError> {
     let (display_name, status) = name_and_status(record)?;
     let doc = record.doc();
     let first = record::obj_at(doc, &ROOT, "first_contact", ObjType::Map);
@@ -50,7 +51,26 @@ fn read_with(record: &RecordDoc, with_texts: bool) -> Result<Contact, ModelError
         .map(|m| {
             record::live_items(doc, &m)
                 .into_iter()
-                .map(|(id, n)| note_at(doc, id, &n, with_texts))
+                .filter_map(|(id, n)| {
+                    if whole_notes {
+                        return Some(note_at(doc, id, &n));
+                    }
+                    if record::bool_at(doc, &n, "done").unwrap_or(false) {
+                        return None;
+                    }
+                    let follow_up = record::str_at(doc, &n, "follow_up")?.parse().ok()?;
+                    Some(Note {
+                        id,
+                        date: None,
+                        author: record::str_at(doc, &n, "author").unwrap_or_default(),
+                        place: None,
+                        text: String::new(),
+                        tags: Vec::new(),
+                        follow_up: Some(follow_up),
+                        done: false,
+                        created_at: 0,
+                    })
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -122,22 +142,13 @@ pub(super) fn name_and_status(record: &RecordDoc) -> Result<(String, Status), Mo
 }
 
 /// One note, read from its object.
-pub(super) fn note_at(
-    doc: &automerge::Automerge,
-    id: String,
-    n: &automerge::ObjId,
-    with_text: bool,
-) -> Note {
+pub(super) fn note_at(doc: &automerge::Automerge, id: String, n: &automerge::ObjId) -> Note {
     Note {
         id,
         date: record::str_at(doc, n, "date").and_then(|d| d.parse().ok()),
         author: record::str_at(doc, n, "author").unwrap_or_default(),
         place: record::opt_str_at(doc, n, "place"),
-        text: if with_text {
-            record::str_at(doc, n, "text").unwrap_or_default()
-        } else {
-            String::new()
-        },
+        text: record::str_at(doc, n, "text").unwrap_or_default(),
         tags: record::set_keys(doc, n, "tags"),
         follow_up: record::str_at(doc, n, "follow_up").and_then(|d| d.parse().ok()),
         done: record::bool_at(doc, n, "done").unwrap_or(false),

@@ -7,7 +7,7 @@ use automerge::ActorId;
 use super::*;
 use crate::contact::{
     Channel, ContactDoc, ContactField, Entry, NewContact, ParticipantResult as R, read_contact,
-    read_contact_without_note_texts,
+    read_contact_for_figures,
 };
 use crate::employer::{Commitment, EmployerDoc, EmployerField, NewVisit, Opening, read_employer};
 use crate::record::Editor;
@@ -146,14 +146,27 @@ fn world() -> World {
     status(&mut a, "2026-02-01 10:00", Status::InGuidance, None);
     status(&mut a, "2026-02-28 23:30", Status::InWork, None);
     status(&mut a, "2026-03-20 10:00", Status::InGuidance, None);
-    a.add_note(
-        &ed("2026-03-20 10:05"),
-        crate::contact::NewNote {
-            text: "back to guidance".into(),
-            ..Default::default()
-        },
-    )
-    .expect("note");
+    // Notes: one with an open follow-up, one whose follow-up is done, one without.
+    for (text, follow_up, done) in [
+        ("back to guidance", Some("2026-04-01"), false),
+        ("called", Some("2026-03-21"), true),
+        ("met", None, false),
+    ] {
+        let id = a
+            .add_note(
+                &ed("2026-03-20 10:05"),
+                crate::contact::NewNote {
+                    text: text.into(),
+                    follow_up: follow_up.map(day),
+                    ..Default::default()
+                },
+            )
+            .expect("note");
+        if done {
+            a.set_note_done(&ed("2026-03-21 10:00"), &id, true)
+                .expect("done");
+        }
+    }
     // Participant from 6 Jan (17 in 2026), left 25 March: job-searching on 26 March,
     // employed 10 April (within 4 weeks: employed wins), a qualification 30 April
     // (after the 4 weeks).
@@ -300,24 +313,33 @@ fn world() -> World {
         .map(|(name, doc)| {
             ids.insert(name, doc.record().id());
             let whole = read_contact(doc.record()).expect("read");
-            let lean = read_contact_without_note_texts(doc.record()).expect("read");
-            assert_eq!(whole.notes.is_empty(), name != "A", "A has a note");
-            let no_texts = whole
+            let lean = read_contact_for_figures(doc.record()).expect("read");
+            assert_eq!(whole.notes.len(), if name == "A" { 3 } else { 0 });
+            let open_follow_ups = whole
                 .notes
                 .iter()
+                .filter(|n| !n.done && n.follow_up.is_some())
                 .map(|n| crate::contact::Note {
+                    id: n.id.clone(),
+                    date: None,
+                    author: n.author.clone(),
+                    place: None,
                     text: String::new(),
-                    ..n.clone()
+                    tags: Vec::new(),
+                    follow_up: n.follow_up,
+                    done: false,
+                    created_at: 0,
                 })
                 .collect();
             assert_eq!(
                 lean,
                 Contact {
-                    notes: no_texts,
+                    notes: open_follow_ups,
                     ..whole
                 },
-                "all but the notes' texts"
+                "all but the notes, of which the open follow-ups"
             );
+            assert_eq!(lean.notes.len(), usize::from(name == "A"));
             lean
         })
         .collect();

@@ -2,7 +2,7 @@
 //! Makes a seeded pact (contacts with notes, status histories, team moves, ESF+ data
 //! and referrals; employers with visits), then measures, natively:
 //!   - reading every record into plain values (`read_contact`, `read_employer`), and
-//!     the contacts again without their notes' texts (`read_contact_without_note_texts`),
+//!     the contacts again for the figures (`read_contact_for_figures`) (`read_contact_for_figures`),
 //!   - computing the dashboard (`indicators::dashboard`: the year per team plus the
 //!     twelve months pact-wide), the work a coordinator's screen redoes after a change.
 //!
@@ -13,7 +13,7 @@
 use std::time::Instant;
 
 use clap::Parser;
-use paktum_shared::contact::{Contact, read_contact, read_contact_without_note_texts};
+use paktum_shared::contact::{Contact, read_contact, read_contact_for_figures};
 use paktum_shared::employer::{Employer, read_employer};
 use paktum_shared::indicators::{self, GroupBy, Period, Query, Zone};
 use paktum_shared::record::RecordDoc;
@@ -57,12 +57,12 @@ fn main() -> anyhow::Result<()> {
     }
     let read_ms = read.elapsed().as_secs_f64() * 1000.0;
 
-    // What the indicators need: everything but the notes' texts.
+    // What the indicators need: the notes left out but for open follow-ups.
     let lean = Instant::now();
     contacts.clear();
     for r in &records {
         if r.kind() == paktum_shared::record::Kind::Contact {
-            contacts.push(read_contact_without_note_texts(r)?);
+            contacts.push(read_contact_for_figures(r)?);
         }
     }
     let read_lean_ms = lean.elapsed().as_secs_f64() * 1000.0;
@@ -90,7 +90,7 @@ fn main() -> anyhow::Result<()> {
             "reached": reached,
             "generate_s": generate_s,
             "read_ms": read_ms,
-            "read_without_note_texts_ms": read_lean_ms,
+            "read_for_figures_ms": read_lean_ms,
             "dashboard_ms": times[times.len() / 2],
             "runs": times.len(),
         })
