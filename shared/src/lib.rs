@@ -10,6 +10,7 @@ pub mod employer;
 pub mod enrol;
 pub mod error;
 pub mod id;
+pub mod indicators;
 pub mod language;
 pub mod protocol;
 pub mod record;

@@ -1,14 +1,16 @@
 //! `cargo xtask bench [--quick]`: Paktum's relay measured side by side with the
 //! automerge-repo reference sync server under the same load generator (`paktum-load`),
-//! plus the browser benchmarks (`tests/bench/browser.mjs`) and the bundle sizes.
+//! plus the browser benchmarks (`tests/bench/browser.mjs`), the coordinator's figures
+//! at two sizes (`paktum-indicators`, native) and the bundle sizes.
 //! Servers run on loopback ports with their own data directories and are stopped by
 //! process id, also on error. The full run writes BENCHMARKS.md; `--quick` is a
 //! smoke test of the harness (small sizes, never fails on timings).
 //!
 //! `server` starts and measures the servers and runs the load generator, `scenario`
-//! holds the measurements, `stats` the medians, ratios and targets, `report` the
+//! holds the measurements (`indicators` the coordinator's), `stats` the medians, ratios and targets, `report` the
 //! table and BENCHMARKS.md.
 
+mod indicators;
 mod languages;
 mod report;
 mod scenario;
@@ -46,6 +48,8 @@ struct Sizes {
     browser: (usize, usize),
     browser_runs: usize,
     browser_notes: usize,
+    /// (contacts, employers) for the coordinator figures, smallest first.
+    indicators: Vec<(usize, usize)>,
 }
 
 impl Sizes {
@@ -66,6 +70,7 @@ impl Sizes {
             browser: (10_000, 1_000),
             browser_runs: 3,
             browser_notes: 30,
+            indicators: vec![(1_000, 100), (10_000, 1_000)],
         }
     }
 
@@ -86,6 +91,7 @@ impl Sizes {
             browser: (300, 0),
             browser_runs: 1,
             browser_notes: 5,
+            indicators: vec![(100, 10), (300, 30)],
         }
     }
 }
@@ -148,6 +154,7 @@ pub fn bench(plan: &mut Plan, quick: bool) -> Result<()> {
     scenario::relay_throughput(plan, &scratch, &sizes, &mut table)?;
     scenario::reconnect(plan, &scratch, &sizes, &mut table)?;
     scenario::many_devices(plan, &scratch, &sizes, &mut table)?;
+    indicators::indicators(plan, &scratch, &sizes, &mut table)?;
     scenario::bundle(plan, &mut table)?;
     if !quick {
         // Each is a second release build of minutes: too slow for --quick.

@@ -170,6 +170,8 @@ fn field_name(i18n: I18nContext<Locale>, field: &str) -> String {
         "contact_name" => t_string!(i18n, employer_contact_name),
         "contact_phone" => t_string!(i18n, employer_contact_phone),
         "contact_email" => t_string!(i18n, employer_contact_email),
+        "leaving date" => t_string!(i18n, field_left_on),
+        "result" => t_string!(i18n, field_participant_result),
         // A field added to the model before it gets a label here: its own name.
         other => return other.to_string(),
     }
@@ -314,6 +316,15 @@ pub fn model_error(i18n: I18nContext<Locale>, e: &ModelError) -> AnyView {
         ModelError::Corrupt(reason) => t!(i18n, record_damaged, reason = reason).into_any(),
         ModelError::WrongKind { found, .. } => t!(i18n, error_wrong_kind, found = found).into_any(),
         ModelError::NewerSchema(_) => t!(i18n, error_newer_schema).into_any(),
+        ModelError::ConsentRequired => t!(i18n, error_consent_required).into_any(),
+        ModelError::NotParticipant => t!(i18n, error_not_participant).into_any(),
+        ModelError::TooEarly { field, earliest } => t!(
+            i18n,
+            error_too_early,
+            field = field_name(i18n, field),
+            earliest = earliest
+        )
+        .into_any(),
     }
 }
 

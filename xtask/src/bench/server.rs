@@ -191,7 +191,7 @@ fn clock_ticks() -> f64 {
         .unwrap_or(100.0)
 }
 
-fn bin(plan: &Plan, name: &str) -> String {
+pub(super) fn bin(plan: &Plan, name: &str) -> String {
     plan.root
         .join("target/release")
         .join(name)
