@@ -5,6 +5,8 @@ use futures_util::SinkExt;
 use paktum_shared::DocumentId;
 use paktum_shared::contact::ContactField;
 use paktum_shared::protocol::Message;
+use paktum_shared::refusal::{Code, Refusal};
+use paktum_shared::replica::ReplicaError;
 use paktum_sync_server::Config;
 use paktum_sync_server::auth::{Directory, Role, now_ms};
 use paktum_tests::synthetic::{self, Seeded};
@@ -73,19 +75,42 @@ impl Pact {
     }
 }
 
-async fn ws_refused(url: &str) -> bool {
+/// Whether the WebSocket upgrade is refused with 401, and the refusal's code.
+async fn ws_refused(url: &str) -> Option<Option<Code>> {
     match tokio_tungstenite::connect_async(url).await {
-        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => r.status() == 401,
-        _ => false,
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 401 => {
+            let body = r.body().as_deref().unwrap_or_default();
+            Some(
+                serde_json::from_slice::<Refusal>(body)
+                    .ok()
+                    .and_then(|r| r.code),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// The code of the relay's `error` message behind a device's failure, if that is
+/// what ended it.
+fn refused_with(e: &anyhow::Error) -> Option<Code> {
+    match e.downcast_ref::<ReplicaError>() {
+        Some(ReplicaError::Remote { code, .. }) => *code,
+        _ => None,
     }
 }
 
 #[tokio::test]
 async fn missing_forged_and_revoked_tokens_are_refused_before_any_document() -> anyhow::Result<()> {
     let p = pact(|_| {}).await?;
-    assert!(ws_refused(&p.relay.ws_url()).await, "no token");
-    assert!(
+    let not_enrolled = Some(Some(Code::NotEnrolled));
+    assert_eq!(
+        ws_refused(&p.relay.ws_url()).await,
+        not_enrolled,
+        "no token"
+    );
+    assert_eq!(
         ws_refused(&p.relay.ws_url_with_token(&"ab".repeat(32))).await,
+        not_enrolled,
         "forged token"
     );
     let (mut anna, token) = p.device("kempen", "Anna", Role::Worker).await?;
@@ -96,13 +121,20 @@ async fn missing_forged_and_revoked_tokens_are_refused_before_any_document() -> 
         .find(|d| d.worker == "Anna")
         .map(|d| d.device_id);
     p.directory.revoke(device.unwrap_or_default(), now_ms())?;
-    // Revocation cuts the live connection at once (the relay watches the directory).
+    // Revocation cuts the live connection at once (the relay watches the directory),
+    // saying why.
     let closed = anna
         .wait_for("a revoked device to be cut off", |_| false)
         .await;
-    assert!(closed.is_err_and(|e| e.to_string().contains("closed")));
     assert!(
+        closed
+            .as_ref()
+            .is_err_and(|e| refused_with(e) == Some(Code::NotEnrolled)),
+        "{closed:?}"
+    );
+    assert_eq!(
         ws_refused(&p.relay.ws_url_with_token(&token)).await,
+        not_enrolled,
         "revoked token"
     );
     let refusals = |events: &[String]| events.iter().filter(|e| *e == "connection_refused").count();
@@ -113,7 +145,8 @@ async fn missing_forged_and_revoked_tokens_are_refused_before_any_document() -> 
 }
 
 #[tokio::test]
-async fn used_and_expired_codes_are_refused_with_a_clear_message() -> anyhow::Result<()> {
+async fn used_expired_and_unknown_codes_are_refused_with_a_clear_message_and_code()
+-> anyhow::Result<()> {
     let p = pact(|_| {}).await?;
     let (_, code) = p
         .directory
@@ -129,6 +162,7 @@ async fn used_and_expired_codes_are_refused_with_a_clear_message() -> anyhow::Re
         anyhow::bail!("a used code must be refused: {again:?}");
     };
     assert!(refusal.error.contains("already used"), "{}", refusal.error);
+    assert_eq!(refusal.code, Some(Code::CodeUsed));
     let (_, old) = p
         .directory
         .invite("kempen", "Bram", Role::Worker, -1, now_ms())?;
@@ -137,6 +171,12 @@ async fn used_and_expired_codes_are_refused_with_a_clear_message() -> anyhow::Re
         anyhow::bail!("an expired code must be refused: {expired:?}");
     };
     assert!(refusal.error.contains("expired"), "{}", refusal.error);
+    assert_eq!(refusal.code, Some(Code::CodeExpired));
+    let unknown = http::enrol(p.relay.addr, "NOPE2-NOPE2", "phone").await?;
+    let Err((400, refusal)) = unknown else {
+        anyhow::bail!("an unknown code must be refused: {unknown:?}");
+    };
+    assert_eq!(refusal.code, Some(Code::CodeUnknown), "{}", refusal.error);
     p.relay.stop().await
 }
 
@@ -161,8 +201,10 @@ async fn thirty_wrong_codes_from_one_address_are_slowed_to_429_with_retry_after(
         statuses.push(r.status);
         if r.status == 429 {
             retry_after.push(r.header("retry-after").and_then(|v| v.parse::<u64>().ok()));
-            let refusal: paktum_shared::enrol::Refusal = serde_json::from_str(&r.body)?;
+            let refusal: Refusal = serde_json::from_str(&r.body)?;
             assert!(refusal.error.contains("wait"), "{}", refusal.error);
+            assert_eq!(refusal.code, Some(Code::RateLimited));
+            assert_eq!(refusal.retry_after_secs, Some(30));
         }
     }
     assert_eq!(statuses[..5], [400; 5], "five free failures: {statuses:?}");
@@ -329,7 +371,13 @@ async fn each_limit_holds_only_the_offending_connection() -> anyhow::Result<()> 
     // Connections per device: the second connection with one token is refused.
     let (mut anna, token) = p.device("kempen", "Anna", Role::Worker).await?;
     let mut twin = Device::new("Anna", "kempen", &p.relay.ws_url_with_token(&token))?;
-    assert!(twin.connect().await.is_err());
+    let refused = twin.connect().await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| refused_with(e) == Some(Code::TooManyConnections)),
+        "{refused:?}"
+    );
 
     // Open documents: a connection syncing more than 3 documents is closed.
     let mut opened = Ok(());
@@ -347,8 +395,10 @@ async fn each_limit_holds_only_the_offending_connection() -> anyhow::Result<()> 
         }
     }
     assert!(
-        opened.is_err(),
-        "the 4th document must close the connection"
+        opened
+            .as_ref()
+            .is_err_and(|e| refused_with(e) == Some(Code::TooManyDocuments)),
+        "the 4th document must close the connection: {opened:?}"
     );
 
     // Messages per second: a flood is slowed to the limit (burst 20, then 5/s), not

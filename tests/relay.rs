@@ -5,6 +5,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use paktum_shared::contact::{ContactField, NewNote, Status};
 use paktum_shared::protocol::Message;
+use paktum_shared::refusal::Code;
 use paktum_sync_server::Config;
 use paktum_tests::synthetic::{self, Seeded};
 use paktum_tests::{Device, TestRelay};
@@ -210,21 +211,22 @@ async fn raw_client(
     Ok(tokio_tungstenite::connect_async(relay.ws_url()).await?.0)
 }
 
-/// Reads until the relay closes the connection; returns the `error` message if any.
+/// Reads until the relay closes the connection; returns the `error` message (its
+/// sentence and code) if any, an empty sentence and no code if it closed without one.
 async fn closed_with_error(
     ws: &mut tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
     >,
-) -> Option<String> {
+) -> Option<(String, Option<Code>)> {
     let mut error = None;
     while let Ok(Some(frame)) = tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
         match frame {
             Ok(WsMessage::Binary(b)) => {
-                if let Ok(Message::Error { message }) = Message::decode(&b) {
-                    error = Some(message);
+                if let Ok(Message::Error { message, code }) = Message::decode(&b) {
+                    error = Some((message, code));
                 }
             }
-            Ok(WsMessage::Close(_)) | Err(_) => return error.or(Some(String::new())),
+            Ok(WsMessage::Close(_)) | Err(_) => return error.or(Some((String::new(), None))),
             Ok(_) => {}
         }
     }
@@ -247,10 +249,11 @@ async fn malformed_messages_close_only_that_connection() -> anyhow::Result<()> {
     let mut bad = raw_client(&relay).await?;
     bad.send(WsMessage::Binary(vec![0xff, 0x00, 0x13].into()))
         .await?;
+    let said = closed_with_error(&mut bad).await;
     assert!(
-        closed_with_error(&mut bad)
-            .await
-            .is_some_and(|e| e.contains("malformed"))
+        said.as_ref()
+            .is_some_and(|(e, code)| e.contains("malformed") && *code == Some(Code::Malformed)),
+        "{said:?}"
     );
 
     // A valid join, then a sync message whose Automerge bytes are garbage.
@@ -268,12 +271,28 @@ async fn malformed_messages_close_only_that_connection() -> anyhow::Result<()> {
         data: vec![0x42, 0xff, 0xff, 0xff],
     };
     bad.send(WsMessage::Binary(garbage.encode().into())).await?;
-    assert!(closed_with_error(&mut bad).await.is_some());
+    let said = closed_with_error(&mut bad).await;
+    assert_eq!(said.and_then(|(_, code)| code), Some(Code::BadSync));
 
     // Text frames and unknown types are refused too.
     let mut bad = raw_client(&relay).await?;
     bad.send(WsMessage::Text("hello".into())).await?;
-    assert!(closed_with_error(&mut bad).await.is_some());
+    let said = closed_with_error(&mut bad).await;
+    assert_eq!(
+        said.and_then(|(_, code)| code),
+        Some(Code::ProtocolViolation)
+    );
+
+    // A join in a protocol version the relay does not speak.
+    let mut old = raw_client(&relay).await?;
+    let join = Message::Join {
+        sender_id: "old".into(),
+        supported_protocol_versions: vec!["0".into()],
+        metadata: None,
+    };
+    old.send(WsMessage::Binary(join.encode().into())).await?;
+    let said = closed_with_error(&mut old).await;
+    assert_eq!(said.and_then(|(_, code)| code), Some(Code::ProtocolVersion));
 
     // The healthy client keeps syncing and nothing stored was damaged.
     let second = a

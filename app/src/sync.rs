@@ -33,8 +33,12 @@ pub enum Failure {
     Lost,
     /// The relay speaks another protocol version.
     Version,
-    /// The relay ended the session with a message.
-    Refused(String),
+    /// The relay ended the session with an `error` message: its code (worded by the
+    /// screens) and its English sentence (shown only when the code is absent or unknown).
+    Refused {
+        code: Option<paktum_shared::refusal::Code>,
+        message: String,
+    },
     /// The relay sent something this app cannot read.
     BadData,
     /// The relay address in the settings is not a WebSocket address.
@@ -377,7 +381,7 @@ impl Sync {
                 }
                 step.map_err(|e| match e {
                     ReplicaError::Version(_) => Failure::Version,
-                    ReplicaError::Remote(message) => Failure::Refused(message),
+                    ReplicaError::Remote { message, code } => Failure::Refused { code, message },
                     ReplicaError::NotConnected | ReplicaError::BadSync(..) => Failure::BadData,
                 })
             }

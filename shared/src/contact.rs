@@ -223,6 +223,10 @@ pub struct Contact {
     /// Newest first.
     pub notes: Vec<Note>,
     pub referrals: Vec<Referral>,
+    /// Hand-overs to another team, oldest first (`team` is where it is now).
+    pub team_moves: Vec<TeamMove>,
+    /// The ESF+ participant data, once the young person has become a participant.
+    pub participant: Option<Participant>,
     pub created_at: i64,
     pub updated_at: i64,
     /// Fields that two people set concurrently: every value, with who set it.
@@ -313,7 +317,11 @@ impl ContactDoc {
     ) -> Result<(), ModelError> {
         let key = field.key();
         let value: Option<ScalarValue> = match field {
-            ContactField::DisplayName | ContactField::AssignedWorker | ContactField::Team => {
+            ContactField::Team => {
+                let to = record::required(field.label(), value.unwrap_or(""))?;
+                return self.move_to_team(editor, to);
+            }
+            ContactField::DisplayName | ContactField::AssignedWorker => {
                 Some(record::required(field.label(), value.unwrap_or(""))?.into())
             }
             ContactField::FullName | ContactField::Municipality => {
@@ -587,7 +595,13 @@ pub fn summary_of(record: &RecordDoc) -> Result<Summary, ModelError> {
 }
 
 mod items;
+mod moves;
+mod participant;
 mod read;
-pub use read::{read_contact, referrals_of};
+pub use moves::TeamMove;
+pub use participant::{
+    Education, Entry, Gender, LabourStatus, Participant, ParticipantResult, ResultEvent,
+};
+pub use read::{read_contact, read_contact_for_figures, referrals_of};
 #[cfg(test)]
 mod tests;

@@ -59,6 +59,14 @@ impl Day {
         later.0.signed_duration_since(self.0).num_days()
     }
 
+    /// This day plus a number of calendar months; the 31st of a month becomes the
+    /// last day of a shorter one (31 August + 6 months = 28 or 29 February).
+    pub fn plus_months(&self, months: u32) -> Option<Self> {
+        self.0
+            .checked_add_months(chrono::Months::new(months))
+            .and_then(|d| Self::checked(d).ok())
+    }
+
     /// This day plus (or minus) a number of days.
     pub fn plus_days(&self, days: i64) -> Option<Self> {
         self.0
@@ -158,6 +166,15 @@ mod tests {
         assert_eq!(
             day.plus_days(7).expect("in range").to_string(),
             "2026-12-01"
+        );
+        let end_of_august = Day::new(2026, 8, 31).expect("valid");
+        assert_eq!(
+            end_of_august.plus_months(6).expect("in range").to_string(),
+            "2027-02-28"
+        );
+        assert_eq!(
+            day.plus_months(2).expect("in range").to_string(),
+            "2027-01-24"
         );
     }
 }

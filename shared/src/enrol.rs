@@ -31,8 +31,5 @@ pub struct Enrolment {
     pub pact: String,
 }
 
-/// The relay's answer to any request it refuses: a sentence for the person.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Refusal {
-    pub error: String,
-}
+/// The relay's answer to any request it refuses (a sentence and a code).
+pub use crate::refusal::Refusal;

@@ -38,6 +38,15 @@ pub enum ModelError {
         expected: &'static str,
         found: String,
     },
+    #[error("ESF+ participant data needs the young person's consent first")]
+    ConsentRequired,
+    #[error("the leaving date and results need the participant's entry first")]
+    NotParticipant,
+    #[error("{field} cannot be before {earliest}")]
+    TooEarly {
+        field: &'static str,
+        earliest: String,
+    },
     #[error("this record was written by a newer version of Paktum (schema {0}); please update")]
     NewerSchema(u64),
 }

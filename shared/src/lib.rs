@@ -10,9 +10,11 @@ pub mod employer;
 pub mod enrol;
 pub mod error;
 pub mod id;
+pub mod indicators;
 pub mod language;
 pub mod protocol;
 pub mod record;
+pub mod refusal;
 pub mod replica;
 pub mod summary;
 #[cfg(any(test, feature = "testing"))]

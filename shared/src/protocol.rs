@@ -6,6 +6,7 @@ use ciborium::Value;
 use thiserror::Error;
 
 use crate::id::DocumentId;
+use crate::refusal::Code;
 
 pub const PROTOCOL_VERSION: &str = "1";
 
@@ -69,8 +70,11 @@ pub enum Message {
         document_id: DocumentId,
         data: Vec<u8>,
     },
+    /// The sender closes the session: `message` for people (stock clients log it),
+    /// `code` for programs (Paktum's own field; stock clients ignore it).
     Error {
         message: String,
+        code: Option<Code>,
     },
     RemoteSubscriptionChange {
         sender_id: String,
@@ -217,7 +221,12 @@ impl Message {
                 put("documentId", text(&document_id.to_string()));
                 put("data", Value::Bytes(data.clone()));
             }
-            Message::Error { message } => put("message", text(message)),
+            Message::Error { message, code } => {
+                put("message", text(message));
+                if let Some(code) = code {
+                    put("code", text(code.as_str()));
+                }
+            }
             Message::RemoteSubscriptionChange {
                 sender_id,
                 target_id,
@@ -339,6 +348,7 @@ impl Message {
             },
             "error" => Message::Error {
                 message: fields.text("message").unwrap_or_default(),
+                code: fields.text("code").ok().and_then(|c| Code::parse(&c)),
             },
             "remote-subscription-change" => Message::RemoteSubscriptionChange {
                 sender_id: fields.id("senderId")?,
@@ -523,6 +533,11 @@ mod tests {
             },
             Message::Error {
                 message: "bye".into(),
+                code: None,
+            },
+            Message::Error {
+                message: "bye".into(),
+                code: Some(Code::TooManyDocuments),
             },
             Message::RemoteSubscriptionChange {
                 sender_id: "a".into(),
@@ -570,6 +585,27 @@ mod tests {
         assert!(
             map.iter()
                 .any(|(k, v)| k.as_text() == Some("data") && *v == Value::Bytes(vec![7; 3]))
+        );
+    }
+
+    #[test]
+    fn an_error_code_this_build_does_not_know_keeps_the_message() {
+        let mut bytes = Vec::new();
+        ciborium::into_writer(
+            &Value::Map(vec![
+                (Value::Text("type".into()), Value::Text("error".into())),
+                (Value::Text("message".into()), Value::Text("bye".into())),
+                (Value::Text("code".into()), Value::Text("moon_phase".into())),
+            ]),
+            &mut bytes,
+        )
+        .expect("cbor");
+        assert_eq!(
+            Message::decode(&bytes),
+            Ok(Message::Error {
+                message: "bye".into(),
+                code: None
+            })
         );
     }
 

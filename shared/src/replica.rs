@@ -24,8 +24,13 @@ pub enum ReplicaError {
     Version(String),
     #[error("the relay sent a message before the handshake")]
     NotConnected,
-    #[error("the relay closed the session: {0}")]
-    Remote(String),
+    /// The relay's `error` message: its sentence, and its code when it sent one this
+    /// build knows (the app words the code, the sentence is for logs and old relays).
+    #[error("the relay closed the session: {message}")]
+    Remote {
+        message: String,
+        code: Option<crate::refusal::Code>,
+    },
     #[error("a sync message for {0} could not be applied: {1}")]
     BadSync(DocumentId, String),
 }
@@ -422,7 +427,7 @@ impl Replica {
                 self.remote = Some(sender_id);
                 Ok(self.begin())
             }
-            Message::Error { message } => Err(ReplicaError::Remote(message)),
+            Message::Error { message, code } => Err(ReplicaError::Remote { message, code }),
             Message::Sync {
                 document_id, data, ..
             }

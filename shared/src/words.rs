@@ -70,6 +70,11 @@ mod tests {
         round_trips(&Outcome::ALL, Outcome::as_str);
         round_trips(&Commitment::ALL, Commitment::as_str);
         round_trips(&SizeBand::ALL, SizeBand::as_str);
+        use crate::contact::{Education, Gender, LabourStatus, ParticipantResult};
+        round_trips(&LabourStatus::ALL, LabourStatus::as_str);
+        round_trips(&Education::ALL, Education::as_str);
+        round_trips(&Gender::ALL, Gender::as_str);
+        round_trips(&ParticipantResult::ALL, ParticipantResult::as_str);
         assert_eq!(Status::ALL.len(), 6);
         let long = "x".repeat(100);
         assert!(matches!(

@@ -7,6 +7,8 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use paktum_shared::refusal::{Code, Refusal};
+
 use crate::auth::AuthError;
 use crate::storage::StorageError;
 
@@ -24,10 +26,16 @@ pub enum Error {
     /// A well-formed message that breaks the protocol (a second join, …).
     #[error("protocol violation: {0}")]
     Protocol(&'static str),
+    /// The client's `join` names no protocol version the relay speaks.
+    #[error("unsupported protocol version")]
+    UnsupportedVersion,
     #[error("too many documents open on one connection (limit {0})")]
     TooManyDocuments(usize),
     #[error("too many connections for one device (limit {0})")]
     TooManyConnections(usize),
+    /// The connection did not read what the relay sent fast enough.
+    #[error("connection cannot keep up")]
+    TooSlow,
     #[error("sync message for a document could not be applied: {0}")]
     BadSync(String),
     /// Too many failed enrolments from one address or for one code prefix.
@@ -53,12 +61,14 @@ impl Error {
             Error::Enrolment(e) => e.to_string(),
             Error::Malformed(_) => "malformed message".into(),
             Error::Protocol(what) => (*what).into(),
+            Error::UnsupportedVersion => "unsupported protocol version".into(),
             Error::TooManyDocuments(limit) => {
                 format!("too many documents open on one connection (limit {limit})")
             }
             Error::TooManyConnections(limit) => {
                 format!("too many connections for one device (limit {limit})")
             }
+            Error::TooSlow => "connection closed by the relay: it fell behind".into(),
             Error::BadSync(_) => "a sync message could not be applied".into(),
             Error::RateLimited {
                 retry_after_secs, ..
@@ -71,14 +81,36 @@ impl Error {
         }
     }
 
+    /// The stable code beside [`Error::public`]'s sentence, for the app to word.
+    pub fn code(&self) -> Code {
+        match self {
+            Error::Unauthorized(_) => Code::NotEnrolled,
+            Error::Enrolment(AuthError::UsedCode) => Code::CodeUsed,
+            Error::Enrolment(AuthError::ExpiredCode) => Code::CodeExpired,
+            Error::Enrolment(_) => Code::CodeUnknown,
+            Error::Malformed(_) => Code::Malformed,
+            Error::UnsupportedVersion => Code::ProtocolVersion,
+            Error::Protocol(_) => Code::ProtocolViolation,
+            Error::TooManyDocuments(_) => Code::TooManyDocuments,
+            Error::TooManyConnections(_) => Code::TooManyConnections,
+            Error::TooSlow => Code::TooSlow,
+            Error::BadSync(_) => Code::BadSync,
+            Error::RateLimited { .. } => Code::RateLimited,
+            Error::Storage(_) | Error::Directory(_) | Error::Internal(_) => Code::Unavailable,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Error::Enrolment(_) | Error::Malformed(_) | Error::Protocol(_) | Error::BadSync(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            Error::Enrolment(_)
+            | Error::Malformed(_)
+            | Error::Protocol(_)
+            | Error::UnsupportedVersion
+            | Error::BadSync(_) => StatusCode::BAD_REQUEST,
             Error::TooManyDocuments(_)
             | Error::TooManyConnections(_)
+            | Error::TooSlow
             | Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Storage(_) | Error::Directory(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -107,14 +139,19 @@ impl IntoResponse for Error {
         } else {
             tracing::warn!(reason = %self, "request refused");
         }
-        let refusal = paktum_shared::enrol::Refusal {
+        let retry_after = match self {
+            Error::RateLimited {
+                retry_after_secs, ..
+            } => Some(retry_after_secs),
+            _ => None,
+        };
+        let refusal = Refusal {
             error: self.public(),
+            code: Some(self.code()),
+            retry_after_secs: retry_after,
         };
         let mut response = (status, Json(refusal)).into_response();
-        if let Error::RateLimited {
-            retry_after_secs, ..
-        } = self
-        {
+        if let Some(retry_after_secs) = retry_after {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
@@ -151,5 +188,23 @@ mod tests {
                 .public()
                 .contains("already used")
         );
+    }
+
+    #[test]
+    fn each_refusal_carries_its_code() {
+        let code = |e: AuthError| Error::from(e).code();
+        assert_eq!(code(AuthError::Missing), Code::NotEnrolled);
+        assert_eq!(code(AuthError::Unknown), Code::NotEnrolled);
+        assert_eq!(code(AuthError::Revoked), Code::NotEnrolled);
+        assert_eq!(code(AuthError::UsedCode), Code::CodeUsed);
+        assert_eq!(code(AuthError::ExpiredCode), Code::CodeExpired);
+        assert_eq!(code(AuthError::UnknownCode), Code::CodeUnknown);
+        assert_eq!(code(AuthError::Db("locked".into())), Code::Unavailable);
+        assert_eq!(Error::UnsupportedVersion.code(), Code::ProtocolVersion);
+        assert_eq!(
+            Error::Protocol("join sent twice").code(),
+            Code::ProtocolViolation
+        );
+        assert_eq!(Error::TooSlow.code(), Code::TooSlow);
     }
 }

@@ -35,6 +35,36 @@ pub enum Outgoing {
     Message(Message),
 }
 
+/// How the hub closes a connection from outside its message loop, and why: the
+/// session waits on [`Kick::kicked`] and tells the client the reason's code.
+#[derive(Clone, Debug, Default)]
+pub struct Kick {
+    token: CancellationToken,
+    revoked: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Kick {
+    fn revoke(&self) {
+        self.revoked
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.token.cancel();
+    }
+
+    fn too_slow(&self) {
+        self.token.cancel();
+    }
+
+    /// Resolves once the hub closes the connection, with the reason.
+    pub async fn kicked(&self) -> Error {
+        self.token.cancelled().await;
+        if self.revoked.load(std::sync::atomic::Ordering::Relaxed) {
+            Error::Unauthorized(crate::auth::AuthError::Revoked)
+        } else {
+            Error::TooSlow
+        }
+    }
+}
+
 /// Per-connection limits; exceeding one closes that connection.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -63,7 +93,7 @@ struct Peer {
     peer_id: String,
     storage_id: Option<String>,
     tx: mpsc::Sender<Outgoing>,
-    kick: CancellationToken,
+    kick: Kick,
     /// `None` only when the relay runs open (development without enrolment).
     identity: Option<Identity>,
     /// Documents this connection synced; its states are saved and it is
@@ -149,7 +179,7 @@ impl Hub {
                 .as_ref()
                 .is_some_and(|i| revoked.contains(&i.device_id))
             {
-                peer.kick.cancel();
+                peer.kick.revoke();
             }
         }
     }
@@ -212,7 +242,7 @@ impl Hub {
         peer_id: String,
         storage_id: Option<String>,
         tx: mpsc::Sender<Outgoing>,
-        kick: CancellationToken,
+        kick: Kick,
         identity: Option<Identity>,
     ) -> Result<ConnId, Error> {
         let mut peers = lock(&self.peers);
@@ -614,7 +644,7 @@ impl Hub {
             && tx.try_send(out).is_err()
         {
             tracing::warn!(conn, "connection cannot keep up; closing it");
-            kick.cancel();
+            kick.too_slow();
         }
     }
 }

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::Identity;
 use crate::error::Error;
 use crate::hub::document::Kind;
-use crate::hub::{Hub, Outgoing};
+use crate::hub::{Hub, Kick, Outgoing};
 
 /// Messages per second the relay takes from one connection, with a burst allowance.
 /// Beyond it the relay reads more slowly (the client's sends wait on TCP), so a device
@@ -109,8 +109,7 @@ where
                     .iter()
                     .any(|v| v == PROTOCOL_VERSION)
                 {
-                    let e = Error::Protocol("unsupported protocol version");
-                    return refuse(&mut outgoing, e).await;
+                    return refuse(&mut outgoing, Error::UnsupportedVersion).await;
                 }
                 let storage_id = metadata
                     .filter(|m| !m.is_ephemeral)
@@ -136,7 +135,7 @@ where
     };
 
     let (tx, mut rx) = mpsc::channel::<Outgoing>(QUEUE);
-    let kick = CancellationToken::new();
+    let kick = Kick::default();
     let conn = match hub.connect(peer_id.clone(), storage_id, tx, kick.clone(), identity) {
         Ok(conn) => conn,
         Err(e) => {
@@ -178,12 +177,12 @@ where
                         Some(Ok(Frame::Control)) => {}
                         Some(Ok(Frame::Text)) => {
                             let e = Error::Protocol("text frames are not part of the protocol");
-                            return (e.to_string(), Some(e.public()));
+                            return (e.to_string(), Some(e));
                         }
                         Some(Ok(Frame::Binary(bytes))) => {
                             bucket.take().await;
                             if let Err(e) = handle(&hub, conn, &bytes).await {
-                                return (e.to_string(), Some(e.public()));
+                                return (e.to_string(), Some(e));
                             }
                         }
                     }
@@ -191,16 +190,13 @@ where
             };
             tokio::select! {
                 _ = shutdown.cancelled() => ("relay shutting down".to_string(), None),
-                _ = kick.cancelled() => (
-                    "closed by the hub (too slow, or device revoked)".to_string(),
-                    Some("connection closed by the relay".to_string()),
-                ),
+                e = kick.kicked() => (format!("closed by the hub: {e}"), Some(e)),
                 ended = writing => ended,
                 ended = reading => ended,
             }
         };
-        if let Some(message) = tell_client {
-            send_error(&mut outgoing, &message).await;
+        if let Some(e) = tell_client {
+            send_error(&mut outgoing, &e).await;
         }
         reason
     };
@@ -235,16 +231,17 @@ async fn handle(hub: &Hub, conn: crate::hub::ConnId, bytes: &[u8]) -> Result<(),
 /// Tells the client why it is closed (the generic reason) and returns the detail
 /// for the log.
 async fn refuse<K: Sink<Vec<u8>> + Unpin>(outgoing: &mut K, e: Error) -> String {
-    send_error(outgoing, &e.public()).await;
+    send_error(outgoing, &e).await;
     e.to_string()
 }
 
-/// Sends an `error` message; `reason` is already the generic one.
-async fn send_error<K: Sink<Vec<u8>> + Unpin>(outgoing: &mut K, reason: &str) {
+/// Sends an `error` message: the generic reason and its code, never the detail.
+async fn send_error<K: Sink<Vec<u8>> + Unpin>(outgoing: &mut K, e: &Error) {
     let _ = outgoing
         .send(
             Message::Error {
-                message: reason.chars().take(120).collect(),
+                message: e.public().chars().take(120).collect(),
+                code: Some(e.code()),
             }
             .encode(),
         )
@@ -262,6 +259,7 @@ mod tests {
     use automerge::sync::SyncDoc;
     use automerge::transaction::Transactable;
     use paktum_shared::DocumentId;
+    use paktum_shared::refusal::Code;
     use tokio::task::JoinHandle;
 
     struct Client {
@@ -407,7 +405,10 @@ mod tests {
             .await
             .expect("send");
         match client.next().await {
-            Message::Error { message } => assert_eq!(message, "malformed message"),
+            Message::Error { message, code } => {
+                assert_eq!(message, "malformed message");
+                assert_eq!(code, Some(Code::Malformed));
+            }
             other => panic!("expected error, got {}", other.type_name()),
         }
         let logged = client.ended.await.expect("session");
@@ -421,7 +422,10 @@ mod tests {
     async fn an_unsupported_protocol_version_is_refused() {
         let mut client = connect();
         match client.join(&["0"]).await {
-            Message::Error { message } => assert_eq!(message, "unsupported protocol version"),
+            Message::Error { message, code } => {
+                assert_eq!(message, "unsupported protocol version");
+                assert_eq!(code, Some(Code::ProtocolVersion));
+            }
             other => panic!("expected error, got {}", other.type_name()),
         }
         assert!(client.ended.await.expect("session").contains("unsupported"));

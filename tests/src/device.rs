@@ -35,6 +35,9 @@ pub struct Traffic {
     pub sent_bytes: usize,
     pub received_messages: usize,
     pub received_bytes: usize,
+    /// Time the device core spent starting the session and taking in the relay's
+    /// messages; the rest of a sync's time is the network and the relay.
+    pub core_time: Duration,
 }
 
 #[derive(Debug)]
@@ -123,7 +126,9 @@ impl Device {
             .await
             .context("connecting to the relay")?;
         self.ws = Some(ws);
+        let started = std::time::Instant::now();
         let join = self.repo.connect();
+        self.traffic.core_time += started.elapsed();
         self.send(vec![join]).await?;
         self.wait_for("handshake", |r| r.is_connected()).await
     }
@@ -190,7 +195,9 @@ impl Device {
             self.traffic.received_bytes += bytes.len();
             let msg = Message::decode(&bytes).context("relay sent a malformed message")?;
             let now = self.now_ms;
+            let started = std::time::Instant::now();
             let step = self.repo.receive(msg, now)?;
+            self.traffic.core_time += started.elapsed();
             self.send(step.send).await?;
         }
         Ok(())

@@ -248,3 +248,65 @@ pub fn employer_record(
     }
     Ok(doc)
 }
+
+/// What a coordinator's figures need beyond `contact_record`, for the indicator
+/// bench: for some contacts a team move, ESF+ participation (consent, entry, a
+/// leaving date and results) and 0–2 referrals to the given employers.
+pub fn coordinator_extras(
+    rng: &mut Seeded,
+    editor: &mut Editor,
+    doc: &mut ContactDoc,
+    teams: &[&str],
+    employers: &[DocumentId],
+) -> Result<(), ModelError> {
+    use paktum_shared::contact::{
+        ContactField, Education, Entry, Gender, LabourStatus, ParticipantResult,
+    };
+    let start = Day::from_unix_ms(editor.now_ms).unwrap_or(Day::new(2026, 1, 1)?);
+    let after = |days: usize| start.plus_days(days as i64).unwrap_or(start);
+    editor.now_ms += 60_000;
+    doc.set_field(
+        editor,
+        ContactField::BirthYear,
+        Some(&(1994 + rng.below(16)).to_string()),
+    )?;
+    if rng.below(10) == 0 {
+        editor.now_ms += 60_000;
+        doc.set_field(editor, ContactField::Team, Some(rng.pick(teams)))?;
+    }
+    if rng.below(2) == 0 {
+        editor.now_ms += 60_000;
+        doc.give_consent(editor, start, "esf")?;
+        doc.set_participant_entry(
+            editor,
+            Entry {
+                entry_on: after(rng.below(20)),
+                labour_status: LabourStatus::ALL[rng.below(LabourStatus::ALL.len())],
+                education: Education::ALL[rng.below(Education::ALL.len())],
+                gender: Gender::ALL[rng.below(Gender::ALL.len())],
+            },
+        )?;
+        if rng.below(2) == 0 {
+            let left = after(30 + rng.below(120));
+            doc.set_participant_left(editor, Some(left))?;
+            for _ in 0..rng.below(3) {
+                let on = left.plus_days(rng.below(200) as i64).unwrap_or(left);
+                let result = ParticipantResult::ALL[rng.below(ParticipantResult::ALL.len())];
+                doc.add_participant_result(editor, result, on)?;
+            }
+        }
+    }
+    for _ in 0..rng.below(3) {
+        if employers.is_empty() {
+            break;
+        }
+        let to = employers[rng.below(employers.len())];
+        let id = doc.add_referral(editor, Some(to), rng.pick(&OPENINGS), after(rng.below(60)))?;
+        let outcome = paktum_shared::contact::Outcome::ALL
+            [rng.below(paktum_shared::contact::Outcome::ALL.len())];
+        if outcome != paktum_shared::contact::Outcome::Pending {
+            doc.set_referral_outcome(editor, &id, outcome)?;
+        }
+    }
+    Ok(())
+}

@@ -1,14 +1,17 @@
 //! `cargo xtask bench [--quick]`: Paktum's relay measured side by side with the
 //! automerge-repo reference sync server under the same load generator (`paktum-load`),
-//! plus the browser benchmarks (`tests/bench/browser.mjs`) and the bundle sizes.
+//! plus the browser benchmarks (`tests/bench/browser.mjs`), the coordinator's figures
+//! at two sizes (`paktum-indicators`, native) and the bundle sizes.
 //! Servers run on loopback ports with their own data directories and are stopped by
 //! process id, also on error. The full run writes BENCHMARKS.md; `--quick` is a
 //! smoke test of the harness (small sizes, never fails on timings).
 //!
 //! `server` starts and measures the servers and runs the load generator, `scenario`
-//! holds the measurements, `stats` the medians, ratios and targets, `report` the
+//! holds the measurements (`indicators` the coordinator's), `stats` the medians, ratios and targets, `report` the
 //! table and BENCHMARKS.md.
 
+mod indicators;
+mod languages;
 mod report;
 mod scenario;
 mod server;
@@ -39,9 +42,14 @@ struct Sizes {
     idle: usize,
     active: usize,
     many_rounds: usize,
+    /// Seconds each phase of the many-devices run may take: a server that stops
+    /// answering fails the run after this, not after the load generator's 10 minutes.
+    many_limit_secs: u64,
     browser: (usize, usize),
     browser_runs: usize,
     browser_notes: usize,
+    /// (contacts, employers) for the coordinator figures, smallest first.
+    indicators: Vec<(usize, usize)>,
 }
 
 impl Sizes {
@@ -58,9 +66,11 @@ impl Sizes {
             idle: 1_000,
             active: 100,
             many_rounds: 20,
+            many_limit_secs: 120,
             browser: (10_000, 1_000),
             browser_runs: 3,
             browser_notes: 30,
+            indicators: vec![(1_000, 100), (10_000, 1_000)],
         }
     }
 
@@ -77,11 +87,35 @@ impl Sizes {
             idle: 100,
             active: 10,
             many_rounds: 3,
+            many_limit_secs: 60,
             browser: (300, 0),
             browser_runs: 1,
             browser_notes: 5,
+            indicators: vec![(100, 10), (300, 30)],
         }
     }
+}
+
+/// Only the bundle rows: the app as served, with English only, and the floor. No
+/// servers, and BENCHMARKS.md is left as it is.
+pub fn bundle(plan: &mut Plan) -> Result<()> {
+    build::tools(plan)?;
+    build::app(plan)?;
+    let scratch = plan
+        .root
+        .join(format!("target/bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).context("creating target/bench")?;
+    let mut table = Table::default();
+    scenario::bundle(plan, &mut table)?;
+    languages::languages(plan, &scratch, &mut table)?;
+    scenario::bundle_floor(plan, &scratch, &mut table)?;
+    println!("\n{}", table.render());
+    for note in &table.notes {
+        println!("note: {note}");
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
 }
 
 pub fn bench(plan: &mut Plan, quick: bool) -> Result<()> {
@@ -120,8 +154,11 @@ pub fn bench(plan: &mut Plan, quick: bool) -> Result<()> {
     scenario::relay_throughput(plan, &scratch, &sizes, &mut table)?;
     scenario::reconnect(plan, &scratch, &sizes, &mut table)?;
     scenario::many_devices(plan, &scratch, &sizes, &mut table)?;
+    indicators::indicators(plan, &scratch, &sizes, &mut table)?;
     scenario::bundle(plan, &mut table)?;
     if !quick {
+        // Each is a second release build of minutes: too slow for --quick.
+        languages::languages(plan, &scratch, &mut table)?;
         scenario::bundle_floor(plan, &scratch, &mut table)?;
     }
     scenario::browser(plan, &scratch, &sizes, &mut table)?;

@@ -41,6 +41,10 @@ enum Command {
         /// Small sizes in under two minutes: a smoke test that writes nothing.
         #[arg(long)]
         quick: bool,
+        /// Only the bundle rows (the app as served, with English only, the floor):
+        /// three release builds, no servers, BENCHMARKS.md left as it is.
+        #[arg(long, conflicts_with = "quick")]
+        bundle: bool,
     },
 }
 
@@ -50,7 +54,8 @@ fn main() -> Result<()> {
     let result = match cli.command {
         Command::Run { listen, data_dir } => steps::run(&mut plan, &listen, &data_dir),
         Command::Test => steps::test(&mut plan),
-        Command::Bench { quick } => bench::bench(&mut plan, quick),
+        Command::Bench { bundle: true, .. } => bench::bundle(&mut plan),
+        Command::Bench { quick, .. } => bench::bench(&mut plan, quick),
     };
     plan.summary();
     result

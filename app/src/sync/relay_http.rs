@@ -15,8 +15,9 @@ use paktum_shared::enrol::{EnrolRequest, Refusal};
 pub enum EnrolError {
     /// No answer from the relay.
     Unreachable,
-    /// The relay refused; its sentence says why (used, expired or unknown code).
-    Refused(String),
+    /// The relay refused: its code says why (used, expired or unknown code, too many
+    /// attempts, …); the sentence is kept for a code this build does not know.
+    Refused(Refusal),
 }
 
 /// `ws://host:port/sync` -> `http://host:port`.
@@ -73,13 +74,17 @@ pub async fn enrol(relay_url: &str, code: &str, label: &str) -> Result<Enrolment
     let url = format!("{}/enrol", http_base(relay_url));
     let response = fetch(&url, &init).await.ok_or(EnrolError::Unreachable)?;
     let body = text(&response).await.unwrap_or_default();
+    // Not JSON at all (a proxy's page, an older relay): refused, reason unknown.
+    let unknown = || Refusal {
+        error: String::new(),
+        code: None,
+        retry_after_secs: None,
+    };
     if response.ok() {
-        serde_json::from_str(&body).map_err(|_| EnrolError::Refused(String::new()))
+        serde_json::from_str(&body).map_err(|_| EnrolError::Refused(unknown()))
     } else {
-        let said = serde_json::from_str::<Refusal>(&body)
-            .map(|r| r.error)
-            .unwrap_or_default();
-        Err(EnrolError::Refused(said))
+        let refusal = serde_json::from_str::<Refusal>(&body).unwrap_or_else(|_| unknown());
+        Err(EnrolError::Refused(refusal))
     }
 }
 

@@ -10,6 +10,7 @@ use leptos_i18n::Locale as _;
 use paktum_shared::contact::{ContactField, Outcome, Status};
 use paktum_shared::employer::{Commitment, EmployerField};
 use paktum_shared::language::{self, Due, Lang, Plural};
+use paktum_shared::refusal::Code;
 use paktum_shared::{Day, ModelError};
 
 use super::parts::{commitment_label, outcome_label, status_label};
@@ -178,6 +179,8 @@ fn field_name(i18n: I18nContext<Locale>, field: &str) -> String {
         "contact_name" => t_string!(i18n, employer_contact_name),
         "contact_phone" => t_string!(i18n, employer_contact_phone),
         "contact_email" => t_string!(i18n, employer_contact_email),
+        "leaving date" => t_string!(i18n, field_left_on),
+        "result" => t_string!(i18n, field_participant_result),
         // A field added to the model before it gets a label here: its own name.
         other => return other.to_string(),
     }
@@ -196,27 +199,79 @@ pub fn problem_view(i18n: I18nContext<Locale>, problem: &Problem) -> AnyView {
     match problem {
         Problem::Store(e) => store_error_text(i18n, e).into_any(),
         Problem::Model(e) => model_error(i18n, e),
-        Problem::Enrol(e) => enrol_error(i18n, e).into_any(),
+        Problem::Enrol(e) => enrol_error(i18n, e),
         Problem::Form(words) => words(i18n).into_any(),
     }
 }
 
-/// Why enrolling this device failed. The relay words its refusals in English for
-/// people; the ones it has are recognised and said in the worker's language, anything
-/// else is kept as the relay said it.
-fn enrol_error(i18n: I18nContext<Locale>, e: &EnrolError) -> String {
-    match e {
-        EnrolError::Unreachable => t_string!(i18n, enrol_unreachable),
-        EnrolError::Refused(said) if said.contains("already used") => t_string!(i18n, enrol_used),
-        EnrolError::Refused(said) if said.contains("expired") => t_string!(i18n, enrol_expired),
-        EnrolError::Refused(said) if said.contains("not known") => t_string!(i18n, enrol_unknown),
-        EnrolError::Refused(said) if said.contains("try again later") => {
-            t_string!(i18n, failure_relay_busy)
+/// Why enrolling this device failed: the relay's code worded here; its English
+/// sentence only for a code this build does not know.
+fn enrol_error(i18n: I18nContext<Locale>, e: &EnrolError) -> AnyView {
+    let refusal = match e {
+        EnrolError::Unreachable => return t!(i18n, enrol_unreachable).into_any(),
+        EnrolError::Refused(refusal) => refusal,
+    };
+    match (refusal.code, refusal.retry_after_secs) {
+        (Some(Code::RateLimited), Some(secs)) => {
+            let wait = wait_view(i18n, secs);
+            view! { {refusal_text(i18n, Code::RateLimited)} " " {wait} }.into_any()
         }
-        EnrolError::Refused(said) if !said.is_empty() => return said.clone(),
-        EnrolError::Refused(_) => t_string!(i18n, enrol_refused),
+        (Some(code), _) => refusal_text(i18n, code).into_any(),
+        (None, _) if !refusal.error.is_empty() => refusal.error.clone().into_any(),
+        (None, _) => t!(i18n, enrol_refused).into_any(),
     }
-    .to_string()
+}
+
+/// "You can try again in 30 seconds" (whole minutes from two minutes on).
+fn wait_view(i18n: I18nContext<Locale>, secs: u64) -> AnyView {
+    let lang = lang(i18n);
+    if secs < 120 {
+        let n = secs.max(1);
+        match language::plural(lang, n) {
+            Plural::One => t!(i18n, enrol_wait_seconds.one, count = n).into_any(),
+            Plural::Other => t!(i18n, enrol_wait_seconds.other, count = n).into_any(),
+        }
+    } else {
+        let n = secs.div_ceil(60);
+        match language::plural(lang, n) {
+            Plural::One => t!(i18n, enrol_wait_minutes.one, count = n).into_any(),
+            Plural::Other => t!(i18n, enrol_wait_minutes.other, count = n).into_any(),
+        }
+    }
+}
+
+/// Each code the relay refuses with and the catalogue key that says it, in one list:
+/// `refusal_text` is generated from it (a match without a wildcard, so a new code
+/// does not build until it has a key), and so is the table the test below checks
+/// against every catalogue.
+macro_rules! refusal_keys {
+    ($($code:ident => $key:ident,)*) => {
+        /// A relay refusal, by its code, in the worker's language.
+        pub fn refusal_text(i18n: I18nContext<Locale>, code: Code) -> String {
+            match code {
+                $(Code::$code => t_string!(i18n, $key).to_string(),)*
+            }
+        }
+
+        #[cfg(test)]
+        const REFUSAL_KEYS: &[(Code, &str)] = &[$((Code::$code, stringify!($key)),)*];
+    };
+}
+
+refusal_keys! {
+    NotEnrolled => failure_not_accepted,
+    ProtocolVersion => failure_version,
+    TooManyConnections => failure_too_many_connections,
+    TooManyDocuments => failure_too_many_documents,
+    RateLimited => enrol_rate_limited,
+    CodeUsed => enrol_used,
+    CodeExpired => enrol_expired,
+    CodeUnknown => enrol_unknown,
+    Malformed => failure_not_understood,
+    ProtocolViolation => failure_not_understood,
+    BadSync => failure_not_understood,
+    TooSlow => failure_lost,
+    Unavailable => failure_relay_busy,
 }
 
 /// The record model's refusal as a sentence in the worker's language.
@@ -270,6 +325,15 @@ pub fn model_error(i18n: I18nContext<Locale>, e: &ModelError) -> AnyView {
         ModelError::Corrupt(reason) => t!(i18n, record_damaged, reason = reason).into_any(),
         ModelError::WrongKind { found, .. } => t!(i18n, error_wrong_kind, found = found).into_any(),
         ModelError::NewerSchema(_) => t!(i18n, error_newer_schema).into_any(),
+        ModelError::ConsentRequired => t!(i18n, error_consent_required).into_any(),
+        ModelError::NotParticipant => t!(i18n, error_not_participant).into_any(),
+        ModelError::TooEarly { field, earliest } => t!(
+            i18n,
+            error_too_early,
+            field = field_name(i18n, field),
+            earliest = earliest
+        )
+        .into_any(),
     }
 }
 
@@ -328,5 +392,44 @@ pub fn history_line(i18n: I18nContext<Locale>, what: &str) -> AnyView {
     match field {
         Some(field) => t!(i18n, history_changed, field = field).into_any(),
         None => what.to_string().into_any(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::REFUSAL_KEYS;
+    use paktum_shared::refusal::Code;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    const CATALOGUES: [(&str, &str); 5] = [
+        ("en", include_str!("../../locales/en.json")),
+        ("hu", include_str!("../../locales/hu.json")),
+        ("nl", include_str!("../../locales/nl.json")),
+        ("fr", include_str!("../../locales/fr.json")),
+        ("de", include_str!("../../locales/de.json")),
+    ];
+
+    #[wasm_bindgen_test]
+    fn every_refusal_code_has_a_key_in_every_catalogue() -> Result<(), serde_json::Error> {
+        for (lang, json) in CATALOGUES {
+            let catalogue: serde_json::Value = serde_json::from_str(json)?;
+            for code in Code::ALL {
+                let keys: Vec<&str> = REFUSAL_KEYS
+                    .iter()
+                    .filter(|(c, _)| *c == code)
+                    .map(|(_, key)| *key)
+                    .collect();
+                assert_eq!(keys.len(), 1, "{code}: one key, not {keys:?}");
+                let said = catalogue[keys[0]].as_str().unwrap_or_default();
+                assert!(!said.is_empty(), "{lang}: {code} -> {} missing", keys[0]);
+            }
+            for group in ["enrol_wait_seconds", "enrol_wait_minutes"] {
+                for form in ["one", "other"] {
+                    let said = catalogue[group][form].as_str().unwrap_or_default();
+                    assert!(said.contains("{{ count }}"), "{lang}: {group}.{form}");
+                }
+            }
+        }
+        Ok(())
     }
 }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use paktum_shared::language::{Plural, plural};
 
-use super::language::{number, when};
+use super::language::{number, refusal_text, when};
 use crate::field::use_field;
 use crate::i18n::*;
 use crate::sync::{Failure, SyncStatus};
@@ -60,19 +60,14 @@ pub fn StatusLine() -> impl IntoView {
                 Failure::Lost => t!(i18n, failure_lost).into_any(),
                 Failure::NotAccepted => t!(i18n, failure_not_accepted).into_any(),
                 Failure::Version => t!(i18n, failure_version).into_any(),
-                Failure::Refused(message) => match refusal(&message) {
-                    Some(Refusal::NotEnrolled) => t!(i18n, failure_not_accepted).into_any(),
-                    Some(Refusal::Version) => t!(i18n, failure_version).into_any(),
-                    Some(Refusal::TooManyConnections) => {
-                        t!(i18n, failure_too_many_connections).into_any()
-                    }
-                    Some(Refusal::TooManyDocuments) => {
-                        t!(i18n, failure_too_many_documents).into_any()
-                    }
-                    Some(Refusal::Busy) => t!(i18n, failure_relay_busy).into_any(),
-                    // Anything else the relay said, in its words, inside our sentence.
-                    None => t!(i18n, failure_refused, message = message).into_any(),
-                },
+                Failure::Refused {
+                    code: Some(code), ..
+                } => refusal_text(i18n, code).into_any(),
+                // A code this build does not know: the relay's words in our sentence.
+                Failure::Refused {
+                    code: None,
+                    message,
+                } => t!(i18n, failure_refused, message = message).into_any(),
                 Failure::BadData => t!(i18n, failure_bad_data).into_any(),
                 Failure::BadAddress => t!(i18n, failure_bad_address).into_any(),
             };
@@ -93,63 +88,5 @@ pub fn StatusLine() -> impl IntoView {
                 <super::language::LanguagePicker />
             </div>
         </div>
-    }
-}
-
-/// What the relay's closing message means. The relay words its refusals in English
-/// for people (`sync-server` `Error::public`); until it sends codes, the app
-/// recognises those sentences and says them in the worker's language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Refusal {
-    NotEnrolled,
-    Version,
-    TooManyConnections,
-    TooManyDocuments,
-    Busy,
-}
-
-fn refusal(message: &str) -> Option<Refusal> {
-    let m = message.to_ascii_lowercase();
-    if m.contains("not enrolled") || m.contains("revoked") {
-        Some(Refusal::NotEnrolled)
-    } else if m.contains("protocol version") {
-        Some(Refusal::Version)
-    } else if m.contains("too many connections") {
-        Some(Refusal::TooManyConnections)
-    } else if m.contains("too many documents") {
-        Some(Refusal::TooManyDocuments)
-    } else if m.contains("try again later") {
-        Some(Refusal::Busy)
-    } else {
-        None
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Refusal, refusal};
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test]
-    fn the_relays_refusals_are_recognised_and_others_kept_as_said() {
-        let said = |m: &str| refusal(m);
-        assert_eq!(
-            said("this device is not enrolled or was revoked"),
-            Some(Refusal::NotEnrolled)
-        );
-        assert_eq!(said("unsupported protocol version"), Some(Refusal::Version));
-        assert_eq!(
-            said("too many connections for one device (limit 4)"),
-            Some(Refusal::TooManyConnections)
-        );
-        assert_eq!(
-            said("too many documents open on one connection (limit 20000)"),
-            Some(Refusal::TooManyDocuments)
-        );
-        assert_eq!(
-            said("the relay could not do this just now; try again later"),
-            Some(Refusal::Busy)
-        );
-        assert_eq!(said("malformed message"), None);
     }
 }

@@ -6,6 +6,18 @@ use super::*;
 
 /// Reads the record without taking ownership (list summaries, the index).
 pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
+    read_with(record, true)
+}
+
+/// Reads what the indicators and the coordinator's table need: everything but the
+/// notes, of which only the open follow-ups are kept (date, author, follow-up; no
+/// text, place or tags), so `next_follow_up()` still holds. The notes are most of
+/// the cost of reading a contact.
+pub fn read_contact_for_figures(record: &RecordDoc) -> Result<Contact, ModelError> {
+    read_with(record, false)
+}
+
+fn read_with(record: &RecordDoc, whole_notes: bool) -> Result<Contact, ModelError> {
     let (display_name, status) = name_and_status(record)?;
     let doc = record.doc();
     let first = record::obj_at(doc, &ROOT, "first_contact", ObjType::Map);
@@ -39,7 +51,26 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
         .map(|m| {
             record::live_items(doc, &m)
                 .into_iter()
-                .map(|(id, n)| note_at(doc, id, &n))
+                .filter_map(|(id, n)| {
+                    if whole_notes {
+                        return Some(note_at(doc, id, &n));
+                    }
+                    if record::bool_at(doc, &n, "done").unwrap_or(false) {
+                        return None;
+                    }
+                    let follow_up = record::str_at(doc, &n, "follow_up")?.parse().ok()?;
+                    Some(Note {
+                        id,
+                        date: None,
+                        author: record::str_at(doc, &n, "author").unwrap_or_default(),
+                        place: None,
+                        text: String::new(),
+                        tags: Vec::new(),
+                        follow_up: Some(follow_up),
+                        done: false,
+                        created_at: 0,
+                    })
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -69,6 +100,8 @@ pub fn read_contact(record: &RecordDoc) -> Result<Contact, ModelError> {
         tags: record::set_keys(doc, &ROOT, "tags"),
         notes,
         referrals,
+        team_moves: super::moves::moves_of(record),
+        participant: super::participant::participant_of(record),
         created_at: record.created_at(),
         updated_at: record.updated_at(),
         conflicts,

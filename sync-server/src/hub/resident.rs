@@ -158,7 +158,6 @@ mod tests {
     use automerge::transaction::Transactable;
     use std::sync::Arc;
     use tokio::sync::mpsc;
-    use tokio_util::sync::CancellationToken;
 
     /// A connection that syncs `n` new documents to the hub, message by message, as a
     /// device would, until the hub has acknowledged each.
@@ -203,7 +202,7 @@ mod tests {
         let hub = Hub::new(storage, None, None, limits).expect("hub");
         let (tx, mut rx) = mpsc::channel(1024);
         let conn = hub
-            .connect("peer".into(), None, tx, CancellationToken::new(), None)
+            .connect("peer".into(), None, tx, crate::hub::Kick::default(), None)
             .expect("connect");
         let docs = upload(&hub, conn, &mut rx, 10).await;
         assert_eq!(

@@ -97,7 +97,6 @@ mod tests {
     use automerge::transaction::Transactable;
     use paktum_shared::protocol::Message;
     use tokio::sync::mpsc;
-    use tokio_util::sync::CancellationToken;
 
     fn hub_with_two_connections() -> (Hub, [(ConnId, mpsc::Receiver<Outgoing>); 2]) {
         let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
@@ -105,7 +104,7 @@ mod tests {
         let open = || {
             let (tx, rx) = mpsc::channel(1024);
             let conn = hub
-                .connect("peer".into(), None, tx, CancellationToken::new(), None)
+                .connect("peer".into(), None, tx, crate::hub::Kick::default(), None)
                 .expect("connect");
             (conn, rx)
         };

@@ -11,15 +11,16 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow, bail};
 use automerge::ReadDoc;
 use clap::{Args, Parser, Subcommand};
-use futures_util::{SinkExt, StreamExt};
 use paktum_shared::contact::NewNote;
-use paktum_shared::protocol::{Message, PROTOCOL_VERSION, PeerMetadata};
 use paktum_shared::record::RecordDoc;
 use paktum_shared::{DocumentId, Editor};
 use paktum_tests::Device;
 use paktum_tests::synthetic::{self, Seeded};
 use serde_json::json;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+#[path = "paktum-load/many.rs"]
+mod many;
+use many::{Shape, many};
 
 /// How long any one measurement may take before the load generator gives up.
 const LIMIT: Duration = Duration::from_secs(600);
@@ -119,6 +120,14 @@ enum Command {
         active: usize,
         #[arg(long, default_value_t = 20)]
         rounds: usize,
+        /// Seconds each phase (opening the idle connections, the active pairs) may
+        /// take before the run fails; a server that stops answering fails this soon.
+        #[arg(long, default_value_t = 120)]
+        limit_secs: u64,
+        /// The server's process id: its CPU during the active phase is reported
+        /// beside this process's own (they share the machine).
+        #[arg(long)]
+        server_pid: Option<u32>,
     },
 }
 
@@ -146,7 +155,17 @@ async fn main() -> anyhow::Result<()> {
             idle,
             active,
             rounds,
-        } => many(&url, &team, idle, active, rounds).await?,
+            limit_secs,
+            server_pid,
+        } => {
+            let limit = Duration::from_secs(limit_secs);
+            let shape = Shape {
+                idle,
+                active,
+                rounds,
+            };
+            many(&url, &team, shape, limit, server_pid).await?
+        }
     };
     println!("{out}");
     Ok(())
@@ -394,9 +413,15 @@ fn small_note(n: usize) -> NewNote {
     }
 }
 
-/// A writer and a reader of one shared contact, both connected and in sync.
-async fn pair(url: &str, team: &str) -> anyhow::Result<(Device, Device, DocumentId)> {
+/// A writer and a reader of one shared contact, both connected and in sync; each
+/// waits at most `limit` for the relay.
+async fn pair(
+    url: &str,
+    team: &str,
+    limit: Duration,
+) -> anyhow::Result<(Device, Device, DocumentId)> {
     let mut a = load_device("Anna", team, url)?;
+    a.wait = limit;
     a.open().await?;
     a.settle().await?;
     let id = a
@@ -408,6 +433,7 @@ async fn pair(url: &str, team: &str) -> anyhow::Result<(Device, Device, Document
     })
     .await?;
     let mut b = load_device("Bram", team, url)?;
+    b.wait = limit;
     b.open().await?;
     b.settle().await?;
     if b.replica().heads(&id).is_none() {
@@ -457,7 +483,7 @@ fn latency_json(mut ms: Vec<f64>) -> (f64, f64, usize) {
 }
 
 async fn roundtrip(url: &str, team: &str, samples: usize) -> anyhow::Result<serde_json::Value> {
-    let (mut a, mut b, id) = pair(url, team).await?;
+    let (mut a, mut b, id) = pair(url, team, LIMIT).await?;
     let deadline = Instant::now() + LIMIT;
     let mut ms = Vec::with_capacity(samples);
     for n in 0..samples {
@@ -499,7 +525,7 @@ async fn reconnect(
 
     let (mut secs, mut bytes, mut messages, mut sent, mut received) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut client_cpu = Vec::new();
+    let (mut client_cpu, mut core) = (Vec::new(), Vec::new());
     for round in 0..rounds {
         let theirs_ids = &ids[2 * changed * round..2 * changed * round + changed];
         let ours_ids = &ids[2 * changed * round + changed..2 * changed * (round + 1)];
@@ -543,6 +569,7 @@ async fn reconnect(
             }
         }
         let t = a.traffic;
+        core.push(t.core_time.as_secs_f64());
         bytes.push((t.sent_bytes + t.received_bytes) as f64);
         messages.push((t.sent_messages + t.received_messages) as f64);
         sent.push(t.sent_bytes as f64);
@@ -561,6 +588,7 @@ async fn reconnect(
         "rounds": rounds,
         "secs": med(secs),
         "client_cpu_secs": med(client_cpu),
+        "device_core_secs": med(core),
         "bytes": med(bytes),
         "messages": med(messages),
         "sent_bytes": med(sent),
@@ -570,107 +598,23 @@ async fn reconnect(
 
 /// CPU seconds this process has used (user + system), from /proc (Linux); 0 elsewhere.
 fn own_cpu_secs() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    let Some((_, rest)) = stat.rsplit_once(')') else {
-        return 0.0;
-    };
+    cpu_secs("self").unwrap_or(0.0)
+}
+
+/// CPU seconds process `pid` has used (user + system), if /proc shows it.
+fn cpu_secs_of(pid: u32) -> Option<f64> {
+    cpu_secs(&pid.to_string())
+}
+
+fn cpu_secs(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
     let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime: fields 14 and 15 of stat, 12 and 13 after the name.
     let ticks: f64 = [11, 12]
         .iter()
         .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
         .sum();
     // Linux reports in USER_HZ, which is 100 on every mainstream configuration.
-    ticks / 100.0
-}
-
-/// The soft limit on open files, from /proc (Linux).
-fn open_files_limit() -> Option<u64> {
-    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
-    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-    line.split_whitespace().nth(3)?.parse().ok()
-}
-
-async fn many(
-    url: &str,
-    team: &str,
-    idle: usize,
-    active: usize,
-    rounds: usize,
-) -> anyhow::Result<serde_json::Value> {
-    let need = (idle + active + 64) as u64;
-    if let Some(limit) = open_files_limit()
-        && limit < need
-    {
-        bail!(
-            "open-file limit {limit} is below the {need} this needs: raise it with `ulimit -n {need}`"
-        );
-    }
-    let start = Instant::now();
-    let mut idlers = tokio::task::JoinSet::new();
-    for n in 0..idle {
-        if start.elapsed() > LIMIT {
-            bail!("opening idle connections took longer than {LIMIT:?}");
-        }
-        let (mut ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .with_context(|| format!("opening idle connection {n}"))?;
-        let join = Message::Join {
-            sender_id: format!("idle-{n}-{}", DocumentId::random()),
-            supported_protocol_versions: vec![PROTOCOL_VERSION.into()],
-            metadata: Some(PeerMetadata {
-                storage_id: None,
-                is_ephemeral: true,
-            }),
-        };
-        ws.send(WsMessage::Binary(join.encode().into())).await?;
-        let answer = tokio::time::timeout(Duration::from_secs(30), ws.next())
-            .await
-            .map_err(|_| anyhow!("no answer to idle connection {n}'s join"))?;
-        if !matches!(answer, Some(Ok(WsMessage::Binary(_)))) {
-            bail!("idle connection {n} was refused");
-        }
-        // Reading answers the server's keep-alive pings, as an idle app would.
-        idlers.spawn(async move { while ws.next().await.is_some() {} });
-    }
-    let idle_secs = start.elapsed().as_secs_f64();
-
-    let mut tasks = tokio::task::JoinSet::new();
-    for k in 0..active / 2 {
-        let url = url.to_string();
-        let team = format!("{team}-{k}");
-        tasks.spawn(async move {
-            let (mut a, mut b, id) = pair(&url, &team).await?;
-            let mut ms = Vec::with_capacity(rounds);
-            for n in 0..rounds {
-                ms.push(one_trip(&mut a, &mut b, id, n).await?.as_secs_f64() * 1000.0);
-            }
-            anyhow::Ok(ms)
-        });
-    }
-    let mut ms = Vec::new();
-    while let Some(done) = tokio::time::timeout(LIMIT, tasks.join_next())
-        .await
-        .map_err(|_| anyhow!("active devices took longer than {LIMIT:?}"))?
-    {
-        ms.extend(done.context("device task panicked")??);
-    }
-    // An idle connection whose reader ended was closed by the server during the run.
-    let mut closed = 0;
-    while idlers.try_join_next().is_some() {
-        closed += 1;
-    }
-    idlers.abort_all();
-    let (p50, p99, n) = latency_json(ms);
-    Ok(json!({
-        "cmd": "many",
-        "idle": idle,
-        "active": active / 2 * 2,
-        "samples": n,
-        "idle_open_secs": idle_secs,
-        "idle_closed_early": closed,
-        "p50_ms": p50,
-        "p99_ms": p99,
-    }))
+    Some(ticks / 100.0)
 }

@@ -312,7 +312,9 @@ pub(super) fn many_devices(
     sizes: &Sizes,
     table: &mut Table,
 ) -> Result<()> {
-    let mut runs: [Vec<[f64; 3]>; 2] = [Vec::new(), Vec::new()];
+    // Per run: peak RSS, p50, p99, and the share of one core the server and the load
+    // generator each used while the active pairs ran.
+    let mut runs: [Vec<[f64; 5]>; 2] = [Vec::new(), Vec::new()];
     for repeat in 0..sizes.repeats {
         for (slot, kind) in [Kind::Paktum, Kind::Reference].into_iter().enumerate() {
             println!(
@@ -337,6 +339,10 @@ pub(super) fn many_devices(
                     &sizes.active.to_string(),
                     "--rounds",
                     &sizes.many_rounds.to_string(),
+                    "--limit-secs",
+                    &sizes.many_limit_secs.to_string(),
+                    "--server-pid",
+                    &server.pid().to_string(),
                 ]),
             );
             let Some(v) = reference_may_fail(measured, kind, &mut table.notes, |e| {
@@ -357,7 +363,15 @@ pub(super) fn many_devices(
                     v["idle_closed_early"]
                 ));
             }
-            runs[slot].push([rss, num(&v, "p50_ms")?, num(&v, "p99_ms")?]);
+            let active = num(&v, "active_secs")?.max(1e-3);
+            let share = |key: &str| num(&v, key).map(|cpu| 100.0 * cpu / active);
+            runs[slot].push([
+                rss,
+                num(&v, "p50_ms")?,
+                num(&v, "p99_ms")?,
+                share("server_cpu_secs")?,
+                share("client_cpu_secs")?,
+            ]);
         }
     }
     let col = |field: usize| {
@@ -377,6 +391,20 @@ pub(super) fn many_devices(
     if at_scale {
         p99.target = Some(Target::AtMost(50.0));
     }
+    table.add(
+        format!("{label}: server CPU while the pairs run (user+sys)"),
+        "% of a core",
+        col(3),
+    );
+    table.add(
+        format!("{label}: load generator CPU meanwhile (user+sys; its column: the run against that server)"),
+        "% of a core",
+        col(4),
+    );
+    table.notes.push(format!(
+        "many devices: each phase (opening the idle connections, the active pairs) may take {} s before the run fails. The CPU rows are user+sys from /proc over the active phase, as a share of one core; the machine's cores are shared by the server, the load generator and anything else running, so a p99 is only as good as the room they left each other.",
+        sizes.many_limit_secs
+    ));
     Ok(())
 }
 
@@ -409,7 +437,11 @@ pub(super) fn bundle(plan: &Plan, table: &mut Table) -> Result<()> {
 
 /// A row of sizes in bytes `[raw, gzip, brotli]`: gzip is the value (the target's
 /// measure), raw and brotli go in its name.
-fn size_row<'t>(table: &'t mut Table, what: &str, [raw, gz, br]: [usize; 3]) -> &'t mut Row {
+pub(super) fn size_row<'t>(
+    table: &'t mut Table,
+    what: &str,
+    [raw, gz, br]: [usize; 3],
+) -> &'t mut Row {
     table.add(
         format!(
             "{what}: {} KB raw, {} KB brotli 11; gzip -9",

@@ -79,7 +79,7 @@ impl Server {
         format!("{}/sync", self.http_url().replacen("http://", "ws://", 1))
     }
 
-    fn pid(&self) -> u32 {
+    pub(super) fn pid(&self) -> u32 {
         match &self.process {
             Some(Process::Paktum(relay)) => relay.pid(),
             Some(Process::Reference { child, .. }) => child.id(),
@@ -191,7 +191,7 @@ fn clock_ticks() -> f64 {
         .unwrap_or(100.0)
 }
 
-fn bin(plan: &Plan, name: &str) -> String {
+pub(super) fn bin(plan: &Plan, name: &str) -> String {
     plan.root
         .join("target/release")
         .join(name)
