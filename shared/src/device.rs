@@ -10,6 +10,7 @@ mod disk;
 mod identity;
 mod index;
 mod ledger;
+mod search;
 mod snapshot;
 #[cfg(test)]
 mod tests;
@@ -33,7 +34,7 @@ pub use disk::{
     Assembled, Batch, Chunks, Damaged, KeptDoc, Loaded, RawChunk, Snapshot, StoredDoc,
     heads_from_bytes, heads_to_bytes,
 };
-pub use identity::{Identity, normalise_relay_url};
+pub use identity::{Identity, normalise_relay_url, normalise_team};
 pub use index::{rows_of, workers};
 pub use ledger::{COMPACT_AFTER, COMPACT_AT_THE_LATEST, ChunkWrite, Ledger};
 
@@ -95,6 +96,10 @@ pub struct Repo {
     /// The contact read last, with the heads it was read at: its page re-reads it on
     /// every redraw, and reading a contact with many notes takes milliseconds.
     last_contact: RefCell<Option<(Vec<automerge::ChangeHash>, Contact)>>,
+    /// Per contact, the folded text a search looks in, with the heads it was read at.
+    search: RefCell<HashMap<DocumentId, (Vec<automerge::ChangeHash>, String)>>,
+    /// When the relay was last seen holding each record's latest change (this session).
+    on_relay: HashMap<DocumentId, i64>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -160,6 +165,8 @@ impl Repo {
             snapshot_seq: None,
             unreconciled: std::collections::BTreeSet::new(),
             last_contact: RefCell::new(None),
+            search: RefCell::new(HashMap::new()),
+            on_relay: HashMap::new(),
         }
     }
 
@@ -557,12 +564,14 @@ impl Repo {
         step.send.extend(self.replica.put_back(id, doc));
         self.upsert_index(editor, vec![(id, summary, Some(heads))], &mut step);
         self.collect_states(&mut step);
+        self.on_relay.remove(&id);
         self.forget_verdict();
         self.revision += 1;
         Ok(step)
     }
 
-    fn collect_states(&mut self, step: &mut Step) {
+    /// The sync states to save; returns the documents they belong to.
+    fn collect_states(&mut self, step: &mut Step) -> Vec<DocumentId> {
         let changed = self.replica.take_states_changed();
         for id in &changed {
             if let Some(state) = self.replica.sync_state(id) {
@@ -570,6 +579,7 @@ impl Repo {
             }
         }
         self.forget_verdict();
+        changed
     }
 
     /// A new connection is open: the `join` to send.
@@ -643,7 +653,8 @@ impl Repo {
         if self.replica.is_connected() && progress.done >= progress.total {
             self.reconcile_rows(now_ms, &mut step);
         }
-        self.collect_states(&mut step);
+        let acknowledged = self.collect_states(&mut step);
+        self.note_on_relay(&changed, &acknowledged, now_ms);
         self.forget_verdict();
         if !changed.is_empty() {
             self.revision += 1;

@@ -36,3 +36,21 @@ pub struct Enrolment {
 pub struct Refusal {
     pub error: String,
 }
+
+/// `GET /team/members` with the device token (`Authorization: Bearer …`): the members
+/// of the device's own team, so a contact is assigned to a member, not a typed name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMembers {
+    pub team: String,
+    /// Sorted by name.
+    pub members: Vec<Member>,
+}
+
+/// One member of a team, as the relay's directory knows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub name: String,
+    /// `worker`, `coordinator` or `admin`.
+    #[serde(default)]
+    pub role: String,
+}
