@@ -84,6 +84,9 @@ pub struct Field {
     problem: RwSignal<Option<String>>,
     /// Edits made while the lists show from the index snapshot, waiting for the index.
     waiting: StoredValue<Vec<oneshot::Sender<()>>, LocalStorage>,
+    /// The team's members by name, as the relay last listed them (kept on the device;
+    /// empty in development mode, where the relay has no directory).
+    members: RwSignal<Vec<String>>,
     i18n: I18nContext<Locale>,
 }
 
@@ -104,6 +107,7 @@ impl Field {
             phase: RwSignal::new(Phase::Loading),
             problem: RwSignal::new(None),
             waiting: StoredValue::new_local(Vec::new()),
+            members: RwSignal::new(Vec::new()),
             i18n,
         }
     }
@@ -205,6 +209,85 @@ impl Field {
         Ok(())
     }
 
+    /// The team's members by name (sorted as the relay sends them).
+    pub fn members(&self) -> Vec<String> {
+        self.members.get()
+    }
+
+    /// Asks the relay for the team's members (enrolled devices only) and keeps the
+    /// list on the device; without an answer the kept list stays.
+    pub fn refresh_members(&self) {
+        let (Some(store), Some(identity)) = (self.store.get_value(), self.identity()) else {
+            return;
+        };
+        let Some(token) = identity.device_token.filter(|t| !t.is_empty()) else {
+            return;
+        };
+        let members = self.members;
+        spawn_local(async move {
+            if let Some(list) = crate::sync::team_members(&identity.relay_url, &token).await {
+                // Not kept means asking again next start; the list on screen is new.
+                let _ = store.save_members(&list).await;
+                members.set(list.members.into_iter().map(|m| m.name).collect());
+            }
+        });
+    }
+
+    fn identity(&self) -> Option<Identity> {
+        self.sync
+            .with_value(|s| s.as_ref().map(|s| s.repo().borrow().identity().clone()))
+    }
+
+    /// Points this device at another relay: the identity keeps everything but the
+    /// address, the records stay, and the app starts again (syncing with the new relay
+    /// from its first message: sync states are kept per relay, so every record is
+    /// offered to it).
+    pub async fn change_relay(&self, typed: &str) -> Result<(), Problem> {
+        let Some(url) = paktum_shared::device::normalise_relay_url(typed) else {
+            return Err(Problem::Form(|i| {
+                t_string!(i, failure_bad_address).to_string()
+            }));
+        };
+        let (Some(store), Some(sync), Some(mut identity)) = (
+            self.store.get_value(),
+            self.sync.get_value(),
+            self.identity(),
+        ) else {
+            return Err(Problem::Store(StoreError::Unavailable));
+        };
+        if identity.relay_url == url {
+            return Ok(());
+        }
+        sync.stop().await.map_err(Problem::Store)?;
+        self.sync.set_value(None);
+        identity.relay_url = url;
+        store
+            .save_identity(&identity)
+            .await
+            .map_err(Problem::Store)?;
+        reload();
+        Ok(())
+    }
+
+    /// "Sign out / reset this device": refused while any change is not yet on the
+    /// relay; otherwise stops syncing, erases everything the device holds (records,
+    /// sync states, identity and token) and starts again at setup.
+    pub async fn reset(&self) -> Result<(), Problem> {
+        let (Some(store), Some(sync)) = (self.store.get_value(), self.sync.get_value()) else {
+            return Err(Problem::Store(StoreError::Unavailable));
+        };
+        if sync.repo().borrow().pending_count() > 0 {
+            return Err(Problem::Form(|i| {
+                t_string!(i, settings_reset_refused).to_string()
+            }));
+        }
+        sync.stop().await.map_err(Problem::Store)?;
+        self.sync.set_value(None);
+        store.erase().await.map_err(Problem::Store)?;
+        reload();
+        Ok(())
+    }
+
     /// Opens the device's data in steps: the caseload lists first (from the index
     /// snapshot when it is current, else from the index document), then the index
     /// document, then every record, while the screens already work (a record not yet
@@ -226,6 +309,11 @@ impl Field {
                 Err(e) => return self.fail(&e),
             },
         };
+        if let Ok(Some(known)) = store.members().await {
+            self.members
+                .set(known.members.into_iter().map(|m| m.name).collect());
+        }
+        self.refresh_members();
         let sync = Sync::start_held(Rc::new(RefCell::new(repo)), store.clone(), self.notifier());
         if let Some(start) = start {
             sync.persist(start);
@@ -324,6 +412,13 @@ impl Field {
 
     pub fn i18n(&self) -> I18nContext<Locale> {
         self.i18n
+    }
+}
+
+/// Starts the app again from the store (after a reset or a new relay address).
+fn reload() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().set_href("/");
     }
 }
 

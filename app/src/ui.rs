@@ -8,7 +8,9 @@ mod day;
 mod employer;
 mod history;
 mod language;
+mod members;
 mod parts;
+mod settings;
 mod setup;
 mod status;
 
@@ -74,12 +76,14 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/employers/new") view=employer::NewEmployerPage />
                     <Route path=path!("/employers/:id") view=employer::EmployerPage />
                     <Route path=path!("/records/:id/history") view=history::HistoryPage />
+                    <Route path=path!("/settings") view=settings::Settings />
                 </Routes>
             </main>
             <nav class="bottom" aria-label=move || t_string!(i18n, nav_label).to_string()>
                 <A href="/">{t!(i18n, nav_day)}</A>
                 <A href="/caseload">{t!(i18n, nav_caseload)}</A>
                 <A href="/employers">{t!(i18n, nav_employers)}</A>
+                <A href="/settings">{t!(i18n, nav_settings)}</A>
                 <A href="/contacts/new" attr:class="new">{t!(i18n, nav_new_contact)}</A>
             </nav>
         </Router>

@@ -48,7 +48,7 @@ impl Repo {
     /// from the index row; the other fields from the record, read once per version of
     /// it (a record not on this device yet is found by its name only).
     pub fn finds(&self, entry: &Entry, folded_query: &str) -> bool {
-        if found(folded_query, &fold(&entry.summary.name)) {
+        if folded_query.trim().is_empty() || found(folded_query, &fold(&entry.summary.name)) {
             return true;
         }
         let Some(heads) = self.replica.heads(&entry.id) else {
