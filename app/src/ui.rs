@@ -83,8 +83,16 @@ fn Frame() -> impl IntoView {
                 <A href="/">{t!(i18n, nav_day)}</A>
                 <A href="/caseload">{t!(i18n, nav_caseload)}</A>
                 <A href="/employers">{t!(i18n, nav_employers)}</A>
-                <A href="/settings">{t!(i18n, nav_settings)}</A>
                 <A href="/contacts/new" attr:class="new">{t!(i18n, nav_new_contact)}</A>
+                // A gear at 360 px: five words do not fit one line there in every
+                // language. The link's name is the word (visually hidden).
+                <A href="/settings" attr:class="icon" attr:title=move || t_string!(i18n, nav_settings).to_string()>
+                    <svg viewBox="0 0 24 24" width="26" height="26" aria-hidden="true" focusable="false">
+                        <circle cx="12" cy="12" r="3.4" fill="none" stroke="currentColor" stroke-width="2.2" />
+                        <circle cx="12" cy="12" r="7.6" fill="none" stroke="currentColor" stroke-width="3.6" stroke-dasharray="3.3 2.67" />
+                    </svg>
+                    <span class="visually-hidden">{t!(i18n, nav_settings)}</span>
+                </A>
             </nav>
         </Router>
     }

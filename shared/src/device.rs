@@ -38,7 +38,7 @@ pub use disk::{
 pub use identity::{Identity, normalise_relay_url, normalise_team};
 pub use index::{rows_of, workers};
 pub use ledger::{COMPACT_AFTER, COMPACT_AT_THE_LATEST, ChunkWrite, Ledger};
-pub use listing::{SortBy, sort_rows, status_counts};
+pub use listing::{SortBy, member_choices, sort_rows, status_counts};
 pub use search::found;
 
 /// What an operation leaves to do: persist first, then send.

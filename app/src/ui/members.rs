@@ -4,7 +4,7 @@
 //! worker. The value chosen before stays choosable even if it left the list.
 
 use leptos::prelude::*;
-use paktum_shared::device::workers;
+use paktum_shared::device::{member_choices, workers};
 use paktum_shared::language::sort_key;
 
 use super::language::lang;
@@ -15,25 +15,6 @@ use crate::i18n::*;
 /// (`parts::Details` then shows [`MemberSelect`]).
 pub const MEMBER_INPUT: &str = "member";
 
-/// The names to choose from: the team's members, else the workers the index names and
-/// this device's worker; `current` always; in the language's order.
-fn choices(members: Vec<String>, named: Vec<String>, me: String, current: &str) -> Vec<String> {
-    let mut all = if members.is_empty() {
-        let mut all = named;
-        all.push(me);
-        all
-    } else {
-        members
-    };
-    if !current.trim().is_empty() {
-        all.push(current.trim().to_string());
-    }
-    all.retain(|n| !n.trim().is_empty());
-    all.sort();
-    all.dedup();
-    all
-}
-
 /// A labelled select of the team's members bound to `value`; the children are its
 /// label.
 #[component]
@@ -43,7 +24,7 @@ pub fn MemberSelect(value: RwSignal<String>, children: Children) -> impl IntoVie
     let options = move || {
         let named = field.read(workers);
         let me = field.read(|r| r.identity().worker.clone());
-        let mut all = choices(field.members(), named, me, &value.get());
+        let mut all = member_choices(field.members(), named, me, &value.get());
         let lang = lang(i18n);
         all.sort_by_cached_key(|n| sort_key(lang, n));
         all
@@ -63,32 +44,5 @@ pub fn MemberSelect(value: RwSignal<String>, children: Children) -> impl IntoVie
                 }}
             </select>
         </label>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    fn names(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[wasm_bindgen_test]
-    fn the_relays_members_are_the_choice_and_the_current_value_stays() {
-        let got = choices(
-            names(&["Bram", "Anna"]),
-            names(&["Typo Name"]),
-            "Anna".into(),
-            "Cleo",
-        );
-        assert_eq!(got, ["Anna", "Bram", "Cleo"], "members, and who it is now");
-        let got = choices(vec![], names(&["Bram", "Anna"]), "Dirk".into(), "");
-        assert_eq!(
-            got,
-            ["Anna", "Bram", "Dirk"],
-            "no directory: who the caseload names, and me"
-        );
     }
 }

@@ -57,10 +57,44 @@ pub fn status_counts<'a>(rows: impl Iterator<Item = &'a Entry>) -> BTreeMap<Stri
     let mut counts = BTreeMap::new();
     for e in rows {
         if let Some(status) = &e.summary.status {
-            *counts.entry(status.clone()).or_insert(0) += 1;
+            // A handful of statuses, thousands of rows: clone a key only once.
+            match counts.get_mut(status) {
+                Some(n) => *n += 1,
+                None => {
+                    counts.insert(status.clone(), 1);
+                }
+            }
         }
     }
     counts
+}
+
+/// The workers a record can be assigned to: the team's members as the relay listed
+/// them, or without a list (development mode) the workers the index names and this
+/// device's worker; the present value `current` always (it may have left the team).
+/// Sorted by code point and without repeats (the screen sorts for its language).
+pub fn member_choices(
+    members: Vec<String>,
+    named: Vec<String>,
+    me: String,
+    current: &str,
+) -> Vec<String> {
+    let mut all = if members.is_empty() {
+        let mut all = named;
+        all.push(me);
+        all
+    } else {
+        members
+    };
+    all.push(current.to_string());
+    let mut all: Vec<String> = all
+        .into_iter()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    all.sort();
+    all.dedup();
+    all
 }
 
 #[cfg(test)]
@@ -109,6 +143,29 @@ mod tests {
         assert_eq!(names(&rows), ["Ada", "Bram", "Cleo", "Dirk", "Eva"], "kept");
         assert_eq!(SortBy::parse(SortBy::Changed.as_str()), SortBy::Changed);
         assert_eq!(SortBy::parse("nonsense"), SortBy::Name);
+    }
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_relays_member_list_is_the_choice_and_the_present_value_stays() {
+        let got = member_choices(
+            strings(&["Bram", "Anna"]),
+            strings(&["Typo Nmae"]),
+            "Anna".into(),
+            "Cleo",
+        );
+        assert_eq!(got, ["Anna", "Bram", "Cleo"], "members, and who it is now");
+        let got = member_choices(vec![], strings(&["Bram", "Anna", " "]), "Dirk".into(), "");
+        assert_eq!(
+            got,
+            ["Anna", "Bram", "Dirk"],
+            "no directory: the names in the caseload, and me"
+        );
+        let got = member_choices(strings(&["Anna"]), vec![], "Anna".into(), " Anna ");
+        assert_eq!(got, ["Anna"], "no repeats");
     }
 
     #[test]
