@@ -120,8 +120,15 @@ pub fn Caseload() -> impl IntoView {
                 status.is_empty() || e.summary.status.as_deref() == Some(status.as_str())
             });
             sort_rows(&mut rows, sort);
+            // Unfiltered and by name, the list is the ordered rows themselves: no copy,
+            // and an unchanged index compares equal by pointer (no redraw).
+            let rows = if sort == SortBy::Name && rows.len() == sorted.len() {
+                sorted.clone()
+            } else {
+                rows.into_iter().cloned().collect()
+            };
             Listed {
-                rows: rows.into_iter().cloned().collect(),
+                rows,
                 counts,
                 all: sorted.len(),
             }
