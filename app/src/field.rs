@@ -87,6 +87,10 @@ pub struct Field {
     /// The team's members by name, as the relay last listed them (kept on the device;
     /// empty in development mode, where the relay has no directory).
     members: RwSignal<Vec<String>>,
+    /// Records whose fields a search has yet to read (`None`: not asked yet), and
+    /// whether that reading runs.
+    search_left: RwSignal<Option<usize>>,
+    searching: StoredValue<bool>,
     i18n: I18nContext<Locale>,
 }
 
@@ -108,6 +112,8 @@ impl Field {
             problem: RwSignal::new(None),
             waiting: StoredValue::new_local(Vec::new()),
             members: RwSignal::new(Vec::new()),
+            search_left: RwSignal::new(None),
+            searching: StoredValue::new(false),
             i18n,
         }
     }
@@ -207,6 +213,57 @@ impl Field {
         store.save_identity(&device).await.map_err(Problem::Store)?;
         self.begin(store, device).await;
         Ok(())
+    }
+
+    /// Reads, off the keystroke path, the fields a search looks in (full name, phone,
+    /// municipality) of every record not read yet: 40 ms slices with a turn for the
+    /// browser between them, the lists redrawn every half second meanwhile so matches
+    /// appear as they are found. Returns at once; [`Field::search_left`] says how far.
+    pub fn prepare_search(&self) {
+        if self.searching.get_value() {
+            return;
+        }
+        let Some(sync) = self.sync.get_value() else {
+            return;
+        };
+        self.searching.set_value(true);
+        let (this, revision) = (*self, self.revision);
+        spawn_local(async move {
+            let mut shown = crate::timing::now();
+            let mut unshown = 0;
+            loop {
+                let started = crate::timing::now();
+                let mut left = 0;
+                while crate::timing::now() - started < 40.0 {
+                    let (read, still) = sync.repo().borrow().read_for_search(8);
+                    unshown += read;
+                    left = still;
+                    if left == 0 {
+                        break;
+                    }
+                }
+                if this.search_left.get_untracked() != Some(left) {
+                    this.search_left.set(Some(left));
+                }
+                // Redraw only for what was read: a redraw asks again, and must find
+                // nothing to do then.
+                if unshown > 0 && (left == 0 || crate::timing::now() - shown > 500.0) {
+                    shown = crate::timing::now();
+                    unshown = 0;
+                    revision.update(|r| *r += 1);
+                }
+                if left == 0 {
+                    break;
+                }
+                gloo_timers::future::TimeoutFuture::new(0).await;
+            }
+            this.searching.set_value(false);
+        });
+    }
+
+    /// How many records a search has yet to read the fields of (0 when all are read).
+    pub fn search_left(&self) -> usize {
+        self.search_left.get().unwrap_or(0)
     }
 
     /// The team's members by name (sorted as the relay sends them).

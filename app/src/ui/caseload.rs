@@ -145,6 +145,13 @@ pub fn Caseload() -> impl IntoView {
         all.sort_by_cached_key(|w| sort_key(lang, w));
         all
     };
+    // A search also looks at fields only the records hold: read them, in slices.
+    Effect::new(move |_| {
+        if !param("q").trim().is_empty() {
+            field.read(|_| ());
+            field.prepare_search();
+        }
+    });
     let damaged = move || field.read(|r| r.damaged().len());
     let unsynced_count = move || field.read(|r| r.pending_count());
 
@@ -235,21 +242,29 @@ pub fn Caseload() -> impl IntoView {
                 let (shown, all) = listed.with(|l| (l.rows.len(), l.all));
                 t!(i18n, caseload_count, shown = number(i18n, shown), total = number(i18n, all))
             }}
+            {move || {
+                let left = field.search_left();
+                (!param("q").trim().is_empty() && left > 0)
+                    .then(|| view! { " · " {t!(i18n, caseload_searching, count = number(i18n, left))} })
+            }}
         </p>
         <ul class="rows window" node_ref=list aria-label=move || t_string!(i18n, caseload_title).to_string()
             style:height=move || format!("{}px", listed.with(|l| l.rows.len()).max(1) as f64 * ROW_PX)>
-            {move || {
-                let rows = listed.with(|l| l.rows.clone());
-                if rows.is_empty() {
-                    return view! { <li class="empty">{t!(i18n, caseload_empty)}</li> }.into_any();
+            {move || listed.with(|l| l.rows.is_empty()).then(|| view! { <li class="empty">{t!(i18n, caseload_empty)}</li> })}
+            // Keyed by place and record: scrolling adds the rows coming into view and
+            // drops those leaving it; the rows that stay are not rebuilt.
+            <For
+                each=move || {
+                    let rows = listed.with(|l| l.rows.clone());
+                    let (first, last) = in_view.get();
+                    let total = rows.len();
+                    (first.min(total)..last.min(total))
+                        .map(|i| (i, total, rows[i].clone()))
+                        .collect::<Vec<_>>()
                 }
-                let (first, last) = in_view.get();
-                let total = rows.len();
-                (first.min(total)..last.min(total))
-                    .map(|i| caseload_row(&rows[i], i, total))
-                    .collect_view()
-                    .into_any()
-            }}
+                key=|(i, total, e)| (*i, *total, e.id, e.summary.updated_at)
+                children=|(i, total, e)| caseload_row(&e, i, total)
+            />
         </ul>
     }
 }
@@ -261,16 +276,18 @@ fn caseload_row(e: &Entry, i: usize, total: usize) -> impl IntoView + use<> {
     let field = use_field();
     let id = e.id;
     let (name, worker) = (e.summary.name.clone(), e.summary.worker.clone());
-    let status = e
-        .summary
-        .status
-        .as_deref()
-        .map(|s| status_text(i18n, s))
-        .unwrap_or_default();
+    // Worded inside closures: a switch of language redraws a row that stays.
+    let raw_status = e.summary.status.clone();
+    let status = move || {
+        raw_status
+            .as_deref()
+            .map(|s| status_text(i18n, s))
+            .unwrap_or_default()
+    };
     let follow = e
         .summary
         .next_follow_up
-        .map(|d| view! { " · " {t!(i18n, caseload_follow_up, day = day_text(i18n, d))} });
+        .map(|d| view! { " · " {move || t!(i18n, caseload_follow_up, day = day_text(i18n, d))}});
     let relay = move || {
         let (pending, since) = field.read(|r| (r.is_pending(&id), r.on_relay_since(&id)));
         match (pending, since) {

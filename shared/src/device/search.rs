@@ -44,26 +44,49 @@ pub fn found(folded_query: &str, haystack: &str) -> bool {
 }
 
 impl Repo {
-    /// Whether a search for `folded_query` finds the record of `entry`. The name comes
-    /// from the index row; the other fields from the record, read once per version of
-    /// it (a record not on this device yet is found by its name only).
+    /// Whether a search for `folded_query` finds the record of `entry`: by the name in
+    /// the index row, or by the record's other fields as last read for searching
+    /// ([`Repo::read_for_search`]); never loads a record itself, so a keystroke costs
+    /// no more than a pass over the rows. A record whose fields were not read yet (or
+    /// changed since) is found by its name only.
     pub fn finds(&self, entry: &Entry, folded_query: &str) -> bool {
         if folded_query.trim().is_empty() || found(folded_query, &fold(&entry.summary.name)) {
             return true;
         }
-        let Some(heads) = self.replica.heads(&entry.id) else {
-            return false;
-        };
-        let mut cache = self.search.borrow_mut();
-        if let Some((at, text)) = cache.get(&entry.id)
-            && *at == heads
-        {
-            return found(folded_query, text);
+        let cache = self.search.borrow();
+        match (cache.get(&entry.id), self.replica.heads(&entry.id)) {
+            (Some((at, text)), Some(heads)) if *at == heads => found(folded_query, text),
+            _ => false,
         }
-        let text = self.search_text(&entry.id, entry.summary.kind);
-        let hit = found(folded_query, &text);
-        cache.insert(entry.id, (heads, text));
-        hit
+    }
+
+    /// Reads the searched fields of up to `budget` records whose fields are not read
+    /// yet (or changed since), loading them if they were kept unloaded; returns how
+    /// many it read and how many such records are left. Reading takes milliseconds per record in the
+    /// browser, so the app calls this in slices off the keystroke path.
+    pub fn read_for_search(&self, budget: usize) -> (usize, usize) {
+        let mut left = 0;
+        let mut read = 0;
+        let mut cache = self.search.borrow_mut();
+        for entry in self.entries.values() {
+            if searched(entry.summary.kind).is_empty() {
+                continue;
+            }
+            let Some(heads) = self.replica.heads(&entry.id) else {
+                continue;
+            };
+            if cache.get(&entry.id).is_some_and(|(at, _)| *at == heads) {
+                continue;
+            }
+            if read < budget {
+                let text = self.search_text(&entry.id, entry.summary.kind);
+                cache.insert(entry.id, (heads, text));
+                read += 1;
+            } else {
+                left += 1;
+            }
+        }
+        (read, left)
     }
 
     fn search_text(&self, id: &DocumentId, kind: Kind) -> String {

@@ -580,6 +580,9 @@ fn a_contact_is_found_by_full_name_phone_or_municipality_ignoring_case_and_accen
         c.set_field(ed, ContactField::Municipality, Some("Kőszeg"))
     })
     .expect("edited");
+    assert_eq!(repo.read_for_search(1), (1, 1), "one read, one left");
+    assert_eq!(repo.read_for_search(10), (1, 0));
+    assert_eq!(repo.read_for_search(10), (0, 0), "nothing left to read");
     let found = |repo: &Repo, q: &str| -> Vec<String> {
         let q = crate::language::fold(q);
         let mut names: Vec<String> = repo
@@ -600,6 +603,11 @@ fn a_contact_is_found_by_full_name_phone_or_municipality_ignoring_case_and_accen
         c.set_field(ed, ContactField::Municipality, Some("Csepreg"))
     })
     .expect("moved");
+    assert!(
+        found(&repo, "csepreg").is_empty(),
+        "not read since it changed"
+    );
+    assert_eq!(repo.read_for_search(10), (1, 0));
     assert_eq!(found(&repo, "csepreg"), ["Zsófi"]);
     assert!(found(&repo, "koszeg").is_empty());
     assert!(repo.entry(&other).is_some());
