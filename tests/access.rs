@@ -576,3 +576,46 @@ async fn many_unknown_documents_on_one_connection_cost_linear_time_and_no_memory
     );
     p.relay.stop().await
 }
+
+#[tokio::test]
+async fn a_device_gets_its_own_teams_members_only() -> anyhow::Result<()> {
+    let p = pact(|_| {}).await?;
+    let anna = p.enrol("kempen", "Anna", Role::Worker).await?;
+    // Invited but not enrolled yet: still a member a contact can be assigned to.
+    p.directory
+        .invite("kempen", "Bram", Role::Coordinator, HOUR, now_ms())?;
+    let hilde = p.enrol("herentals", "Hilde", Role::Worker).await?;
+    p.directory
+        .invite("worms", "Wolfgang", Role::Admin, HOUR, now_ms())?;
+
+    let names = |m: &paktum_shared::enrol::TeamMembers| -> Vec<String> {
+        m.members.iter().map(|m| m.name.clone()).collect()
+    };
+    let (status, kempen) = http::team_members(p.relay.addr, &anna).await?;
+    let kempen = kempen.ok_or_else(|| anyhow::anyhow!("status {status}"))?;
+    assert_eq!(kempen.team, "kempen");
+    assert_eq!(names(&kempen), ["Anna", "Bram"]);
+    assert_eq!(kempen.members[1].role, "coordinator");
+    let (_, herentals) = http::team_members(p.relay.addr, &hilde).await?;
+    let herentals = herentals.ok_or_else(|| anyhow::anyhow!("no list for Hilde"))?;
+    assert_eq!(
+        names(&herentals),
+        ["Hilde"],
+        "same pact, other team: not Anna's list"
+    );
+
+    for token in ["", "not-a-token"] {
+        let (status, list) = http::team_members(p.relay.addr, token).await?;
+        assert_eq!((status, list), (401, None), "token {token:?}");
+    }
+    let device = p
+        .directory
+        .devices()?
+        .into_iter()
+        .find(|d| d.worker == "Hilde")
+        .ok_or_else(|| anyhow::anyhow!("Hilde's device"))?;
+    p.directory.revoke(device.device_id, now_ms())?;
+    let (status, _) = http::team_members(p.relay.addr, &hilde).await?;
+    assert_eq!(status, 401, "a revoked device gets no list");
+    p.relay.stop().await
+}

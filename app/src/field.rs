@@ -84,6 +84,13 @@ pub struct Field {
     problem: RwSignal<Option<String>>,
     /// Edits made while the lists show from the index snapshot, waiting for the index.
     waiting: StoredValue<Vec<oneshot::Sender<()>>, LocalStorage>,
+    /// The team's members by name, as the relay last listed them (kept on the device;
+    /// empty in development mode, where the relay has no directory).
+    members: RwSignal<Vec<String>>,
+    /// Records whose fields a search has yet to read (`None`: not asked yet), and
+    /// whether that reading runs.
+    search_left: RwSignal<Option<usize>>,
+    searching: StoredValue<bool>,
     i18n: I18nContext<Locale>,
 }
 
@@ -104,6 +111,9 @@ impl Field {
             phase: RwSignal::new(Phase::Loading),
             problem: RwSignal::new(None),
             waiting: StoredValue::new_local(Vec::new()),
+            members: RwSignal::new(Vec::new()),
+            search_left: RwSignal::new(None),
+            searching: StoredValue::new(false),
             i18n,
         }
     }
@@ -205,6 +215,136 @@ impl Field {
         Ok(())
     }
 
+    /// Reads, off the keystroke path, the fields a search looks in (full name, phone,
+    /// municipality) of every record not read yet: 40 ms slices with a turn for the
+    /// browser between them, the lists redrawn every half second meanwhile so matches
+    /// appear as they are found. Returns at once; [`Field::search_left`] says how far.
+    pub fn prepare_search(&self) {
+        if self.searching.get_value() {
+            return;
+        }
+        let Some(sync) = self.sync.get_value() else {
+            return;
+        };
+        self.searching.set_value(true);
+        let (this, revision) = (*self, self.revision);
+        spawn_local(async move {
+            let mut shown = crate::timing::now();
+            let mut unshown = 0;
+            loop {
+                let started = crate::timing::now();
+                let mut left = 0;
+                while crate::timing::now() - started < 40.0 {
+                    let (read, still) = sync.repo().borrow().read_for_search(8);
+                    unshown += read;
+                    left = still;
+                    if left == 0 {
+                        break;
+                    }
+                }
+                if this.search_left.get_untracked() != Some(left) {
+                    this.search_left.set(Some(left));
+                }
+                // Redraw only for what was read: a redraw asks again, and must find
+                // nothing to do then.
+                if unshown > 0 && (left == 0 || crate::timing::now() - shown > 500.0) {
+                    shown = crate::timing::now();
+                    unshown = 0;
+                    revision.update(|r| *r += 1);
+                }
+                if left == 0 {
+                    break;
+                }
+                gloo_timers::future::TimeoutFuture::new(0).await;
+            }
+            this.searching.set_value(false);
+        });
+    }
+
+    /// How many records a search has yet to read the fields of (0 when all are read).
+    pub fn search_left(&self) -> usize {
+        self.search_left.get().unwrap_or(0)
+    }
+
+    /// The team's members by name (sorted as the relay sends them).
+    pub fn members(&self) -> Vec<String> {
+        self.members.get()
+    }
+
+    /// Asks the relay for the team's members (enrolled devices only) and keeps the
+    /// list on the device; without an answer the kept list stays.
+    pub fn refresh_members(&self) {
+        let (Some(store), Some(identity)) = (self.store.get_value(), self.identity()) else {
+            return;
+        };
+        let Some(token) = identity.device_token.filter(|t| !t.is_empty()) else {
+            return;
+        };
+        let members = self.members;
+        spawn_local(async move {
+            if let Some(list) = crate::sync::team_members(&identity.relay_url, &token).await {
+                // Not kept means asking again next start; the list on screen is new.
+                let _ = store.save_members(&list).await;
+                members.set(list.members.into_iter().map(|m| m.name).collect());
+            }
+        });
+    }
+
+    fn identity(&self) -> Option<Identity> {
+        self.sync
+            .with_value(|s| s.as_ref().map(|s| s.repo().borrow().identity().clone()))
+    }
+
+    /// Points this device at another relay: the identity keeps everything but the
+    /// address, the records stay, and the app starts again (syncing with the new relay
+    /// from its first message: sync states are kept per relay, so every record is
+    /// offered to it).
+    pub async fn change_relay(&self, typed: &str) -> Result<(), Problem> {
+        let Some(url) = paktum_shared::device::normalise_relay_url(typed) else {
+            return Err(Problem::Form(|i| {
+                t_string!(i, failure_bad_address).to_string()
+            }));
+        };
+        let (Some(store), Some(sync), Some(mut identity)) = (
+            self.store.get_value(),
+            self.sync.get_value(),
+            self.identity(),
+        ) else {
+            return Err(Problem::Store(StoreError::Unavailable));
+        };
+        if identity.relay_url == url {
+            return Ok(());
+        }
+        sync.stop().await.map_err(Problem::Store)?;
+        self.sync.set_value(None);
+        identity.relay_url = url;
+        store
+            .save_identity(&identity)
+            .await
+            .map_err(Problem::Store)?;
+        reload();
+        Ok(())
+    }
+
+    /// "Sign out / reset this device": refused while any change is not yet on the
+    /// relay; otherwise stops syncing, erases everything the device holds (records,
+    /// sync states, identity and token) and starts again at setup.
+    pub async fn reset(&self) -> Result<(), Problem> {
+        let (Some(store), Some(sync)) = (self.store.get_value(), self.sync.get_value()) else {
+            return Err(Problem::Store(StoreError::Unavailable));
+        };
+        if sync.repo().borrow().pending_count() > 0 {
+            return Err(Problem::Form(|i| {
+                t_string!(i, settings_reset_refused).to_string()
+            }));
+        }
+        sync.stop().await.map_err(Problem::Store)?;
+        self.sync.set_value(None);
+        store.erase().await.map_err(Problem::Store)?;
+        reload();
+        Ok(())
+    }
+
     /// Opens the device's data in steps: the caseload lists first (from the index
     /// snapshot when it is current, else from the index document), then the index
     /// document, then every record, while the screens already work (a record not yet
@@ -226,6 +366,11 @@ impl Field {
                 Err(e) => return self.fail(&e),
             },
         };
+        if let Ok(Some(known)) = store.members().await {
+            self.members
+                .set(known.members.into_iter().map(|m| m.name).collect());
+        }
+        self.refresh_members();
         let sync = Sync::start_held(Rc::new(RefCell::new(repo)), store.clone(), self.notifier());
         if let Some(start) = start {
             sync.persist(start);
@@ -324,6 +469,13 @@ impl Field {
 
     pub fn i18n(&self) -> I18nContext<Locale> {
         self.i18n
+    }
+}
+
+/// Starts the app again from the store (after a reset or a new relay address).
+fn reload() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().set_href("/");
     }
 }
 

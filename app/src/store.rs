@@ -10,6 +10,7 @@ use paktum_shared::DocumentId;
 use paktum_shared::device::{
     Batch, ChunkWrite, Chunks, Identity, Loaded, Snapshot, heads_from_bytes, heads_to_bytes,
 };
+use paktum_shared::enrol::TeamMembers;
 use rexie::{KeyRange, ObjectStore, Rexie, TransactionMode};
 use wasm_bindgen::JsValue;
 
@@ -22,6 +23,8 @@ const DEVICE: &str = "device";
 const DEVICE_KEY: &str = "identity";
 /// The caseload index snapshot lives beside the identity: one small store, one value.
 const SNAPSHOT_KEY: &str = "index-snapshot";
+/// The team's members as the relay last listed them (JSON `TeamMembers`).
+const MEMBERS_KEY: &str = "members";
 
 /// Why the store could not do what was asked, in words for the worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,15 +89,52 @@ impl Store {
 
     pub async fn save_identity(&self, identity: &Identity) -> Result<(), StoreError> {
         let json = serde_json::to_string(identity).map_err(|_| StoreError::Write)?;
+        self.put_device(DEVICE_KEY, &json).await
+    }
+
+    /// The team's members as last listed by the relay (none before the first list).
+    pub async fn members(&self) -> Result<Option<TeamMembers>, StoreError> {
+        let value = self.get_one(DEVICE, MEMBERS_KEY.into()).await?;
+        Ok(value
+            .and_then(|v| v.as_string())
+            .and_then(|json| serde_json::from_str(&json).ok()))
+    }
+
+    pub async fn save_members(&self, members: &TeamMembers) -> Result<(), StoreError> {
+        let json = serde_json::to_string(members).map_err(|_| StoreError::Write)?;
+        self.put_device(MEMBERS_KEY, &json).await
+    }
+
+    async fn put_device(&self, key: &str, json: &str) -> Result<(), StoreError> {
         let tx = self
             .db
             .transaction(&[DEVICE], TransactionMode::ReadWrite)
             .map_err(|_| StoreError::Write)?;
         let store = tx.store(DEVICE).map_err(|_| StoreError::Write)?;
         store
-            .put(&JsValue::from_str(&json), Some(&DEVICE_KEY.into()))
+            .put(&JsValue::from_str(json), Some(&key.into()))
             .await
             .map_err(|_| StoreError::Write)?;
+        finish(tx).await
+    }
+
+    /// Erases everything this device holds ("reset this device"): every record, sync
+    /// state, the identity with its token, the snapshot and the member list, in one
+    /// transaction. The database itself stays open (deleting it would wait for every
+    /// connection to close).
+    pub async fn erase(&self) -> Result<(), StoreError> {
+        let names = [CHUNKS, SYNC_STATES, DEVICE];
+        let tx = self
+            .db
+            .transaction(&names, TransactionMode::ReadWrite)
+            .map_err(|_| StoreError::Write)?;
+        for name in names {
+            tx.store(name)
+                .map_err(|_| StoreError::Write)?
+                .clear()
+                .await
+                .map_err(|_| StoreError::Write)?;
+        }
         finish(tx).await
     }
 

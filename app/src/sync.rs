@@ -19,7 +19,7 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 use crate::outbox::Outbox;
 use crate::store::{Store, StoreError};
 
-pub use relay_http::{EnrolError, Enrolment, enrol};
+pub use relay_http::{EnrolError, Enrolment, enrol, team_members};
 
 /// Why syncing failed, for the status line (the screens word it).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -257,6 +257,14 @@ impl Sync {
         self.0.attempt.set(0);
         self.drop_socket();
         self.connect();
+    }
+
+    /// Stops syncing for good ("reset this device", a new relay address): closes the
+    /// connection and never reconnects; resolves once every queued write is on disk.
+    pub async fn stop(&self) -> Result<(), StoreError> {
+        self.0.held.set(true);
+        self.drop_socket();
+        self.written(Step::default()).await
     }
 
     fn changed(&self) {

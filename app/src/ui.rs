@@ -8,7 +8,9 @@ mod day;
 mod employer;
 mod history;
 mod language;
+mod members;
 mod parts;
+mod settings;
 mod setup;
 mod status;
 
@@ -74,6 +76,7 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/employers/new") view=employer::NewEmployerPage />
                     <Route path=path!("/employers/:id") view=employer::EmployerPage />
                     <Route path=path!("/records/:id/history") view=history::HistoryPage />
+                    <Route path=path!("/settings") view=settings::Settings />
                 </Routes>
             </main>
             <nav class="bottom" aria-label=move || t_string!(i18n, nav_label).to_string()>
@@ -81,6 +84,15 @@ fn Frame() -> impl IntoView {
                 <A href="/caseload">{t!(i18n, nav_caseload)}</A>
                 <A href="/employers">{t!(i18n, nav_employers)}</A>
                 <A href="/contacts/new" attr:class="new">{t!(i18n, nav_new_contact)}</A>
+                // A gear at 360 px: five words do not fit one line there in every
+                // language. The link's name is the word (visually hidden).
+                <A href="/settings" attr:class="icon" attr:title=move || t_string!(i18n, nav_settings).to_string()>
+                    <svg viewBox="0 0 24 24" width="26" height="26" aria-hidden="true" focusable="false">
+                        <circle cx="12" cy="12" r="3.4" fill="none" stroke="currentColor" stroke-width="2.2" />
+                        <circle cx="12" cy="12" r="7.6" fill="none" stroke="currentColor" stroke-width="3.6" stroke-dasharray="3.3 2.67" />
+                    </svg>
+                    <span class="visually-hidden">{t!(i18n, nav_settings)}</span>
+                </A>
             </nav>
         </Router>
     }

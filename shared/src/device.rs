@@ -11,6 +11,8 @@ mod identity;
 mod index;
 mod ledger;
 mod referrals;
+mod listing;
+mod search;
 mod snapshot;
 #[cfg(test)]
 mod tests;
@@ -34,10 +36,12 @@ pub use disk::{
     Assembled, Batch, Chunks, Damaged, KeptDoc, Loaded, RawChunk, Snapshot, StoredDoc,
     heads_from_bytes, heads_to_bytes,
 };
-pub use identity::{Identity, normalise_relay_url};
+pub use identity::{Identity, normalise_relay_url, normalise_team};
 pub use index::{rows_of, workers};
 pub use ledger::{COMPACT_AFTER, COMPACT_AT_THE_LATEST, ChunkWrite, Ledger};
 pub use referrals::ReferralTo;
+pub use listing::{SortBy, member_choices, sort_rows, status_counts};
+pub use search::found;
 
 /// What an operation leaves to do: persist first, then send.
 #[derive(Debug, Default)]
@@ -99,6 +103,10 @@ pub struct Repo {
     last_contact: RefCell<Option<(Vec<automerge::ChangeHash>, Contact)>>,
     /// Each contact's referrals as read at its heads (`referrals::ReferralTo`).
     referrals: referrals::Cache,
+    /// Per contact, the folded text a search looks in, with the heads it was read at.
+    search: RefCell<HashMap<DocumentId, (Vec<automerge::ChangeHash>, String)>>,
+    /// When the relay was last seen holding each record's latest change (this session).
+    on_relay: HashMap<DocumentId, i64>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -165,6 +173,8 @@ impl Repo {
             unreconciled: std::collections::BTreeSet::new(),
             last_contact: RefCell::new(None),
             referrals: Default::default(),
+            search: RefCell::new(HashMap::new()),
+            on_relay: HashMap::new(),
         }
     }
 
@@ -570,12 +580,14 @@ impl Repo {
         step.send.extend(self.replica.put_back(id, doc));
         self.upsert_index(editor, vec![(id, summary, Some(heads))], &mut step);
         self.collect_states(&mut step);
+        self.on_relay.remove(&id);
         self.forget_verdict();
         self.revision += 1;
         Ok(step)
     }
 
-    fn collect_states(&mut self, step: &mut Step) {
+    /// The sync states to save; returns the documents they belong to.
+    fn collect_states(&mut self, step: &mut Step) -> Vec<DocumentId> {
         let changed = self.replica.take_states_changed();
         for id in &changed {
             if let Some(state) = self.replica.sync_state(id) {
@@ -583,6 +595,7 @@ impl Repo {
             }
         }
         self.forget_verdict();
+        changed
     }
 
     /// A new connection is open: the `join` to send.
@@ -656,7 +669,8 @@ impl Repo {
         if self.replica.is_connected() && progress.done >= progress.total {
             self.reconcile_rows(now_ms, &mut step);
         }
-        self.collect_states(&mut step);
+        let acknowledged = self.collect_states(&mut step);
+        self.note_on_relay(&changed, &acknowledged, now_ms);
         self.forget_verdict();
         if !changed.is_empty() {
             self.revision += 1;

@@ -33,3 +33,21 @@ pub struct Enrolment {
 
 /// The relay's answer to any request it refuses (a sentence and a code).
 pub use crate::refusal::Refusal;
+
+/// `GET /team/members` with the device token (`Authorization: Bearer …`): the members
+/// of the device's own team, so a contact is assigned to a member, not a typed name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMembers {
+    pub team: String,
+    /// Sorted by name.
+    pub members: Vec<Member>,
+}
+
+/// One member of a team, as the relay's directory knows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub name: String,
+    /// `worker`, `coordinator` or `admin`.
+    #[serde(default)]
+    pub role: String,
+}

@@ -26,7 +26,7 @@ use crate::auth::{AuthError, Directory, now_ms};
 use crate::error::Error;
 use crate::hub::Hub;
 use crate::session::{self, Frame, RateLimit};
-use paktum_shared::enrol::{EnrolRequest, Enrolment};
+use paktum_shared::enrol::{EnrolRequest, Enrolment, Member, TeamMembers};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -54,6 +54,7 @@ pub fn router(state: AppState, dist: &Path) -> Router {
         .route("/sync", get(sync))
         .route("/healthz", get(healthz))
         .route("/enrol", axum::routing::post(enrol))
+        .route("/team/members", get(team_members))
         .with_state(state);
     let index = dist.join("index.html");
     if index.exists() {
@@ -189,6 +190,38 @@ async fn sync(
     ws.max_message_size(state.max_message_bytes)
         .max_frame_size(state.max_message_bytes)
         .on_upgrade(move |socket| serve_socket(state, identity, socket))
+}
+
+/// The members of the asking device's own team (never another team's), for the
+/// app's "assigned to" choice. The token comes as `Authorization: Bearer …` (or
+/// `?token=`, like `/sync`); none, unknown or revoked: 401.
+async fn team_members(
+    State(state): State<AppState>,
+    Query(query): Query<SyncQuery>,
+    headers: HeaderMap,
+) -> Result<axum::Json<TeamMembers>, Error> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string)
+        .or(query.token)
+        .unwrap_or_default();
+    let directory = state.directory.clone();
+    let (team, members) = tokio::task::spawn_blocking(move || {
+        let identity = directory.authenticate(&token)?;
+        let members = directory.members(&identity.team)?;
+        Ok::<_, AuthError>((identity.team, members))
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("member list task: {e}")))??;
+    Ok(axum::Json(TeamMembers {
+        team,
+        members: members
+            .into_iter()
+            .map(|(name, role)| Member { name, role })
+            .collect(),
+    }))
 }
 
 /// Exchanges a one-time enrolment code for a device token. Failed codes are counted

@@ -73,6 +73,23 @@ pub async fn get_accepting(
     get_with(addr, path, &format!("Accept-Encoding: {encodings}\r\n")).await
 }
 
+/// `GET /team/members` with a device token: the status and, on 200, the member list.
+pub async fn team_members(
+    addr: SocketAddr,
+    token: &str,
+) -> anyhow::Result<(u16, Option<paktum_shared::enrol::TeamMembers>)> {
+    let r = get_with(
+        addr,
+        "/team/members",
+        &format!("Authorization: Bearer {token}\r\n"),
+    )
+    .await?;
+    let members = (r.status == 200)
+        .then(|| serde_json::from_str(&r.body))
+        .transpose()?;
+    Ok((r.status, members))
+}
+
 /// A GET with `headers` (each line ending in CRLF) besides Host and Connection.
 async fn get_with(addr: SocketAddr, path: &str, headers: &str) -> anyhow::Result<Response> {
     request(

@@ -1,6 +1,7 @@
-//! The relay's two plain HTTP endpoints the app uses: `POST /enrol` (a one-time code
-//! for a device token) and `GET /healthz` (is the relay there at all, to tell "cannot
-//! reach the relay" from "the relay refuses this device").
+//! The relay's plain HTTP endpoints the app uses: `POST /enrol` (a one-time code for a
+//! device token), `GET /team/members` (the device's team, for "assigned to") and
+//! `GET /healthz` (is the relay there at all, to tell "cannot reach the relay" from
+//! "the relay refuses this device").
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -8,7 +9,7 @@ use web_sys::{Request, RequestInit, Response};
 
 /// What the relay says about an enrolled device (the wire type is `shared`'s).
 pub use paktum_shared::enrol::Enrolment;
-use paktum_shared::enrol::{EnrolRequest, Refusal};
+use paktum_shared::enrol::{EnrolRequest, Refusal, TeamMembers};
 
 /// Why enrolment did not work, for the setup screen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +87,24 @@ pub async fn enrol(relay_url: &str, code: &str, label: &str) -> Result<Enrolment
         let refusal = serde_json::from_str::<Refusal>(&body).unwrap_or_else(|_| unknown());
         Err(EnrolError::Refused(refusal))
     }
+}
+
+/// The members of this device's team, as the relay's directory lists them; `None`
+/// when the relay cannot be reached or refuses (no token in development mode).
+pub async fn team_members(relay_url: &str, token: &str) -> Option<TeamMembers> {
+    let init = RequestInit::new();
+    init.set_method("GET");
+    let headers = web_sys::Headers::new().ok()?;
+    headers
+        .set("authorization", &format!("Bearer {token}"))
+        .ok()?;
+    init.set_headers(&headers);
+    let url = format!("{}/team/members", http_base(relay_url));
+    let response = fetch(&url, &init).await?;
+    if !response.ok() {
+        return None;
+    }
+    serde_json::from_str(&text(&response).await?).ok()
 }
 
 /// Whether the relay answers HTTP at all.

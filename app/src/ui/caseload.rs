@@ -1,6 +1,9 @@
-//! The caseload: every young person of the team, sorted as the worker's language
-//! sorts names, with search (case and accents ignored) and filters that live in the
-//! URL.
+//! The caseload: every young person of the team, in the worker's language's name order
+//! (or by status, or by last change), with search (display name, full name, phone,
+//! municipality; case and accents ignored), filters by status, worker and "not yet on
+//! the relay", and the count per status. Filters live in the URL. Only the rows in
+//! view (and a few either side) are rendered: rows have a fixed height, so the list is
+//! as tall as all of them and scrolling reaches the 10,000th.
 
 use std::sync::Arc;
 
@@ -9,17 +12,22 @@ use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use paktum_shared::caseload::Entry;
-use paktum_shared::device::workers;
-use paktum_shared::language::{Lang, fold, matches, sort_key};
+use paktum_shared::contact::Status;
+use paktum_shared::device::{SortBy, sort_rows, status_counts, workers};
+use paktum_shared::language::{Lang, fold, sort_key};
 use paktum_shared::record::Kind;
 
-use super::language::{day_text, due_view, lang};
-use super::parts::{PendingMark, StatusOptions, status_text, today};
+use super::language::{day_text, lang, number, when};
+use super::parts::{PendingMark, status_label, status_text};
 use crate::field::use_field;
 use crate::i18n::*;
 
-/// Rows rendered at once; a search narrows a big caseload faster than scrolling.
-const SHOWN: usize = 200;
+/// A row's height in CSS pixels (`ul.window li` in app.css says the same).
+const ROW_PX: f64 = 80.0;
+/// Rows rendered above and below the ones in view.
+const BUFFER: usize = 8;
+/// The URL's filter keys.
+const PARAMS: [&str; 5] = ["q", "status", "worker", "sort", "unsynced"];
 
 /// Index rows in the order `lang`'s readers expect names in.
 pub(super) fn in_order(lang: Lang, rows: &[Entry]) -> Vec<Entry> {
@@ -31,6 +39,15 @@ pub(super) fn in_order(lang: Lang, rows: &[Entry]) -> Vec<Entry> {
     keyed.into_iter().map(|(_, e)| e.clone()).collect()
 }
 
+/// What the list shows: the matching rows in order, the count per status of the rows
+/// the other filters leave, and how many contacts there are in all.
+#[derive(Clone, Default, PartialEq)]
+struct Listed {
+    rows: Arc<[Entry]>,
+    counts: std::collections::BTreeMap<String, usize>,
+    all: usize,
+}
+
 #[component]
 pub fn Caseload() -> impl IntoView {
     let i18n = use_i18n();
@@ -38,8 +55,8 @@ pub fn Caseload() -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
     let param = move |key: &'static str| query.with(|q| q.get(key).unwrap_or_default());
-    let set_param = move |key: &'static str, value: String| {
-        let mut pairs: Vec<(String, String)> = ["q", "status", "worker"]
+    let set_param_now = move |key: &'static str, value: String| {
+        let mut pairs: Vec<(String, String)> = PARAMS
             .into_iter()
             .map(|k| {
                 (
@@ -68,17 +85,17 @@ pub fn Caseload() -> impl IntoView {
             },
         );
     };
-    let set_q = set_param.clone();
-    let set_status = set_param.clone();
-    let set_worker = set_param;
-    // A memo: a sync that changes nothing in these rows does not rebuild the list.
-    // It holds the shown rows and the count of all matches: with 10,000 contacts,
-    // copying every row on each sync tick cost more than the sync itself.
+    // Copy, for every control's handler.
+    let set_param_now = StoredValue::new_local(set_param_now);
+    let set_param =
+        move |key: &'static str, value: String| set_param_now.with_value(|f| f(key, value));
     // The rows in the worker's language's order, sorted again only when the index rows
     // or the language change (sort keys for 10,000 names are not free).
     let ordered = StoredValue::new_local(None::<(Arc<[Entry]>, Lang, Arc<[Entry]>)>);
-    let rows = Memo::new(move |_| {
-        let (q, status, worker) = (fold(&param("q")), param("status"), param("worker"));
+    let listed = Memo::new(move |_| {
+        let q = fold(&param("q"));
+        let (status, worker) = (param("status"), param("worker"));
+        let (sort, unsynced) = (SortBy::parse(&param("sort")), !param("unsynced").is_empty());
         let lang = lang(i18n);
         field.read(|r| {
             let index = r.sorted_rows(Kind::Contact);
@@ -92,47 +109,110 @@ pub fn Caseload() -> impl IntoView {
                 ordered.set_value(Some((index, lang, rows.clone())));
                 rows
             });
-            let mut matching = sorted
+            let mut rows: Vec<&Entry> = sorted
                 .iter()
-                .filter(|e| matches(&q, &e.summary.name))
-                .filter(|e| {
-                    status.is_empty() || e.summary.status.as_deref() == Some(status.as_str())
-                })
-                .filter(|e| worker.is_empty() || e.summary.worker == worker);
-            let shown: Vec<(bool, Entry)> = matching
-                .by_ref()
-                .take(SHOWN)
-                .map(|e| (r.is_pending(&e.id), e.clone()))
+                .filter(|e| worker.is_empty() || e.summary.worker == worker)
+                .filter(|e| !unsynced || r.is_pending(&e.id))
+                .filter(|e| r.finds(e, &q))
                 .collect();
-            let total = shown.len() + matching.count();
-            (shown, total)
+            let counts = status_counts(rows.iter().copied());
+            rows.retain(|e| {
+                status.is_empty() || e.summary.status.as_deref() == Some(status.as_str())
+            });
+            sort_rows(&mut rows, sort);
+            // Unfiltered and by name, the list is the ordered rows themselves: no copy,
+            // and an unchanged index compares equal by pointer (no redraw).
+            let rows = if sort == SortBy::Name && rows.len() == sorted.len() {
+                sorted.clone()
+            } else {
+                rows.into_iter().cloned().collect()
+            };
+            Listed {
+                rows,
+                counts,
+                all: sorted.len(),
+            }
         })
     });
     let all_workers = move || {
         let lang = lang(i18n);
         let mut all = field.read(workers);
+        for member in field.members() {
+            if !all.contains(&member) {
+                all.push(member);
+            }
+        }
         all.sort_by_cached_key(|w| sort_key(lang, w));
         all
     };
+    // A search also looks at fields only the records hold: read them, in slices.
+    Effect::new(move |_| {
+        if !param("q").trim().is_empty() {
+            field.read(|_| ());
+            field.prepare_search();
+        }
+    });
     let damaged = move || field.read(|r| r.damaged().len());
+    let unsynced_count = move || field.read(|r| r.pending_count());
+
+    // The window: which rows are in view, from the list's place on the page.
+    let list = NodeRef::<leptos::html::Ul>::new();
+    let in_view = RwSignal::new((0usize, 2 * BUFFER + 12));
+    let measure = move || {
+        let (Some(ul), Some(window)) = (list.get_untracked(), web_sys::window()) else {
+            return;
+        };
+        let top = -ul.get_bounding_client_rect().top();
+        let height = window
+            .inner_height()
+            .ok()
+            .and_then(|h| h.as_f64())
+            .unwrap_or(800.0);
+        let first = (top.max(0.0) / ROW_PX) as usize;
+        let last = ((top + height).max(0.0) / ROW_PX).ceil() as usize;
+        let range = (first.saturating_sub(BUFFER), last + BUFFER);
+        if in_view.get_untracked() != range {
+            in_view.set(range);
+        }
+    };
+    let on_scroll = window_event_listener(leptos::ev::scroll, move |_| measure());
+    let on_resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || {
+        on_scroll.remove();
+        on_resize.remove();
+    });
+    // A new list (a search, a sync) may be shorter than where the page was.
+    Effect::new(move |_| {
+        listed.track();
+        measure();
+    });
+
+    let count_of = move |s: Status| listed.with(|l| l.counts.get(s.as_str()).copied().unwrap_or(0));
     view! {
         <h1>{t!(i18n, caseload_title)}</h1>
         <div class="filters">
             <label class="search">
                 <span class="visually-hidden">{t!(i18n, caseload_search)}</span>
                 <input type="search" placeholder=move || t_string!(i18n, caseload_search).to_string()
-                    prop:value=move || param("q") on:input=move |ev| set_q("q", event_target_value(&ev)) />
+                    prop:value=move || param("q") on:input=move |ev| set_param("q", event_target_value(&ev)) />
             </label>
             <label>
                 <span class="visually-hidden">{t!(i18n, caseload_filter_status)}</span>
-                <select prop:value=move || param("status") on:change=move |ev| set_status("status", event_target_value(&ev))>
+                <select prop:value=move || param("status") on:change=move |ev| set_param("status", event_target_value(&ev))>
                     <option value="">{t!(i18n, caseload_all_statuses)}</option>
-                    <StatusOptions />
+                    {Status::ALL
+                        .into_iter()
+                        .map(|s| view! {
+                            <option value=s.as_str()>
+                                {move || format!("{} ({})", status_label(i18n, s), number(i18n, count_of(s)))}
+                            </option>
+                        })
+                        .collect_view()}
                 </select>
             </label>
             <label>
                 <span class="visually-hidden">{t!(i18n, caseload_filter_worker)}</span>
-                <select prop:value=move || param("worker") on:change=move |ev| set_worker("worker", event_target_value(&ev))>
+                <select prop:value=move || param("worker") on:change=move |ev| set_param("worker", event_target_value(&ev))>
                     <option value="">{t!(i18n, caseload_all_workers)}</option>
                     {move || {
                         all_workers()
@@ -142,39 +222,90 @@ pub fn Caseload() -> impl IntoView {
                     }}
                 </select>
             </label>
+            <label>
+                <span class="visually-hidden">{t!(i18n, caseload_sort)}</span>
+                <select prop:value=move || param("sort") on:change=move |ev| set_param("sort", event_target_value(&ev))>
+                    <option value="">{t!(i18n, caseload_sort_name)}</option>
+                    <option value=SortBy::Status.as_str()>{t!(i18n, caseload_sort_status)}</option>
+                    <option value=SortBy::Changed.as_str()>{t!(i18n, caseload_sort_changed)}</option>
+                </select>
+            </label>
+            <label class="check">
+                <input type="checkbox" prop:checked=move || !param("unsynced").is_empty()
+                    on:change=move |ev| set_param("unsynced", if event_target_checked(&ev) { "1".into() } else { String::new() }) />
+                {move || t!(i18n, caseload_unsynced, count = number(i18n, unsynced_count()))}
+            </label>
         </div>
         {move || (damaged() > 0).then(|| view! { <p class="error" role="alert">{t!(i18n, damaged_some, count = damaged())}</p> })}
-        <ul class="rows" aria-label=move || t_string!(i18n, caseload_title).to_string()>
+        <p class="hint" role="status">
             {move || {
-                let (rows, _) = rows.get();
-                if rows.is_empty() {
-                    return view! { <li class="empty">{t!(i18n, caseload_empty)}</li> }.into_any();
-                }
-                rows.into_iter()
-                    .map(|(pending, e)| {
-                        let status = e.summary.status.as_deref().map(|s| status_text(i18n, s)).unwrap_or_default();
-                        let follow = e.summary.next_follow_up.map(|d| {
-                            let due = today().map(|t| view! { " · " {due_view(i18n, t, d)} });
-                            view! { {t!(i18n, caseload_follow_up, day = day_text(i18n, d))} {due} }
-                        });
-                        view! {
-                            <li>
-                                <A href=format!("/contacts/{}", e.id)>
-                                    <span class="name">{e.summary.name.clone()}</span>
-                                    <span class="meta">{status} " · " {e.summary.worker.clone()}</span>
-                                    {follow.map(|f| view! { <span class="meta">{f}</span> })}
-                                    <PendingMark pending />
-                                </A>
-                            </li>
-                        }
-                    })
-                    .collect_view()
-                    .into_any()
+                let (shown, all) = listed.with(|l| (l.rows.len(), l.all));
+                t!(i18n, caseload_count, shown = number(i18n, shown), total = number(i18n, all))
             }}
+            {move || {
+                let left = field.search_left();
+                (!param("q").trim().is_empty() && left > 0)
+                    .then(|| view! { " · " {t!(i18n, caseload_searching, count = number(i18n, left))} })
+            }}
+        </p>
+        <ul class="rows window" node_ref=list aria-label=move || t_string!(i18n, caseload_title).to_string()
+            style:height=move || format!("{}px", listed.with(|l| l.rows.len()).max(1) as f64 * ROW_PX)>
+            {move || listed.with(|l| l.rows.is_empty()).then(|| view! { <li class="empty">{t!(i18n, caseload_empty)}</li> })}
+            // Keyed by place and record: scrolling adds the rows coming into view and
+            // drops those leaving it; the rows that stay are not rebuilt.
+            <For
+                each=move || {
+                    let rows = listed.with(|l| l.rows.clone());
+                    let (first, last) = in_view.get();
+                    let total = rows.len();
+                    (first.min(total)..last.min(total))
+                        .map(|i| (i, total, rows[i].clone()))
+                        .collect::<Vec<_>>()
+                }
+                key=|(i, total, e)| (*i, *total, e.id, e.summary.updated_at)
+                children=|(i, total, e)| caseload_row(&e, i, total)
+            />
         </ul>
-        {move || {
-            let total = rows.with(|(_, total)| *total);
-            (total > SHOWN).then(|| view! { <p class="hint">{t!(i18n, caseload_more, shown = SHOWN, total = total)}</p> })
-        }}
+    }
+}
+
+/// One contact at place `i` of `total`: name; status, worker and follow-up; whether
+/// its latest change is on the relay, and since when.
+fn caseload_row(e: &Entry, i: usize, total: usize) -> impl IntoView + use<> {
+    let i18n = use_i18n();
+    let field = use_field();
+    let id = e.id;
+    let (name, worker) = (e.summary.name.clone(), e.summary.worker.clone());
+    // Worded inside closures: a switch of language redraws a row that stays.
+    let raw_status = e.summary.status.clone();
+    let status = move || {
+        raw_status
+            .as_deref()
+            .map(|s| status_text(i18n, s))
+            .unwrap_or_default()
+    };
+    let follow = e
+        .summary
+        .next_follow_up
+        .map(|d| view! { " · " {move || t!(i18n, caseload_follow_up, day = day_text(i18n, d))}});
+    let relay = move || {
+        let (pending, since) = field.read(|r| (r.is_pending(&id), r.on_relay_since(&id)));
+        match (pending, since) {
+            (true, _) => view! { <PendingMark pending=true /> }.into_any(),
+            (false, Some(ms)) => {
+                view! { <span class="meta">{t!(i18n, caseload_on_relay_since, time = when(i18n, ms))}</span> }
+                    .into_any()
+            }
+            (false, None) => view! { <span class="meta">{t!(i18n, caseload_on_relay)}</span> }.into_any(),
+        }
+    };
+    view! {
+        <li style:top=format!("{}px", i as f64 * ROW_PX) aria-posinset=i + 1 aria-setsize=total>
+            <A href=format!("/contacts/{id}")>
+                <span class="name">{name}</span>
+                <span class="meta line">{status} " · " {worker} {follow}</span>
+                <span class="relay">{relay}</span>
+            </A>
+        </li>
     }
 }

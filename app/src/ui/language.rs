@@ -49,10 +49,11 @@ fn autonym(locale: Locale) -> &'static str {
     }
 }
 
-/// The language picker: a small select in the top bar (and on the setup screen).
+/// The language picker: a small select in the top bar (and on the setup screen), or
+/// with `full` a labelled select of the languages' own names (settings).
 /// Switching redraws the words in place; forms keep what was typed.
 #[component]
-pub fn LanguagePicker() -> impl IntoView {
+pub fn LanguagePicker(#[prop(optional)] full: bool) -> impl IntoView {
     let i18n = use_i18n();
     let change = move |ev: leptos::ev::Event| {
         if let Ok(locale) = event_target_value(&ev).parse::<Locale>() {
@@ -64,8 +65,8 @@ pub fn LanguagePicker() -> impl IntoView {
         }
     };
     view! {
-        <label class="language">
-            <span class="visually-hidden">{t!(i18n, language_label)}</span>
+        <label class:language=!full>
+            <span class:visually-hidden=!full>{t!(i18n, language_label)}</span>
             <select prop:value=move || i18n.get_locale().as_str() on:change=change>
                 {Locale::get_all()
                     .iter()
@@ -73,7 +74,7 @@ pub fn LanguagePicker() -> impl IntoView {
                         let code = l.as_str();
                         view! {
                             <option value=code lang=code title=autonym(*l) selected=move || i18n.get_locale() == *l>
-                                {code.to_uppercase()}
+                                {if full { autonym(*l).to_string() } else { code.to_uppercase() }}
                             </option>
                         }
                     })

@@ -370,7 +370,11 @@ where
                 <form on:submit=submit.clone()>
                     {values
                         .iter()
-                        .map(|&(f, sig)| view! { <Field value=sig kind=kind_of(f)>{move || label_of(i18n, f)}</Field> })
+                        .map(|&(f, sig)| if kind_of(f) == super::members::MEMBER_INPUT {
+                            view! { <super::members::MemberSelect value=sig>{move || label_of(i18n, f)}</super::members::MemberSelect> }.into_any()
+                        } else {
+                            view! { <Field value=sig kind=kind_of(f)>{move || label_of(i18n, f)}</Field> }.into_any()
+                        })
                         .collect_view()}
                     <SaveOrCancel open=editing busy>{t!(i18n, details_save)}</SaveOrCancel>
                 </form>

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use paktum_shared::device::{Identity, normalise_relay_url};
+use paktum_shared::device::{Identity, normalise_relay_url, normalise_team};
 
 use super::language::problem_view;
 use crate::field::{Problem, use_field};
@@ -32,7 +32,9 @@ pub fn Setup() -> impl IntoView {
                 }));
             };
             let device = if code.is_empty() {
-                Identity::new(&w, &t, &url)
+                // Development mode keys caseloads by the typed name: "Team-x" and
+                // "team-x" must be one team.
+                Identity::new(&w, &normalise_team(&t), &url)
             } else {
                 // The relay knows who the code was made for; its names win.
                 let e = enrol(&url, &code, "Paktum field app")

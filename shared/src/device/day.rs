@@ -4,8 +4,10 @@
 
 use crate::caseload::Entry;
 use crate::date::Day;
+use crate::record::Kind;
+use crate::{DocumentId, ModelError};
 
-use super::Repo;
+use super::{Repo, Step};
 
 /// How many days ahead "coming up" looks.
 pub const AHEAD_DAYS: i64 = 7;
@@ -76,6 +78,53 @@ impl Repo {
     /// My day's follow-ups from the team's index (see [`follow_ups`]).
     pub fn follow_ups(&self, whose: Whose<'_>, today: Day) -> Vec<(Due, Entry)> {
         follow_ups(self.entries(), whose, today)
+    }
+
+    /// Marks done the follow-up my day shows for record `id` (its earliest open one: a
+    /// contact's note, an employer's visit), like "mark done" on the record's page.
+    pub fn finish_follow_up(&mut self, id: DocumentId, now_ms: i64) -> Result<Step, ModelError> {
+        let not_open = || ModelError::NotFound {
+            what: "follow-up",
+            id: id.to_string(),
+        };
+        let kind = self.entry(&id).map(|e| e.summary.kind);
+        let done = |items: Vec<(String, bool, Option<Day>, String)>| {
+            let (day, by) = crate::summary::earliest_open(
+                items.iter().map(|(_, d, f, b)| (*d, *f, b.as_str())),
+            )?;
+            items
+                .iter()
+                .filter(|(_, d, f, b)| !d && *f == Some(day) && *b == by)
+                .map(|(item, ..)| item.clone())
+                .min()
+        };
+        match kind {
+            Some(Kind::Employer) => self
+                .edit_employer(id, now_ms, |doc, editor| {
+                    let items = doc
+                        .read()?
+                        .visits
+                        .into_iter()
+                        .map(|v| (v.id, v.done, v.follow_up, v.worker))
+                        .collect();
+                    let visit = done(items).ok_or_else(not_open)?;
+                    doc.set_visit_done(editor, &visit, true)
+                })
+                .map(|((), step)| step),
+            Some(Kind::Contact) => self
+                .edit_contact(id, now_ms, |doc, editor| {
+                    let items = doc
+                        .read()?
+                        .notes
+                        .into_iter()
+                        .map(|n| (n.id, n.done, n.follow_up, n.author))
+                        .collect();
+                    let note = done(items).ok_or_else(not_open)?;
+                    doc.set_note_done(editor, &note, true)
+                })
+                .map(|((), step)| step),
+            _ => Err(not_open()),
+        }
     }
 }
 

@@ -61,6 +61,17 @@ impl Identity {
     }
 }
 
+/// A team name typed at setup as the relay's development mode keys caseloads by it:
+/// case, accents and repeated spaces ignored ("Team-x", "team-x" and "TEAM-X " are one
+/// team), since people type a team's name the way they say it. Enrolled devices get
+/// the name from the relay instead.
+pub fn normalise_team(typed: &str) -> String {
+    crate::language::fold(typed)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Accepts `http(s)://host[:port][/path]` or `ws(s)://…`; a bare host gets `/sync`.
 pub fn normalise_relay_url(input: &str) -> Option<String> {
     let input = input.trim().trim_end_matches('/');
@@ -108,6 +119,14 @@ mod tests {
         );
         assert_eq!(normalise_relay_url("ftp://x"), None);
         assert_eq!(normalise_relay_url("  "), None);
+    }
+
+    #[test]
+    fn team_names_typed_differently_are_one_team() {
+        assert_eq!(normalise_team("Team-x"), normalise_team("team-x"));
+        assert_eq!(normalise_team(" TEAM-X "), "team-x");
+        assert_eq!(normalise_team("Kőszeg  Dél"), "koszeg del");
+        assert_ne!(normalise_team("team-x"), normalise_team("team-y"));
     }
 
     #[test]

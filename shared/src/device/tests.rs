@@ -644,3 +644,155 @@ fn what_waits_for_the_relay_counts_changes_and_records() {
     let (_, _) = anna.create_employer("Bakery", NOW).expect("employer");
     assert_eq!(anna.pending_changes(), (2, 2), "only what the relay lacks");
 }
+
+#[test]
+fn a_contact_is_found_by_full_name_phone_or_municipality_ignoring_case_and_accents() {
+    let (mut repo, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let (id, _) = repo
+        .create_contact(new_contact("Zsófi"), NOW)
+        .expect("created");
+    let (other, _) = repo
+        .create_contact(new_contact("Bram"), NOW)
+        .expect("created");
+    repo.edit_contact(id, NOW, |c, ed| {
+        c.set_field(ed, ContactField::FullName, Some("Kovács Zsófia"))?;
+        c.set_field(ed, ContactField::Phone, Some("+36 30 123 4567"))?;
+        c.set_field(ed, ContactField::Municipality, Some("Kőszeg"))
+    })
+    .expect("edited");
+    assert_eq!(repo.read_for_search(1), (1, 1), "one read, one left");
+    assert_eq!(repo.read_for_search(10), (1, 0));
+    assert_eq!(repo.read_for_search(10), (0, 0), "nothing left to read");
+    let found = |repo: &Repo, q: &str| -> Vec<String> {
+        let q = crate::language::fold(q);
+        let mut names: Vec<String> = repo
+            .entries()
+            .filter(|e| repo.finds(e, &q))
+            .map(|e| e.summary.name.clone())
+            .collect();
+        names.sort();
+        names
+    };
+    for q in ["zsofi", "KOVACS", "koszeg", "30 123 45", "301234567"] {
+        assert_eq!(found(&repo, q), ["Zsófi"], "{q}");
+    }
+    assert_eq!(found(&repo, "bram"), ["Bram"]);
+    assert!(found(&repo, "csepreg").is_empty());
+    // A changed field is searched as it is now, not as it was first read.
+    repo.edit_contact(id, NOW + 1, |c, ed| {
+        c.set_field(ed, ContactField::Municipality, Some("Csepreg"))
+    })
+    .expect("moved");
+    assert!(
+        found(&repo, "csepreg").is_empty(),
+        "not read since it changed"
+    );
+    assert_eq!(repo.read_for_search(10), (1, 0));
+    assert_eq!(found(&repo, "csepreg"), ["Zsófi"]);
+    assert!(found(&repo, "koszeg").is_empty());
+    assert!(repo.entry(&other).is_some());
+}
+
+/// [`session`] with the relay's messages arriving at `now_ms`.
+fn session_at(relay: &mut Relay, repo: &mut Repo, now_ms: i64) {
+    let connect = repo.connect();
+    relay.exchange(vec![connect], |reply| {
+        repo.receive(reply, now_ms).expect("taken").send
+    });
+    repo.disconnect();
+}
+
+#[test]
+fn a_record_is_on_the_relay_since_the_relay_confirmed_its_latest_change() {
+    let mut relay = Relay::default();
+    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let (id, _) = anna
+        .create_contact(new_contact("Lotte"), NOW)
+        .expect("created");
+    assert_eq!(anna.on_relay_since(&id), None, "not yet on the relay");
+    session_at(&mut relay, &mut anna, NOW + 1_000);
+    assert_eq!(anna.on_relay_since(&id), Some(NOW + 1_000));
+    anna.edit_contact(id, NOW + 2_000, |c, ed| {
+        c.set_field(ed, ContactField::Phone, Some("0470 11 22 33"))
+    })
+    .expect("edited");
+    assert_eq!(anna.on_relay_since(&id), None, "the new change waits");
+    session_at(&mut relay, &mut anna, NOW + 3_000);
+    assert_eq!(anna.on_relay_since(&id), Some(NOW + 3_000));
+    // A second device has the record from the relay: there since it arrived.
+    let (mut bram, _) = Repo::new(device("Bram"), Loaded::default(), vec![]);
+    session_at(&mut relay, &mut bram, NOW + 4_000);
+    assert_eq!(bram.on_relay_since(&id), Some(NOW + 4_000));
+}
+
+#[test]
+fn my_day_marks_an_employer_follow_up_done_like_a_note() {
+    let (mut repo, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let today: crate::Day = "2026-11-24".parse().expect("day");
+    let (employer, _) = repo
+        .create_employer("Bakkerij Peeters", NOW)
+        .expect("created");
+    repo.edit_employer(employer, NOW, |e, ed| {
+        for follow_up in ["2026-11-23", "2026-11-26"] {
+            e.add_visit(
+                ed,
+                crate::employer::NewVisit {
+                    date: today,
+                    purpose: "intro".into(),
+                    text: String::new(),
+                    openings: vec![],
+                    follow_up: Some(follow_up.parse().expect("day")),
+                },
+            )?;
+        }
+        Ok(())
+    })
+    .expect("visits");
+    let (contact, _) = repo
+        .create_contact(new_contact("Lotte"), NOW)
+        .expect("created");
+    repo.edit_contact(contact, NOW, |c, ed| {
+        c.add_note(
+            ed,
+            NewNote {
+                text: "Call back".into(),
+                follow_up: Some(today),
+                ..Default::default()
+            },
+        )
+        .map(|_| ())
+    })
+    .expect("note");
+    let due = |repo: &Repo| -> Vec<(Due, String)> {
+        repo.follow_ups(Whose::Mine("Anna"), today)
+            .into_iter()
+            .map(|(d, e)| (d, e.summary.name))
+            .collect()
+    };
+    assert_eq!(
+        due(&repo),
+        [
+            (Due::Overdue(1), "Bakkerij Peeters".to_string()),
+            (Due::Today, "Lotte".into())
+        ]
+    );
+    repo.finish_follow_up(employer, NOW + 1).expect("done");
+    assert_eq!(
+        due(&repo),
+        [
+            (Due::Today, "Lotte".to_string()),
+            (Due::Soon(2), "Bakkerij Peeters".into())
+        ],
+        "the overdue visit is done; the next one shows"
+    );
+    repo.finish_follow_up(contact, NOW + 2).expect("done");
+    repo.finish_follow_up(employer, NOW + 3).expect("done");
+    assert!(due(&repo).is_empty());
+    assert!(
+        matches!(
+            repo.finish_follow_up(contact, NOW + 4),
+            Err(ModelError::NotFound { .. })
+        ),
+        "nothing left to mark"
+    );
+}

@@ -281,6 +281,19 @@ impl Directory {
         })
     }
 
+    /// The members of `team` (name and role), sorted by name; a name invited twice
+    /// (two devices of one person) once.
+    pub fn members(&self, team: &str) -> Result<Vec<(String, String)>, AuthError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT name, MIN(role) FROM members WHERE team = ?1 GROUP BY name ORDER BY name",
+        )?;
+        let rows = stmt
+            .query_map(params![team], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<(String, String)>, _>>()?;
+        Ok(rows)
+    }
+
     pub fn revoke(&self, device_id: i64, now: i64) -> Result<bool, AuthError> {
         let n = self.conn().execute(
             "UPDATE devices SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
