@@ -13,6 +13,9 @@ use automerge::{
 use crate::error::ModelError;
 use crate::id::DocumentId;
 use crate::record::{self, Editor, Kind, SCHEMA_VERSION};
+
+mod erasure;
+pub use erasure::ERASED;
 pub use crate::summary::Summary;
 
 // Here, not in `summary`: the one place that knows every record kind, so the kinds'

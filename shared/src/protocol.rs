@@ -84,6 +84,21 @@ pub enum Message {
         document_id: DocumentId,
         new_heads: Vec<RemoteHeads>,
     },
+    /// Paktum's own (relay to device): the document was erased; delete every copy.
+    /// `index_id`: the index that listed it was rewritten without its history, so the
+    /// device drops its copy of that index too and fetches it again.
+    Erased {
+        sender_id: String,
+        target_id: String,
+        document_id: DocumentId,
+        index_id: Option<DocumentId>,
+    },
+    /// Paktum's own (device to relay): this device deleted an erased document.
+    ErasureConfirmed {
+        sender_id: String,
+        target_id: String,
+        document_id: DocumentId,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -116,6 +131,8 @@ impl Message {
             Message::Error { .. } => "error",
             Message::RemoteSubscriptionChange { .. } => "remote-subscription-change",
             Message::RemoteHeadsChanged { .. } => "remote-heads-changed",
+            Message::Erased { .. } => "paktum-erased",
+            Message::ErasureConfirmed { .. } => "paktum-erasure-confirmed",
         }
     }
 
@@ -125,7 +142,9 @@ impl Message {
             | Message::Sync { document_id, .. }
             | Message::DocUnavailable { document_id, .. }
             | Message::Ephemeral { document_id, .. }
-            | Message::RemoteHeadsChanged { document_id, .. } => Some(*document_id),
+            | Message::RemoteHeadsChanged { document_id, .. }
+            | Message::Erased { document_id, .. }
+            | Message::ErasureConfirmed { document_id, .. } => Some(*document_id),
             _ => None,
         }
     }
@@ -197,6 +216,11 @@ impl Message {
                 sender_id,
                 target_id,
                 document_id,
+            }
+            | Message::ErasureConfirmed {
+                sender_id,
+                target_id,
+                document_id,
             } => {
                 put("senderId", text(sender_id));
                 put("targetId", text(target_id));
@@ -218,6 +242,19 @@ impl Message {
                 put("data", Value::Bytes(data.clone()));
             }
             Message::Error { message } => put("message", text(message)),
+            Message::Erased {
+                sender_id,
+                target_id,
+                document_id,
+                index_id,
+            } => {
+                put("senderId", text(sender_id));
+                put("targetId", text(target_id));
+                put("documentId", text(&document_id.to_string()));
+                if let Some(index) = index_id {
+                    put("indexId", text(&index.to_string()));
+                }
+            }
             Message::RemoteSubscriptionChange {
                 sender_id,
                 target_id,
@@ -325,6 +362,21 @@ impl Message {
                 }
             }
             "doc-unavailable" => Message::DocUnavailable {
+                sender_id: fields.id("senderId")?,
+                target_id: fields.id("targetId")?,
+                document_id: fields.document_id()?,
+            },
+            "paktum-erased" => Message::Erased {
+                sender_id: fields.id("senderId")?,
+                target_id: fields.id("targetId")?,
+                document_id: fields.document_id()?,
+                index_id: match fields.get("indexId") {
+                    None => None,
+                    Some(Value::Text(t)) => Some(t.parse().map_err(|_| DecodeError::BadDocumentId)?),
+                    Some(_) => return Err(DecodeError::WrongType("indexId")),
+                },
+            },
+            "paktum-erasure-confirmed" => Message::ErasureConfirmed {
                 sender_id: fields.id("senderId")?,
                 target_id: fields.id("targetId")?,
                 document_id: fields.document_id()?,
@@ -509,6 +561,17 @@ mod tests {
                 data: vec![],
             },
             Message::DocUnavailable {
+                sender_id: "a".into(),
+                target_id: "b".into(),
+                document_id: doc,
+            },
+            Message::Erased {
+                sender_id: "a".into(),
+                target_id: "b".into(),
+                document_id: doc,
+                index_id: Some(DocumentId::random()),
+            },
+            Message::ErasureConfirmed {
                 sender_id: "a".into(),
                 target_id: "b".into(),
                 document_id: doc,
