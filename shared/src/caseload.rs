@@ -15,8 +15,8 @@ use crate::id::DocumentId;
 use crate::record::{self, Editor, Kind, SCHEMA_VERSION};
 
 mod erasure;
-pub use erasure::ERASED;
 pub use crate::summary::Summary;
+pub use erasure::ERASED;
 
 // Here, not in `summary`: the one place that knows every record kind, so the kinds'
 // modules depend on `summary` and nothing depends back on them.

@@ -7,6 +7,7 @@
 
 mod day;
 mod disk;
+mod erasure;
 mod identity;
 mod index;
 mod ledger;
@@ -612,11 +613,24 @@ impl Repo {
 
     /// Handles one message from the relay.
     pub fn receive(&mut self, msg: Message, now_ms: i64) -> Result<Step, ReplicaError> {
+        if let Message::Erased {
+            document_id,
+            index_id,
+            ..
+        } = msg
+        {
+            return Ok(self.erased(document_id, index_id));
+        }
         let mut step = Step {
             send: self.replica.receive(msg)?,
             ..Step::default()
         };
         let changed = self.replica.take_changed();
+        if changed.contains(&self.index_id) {
+            for id in self.tombstoned_here() {
+                step.extend(self.erased(id, None));
+            }
+        }
         for id in &changed {
             // A record that arrived whole is stored as the bytes that came, not loaded
             // and saved again (most of a first sync's work); loading waits for a reader.

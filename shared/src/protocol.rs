@@ -372,7 +372,9 @@ impl Message {
                 document_id: fields.document_id()?,
                 index_id: match fields.get("indexId") {
                     None => None,
-                    Some(Value::Text(t)) => Some(t.parse().map_err(|_| DecodeError::BadDocumentId)?),
+                    Some(Value::Text(t)) => {
+                        Some(t.parse().map_err(|_| DecodeError::BadDocumentId)?)
+                    }
                     Some(_) => return Err(DecodeError::WrongType("indexId")),
                 },
             },

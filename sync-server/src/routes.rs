@@ -21,6 +21,8 @@ use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+mod erasure;
+
 use crate::auth::throttle::{BlockStarted, EnrolThrottle, Limited};
 use crate::auth::{AuthError, Directory, now_ms};
 use crate::error::Error;
@@ -54,6 +56,8 @@ pub fn router(state: AppState, dist: &Path) -> Router {
         .route("/sync", get(sync))
         .route("/healthz", get(healthz))
         .route("/enrol", axum::routing::post(enrol))
+        .route("/erase", axum::routing::post(erasure::erase))
+        .route("/erasure", get(erasure::receipt))
         .with_state(state);
     let index = dist.join("index.html");
     if index.exists() {

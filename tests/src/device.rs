@@ -45,6 +45,8 @@ pub struct Device {
     pub traffic: Traffic,
     /// How long `wait_for` waits in total (the load generator raises it for big uploads).
     pub wait: Duration,
+    /// Documents the core asked to delete from disk (erased), in order.
+    pub deleted: Vec<DocumentId>,
     /// The test clock, milliseconds since the epoch; each action moves it on a second.
     now_ms: i64,
     url: String,
@@ -64,6 +66,7 @@ impl Device {
             team: team.into(),
             traffic: Traffic::default(),
             wait: WAIT,
+            deleted: Vec::new(),
             now_ms: CLOCK_START_MS,
             url: url.into(),
             ws: None,
@@ -95,6 +98,7 @@ impl Device {
             team: other.team.clone(),
             traffic: Traffic::default(),
             wait: other.wait,
+            deleted: Vec::new(),
             now_ms: other.now_ms,
             url: other.url.clone(),
             ws: None,
@@ -191,7 +195,7 @@ impl Device {
             let msg = Message::decode(&bytes).context("relay sent a malformed message")?;
             let now = self.now_ms;
             let step = self.repo.receive(msg, now)?;
-            self.send(step.send).await?;
+            self.take(step).await?;
         }
         Ok(())
     }
@@ -211,8 +215,10 @@ impl Device {
         Ok(())
     }
 
-    /// Sends what a step of the core produced (its disk writes are dropped).
+    /// Sends what a step of the core produced (its disk writes are dropped; the
+    /// deletions it asks for are noted in [`Device::deleted`]).
     async fn take(&mut self, step: Step) -> anyhow::Result<()> {
+        self.deleted.extend(step.batch.erase.iter().copied());
         self.send(step.send).await
     }
 

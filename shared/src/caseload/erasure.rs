@@ -49,8 +49,7 @@ impl CaseloadDoc {
         let mut tx = index.doc.transaction();
         let records = record::obj_at_tx(&tx, &ROOT, "records", ObjType::Map)
             .ok_or_else(|| ModelError::Corrupt("index without records".into()))?;
-        let old_records =
-            old.and_then(|doc| record::obj_at(doc, &ROOT, "records", ObjType::Map));
+        let old_records = old.and_then(|doc| record::obj_at(doc, &ROOT, "records", ObjType::Map));
         if let (Some(old), Some(old_records)) = (old, old_records) {
             for (key, row) in record::child_maps(old, &old_records) {
                 if key == erased.to_string() {
@@ -135,11 +134,13 @@ mod tests {
             .expect("rows");
         let has_name = |bytes: &[u8]| bytes.windows(12).any(|w| w == b"Qzxwvkjyrtpl");
         assert!(has_name(&index.save()), "the name is in the index before");
-        let rewritten =
-            CaseloadDoc::rewritten("kempen", Some(index.doc()), gone, "2026-12-02", 9)
-                .expect("rewritten");
+        let rewritten = CaseloadDoc::rewritten("kempen", Some(index.doc()), gone, "2026-12-02", 9)
+            .expect("rewritten");
         let bytes = rewritten.save();
-        assert!(!has_name(&bytes), "the erased name is gone from the saved bytes");
+        assert!(
+            !has_name(&bytes),
+            "the erased name is gone from the saved bytes"
+        );
         assert_eq!(rewritten.entry(&kept).map(|e| e.summary), Some(row("Bram")));
         assert_eq!(rewritten.entry(&gone), None, "a tombstone is no list row");
         assert_eq!(CaseloadDoc::erased_of(rewritten.doc()), vec![gone]);

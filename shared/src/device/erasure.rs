@@ -1,0 +1,75 @@
+//! The device's side of an erasure: the relay says a record was erased (a
+//! `paktum-erased` message, or a tombstone row in the team's index), and the core
+//! forgets it and returns a [`Step`] that deletes it from disk (chunks, sync state,
+//! and the index snapshot rewritten without its row), then confirms to the relay.
+//! When the relay also rewrote the team's index, the old copy is replaced by the
+//! genesis and fetched again: the old one's history still holds the erased row.
+
+use automerge::sync;
+
+use super::{Repo, Step};
+use crate::DocumentId;
+use crate::caseload::CaseloadDoc;
+
+impl Repo {
+    /// Forgets an erased record (and, with `index`, this device's copy of the team's
+    /// index). The step deletes it from disk, then tells the relay.
+    pub fn erased(&mut self, id: DocumentId, index: Option<DocumentId>) -> Step {
+        let mut step = Step::default();
+        // First: the relay holds back this device's index messages until it confirms.
+        step.send.extend(self.replica.confirm_erasure(id));
+        if id != self.index_id {
+            self.replica.erase(&id);
+            self.ledger.forget(&id);
+            step.batch.erase.push(id);
+            if self.entries.remove(&id).is_some() {
+                self.entries_version += 1;
+            }
+            self.unreconciled.remove(&id);
+            self.damaged.retain(|(d, _)| d.as_ref() != Some(&id));
+            let mut last = self.last_contact.borrow_mut();
+            if last.as_ref().is_some_and(|(_, c)| c.id == id) {
+                *last = None;
+            }
+        }
+        if index == Some(self.index_id)
+            && let Ok(genesis) = CaseloadDoc::new(&self.identity.team)
+        {
+            // Rows of records changed here and not yet confirmed may be missing from
+            // the relay's rewritten index: write them again once the session is through.
+            let pending: Vec<DocumentId> = self
+                .replica
+                .doc_ids()
+                .filter(|d| **d != self.index_id && self.replica.is_pending(d))
+                .copied()
+                .collect();
+            self.unreconciled.extend(pending);
+            self.replica.erase(&self.index_id);
+            let doc = genesis.into_doc();
+            step.batch
+                .chunks
+                .push(self.ledger.compact(self.index_id, &doc));
+            step.batch
+                .states
+                .push((self.index_id, sync::State::new().encode()));
+            self.replica.insert(self.index_id, doc, None);
+            step.send.extend(self.replica.restart(self.index_id));
+        }
+        // The snapshot on disk lists the erased row: rewrite it in the same batch.
+        self.snapshot_seq = None;
+        step.batch.snapshot = self.snapshot();
+        self.forget_verdict();
+        self.revision += 1;
+        step
+    }
+
+    /// Records this device holds that the team's index lists as erased.
+    pub(super) fn tombstoned_here(&self) -> Vec<DocumentId> {
+        self.index()
+            .map(CaseloadDoc::erased_of)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|id| self.replica.heads(id).is_some())
+            .collect()
+    }
+}
