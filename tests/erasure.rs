@@ -189,3 +189,57 @@ async fn an_erased_contact_leaves_every_device_and_the_relay_and_cannot_come_bac
     assert!(stopped.is_empty(), "after stopping: {stopped:?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_contact_handed_to_another_team_leaves_the_old_teams_devices_and_index()
+-> anyhow::Result<()> {
+    let p = pact(|_| {}).await?;
+    let mut rng = Seeded::new(16);
+    let (mut anna, _) = p.device("kempen", "Anna", Role::Worker).await?;
+    let (mut bram, _) = p.device("kempen", "Bram", Role::Worker).await?;
+    let (mut jef, _) = p.device("herentals", "Jef", Role::Worker).await?;
+    let new = synthetic::contact(&mut rng, "kempen", 0);
+    let name = new.display_name.clone();
+    let id = anna.create_contact(new).await?;
+    anna.sync().await?;
+    bram.wait_for("the contact", |r| r.doc(&id).is_some())
+        .await?;
+    bram.sync().await?;
+    bram.go_offline();
+    assert!(jef.repo.entry(&id).is_none(), "not herentals' record yet");
+
+    anna.edit_contact(id, |c, ed| {
+        c.set_field(ed, ContactField::Team, Some("herentals"))
+    })
+    .await?;
+    // Anna's device deletes its copy once the relay has the change.
+    anna.wait_for("the handover", |r| r.doc(&id).is_none())
+        .await?;
+    anna.sync().await?;
+    assert!(holds_nothing_of(&anna, &id));
+    assert_eq!(anna.deleted, vec![id]);
+    // It leaves kempen's index (a row without a name says it moved)…
+    let kempen = anna.index()?;
+    assert!(kempen.entry(&id).is_none());
+    assert_eq!(
+        paktum_shared::caseload::CaseloadDoc::moved_of(kempen.doc()),
+        vec![id]
+    );
+    // …and enters herentals', so Jef's device pulls it without asking.
+    jef.wait_for("the record in herentals", |r| r.doc(&id).is_some())
+        .await?;
+    jef.sync().await?;
+    assert_eq!(
+        jef.repo.entry(&id).map(|e| e.summary.name.clone()),
+        Some(name)
+    );
+    assert_eq!(jef.contact(&id)?.team, "herentals");
+    // Bram, offline meanwhile, deletes his copy at his next sync.
+    bram.open().await?;
+    bram.sync().await?;
+    bram.wait_for("the handover", |r| r.doc(&id).is_none())
+        .await?;
+    assert!(holds_nothing_of(&bram, &id));
+    assert_eq!(bram.deleted, vec![id]);
+    p.relay.stop().await
+}

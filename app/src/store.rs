@@ -287,6 +287,21 @@ impl Store {
             }))
             .await
             .map_err(|_| StoreError::Write)?;
+        // Erased documents: every chunk and the sync state go (after this batch's own
+        // writes, which an erasure supersedes).
+        for doc in &batch.erase {
+            let doc = doc.to_string();
+            let all = KeyRange::bound(&key_seq(&doc, 0), &key_seq(&doc, u64::MAX), None, None)
+                .map_err(|_| StoreError::Write)?;
+            chunks
+                .delete(all.into())
+                .await
+                .map_err(|_| StoreError::Write)?;
+            states
+                .delete(key2(relay, &doc))
+                .await
+                .map_err(|_| StoreError::Write)?;
+        }
         if let Some(snapshot) = &batch.snapshot {
             let value = object(&[
                 ("index", JsValue::from_str(&snapshot.index.to_string())),

@@ -96,6 +96,8 @@ pub struct Repo {
     /// The contact read last, with the heads it was read at: its page re-reads it on
     /// every redraw, and reading a contact with many notes takes milliseconds.
     last_contact: RefCell<Option<(Vec<automerge::ChangeHash>, Contact)>>,
+    /// Records handed to another team here: deleted once the relay has the change.
+    moved_here: std::collections::BTreeSet<DocumentId>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -161,6 +163,7 @@ impl Repo {
             snapshot_seq: None,
             unreconciled: std::collections::BTreeSet::new(),
             last_contact: RefCell::new(None),
+            moved_here: std::collections::BTreeSet::new(),
         }
     }
 
@@ -550,13 +553,21 @@ impl Repo {
         editor: &Editor,
     ) -> Result<Step, ModelError> {
         let summary = Summary::of(&record)?;
+        // Handed to another team: its row here becomes a `moved` row (no name), and
+        // this device deletes it once the relay has the change.
+        let moved = record.team().is_some_and(|t| t != self.identity.team);
         let heads = record.heads();
         let doc = record.into_doc();
         let mut step = Step::default();
         step.batch.chunks.extend(self.ledger.chunk_for(id, &doc));
         let _ = self.replica.take(&id);
         step.send.extend(self.replica.put_back(id, doc));
-        self.upsert_index(editor, vec![(id, summary, Some(heads))], &mut step);
+        if !moved {
+            self.upsert_index(editor, vec![(id, summary, Some(heads))], &mut step);
+        } else if self.entries.contains_key(&id) {
+            self.mark_moved(editor, id, &mut step);
+            self.moved_here.insert(id);
+        }
         self.collect_states(&mut step);
         self.forget_verdict();
         self.revision += 1;
@@ -627,9 +638,7 @@ impl Repo {
         };
         let changed = self.replica.take_changed();
         if changed.contains(&self.index_id) {
-            for id in self.tombstoned_here() {
-                step.extend(self.erased(id, None));
-            }
+            step.extend(self.tombstones_here());
         }
         for id in &changed {
             // A record that arrived whole is stored as the bytes that came, not loaded
@@ -656,6 +665,9 @@ impl Repo {
         let progress = self.replica.progress();
         if self.replica.is_connected() && progress.done >= progress.total {
             self.reconcile_rows(now_ms, &mut step);
+            if !self.moved_here.is_empty() {
+                step.extend(self.handed_over());
+            }
         }
         self.collect_states(&mut step);
         self.forget_verdict();

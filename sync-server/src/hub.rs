@@ -19,6 +19,7 @@ use crate::storage::{Storage, StorageError};
 
 pub mod document;
 mod erasure;
+mod handover;
 mod resident;
 mod waiting;
 
@@ -447,6 +448,7 @@ impl Hub {
         };
         let teams = lock(&self.teams).clone();
         let access = access_for(class.get_or_insert_with(|| entry.class(&teams)));
+        let class_before = class.clone();
         if access == Access::None {
             entry.syncs.remove(&conn);
             drop(guard);
@@ -526,11 +528,17 @@ impl Hub {
                 Some(class)
             }
         };
+        let handed_over = changed.as_ref().and_then(|after| {
+            handover::row_to_add(doc_id, &entry.doc, class_before.as_ref(), after)
+        });
         let effects = entry.fan_out(conn, changed.as_ref(), |to, class| {
             self.access_of(to, class)
         });
         drop(guard);
         self.perform(doc_id, effects);
+        if let Some((team, summary, heads)) = handed_over {
+            self.list_in_team(team, doc_id, summary, heads).await?;
+        }
         Ok(())
     }
 

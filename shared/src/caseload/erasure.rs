@@ -15,20 +15,59 @@ use crate::error::ModelError;
 use crate::id::DocumentId;
 use crate::record;
 
-/// The `kind` of a tombstone row.
+/// The `kind` of a tombstone row: the record was erased.
 pub const ERASED: &str = "erased";
+/// The `kind` of a row left by a record handed to another team (no name either).
+pub const MOVED: &str = "moved";
 
 impl CaseloadDoc {
     /// The records this index lists as erased (tombstone rows).
     pub fn erased_of(doc: &Automerge) -> Vec<DocumentId> {
+        Self::tombstones(doc, ERASED)
+    }
+
+    /// The records handed from this team to another.
+    pub fn moved_of(doc: &Automerge) -> Vec<DocumentId> {
+        Self::tombstones(doc, MOVED)
+    }
+
+    fn tombstones(doc: &Automerge, kind: &str) -> Vec<DocumentId> {
         let Some(records) = record::obj_at(doc, &ROOT, "records", ObjType::Map) else {
             return Vec::new();
         };
         record::child_maps(doc, &records)
             .into_iter()
-            .filter(|(_, row)| record::str_at(doc, row, "kind").as_deref() == Some(ERASED))
+            .filter(|(_, row)| record::str_at(doc, row, "kind").as_deref() == Some(kind))
             .filter_map(|(key, _)| DocumentId::from_str(&key).ok())
             .collect()
+    }
+
+    /// Replaces a record's row by a `moved` row (the record went to another team):
+    /// the team's devices delete their copies when they see it. False if it was one.
+    pub fn mark_moved(
+        &mut self,
+        editor: &record::Editor,
+        id: &DocumentId,
+    ) -> Result<bool, ModelError> {
+        if Self::moved_of(&self.doc).contains(id) {
+            return Ok(false);
+        }
+        if self.doc.get_actor() != &editor.actor {
+            self.doc.set_actor(editor.actor.clone());
+        }
+        let mut tx = self.doc.transaction();
+        let records = match record::obj_at_tx(&tx, &ROOT, "records", ObjType::Map) {
+            Some(r) => r,
+            None => tx.put_object(ROOT, "records", ObjType::Map)?,
+        };
+        let row = tx.put_object(&records, id.to_string().as_str(), ObjType::Map)?;
+        tx.put(&row, "kind", MOVED)?;
+        tx.commit_with(
+            CommitOptions::default()
+                .with_message(format!("{}\tindex: handed to another team", editor.worker))
+                .with_time(editor.now_ms),
+        );
+        Ok(true)
     }
 
     /// The index of `team` rewritten without history from `old` (the relay's copy),

@@ -19,18 +19,7 @@ impl Repo {
         // First: the relay holds back this device's index messages until it confirms.
         step.send.extend(self.replica.confirm_erasure(id));
         if id != self.index_id {
-            self.replica.erase(&id);
-            self.ledger.forget(&id);
-            step.batch.erase.push(id);
-            if self.entries.remove(&id).is_some() {
-                self.entries_version += 1;
-            }
-            self.unreconciled.remove(&id);
-            self.damaged.retain(|(d, _)| d.as_ref() != Some(&id));
-            let mut last = self.last_contact.borrow_mut();
-            if last.as_ref().is_some_and(|(_, c)| c.id == id) {
-                *last = None;
-            }
+            self.forget_record(id, &mut step);
         }
         if index == Some(self.index_id)
             && let Ok(genesis) = CaseloadDoc::new(&self.identity.team)
@@ -63,13 +52,71 @@ impl Repo {
         step
     }
 
-    /// Records this device holds that the team's index lists as erased.
-    pub(super) fn tombstoned_here(&self) -> Vec<DocumentId> {
-        self.index()
-            .map(CaseloadDoc::erased_of)
-            .unwrap_or_default()
+    /// Deletes a record from this device: memory now, disk by the step.
+    fn forget_record(&mut self, id: DocumentId, step: &mut Step) {
+        self.replica.erase(&id);
+        self.ledger.forget(&id);
+        self.moved_here.remove(&id);
+        step.batch.erase.push(id);
+        if self.entries.remove(&id).is_some() {
+            self.entries_version += 1;
+        }
+        self.unreconciled.remove(&id);
+        self.damaged.retain(|(d, _)| d.as_ref() != Some(&id));
+        let mut last = self.last_contact.borrow_mut();
+        if last.as_ref().is_some_and(|(_, c)| c.id == id) {
+            *last = None;
+        }
+    }
+
+    /// After the index changed: records this device holds that the index lists as
+    /// erased (deleted and confirmed) or as handed to another team (deleted; the
+    /// device that handed it over waits until the relay has its change).
+    pub(super) fn tombstones_here(&mut self) -> Step {
+        let mut step = Step::default();
+        let Some(index) = self.index() else {
+            return step;
+        };
+        let held = |id: &DocumentId| self.replica.heads(id).is_some();
+        let erased: Vec<DocumentId> = CaseloadDoc::erased_of(index)
             .into_iter()
-            .filter(|id| self.replica.heads(id).is_some())
-            .collect()
+            .filter(held)
+            .collect();
+        let moved: Vec<DocumentId> = CaseloadDoc::moved_of(index)
+            .into_iter()
+            .filter(held)
+            .filter(|id| !self.moved_here.contains(id))
+            .collect();
+        for id in erased {
+            step.extend(self.erased(id, None));
+        }
+        step.extend(self.forget_moved(moved));
+        step
+    }
+
+    /// Records this device handed to another team, once the relay has the change.
+    pub(super) fn handed_over(&mut self) -> Step {
+        let confirmed: Vec<DocumentId> = self
+            .moved_here
+            .iter()
+            .filter(|id| !self.replica.is_pending(id))
+            .copied()
+            .collect();
+        self.forget_moved(confirmed)
+    }
+
+    fn forget_moved(&mut self, ids: Vec<DocumentId>) -> Step {
+        let mut step = Step::default();
+        if ids.is_empty() {
+            return step;
+        }
+        for id in ids {
+            self.forget_record(id, &mut step);
+        }
+        self.snapshot_seq = None;
+        step.batch.snapshot = self.snapshot();
+        self.forget_verdict();
+        self.revision += 1;
+        step
     }
 }
