@@ -120,3 +120,56 @@ impl Repo {
         step
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contact::{Channel, NewContact};
+    use crate::device::{Identity, Loaded};
+
+    const NOW: i64 = 1_795_521_600_000;
+
+    #[test]
+    fn an_erasure_deletes_the_record_and_rewrites_the_snapshot_and_the_index_copy() {
+        let identity = Identity::new("Anna", "kempen", "ws://127.0.0.1:8080/sync");
+        let (mut repo, _) = Repo::new(identity, Loaded::default(), vec![]);
+        let new = |name: &str| NewContact {
+            team: "kempen".into(),
+            display_name: name.into(),
+            first_contact_on: "2026-11-20".parse().expect("day"),
+            channel: Channel::Street,
+            place: None,
+            assigned_worker: None,
+        };
+        let (gone, _) = repo.create_contact(new("Qzxwvkjyrtpl"), NOW).expect("one");
+        let (kept, _) = repo.create_contact(new("Bram"), NOW).expect("two");
+        let index = repo.index_id();
+        let step = repo.erased(gone, Some(index));
+        assert_eq!(step.batch.erase, vec![gone], "its chunks and sync state go");
+        assert!(repo.replica().doc(&gone).is_none());
+        assert!(repo.entry(&gone).is_none());
+        let snapshot = step.batch.snapshot.expect("the snapshot is rewritten");
+        assert!(!snapshot.bytes.windows(12).any(|w| w == b"Qzxwvkjyrtpl"));
+        // The index copy is the genesis again, written over the old chunks.
+        assert!(step.batch.chunks.iter().any(|c| matches!(
+            c,
+            crate::device::ChunkWrite::Replace { doc, .. } if *doc == index
+        )));
+        assert!(
+            !repo
+                .index()
+                .expect("index")
+                .save()
+                .windows(12)
+                .any(|w| w == b"Qzxwvkjyrtpl")
+        );
+        assert!(
+            step.send.is_empty(),
+            "offline: nothing to send (notices only come online)"
+        );
+        assert!(
+            repo.replica().doc(&kept).is_some(),
+            "the other record stays"
+        );
+    }
+}
