@@ -392,6 +392,10 @@ impl Hub {
         }
         let slot = self.slot(doc_id);
         let mut guard = slot.lock().await;
+        // Erased while this message waited for the document.
+        if self.refuse_if_erased(conn, &peer_id, doc_id, identity.as_ref(), kind) {
+            return Ok(());
+        }
         let known = match guard.as_ref() {
             Some(entry) if entry.loaded => None,
             _ => lock(&self.unloaded).get(&doc_id).cloned(),
