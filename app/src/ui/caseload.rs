@@ -38,8 +38,12 @@ pub fn Caseload() -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
     let param = move |key: &'static str| query.with(|q| q.get(key).unwrap_or_default());
+    // The search text is often a person's name: it stays out of the URL, or the
+    // browser's history, session and favicon stores keep it where no erasure reaches
+    // (issue 15). The filters by status and worker live in the URL.
+    let (search, set_search) = signal(String::new());
     let set_param = move |key: &'static str, value: String| {
-        let mut pairs: Vec<(String, String)> = ["q", "status", "worker"]
+        let mut pairs: Vec<(String, String)> = ["status", "worker"]
             .into_iter()
             .map(|k| {
                 (
@@ -68,7 +72,6 @@ pub fn Caseload() -> impl IntoView {
             },
         );
     };
-    let set_q = set_param.clone();
     let set_status = set_param.clone();
     let set_worker = set_param;
     // A memo: a sync that changes nothing in these rows does not rebuild the list.
@@ -78,7 +81,7 @@ pub fn Caseload() -> impl IntoView {
     // or the language change (sort keys for 10,000 names are not free).
     let ordered = StoredValue::new_local(None::<(Arc<[Entry]>, Lang, Arc<[Entry]>)>);
     let rows = Memo::new(move |_| {
-        let (q, status, worker) = (fold(&param("q")), param("status"), param("worker"));
+        let (q, status, worker) = (fold(&search.get()), param("status"), param("worker"));
         let lang = lang(i18n);
         field.read(|r| {
             let index = r.sorted_rows(Kind::Contact);
@@ -121,7 +124,7 @@ pub fn Caseload() -> impl IntoView {
             <label class="search">
                 <span class="visually-hidden">{t!(i18n, caseload_search)}</span>
                 <input type="search" placeholder=move || t_string!(i18n, caseload_search).to_string()
-                    prop:value=move || param("q") on:input=move |ev| set_q("q", event_target_value(&ev)) />
+                    prop:value=move || search.get() on:input=move |ev| set_search.set(event_target_value(&ev)) />
             </label>
             <label>
                 <span class="visually-hidden">{t!(i18n, caseload_filter_status)}</span>
