@@ -243,3 +243,35 @@ async fn a_contact_handed_to_another_team_leaves_the_old_teams_devices_and_index
     assert_eq!(bram.deleted, vec![id]);
     p.relay.stop().await
 }
+
+#[tokio::test]
+async fn an_erasure_by_the_admin_cli_reaches_the_running_relay_and_its_devices()
+-> anyhow::Result<()> {
+    let p = pact(|_| {}).await?;
+    let mut rng = Seeded::new(17);
+    let name = unique_name(&mut rng);
+    let (mut anna, _) = p.device("kempen", "Anna", Role::Worker).await?;
+    let mut new = synthetic::contact(&mut rng, "kempen", 0);
+    new.display_name = name.clone();
+    let id = anna.create_contact(new).await?;
+    anna.sync().await?;
+    assert!(!occurrences(p.dir.path(), &name)?.is_empty());
+    // What `paktum-sync-server admin erase --doc ID` runs, on the same data directory,
+    // beside the running relay (another process in production).
+    let dir = p.dir.path().to_path_buf();
+    let doc = id.to_string();
+    tokio::task::spawn_blocking(move || paktum_sync_server::admin::erase(&dir, &doc, "admin"))
+        .await??;
+    anna.wait_for("the erasure", |r| r.doc(&id).is_none())
+        .await?;
+    anna.sync().await?;
+    assert!(holds_nothing_of(&anna, &id));
+    let receipt = p.directory.erasure_receipt(&id)?.expect("erased");
+    assert_eq!(
+        (receipt.by_role.as_str(), receipt.confirmed, receipt.devices),
+        ("admin", 1, 1)
+    );
+    let after = occurrences(p.dir.path(), &name)?;
+    assert!(after.is_empty(), "{after:?}");
+    p.relay.stop().await
+}
