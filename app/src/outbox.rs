@@ -62,8 +62,13 @@ impl Outbox {
                     let _ = tx.send(result.clone());
                 }
                 // Deleted is not yet gone from the browser's disk: see `Store::scrub`.
-                if erased && Store::scrub().await.is_err() {
-                    web_sys::console::warn_1(&"could not scrub the store after an erasure".into());
+                if erased {
+                    if Store::scrub().await.is_err() {
+                        web_sys::console::warn_1(
+                            &"could not scrub the store after an erasure".into(),
+                        );
+                    }
+                    crate::timing::mark("paktum:scrubbed");
                 }
             }
         });

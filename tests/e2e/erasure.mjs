@@ -187,6 +187,13 @@ try {
   check(receipt.confirmed === 2, `both devices confirm: ${receipt.sentence}`);
   console.log(`     ${receipt.sentence}`);
 
+  // The app scrubs IndexedDB after an erasure (LevelDB keeps deleted values until a
+  // compaction; see Store::scrub) and marks when it is done.
+  for (const d of [A, B]) {
+    await d.page.waitForFunction(() => performance.getEntriesByName("paktum:scrubbed").length > 0, null, {
+      timeout: 120_000,
+    });
+  }
   for (const d of devices.splice(0)) await d.context.close();
   for (const d of [A, B]) {
     const hits = occurrences(d.dir, name);

@@ -123,7 +123,7 @@ pub fn Caseload() -> impl IntoView {
         <div class="filters">
             <label class="search">
                 <span class="visually-hidden">{t!(i18n, caseload_search)}</span>
-                <input type="search" placeholder=move || t_string!(i18n, caseload_search).to_string()
+                <input type="search" autocomplete="off" placeholder=move || t_string!(i18n, caseload_search).to_string()
                     prop:value=move || search.get() on:input=move |ev| set_search.set(event_target_value(&ev)) />
             </label>
             <label>

@@ -233,7 +233,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                     <form class="note-form" on:submit=save_note>
                         <label>
                             {t!(i18n, note_text)}
-                            <textarea rows="4" autofocus prop:value=note_text
+                            <textarea rows="4" autofocus autocomplete="off" prop:value=note_text
                                 on:input=move |ev| note_text.set(event_target_value(&ev))></textarea>
                         </label>
                         <Field value=note_follow kind="date">{t!(i18n, note_follow_up)}</Field>
