@@ -82,9 +82,9 @@ impl CaseloadDoc {
         now_ms: i64,
     ) -> Result<CaseloadDoc, ModelError> {
         let mut index = CaseloadDoc::new(team)?;
-        let mut actor = index.id().as_bytes().to_vec();
-        actor.extend_from_slice(b"rewritten");
-        index.doc.set_actor(ActorId::from(actor.as_slice()));
+        // A fresh actor each time: a second rewrite must not reuse the first one's
+        // (actor, sequence number) pairs for different changes.
+        index.doc.set_actor(ActorId::random());
         let mut tx = index.doc.transaction();
         let records = record::obj_at_tx(&tx, &ROOT, "records", ObjType::Map)
             .ok_or_else(|| ModelError::Corrupt("index without records".into()))?;
