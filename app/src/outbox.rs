@@ -48,6 +48,7 @@ impl Outbox {
                     batch.extend(std::mem::take(&mut job.step.batch));
                 }
                 let result = store.write(&relay, &batch).await;
+                let erased = result.is_ok() && !batch.erase.is_empty();
                 let mut done = Vec::with_capacity(jobs.len());
                 let sends = jobs
                     .into_iter()
@@ -59,6 +60,15 @@ impl Outbox {
                 written(&result, sends);
                 for tx in done {
                     let _ = tx.send(result.clone());
+                }
+                // Deleted is not yet gone from the browser's disk: see `Store::scrub`.
+                if erased {
+                    if Store::scrub().await.is_err() {
+                        web_sys::console::warn_1(
+                            &"could not scrub the store after an erasure".into(),
+                        );
+                    }
+                    crate::timing::mark("paktum:scrubbed");
                 }
             }
         });

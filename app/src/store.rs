@@ -17,6 +17,9 @@ use wasm_bindgen::JsValue;
 /// The database every installation uses; tests pass their own names.
 pub const DATABASE: &str = "paktum";
 
+/// Filler written by [`Store::scrub`] after an erasure.
+pub const SCRUB_BYTES: usize = 24 << 20;
+
 const CHUNKS: &str = "chunks";
 const SYNC_STATES: &str = "sync_states";
 const DEVICE: &str = "device";
@@ -327,6 +330,21 @@ impl Store {
             }))
             .await
             .map_err(|_| StoreError::Write)?;
+        // Erased documents: every chunk and the sync state go (after this batch's own
+        // writes, which an erasure supersedes).
+        for doc in &batch.erase {
+            let doc = doc.to_string();
+            let all = KeyRange::bound(&key_seq(&doc, 0), &key_seq(&doc, u64::MAX), None, None)
+                .map_err(|_| StoreError::Write)?;
+            chunks
+                .delete(all.into())
+                .await
+                .map_err(|_| StoreError::Write)?;
+            states
+                .delete(key2(relay, &doc))
+                .await
+                .map_err(|_| StoreError::Write)?;
+        }
         if let Some(snapshot) = &batch.snapshot {
             let value = object(&[
                 ("index", JsValue::from_str(&snapshot.index.to_string())),
@@ -340,6 +358,52 @@ impl Store {
                 .map_err(|_| StoreError::Write)?;
         }
         finish(tx).await
+    }
+
+    /// After an erasure: makes Chromium's IndexedDB (LevelDB) drop the deleted values.
+    /// A delete only appends a tombstone; the old value stays in the log and in level-0
+    /// tables until a compaction merges them, and a page cannot ask for one. Writing
+    /// [`SCRUB_BYTES`] of incompressible filler (in values small enough to stay inside
+    /// LevelDB, not in blob files) into a scratch database forces several memtable
+    /// flushes and the level-0 compaction that merges the erased values with their
+    /// tombstones; deleting the scratch database then compacts its own range away.
+    /// Measured in Chromium 156: 4 MiB was not enough, 16 MiB was (tests/e2e/erasure.mjs
+    /// checks the profile directory byte by byte).
+    pub async fn scrub() -> Result<(), StoreError> {
+        const SCRATCH: &str = "paktum-scrub";
+        const VALUE: usize = 4096;
+        let db = Rexie::builder(SCRATCH)
+            .version(1)
+            .add_object_store(ObjectStore::new("filler"))
+            .build()
+            .await
+            .map_err(|_| StoreError::Write)?;
+        // xorshift from a random seed: incompressible for Snappy, cheap to make.
+        let mut x = (js_sys::Math::random() * u64::MAX as f64) as u64 | 1;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let per_tx = 256;
+        for round in 0..SCRUB_BYTES / (VALUE * per_tx) {
+            let tx = db
+                .transaction(&["filler"], TransactionMode::ReadWrite)
+                .map_err(|_| StoreError::Write)?;
+            let store = tx.store("filler").map_err(|_| StoreError::Write)?;
+            for i in 0..per_tx {
+                let bytes: Vec<u8> = (0..VALUE / 8).flat_map(|_| next().to_le_bytes()).collect();
+                let key = JsValue::from_f64((round * per_tx + i) as f64);
+                store
+                    .put(&Uint8Array::from(bytes.as_slice()).into(), Some(&key))
+                    .await
+                    .map_err(|_| StoreError::Write)?;
+            }
+            finish(tx).await?;
+        }
+        db.close();
+        Rexie::delete(SCRATCH).await.map_err(|_| StoreError::Write)
     }
 
     /// Test hook: puts a raw value into the chunk store, as a damaged disk might hold.

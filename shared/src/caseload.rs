@@ -13,7 +13,10 @@ use automerge::{
 use crate::error::ModelError;
 use crate::id::DocumentId;
 use crate::record::{self, Editor, Kind, SCHEMA_VERSION};
+
+mod erasure;
 pub use crate::summary::Summary;
+pub use erasure::{ERASED, MOVED};
 
 // Here, not in `summary`: the one place that knows every record kind, so the kinds'
 // modules depend on `summary` and nothing depends back on them.

@@ -7,6 +7,7 @@
 
 mod day;
 mod disk;
+mod erasure;
 mod identity;
 mod index;
 mod ledger;
@@ -107,6 +108,8 @@ pub struct Repo {
     search: RefCell<HashMap<DocumentId, (Vec<automerge::ChangeHash>, String)>>,
     /// When the relay was last seen holding each record's latest change (this session).
     on_relay: HashMap<DocumentId, i64>,
+    /// Records handed to another team here: deleted once the relay has the change.
+    moved_here: std::collections::BTreeSet<DocumentId>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -175,6 +178,7 @@ impl Repo {
             referrals: Default::default(),
             search: RefCell::new(HashMap::new()),
             on_relay: HashMap::new(),
+            moved_here: std::collections::BTreeSet::new(),
         }
     }
 
@@ -572,13 +576,21 @@ impl Repo {
         editor: &Editor,
     ) -> Result<Step, ModelError> {
         let summary = Summary::of(&record)?;
+        // Handed to another team: its row here becomes a `moved` row (no name), and
+        // this device deletes it once the relay has the change.
+        let moved = record.team().is_some_and(|t| t != self.identity.team);
         let heads = record.heads();
         let doc = record.into_doc();
         let mut step = Step::default();
         step.batch.chunks.extend(self.ledger.chunk_for(id, &doc));
         let _ = self.replica.take(&id);
         step.send.extend(self.replica.put_back(id, doc));
-        self.upsert_index(editor, vec![(id, summary, Some(heads))], &mut step);
+        if !moved {
+            self.upsert_index(editor, vec![(id, summary, Some(heads))], &mut step);
+        } else if self.entries.contains_key(&id) {
+            self.mark_moved(editor, id, &mut step);
+            self.moved_here.insert(id);
+        }
         self.collect_states(&mut step);
         self.on_relay.remove(&id);
         self.forget_verdict();
@@ -638,11 +650,22 @@ impl Repo {
 
     /// Handles one message from the relay.
     pub fn receive(&mut self, msg: Message, now_ms: i64) -> Result<Step, ReplicaError> {
+        if let Message::Erased {
+            document_id,
+            index_id,
+            ..
+        } = msg
+        {
+            return Ok(self.erased(document_id, index_id));
+        }
         let mut step = Step {
             send: self.replica.receive(msg)?,
             ..Step::default()
         };
         let changed = self.replica.take_changed();
+        if changed.contains(&self.index_id) {
+            step.extend(self.tombstones_here());
+        }
         for id in &changed {
             // A record that arrived whole is stored as the bytes that came, not loaded
             // and saved again (most of a first sync's work); loading waits for a reader.
@@ -668,6 +691,9 @@ impl Repo {
         let progress = self.replica.progress();
         if self.replica.is_connected() && progress.done >= progress.total {
             self.reconcile_rows(now_ms, &mut step);
+            if !self.moved_here.is_empty() {
+                step.extend(self.handed_over());
+            }
         }
         let acknowledged = self.collect_states(&mut step);
         self.note_on_relay(&changed, &acknowledged, now_ms);

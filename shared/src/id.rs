@@ -38,6 +38,11 @@ impl DocumentId {
         Self(bytes)
     }
 
+    /// The id of 16 raw bytes (as a store keeps it); `None` for any other length.
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        bytes.try_into().ok().map(Self)
+    }
+
     pub fn as_bytes(&self) -> &[u8; 16] {
         &self.0
     }

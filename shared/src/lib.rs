@@ -8,6 +8,7 @@ pub mod date;
 pub mod device;
 pub mod employer;
 pub mod enrol;
+pub mod erasure;
 pub mod error;
 pub mod id;
 pub mod indicators;

@@ -88,6 +88,21 @@ pub enum Message {
         document_id: DocumentId,
         new_heads: Vec<RemoteHeads>,
     },
+    /// Paktum's own (relay to device): the document was erased; delete every copy.
+    /// `index_id`: the index that listed it was rewritten without its history, so the
+    /// device drops its copy of that index too and fetches it again.
+    Erased {
+        sender_id: String,
+        target_id: String,
+        document_id: DocumentId,
+        index_id: Option<DocumentId>,
+    },
+    /// Paktum's own (device to relay): this device deleted an erased document.
+    ErasureConfirmed {
+        sender_id: String,
+        target_id: String,
+        document_id: DocumentId,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -120,6 +135,8 @@ impl Message {
             Message::Error { .. } => "error",
             Message::RemoteSubscriptionChange { .. } => "remote-subscription-change",
             Message::RemoteHeadsChanged { .. } => "remote-heads-changed",
+            Message::Erased { .. } => "paktum-erased",
+            Message::ErasureConfirmed { .. } => "paktum-erasure-confirmed",
         }
     }
 
@@ -129,7 +146,9 @@ impl Message {
             | Message::Sync { document_id, .. }
             | Message::DocUnavailable { document_id, .. }
             | Message::Ephemeral { document_id, .. }
-            | Message::RemoteHeadsChanged { document_id, .. } => Some(*document_id),
+            | Message::RemoteHeadsChanged { document_id, .. }
+            | Message::Erased { document_id, .. }
+            | Message::ErasureConfirmed { document_id, .. } => Some(*document_id),
             _ => None,
         }
     }
@@ -201,6 +220,11 @@ impl Message {
                 sender_id,
                 target_id,
                 document_id,
+            }
+            | Message::ErasureConfirmed {
+                sender_id,
+                target_id,
+                document_id,
             } => {
                 put("senderId", text(sender_id));
                 put("targetId", text(target_id));
@@ -225,6 +249,19 @@ impl Message {
                 put("message", text(message));
                 if let Some(code) = code {
                     put("code", text(code.as_str()));
+                }
+            }
+            Message::Erased {
+                sender_id,
+                target_id,
+                document_id,
+                index_id,
+            } => {
+                put("senderId", text(sender_id));
+                put("targetId", text(target_id));
+                put("documentId", text(&document_id.to_string()));
+                if let Some(index) = index_id {
+                    put("indexId", text(&index.to_string()));
                 }
             }
             Message::RemoteSubscriptionChange {
@@ -334,6 +371,23 @@ impl Message {
                 }
             }
             "doc-unavailable" => Message::DocUnavailable {
+                sender_id: fields.id("senderId")?,
+                target_id: fields.id("targetId")?,
+                document_id: fields.document_id()?,
+            },
+            "paktum-erased" => Message::Erased {
+                sender_id: fields.id("senderId")?,
+                target_id: fields.id("targetId")?,
+                document_id: fields.document_id()?,
+                index_id: match fields.get("indexId") {
+                    None => None,
+                    Some(Value::Text(t)) => {
+                        Some(t.parse().map_err(|_| DecodeError::BadDocumentId)?)
+                    }
+                    Some(_) => return Err(DecodeError::WrongType("indexId")),
+                },
+            },
+            "paktum-erasure-confirmed" => Message::ErasureConfirmed {
                 sender_id: fields.id("senderId")?,
                 target_id: fields.id("targetId")?,
                 document_id: fields.document_id()?,
@@ -519,6 +573,17 @@ mod tests {
                 data: vec![],
             },
             Message::DocUnavailable {
+                sender_id: "a".into(),
+                target_id: "b".into(),
+                document_id: doc,
+            },
+            Message::Erased {
+                sender_id: "a".into(),
+                target_id: "b".into(),
+                document_id: doc,
+                index_id: Some(DocumentId::random()),
+            },
+            Message::ErasureConfirmed {
                 sender_id: "a".into(),
                 target_id: "b".into(),
                 document_id: doc,

@@ -36,11 +36,14 @@ pub enum Code {
     TooSlow,
     /// The relay could not do it just now (storage, directory); try again later.
     Unavailable,
+    /// An action this device's role or team may not take (erasing another team's
+    /// record, a worker erasing); also for an unknown record, so existence does not leak.
+    NotPermitted,
 }
 
 impl Code {
     /// Every code, for tests that each one is handled (the app: worded).
-    pub const ALL: [Code; 13] = [
+    pub const ALL: [Code; 14] = [
         Code::NotEnrolled,
         Code::ProtocolVersion,
         Code::TooManyConnections,
@@ -54,6 +57,7 @@ impl Code {
         Code::BadSync,
         Code::TooSlow,
         Code::Unavailable,
+        Code::NotPermitted,
     ];
 
     /// The spelling on the wire.
@@ -72,6 +76,7 @@ impl Code {
             Code::BadSync => "bad_sync",
             Code::TooSlow => "too_slow",
             Code::Unavailable => "unavailable",
+            Code::NotPermitted => "not_permitted",
         }
     }
 
@@ -143,9 +148,10 @@ mod tests {
             | Code::ProtocolViolation
             | Code::BadSync
             | Code::TooSlow
-            | Code::Unavailable => 1,
+            | Code::Unavailable
+            | Code::NotPermitted => 1,
         };
-        assert_eq!(Code::ALL.iter().map(|c| counted(*c)).sum::<usize>(), 13);
+        assert_eq!(Code::ALL.iter().map(|c| counted(*c)).sum::<usize>(), 14);
         let spellings: std::collections::HashSet<_> = Code::ALL.map(Code::as_str).into();
         assert_eq!(spellings.len(), Code::ALL.len());
         for code in Code::ALL {

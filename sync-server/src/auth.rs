@@ -9,7 +9,7 @@ pub mod throttle;
 
 use thiserror::Error;
 
-pub use directory::{AuditEntry, DeviceRow, Directory};
+pub use directory::{AuditEntry, DeviceRow, Directory, Erasure, Receipt};
 pub use policy::{Access, DocClass, classify};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

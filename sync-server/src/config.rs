@@ -116,6 +116,19 @@ pub enum Admin {
         #[arg(long)]
         force: bool,
     },
+    /// Erase a record for good (GDPR Art. 17): its stored chunks and sync states, its
+    /// row in its team's index (left as a tombstone without personal data); its id is
+    /// refused from every device from then on, and devices delete their copies.
+    Erase {
+        /// The record's document id.
+        #[arg(long)]
+        doc: String,
+        /// The role of whoever asked for the erasure (recorded, no name).
+        #[arg(long, default_value = "admin")]
+        by: String,
+    },
+    /// Print an erasure's receipt: when, by which role, how many devices confirmed.
+    EraseReceipt { doc: String },
     /// Show the audit log, newest first.
     Audit {
         #[arg(long, default_value_t = 50)]

@@ -44,6 +44,10 @@ pub enum Error {
         by: &'static str,
         retry_after_secs: u64,
     },
+    /// A document this device may not erase, or that does not exist (one answer for
+    /// both, so existence does not leak).
+    #[error("erasure refused: {0}")]
+    NoErasure(&'static str),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("directory error: {0}")]
@@ -75,6 +79,9 @@ impl Error {
             } => format!(
                 "too many attempts; wait {retry_after_secs} seconds, then check the code and try again"
             ),
+            Error::NoErasure(_) => {
+                "no such record, or you may not erase it (coordinators erase their own team's records)".into()
+            }
             Error::Storage(_) | Error::Directory(_) | Error::Internal(_) => {
                 "the relay could not do this just now; try again later".into()
             }
@@ -96,6 +103,7 @@ impl Error {
             Error::TooSlow => Code::TooSlow,
             Error::BadSync(_) => Code::BadSync,
             Error::RateLimited { .. } => Code::RateLimited,
+            Error::NoErasure(_) => Code::NotPermitted,
             Error::Storage(_) | Error::Directory(_) | Error::Internal(_) => Code::Unavailable,
         }
     }
@@ -112,6 +120,7 @@ impl Error {
             | Error::TooManyConnections(_)
             | Error::TooSlow
             | Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::NoErasure(_) => StatusCode::FORBIDDEN,
             Error::Storage(_) | Error::Directory(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

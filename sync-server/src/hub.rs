@@ -18,6 +18,8 @@ use crate::error::Error;
 use crate::storage::{Storage, StorageError};
 
 pub mod document;
+mod erasure;
+mod handover;
 mod resident;
 mod waiting;
 
@@ -101,6 +103,12 @@ struct Peer {
     docs: HashSet<DocumentId>,
     /// Documents it asked for that nobody had (oldest first, at most [`WAITING`]).
     waiting: std::collections::VecDeque<DocumentId>,
+    /// Erased documents this device was told of and has not confirmed deleting.
+    unconfirmed: HashSet<DocumentId>,
+    /// Indexes rewritten by those erasures: its messages for them are dropped until
+    /// it confirms (until then they come from its old copy, whose history holds the
+    /// erased row).
+    held_back: HashSet<DocumentId>,
 }
 
 type Slot = Arc<Mutex<Option<Document>>>;
@@ -125,6 +133,8 @@ pub struct Hub {
     audit: Option<AuditLog>,
     /// Team names, to recognise index documents (refreshed from the directory).
     teams: StdMutex<Vec<String>>,
+    /// Erased documents (refused from every device), with their team where known.
+    erased: StdMutex<HashMap<DocumentId, String>>,
     limits: Limits,
 }
 
@@ -140,6 +150,14 @@ impl Hub {
         limits: Limits,
     ) -> Result<Self, StorageError> {
         let storage_id = storage.storage_id()?;
+        let mut erased: HashMap<DocumentId, String> = storage
+            .erased()?
+            .into_iter()
+            .map(|d| (d, String::new()))
+            .collect();
+        if let Some(known) = directory.as_ref().and_then(|d| d.erasures_after(0).ok()) {
+            erased.extend(known.into_iter().map(|e| (e.doc, e.team)));
+        }
         let suffix: u64 = rand::random();
         Ok(Self {
             storage,
@@ -158,6 +176,7 @@ impl Hub {
                     .and_then(|d| d.teams().ok())
                     .unwrap_or_default(),
             ),
+            erased: StdMutex::new(erased),
             directory,
             audit,
             limits,
@@ -278,6 +297,8 @@ impl Hub {
                 identity,
                 docs: HashSet::new(),
                 waiting: std::collections::VecDeque::new(),
+                unconfirmed: HashSet::new(),
+                held_back: HashSet::new(),
             },
         );
         Ok(conn)
@@ -383,6 +404,9 @@ impl Hub {
             let Some(peer) = peers.get_mut(&conn) else {
                 return Ok(());
             };
+            if peer.held_back.contains(&doc_id) {
+                return Ok(());
+            }
             if !peer.docs.contains(&doc_id) && peer.docs.len() >= self.limits.open_documents {
                 return Err(Error::TooManyDocuments(self.limits.open_documents));
             }
@@ -393,8 +417,15 @@ impl Hub {
                 peer.identity.clone(),
             )
         };
+        if self.refuse_if_erased(conn, &peer_id, doc_id, identity.as_ref(), kind) {
+            return Ok(());
+        }
         let slot = self.slot(doc_id);
         let mut guard = slot.lock().await;
+        // Erased while this message waited for the document.
+        if self.refuse_if_erased(conn, &peer_id, doc_id, identity.as_ref(), kind) {
+            return Ok(());
+        }
         let known = match guard.as_ref() {
             Some(entry) if entry.loaded => None,
             _ => lock(&self.unloaded).get(&doc_id).cloned(),
@@ -451,6 +482,7 @@ impl Hub {
         };
         let teams = lock(&self.teams).clone();
         let access = access_for(class.get_or_insert_with(|| entry.class(&teams)));
+        let class_before = class.clone();
         if access == Access::None {
             entry.syncs.remove(&conn);
             drop(guard);
@@ -530,11 +562,17 @@ impl Hub {
                 Some(class)
             }
         };
+        let handed_over = changed.as_ref().and_then(|after| {
+            handover::row_to_add(doc_id, &entry.doc, class_before.as_ref(), after)
+        });
         let effects = entry.fan_out(conn, changed.as_ref(), |to, class| {
             self.access_of(to, class)
         });
         drop(guard);
         self.perform(doc_id, effects);
+        if let Some((team, summary, heads)) = handed_over {
+            self.list_in_team(team, doc_id, summary, heads).await?;
+        }
         Ok(())
     }
 

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod erasure;
 pub mod error;
 pub mod hub;
 pub mod routes;
@@ -114,6 +115,7 @@ pub async fn run(
 /// them twice a second, so a revoked device is cut off at once.
 async fn watch_directory(hub: Arc<Hub>, directory: Arc<auth::Directory>, stop: CancellationToken) {
     let mut since = auth::now_ms();
+    let mut erasures_seen = 0;
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
@@ -126,6 +128,15 @@ async fn watch_directory(hub: Arc<Hub>, directory: Arc<auth::Directory>, stop: C
             let hub = hub.clone();
             let _ = tokio::task::spawn_blocking(move || hub.refresh(&revoked)).await;
             since = checked_at - 1000;
+        }
+        // Erasures by the admin CLI (those by coordinators are already carried out).
+        let d = directory.clone();
+        let erasures = tokio::task::spawn_blocking(move || d.erasures_after(erasures_seen)).await;
+        for erasure in erasures.into_iter().flatten().flatten() {
+            erasures_seen = erasures_seen.max(erasure.seq);
+            if let Err(e) = hub.apply_erasure(erasure).await {
+                tracing::error!(error = %e, "an erasure could not be carried out; retried at the next start of the relay");
+            }
         }
     }
 }

@@ -23,6 +23,9 @@ async fn main() -> anyhow::Result<()> {
     if let Some(AdminCommand::Admin(Admin::Backup { to, force })) = &config.admin {
         return paktum_sync_server::admin::backup(&config.data_dir, to, *force);
     }
+    if let Some(AdminCommand::Admin(Admin::Erase { doc, by })) = &config.admin {
+        return paktum_sync_server::admin::erase(&config.data_dir, doc, by);
+    }
     if let Some(AdminCommand::Admin(command)) = &config.admin {
         let directory = paktum_sync_server::auth::Directory::open(&config.data_dir)
             .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;

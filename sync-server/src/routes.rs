@@ -21,6 +21,8 @@ use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+mod erasure;
+
 use crate::auth::throttle::{BlockStarted, EnrolThrottle, Limited};
 use crate::auth::{AuthError, Directory, now_ms};
 use crate::error::Error;
@@ -55,6 +57,8 @@ pub fn router(state: AppState, dist: &Path) -> Router {
         .route("/healthz", get(healthz))
         .route("/enrol", axum::routing::post(enrol))
         .route("/team/members", get(team_members))
+        .route("/erase", axum::routing::post(erasure::erase))
+        .route("/erasure", get(erasure::receipt))
         .with_state(state);
     let index = dist.join("index.html");
     if index.exists() {

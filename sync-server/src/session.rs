@@ -136,6 +136,7 @@ where
 
     let (tx, mut rx) = mpsc::channel::<Outgoing>(QUEUE);
     let kick = Kick::default();
+    let device = identity.as_ref().map(|i| i.device_id);
     let conn = match hub.connect(peer_id.clone(), storage_id, tx, kick.clone(), identity) {
         Ok(conn) => conn,
         Err(e) => {
@@ -155,6 +156,7 @@ where
     let reason = if outgoing.send(peer.encode()).await.is_err() {
         "closed during handshake".to_string()
     } else {
+        tell_erasures(&hub, conn, device).await;
         // Reading and writing run side by side: a client that is busy sending while
         // its own replies queue up is never deadlocked against the relay, and a client
         // that stops reading fills its queue and is closed by the hub (logged).
@@ -205,6 +207,24 @@ where
     reason
 }
 
+/// Right after the handshake, before anything else reaches it: the erasures this
+/// device has not confirmed (it was offline, or did not get to confirm), each with its
+/// team's index, which was rewritten.
+async fn tell_erasures(hub: &Hub, conn: crate::hub::ConnId, device: Option<i64>) {
+    let (Some(device), Some(directory)) = (device, hub.directory().cloned()) else {
+        return;
+    };
+    match tokio::task::spawn_blocking(move || directory.unconfirmed_erasures(device)).await {
+        Ok(Ok(erasures)) => {
+            for e in erasures {
+                let index = paktum_shared::caseload::CaseloadDoc::id_for_team(&e.team);
+                hub.tell_erased(conn, e.doc, Some(index));
+            }
+        }
+        _ => tracing::warn!(conn, "could not read the erasures this device owes"),
+    }
+}
+
 /// Handles one message after the handshake; `Err` carries why to close.
 async fn handle(hub: &Hub, conn: crate::hub::ConnId, bytes: &[u8]) -> Result<(), Error> {
     let msg = Message::decode(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
@@ -223,6 +243,10 @@ async fn handle(hub: &Hub, conn: crate::hub::ConnId, bytes: &[u8]) -> Result<(),
         | Message::RemoteSubscriptionChange { .. }
         | Message::RemoteHeadsChanged { .. }
         | Message::DocUnavailable { .. } => Ok(()),
+        Message::ErasureConfirmed { document_id, .. } => {
+            hub.confirm_erasure(conn, document_id).await
+        }
+        Message::Erased { .. } => Err(Error::Protocol("erasure notice from a client")),
         Message::Peer { .. } => Err(Error::Protocol("peer message from a client")),
         Message::Error { .. } => Err(Error::Protocol("client reported an error")),
     }

@@ -48,6 +48,8 @@ pub struct Device {
     pub traffic: Traffic,
     /// How long `wait_for` waits in total (the load generator raises it for big uploads).
     pub wait: Duration,
+    /// Documents the core asked to delete from disk (erased), in order.
+    pub deleted: Vec<DocumentId>,
     /// The test clock, milliseconds since the epoch; each action moves it on a second.
     now_ms: i64,
     url: String,
@@ -67,6 +69,7 @@ impl Device {
             team: team.into(),
             traffic: Traffic::default(),
             wait: WAIT,
+            deleted: Vec::new(),
             now_ms: CLOCK_START_MS,
             url: url.into(),
             ws: None,
@@ -98,6 +101,7 @@ impl Device {
             team: other.team.clone(),
             traffic: Traffic::default(),
             wait: other.wait,
+            deleted: Vec::new(),
             now_ms: other.now_ms,
             url: other.url.clone(),
             ws: None,
@@ -198,7 +202,7 @@ impl Device {
             let started = std::time::Instant::now();
             let step = self.repo.receive(msg, now)?;
             self.traffic.core_time += started.elapsed();
-            self.send(step.send).await?;
+            self.take(step).await?;
         }
         Ok(())
     }
@@ -218,8 +222,10 @@ impl Device {
         Ok(())
     }
 
-    /// Sends what a step of the core produced (its disk writes are dropped).
+    /// Sends what a step of the core produced (its disk writes are dropped; the
+    /// deletions it asks for are noted in [`Device::deleted`]).
     async fn take(&mut self, step: Step) -> anyhow::Result<()> {
+        self.deleted.extend(step.batch.erase.iter().copied());
         self.send(step.send).await
     }
 

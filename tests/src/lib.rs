@@ -4,6 +4,7 @@
 
 pub mod device;
 pub mod http;
+pub mod pact;
 pub mod proxy;
 pub mod relay;
 pub mod synthetic;

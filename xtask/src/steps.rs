@@ -173,8 +173,53 @@ pub fn test(plan: &mut Plan) -> Result<()> {
     secure.stop();
     interop?;
     e2e_result?;
+    if e2e {
+        erasure_in_browsers(plan)?;
+    }
     // Last: the benchmark harness at small sizes (a smoke test; never fails on timings).
     crate::bench::bench(plan, true)
+}
+
+/// The browser grep test of an erasure (`tests/e2e/erasure.mjs`): its own relay with
+/// device tokens (two workers and a coordinator invited), and its own browsers, one
+/// persistent Chromium profile on disk per device under `target/e2e-profiles`.
+fn erasure_in_browsers(plan: &mut Plan) -> Result<()> {
+    let relay = E2eRelay::start(plan, true)?;
+    let binary = plan.root.join("target/debug/paktum-sync-server");
+    let data = relay.process.data_dir().to_path_buf();
+    let http = relay.process.http_url().to_string();
+    let invite = |name: &str, role: &str| -> Result<String> {
+        let printed = paktum_launch::admin(
+            &binary,
+            &data,
+            &[
+                "invite", "--team", E2E_TEAM, "--name", name, "--role", role, "--url", &http,
+            ],
+        )?;
+        paktum_launch::enrolment_code(&printed)
+            .with_context(|| format!("no enrolment code in the admin output: {printed}"))
+    };
+    let codes = format!("{},{}", invite("Wim", "worker")?, invite("Zoe", "worker")?);
+    let coordinator = invite("Cora", "coordinator")?;
+    let result = plan.step(
+        "end-to-end: an erasure leaves nothing in the browser profiles (Playwright)",
+        plan.command("node")
+            .arg("tests/e2e/erasure.mjs")
+            .args([
+                "--base",
+                &http,
+                "--codes",
+                &codes,
+                "--coordinator-code",
+                &coordinator,
+                "--artifacts",
+                "tests/artifacts",
+            ])
+            .arg("--data-dir")
+            .arg(&data),
+    );
+    relay.stop();
+    result
 }
 
 /// Clippy over `scope` with every warning an error.

@@ -26,8 +26,10 @@ use crate::i18n::*;
 const ROW_PX: f64 = 80.0;
 /// Rows rendered above and below the ones in view.
 const BUFFER: usize = 8;
-/// The URL's filter keys.
-const PARAMS: [&str; 5] = ["q", "status", "worker", "sort", "unsynced"];
+/// The URL's filter keys. The search text is not one: it is often a person's name, and
+/// in the URL the browser's history, session and favicon stores would keep it where no
+/// erasure reaches (issue 15).
+const PARAMS: [&str; 4] = ["status", "worker", "sort", "unsynced"];
 
 /// Index rows in the order `lang`'s readers expect names in.
 pub(super) fn in_order(lang: Lang, rows: &[Entry]) -> Vec<Entry> {
@@ -55,6 +57,7 @@ pub fn Caseload() -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
     let param = move |key: &'static str| query.with(|q| q.get(key).unwrap_or_default());
+    let (search, set_search) = signal(String::new());
     let set_param_now = move |key: &'static str, value: String| {
         let mut pairs: Vec<(String, String)> = PARAMS
             .into_iter()
@@ -93,7 +96,7 @@ pub fn Caseload() -> impl IntoView {
     // or the language change (sort keys for 10,000 names are not free).
     let ordered = StoredValue::new_local(None::<(Arc<[Entry]>, Lang, Arc<[Entry]>)>);
     let listed = Memo::new(move |_| {
-        let q = fold(&param("q"));
+        let q = fold(&search.get());
         let (status, worker) = (param("status"), param("worker"));
         let (sort, unsynced) = (SortBy::parse(&param("sort")), !param("unsynced").is_empty());
         let lang = lang(i18n);
@@ -147,7 +150,7 @@ pub fn Caseload() -> impl IntoView {
     };
     // A search also looks at fields only the records hold: read them, in slices.
     Effect::new(move |_| {
-        if !param("q").trim().is_empty() {
+        if !search.with(|q| q.trim().is_empty()) {
             field.read(|_| ());
             field.prepare_search();
         }
@@ -193,8 +196,8 @@ pub fn Caseload() -> impl IntoView {
         <div class="filters">
             <label class="search">
                 <span class="visually-hidden">{t!(i18n, caseload_search)}</span>
-                <input type="search" placeholder=move || t_string!(i18n, caseload_search).to_string()
-                    prop:value=move || param("q") on:input=move |ev| set_param("q", event_target_value(&ev)) />
+                <input type="search" autocomplete="off" placeholder=move || t_string!(i18n, caseload_search).to_string()
+                    prop:value=move || search.get() on:input=move |ev| set_search.set(event_target_value(&ev)) />
             </label>
             <label>
                 <span class="visually-hidden">{t!(i18n, caseload_filter_status)}</span>
@@ -244,7 +247,7 @@ pub fn Caseload() -> impl IntoView {
             }}
             {move || {
                 let left = field.search_left();
-                (!param("q").trim().is_empty() && left > 0)
+                (!search.with(|q| q.trim().is_empty()) && left > 0)
                     .then(|| view! { " · " {t!(i18n, caseload_searching, count = number(i18n, left))} })
             }}
         </p>

@@ -82,7 +82,16 @@ pub fn NewContactPage() -> impl IntoView {
                     )
                 })
                 .await?;
-            navigate(&format!("/contacts/{id}"), Default::default());
+            // Replacing the form's history entry: the browser's session store keeps a
+            // page's form fields (the name typed) for going back, where no erasure
+            // reaches it (issue 15).
+            navigate(
+                &format!("/contacts/{id}"),
+                leptos_router::NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
             Ok(None)
         }
     });

@@ -319,7 +319,7 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                         <Field value=purpose autofocus=true>{t!(i18n, visit_purpose)}</Field>
                         <label>
                             {t!(i18n, visit_report)}
-                            <textarea rows="3" prop:value=report on:input=move |ev| report.set(event_target_value(&ev))></textarea>
+                            <textarea rows="3" autocomplete="off" prop:value=report on:input=move |ev| report.set(event_target_value(&ev))></textarea>
                         </label>
                         <fieldset>
                             <legend>{t!(i18n, visit_openings)}</legend>

@@ -273,6 +273,7 @@ refusal_keys! {
     BadSync => failure_not_understood,
     TooSlow => failure_lost,
     Unavailable => failure_relay_busy,
+    NotPermitted => failure_not_permitted,
 }
 
 /// The record model's refusal as a sentence in the worker's language.

@@ -244,7 +244,10 @@ pub fn Field(
     view! {
         <label>
             {children()}
-            <input type=kind required=required autofocus=autofocus prop:value=value
+            // autocomplete="off": Chromium then keeps the value neither in its session
+            // store (form state for going back) nor in autofill, where no erasure
+            // reaches it (issue 15).
+            <input type=kind required=required autofocus=autofocus autocomplete="off" prop:value=value
                 on:input=move |ev| value.set(event_target_value(&ev)) />
         </label>
     }
@@ -257,7 +260,7 @@ pub fn InlineField(#[prop(into)] label: Signal<String>, value: RwSignal<String>)
     view! {
         <label>
             <span class="visually-hidden">{label}</span>
-            <input type="text" placeholder=label prop:value=value
+            <input type="text" placeholder=label autocomplete="off" prop:value=value
                 on:input=move |ev| value.set(event_target_value(&ev)) />
         </label>
     }

@@ -77,16 +77,23 @@ pub struct Batch {
     pub states: Vec<(DocumentId, Vec<u8>)>,
     /// Written after the chunks it describes (steps are written in order).
     pub snapshot: Option<Snapshot>,
+    /// Erased documents: every stored chunk and the sync state of each is deleted
+    /// (after this batch's own writes).
+    pub erase: Vec<DocumentId>,
 }
 
 impl Batch {
     pub fn is_empty(&self) -> bool {
-        self.chunks.is_empty() && self.states.is_empty() && self.snapshot.is_none()
+        self.chunks.is_empty()
+            && self.states.is_empty()
+            && self.snapshot.is_none()
+            && self.erase.is_empty()
     }
 
     pub fn extend(&mut self, other: Batch) {
         self.chunks.extend(other.chunks);
         self.states.extend(other.states);
+        self.erase.extend(other.erase);
         if other.snapshot.is_some() {
             self.snapshot = other.snapshot;
         }

@@ -86,6 +86,29 @@ impl Repo {
         step.send.extend(self.replica.put_back(self.index_id, doc));
     }
 
+    /// Replaces a record's row by a `moved` row (it went to another team).
+    pub(super) fn mark_moved(&mut self, editor: &Editor, id: DocumentId, step: &mut Step) {
+        let Some(doc) = self.replica.take(&self.index_id) else {
+            return;
+        };
+        if CaseloadDoc::check(&doc).is_err() {
+            return self.give_back_index(Some(doc));
+        }
+        let Ok(mut index) = CaseloadDoc::from_automerge(doc) else {
+            return;
+        };
+        if !matches!(index.mark_moved(editor, &id), Ok(true)) {
+            return self.give_back_index(Some(index.into_doc()));
+        }
+        self.entries.remove(&id);
+        self.entries_version += 1;
+        let doc = index.into_doc();
+        step.batch
+            .chunks
+            .extend(self.ledger.chunk_for(self.index_id, &doc));
+        step.send.extend(self.replica.put_back(self.index_id, doc));
+    }
+
     /// Returns a lent index unchanged (nothing to send).
     pub(super) fn give_back_index(&mut self, doc: Option<Automerge>) {
         if let Some(doc) = doc {

@@ -110,6 +110,12 @@ impl Ledger {
         );
     }
 
+    /// An erased document: nothing of it is on disk any more.
+    pub fn forget(&mut self, id: &DocumentId) {
+        self.docs.remove(id);
+        self.due.remove(id);
+    }
+
     /// The documents due for compaction (more than [`COMPACT_AFTER`] chunks); each is
     /// listed once, so compact them all.
     pub fn take_due(&mut self) -> Vec<DocumentId> {

@@ -9,6 +9,10 @@ use sha2::{Digest, Sha256};
 
 use super::{AuthError, Identity, Role};
 
+mod erasure;
+
+pub use erasure::{Erasure, Receipt};
+
 fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
@@ -92,6 +96,7 @@ impl Directory {
                  seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, event TEXT NOT NULL,
                  device_id INTEGER, detail TEXT NOT NULL);",
         )?;
+        conn.execute_batch(erasure::TABLES)?;
         Ok(Self {
             conn: Mutex::new(conn),
         })

@@ -11,6 +11,7 @@ use super::{Storage, StorageError, Stored};
 pub struct MemoryStorage {
     docs: Mutex<HashMap<DocumentId, Vec<Vec<u8>>>>,
     states: Mutex<HashMap<(String, DocumentId), Vec<u8>>>,
+    erased: Mutex<std::collections::HashSet<DocumentId>>,
 }
 
 impl MemoryStorage {
@@ -33,6 +34,9 @@ impl Storage for MemoryStorage {
     }
 
     fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<(), StorageError> {
+        if lock(&self.erased).contains(doc) {
+            return Ok(());
+        }
         lock(&self.docs)
             .entry(*doc)
             .or_default()
@@ -41,6 +45,9 @@ impl Storage for MemoryStorage {
     }
 
     fn compact(&self, doc: &DocumentId, snapshot: &[u8]) -> Result<(), StorageError> {
+        if lock(&self.erased).contains(doc) {
+            return Ok(());
+        }
         lock(&self.docs).insert(*doc, vec![snapshot.to_vec()]);
         Ok(())
     }
@@ -65,6 +72,27 @@ impl Storage for MemoryStorage {
             map.insert((storage_id.to_string(), *doc), state.clone());
         }
         Ok(())
+    }
+
+    fn erase(
+        &self,
+        doc: &DocumentId,
+        index: Option<(DocumentId, Vec<u8>)>,
+    ) -> Result<(), StorageError> {
+        lock(&self.erased).insert(*doc);
+        let mut docs = lock(&self.docs);
+        docs.remove(doc);
+        let mut states = lock(&self.states);
+        states.retain(|(_, d), _| d != doc);
+        if let Some((index, bytes)) = index {
+            docs.insert(index, vec![bytes]);
+            states.retain(|(_, d), _| *d != index);
+        }
+        Ok(())
+    }
+
+    fn erased(&self) -> Result<Vec<DocumentId>, StorageError> {
+        Ok(lock(&self.erased).iter().copied().collect())
     }
 
     fn document_count(&self) -> Result<u64, StorageError> {

@@ -31,6 +31,10 @@ enum Op {
         storage_id: String,
         states: Vec<(DocumentId, Vec<u8>)>,
     },
+    Erase {
+        doc: DocumentId,
+        index: Option<(DocumentId, Vec<u8>)>,
+    },
 }
 
 struct Write {
@@ -72,6 +76,9 @@ fn open(path: &Path) -> Result<Connection, StorageError> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Deleted content is overwritten with zeros (cells and freed pages), so an erased
+    // document leaves nothing in free pages. Per connection: every one sets it.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     Ok(conn)
 }
 
@@ -91,7 +98,8 @@ impl SqliteStorage {
                  storage_id TEXT NOT NULL,
                  doc_id BLOB NOT NULL,
                  state BLOB NOT NULL,
-                 PRIMARY KEY (storage_id, doc_id));",
+                 PRIMARY KEY (storage_id, doc_id));
+             CREATE TABLE IF NOT EXISTS erased (doc_id BLOB PRIMARY KEY);",
         )?;
         let id: [u8; 16] = rand::random();
         let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
@@ -145,7 +153,10 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Write>) {
                 Err(_) => break,
             }
         }
-        let result = apply(&mut conn, &batch).map_err(|e| e.to_string());
+        let mut result = apply(&mut conn, &batch).map_err(|e| e.to_string());
+        if result.is_ok() && batch.iter().any(|w| matches!(w.op, Op::Erase { .. })) {
+            result = checkpoint(&conn);
+        }
         if let Err(e) = &result {
             tracing::error!(error = %e, writes = batch.len(), "storage batch failed; nothing of it was acknowledged");
         }
@@ -158,20 +169,41 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Write>) {
 fn apply(conn: &mut Connection, batch: &[Write]) -> Result<(), rusqlite::Error> {
     let tx = conn.transaction()?;
     {
-        let mut append = tx.prepare_cached("INSERT INTO chunks (doc_id, data) VALUES (?1, ?2)")?;
+        // An erased id is never stored again, whoever still holds it in memory.
+        let mut append = tx.prepare_cached(
+            "INSERT INTO chunks (doc_id, data) SELECT ?1, ?2
+             WHERE NOT EXISTS (SELECT 1 FROM erased WHERE doc_id = ?1)",
+        )?;
         let mut clear = tx.prepare_cached("DELETE FROM chunks WHERE doc_id = ?1")?;
         let mut state = tx.prepare_cached(
-            "INSERT INTO sync_states (storage_id, doc_id, state) VALUES (?1, ?2, ?3)
+            "INSERT INTO sync_states (storage_id, doc_id, state) SELECT ?1, ?2, ?3
+             WHERE NOT EXISTS (SELECT 1 FROM erased WHERE doc_id = ?2)
              ON CONFLICT (storage_id, doc_id) DO UPDATE SET state = excluded.state",
         )?;
+        let mut clear_states = tx.prepare_cached("DELETE FROM sync_states WHERE doc_id = ?1")?;
+        let mut erased = tx.prepare_cached("INSERT OR IGNORE INTO erased (doc_id) VALUES (?1)")?;
         for w in batch {
             match &w.op {
                 Op::Append { doc, chunk } => {
                     append.execute(params![doc.as_bytes().as_slice(), chunk])?;
                 }
                 Op::Compact { doc, snapshot } => {
-                    clear.execute(params![doc.as_bytes().as_slice()])?;
-                    append.execute(params![doc.as_bytes().as_slice(), snapshot])?;
+                    if !is_erased(&tx, doc)? {
+                        clear.execute(params![doc.as_bytes().as_slice()])?;
+                        append.execute(params![doc.as_bytes().as_slice(), snapshot])?;
+                    }
+                }
+                Op::Erase { doc, index } => {
+                    let id = doc.as_bytes();
+                    erased.execute(params![id.as_slice()])?;
+                    clear.execute(params![id.as_slice()])?;
+                    clear_states.execute(params![id.as_slice()])?;
+                    if let Some((index, bytes)) = index {
+                        let index = index.as_bytes();
+                        clear.execute(params![index.as_slice()])?;
+                        clear_states.execute(params![index.as_slice()])?;
+                        append.execute(params![index.as_slice(), bytes])?;
+                    }
                 }
                 Op::SyncStates { storage_id, states } => {
                     for (doc, s) in states {
@@ -182,6 +214,28 @@ fn apply(conn: &mut Connection, batch: &[Write]) -> Result<(), rusqlite::Error> 
         }
     }
     tx.commit()
+}
+
+fn is_erased(tx: &rusqlite::Transaction<'_>, doc: &DocumentId) -> Result<bool, rusqlite::Error> {
+    tx.prepare_cached("SELECT 1 FROM erased WHERE doc_id = ?1")?
+        .exists(params![doc.as_bytes().as_slice()])
+}
+
+/// After an erasure: copies every WAL frame into the database file and truncates the
+/// WAL to zero bytes, so the old page versions (which held the erased bytes) are gone
+/// from the WAL too. It waits (busy timeout) for readers of older snapshots; if one
+/// still holds on, it tries again a while before giving up with an error.
+fn checkpoint(conn: &Connection) -> Result<(), String> {
+    for _ in 0..100 {
+        let busy: i64 = conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+            .map_err(|e| e.to_string())?;
+        if busy == 0 {
+            return Ok(());
+        }
+        thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Err("the WAL could not be truncated after an erasure (a reader held it)".into())
 }
 
 impl Storage for SqliteStorage {
@@ -239,6 +293,24 @@ impl Storage for SqliteStorage {
             storage_id: storage_id.to_string(),
             states: states.to_vec(),
         })
+    }
+
+    fn erase(
+        &self,
+        doc: &DocumentId,
+        index: Option<(DocumentId, Vec<u8>)>,
+    ) -> Result<(), StorageError> {
+        self.write(Op::Erase { doc: *doc, index })
+    }
+
+    fn erased(&self) -> Result<Vec<DocumentId>, StorageError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT doc_id FROM erased")?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))?
+            .filter_map(|b| DocumentId::from_slice(&b.ok()?))
+            .collect();
+        Ok(ids)
     }
 
     fn document_count(&self) -> Result<u64, StorageError> {

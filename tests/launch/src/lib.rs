@@ -342,7 +342,8 @@ fn address_in(line: &str) -> Option<String> {
 }
 
 /// The code from `admin invite`'s output ("enrolment code: CODE …").
-fn enrolment_code(printed: &str) -> Option<String> {
+/// The one-time code in `admin invite`'s output.
+pub fn enrolment_code(printed: &str) -> Option<String> {
     printed
         .lines()
         .find_map(|l| l.strip_prefix("enrolment code: "))

@@ -87,7 +87,7 @@ pub(super) fn NotesSection(
                 <form class="note-form" on:submit=save_note>
                     <label>
                         {t!(i18n, note_text)}
-                        <textarea rows="4" autofocus prop:value=note_text
+                        <textarea rows="4" autofocus autocomplete="off" prop:value=note_text
                             on:input=move |ev| note_text.set(event_target_value(&ev))></textarea>
                     </label>
                     <Field value=note_follow kind="date">{t!(i18n, note_follow_up)}</Field>
@@ -229,7 +229,7 @@ fn NoteItem(note: Note, save: ContactSave, undo: RwSignal<Option<Undo>>) -> impl
                 <form class="note-form" on:submit=submit.clone()>
                     <label>
                         {t!(i18n, note_text)}
-                        <textarea rows="4" prop:value=text
+                        <textarea rows="4" autocomplete="off" prop:value=text
                             on:input=move |ev| text.set(event_target_value(&ev))></textarea>
                     </label>
                     <Field value=date kind="date">{t!(i18n, note_date)}</Field>

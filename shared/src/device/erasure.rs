@@ -1,0 +1,175 @@
+//! The device's side of an erasure: the relay says a record was erased (a
+//! `paktum-erased` message, or a tombstone row in the team's index), and the core
+//! forgets it and returns a [`Step`] that deletes it from disk (chunks, sync state,
+//! and the index snapshot rewritten without its row), then confirms to the relay.
+//! When the relay also rewrote the team's index, the old copy is replaced by the
+//! genesis and fetched again: the old one's history still holds the erased row.
+
+use automerge::sync;
+
+use super::{Repo, Step};
+use crate::DocumentId;
+use crate::caseload::CaseloadDoc;
+
+impl Repo {
+    /// Forgets an erased record (and, with `index`, this device's copy of the team's
+    /// index). The step deletes it from disk, then tells the relay.
+    pub fn erased(&mut self, id: DocumentId, index: Option<DocumentId>) -> Step {
+        let mut step = Step::default();
+        // First: the relay holds back this device's index messages until it confirms.
+        step.send.extend(self.replica.confirm_erasure(id));
+        if id != self.index_id {
+            self.forget_record(id, &mut step);
+        }
+        if index == Some(self.index_id)
+            && let Ok(genesis) = CaseloadDoc::new(&self.identity.team)
+        {
+            // Rows of records changed here and not yet confirmed may be missing from
+            // the relay's rewritten index: write them again once the session is through.
+            let pending: Vec<DocumentId> = self
+                .replica
+                .doc_ids()
+                .filter(|d| **d != self.index_id && self.replica.is_pending(d))
+                .copied()
+                .collect();
+            self.unreconciled.extend(pending);
+            self.replica.erase(&self.index_id);
+            let doc = genesis.into_doc();
+            step.batch
+                .chunks
+                .push(self.ledger.compact(self.index_id, &doc));
+            step.batch
+                .states
+                .push((self.index_id, sync::State::new().encode()));
+            self.replica.insert(self.index_id, doc, None);
+            step.send.extend(self.replica.restart(self.index_id));
+        }
+        // The snapshot on disk lists the erased row: rewrite it in the same batch.
+        self.snapshot_seq = None;
+        step.batch.snapshot = self.snapshot();
+        self.forget_verdict();
+        self.revision += 1;
+        step
+    }
+
+    /// Deletes a record from this device: memory now, disk by the step.
+    fn forget_record(&mut self, id: DocumentId, step: &mut Step) {
+        self.replica.erase(&id);
+        self.ledger.forget(&id);
+        self.moved_here.remove(&id);
+        step.batch.erase.push(id);
+        if self.entries.remove(&id).is_some() {
+            self.entries_version += 1;
+        }
+        self.unreconciled.remove(&id);
+        self.damaged.retain(|(d, _)| d.as_ref() != Some(&id));
+        let mut last = self.last_contact.borrow_mut();
+        if last.as_ref().is_some_and(|(_, c)| c.id == id) {
+            *last = None;
+        }
+    }
+
+    /// After the index changed: records this device holds that the index lists as
+    /// erased (deleted and confirmed) or as handed to another team (deleted; the
+    /// device that handed it over waits until the relay has its change).
+    pub(super) fn tombstones_here(&mut self) -> Step {
+        let mut step = Step::default();
+        let Some(index) = self.index() else {
+            return step;
+        };
+        let held = |id: &DocumentId| self.replica.heads(id).is_some();
+        let erased: Vec<DocumentId> = CaseloadDoc::erased_of(index)
+            .into_iter()
+            .filter(held)
+            .collect();
+        let moved: Vec<DocumentId> = CaseloadDoc::moved_of(index)
+            .into_iter()
+            .filter(held)
+            .filter(|id| !self.moved_here.contains(id))
+            .collect();
+        for id in erased {
+            step.extend(self.erased(id, None));
+        }
+        step.extend(self.forget_moved(moved));
+        step
+    }
+
+    /// Records this device handed to another team, once the relay has the change.
+    pub(super) fn handed_over(&mut self) -> Step {
+        let confirmed: Vec<DocumentId> = self
+            .moved_here
+            .iter()
+            .filter(|id| !self.replica.is_pending(id))
+            .copied()
+            .collect();
+        self.forget_moved(confirmed)
+    }
+
+    fn forget_moved(&mut self, ids: Vec<DocumentId>) -> Step {
+        let mut step = Step::default();
+        if ids.is_empty() {
+            return step;
+        }
+        for id in ids {
+            self.forget_record(id, &mut step);
+        }
+        self.snapshot_seq = None;
+        step.batch.snapshot = self.snapshot();
+        self.forget_verdict();
+        self.revision += 1;
+        step
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contact::{Channel, NewContact};
+    use crate::device::{Identity, Loaded};
+
+    const NOW: i64 = 1_795_521_600_000;
+
+    #[test]
+    fn an_erasure_deletes_the_record_and_rewrites_the_snapshot_and_the_index_copy() {
+        let identity = Identity::new("Anna", "kempen", "ws://127.0.0.1:8080/sync");
+        let (mut repo, _) = Repo::new(identity, Loaded::default(), vec![]);
+        let new = |name: &str| NewContact {
+            team: "kempen".into(),
+            display_name: name.into(),
+            first_contact_on: "2026-11-20".parse().expect("day"),
+            channel: Channel::Street,
+            place: None,
+            assigned_worker: None,
+        };
+        let (gone, _) = repo.create_contact(new("Qzxwvkjyrtpl"), NOW).expect("one");
+        let (kept, _) = repo.create_contact(new("Bram"), NOW).expect("two");
+        let index = repo.index_id();
+        let step = repo.erased(gone, Some(index));
+        assert_eq!(step.batch.erase, vec![gone], "its chunks and sync state go");
+        assert!(repo.replica().doc(&gone).is_none());
+        assert!(repo.entry(&gone).is_none());
+        let snapshot = step.batch.snapshot.expect("the snapshot is rewritten");
+        assert!(!snapshot.bytes.windows(12).any(|w| w == b"Qzxwvkjyrtpl"));
+        // The index copy is the genesis again, written over the old chunks.
+        assert!(step.batch.chunks.iter().any(|c| matches!(
+            c,
+            crate::device::ChunkWrite::Replace { doc, .. } if *doc == index
+        )));
+        assert!(
+            !repo
+                .index()
+                .expect("index")
+                .save()
+                .windows(12)
+                .any(|w| w == b"Qzxwvkjyrtpl")
+        );
+        assert!(
+            step.send.is_empty(),
+            "offline: nothing to send (notices only come online)"
+        );
+        assert!(
+            repo.replica().doc(&kept).is_some(),
+            "the other record stays"
+        );
+    }
+}

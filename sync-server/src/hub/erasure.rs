@@ -1,0 +1,192 @@
+//! Erasure in the running relay: the erased record and its team's index leave
+//! memory, the store erases them (`crate::erasure::carry_out`, under both documents'
+//! locks so nothing is persisted meanwhile), every device that may hold the record
+//! is told (`paktum-erased`) now or when it next connects, and its messages for the
+//! rewritten index are held back until it confirms. Erased ids are refused from
+//! every device from then on.
+
+use paktum_shared::DocumentId;
+use paktum_shared::caseload::CaseloadDoc;
+use paktum_shared::protocol::Message;
+
+use super::{ConnId, Hub, Kind, Outgoing, lock};
+use crate::auth::{Access, DocClass, Erasure, Identity, Receipt, Role, now_ms};
+use crate::error::Error;
+
+impl Hub {
+    /// Carries out an erasure recorded in the directory (by the admin CLI or
+    /// [`Hub::erase_as`]). Skipped when this relay knows it and the store holds
+    /// nothing of it (carried out already); done again otherwise (e.g. after a crash
+    /// between recording and carrying out).
+    pub async fn apply_erasure(&self, erasure: Erasure) -> Result<(), Error> {
+        let doc = erasure.doc;
+        if lock(&self.erased)
+            .get(&doc)
+            .is_some_and(|team| *team == erasure.team)
+            && self.blocking(move |s| s.load(&doc)).await?.is_none()
+        {
+            return Ok(());
+        }
+        lock(&self.erased).insert(erasure.doc, erasure.team.clone());
+        let (doc, team) = (erasure.doc, erasure.team.clone());
+        let index = CaseloadDoc::id_for_team(&team);
+        let (record_slot, index_slot) = (self.slot(doc), self.slot(index));
+        let mut record = record_slot.lock().await;
+        let mut rewritten = index_slot.lock().await;
+        // Dropped with their sync states: nobody resumes the old history.
+        *record = None;
+        *rewritten = None;
+        {
+            let mut unloaded = lock(&self.unloaded);
+            unloaded.remove(&doc);
+            unloaded.remove(&index);
+        }
+        for peer in lock(&self.peers).values_mut() {
+            peer.docs.remove(&doc);
+            peer.docs.remove(&index);
+            peer.waiting.retain(|d| *d != doc);
+        }
+        let carried = self
+            .blocking(move |s| crate::erasure::carry_out(s, &doc, &team, now_ms()))
+            .await;
+        drop(rewritten);
+        drop(record);
+        lock(&self.docs).remove(&doc);
+        carried?;
+        tracing::info!(doc = %doc, "document erased");
+        // Devices online now are told at once; the others when they connect.
+        let owing = match self.directory.clone() {
+            Some(d) => tokio::task::spawn_blocking(move || d.devices_owing(&doc))
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))?
+                .map_err(Error::Directory)?,
+            None => Vec::new(),
+        };
+        let conns: Vec<ConnId> = lock(&self.peers)
+            .iter()
+            .filter(|(_, p)| {
+                p.identity
+                    .as_ref()
+                    .is_some_and(|i| owing.contains(&i.device_id))
+            })
+            .map(|(c, _)| *c)
+            .collect();
+        for conn in conns {
+            self.tell_erased(conn, doc, Some(index));
+        }
+        Ok(())
+    }
+
+    /// Tells a connection a document was erased. With `index` (its team's index was
+    /// rewritten) the connection's messages for that index wait for its confirmation.
+    pub fn tell_erased(&self, conn: ConnId, doc: DocumentId, index: Option<DocumentId>) {
+        let target = {
+            let mut peers = lock(&self.peers);
+            let Some(peer) = peers.get_mut(&conn) else {
+                return;
+            };
+            if let Some(index) = index {
+                peer.unconfirmed.insert(doc);
+                peer.held_back.insert(index);
+                peer.docs.remove(&index);
+            }
+            peer.peer_id.clone()
+        };
+        self.send(
+            conn,
+            Outgoing::Message(Message::Erased {
+                sender_id: self.peer_id.clone(),
+                target_id: target,
+                document_id: doc,
+                index_id: index,
+            }),
+        );
+    }
+
+    /// A device deleted an erased document: counted for the receipt, and once it has
+    /// confirmed every erasure it was told of, its index messages flow again.
+    pub async fn confirm_erasure(&self, conn: ConnId, doc: DocumentId) -> Result<(), Error> {
+        let device = {
+            let mut peers = lock(&self.peers);
+            let Some(peer) = peers.get_mut(&conn) else {
+                return Ok(());
+            };
+            peer.unconfirmed.remove(&doc);
+            if peer.unconfirmed.is_empty() {
+                peer.held_back.clear();
+            }
+            peer.identity.as_ref().map(|i| i.device_id)
+        };
+        if let (Some(device), Some(directory)) = (device, self.directory.clone()) {
+            tokio::task::spawn_blocking(move || directory.confirm_erasure(&doc, device, now_ms()))
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))?
+                .map_err(Error::Directory)?;
+        }
+        Ok(())
+    }
+
+    /// An erased document is answered as unknown (and audited); a device of its pact
+    /// is also told to delete its copy. True if `doc_id` is erased.
+    pub(super) fn refuse_if_erased(
+        &self,
+        conn: ConnId,
+        peer_id: &str,
+        doc_id: DocumentId,
+        identity: Option<&Identity>,
+        kind: Kind,
+    ) -> bool {
+        let Some(team) = lock(&self.erased).get(&doc_id).cloned() else {
+            return false;
+        };
+        self.forget(conn, doc_id);
+        self.audit(
+            "erased_refused",
+            identity.map(|i| i.device_id),
+            &doc_id.to_string(),
+        );
+        self.answer_unknown(conn, peer_id.to_string(), doc_id, kind);
+        if identity.is_none_or(|i| i.pact_teams.contains(&team)) {
+            self.tell_erased(conn, doc_id, None);
+        }
+        true
+    }
+
+    /// A coordinator's (or admin's) erasure of a record of their own team.
+    pub async fn erase_as(&self, identity: &Identity, doc: DocumentId) -> Result<Receipt, Error> {
+        let directory = self
+            .directory
+            .clone()
+            .ok_or(Error::NoErasure("the relay runs open"))?;
+        if !matches!(identity.role, Role::Coordinator | Role::Admin) {
+            return Err(Error::NoErasure("only coordinators and admins erase"));
+        }
+        let team = self
+            .blocking(move |s| crate::erasure::team_of(s, &doc))
+            .await?;
+        let class = team.clone().map(|team| DocClass::Record {
+            team,
+            assigned_worker: None,
+        });
+        let (Some(team), Some(class)) = (team, class) else {
+            return Err(Error::NoErasure("no such record"));
+        };
+        if identity.access(&class) != Access::ReadWrite {
+            return Err(Error::NoErasure("a record of another team"));
+        }
+        let (role, device, t) = (identity.role, identity.device_id, team.clone());
+        let d = directory.clone();
+        tokio::task::spawn_blocking(move || {
+            d.record_erasure(&doc, &t, role, Some(device), now_ms())
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .map_err(Error::Directory)?;
+        self.apply_erasure(Erasure { seq: 0, doc, team }).await?;
+        tokio::task::spawn_blocking(move || directory.erasure_receipt(&doc))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?
+            .map_err(Error::Directory)?
+            .ok_or(Error::NoErasure("no such record"))
+    }
+}

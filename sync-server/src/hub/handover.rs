@@ -1,0 +1,101 @@
+//! A record handed to another team: the device that handed it over marks its row in
+//! the old team's index `moved` (it may not write the new team's index), so the relay
+//! lists it in the new team's index, and the new team's devices pull it at their next
+//! sync like any record their index shows.
+
+use automerge::{ActorId, Automerge};
+use paktum_shared::DocumentId;
+use paktum_shared::caseload::{CaseloadDoc, Summary};
+use paktum_shared::record::{Editor, RecordDoc};
+
+use super::document::{Document, Persist};
+use super::{Hub, lock};
+use crate::auth::{DocClass, now_ms};
+use crate::error::Error;
+
+/// The row a record needs in its new team's index, if `before` → `after` moved it.
+pub(super) fn row_to_add(
+    id: DocumentId,
+    doc: &Automerge,
+    before: Option<&DocClass>,
+    after: &DocClass,
+) -> Option<(String, Summary, Vec<automerge::ChangeHash>)> {
+    let (DocClass::Record { team: old, .. }, DocClass::Record { team: new, .. }) = (before?, after)
+    else {
+        return None;
+    };
+    if old == new {
+        return None;
+    }
+    let record = RecordDoc::from_automerge(id, doc.clone()).ok()?;
+    let summary = Summary::of(&record).ok()?;
+    Some((new.clone(), summary, doc.get_heads()))
+}
+
+impl Hub {
+    /// Writes a record's row into `team`'s index (creating the index if the team has
+    /// none yet), persists it, and sends it to every connection syncing that index.
+    pub(super) async fn list_in_team(
+        &self,
+        team: String,
+        id: DocumentId,
+        summary: Summary,
+        heads: Vec<automerge::ChangeHash>,
+    ) -> Result<(), Error> {
+        let index_id = CaseloadDoc::id_for_team(&team);
+        let slot = self.slot(index_id);
+        let mut guard = slot.lock().await;
+        if guard.as_ref().is_none_or(|e| !e.loaded) {
+            let (doc, exists, chunks) = self.load(index_id).await?;
+            lock(&self.unloaded).remove(&index_id);
+            let mut loaded = Document::loaded(index_id, doc, exists, chunks);
+            loaded.syncs = guard.take().map(|e| e.syncs).unwrap_or_default();
+            *guard = Some(loaded);
+        }
+        let Some(entry) = guard.as_mut() else {
+            return Ok(());
+        };
+        let before = entry.doc.get_heads();
+        let doc = if entry.exists {
+            std::mem::take(&mut entry.doc)
+        } else {
+            CaseloadDoc::new(&team)
+                .map_err(|e| Error::Internal(e.to_string()))?
+                .into_doc()
+        };
+        let mut index = match CaseloadDoc::from_automerge(doc) {
+            Ok(index) => index,
+            Err(e) => {
+                *guard = None;
+                return Err(Error::Internal(format!("the team's index: {e}")));
+            }
+        };
+        let mut actor = index_id.as_bytes().to_vec();
+        actor.extend_from_slice(b"relay");
+        let editor = Editor {
+            actor: ActorId::from(actor.as_slice()),
+            worker: "relay".into(),
+            now_ms: now_ms(),
+        };
+        let written = index.upsert(&editor, &[(id, summary, Some(heads))]);
+        entry.doc = index.into_doc();
+        if !matches!(written, Ok(true)) {
+            return Ok(());
+        }
+        let persist = if entry.exists {
+            Persist::Append(entry.doc.save_after(&before))
+        } else {
+            Persist::Compact(entry.doc.save())
+        };
+        if let Err(e) = self.persist(index_id, &persist).await {
+            *guard = None;
+            return Err(e);
+        }
+        entry.persisted(&persist);
+        let class = DocClass::Index { team };
+        let effects = entry.fan_out(0, Some(&class), |to, class| self.access_of(to, class));
+        drop(guard);
+        self.perform(index_id, effects);
+        Ok(())
+    }
+}

@@ -1,0 +1,277 @@
+//! Erasure with the real relay (issue 15): a coordinator erases a contact; the
+//! devices online delete it at once, a device offline the whole time deletes its copy
+//! when it reconnects and cannot bring the record back; the receipt counts their
+//! confirmations; the audit log says who erased which id when, without a name; and
+//! the relay's data directory holds no byte of the name afterwards.
+
+use paktum_shared::DocumentId;
+use paktum_shared::contact::ContactField;
+use paktum_shared::erasure::{EraseRequest, ErasureReceipt};
+use paktum_sync_server::auth::Role;
+use paktum_tests::pact::{Pact, pact};
+use paktum_tests::synthetic::{self, Seeded};
+use paktum_tests::{Device, http};
+
+/// A name found nowhere else: random letters from the seed. Automerge stores strings
+/// as UTF-8; where it compresses a column (DEFLATE, in whole-document saves) the
+/// bytes would not be greppable, so the test first checks the name IS found in the
+/// relay's files, and only then that it is gone.
+fn unique_name(rng: &mut Seeded) -> String {
+    let letters: String = (0..24)
+        .map(|_| char::from(b'a' + rng.below(26) as u8))
+        .collect();
+    format!("Zq{letters}")
+}
+
+/// How often `needle` occurs in the files of `dir` (the database, its WAL and shared
+/// memory), as UTF-8 and as UTF-16LE.
+fn occurrences(dir: &std::path::Path, needle: &str) -> anyhow::Result<Vec<(String, usize)>> {
+    let utf16: Vec<u8> = needle.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let mut hits = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if !path.is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(&path)?;
+        let count = [needle.as_bytes(), utf16.as_slice()]
+            .iter()
+            .map(|n| bytes.windows(n.len()).filter(|w| w == n).count())
+            .sum();
+        if count > 0 {
+            hits.push((path.display().to_string(), count));
+        }
+    }
+    Ok(hits)
+}
+
+async fn erase(p: &Pact, token: &str, doc: DocumentId) -> anyhow::Result<ErasureReceipt> {
+    let body = serde_json::to_string(&EraseRequest {
+        document: doc.to_string(),
+    })?;
+    let r = http::post_json(p.relay.addr, &format!("/erase?token={token}"), &body).await?;
+    anyhow::ensure!(r.status == 200, "erase: {} {}", r.status, r.body);
+    Ok(serde_json::from_str(&r.body)?)
+}
+
+async fn receipt(p: &Pact, token: &str, doc: DocumentId) -> anyhow::Result<ErasureReceipt> {
+    let r = http::get(
+        p.relay.addr,
+        &format!("/erasure?token={token}&document={doc}"),
+    )
+    .await?;
+    anyhow::ensure!(r.status == 200, "receipt: {} {}", r.status, r.body);
+    Ok(serde_json::from_str(&r.body)?)
+}
+
+/// The device holds nothing of `id`: no document, no index row.
+fn holds_nothing_of(device: &Device, id: &DocumentId) -> bool {
+    device.replica().doc(id).is_none() && device.repo.entry(id).is_none()
+}
+
+#[tokio::test]
+async fn an_erased_contact_leaves_every_device_and_the_relay_and_cannot_come_back()
+-> anyhow::Result<()> {
+    let p = pact(|_| {}).await?;
+    let mut rng = Seeded::new(15);
+    let name = unique_name(&mut rng);
+    let (mut anna, _) = p.device("kempen", "Anna", Role::Worker).await?;
+    let (mut carla, carla_token) = p.device("kempen", "Carla", Role::Coordinator).await?;
+    let (mut bram, _) = p.device("kempen", "Bram", Role::Worker).await?;
+    let mut new = synthetic::contact(&mut rng, "kempen", 0);
+    new.display_name = name.clone();
+    let id = anna.create_contact(new).await?;
+    anna.edit_contact(id, |c, ed| {
+        c.set_field(ed, ContactField::FullName, Some(&name))
+    })
+    .await?;
+    let other = anna
+        .create_contact(synthetic::contact(&mut rng, "kempen", 1))
+        .await?;
+    anna.sync().await?;
+    for device in [&mut carla, &mut bram] {
+        device
+            .wait_for("the contacts", |r| {
+                r.doc(&id).is_some() && r.doc(&other).is_some()
+            })
+            .await?;
+        device.sync().await?;
+    }
+    assert_eq!(bram.contact(&id)?.display_name, name);
+    // Bram goes offline for the rest of the story and keeps editing his copy.
+    bram.go_offline();
+    bram.edit_contact(id, |c, ed| {
+        c.set_field(ed, ContactField::Municipality, Some("Geel"))
+    })
+    .await?;
+    let before = occurrences(p.dir.path(), &name)?;
+    assert!(
+        !before.is_empty(),
+        "the name must be in the relay's files before, or the test proves nothing"
+    );
+
+    // A worker may not erase; the coordinator may.
+    let anna_token = p.enrol("kempen", "Anna2", Role::Worker).await?;
+    let body = serde_json::to_string(&EraseRequest {
+        document: id.to_string(),
+    })?;
+    let refused =
+        http::post_json(p.relay.addr, &format!("/erase?token={anna_token}"), &body).await?;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let first = erase(&p, &carla_token, id).await?;
+    assert_eq!(first.by_role, "coordinator");
+    // Anna, Carla, Bram and Anna's second device: every device of the team.
+    assert_eq!(first.devices, 4, "{first:?}");
+
+    // Both online devices delete it at once and sync the rewritten index.
+    for device in [&mut anna, &mut carla] {
+        device
+            .wait_for("the erasure", |r| r.doc(&id).is_none())
+            .await?;
+        device.sync().await?;
+        assert!(holds_nothing_of(device, &id), "{}", device.team);
+        assert_eq!(device.deleted, vec![id]);
+        assert!(device.repo.entry(&other).is_some(), "the other row stays");
+        assert!(device.contact(&other).is_ok());
+    }
+    let confirmed = receipt(&p, &carla_token, id).await?;
+    assert_eq!(
+        (confirmed.confirmed, confirmed.devices),
+        (2, 4),
+        "{confirmed:?}"
+    );
+
+    // Bram reconnects with his copy and his offline edit: told, he deletes it, and
+    // the relay takes nothing of it back.
+    bram.open().await?;
+    bram.wait_for("the erasure", |r| r.doc(&id).is_none())
+        .await?;
+    bram.sync().await?;
+    assert!(holds_nothing_of(&bram, &id));
+    let bram_back = receipt(&p, &carla_token, id).await?;
+    assert_eq!(bram_back.confirmed, 3, "{bram_back:?}");
+    assert!(bram.repo.entry(&other).is_some());
+    let mut fresh = Device::new("Mieke", "kempen", &p.relay.ws_url_with_token(&anna_token))?;
+    fresh.connect().await?;
+    assert!(
+        fresh.fetch(id).await.is_err(),
+        "the relay must not have it back"
+    );
+    assert!(fresh.repo.entry(&id).is_none(), "no index row either");
+    assert!(fresh.contact(&other).is_ok());
+    // Mieke's device (Anna2's token) held nothing of it, and says so too.
+    let last = receipt(&p, &carla_token, id).await?;
+    assert_eq!((last.confirmed, last.devices), (4, 4), "{last:?}");
+    assert!(
+        last.sentence
+            .contains("by coordinator, confirmed by 4 of 4 devices of the team"),
+        "{}",
+        last.sentence
+    );
+
+    // The audit log: who (device, role) erased which id when; no name.
+    let audit = p.directory.audit_log(1000)?;
+    let erased: Vec<_> = audit.iter().filter(|e| e.event == "erased").collect();
+    assert_eq!(erased.len(), 1, "{audit:?}");
+    assert!(erased[0].detail.contains(&id.to_string()));
+    assert!(erased[0].detail.contains("coordinator"));
+    assert!(erased[0].device_id.is_some());
+    assert!(audit.iter().all(|e| !e.detail.contains(&name)));
+
+    // Nothing of the name in the relay's database, WAL or shared memory.
+    let after = occurrences(p.dir.path(), &name)?;
+    assert!(
+        after.is_empty(),
+        "found before: {before:?}, after: {after:?}"
+    );
+    p.relay.stop().await?;
+    let stopped = occurrences(p.dir.path(), &name)?;
+    assert!(stopped.is_empty(), "after stopping: {stopped:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_contact_handed_to_another_team_leaves_the_old_teams_devices_and_index()
+-> anyhow::Result<()> {
+    let p = pact(|_| {}).await?;
+    let mut rng = Seeded::new(16);
+    let (mut anna, _) = p.device("kempen", "Anna", Role::Worker).await?;
+    let (mut bram, _) = p.device("kempen", "Bram", Role::Worker).await?;
+    let (mut jef, _) = p.device("herentals", "Jef", Role::Worker).await?;
+    let new = synthetic::contact(&mut rng, "kempen", 0);
+    let name = new.display_name.clone();
+    let id = anna.create_contact(new).await?;
+    anna.sync().await?;
+    bram.wait_for("the contact", |r| r.doc(&id).is_some())
+        .await?;
+    bram.sync().await?;
+    bram.go_offline();
+    assert!(jef.repo.entry(&id).is_none(), "not herentals' record yet");
+
+    anna.edit_contact(id, |c, ed| {
+        c.set_field(ed, ContactField::Team, Some("herentals"))
+    })
+    .await?;
+    // Anna's device deletes its copy once the relay has the change.
+    anna.wait_for("the handover", |r| r.doc(&id).is_none())
+        .await?;
+    anna.sync().await?;
+    assert!(holds_nothing_of(&anna, &id));
+    assert_eq!(anna.deleted, vec![id]);
+    // It leaves kempen's index (a row without a name says it moved)…
+    let kempen = anna.index()?;
+    assert!(kempen.entry(&id).is_none());
+    assert_eq!(
+        paktum_shared::caseload::CaseloadDoc::moved_of(kempen.doc()),
+        vec![id]
+    );
+    // …and enters herentals', so Jef's device pulls it without asking.
+    jef.wait_for("the record in herentals", |r| r.doc(&id).is_some())
+        .await?;
+    jef.sync().await?;
+    assert_eq!(
+        jef.repo.entry(&id).map(|e| e.summary.name.clone()),
+        Some(name)
+    );
+    assert_eq!(jef.contact(&id)?.team, "herentals");
+    // Bram, offline meanwhile, deletes his copy at his next sync.
+    bram.open().await?;
+    bram.sync().await?;
+    bram.wait_for("the handover", |r| r.doc(&id).is_none())
+        .await?;
+    assert!(holds_nothing_of(&bram, &id));
+    assert_eq!(bram.deleted, vec![id]);
+    p.relay.stop().await
+}
+
+#[tokio::test]
+async fn an_erasure_by_the_admin_cli_reaches_the_running_relay_and_its_devices()
+-> anyhow::Result<()> {
+    let p = pact(|_| {}).await?;
+    let mut rng = Seeded::new(17);
+    let name = unique_name(&mut rng);
+    let (mut anna, _) = p.device("kempen", "Anna", Role::Worker).await?;
+    let mut new = synthetic::contact(&mut rng, "kempen", 0);
+    new.display_name = name.clone();
+    let id = anna.create_contact(new).await?;
+    anna.sync().await?;
+    assert!(!occurrences(p.dir.path(), &name)?.is_empty());
+    // What `paktum-sync-server admin erase --doc ID` runs, on the same data directory,
+    // beside the running relay (another process in production).
+    let dir = p.dir.path().to_path_buf();
+    let doc = id.to_string();
+    tokio::task::spawn_blocking(move || paktum_sync_server::admin::erase(&dir, &doc, "admin"))
+        .await??;
+    anna.wait_for("the erasure", |r| r.doc(&id).is_none())
+        .await?;
+    anna.sync().await?;
+    assert!(holds_nothing_of(&anna, &id));
+    let receipt = p.directory.erasure_receipt(&id)?.expect("erased");
+    assert_eq!(
+        (receipt.by_role.as_str(), receipt.confirmed, receipt.devices),
+        ("admin", 1, 1)
+    );
+    let after = occurrences(p.dir.path(), &name)?;
+    assert!(after.is_empty(), "{after:?}");
+    p.relay.stop().await
+}

@@ -1,0 +1,57 @@
+//! One call sets up the world an access or erasure test needs: a relay with
+//! enrolment (never open) on SQLite in a temporary directory, two pacts, and devices
+//! enrolled through the relay's own `/enrol`.
+
+use paktum_sync_server::Config;
+use paktum_sync_server::auth::{Directory, Role, now_ms};
+
+use crate::{Device, TestRelay, http};
+
+const HOUR: i64 = 3_600_000;
+
+pub struct Pact {
+    pub dir: tempfile::TempDir,
+    pub relay: TestRelay,
+    pub directory: Directory,
+}
+
+/// Two pacts: "kempen-pact" with teams kempen and herentals, "worms-pact" with worms.
+pub async fn pact(tune: impl FnOnce(&mut Config)) -> anyhow::Result<Pact> {
+    let dir = tempfile::tempdir()?;
+    let directory = Directory::open(dir.path())?;
+    directory.create_team("kempen-pact", "kempen", false)?;
+    directory.create_team("kempen-pact", "herentals", false)?;
+    directory.create_team("worms-pact", "worms", false)?;
+    let mut config = Config::for_tests(dir.path().to_path_buf());
+    tune(&mut config);
+    let relay = TestRelay::start_with(config).await?;
+    Ok(Pact {
+        dir,
+        relay,
+        directory,
+    })
+}
+
+impl Pact {
+    /// Invites and enrols a member through the relay's HTTP endpoint; the token.
+    pub async fn enrol(&self, team: &str, name: &str, role: Role) -> anyhow::Result<String> {
+        let (_, code) = self.directory.invite(team, name, role, HOUR, now_ms())?;
+        match http::enrol(self.relay.addr, &code, "test phone").await? {
+            Ok(enrolment) => Ok(enrolment.token),
+            Err((status, refusal)) => anyhow::bail!("enrolment failed: {status} {}", refusal.error),
+        }
+    }
+
+    /// An enrolled device, connected and synced; with its token.
+    pub async fn device(
+        &self,
+        team: &str,
+        name: &str,
+        role: Role,
+    ) -> anyhow::Result<(Device, String)> {
+        let token = self.enrol(team, name, role).await?;
+        let mut d = Device::new(name, team, &self.relay.ws_url_with_token(&token))?;
+        d.connect().await?;
+        Ok((d, token))
+    }
+}
