@@ -10,6 +10,7 @@ mod disk;
 mod identity;
 mod index;
 mod ledger;
+mod pact;
 mod snapshot;
 #[cfg(test)]
 mod tests;
@@ -33,9 +34,10 @@ pub use disk::{
     Assembled, Batch, Chunks, Damaged, KeptDoc, Loaded, RawChunk, Snapshot, StoredDoc,
     heads_from_bytes, heads_to_bytes,
 };
-pub use identity::{Identity, normalise_relay_url};
+pub use identity::{Identity, Role, normalise_relay_url};
 pub use index::{rows_of, workers};
 pub use ledger::{COMPACT_AFTER, COMPACT_AT_THE_LATEST, ChunkWrite, Ledger};
+pub use pact::PactProgress;
 
 /// What an operation leaves to do: persist first, then send.
 #[derive(Debug, Default)]
@@ -72,6 +74,8 @@ pub struct Repo {
     index_id: DocumentId,
     /// The index rows, re-read only when the index changes.
     entries: HashMap<DocumentId, Entry>,
+    /// The pact's other teams a coordinator's device follows, with their rows.
+    others: pact::OtherTeams,
     /// Bumped whenever `entries` changes; keys the sorted lists.
     entries_version: u64,
     /// Sorted rows per kind, as of `entries_version` (lists re-render often).
@@ -143,6 +147,10 @@ impl Repo {
             Some(identity.storage_id.clone()),
         );
         replica.follow_index(index_id);
+        let others = pact::OtherTeams::new(&identity.team, identity.followed_teams());
+        for id in others.index_ids() {
+            replica.follow_index(id);
+        }
         Self {
             identity,
             actor,
@@ -150,6 +158,7 @@ impl Repo {
             ledger: Ledger::default(),
             index_id,
             entries: HashMap::new(),
+            others,
             entries_version: 0,
             sorted: RefCell::new(HashMap::new()),
             up_to_date: Cell::new(None),
@@ -248,6 +257,7 @@ impl Repo {
         }
         let mut step = Step::default();
         let mut index_loaded = false;
+        let mut others_loaded = Vec::new();
         for stored in loaded.docs {
             // Created or changed here while the rest was loading: memory is newer.
             if self.replica.heads(&stored.id).is_some() {
@@ -267,6 +277,9 @@ impl Repo {
                     .push(self.ledger.compact(stored.id, &stored.doc));
             }
             index_loaded |= stored.id == self.index_id;
+            if self.others.team_of_index(&stored.id).is_some() {
+                others_loaded.push(stored.id);
+            }
             let state = saved_state(&stored.id);
             self.replica.insert(stored.id, stored.doc, state);
         }
@@ -286,6 +299,9 @@ impl Repo {
                 .insert_kept(kept.id, kept.bytes, kept.heads, state);
         }
         self.forget_verdict();
+        for id in others_loaded {
+            self.reread_other_index(&id);
+        }
         if index_loaded {
             let snapshot_heads = self.snapshot_heads.take();
             let heads = self.replica.doc(&self.index_id).map(|d| {
@@ -549,13 +565,19 @@ impl Repo {
         editor: &Editor,
     ) -> Result<Step, ModelError> {
         let summary = Summary::of(&record)?;
+        // A record of another team (a coordinator's look, which the relay refuses to
+        // take) is not listed in this team's index; one handed over from it still is.
+        let listed = record.team().as_deref() == Some(self.identity.team.as_str())
+            || self.entries.contains_key(&id);
         let heads = record.heads();
         let doc = record.into_doc();
         let mut step = Step::default();
         step.batch.chunks.extend(self.ledger.chunk_for(id, &doc));
         let _ = self.replica.take(&id);
         step.send.extend(self.replica.put_back(id, doc));
-        self.upsert_index(editor, vec![(id, summary, Some(heads))], &mut step);
+        if listed {
+            self.upsert_index(editor, vec![(id, summary, Some(heads))], &mut step);
+        }
         self.collect_states(&mut step);
         self.forget_verdict();
         self.revision += 1;
@@ -630,6 +652,9 @@ impl Repo {
             }
             if *id == self.index_id {
                 self.reread_index();
+                continue;
+            }
+            if self.reread_other_index(id) {
                 continue;
             }
             self.damaged.retain(|(d, _)| d.as_ref() != Some(id));
