@@ -287,6 +287,10 @@ impl Repo {
             if self.replica.heads(&kept.id).is_some() {
                 continue;
             }
+            // Another team's index read from the store (a coordinator's restart).
+            if self.others.team_of_index(&kept.id).is_some() {
+                others_loaded.push(kept.id);
+            }
             self.ledger.loaded(
                 kept.id,
                 kept.heads.clone(),

@@ -260,6 +260,41 @@ mod tests {
     }
 
     #[test]
+    fn a_coordinators_device_restarted_from_its_store_lists_every_team_again() {
+        let mut relay = Relay::default();
+        worker_with(&mut relay, "kempen", &["Lotte", "Bram"]);
+        worker_with(&mut relay, "herentals", &["Jef"]);
+        let kim = || identity("Kim", "herentals", "coordinator");
+        let (mut first, _) = Repo::new(kim(), Loaded::default(), vec![]);
+        session(&mut relay, &mut first);
+        // The store gives the own index loaded and everything else kept as bytes.
+        let mut loaded = Loaded::default();
+        for id in first.replica.doc_ids() {
+            let doc = first.replica.doc(id).expect("held");
+            if *id == first.index_id {
+                loaded.docs.push(super::super::StoredDoc {
+                    id: *id,
+                    doc: doc.clone(),
+                    chunks: 1,
+                    next_seq: 1,
+                    partly_damaged: false,
+                });
+            } else {
+                loaded.kept.push(super::super::KeptDoc {
+                    id: *id,
+                    bytes: doc.clone().save(),
+                    heads: doc.get_heads(),
+                    chunks: 1,
+                    next_seq: 1,
+                });
+            }
+        }
+        let (again, _) = Repo::new(kim(), loaded, vec![]);
+        assert_eq!(again.pact_progress(), first.pact_progress());
+        assert_eq!(again.pact_entries().count(), 3);
+    }
+
+    #[test]
     fn a_workers_device_follows_only_its_own_team() {
         let mut relay = Relay::default();
         let kempen = worker_with(&mut relay, "kempen", &["Lotte"]);
