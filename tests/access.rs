@@ -3,7 +3,9 @@
 
 use futures_util::SinkExt;
 use paktum_shared::DocumentId;
+use paktum_shared::caseload::CaseloadDoc;
 use paktum_shared::contact::ContactField;
+use paktum_shared::enrol::{Enrolment, PactTeams};
 use paktum_shared::protocol::Message;
 use paktum_shared::refusal::{Code, Refusal};
 use paktum_shared::replica::ReplicaError;
@@ -40,17 +42,18 @@ async fn pact(tune: impl FnOnce(&mut Config)) -> anyhow::Result<Pact> {
 
 impl Pact {
     /// Invites and enrols a member through the relay's HTTP endpoint.
-    async fn enrol(&self, team: &str, name: &str, role: Role) -> anyhow::Result<String> {
+    async fn enrol(&self, team: &str, name: &str, role: Role) -> anyhow::Result<Enrolment> {
         let (_, code) = self.directory.invite(team, name, role, HOUR, now_ms())?;
         match http::enrol(self.relay.addr, &code, "test phone").await? {
-            Ok(enrolment) => Ok(enrolment.token),
+            Ok(enrolment) => Ok(enrolment),
             Err((status, refusal)) => anyhow::bail!("enrolment failed: {status} {}", refusal.error),
         }
     }
 
     async fn device(&self, team: &str, name: &str, role: Role) -> anyhow::Result<(Device, String)> {
-        let token = self.enrol(team, name, role).await?;
-        let mut d = Device::new(name, team, &self.relay.ws_url_with_token(&token))?;
+        let enrolment = self.enrol(team, name, role).await?;
+        let token = enrolment.token.clone();
+        let mut d = Device::enrolled(&enrolment, &self.relay.ws_url_with_token(&token))?;
         d.connect().await?;
         Ok((d, token))
     }
@@ -330,6 +333,98 @@ async fn teams_and_pacts_see_only_what_they_may_without_learning_what_exists() -
 }
 
 #[tokio::test]
+async fn a_coordinators_device_follows_every_team_of_its_pact_and_writes_only_its_own()
+-> anyhow::Result<()> {
+    let p = pact(|_| {}).await?;
+    let mut rng = Seeded::new(14);
+    let mut made = Vec::new();
+    for (team, name, count) in [("kempen", "Anna", 3), ("herentals", "Jef", 2)] {
+        let (mut worker, _) = p.device(team, name, Role::Worker).await?;
+        for i in 0..count {
+            let id = worker
+                .create_contact(synthetic::contact(&mut rng, team, i))
+                .await?;
+            made.push((team, id));
+        }
+        worker.sync().await?;
+        worker.go_offline();
+    }
+
+    // The relay names the pact's teams to a coordinator, only its own to a worker.
+    let (mut kim, token) = p
+        .device("herentals", "Coordinator Kim", Role::Coordinator)
+        .await?;
+    let teams = http::get(p.relay.addr, &format!("/pact/teams?token={token}")).await?;
+    let teams: PactTeams = serde_json::from_str(&teams.body)?;
+    assert_eq!(
+        (teams.role.as_str(), teams.team.as_str()),
+        ("coordinator", "herentals")
+    );
+    assert_eq!(teams.teams, ["herentals", "kempen"]);
+    assert_eq!(
+        kim.repo.teams().collect::<Vec<_>>(),
+        ["herentals", "kempen"]
+    );
+    let progress = kim.repo.pact_progress();
+    assert_eq!(
+        (progress.teams, progress.indices_known),
+        (2, 2),
+        "both indices"
+    );
+    assert_eq!((progress.records_listed, progress.records_here), (5, 5));
+    for (team, id) in &made {
+        assert_eq!(kim.repo.team_of(id), Some(*team));
+        assert!(kim.contact(id).is_ok(), "{team}'s record is here");
+        assert_eq!(kim.repo.can_edit(id), *team == "herentals");
+    }
+
+    // A worker of kempen follows kempen only and receives nothing of herentals.
+    let (mut bram, token) = p.device("kempen", "Bram", Role::Worker).await?;
+    let teams = http::get(p.relay.addr, &format!("/pact/teams?token={token}")).await?;
+    let teams: PactTeams = serde_json::from_str(&teams.body)?;
+    assert_eq!(teams.teams, ["kempen"], "a worker learns no other team");
+    let progress = bram.repo.pact_progress();
+    assert_eq!((progress.teams, progress.records_here), (1, 3));
+    let herentals_index = CaseloadDoc::id_for_team("herentals");
+    assert!(bram.replica().doc(&herentals_index).is_none());
+    for (team, id) in &made {
+        assert_eq!(
+            bram.replica().doc(id).is_some(),
+            *team == "kempen",
+            "{team}"
+        );
+    }
+
+    // The coordinator's edit of a kempen record is refused by the relay: the record
+    // and both indices stay as they were.
+    let (kempen_record, kempen_index) = (made[0].1, CaseloadDoc::id_for_team("kempen"));
+    let heads = |d: &Device, id| d.replica().heads(&id).unwrap_or_default();
+    let before: Vec<_> = [kempen_record, kempen_index, herentals_index]
+        .into_iter()
+        .map(|id| heads(&kim, id))
+        .collect();
+    kim.edit_contact(kempen_record, |c, ed| {
+        c.set_field(ed, ContactField::Municipality, Some("Geel"))
+    })
+    .await?;
+    // The relay answers one connection's messages in order: once this is answered,
+    // the edit before it was taken or refused.
+    assert!(kim.fetch(DocumentId::random()).await.is_err());
+    kim.go_offline();
+    bram.go_offline();
+    let (check, _) = p
+        .device("herentals", "Coordinator Noa", Role::Coordinator)
+        .await?;
+    let after: Vec<_> = [kempen_record, kempen_index, herentals_index]
+        .into_iter()
+        .map(|id| heads(&check, id))
+        .collect();
+    assert_eq!(after, before, "nothing on the relay changed");
+    assert_eq!(check.contact(&kempen_record)?.municipality, None);
+    p.relay.stop().await
+}
+
+#[tokio::test]
 async fn a_record_handed_to_another_team_leaves_the_old_teams_devices() -> anyhow::Result<()> {
     let p = pact(|_| {}).await?;
     let mut rng = Seeded::new(8);
@@ -403,7 +498,7 @@ async fn each_limit_holds_only_the_offending_connection() -> anyhow::Result<()> 
 
     // Messages per second: a flood is slowed to the limit (burst 20, then 5/s), not
     // served at once, and not cut off either (a device importing records is a flood).
-    let token = p.enrol("kempen", "Bram", Role::Worker).await?;
+    let token = p.enrol("kempen", "Bram", Role::Worker).await?.token;
     let (flood, _) = tokio_tungstenite::connect_async(p.relay.ws_url_with_token(&token)).await?;
     use futures_util::StreamExt;
     let (mut tx, mut rx) = flood.split();
@@ -554,7 +649,7 @@ async fn many_unknown_documents_on_one_connection_cost_linear_time_and_no_memory
 -> anyhow::Result<()> {
     // Only the relay's work is measured here, not the rate limit.
     let p = pact(|c| c.max_messages_per_second = 10_000_000).await?;
-    let token = p.enrol("kempen", "Hostile", Role::Worker).await?;
+    let token = p.enrol("kempen", "Hostile", Role::Worker).await?.token;
     let mut small = std::time::Duration::MAX;
     let mut kept_small = (0, 0);
     for _ in 0..3 {
@@ -591,12 +686,12 @@ async fn a_device_gets_its_own_teams_members_only() -> anyhow::Result<()> {
     let names = |m: &paktum_shared::enrol::TeamMembers| -> Vec<String> {
         m.members.iter().map(|m| m.name.clone()).collect()
     };
-    let (status, kempen) = http::team_members(p.relay.addr, &anna).await?;
+    let (status, kempen) = http::team_members(p.relay.addr, &anna.token).await?;
     let kempen = kempen.ok_or_else(|| anyhow::anyhow!("status {status}"))?;
     assert_eq!(kempen.team, "kempen");
     assert_eq!(names(&kempen), ["Anna", "Bram"]);
     assert_eq!(kempen.members[1].role, "coordinator");
-    let (_, herentals) = http::team_members(p.relay.addr, &hilde).await?;
+    let (_, herentals) = http::team_members(p.relay.addr, &hilde.token).await?;
     let herentals = herentals.ok_or_else(|| anyhow::anyhow!("no list for Hilde"))?;
     assert_eq!(
         names(&herentals),
@@ -615,7 +710,7 @@ async fn a_device_gets_its_own_teams_members_only() -> anyhow::Result<()> {
         .find(|d| d.worker == "Hilde")
         .ok_or_else(|| anyhow::anyhow!("Hilde's device"))?;
     p.directory.revoke(device.device_id, now_ms())?;
-    let (status, _) = http::team_members(p.relay.addr, &hilde).await?;
+    let (status, _) = http::team_members(p.relay.addr, &hilde.token).await?;
     assert_eq!(status, 401, "a revoked device gets no list");
     p.relay.stop().await
 }

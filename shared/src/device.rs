@@ -14,6 +14,7 @@ mod ledger;
 mod referrals;
 mod listing;
 mod search;
+mod pact;
 mod snapshot;
 #[cfg(test)]
 mod tests;
@@ -37,11 +38,12 @@ pub use disk::{
     Assembled, Batch, Chunks, Damaged, KeptDoc, Loaded, RawChunk, Snapshot, StoredDoc,
     heads_from_bytes, heads_to_bytes,
 };
-pub use identity::{Identity, normalise_relay_url, normalise_team};
+pub use identity::{Identity, Role, normalise_relay_url, normalise_team};
 pub use index::{rows_of, workers};
 pub use ledger::{COMPACT_AFTER, COMPACT_AT_THE_LATEST, ChunkWrite, Ledger};
-pub use referrals::ReferralTo;
 pub use listing::{SortBy, member_choices, sort_rows, status_counts};
+pub use pact::PactProgress;
+pub use referrals::ReferralTo;
 pub use search::found;
 
 /// What an operation leaves to do: persist first, then send.
@@ -79,6 +81,8 @@ pub struct Repo {
     index_id: DocumentId,
     /// The index rows, re-read only when the index changes.
     entries: HashMap<DocumentId, Entry>,
+    /// The pact's other teams a coordinator's device follows, with their rows.
+    others: pact::OtherTeams,
     /// Bumped whenever `entries` changes; keys the sorted lists.
     entries_version: u64,
     /// Sorted rows per kind, as of `entries_version` (lists re-render often).
@@ -158,6 +162,10 @@ impl Repo {
             Some(identity.storage_id.clone()),
         );
         replica.follow_index(index_id);
+        let others = pact::OtherTeams::new(&identity.team, identity.followed_teams());
+        for id in others.index_ids() {
+            replica.follow_index(id);
+        }
         Self {
             identity,
             actor,
@@ -165,6 +173,7 @@ impl Repo {
             ledger: Ledger::default(),
             index_id,
             entries: HashMap::new(),
+            others,
             entries_version: 0,
             sorted: RefCell::new(HashMap::new()),
             up_to_date: Cell::new(None),
@@ -267,6 +276,7 @@ impl Repo {
         }
         let mut step = Step::default();
         let mut index_loaded = false;
+        let mut others_loaded = Vec::new();
         for stored in loaded.docs {
             // Created or changed here while the rest was loading: memory is newer.
             if self.replica.heads(&stored.id).is_some() {
@@ -286,12 +296,19 @@ impl Repo {
                     .push(self.ledger.compact(stored.id, &stored.doc));
             }
             index_loaded |= stored.id == self.index_id;
+            if self.others.team_of_index(&stored.id).is_some() {
+                others_loaded.push(stored.id);
+            }
             let state = saved_state(&stored.id);
             self.replica.insert(stored.id, stored.doc, state);
         }
         for kept in loaded.kept {
             if self.replica.heads(&kept.id).is_some() {
                 continue;
+            }
+            // Another team's index read from the store (a coordinator's restart).
+            if self.others.team_of_index(&kept.id).is_some() {
+                others_loaded.push(kept.id);
             }
             self.ledger.loaded(
                 kept.id,
@@ -305,6 +322,9 @@ impl Repo {
                 .insert_kept(kept.id, kept.bytes, kept.heads, state);
         }
         self.forget_verdict();
+        for id in others_loaded {
+            self.reread_other_index(&id);
+        }
         if index_loaded {
             let snapshot_heads = self.snapshot_heads.take();
             let heads = self.replica.doc(&self.index_id).map(|d| {
@@ -679,6 +699,9 @@ impl Repo {
             }
             if *id == self.index_id {
                 self.reread_index();
+                continue;
+            }
+            if self.reread_other_index(id) {
                 continue;
             }
             self.damaged.retain(|(d, _)| d.as_ref() != Some(id));

@@ -29,6 +29,21 @@ pub struct Enrolment {
     pub team: String,
     #[serde(default)]
     pub pact: String,
+    /// The teams this member may read: every team of the pact for a coordinator or
+    /// an admin, the own team for a worker (an older relay sends none).
+    #[serde(default)]
+    pub teams: Vec<String>,
+}
+
+/// `GET /pact/teams?token=…`: what a device's member may do and read now (the pact
+/// may have gained a team since enrolment).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PactTeams {
+    /// `worker`, `coordinator` or `admin`.
+    pub role: String,
+    pub team: String,
+    /// As [`Enrolment::teams`].
+    pub teams: Vec<String>,
 }
 
 /// The relay's answer to any request it refuses (a sentence and a code).

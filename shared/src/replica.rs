@@ -103,7 +103,9 @@ pub struct Replica {
     peer_id: String,
     metadata: PeerMetadata,
     remote: Option<String>,
-    index_id: Option<DocumentId>,
+    /// The caseload indices followed: the team's own first, then (a coordinator's
+    /// device) the pact's other teams.
+    indices: Vec<DocumentId>,
     docs: HashMap<DocumentId, Slot>,
     states: HashMap<DocumentId, sync::State>,
     /// Documents synced in this session: the relay forwards their changes to us.
@@ -135,7 +137,7 @@ impl Replica {
                 storage_id,
             },
             remote: None,
-            index_id: None,
+            indices: Vec::new(),
             docs: HashMap::new(),
             states: HashMap::new(),
             active: HashSet::new(),
@@ -150,9 +152,27 @@ impl Replica {
         }
     }
 
-    /// Syncs this team's index first and plans record syncs from it.
+    /// Syncs this index first (with any others followed) and plans record syncs from
+    /// it. Following the same index twice follows it once.
     pub fn follow_index(&mut self, index_id: DocumentId) {
-        self.index_id = Some(index_id);
+        if !self.indices.contains(&index_id) {
+            self.indices.push(index_id);
+        }
+    }
+
+    /// Whether `id` is one of the indices followed.
+    pub fn is_index(&self, id: &DocumentId) -> bool {
+        self.indices.contains(id)
+    }
+
+    /// The indices followed, and how many of them this device holds (with content).
+    pub fn indices_known(&self) -> (usize, usize) {
+        let known = self
+            .indices
+            .iter()
+            .filter(|id| self.docs.get(id).is_some_and(|slot| !slot.is_empty()))
+            .count();
+        (self.indices.len(), known)
     }
 
     pub fn peer_id(&self) -> &str {
@@ -494,12 +514,13 @@ impl Replica {
     }
 
     fn begin(&mut self) -> Vec<Message> {
-        match self.index_id {
-            Some(index) => {
-                self.progress.total = 1;
-                self.start(index).into_iter().collect()
+        match self.indices.len() {
+            1.. => {
+                self.progress.total = self.indices.len();
+                let indices = self.indices.clone();
+                indices.into_iter().flat_map(|id| self.start(id)).collect()
             }
-            None => {
+            0 => {
                 let mut ids: Vec<DocumentId> = self.docs.keys().copied().collect();
                 ids.sort();
                 for id in ids {
@@ -534,7 +555,7 @@ impl Replica {
         if self.in_sync(&id) {
             out.extend(self.finish(id));
         }
-        if index_changed && Some(id) == self.index_id && !self.in_progress.contains(&id) {
+        if index_changed && self.is_index(&id) && !self.in_progress.contains(&id) {
             // Someone else's edits arrived live: pull the records they touched.
             out.extend(self.plan_from_index());
         }
@@ -545,7 +566,7 @@ impl Replica {
     /// loading it (see [`crate::whole`]); `None` when the message is anything else.
     fn keep_arrival(&mut self, id: DocumentId, message: &sync::Message) -> Option<Vec<Message>> {
         if self.remote.is_none()
-            || Some(id) == self.index_id
+            || self.is_index(&id)
             || !self.docs.get(&id).is_none_or(Slot::is_empty)
         {
             return None;
@@ -579,7 +600,7 @@ impl Replica {
         }
         self.progress.done += 1;
         let mut out = Vec::new();
-        if Some(id) == self.index_id {
+        if self.is_index(&id) {
             out.extend(self.plan_from_index());
         }
         out.extend(self.fill_window());
@@ -590,9 +611,13 @@ impl Replica {
     /// and those with local changes the relay has not confirmed.
     fn plan_from_index(&mut self) -> Vec<Message> {
         let mut wanted: Vec<DocumentId> = Vec::new();
-        if let Some(index) = self.index_id.and_then(|id| self.docs.get(&id))
-            && let Ok(entries) = CaseloadDoc::entries_of(index.doc())
-        {
+        for index in &self.indices {
+            let Some(index) = self.docs.get(index) else {
+                continue;
+            };
+            let Ok(entries) = CaseloadDoc::entries_of(index.doc()) else {
+                continue;
+            };
             for entry in entries {
                 let behind = match self.docs.get(&entry.id) {
                     None => true,
@@ -606,7 +631,7 @@ impl Replica {
         let mut local: Vec<DocumentId> = self
             .pending
             .iter()
-            .filter(|id| Some(**id) != self.index_id)
+            .filter(|id| !self.is_index(id))
             .copied()
             .collect();
         local.sort();

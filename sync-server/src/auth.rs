@@ -53,6 +53,17 @@ pub struct Identity {
     pub own_caseload_only: bool,
 }
 
+impl Identity {
+    /// The teams this member may read: the pact's for a coordinator or an admin, the
+    /// own team for a worker (who learns no other team's name).
+    pub fn readable_teams(&self) -> Vec<String> {
+        match self.role {
+            Role::Worker => vec![self.team.clone()],
+            Role::Coordinator | Role::Admin => self.pact_teams.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum AuthError {
     #[error("no device token")]

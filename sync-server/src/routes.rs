@@ -28,7 +28,7 @@ use crate::auth::{AuthError, Directory, now_ms};
 use crate::error::Error;
 use crate::hub::Hub;
 use crate::session::{self, Frame, RateLimit};
-use paktum_shared::enrol::{EnrolRequest, Enrolment, Member, TeamMembers};
+use paktum_shared::enrol::{EnrolRequest, Enrolment, Member, PactTeams, TeamMembers};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -57,6 +57,7 @@ pub fn router(state: AppState, dist: &Path) -> Router {
         .route("/healthz", get(healthz))
         .route("/enrol", axum::routing::post(enrol))
         .route("/team/members", get(team_members))
+        .route("/pact/teams", get(pact_teams))
         .route("/erase", axum::routing::post(erasure::erase))
         .route("/erasure", get(erasure::receipt))
         .with_state(state);
@@ -264,13 +265,33 @@ async fn enrol(
     .await
     .map_err(|e| Error::Internal(format!("enrolment task: {e}")))??;
     tracing::info!(device = id.device_id, "device enrolled");
+    let teams = id.readable_teams();
     Ok(axum::Json(Enrolment {
         token,
         device_id: id.device_id,
         worker: id.worker,
         role: id.role.as_str().to_string(),
+        teams,
         team: id.team,
         pact: id.pact,
+    }))
+}
+
+/// What the device's member may do and read now, for a device that follows its
+/// pact (a coordinator's). The token is checked as for `/sync`.
+async fn pact_teams(
+    State(state): State<AppState>,
+    Query(query): Query<SyncQuery>,
+) -> Result<axum::Json<PactTeams>, Error> {
+    let token = query.token.unwrap_or_default();
+    let directory = state.directory.clone();
+    let id = tokio::task::spawn_blocking(move || directory.authenticate(&token))
+        .await
+        .map_err(|e| Error::Internal(format!("authentication task: {e}")))??;
+    Ok(axum::Json(PactTeams {
+        role: id.role.as_str().to_string(),
+        teams: id.readable_teams(),
+        team: id.team,
     }))
 }
 

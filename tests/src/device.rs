@@ -12,6 +12,7 @@ use futures_util::{SinkExt, StreamExt};
 use paktum_shared::caseload::CaseloadDoc;
 use paktum_shared::contact::{Contact, ContactDoc, NewContact};
 use paktum_shared::device::{Identity, Loadable, Loaded, Repo, Step, StoredDoc};
+use paktum_shared::enrol::Enrolment;
 use paktum_shared::protocol::Message;
 use paktum_shared::record::RecordDoc;
 use paktum_shared::replica::Replica;
@@ -58,7 +59,19 @@ pub struct Device {
 
 impl Device {
     pub fn new(worker: &str, team: &str, url: &str) -> anyhow::Result<Self> {
-        let identity = Identity::new(worker, team, url);
+        Self::with_identity(Identity::new(worker, team, url))
+    }
+
+    /// A device set up from the relay's enrolment answer, as the app's setup screen
+    /// does: its role and the teams it may read decide which indices it follows.
+    pub fn enrolled(enrolment: &Enrolment, url: &str) -> anyhow::Result<Self> {
+        let identity = Identity::new(&enrolment.worker, &enrolment.team, url)
+            .with_pact(&enrolment.role, enrolment.teams.clone());
+        Self::with_identity(identity)
+    }
+
+    fn with_identity(identity: Identity) -> anyhow::Result<Self> {
+        let (team, url) = (identity.team.clone(), identity.relay_url.clone());
         // A new device: the core starts the team's index (the deterministic genesis).
         let (repo, _genesis) = Repo::new(identity, Loaded::default(), vec![]);
         if !repo.is_index_open() {
@@ -66,12 +79,12 @@ impl Device {
         }
         Ok(Self {
             repo,
-            team: team.into(),
+            team,
             traffic: Traffic::default(),
             wait: WAIT,
             deleted: Vec::new(),
             now_ms: CLOCK_START_MS,
-            url: url.into(),
+            url,
             ws: None,
         })
     }

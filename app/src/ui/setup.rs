@@ -47,7 +47,8 @@ pub fn Setup() -> impl IntoView {
                         theirs
                     }
                 };
-                let mut device = Identity::new(&pick(e.worker, &w), &pick(e.team, &t), &url);
+                let mut device = Identity::new(&pick(e.worker, &w), &pick(e.team, &t), &url)
+                    .with_pact(&e.role, e.teams);
                 device.device_token = Some(e.token);
                 device
             };

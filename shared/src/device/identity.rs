@@ -24,6 +24,41 @@ pub struct Identity {
     /// The credential the relay issued at enrolment (none in development mode).
     #[serde(default)]
     pub device_token: Option<String>,
+    /// What the member may do (from the enrolment; a device stored before roles is a
+    /// worker's).
+    #[serde(default)]
+    pub role: Role,
+    /// Every team of the member's pact, as the relay named them at enrolment; a
+    /// coordinator's device follows them all (read-only but for its own team).
+    #[serde(default)]
+    pub pact_teams: Vec<String>,
+}
+
+/// A member's role, as the relay's directory names it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    #[default]
+    Worker,
+    Coordinator,
+    Admin,
+}
+
+impl Role {
+    /// The relay's name for a role (`worker`, `coordinator`, `admin`); `None` for others.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "worker" => Some(Role::Worker),
+            "coordinator" => Some(Role::Coordinator),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    /// Whether the relay lets this role read every team of the pact.
+    pub fn reads_the_pact(self) -> bool {
+        self != Role::Worker
+    }
 }
 
 impl Identity {
@@ -36,7 +71,37 @@ impl Identity {
             actor: ActorId::random().to_hex_string(),
             storage_id: random_hex(16),
             device_token: None,
+            role: Role::Worker,
+            pact_teams: Vec::new(),
         }
+    }
+
+    /// The same identity with the role and the pact's teams the relay named at
+    /// enrolment (an unknown role reads as a worker's: the narrowest).
+    pub fn with_pact(mut self, role: &str, pact_teams: Vec<String>) -> Self {
+        self.role = Role::parse(role).unwrap_or_default();
+        self.pact_teams = pact_teams;
+        self
+    }
+
+    /// The teams whose indices this device follows: its own first, then (for a role
+    /// that reads the pact) the pact's other teams, each once, in the relay's order.
+    pub fn followed_teams(&self) -> Vec<String> {
+        let mut teams = vec![self.team.clone()];
+        if self.role.reads_the_pact() {
+            for team in &self.pact_teams {
+                if !teams.contains(team) {
+                    teams.push(team.clone());
+                }
+            }
+        }
+        teams
+    }
+
+    /// Whether this device may change a record of `team`: the relay's share policy
+    /// lets every role write its own team only (a coordinator reads the others).
+    pub fn may_edit_team(&self, team: &str) -> bool {
+        team == self.team
     }
 
     pub fn actor_id(&self) -> ActorId {
@@ -150,5 +215,25 @@ mod tests {
         let identity: Identity = serde_json::from_str(old).expect("reads");
         assert_eq!(identity.device_token, None);
         assert_eq!(identity.actor_id().to_hex_string(), "0a0b");
+        assert_eq!(identity.role, Role::Worker, "stored before roles: a worker");
+        assert_eq!(identity.followed_teams(), ["kempen"]);
+    }
+
+    #[test]
+    fn a_coordinator_follows_every_team_of_the_pact_a_worker_only_its_own() {
+        let pact = vec!["herentals".to_string(), "kempen".to_string()];
+        let coordinator =
+            Identity::new("Kim", "kempen", "ws://x/sync").with_pact("coordinator", pact.clone());
+        assert_eq!(coordinator.followed_teams(), ["kempen", "herentals"]);
+        assert!(coordinator.may_edit_team("kempen"));
+        assert!(!coordinator.may_edit_team("herentals"));
+        let json = serde_json::to_string(&coordinator).expect("serialises");
+        assert!(json.contains("\"role\":\"coordinator\""), "{json}");
+        let back: Identity = serde_json::from_str(&json).expect("deserialises");
+        assert_eq!(back, coordinator);
+        let worker = Identity::new("Anna", "kempen", "ws://x/sync").with_pact("worker", pact);
+        assert_eq!(worker.followed_teams(), ["kempen"]);
+        let odd = Identity::new("Anna", "kempen", "ws://x/sync").with_pact("boss", vec![]);
+        assert_eq!(odd.role, Role::Worker, "an unknown role is the narrowest");
     }
 }

@@ -1,0 +1,338 @@
+//! The other teams of the pact, for a coordinator's device: their indices followed
+//! read-only beside the team's own, each row kept with its team, the progress of
+//! fetching them, and whether this device may edit a record (its own team only: the
+//! relay's share policy refuses the rest, so the screens should not offer it).
+
+use std::collections::HashMap;
+
+use super::Repo;
+use crate::DocumentId;
+use crate::caseload::{CaseloadDoc, Entry};
+
+/// The indices of the pact's other teams and their rows (empty on a worker's device).
+#[derive(Debug, Default)]
+pub(super) struct OtherTeams {
+    /// Each other team with its index document id, in the relay's order.
+    teams: Vec<(String, DocumentId)>,
+    /// The rows of each team's index, by team.
+    rows: HashMap<String, HashMap<DocumentId, Entry>>,
+}
+
+impl OtherTeams {
+    /// The other teams `followed` names beside `own` (the identity's followed teams).
+    pub(super) fn new(own: &str, followed: Vec<String>) -> Self {
+        let teams = followed
+            .into_iter()
+            .filter(|t| t != own)
+            .map(|t| {
+                let id = CaseloadDoc::id_for_team(&t);
+                (t, id)
+            })
+            .collect();
+        Self {
+            teams,
+            rows: HashMap::new(),
+        }
+    }
+
+    pub(super) fn index_ids(&self) -> impl Iterator<Item = DocumentId> + '_ {
+        self.teams.iter().map(|(_, id)| *id)
+    }
+
+    pub(super) fn team_of_index(&self, id: &DocumentId) -> Option<&str> {
+        self.teams
+            .iter()
+            .find(|(_, index)| index == id)
+            .map(|(t, _)| t.as_str())
+    }
+}
+
+/// How far a device is in fetching what it follows: the teams' indices, then the
+/// records they list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PactProgress {
+    /// Teams followed (1 on a worker's device).
+    pub teams: usize,
+    /// Of those, the teams whose index this device holds.
+    pub indices_known: usize,
+    /// Records listed in the indices held.
+    pub records_listed: usize,
+    /// Of those, the records on this device.
+    pub records_here: usize,
+}
+
+impl Repo {
+    /// The teams this device follows: its own first, then the pact's others.
+    pub fn teams(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.identity.team.as_str())
+            .chain(self.others.teams.iter().map(|(t, _)| t.as_str()))
+    }
+
+    /// Every row of every index followed, with its team: the pact's merged caseload on
+    /// a coordinator's device, the team's caseload on a worker's.
+    pub fn pact_entries(&self) -> impl Iterator<Item = (&str, &Entry)> {
+        let own = self.identity.team.as_str();
+        self.entries.values().map(move |e| (own, e)).chain(
+            self.others
+                .teams
+                .iter()
+                .filter_map(|(team, _)| Some((team.as_str(), self.others.rows.get(team)?)))
+                .flat_map(|(team, rows)| rows.values().map(move |e| (team, e))),
+        )
+    }
+
+    /// The team whose index lists `id` (the own team's index first).
+    pub fn team_of(&self, id: &DocumentId) -> Option<&str> {
+        if self.entries.contains_key(id) {
+            return Some(self.identity.team.as_str());
+        }
+        self.others
+            .teams
+            .iter()
+            .find(|(team, _)| {
+                self.others
+                    .rows
+                    .get(team)
+                    .is_some_and(|r| r.contains_key(id))
+            })
+            .map(|(team, _)| team.as_str())
+    }
+
+    /// Whether this device may change record `id`: only a record its own team's index
+    /// lists (the relay lets every role write its own team only).
+    pub fn can_edit(&self, id: &DocumentId) -> bool {
+        self.team_of(id)
+            .is_some_and(|team| self.identity.may_edit_team(team))
+    }
+
+    /// The indices known and the records fetched, for a progress line.
+    pub fn pact_progress(&self) -> PactProgress {
+        let (teams, indices_known) = self.replica.indices_known();
+        let mut records_listed = 0;
+        let mut records_here = 0;
+        for (_, entry) in self.pact_entries() {
+            records_listed += 1;
+            if self
+                .replica
+                .heads(&entry.id)
+                .is_some_and(|heads| !heads.is_empty())
+            {
+                records_here += 1;
+            }
+        }
+        PactProgress {
+            teams,
+            indices_known,
+            records_listed,
+            records_here,
+        }
+    }
+
+    /// Re-reads another team's index rows when that index changed; `false` when `id`
+    /// is no other team's index.
+    pub(super) fn reread_other_index(&mut self, id: &DocumentId) -> bool {
+        let Some(team) = self.others.team_of_index(id).map(str::to_string) else {
+            return false;
+        };
+        let rows = self
+            .replica
+            .doc(id)
+            .and_then(|doc| CaseloadDoc::entries_of(doc).ok())
+            .unwrap_or_default();
+        self.others
+            .rows
+            .insert(team, rows.into_iter().map(|e| (e.id, e)).collect());
+        self.entries_version += 1;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Identity, Loadable, Loaded, Repo};
+    use crate::contact::{Channel, ContactField, NewContact};
+    use crate::testing::Relay;
+
+    const NOW: i64 = 1_795_521_600_000;
+    const PACT: [&str; 2] = ["kempen", "herentals"];
+
+    fn identity(worker: &str, team: &str, role: &str) -> Identity {
+        Identity::new(worker, team, "ws://127.0.0.1:8080/sync")
+            .with_pact(role, PACT.map(String::from).to_vec())
+    }
+
+    fn contact(team: &str, name: &str) -> NewContact {
+        NewContact {
+            team: team.into(),
+            display_name: name.into(),
+            first_contact_on: "2026-11-20".parse().expect("day"),
+            channel: Channel::Street,
+            place: None,
+            assigned_worker: None,
+        }
+    }
+
+    /// A session until quiet; the progress seen after each message, in order.
+    fn session(relay: &mut Relay, repo: &mut Repo) -> Vec<super::PactProgress> {
+        let mut seen = Vec::new();
+        let connect = repo.connect();
+        relay.exchange(vec![connect], |reply| {
+            let step = repo.receive(reply, NOW).expect("takes the relay's message");
+            seen.push(repo.pact_progress());
+            step.send
+        });
+        assert!(repo.is_up_to_date(), "{:?}", repo.progress());
+        seen
+    }
+
+    fn worker_with(relay: &mut Relay, team: &str, names: &[&str]) -> Vec<crate::DocumentId> {
+        let (mut repo, _) = Repo::new(identity("W", team, "worker"), Loaded::default(), vec![]);
+        let ids = names
+            .iter()
+            .map(|n| {
+                repo.create_contact(contact(team, n), NOW)
+                    .expect("created")
+                    .0
+            })
+            .collect();
+        session(relay, &mut repo);
+        ids
+    }
+
+    #[test]
+    fn a_coordinators_device_fetches_every_teams_index_then_the_records() {
+        let mut relay = Relay::default();
+        let kempen = worker_with(&mut relay, "kempen", &["Lotte", "Bram", "Mila"]);
+        let herentals = worker_with(&mut relay, "herentals", &["Jef", "Noor"]);
+
+        let (mut kim, _) = Repo::new(
+            identity("Kim", "herentals", "coordinator"),
+            Loaded::default(),
+            vec![],
+        );
+        assert_eq!(kim.teams().collect::<Vec<_>>(), ["herentals", "kempen"]);
+        let before = kim.pact_progress();
+        assert_eq!(
+            (before.teams, before.indices_known),
+            (2, 1),
+            "own genesis only"
+        );
+        let seen = session(&mut relay, &mut kim);
+        let last = *seen.last().expect("messages came");
+        assert_eq!(
+            (
+                last.teams,
+                last.indices_known,
+                last.records_listed,
+                last.records_here
+            ),
+            (2, 2, 5, 5)
+        );
+        // Indices first, then records: a moment with both indices and not all records.
+        assert!(
+            seen.iter()
+                .any(|p| p.indices_known == 2 && p.records_here < p.records_listed),
+            "{seen:?}"
+        );
+        for (ids, team) in [(&kempen, "kempen"), (&herentals, "herentals")] {
+            for id in ids {
+                assert_eq!(kim.team_of(id), Some(team));
+                assert!(matches!(kim.contact(id), Loadable::Ready(_)));
+                assert_eq!(kim.can_edit(id), team == "herentals", "own team only");
+            }
+        }
+        let mut rows: Vec<(&str, String)> = kim
+            .pact_entries()
+            .map(|(t, e)| (t, e.summary.name.clone()))
+            .collect();
+        rows.sort();
+        assert_eq!(
+            rows,
+            [
+                ("herentals", "Jef".to_string()),
+                ("herentals", "Noor".to_string()),
+                ("kempen", "Bram".to_string()),
+                ("kempen", "Lotte".to_string()),
+                ("kempen", "Mila".to_string()),
+            ]
+        );
+        assert_eq!(kim.entries().count(), 2, "the own list is the own team's");
+    }
+
+    #[test]
+    fn a_coordinators_device_restarted_from_its_store_lists_every_team_again() {
+        let mut relay = Relay::default();
+        worker_with(&mut relay, "kempen", &["Lotte", "Bram"]);
+        worker_with(&mut relay, "herentals", &["Jef"]);
+        let kim = || identity("Kim", "herentals", "coordinator");
+        let (mut first, _) = Repo::new(kim(), Loaded::default(), vec![]);
+        session(&mut relay, &mut first);
+        // The store gives the own index loaded and everything else kept as bytes.
+        let mut loaded = Loaded::default();
+        for id in first.replica.doc_ids() {
+            let doc = first.replica.doc(id).expect("held");
+            if *id == first.index_id {
+                loaded.docs.push(super::super::StoredDoc {
+                    id: *id,
+                    doc: doc.clone(),
+                    chunks: 1,
+                    next_seq: 1,
+                    partly_damaged: false,
+                });
+            } else {
+                loaded.kept.push(super::super::KeptDoc {
+                    id: *id,
+                    bytes: doc.clone().save(),
+                    heads: doc.get_heads(),
+                    chunks: 1,
+                    next_seq: 1,
+                });
+            }
+        }
+        let (again, _) = Repo::new(kim(), loaded, vec![]);
+        assert_eq!(again.pact_progress(), first.pact_progress());
+        assert_eq!(again.pact_entries().count(), 3);
+    }
+
+    #[test]
+    fn a_workers_device_follows_only_its_own_team() {
+        let mut relay = Relay::default();
+        let kempen = worker_with(&mut relay, "kempen", &["Lotte"]);
+        let herentals = worker_with(&mut relay, "herentals", &["Jef"]);
+        let (mut anna, _) = Repo::new(
+            identity("Anna", "kempen", "worker"),
+            Loaded::default(),
+            vec![],
+        );
+        session(&mut relay, &mut anna);
+        let p = anna.pact_progress();
+        assert_eq!(
+            (p.teams, p.indices_known, p.records_listed, p.records_here),
+            (1, 1, 1, 1)
+        );
+        assert!(anna.can_edit(&kempen[0]));
+        assert_eq!(anna.team_of(&herentals[0]), None);
+        assert!(matches!(anna.contact(&herentals[0]), Loadable::NotHere));
+        assert!(!anna.can_edit(&herentals[0]));
+    }
+
+    #[test]
+    fn a_coordinators_edit_of_another_team_is_not_listed_in_its_own_index() {
+        let mut relay = Relay::default();
+        let kempen = worker_with(&mut relay, "kempen", &["Lotte"]);
+        let (mut kim, _) = Repo::new(
+            identity("Kim", "herentals", "coordinator"),
+            Loaded::default(),
+            vec![],
+        );
+        session(&mut relay, &mut kim);
+        // The core does not stop it (the relay's policy decides), but its own team's
+        // index must not gain another team's record.
+        kim.edit_contact(kempen[0], NOW, |c, ed| {
+            c.set_field(ed, ContactField::Municipality, Some("Geel"))
+        })
+        .expect("edited locally");
+        assert!(kim.entry(&kempen[0]).is_none());
+        assert_eq!(kim.team_of(&kempen[0]), Some("kempen"));
+    }
+}
