@@ -297,3 +297,42 @@ async fn the_device_identity_is_kept() {
     store.close();
     Store::delete(name).await.expect("deleted");
 }
+
+#[wasm_bindgen_test]
+async fn the_member_list_is_kept_and_a_reset_erases_everything() {
+    let name = "test-erase";
+    let store = fresh(name).await;
+    let identity = Identity::new("Anna", "kempen", "ws://relay/sync");
+    store.save_identity(&identity).await.expect("identity");
+    let members = TeamMembers {
+        team: "kempen".into(),
+        members: vec![paktum_shared::enrol::Member {
+            name: "Anna".into(),
+            role: "worker".into(),
+        }],
+    };
+    store.save_members(&members).await.expect("members");
+    let mut ledger = Ledger::default();
+    let record = DocumentId::random();
+    let mut batch = Batch::default();
+    batch.chunks.extend(ledger.chunk_for(record, &doc_with(2)));
+    batch.states.push((record, vec![1, 2, 3]));
+    store
+        .write("ws://relay/sync", &batch)
+        .await
+        .expect("written");
+    assert_eq!(store.members().await.expect("read"), Some(members));
+
+    store.erase().await.expect("erased");
+    assert_eq!(store.identity().await.expect("read"), None);
+    assert_eq!(store.members().await.expect("read"), None);
+    assert_eq!(store.chunk_count(&record).await.expect("count"), 0);
+    assert!(
+        store
+            .sync_states("ws://relay/sync")
+            .await
+            .expect("read")
+            .is_empty()
+    );
+    store.close();
+}
