@@ -377,6 +377,7 @@ pub fn history_line(i18n: I18nContext<Locale>, what: &str) -> AnyView {
         "follow-up date" => t_string!(i18n, history_follow_up_date),
         "referral added" => t_string!(i18n, history_referral_added),
         "visit added" => t_string!(i18n, history_visit_added),
+        "visit edited" => t_string!(i18n, history_visit_edited),
         "note removed" => t_string!(i18n, history_note_removed),
         "note restored" => t_string!(i18n, history_note_restored),
         "visit removed" => t_string!(i18n, history_visit_removed),
