@@ -243,23 +243,7 @@ impl EmployerDoc {
     pub fn add_visit(&mut self, editor: &Editor, visit: NewVisit) -> Result<String, ModelError> {
         let purpose = record::required("purpose", &visit.purpose)?;
         let text = record::limited("visit report", visit.text.trim(), record::TEXT_MAX)?;
-        let mut openings = Vec::new();
-        for o in &visit.openings {
-            let title = record::required("opening title", &o.title)?;
-            if !(1..=1000).contains(&o.count) {
-                return Err(ModelError::OutOfRange {
-                    field: "number of openings",
-                    min: 1,
-                    max: 1000,
-                });
-            }
-            let requirements = record::optional("requirements", o.requirements.as_deref())?;
-            openings.push(Opening {
-                title,
-                count: o.count,
-                requirements,
-            });
-        }
+        let openings = visits::clean_openings(&visit.openings)?;
         let id = record::item_id();
         let worker = editor.worker.clone();
         self.0.change(editor, "visit added", |tx| {
@@ -270,13 +254,7 @@ impl EmployerDoc {
             tx.put(&v, "worker", worker)?;
             tx.put(&v, "purpose", purpose)?;
             record::put_text(tx, &v, "text", &text)?;
-            let list = tx.put_object(&v, "openings", ObjType::List)?;
-            for (i, o) in openings.into_iter().enumerate() {
-                let item = tx.insert_object(&list, i, ObjType::Map)?;
-                tx.put(&item, "title", o.title)?;
-                tx.put(&item, "count", ScalarValue::Int(i64::from(o.count)))?;
-                record::put_opt(tx, &item, "requirements", o.requirements)?;
-            }
+            visits::put_openings(tx, &v, openings)?;
             record::put_opt(tx, &v, "follow_up", visit.follow_up.map(|d| d.to_string()))?;
             tx.put(&v, "created_at", ScalarValue::Timestamp(editor.now_ms))?;
             Ok(())
@@ -400,6 +378,9 @@ pub fn read_employer(record: &RecordDoc) -> Result<Employer, ModelError> {
         commitment_conflict,
     })
 }
+
+mod visits;
+pub use visits::VisitEdit;
 
 #[cfg(test)]
 mod tests {

@@ -205,6 +205,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
             <StatusSection contact=Signal::derive(contact) save />
             <DetailsSection contact=Signal::derive(contact) save />
             <ConsentSection contact=Signal::derive(contact) save />
+            <participant::ParticipantSection contact=contact_signal save />
             <referrals::ReferralSection contact=contact_signal save undo />
             <UndoBar undo />
         </article>
@@ -417,7 +418,9 @@ fn ConsentSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl I
 }
 
 mod notes;
+mod participant;
 mod referrals;
+pub(super) use participant::result_label;
 
 /// The element id of a field's "changed by both" box.
 fn conflict_anchor(f: ContactField) -> String {

@@ -410,6 +410,8 @@ fn EmployerDetails(
     }
 }
 
+mod visit_edit;
+
 /// One visit: what was found, its openings, its follow-up (done or reopened), remove.
 #[component]
 fn VisitItem(
@@ -423,6 +425,8 @@ fn VisitItem(
         save.dispatch_local(op);
     };
     let v = visit;
+    let editing = RwSignal::new(false);
+    let edited = v.clone();
     let done_id = v.id.clone();
     let set_done = move |done: bool| {
         let id = done_id.clone();
@@ -472,6 +476,9 @@ fn VisitItem(
     view! {
         <li>
             <p class="meta">{v.date.map(|d| day_text(i18n, d))} " · " {v.worker.clone()} " · " {v.purpose.clone()}</p>
+            <Show when=move || editing.get()>
+                <visit_edit::VisitEditForm visit=edited.clone() save open=editing />
+            </Show>
             <p class="text">{v.text.clone()}</p>
             <ul class="openings" aria-label=move || t_string!(i18n, visit_openings).to_string()>
                 {v.openings
@@ -488,7 +495,8 @@ fn VisitItem(
                     .collect_view()}
             </ul>
             {follow}
-            <div class="item-actions">
+            <div class="item-actions" hidden=move || editing.get()>
+                <button type="button" class="small" on:click=move |_| editing.set(true)>{t!(i18n, visit_edit)}</button>
                 <button type="button" class="small" disabled=move || busy.get() on:click=remove>{t!(i18n, visit_remove)}</button>
             </div>
         </li>

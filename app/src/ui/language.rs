@@ -358,7 +358,16 @@ pub fn history_line(i18n: I18nContext<Locale>, what: &str) -> AnyView {
             .unwrap_or_else(|_| level.to_string());
         return t!(i18n, history_commitment, level = worded).into_any();
     }
+    if let Some(result) = what.strip_prefix("result: ") {
+        let worded = result
+            .parse()
+            .map(|r| super::contact::result_label(i18n, r))
+            .unwrap_or_else(|_| result.to_string());
+        return t!(i18n, history_participant_result, result = worded).into_any();
+    }
     let fixed = match what {
+        "participant entry" => t_string!(i18n, history_participant_entry),
+        "participant left" => t_string!(i18n, history_participant_left),
         "created" => t_string!(i18n, history_created),
         "consent given" => t_string!(i18n, history_consent_given),
         "consent withdrawn" => t_string!(i18n, history_consent_withdrawn),
@@ -370,6 +379,7 @@ pub fn history_line(i18n: I18nContext<Locale>, what: &str) -> AnyView {
         "follow-up date" => t_string!(i18n, history_follow_up_date),
         "referral added" => t_string!(i18n, history_referral_added),
         "visit added" => t_string!(i18n, history_visit_added),
+        "visit edited" => t_string!(i18n, history_visit_edited),
         "note removed" => t_string!(i18n, history_note_removed),
         "note restored" => t_string!(i18n, history_note_restored),
         "visit removed" => t_string!(i18n, history_visit_removed),

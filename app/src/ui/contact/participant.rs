@@ -1,0 +1,202 @@
+//! A contact's ESF+ participant data: entry facts (asked once the young person has
+//! given consent), the leaving date, and dated results after leaving. Without active
+//! consent the entry form is not offered; the section says why instead.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos_i18n::I18nContext;
+use paktum_shared::contact::{
+    Contact, ContactDoc, Education, Entry, Gender, LabourStatus, ParticipantResult,
+};
+use paktum_shared::{Day, Editor};
+
+use super::{ContactOp, ContactSave};
+use crate::i18n::*;
+use crate::ui::language::day_text;
+use crate::ui::parts::{Field, SaveButton, today};
+
+pub fn labour_label(i18n: I18nContext<Locale>, s: LabourStatus) -> String {
+    match s {
+        LabourStatus::Unemployed => t_string!(i18n, labour_unemployed),
+        LabourStatus::LongTermUnemployed => t_string!(i18n, labour_long_term_unemployed),
+        LabourStatus::Inactive => t_string!(i18n, labour_inactive),
+        LabourStatus::Employed => t_string!(i18n, labour_employed),
+    }
+    .to_string()
+}
+
+pub fn education_label(i18n: I18nContext<Locale>, e: Education) -> String {
+    match e {
+        Education::Isced0To2 => t_string!(i18n, education_isced_0_2),
+        Education::Isced3To4 => t_string!(i18n, education_isced_3_4),
+        Education::Isced5To8 => t_string!(i18n, education_isced_5_8),
+    }
+    .to_string()
+}
+
+pub fn gender_label(i18n: I18nContext<Locale>, g: Gender) -> String {
+    match g {
+        Gender::Woman => t_string!(i18n, gender_woman),
+        Gender::Man => t_string!(i18n, gender_man),
+        Gender::NonBinary => t_string!(i18n, gender_non_binary),
+    }
+    .to_string()
+}
+
+pub fn result_label(i18n: I18nContext<Locale>, r: ParticipantResult) -> String {
+    match r {
+        ParticipantResult::InEducation => t_string!(i18n, result_in_education),
+        ParticipantResult::Qualification => t_string!(i18n, result_qualification),
+        ParticipantResult::Employed => t_string!(i18n, result_employed),
+        ParticipantResult::JobSearching => t_string!(i18n, result_job_searching),
+    }
+    .to_string()
+}
+
+/// A labelled select over a stored enum, starting on "Choose…" (nothing is guessed).
+fn choice<T: Copy + 'static>(
+    i18n: I18nContext<Locale>,
+    label: AnyView,
+    all: &'static [T],
+    key: fn(T) -> &'static str,
+    word: fn(I18nContext<Locale>, T) -> String,
+    value: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <label>
+            {label}
+            <select required prop:value=value on:change=move |ev| value.set(event_target_value(&ev))>
+                <option value="">{t!(i18n, participant_choose)}</option>
+                {all.iter().map(|v| view! { <option value=key(*v)>{word(i18n, *v)}</option> }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
+fn day_of(raw: &str) -> Option<Day> {
+    raw.parse().ok()
+}
+
+#[component]
+pub(super) fn ParticipantSection(
+    contact: Signal<Option<Contact>>,
+    save: ContactSave,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let busy = save.pending();
+    let run = move |op: ContactOp| {
+        save.dispatch_local(op);
+    };
+    let default_day = move || today().map(|d| d.to_string()).unwrap_or_default();
+
+    let entry_on = RwSignal::new(default_day());
+    let labour = RwSignal::new(String::new());
+    let education = RwSignal::new(String::new());
+    let gender = RwSignal::new(String::new());
+    let enter = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (Some(entry_on), Ok(labour_status), Ok(education), Ok(gender)) = (
+            day_of(&entry_on.get()),
+            labour.get().parse(),
+            education.get().parse(),
+            gender.get().parse(),
+        ) else {
+            return;
+        };
+        let entry = Entry {
+            entry_on,
+            labour_status,
+            education,
+            gender,
+        };
+        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
+            c.set_participant_entry(ed, entry)
+        }));
+    };
+
+    let left_on = RwSignal::new(default_day());
+    let leave = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(on) = day_of(&left_on.get()) else {
+            return;
+        };
+        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
+            c.set_participant_left(ed, Some(on))
+        }));
+    };
+
+    let result = RwSignal::new(String::new());
+    let result_on = RwSignal::new(default_day());
+    let add_result = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (Ok(r), Some(on)) = (
+            result.get().parse::<ParticipantResult>(),
+            day_of(&result_on.get()),
+        ) else {
+            return;
+        };
+        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
+            c.add_participant_result(ed, r, on).map(|_| ())
+        }));
+        result.set(String::new());
+    };
+
+    let body = move || {
+        let c = contact.get()?;
+        let Some(p) = c.participant.clone() else {
+            if !c.may_participate() {
+                return Some(view! { <p class="hint" id="participant-why">{t!(i18n, participant_needs_consent)}</p> }.into_any());
+            }
+            return Some(view! {
+                <p class="hint">{t!(i18n, participant_offer)}</p>
+                <form class="stack" on:submit=enter>
+                    <Field value=entry_on kind="date" required=true>{t!(i18n, participant_entry_on)}</Field>
+                    {choice(i18n, t!(i18n, participant_labour).into_any(), &LabourStatus::ALL, LabourStatus::as_str, labour_label, labour)}
+                    {choice(i18n, t!(i18n, participant_education).into_any(), &Education::ALL, Education::as_str, education_label, education)}
+                    {choice(i18n, t!(i18n, participant_gender).into_any(), &Gender::ALL, Gender::as_str, gender_label, gender)}
+                    <SaveButton busy>{t!(i18n, participant_enter)}</SaveButton>
+                </form>
+            }.into_any());
+        };
+        let e = p.entry;
+        let facts = view! {
+            <dl class="facts">
+                <dt>{t!(i18n, participant_entry_on)}</dt><dd>{day_text(i18n, e.entry_on)}</dd>
+                <dt>{t!(i18n, participant_labour)}</dt><dd>{labour_label(i18n, e.labour_status)}</dd>
+                <dt>{t!(i18n, participant_education)}</dt><dd>{education_label(i18n, e.education)}</dd>
+                <dt>{t!(i18n, participant_gender)}</dt><dd>{gender_label(i18n, e.gender)}</dd>
+                {p.left_on.map(|d| view! { <dt>{t!(i18n, field_left_on)}</dt><dd>{day_text(i18n, d)}</dd> })}
+            </dl>
+        };
+        let after = match p.left_on {
+            None => view! {
+                <form class="inline" on:submit=leave>
+                    <Field value=left_on kind="date" required=true>{t!(i18n, field_left_on)}</Field>
+                    <SaveButton busy class="">{t!(i18n, participant_leave)}</SaveButton>
+                </form>
+            }.into_any(),
+            Some(_) => view! {
+                <h3 id="participant-results">{t!(i18n, participant_results)}</h3>
+                <p class="hint">{t!(i18n, participant_result_hint)}</p>
+                <ul class="rows plain" aria-labelledby="participant-results">
+                    {p.results.iter().map(|r| view! {
+                        <li>{day_text(i18n, r.on)} " · " <strong>{result_label(i18n, r.result)}</strong> " · " {r.by.clone()}</li>
+                    }).collect_view()}
+                </ul>
+                <form class="stack" on:submit=add_result>
+                    {choice(i18n, t!(i18n, field_participant_result).into_any(), &ParticipantResult::ALL, ParticipantResult::as_str, result_label, result)}
+                    <Field value=result_on kind="date" required=true>{t!(i18n, participant_result_on)}</Field>
+                    <SaveButton busy>{t!(i18n, participant_result_add)}</SaveButton>
+                </form>
+            }.into_any(),
+        };
+        Some(view! { {facts} {after} }.into_any())
+    };
+    view! {
+        <section aria-labelledby="participant">
+            <h2 id="participant">{t!(i18n, participant_title)}</h2>
+            {body}
+        </section>
+    }
+}
