@@ -1,7 +1,7 @@
 //! The relay's configuration: flags and environment, parsed once in `main`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -58,6 +58,27 @@ pub struct Config {
     /// without a proxy that header is the client's to forge.
     #[arg(long, env = "PAKTUM_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// Serve HTTPS (and WSS) with this certificate chain (PEM, leaf first, e.g. a
+    /// `fullchain.pem`); needs `--tls-key`. Read again when it changes.
+    #[arg(
+        long,
+        env = "PAKTUM_TLS_CERT",
+        requires = "tls_key",
+        value_name = "FILE"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(
+        long,
+        env = "PAKTUM_TLS_KEY",
+        requires = "tls_cert",
+        value_name = "FILE"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// How often to look whether the certificate or key files changed (a renewal);
+    /// new connections then get the new certificate, open ones keep theirs.
+    #[arg(long, env = "PAKTUM_TLS_RELOAD_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub tls_reload_seconds: u64,
     #[command(subcommand)]
     pub admin: Option<AdminCommand>,
 }
@@ -124,6 +145,11 @@ pub enum Admin {
 }
 
 impl Config {
+    /// The certificate and key files when the relay serves HTTPS itself.
+    pub fn tls(&self) -> Option<(&Path, &Path)> {
+        Some((self.tls_cert.as_deref()?, self.tls_key.as_deref()?))
+    }
+
     /// Defaults for tests: loopback on any free port, the given data directory.
     pub fn for_tests(data_dir: PathBuf) -> Self {
         Self {
@@ -139,6 +165,9 @@ impl Config {
             insecure_open: false,
             enrol_free_failures: 5,
             trust_forwarded_for: false,
+            tls_cert: None,
+            tls_key: None,
+            tls_reload_seconds: 60,
             admin: None,
         }
     }

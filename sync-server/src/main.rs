@@ -40,8 +40,12 @@ async fn main() -> anyhow::Result<()> {
         })?;
     let addr = listener.local_addr().context("reading the bound address")?;
     tracing::info!(%addr, data_dir = %config.data_dir.display(), dist = %config.dist.display(), "Paktum relay listening");
+    let (http, ws) = match config.tls() {
+        Some(_) => ("https", "wss"),
+        None => ("http", "ws"),
+    };
     println!(
-        "Paktum is running at http://{addr}/ (sync at ws://{addr}/sync). Press Ctrl-C to stop."
+        "Paktum is running at {http}://{addr}/ (sync at {ws}://{addr}/sync). Press Ctrl-C to stop."
     );
     run(listener, &config, Arc::new(storage), shutdown_signal()).await?;
     tracing::info!("stopped");
