@@ -1,4 +1,4 @@
-//! `cargo xtask run | test | bench`: everything a newcomer needs, in Rust.
+//! `cargo xtask run | dist | test | bench`: everything a newcomer needs, in Rust.
 //! `run` sets up the tools, builds the app and starts the relay on
 //! http://127.0.0.1:8080; `test` runs every check CI runs.
 
@@ -33,6 +33,9 @@ enum Command {
         #[arg(long, default_value = "data")]
         data_dir: PathBuf,
     },
+    /// Build what a server runs: the app into dist/ (with brotli and gzip copies) and
+    /// the release relay, target/release/paktum-sync-server (used by deploy/Containerfile).
+    Dist,
     /// fmt, clippy, native tests, browser tests, interop, release build, end-to-end, bench --quick.
     Test,
     /// Paktum's relay against the automerge-repo reference, the browser, the bundle;
@@ -49,6 +52,7 @@ fn main() -> Result<()> {
     let mut plan = plan::Plan::new()?;
     let result = match cli.command {
         Command::Run { listen, data_dir } => steps::run(&mut plan, &listen, &data_dir),
+        Command::Dist => steps::dist(&mut plan),
         Command::Test => steps::test(&mut plan),
         Command::Bench { quick } => bench::bench(&mut plan, quick),
     };

@@ -1,4 +1,4 @@
-//! `run` and `test`: their steps in order, each timed and named (see `plan`) so a
+//! `run`, `dist` and `test`: their steps in order, each timed and named (see `plan`) so a
 //! failure says which step broke and the summary shows where the time went.
 
 use std::path::{Path, PathBuf};
@@ -46,6 +46,16 @@ pub fn run(plan: &mut Plan, listen: &str, data_dir: &Path) -> Result<()> {
         bail!("the relay stopped with {status}");
     }
     Ok(())
+}
+
+pub fn dist(plan: &mut Plan) -> Result<()> {
+    build::tools(plan)?;
+    build::app(plan)?;
+    plan.step(
+        "build the relay",
+        plan.command("cargo")
+            .args(["build", "--release", "-p", "paktum-sync-server"]),
+    )
 }
 
 pub fn test(plan: &mut Plan) -> Result<()> {
