@@ -3,7 +3,6 @@
 //! gets the new one while a WebSocket opened before keeps syncing.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,9 +11,7 @@ use futures_util::{SinkExt, StreamExt};
 use paktum_shared::id::DocumentId;
 use paktum_shared::protocol::{Message, PROTOCOL_VERSION};
 use paktum_sync_server::{Config, SqliteStorage, run};
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
-};
+use paktum_tests::certs::TestCa;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -26,40 +23,7 @@ use tokio_tungstenite::tungstenite::Message as Frame;
 
 const NAME: &str = "pact.example";
 
-/// A certificate authority of the test's own.
-fn test_ca() -> CertifiedIssuer<'static, KeyPair> {
-    let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "Paktum test CA");
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    CertifiedIssuer::self_signed(params, KeyPair::generate().expect("CA key")).expect("CA")
-}
-
-/// A leaf for `pact.example` signed by `ca`: (chain PEM, key PEM, leaf DER).
-fn leaf(ca: &CertifiedIssuer<'static, KeyPair>) -> (String, String, CertificateDer<'static>) {
-    let key = KeyPair::generate().expect("leaf key");
-    let params = CertificateParams::new(vec![NAME.to_string()]).expect("leaf parameters");
-    let cert = params.signed_by(&key, ca).expect("leaf");
-    (
-        format!("{}{}", cert.pem(), ca.pem()),
-        key.serialize_pem(),
-        cert.der().clone(),
-    )
-}
-
-/// Writes the files as a renewal tool does: each to a temporary name, then renamed
-/// over the old one.
-fn install(dir: &Path, chain: &str, key: &str) {
-    for (name, text) in [("key.pem", key), ("cert.pem", chain)] {
-        let partial = dir.join(format!("{name}.new"));
-        std::fs::write(&partial, text).expect("writing a certificate file");
-        std::fs::rename(&partial, dir.join(name)).expect("renaming a certificate file");
-    }
-}
-
-fn client_config(ca: &CertifiedIssuer<'static, KeyPair>) -> Arc<ClientConfig> {
+fn client_config(ca: &TestCa) -> Arc<ClientConfig> {
     let mut roots = RootCertStore::empty();
     roots.add(ca.der().clone()).expect("trusting the test CA");
     Arc::new(
@@ -155,9 +119,11 @@ async fn request_unknown(ws: &mut Socket) {
 async fn https_and_wss_with_a_renewed_certificate_picked_up_while_an_open_socket_keeps_working() {
     let data = tempfile::tempdir().expect("data directory");
     let certs = tempfile::tempdir().expect("certificate directory");
-    let ca = test_ca();
-    let (first_chain, first_key, first_leaf) = leaf(&ca);
-    install(certs.path(), &first_chain, &first_key);
+    let ca = TestCa::new().expect("test CA");
+    let first = ca.leaf(&[NAME]).expect("leaf");
+    first
+        .install(certs.path())
+        .expect("installing the certificate");
 
     let mut config = Config::for_tests(data.path().to_path_buf());
     config.insecure_open = true;
@@ -179,7 +145,7 @@ async fn https_and_wss_with_a_renewed_certificate_picked_up_while_an_open_socket
 
     let client = client_config(&ca);
     let (tls, presented) = connect(addr, &client).await;
-    assert_eq!(presented, first_leaf);
+    assert_eq!(presented, first.der);
     let health = https_get(tls, "/healthz").await;
     assert!(
         health.starts_with("HTTP/1.1 200"),
@@ -216,16 +182,18 @@ async fn https_and_wss_with_a_renewed_certificate_picked_up_while_an_open_socket
     request_unknown(&mut old_socket).await;
 
     // Renewal: a new key and leaf from the same CA replace the files.
-    let (second_chain, second_key, second_leaf) = leaf(&ca);
-    assert_ne!(second_leaf, first_leaf);
-    install(certs.path(), &second_chain, &second_key);
+    let second = ca.leaf(&[NAME]).expect("leaf");
+    assert_ne!(second.der, first.der);
+    second
+        .install(certs.path())
+        .expect("installing the renewed certificate");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     let fresh = loop {
         let (tls, presented) = connect(addr, &client).await;
-        if presented == second_leaf {
+        if presented == second.der {
             break tls;
         }
-        assert_eq!(presented, first_leaf, "an unknown certificate");
+        assert_eq!(presented, first.der, "an unknown certificate");
         assert!(
             tokio::time::Instant::now() < deadline,
             "the renewed certificate was not picked up within 15 s"

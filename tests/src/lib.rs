@@ -2,6 +2,7 @@
 //! relay on a loopback port, and drive simulated devices that speak the
 //! automerge-repo protocol over a real WebSocket through `shared`'s `Replica`.
 
+pub mod certs;
 pub mod device;
 pub mod http;
 pub mod proxy;
