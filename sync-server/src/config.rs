@@ -24,6 +24,11 @@ pub struct Config {
     /// Directory for the embedded SQLite store (created if missing).
     #[arg(long, env = "PAKTUM_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+    /// Keep documents and sync states in PostgreSQL at this URL
+    /// (`postgres://user:password@host:port/database`) instead of the embedded SQLite.
+    /// The directory (teams, members, devices, audit) stays in DATA_DIR for now.
+    #[arg(long, env = "PAKTUM_DATABASE", value_name = "URL")]
+    pub database: Option<String>,
     /// The built app to serve (Trunk's output).
     #[arg(long, env = "PAKTUM_DIST", default_value = "dist")]
     pub dist: PathBuf,
@@ -155,6 +160,7 @@ impl Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir,
+            database: None,
             dist: PathBuf::from("dist"),
             max_message_bytes: 16 * 1024 * 1024,
             log_format: LogFormat::Text,

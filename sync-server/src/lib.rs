@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 pub use config::Config;
 pub use error::Error;
 pub use hub::Hub;
-pub use storage::{MemoryStorage, SqliteStorage, Storage};
+pub use storage::{MemoryStorage, PostgresStorage, SqliteStorage, Storage};
 
 /// Serves until `shutdown` completes; then closes every sync connection (saving their
 /// sync states) and returns.

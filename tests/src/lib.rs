@@ -5,6 +5,7 @@
 pub mod certs;
 pub mod device;
 pub mod http;
+pub mod postgres;
 pub mod proxy;
 pub mod relay;
 pub mod synthetic;

@@ -1,8 +1,7 @@
 //! The contract every [`Storage`] backend keeps, one suite run against each: SQLite
-//! always, PostgreSQL on the server named by `PAKTUM_TEST_POSTGRES`
-//! (`postgres://USER@HOST:PORT`, no database: each test makes its own; `cargo xtask
-//! test` starts a throwaway cluster and sets it). Without it the PostgreSQL cases say
-//! so and pass, except under CI (`CI` set), where they fail.
+//! always, PostgreSQL on the server named by `PAKTUM_TEST_POSTGRES`, a fresh
+//! database per test (`paktum_tests::postgres`: without a server the PostgreSQL cases
+//! say so and pass, except under CI, where they fail).
 
 use std::sync::Arc;
 use std::thread;
@@ -109,49 +108,11 @@ mod sqlite {
     }
 }
 
-pub(crate) mod postgres {
+mod postgres {
     use super::*;
 
-    /// A new, empty database on the test server, as a URL; `None` (said out loud)
-    /// when no server is configured outside CI.
-    pub(crate) fn fresh_database() -> Option<String> {
-        let Ok(base) = std::env::var("PAKTUM_TEST_POSTGRES") else {
-            let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
-            assert!(
-                !ci,
-                "PAKTUM_TEST_POSTGRES is not set under CI: the PostgreSQL storage tests cannot be skipped"
-            );
-            eprintln!(
-                "SKIPPED: PostgreSQL storage tests (set PAKTUM_TEST_POSTGRES=postgres://USER@HOST:PORT)"
-            );
-            return None;
-        };
-        let base = base.trim_end_matches('/').to_string();
-        let id: [u8; 6] = rand::random();
-        let name = format!(
-            "paktum_test_{}",
-            id.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        );
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async {
-            let (client, connection) =
-                tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls)
-                    .await
-                    .expect("connecting to the PostgreSQL test server");
-            tokio::spawn(connection);
-            client
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("creating a test database");
-        });
-        Some(format!("{base}/{name}"))
-    }
-
     fn with_store(test: fn(Open<'_>)) {
-        let Some(url) = fresh_database() else {
+        let Some(url) = paktum_tests::postgres::fresh_database() else {
             return;
         };
         test(&|| Arc::new(PostgresStorage::connect(&url).expect("connect")));
@@ -169,7 +130,7 @@ pub(crate) mod postgres {
 
     #[test]
     fn two_relays_starting_together_apply_the_migrations_once_and_share_one_storage_id() {
-        let Some(url) = fresh_database() else {
+        let Some(url) = paktum_tests::postgres::fresh_database() else {
             return;
         };
         let handles: Vec<_> = (0..4)
