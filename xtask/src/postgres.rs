@@ -1,5 +1,6 @@
 //! A throwaway PostgreSQL cluster for the tests: Debian's `postgresql` package
-//! (installed if missing), `initdb` into `target/postgres-<pid>`, listening only on a
+//! (installed if missing), `initdb` into `target/postgres-<pid>` (or the temporary
+//! directory if the `postgres` user cannot reach it), listening only on a
 //! free loopback port (and a socket in its own directory), trust authentication;
 //! stopped and removed when dropped. As root it runs as the `postgres` user, since
 //! PostgreSQL refuses to run as root.
@@ -45,20 +46,16 @@ impl Cluster {
             }
         };
         let as_postgres = tools::is_root();
-        let dir = plan
-            .root
-            .join(format!("target/postgres-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).context("creating the PostgreSQL test directory")?;
-        if as_postgres {
-            let owned = Command::new("chown")
-                .args(["postgres:postgres"])
-                .arg(&dir)
-                .status()
-                .context("running chown")?;
-            if !owned.success() {
-                bail!("chown postgres {} failed", dir.display());
-            }
+        let name = format!("postgres-{}", std::process::id());
+        let mut dir = prepare(&plan.root.join("target").join(&name), as_postgres)?;
+        // The postgres user may not reach into a checkout under a private home
+        // directory: then the system's temporary directory.
+        if as_postgres && !reachable_by_postgres(&dir) {
+            let _ = std::fs::remove_dir_all(&dir);
+            dir = prepare(
+                &std::env::temp_dir().join(format!("paktum-{name}")),
+                as_postgres,
+            )?;
         }
         // A port free now; the cluster takes it a moment later.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -123,6 +120,31 @@ impl Cluster {
     pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}", self.port)
     }
+}
+
+/// A new, empty directory for the cluster, owned by `postgres` when we are root.
+fn prepare(dir: &std::path::Path, as_postgres: bool) -> Result<PathBuf> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).context("creating the PostgreSQL test directory")?;
+    if as_postgres {
+        let owned = Command::new("chown")
+            .arg("postgres:postgres")
+            .arg(dir)
+            .status()
+            .context("running chown")?;
+        if !owned.success() {
+            bail!("chown postgres {} failed", dir.display());
+        }
+    }
+    Ok(dir.to_path_buf())
+}
+
+fn reachable_by_postgres(dir: &std::path::Path) -> bool {
+    Command::new("runuser")
+        .args(["-u", "postgres", "--", "test", "-w"])
+        .arg(dir)
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 impl Drop for Cluster {
