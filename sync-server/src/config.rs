@@ -1,7 +1,7 @@
 //! The relay's configuration: flags and environment, parsed once in `main`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -24,6 +24,11 @@ pub struct Config {
     /// Directory for the embedded SQLite store (created if missing).
     #[arg(long, env = "PAKTUM_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+    /// Keep documents and sync states in PostgreSQL at this URL
+    /// (`postgres://user:password@host:port/database`) instead of the embedded SQLite.
+    /// The directory (teams, members, devices, audit) stays in DATA_DIR for now.
+    #[arg(long, env = "PAKTUM_DATABASE", value_name = "URL")]
+    pub database: Option<String>,
     /// The built app to serve (Trunk's output).
     #[arg(long, env = "PAKTUM_DIST", default_value = "dist")]
     pub dist: PathBuf,
@@ -58,6 +63,27 @@ pub struct Config {
     /// without a proxy that header is the client's to forge.
     #[arg(long, env = "PAKTUM_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// Serve HTTPS (and WSS) with this certificate chain (PEM, leaf first, e.g. a
+    /// `fullchain.pem`); needs `--tls-key`. Read again when it changes.
+    #[arg(
+        long,
+        env = "PAKTUM_TLS_CERT",
+        requires = "tls_key",
+        value_name = "FILE"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(
+        long,
+        env = "PAKTUM_TLS_KEY",
+        requires = "tls_cert",
+        value_name = "FILE"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// How often to look whether the certificate or key files changed (a renewal);
+    /// new connections then get the new certificate, open ones keep theirs.
+    #[arg(long, env = "PAKTUM_TLS_RELOAD_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub tls_reload_seconds: u64,
     #[command(subcommand)]
     pub admin: Option<AdminCommand>,
 }
@@ -137,11 +163,17 @@ pub enum Admin {
 }
 
 impl Config {
+    /// The certificate and key files when the relay serves HTTPS itself.
+    pub fn tls(&self) -> Option<(&Path, &Path)> {
+        Some((self.tls_cert.as_deref()?, self.tls_key.as_deref()?))
+    }
+
     /// Defaults for tests: loopback on any free port, the given data directory.
     pub fn for_tests(data_dir: PathBuf) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir,
+            database: None,
             dist: PathBuf::from("dist"),
             max_message_bytes: 16 * 1024 * 1024,
             log_format: LogFormat::Text,
@@ -152,6 +184,9 @@ impl Config {
             insecure_open: false,
             enrol_free_failures: 5,
             trust_forwarded_for: false,
+            tls_cert: None,
+            tls_key: None,
+            tls_reload_seconds: 60,
             admin: None,
         }
     }

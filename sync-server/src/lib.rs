@@ -13,6 +13,7 @@ pub mod hub;
 pub mod routes;
 pub mod session;
 pub mod storage;
+pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 pub use config::Config;
 pub use error::Error;
 pub use hub::Hub;
-pub use storage::{MemoryStorage, SqliteStorage, Storage};
+pub use storage::{MemoryStorage, PostgresStorage, SqliteStorage, Storage};
 
 /// Serves until `shutdown` completes; then closes every sync connection (saving their
 /// sync states) and returns.
@@ -34,6 +35,13 @@ pub async fn run(
     storage: Arc<dyn Storage>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Read before anything else starts: a wrong path or key fails at once.
+    let tls = match config.tls() {
+        Some((cert, key)) => {
+            Some(tls::CertFiles::load(cert, key).context("loading the TLS certificate")?)
+        }
+        None => None,
+    };
     let directory =
         Arc::new(auth::Directory::open(&config.data_dir).context("opening the directory")?);
     if config.insecure_open {
@@ -71,6 +79,12 @@ pub async fn run(
         trust_forwarded_for: config.trust_forwarded_for,
     };
     tokio::spawn(watch_directory(hub.clone(), directory, token.clone()));
+    if let Some(files) = &tls {
+        tokio::spawn(files.clone().watch(
+            std::time::Duration::from_secs(config.tls_reload_seconds),
+            token.clone(),
+        ));
+    }
     let app =
         routes::router(state, &config.dist).layer(
             // Spans name the method and path only: the query carries device tokens,
@@ -86,22 +100,35 @@ pub async fn run(
         shutdown.await;
         stop.cancel();
     });
-    let wait = token.clone();
-    // Sync messages are small and answered at once: without TCP_NODELAY, Nagle's
-    // algorithm meets the peer's delayed ACK and a reply can wait 40 ms.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+    let wait = async move { token.cancelled().await };
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // The peer address (`ConnectInfo`) is what enrolment limits count by.
+    match tls {
+        Some(files) => {
+            let listener = tls::TlsListener::new(listener, files.acceptor()?)
+                .context("reading the bound address")?;
+            // `tap_io` only for axum's `ConnectInfo<SocketAddr>`, which it provides for
+            // any tapped listener (TCP_NODELAY is set before the handshake).
+            let listener = axum::serve::ListenerExt::tap_io(listener, |_| {});
+            axum::serve(listener, app)
+                .with_graceful_shutdown(wait)
+                .await
+                .context("serving")?;
         }
-    });
-    // The peer address is what enrolment limits count by.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move { wait.cancelled().await })
-    .await
-    .context("serving")?;
+        None => {
+            // Sync messages are small and answered at once: without TCP_NODELAY,
+            // Nagle's algorithm meets the peer's delayed ACK and a reply can wait 40 ms.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!(error = %e, "could not set TCP_NODELAY");
+                }
+            });
+            axum::serve(listener, app)
+                .with_graceful_shutdown(wait)
+                .await
+                .context("serving")?;
+        }
+    }
     // Upgraded WebSockets outlive axum's graceful shutdown; wait for their sessions to
     // save state, but not forever.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);

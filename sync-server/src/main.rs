@@ -5,7 +5,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 use paktum_sync_server::config::{Admin, AdminCommand, LogFormat};
-use paktum_sync_server::{Config, SqliteStorage, run};
+use paktum_sync_server::{Config, PostgresStorage, SqliteStorage, Storage, run};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -20,6 +20,13 @@ async fn main() -> anyhow::Result<()> {
             .with_env_filter(filter)
             .init(),
     }
+    if let Some(AdminCommand::Admin(Admin::Backup { .. })) = &config.admin
+        && config.database.is_some()
+    {
+        anyhow::bail!(
+            "documents are in PostgreSQL: back them up with pg_dump (admin backup copies the embedded SQLite store only)"
+        );
+    }
     if let Some(AdminCommand::Admin(Admin::Backup { to, force })) = &config.admin {
         return paktum_sync_server::admin::backup(&config.data_dir, to, *force);
     }
@@ -31,8 +38,17 @@ async fn main() -> anyhow::Result<()> {
             .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
         return paktum_sync_server::admin::run(&directory, command);
     }
-    let storage = SqliteStorage::open(&config.data_dir)
-        .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+    let storage: Arc<dyn Storage> = match &config.database {
+        None => Arc::new(
+            SqliteStorage::open(&config.data_dir)
+                .with_context(|| format!("opening the store in {}", config.data_dir.display()))?,
+        ),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            // The URL may hold a password: never in a message.
+            Arc::new(PostgresStorage::connect(url).context("opening the PostgreSQL store")?)
+        }
+        Some(_) => anyhow::bail!("--database takes a postgres:// URL"),
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| {
@@ -43,10 +59,14 @@ async fn main() -> anyhow::Result<()> {
         })?;
     let addr = listener.local_addr().context("reading the bound address")?;
     tracing::info!(%addr, data_dir = %config.data_dir.display(), dist = %config.dist.display(), "Paktum relay listening");
+    let (http, ws) = match config.tls() {
+        Some(_) => ("https", "wss"),
+        None => ("http", "ws"),
+    };
     println!(
-        "Paktum is running at http://{addr}/ (sync at ws://{addr}/sync). Press Ctrl-C to stop."
+        "Paktum is running at {http}://{addr}/ (sync at {ws}://{addr}/sync). Press Ctrl-C to stop."
     );
-    run(listener, &config, Arc::new(storage), shutdown_signal()).await?;
+    run(listener, &config, storage, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

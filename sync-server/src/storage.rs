@@ -1,17 +1,22 @@
 //! Where the relay keeps documents: a [`Storage`] trait with an embedded SQLite
-//! implementation (the default) and an in-memory one for tests.
+//! implementation (the default), PostgreSQL (`--database postgres://…`) and an
+//! in-memory one for tests. Every backend passes the same suite (`storage::suite`).
 //!
 //! Documents are stored as chunks (incremental changes, now and then compacted into
 //! one snapshot) and loaded with one query, concatenated, so Automerge loads them in
 //! one call. [`Storage::append`] returns only once the chunk is durable.
 
 pub mod memory;
+pub mod postgres;
 pub mod sqlite;
+#[cfg(test)]
+mod suite;
 
 use paktum_shared::DocumentId;
 use thiserror::Error;
 
 pub use memory::MemoryStorage;
+pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
 
 #[derive(Debug, Error)]
@@ -23,6 +28,8 @@ pub enum StorageError {
         path: String,
         source: std::io::Error,
     },
+    #[error("database error: {0}")]
+    Database(String),
     #[error("database write failed: {0}")]
     Write(String),
     #[error("the storage writer has stopped")]

@@ -32,20 +32,25 @@ const HOUR: i64 = 3_600_000;
 
 /// The relay binary, started as its own process so it can really be killed; its log
 /// goes to `relay-<n>.log` beside the store, where a failing test points to.
-fn start_relay(data_dir: &Path, n: usize) -> anyhow::Result<RelayProcess> {
+/// With `database`, documents go to PostgreSQL there (`PAKTUM_DATABASE`).
+fn start_relay(data_dir: &Path, n: usize, database: Option<&str>) -> anyhow::Result<RelayProcess> {
+    let mut env = vec![
+        (
+            "RUST_LOG".into(),
+            std::env::var("PAKTUM_TEST_RELAY_LOG").unwrap_or("info".into()),
+        ),
+        ("NO_COLOR".into(), "1".into()),
+    ];
+    if let Some(url) = database {
+        env.push(("PAKTUM_DATABASE".into(), url.into()));
+    }
     RelayProcess::start(
         Path::new(env!("CARGO_BIN_EXE_paktum-sync-server")),
         data_dir,
         Options {
             dist: Some(data_dir.join("no-app")),
             log: Some(data_dir.join(format!("relay-{n}.log"))),
-            env: vec![
-                (
-                    "RUST_LOG".into(),
-                    std::env::var("PAKTUM_TEST_RELAY_LOG").unwrap_or("info".into()),
-                ),
-                ("NO_COLOR".into(), "1".into()),
-            ],
+            env,
             ..Options::default()
         },
     )
@@ -94,6 +99,19 @@ async fn field_work(mut device: Device, n: usize, confirmed: Arc<AtomicUsize>) -
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_stream_loses_no_acknowledged_change() -> anyhow::Result<()> {
+    sigkill_mid_stream(None).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_stream_loses_no_acknowledged_change_on_postgres() -> anyhow::Result<()> {
+    let Some(url) = paktum_tests::postgres::fresh_database() else {
+        return Ok(());
+    };
+    sigkill_mid_stream(Some(url)).await
+}
+
+/// The scenario on SQLite in the data directory, or on PostgreSQL at `database`.
+async fn sigkill_mid_stream(database: Option<String>) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     // Five teams of ten enrolled workers; the relay runs as in production (tokens,
     // share policy), so each device syncs its own team's records only.
@@ -115,7 +133,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_change() -> anyhow::Result<()>
             tokens.push(token);
         }
     }
-    let mut relay = start_relay(dir.path(), 1)?;
+    let mut relay = start_relay(dir.path(), 1, database.as_deref())?;
 
     // Everybody online first, then everybody writes at once.
     let mut online = Vec::new();
@@ -195,14 +213,15 @@ async fn sigkill_mid_stream_loses_no_acknowledged_change() -> anyhow::Result<()>
     }
     assert!(!acknowledged.is_empty(), "devices saw acknowledgements");
 
-    // The store opens cleanly: SQLite's own check, then the relay itself.
-    {
+    // The store opens cleanly: SQLite's own check (PostgreSQL recovers on its own),
+    // then the relay itself.
+    if database.is_none() {
         let db = rusqlite::Connection::open(dir.path().join("paktum.sqlite3"))
             .context("opening the store after the crash")?;
         let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         assert_eq!(check, "ok");
     }
-    let relay = start_relay(dir.path(), 2)?;
+    let relay = start_relay(dir.path(), 2, database.as_deref())?;
 
     // A fresh device finds every acknowledged change.
     let auditor_token = {

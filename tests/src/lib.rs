@@ -2,9 +2,11 @@
 //! relay on a loopback port, and drive simulated devices that speak the
 //! automerge-repo protocol over a real WebSocket through `shared`'s `Replica`.
 
+pub mod certs;
 pub mod device;
 pub mod http;
 pub mod pact;
+pub mod postgres;
 pub mod proxy;
 pub mod relay;
 pub mod synthetic;

@@ -1,4 +1,4 @@
-//! `cargo xtask run | test | bench`: everything a newcomer needs, in Rust.
+//! `cargo xtask run | dist | test | bench`: everything a newcomer needs, in Rust.
 //! `run` sets up the tools, builds the app and starts the relay on
 //! http://127.0.0.1:8080; `test` runs every check CI runs.
 
@@ -8,6 +8,7 @@ mod compress;
 mod invariants;
 mod locales;
 mod plan;
+mod postgres;
 mod steps;
 mod tools;
 
@@ -33,6 +34,16 @@ enum Command {
         #[arg(long, default_value = "data")]
         data_dir: PathBuf,
     },
+    /// Build what a server runs: the app into dist/ (with brotli and gzip copies) and
+    /// the release relay, target/release/paktum-sync-server (used by deploy/Containerfile).
+    Dist,
+    /// Run COMMAND with a throwaway PostgreSQL cluster (Debian's postgresql, installed
+    /// if missing) on a free loopback port, its URL in PAKTUM_TEST_POSTGRES, e.g.
+    /// `cargo xtask with-postgres cargo test -p paktum-sync-server --lib storage`.
+    WithPostgres {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
+    },
     /// fmt, clippy, native tests, browser tests, interop, release build, end-to-end, bench --quick.
     Test,
     /// Paktum's relay against the automerge-repo reference, the browser, the bundle;
@@ -53,6 +64,8 @@ fn main() -> Result<()> {
     let mut plan = plan::Plan::new()?;
     let result = match cli.command {
         Command::Run { listen, data_dir } => steps::run(&mut plan, &listen, &data_dir),
+        Command::Dist => steps::dist(&mut plan),
+        Command::WithPostgres { command } => steps::with_postgres(&mut plan, &command),
         Command::Test => steps::test(&mut plan),
         Command::Bench { bundle: true, .. } => bench::bundle(&mut plan),
         Command::Bench { quick, .. } => bench::bench(&mut plan, quick),

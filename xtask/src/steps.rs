@@ -1,4 +1,4 @@
-//! `run` and `test`: their steps in order, each timed and named (see `plan`) so a
+//! `run`, `dist` and `test`: their steps in order, each timed and named (see `plan`) so a
 //! failure says which step broke and the summary shows where the time went.
 
 use std::path::{Path, PathBuf};
@@ -46,6 +46,28 @@ pub fn run(plan: &mut Plan, listen: &str, data_dir: &Path) -> Result<()> {
         bail!("the relay stopped with {status}");
     }
     Ok(())
+}
+
+pub fn dist(plan: &mut Plan) -> Result<()> {
+    build::tools(plan)?;
+    build::app(plan)?;
+    plan.step(
+        "build the relay",
+        plan.command("cargo")
+            .args(["build", "--release", "-p", "paktum-sync-server"]),
+    )
+}
+
+pub fn with_postgres(plan: &mut Plan, command: &[String]) -> Result<()> {
+    let (program, args) = command.split_first().context("no command given")?;
+    let postgres = crate::postgres::Cluster::start(plan)?;
+    println!("PAKTUM_TEST_POSTGRES={}", postgres.url());
+    plan.step(
+        &command.join(" "),
+        plan.command(program)
+            .args(args)
+            .env("PAKTUM_TEST_POSTGRES", postgres.url()),
+    )
 }
 
 pub fn test(plan: &mut Plan) -> Result<()> {
@@ -106,10 +128,16 @@ pub fn test(plan: &mut Plan) -> Result<()> {
         "clippy (app on wasm)",
         &[&["-p", "paktum-app", "--all-targets"], &wasm[..]].concat(),
     )?;
+    // The storage suite runs against PostgreSQL too (sync-server/src/storage/suite.rs).
+    let postgres = crate::postgres::Cluster::start(plan)?;
     plan.step(
-        "native tests (model, relay, interop)",
-        plan.command("cargo").arg("test").args(native),
+        "native tests (model, relay, interop; storage on SQLite and PostgreSQL)",
+        plan.command("cargo")
+            .arg("test")
+            .args(native)
+            .env("PAKTUM_TEST_POSTGRES", postgres.url()),
     )?;
+    drop(postgres);
     plan.step(
         "browser tests: shared (headless Chromium)",
         plan.command("cargo").args([
@@ -134,13 +162,24 @@ pub fn test(plan: &mut Plan) -> Result<()> {
     )?;
     build::app(plan)?;
     plan.step(
-        "build the relay",
-        plan.command("cargo")
-            .args(["build", "-p", "paktum-sync-server"]),
+        "build the relay (and the test CA tool)",
+        plan.command("cargo").args([
+            "build",
+            "-p",
+            "paktum-sync-server",
+            "--bin",
+            "paktum-sync-server",
+            "-p",
+            "paktum-tests",
+            "--bin",
+            "paktum-test-ca",
+        ]),
     )?;
-    let relay = E2eRelay::start(plan, false)?;
+    let relay = E2eRelay::start(plan, Mode::Open)?;
     // A second relay as in production (device tokens), with one invited member.
-    let secure = E2eRelay::start(plan, true)?;
+    let secure = E2eRelay::start(plan, Mode::Secure)?;
+    // A third serving HTTPS itself with a certificate for pact.example from a test CA.
+    let https = E2eRelay::start(plan, Mode::Https)?;
     let code = secure.process.invite(E2E_TEAM, "Ella")?;
     let interop = plan.step(
         "interop against the running relay",
@@ -169,10 +208,16 @@ pub fn test(plan: &mut Plan) -> Result<()> {
         ),
         _ => Ok(()),
     };
+    let https_result = match (&interop, e2e) {
+        (Ok(()), true) => https.browser_test(plan),
+        _ => Ok(()),
+    };
     relay.stop();
     secure.stop();
+    https.stop();
     interop?;
     e2e_result?;
+    https_result?;
     if e2e {
         erasure_in_browsers(plan)?;
     }
@@ -184,7 +229,7 @@ pub fn test(plan: &mut Plan) -> Result<()> {
 /// device tokens (two workers and a coordinator invited), and its own browsers, one
 /// persistent Chromium profile on disk per device under `target/e2e-profiles`.
 fn erasure_in_browsers(plan: &mut Plan) -> Result<()> {
-    let relay = E2eRelay::start(plan, true)?;
+    let relay = E2eRelay::start(plan, Mode::Secure)?;
     let binary = plan.root.join("target/debug/paktum-sync-server");
     let data = relay.process.data_dir().to_path_buf();
     let http = relay.process.http_url().to_string();
@@ -234,24 +279,36 @@ fn clippy(plan: &mut Plan, name: &str, scope: &[&str]) -> Result<()> {
 }
 
 /// The debug relay with a throwaway store, for the interop and end-to-end steps. Open
-/// (no tokens: the scenarios set devices up by name and team) or secure (as in
-/// production, with the team "enrolled" made by the admin CLI).
+/// (no tokens: the scenarios set devices up by name and team), secure (as in
+/// production, with the team "enrolled" made by the admin CLI) or open over HTTPS
+/// (its own TLS, a leaf for [`HTTPS_NAME`] from a throwaway CA in its directory).
 struct E2eRelay {
     // Declared first so it is stopped before its data directory goes.
     process: RelayProcess,
-    _data: TempDir,
+    data: TempDir,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Open,
+    Secure,
+    Https,
 }
 
 const E2E_TEAM: &str = "enrolled";
+/// The name the HTTPS browser test gives the relay (Chromium maps it to 127.0.0.1).
+const HTTPS_NAME: &str = "pact.example";
 
 impl E2eRelay {
-    fn start(plan: &Plan, secure: bool) -> Result<Self> {
+    fn start(plan: &Plan, mode: Mode) -> Result<Self> {
         let binary = plan.root.join("target/debug/paktum-sync-server");
-        let data = TempDir::new(
-            &plan.root.join("target/e2e-data"),
-            if secure { "secure" } else { "open" },
-        )?;
-        if secure {
+        let tag = match mode {
+            Mode::Open => "open",
+            Mode::Secure => "secure",
+            Mode::Https => "https",
+        };
+        let data = TempDir::new(&plan.root.join("target/e2e-data"), tag)?;
+        if mode == Mode::Secure {
             paktum_launch::admin(
                 &binary,
                 &data.0,
@@ -259,19 +316,58 @@ impl E2eRelay {
             )
             .context("creating the e2e team")?;
         }
+        let tls = if mode == Mode::Https {
+            let certs = data.0.join("tls");
+            let made = plan
+                .command(
+                    &plan
+                        .root
+                        .join("target/debug/paktum-test-ca")
+                        .to_string_lossy(),
+                )
+                .arg("--dir")
+                .arg(&certs)
+                .args(["--name", HTTPS_NAME])
+                .status()
+                .context("running paktum-test-ca")?;
+            if !made.success() {
+                bail!("paktum-test-ca failed ({made})");
+            }
+            Some((certs.join("cert.pem"), certs.join("key.pem")))
+        } else {
+            None
+        };
         let process = RelayProcess::start(
             &binary,
             &data.0,
             Options {
-                open: !secure,
+                open: mode != Mode::Secure,
                 dist: Some(plan.root.join("dist")),
+                tls,
                 ..Options::default()
             },
         )?;
-        Ok(Self {
-            process,
-            _data: data,
-        })
+        Ok(Self { process, data })
+    }
+
+    /// `tests/e2e/https.mjs` against this relay, by name instead of 127.0.0.1.
+    fn browser_test(&self, plan: &mut Plan) -> Result<()> {
+        let port = self
+            .process
+            .http_url()
+            .rsplit(':')
+            .next()
+            .context("the relay's port")?
+            .to_string();
+        plan.step(
+            "the app over HTTPS in the browser (Playwright)",
+            plan.command("node")
+                .arg("tests/e2e/https.mjs")
+                .args(["--base", &format!("https://{HTTPS_NAME}:{port}")])
+                .arg("--ca")
+                .arg(self.data.0.join("tls/ca.pem"))
+                .args(["--artifacts", "tests/artifacts"]),
+        )
     }
 
     /// SIGTERM by process id (graceful); a relay that does not stop is only reported.

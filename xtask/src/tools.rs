@@ -121,11 +121,22 @@ pub fn ensure_chromium(plan: &mut Plan) -> Result<()> {
     if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
         return Ok(());
     }
-    let root = Command::new("id")
+    apt_install(plan, &["chromium", "chromium-driver"])
+}
+
+/// Whether we run as root (then apt-get directly, and servers that refuse root, such
+/// as PostgreSQL, run as their own user).
+pub fn is_root() -> bool {
+    Command::new("id")
         .arg("-u")
         .output()
-        .map(|o| o.stdout.starts_with(b"0"))
-        .unwrap_or(false);
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
+}
+
+/// Installs Debian packages: as root directly, otherwise through `sudo -n`.
+pub fn apt_install(plan: &mut Plan, packages: &[&str]) -> Result<()> {
+    let root = is_root();
     let (program, prefix): (&str, &[&str]) = if root {
         ("apt-get", &[])
     } else {
@@ -133,7 +144,9 @@ pub fn ensure_chromium(plan: &mut Plan) -> Result<()> {
     };
     if !root && version_of("sudo", plan).is_none() {
         bail!(
-            "Chromium is missing and this user cannot install it: run `sudo apt-get install -y chromium chromium-driver`"
+            "{} missing and this user cannot install it: run `sudo apt-get install -y {}`",
+            packages.join(" and "),
+            packages.join(" ")
         );
     }
     plan.step(
@@ -141,10 +154,12 @@ pub fn ensure_chromium(plan: &mut Plan) -> Result<()> {
         plan.command(program).args(prefix).arg("update"),
     )?;
     plan.step(
-        "install chromium and chromium-driver",
+        &format!("install {}", packages.join(" and ")),
         plan.command(program)
             .args(prefix)
-            .args(["install", "-y", "chromium", "chromium-driver"])
+            .arg("install")
+            .arg("-y")
+            .args(packages)
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
 }

@@ -32,6 +32,9 @@ pub struct Options {
     pub log: Option<PathBuf>,
     /// Extra environment, e.g. `RUST_LOG`.
     pub env: Vec<(String, String)>,
+    /// HTTPS with this certificate chain and key (`--tls-cert`, `--tls-key`); its URLs
+    /// are then `https://` and `wss://`.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// A running relay process.
@@ -42,7 +45,7 @@ pub struct RelayProcess {
     binary: PathBuf,
     data_dir: PathBuf,
     log: Option<PathBuf>,
-    /// `http://127.0.0.1:PORT`, as the relay printed it.
+    /// `http://127.0.0.1:PORT` (or `https://`), as the relay printed it.
     http: String,
 }
 
@@ -58,6 +61,9 @@ impl RelayProcess {
         }
         if let Some(dist) = &options.dist {
             cmd.arg("--dist").arg(dist);
+        }
+        if let Some((cert, key)) = &options.tls {
+            cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
         }
         cmd.envs(options.env.iter().map(|(k, v)| (k, v)));
         let (mut child, address) = match &options.log {
@@ -143,14 +149,14 @@ impl RelayProcess {
         }
     }
 
-    /// `http://127.0.0.1:PORT` (no trailing slash).
+    /// `http://127.0.0.1:PORT`, or `https://…` with TLS (no trailing slash).
     pub fn http_url(&self) -> &str {
         &self.http
     }
 
-    /// The sync endpoint, `ws://127.0.0.1:PORT/sync`.
+    /// The sync endpoint, `ws://127.0.0.1:PORT/sync` (`wss://` with TLS).
     pub fn ws_url(&self) -> String {
-        format!("{}/sync", self.http.replacen("http://", "ws://", 1))
+        format!("{}/sync", self.http.replacen("http", "ws", 1))
     }
 
     /// The sync endpoint with a device token, as the app and JS clients send it.
@@ -334,11 +340,12 @@ fn signal(name: &str, pid: u32) -> Result<()> {
 }
 
 /// The relay's base URL from the line it prints once it listens:
-/// "Paktum is running at http://127.0.0.1:PORT/ (sync at ws://…/sync). …"
+/// "Paktum is running at http://127.0.0.1:PORT/ (sync at ws://…/sync). …" (https and
+/// wss when it serves TLS itself).
 fn address_in(line: &str) -> Option<String> {
     let rest = line.split("Paktum is running at ").nth(1)?;
     let url = rest.split_whitespace().next()?.trim_end_matches('/');
-    url.starts_with("http://").then(|| url.to_string())
+    (url.starts_with("http://") || url.starts_with("https://")).then(|| url.to_string())
 }
 
 /// The code from `admin invite`'s output ("enrolment code: CODE …").
@@ -359,6 +366,8 @@ mod tests {
     fn the_address_comes_from_the_line_the_relay_prints() {
         let line = "Paktum is running at http://127.0.0.1:41234/ (sync at ws://127.0.0.1:41234/sync). Press Ctrl-C to stop.\n";
         assert_eq!(address_in(line).as_deref(), Some("http://127.0.0.1:41234"));
+        let tls = "Paktum is running at https://127.0.0.1:41235/ (sync at wss://127.0.0.1:41235/sync). Press Ctrl-C to stop.\n";
+        assert_eq!(address_in(tls).as_deref(), Some("https://127.0.0.1:41235"));
         assert_eq!(
             address_in("2026-11-24 INFO Paktum relay listening addr=…"),
             None
