@@ -332,4 +332,112 @@ export function recordScenarios(h) {
     await R.context.close();
     await S.context.close();
   });
+
+  // ESF+ participant data (issue 14): not offered without consent (the section says
+  // why, no error), then entry, leaving date and a result, each a line in the history.
+  scenario("records: an ESF+ participant: not offered without consent, entered after it, left, a result; in the history", async () => {
+    const P = await device("P");
+    await setUp(P, "Petra");
+    await waitState(P, "up-to-date");
+    await newContact(P, "Noor");
+    const section = P.page.getByRole("region", { name: "ESF+ participant" });
+    await section.getByText("Participant data is asked only once the young person has given consent.", { exact: false }).waitFor({ timeout: T });
+    check((await section.getByRole("button", { name: "Record entry" }).count()) === 0, "no entry form without consent");
+    check((await P.page.getByRole("alert").count()) === 0, "no error is shown without consent");
+    await shotAt(P, section, "records-participant-no-consent");
+    await audited(P, "a contact without consent (participant section)", { form: false });
+    await fits(P, "the participant section without consent");
+
+    await P.page.getByRole("region", { name: "Consent" }).getByLabel("What the consent covers").fill("ESF+ programme");
+    await P.page.getByRole("button", { name: "Consent given today" }).click();
+    await section.getByRole("button", { name: "Record entry" }).waitFor({ timeout: T });
+    const yesterday = await isoDay(P, -1);
+    await section.getByLabel("Entry date").fill(yesterday);
+    await section.getByLabel("Labour-market status at entry").selectOption({ label: "Long-term unemployed" });
+    await section.getByLabel("Highest education completed").selectOption({ label: "Upper secondary or post-secondary (ISCED 3–4)" });
+    await section.getByLabel("Gender").selectOption({ label: "Non-binary" });
+    await shotAt(P, section.getByRole("button", { name: "Record entry" }), "records-participant-entry-form");
+    await audited(P, "the participant entry form");
+    await fits(P, "the participant entry form");
+    await section.getByRole("button", { name: "Record entry" }).click();
+    await section.getByText("Long-term unemployed", { exact: true }).waitFor({ timeout: T });
+    await section.getByText("Non-binary", { exact: true }).waitFor({ timeout: T });
+
+    const today = await isoDay(P, 0);
+    await section.getByLabel("Leaving date").fill(today);
+    await section.getByRole("button", { name: "Record leaving" }).click();
+    await section.getByRole("heading", { name: "Results after leaving" }).waitFor({ timeout: T });
+    await section.getByRole("combobox", { name: /^Result/ }).selectOption({ label: "In employment, including self-employed" });
+    await section.getByLabel("Date of the result").fill(today);
+    await section.getByRole("button", { name: "Record result" }).click();
+    const results = section.getByRole("list", { name: "Results after leaving" });
+    await results.getByText("In employment, including self-employed").waitFor({ timeout: T });
+    check((await results.getByRole("listitem").count()) === 1, "one result listed");
+    await shotAt(P, results, "records-participant-result");
+    await audited(P, "a participant who left, with a result");
+    await fits(P, "the participant with a result");
+
+    await P.page.getByRole("link", { name: "History" }).click();
+    for (const line of ["Consent given", "ESF+ entry recorded", "ESF+ leaving date recorded", "Result: In employment, including self-employed"]) {
+      await P.page.locator(".what", { hasText: line }).first().waitFor({ timeout: T });
+    }
+    const raw = await P.page.locator(".what").allTextContents();
+    check(!raw.some((t) => /participant entry|result: in_employment/.test(t)), `history lines are worded: ${raw.join(" | ")}`);
+    await shot(P, "records-participant-history");
+    await waitState(P, "up-to-date");
+    await P.context.close();
+  });
+
+  // A visit edited (issue 13): date, an opening changed, the follow-up date moved.
+  scenario("records: a visit edited: its date, openings and follow-up date", async () => {
+    const V = await device("V");
+    await setUp(V, "Vera");
+    await waitState(V, "up-to-date");
+    await nav(V, "Employers");
+    await V.page.getByRole("link", { name: "New employer" }).click();
+    await V.page.getByLabel("Employer name").fill("Bakkerij Peeters");
+    await V.page.getByRole("button", { name: "Save employer" }).click();
+    await V.page.getByRole("heading", { level: 1, name: "Bakkerij Peeters" }).waitFor({ timeout: T });
+    await V.page.getByRole("button", { name: "Add visit" }).click();
+    await V.page.getByLabel("Purpose").fill("First visit");
+    await V.page.getByRole("group", { name: "Opening 1" }).getByLabel("Job title").fill("Baker apprentice");
+    await V.page.getByLabel("Follow-up date (optional)").fill(await isoDay(V, 3));
+    await V.page.getByRole("button", { name: "Save visit" }).click();
+    await V.page.getByText("Openings found: 1").waitFor({ timeout: T });
+
+    const visits = V.page.getByRole("list", { name: "Visits" });
+    const visit = visits.getByRole("listitem").filter({ hasText: "First visit" }).first();
+    await visit.getByRole("button", { name: "Edit visit" }).click();
+    await visit.getByLabel("Date of the visit").fill(await isoDay(V, -2));
+    await visit.getByRole("group", { name: "Opening 1" }).getByLabel("How many").fill("3");
+    await visit.getByRole("button", { name: "Add another opening" }).click();
+    await visit.getByRole("group", { name: "Opening 2" }).getByLabel("Job title").fill("Shop assistant");
+    const moved = await isoDay(V, 10);
+    await visit.getByLabel("Follow-up date (optional)").fill(moved);
+    await shotAt(V, visit.getByRole("group", { name: "Opening 2" }), "records-visit-editing");
+    await audited(V, "a visit being edited");
+    await fits(V, "editing a visit");
+    await visit.getByRole("button", { name: "Save changes" }).click();
+    await V.page.getByText("Openings found: 4").waitFor({ timeout: T });
+    await visit.getByText("3 × Baker apprentice").waitFor({ timeout: T });
+    await visit.getByText("1 × Shop assistant").waitFor({ timeout: T });
+    const movedWritten = await V.page.evaluate((iso) => {
+      const [y, m, d] = iso.split("-").map(Number);
+      const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+      return `${d}\u00a0${months[m - 1]}\u00a0${y}`;
+    }, moved);
+    await visit.locator(".follow", { hasText: movedWritten }).waitFor({ timeout: T });
+
+    // Only the follow-up date moved: saved as that.
+    await visit.getByRole("button", { name: "Edit visit" }).click();
+    await visit.getByLabel("Follow-up date (optional)").fill(await isoDay(V, 12));
+    await visit.getByRole("button", { name: "Save changes" }).click();
+    await visit.locator(".follow", { hasNotText: movedWritten }).waitFor({ timeout: T });
+    await shot(V, "records-visit-edited");
+    await V.page.getByRole("link", { name: "History" }).click();
+    await V.page.locator(".what", { hasText: "Visit edited" }).first().waitFor({ timeout: T });
+    await V.page.locator(".what", { hasText: "Follow-up date changed" }).first().waitFor({ timeout: T });
+    await waitState(V, "up-to-date");
+    await V.context.close();
+  });
 }

@@ -161,7 +161,7 @@ pub(super) fn ParticipantSection(
         };
         let e = p.entry;
         let facts = view! {
-            <dl class="facts">
+            <dl class="details">
                 <dt>{t!(i18n, participant_entry_on)}</dt><dd>{day_text(i18n, e.entry_on)}</dd>
                 <dt>{t!(i18n, participant_labour)}</dt><dd>{labour_label(i18n, e.labour_status)}</dd>
                 <dt>{t!(i18n, participant_education)}</dt><dd>{education_label(i18n, e.education)}</dd>
@@ -181,7 +181,7 @@ pub(super) fn ParticipantSection(
                 <p class="hint">{t!(i18n, participant_result_hint)}</p>
                 <ul class="rows plain" aria-labelledby="participant-results">
                     {p.results.iter().map(|r| view! {
-                        <li>{day_text(i18n, r.on)} " · " <strong>{result_label(i18n, r.result)}</strong> " · " {r.by.clone()}</li>
+                        <li><span>{day_text(i18n, r.on)}</span> <strong>{result_label(i18n, r.result)}</strong> <span class="meta">{r.by.clone()}</span></li>
                     }).collect_view()}
                 </ul>
                 <form class="stack" on:submit=add_result>
