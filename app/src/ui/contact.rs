@@ -12,6 +12,7 @@ use paktum_shared::contact::{
 use paktum_shared::{Day, DocumentId, Editor, ModelError};
 
 use super::language::{day_text, when};
+use super::members::MemberSelect;
 use super::parts::{
     ChangedByBoth, Details, Field, InlineField, Outcome, PendingMark, RecordMemo, Said, SaveButton,
     StatusOptions, Undo, UndoBar, as_is, channel_label, outcome_label, ready_record, record_page,
@@ -34,6 +35,7 @@ struct NewContactForm {
     channel: String,
     place: String,
     day: String,
+    worker: String,
 }
 
 pub(super) fn field_label(i18n: I18nContext<Locale>, field: ContactField) -> String {
@@ -60,6 +62,15 @@ pub fn NewContactPage() -> impl IntoView {
     let channel = RwSignal::new(Channel::Street.as_str().to_string());
     let place = RwSignal::new(String::new());
     let day = RwSignal::new(today().map(|d| d.to_string()).unwrap_or_default());
+    // Assigned to the one who creates it unless another member is chosen; the device's
+    // worker is known once the field is ready.
+    let worker = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        let me = field.read(|r| r.identity().worker.clone());
+        if worker.get_untracked().is_empty() && !me.is_empty() {
+            worker.set(me);
+        }
+    });
     let create = Action::new_local(move |form: &NewContactForm| {
         let form = form.clone();
         let navigate = navigate.clone();
@@ -76,7 +87,7 @@ pub fn NewContactPage() -> impl IntoView {
                             first_contact_on,
                             channel,
                             place: Some(form.place),
-                            assigned_worker: None,
+                            assigned_worker: Some(form.worker).filter(|w| !w.trim().is_empty()),
                         },
                         now,
                     )
@@ -102,6 +113,7 @@ pub fn NewContactPage() -> impl IntoView {
             channel: channel.get(),
             place: place.get(),
             day: day.get(),
+            worker: worker.get(),
         });
     };
     view! {
@@ -120,6 +132,7 @@ pub fn NewContactPage() -> impl IntoView {
             </label>
             <Field value=place>{t!(i18n, new_contact_place)}</Field>
             <Field value=day kind="date">{t!(i18n, new_contact_date)}</Field>
+            <MemberSelect value=worker>{t!(i18n, field_assigned_worker)}</MemberSelect>
             <Outcome action=create />
             <SaveButton busy=create.pending() class="primary wide">{t!(i18n, new_contact_save)}</SaveButton>
         </form>
@@ -313,6 +326,7 @@ fn kind_of(f: ContactField) -> &'static str {
     match f {
         ContactField::Phone => "tel",
         ContactField::Email => "email",
+        ContactField::AssignedWorker => super::members::MEMBER_INPUT,
         _ => "text",
     }
 }
