@@ -17,6 +17,10 @@
 //                the app has loaded every record (its `paktum:records-loaded` measure);
 //                and the app shell's bytes on a cold start, on the wire (Resource
 //                Timing transferSize; the relay serves precompressed copies) and decoded.
+//   caseload scroll  on a CPU 4x slower (CDP Emulation.setCPUThrottlingRate), the
+//                caseload (windowed) scrolled by 40 wheel steps of 1,600 px: the longest
+//                gap between frames meanwhile; then End: ms until contact --expect is on
+//                screen. Both timed in the page; medians over --runs.
 //   note save    --notes saves on one contact: from the submit to the end of the app's
 //                `paktum:edit` performance measure, which ends when the IndexedDB
 //                transaction has committed (app/src/ui.rs, Field::edit); p50 and p95.
@@ -349,10 +353,62 @@ async function noteSaves(context) {
   return times;
 }
 
+/// Scrolls the caseload (every contact, windowed) on a CPU 4x slower: 40 wheel steps
+/// of 1,600 px, then End. Returns the longest gap between two frames during the wheel
+/// steps and ms from End until the last contact is on screen, both timed in the page.
+async function caseloadScroll(context, run) {
+  for (const p of context.pages()) await p.close();
+  const page = await newPage(context, `caseload scroll ${run}`);
+  await page.goto(opts.base + "/caseload", { timeout: T_PAGE });
+  const rows = page.locator("ul.rows > li[aria-posinset]");
+  await page.locator(`ul.rows > li[aria-setsize="${opts.expect}"]`).first().waitFor({ timeout: T_PAGE });
+  await settled(page, T_PAGE);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Emulation.setCPUThrottlingRate", { rate: 4 });
+  try {
+    await page.evaluate(() => {
+      window.__frames = { last: performance.now(), longest: 0, count: 0, stop: false };
+      const tick = (t) => {
+        const f = window.__frames;
+        f.longest = Math.max(f.longest, t - f.last);
+        f.last = t;
+        f.count++;
+        if (!f.stop) requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    await page.mouse.move(180, 500);
+    for (let i = 0; i < 40; i++) await page.mouse.wheel(0, 1600);
+    const frames = await page.evaluate(() => ((window.__frames.stop = true), window.__frames));
+    const midway = Number(await rows.last().getAttribute("aria-posinset"));
+    if (!(midway > Math.min(40, opts.expect - 1))) throw new Error(`caseload scroll: the wheel did not move the list (last row ${midway})`);
+    const rendered = await rows.count();
+    const pressedAt = await page.evaluate(() => performance.now());
+    await page.keyboard.press("End");
+    const shownAt = await page.waitForFunction(
+      (n) => {
+        const li = document.querySelector(`ul.rows > li[aria-posinset="${n}"]`);
+        if (!li) return false;
+        const r = li.getBoundingClientRect();
+        return r.bottom > 0 && r.top < window.innerHeight && performance.now();
+      },
+      opts.expect,
+      { timeout: T_PAGE * 4, polling: "raf" },
+    );
+    const toEnd = (await shownAt.jsonValue()) - pressedAt;
+    log(`caseload scroll ${run}: longest frame ${round(frames.longest)} ms (${frames.count} frames), End to row ${opts.expect} ${round(toEnd)} ms, ${rendered} rows in the DOM`);
+    return { longest: frames.longest, toEnd };
+  } finally {
+    await cdp.send("Emulation.setCPUThrottlingRate", { rate: 1 }).catch(() => {});
+    await cdp.detach().catch(() => {});
+  }
+}
+
 let failed = null;
 const version = browser.version();
 try {
-  await bounded("browser benchmark", T_SYNC * opts.runs + 30 * T_PAGE + opts.notes * T_SAVE, async () => {
+  await bounded("browser benchmark", T_SYNC * opts.runs + (30 + 6 * opts.runs) * T_PAGE + opts.notes * T_SAVE, async () => {
     // First sync, --runs times, each in a fresh browser context; the last one is kept.
     const syncs = [];
     let kept;
@@ -389,6 +445,13 @@ try {
         row(`start_warm_records${tag}`, `  warm start until every record is loaded${suffix}`, median(loaded), "ms", loaded);
       }
     }
+
+    const scrolls = [];
+    for (let run = 1; run <= opts.runs; run++) scrolls.push(await caseloadScroll(kept, run));
+    const longest = scrolls.map((x) => x.longest);
+    const toEnd = scrolls.map((x) => x.toEnd);
+    row("scroll_frame_cpu4x", "caseload scroll: longest frame, 40 wheel steps, CPU 4x slower", median(longest), "ms", longest);
+    row("scroll_end_cpu4x", "caseload scroll: End until the last contact is on screen, CPU 4x slower", median(toEnd), "ms", toEnd);
 
     const saves = await noteSaves(kept);
     row("save_p50", `note save to IndexedDB commit p50 (${saves.length} saves)`, percentile(saves, 50), "ms", saves);
