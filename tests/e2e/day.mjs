@@ -4,7 +4,10 @@
 // looks at full name, phone and municipality; "reset this device" refuses while work
 // is not on the relay and erases the device after a sync; a new relay address keeps
 // the device's data; the caseload reaches its last record by scrolling (only the rows
-// in view are rendered). Screenshots 360×800: day-my-day, day-caseload, day-settings.
+// in view are rendered); the assigned worker is picked from the team's members (new
+// contact and Details); axe-core on setup, My day, caseload, employers, both new-record
+// forms and settings. Screenshots 360×800: day-my-day, day-caseload, day-settings,
+// day-setup, day-new-contact-worker, day-new-employer.
 //
 // run.mjs adds these scenarios with one line. On their own, with a bigger caseload:
 //   node tests/e2e/day.mjs --base http://127.0.0.1:8080 [--artifacts DIR] [--caseload 10000]
