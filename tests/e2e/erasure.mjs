@@ -171,6 +171,7 @@ try {
   await C.page.getByLabel(/^To confirm, type the name/).fill(name.slice(0, -1));
   check(await confirm.isDisabled(), "a name typed wrong does not erase");
   await C.page.getByLabel(/^To confirm, type the name/).fill(name);
+  await confirm.evaluate((el) => el.scrollIntoView({ block: "center" }));
   await C.page.screenshot({ path: resolve(ARTIFACTS, "erasure-confirm.png") });
   await confirm.click();
   await C.page.getByRole("status").filter({ hasText: "The record was erased." }).waitFor({ timeout: T });

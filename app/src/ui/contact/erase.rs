@@ -118,7 +118,7 @@ pub fn ConsentFlag(contact: Signal<Option<Contact>>) -> impl IntoView {
         let check = contact.get()?.consent_check(today);
         match check {
             paktum_shared::contact::ConsentCheck::Overdue { days } => Some(view! {
-                <p class="notice consent-flag" role="status">
+                <p class="notice warn consent-flag" role="status">
                     <a href="#consent">{t!(i18n, consent_overdue, days = days)}</a>
                 </p>
             }),
