@@ -79,7 +79,7 @@ mod tests {
     use super::*;
 
     fn day(s: &str) -> Day {
-        s.parse().unwrap()
+        s.parse().expect("a test day")
     }
 
     fn none() -> Consent {
