@@ -594,10 +594,12 @@ pub fn summary_of(record: &RecordDoc) -> Result<Summary, ModelError> {
     })
 }
 
+mod consent;
 mod items;
 mod moves;
 mod participant;
 mod read;
+pub use consent::{CONSENT_GRACE_DAYS, ConsentCheck};
 pub use moves::TeamMove;
 pub use participant::{
     Education, Entry, Gender, LabourStatus, Participant, ParticipantResult, ResultEvent,

@@ -226,8 +226,9 @@ pub fn test(plan: &mut Plan) -> Result<()> {
 }
 
 /// The browser grep test of an erasure (`tests/e2e/erasure.mjs`): its own relay with
-/// device tokens (two workers and a coordinator invited), and its own browsers, one
-/// persistent Chromium profile on disk per device under `target/e2e-profiles`.
+/// device tokens (two workers and two coordinators invited: one erases in the app, one
+/// asks for the receipt), and its own browsers, one persistent Chromium profile on disk
+/// per device under `target/e2e-profiles`.
 fn erasure_in_browsers(plan: &mut Plan) -> Result<()> {
     let relay = E2eRelay::start(plan, Mode::Secure)?;
     let binary = plan.root.join("target/debug/paktum-sync-server");
@@ -244,7 +245,12 @@ fn erasure_in_browsers(plan: &mut Plan) -> Result<()> {
         paktum_launch::enrolment_code(&printed)
             .with_context(|| format!("no enrolment code in the admin output: {printed}"))
     };
-    let codes = format!("{},{}", invite("Wim", "worker")?, invite("Zoe", "worker")?);
+    let codes = format!(
+        "{},{},{}",
+        invite("Wim", "worker")?,
+        invite("Zoe", "worker")?,
+        invite("Cleo", "coordinator")?
+    );
     let coordinator = invite("Cora", "coordinator")?;
     let result = plan.step(
         "end-to-end: an erasure leaves nothing in the browser profiles (Playwright)",

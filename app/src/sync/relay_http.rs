@@ -1,6 +1,6 @@
 //! The relay's plain HTTP endpoints the app uses: `POST /enrol` (a one-time code for a
 //! device token), `GET /team/members` (the device's team, for "assigned to") and
-//! `GET /healthz` (is the relay there at all, to tell "cannot reach the relay" from
+//! `POST /erase` (a coordinator erases a record), `GET /healthz` (is the relay there at all, to tell "cannot reach the relay" from
 //! "the relay refuses this device").
 
 use wasm_bindgen::JsCast;
@@ -10,6 +10,7 @@ use web_sys::{Request, RequestInit, Response};
 /// What the relay says about an enrolled device (the wire type is `shared`'s).
 pub use paktum_shared::enrol::Enrolment;
 use paktum_shared::enrol::{EnrolRequest, Refusal, TeamMembers};
+use paktum_shared::erasure::{EraseRequest, ErasureReceipt};
 
 /// Why enrolment did not work, for the setup screen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,6 +106,49 @@ pub async fn team_members(relay_url: &str, token: &str) -> Option<TeamMembers> {
         return None;
     }
     serde_json::from_str(&text(&response).await?).ok()
+}
+
+/// Why an erasure did not happen, for the contact page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EraseError {
+    /// No answer from the relay (offline): nothing was erased.
+    Unreachable,
+    /// The relay refused; its code says why (`not_permitted`, `not_enrolled`, …).
+    Refused(Refusal),
+}
+
+/// Asks the relay to erase a record (`POST /erase?token=…`, coordinators and admins
+/// only; the relay checks the role and the team). Its answer is the receipt.
+pub async fn erase(
+    relay_url: &str,
+    token: Option<&str>,
+    document: &str,
+) -> Result<ErasureReceipt, EraseError> {
+    let init = RequestInit::new();
+    init.set_method("POST");
+    let body = serde_json::to_string(&EraseRequest {
+        document: document.to_string(),
+    })
+    .map_err(|_| EraseError::Unreachable)?;
+    init.set_body(&body.into());
+    let headers = web_sys::Headers::new().map_err(|_| EraseError::Unreachable)?;
+    let _ = headers.set("content-type", "application/json");
+    init.set_headers(&headers);
+    let token = js_sys::encode_uri_component(token.unwrap_or_default());
+    let url = format!("{}/erase?token={token}", http_base(relay_url));
+    let response = fetch(&url, &init).await.ok_or(EraseError::Unreachable)?;
+    let body = text(&response).await.unwrap_or_default();
+    let unknown = || Refusal {
+        error: String::new(),
+        code: None,
+        retry_after_secs: None,
+    };
+    if response.ok() {
+        serde_json::from_str(&body).map_err(|_| EraseError::Refused(unknown()))
+    } else {
+        let refusal = serde_json::from_str::<Refusal>(&body).unwrap_or_else(|_| unknown());
+        Err(EraseError::Refused(refusal))
+    }
 }
 
 /// Whether the relay answers HTTP at all.

@@ -193,6 +193,7 @@ pub fn Caseload() -> impl IntoView {
     let count_of = move |s: Status| listed.with(|l| l.counts.get(s.as_str()).copied().unwrap_or(0));
     view! {
         <h1>{t!(i18n, caseload_title)}</h1>
+        <super::contact::erase::ErasedNotice />
         <div class="filters">
             <label class="search">
                 <span class="visually-hidden">{t!(i18n, caseload_search)}</span>

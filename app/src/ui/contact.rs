@@ -173,6 +173,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                     <A href=format!("/records/{id}/history")>{t!(i18n, history_link)}</A>
                 </p>
             </header>
+            <erase::ConsentFlag contact=contact_signal />
             {move || {
                 contact()
                     .map(|c| {
@@ -220,6 +221,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
             <ConsentSection contact=Signal::derive(contact) save />
             <participant::ParticipantSection contact=contact_signal save />
             <referrals::ReferralSection contact=contact_signal save undo />
+            <erase::EraseSection id contact=contact_signal />
             <UndoBar undo />
         </article>
     }
@@ -431,6 +433,7 @@ fn ConsentSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl I
     }
 }
 
+pub(super) mod erase;
 mod notes;
 mod participant;
 mod referrals;
