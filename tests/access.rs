@@ -5,78 +5,17 @@ use futures_util::SinkExt;
 use paktum_shared::DocumentId;
 use paktum_shared::caseload::CaseloadDoc;
 use paktum_shared::contact::ContactField;
-use paktum_shared::enrol::{Enrolment, PactTeams};
+use paktum_shared::enrol::PactTeams;
 use paktum_shared::protocol::Message;
 use paktum_shared::refusal::{Code, Refusal};
 use paktum_shared::replica::ReplicaError;
-use paktum_sync_server::Config;
-use paktum_sync_server::auth::{Directory, Role, now_ms};
+use paktum_sync_server::auth::{Role, now_ms};
+use paktum_tests::pact::{Pact, pact};
 use paktum_tests::synthetic::{self, Seeded};
-use paktum_tests::{Device, TestRelay, http};
+use paktum_tests::{Device, http};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 const HOUR: i64 = 3_600_000;
-
-struct Pact {
-    _dir: tempfile::TempDir,
-    relay: TestRelay,
-    directory: Directory,
-}
-
-/// Two pacts: "kempen-pact" with teams kempen and herentals, "worms-pact" with worms.
-async fn pact(tune: impl FnOnce(&mut Config)) -> anyhow::Result<Pact> {
-    let dir = tempfile::tempdir()?;
-    let directory = Directory::open(dir.path())?;
-    directory.create_team("kempen-pact", "kempen", false)?;
-    directory.create_team("kempen-pact", "herentals", false)?;
-    directory.create_team("worms-pact", "worms", false)?;
-    let mut config = Config::for_tests(dir.path().to_path_buf());
-    tune(&mut config);
-    let relay = TestRelay::start_with(config).await?;
-    Ok(Pact {
-        _dir: dir,
-        relay,
-        directory,
-    })
-}
-
-impl Pact {
-    /// Invites and enrols a member through the relay's HTTP endpoint.
-    async fn enrol(&self, team: &str, name: &str, role: Role) -> anyhow::Result<Enrolment> {
-        let (_, code) = self.directory.invite(team, name, role, HOUR, now_ms())?;
-        match http::enrol(self.relay.addr, &code, "test phone").await? {
-            Ok(enrolment) => Ok(enrolment),
-            Err((status, refusal)) => anyhow::bail!("enrolment failed: {status} {}", refusal.error),
-        }
-    }
-
-    async fn device(&self, team: &str, name: &str, role: Role) -> anyhow::Result<(Device, String)> {
-        let enrolment = self.enrol(team, name, role).await?;
-        let token = enrolment.token.clone();
-        let mut d = Device::enrolled(&enrolment, &self.relay.ws_url_with_token(&token))?;
-        d.connect().await?;
-        Ok((d, token))
-    }
-
-    /// The audit log's events once `until` holds for them (the relay writes them off
-    /// the sync path, a moment later); after 10 s, whatever is there.
-    async fn audit_events(&self, until: impl Fn(&[String]) -> bool) -> anyhow::Result<Vec<String>> {
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            let events: Vec<String> = self
-                .directory
-                .audit_log(1000)?
-                .into_iter()
-                .map(|e| e.event)
-                .collect();
-            if until(&events) || tokio::time::Instant::now() > deadline {
-                return Ok(events);
-            }
-            // A poll of the condition, not a guess at how long the writer takes.
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
-    }
-}
 
 /// Whether the WebSocket upgrade is refused with 401, and the refusal's code.
 async fn ws_refused(url: &str) -> Option<Option<Code>> {

@@ -111,7 +111,7 @@ async fn an_erased_contact_leaves_every_device_and_the_relay_and_cannot_come_bac
     );
 
     // A worker may not erase; the coordinator may.
-    let anna_token = p.enrol("kempen", "Anna2", Role::Worker).await?;
+    let anna_token = p.enrol("kempen", "Anna2", Role::Worker).await?.token;
     let body = serde_json::to_string(&EraseRequest {
         document: id.to_string(),
     })?;

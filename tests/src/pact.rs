@@ -2,6 +2,7 @@
 //! enrolment (never open) on SQLite in a temporary directory, two pacts, and devices
 //! enrolled through the relay's own `/enrol`.
 
+use paktum_shared::enrol::Enrolment;
 use paktum_sync_server::Config;
 use paktum_sync_server::auth::{Directory, Role, now_ms};
 
@@ -33,11 +34,11 @@ pub async fn pact(tune: impl FnOnce(&mut Config)) -> anyhow::Result<Pact> {
 }
 
 impl Pact {
-    /// Invites and enrols a member through the relay's HTTP endpoint; the token.
-    pub async fn enrol(&self, team: &str, name: &str, role: Role) -> anyhow::Result<String> {
+    /// Invites and enrols a member through the relay's HTTP endpoint.
+    pub async fn enrol(&self, team: &str, name: &str, role: Role) -> anyhow::Result<Enrolment> {
         let (_, code) = self.directory.invite(team, name, role, HOUR, now_ms())?;
         match http::enrol(self.relay.addr, &code, "test phone").await? {
-            Ok(enrolment) => Ok(enrolment.token),
+            Ok(enrolment) => Ok(enrolment),
             Err((status, refusal)) => anyhow::bail!("enrolment failed: {status} {}", refusal.error),
         }
     }
@@ -49,9 +50,32 @@ impl Pact {
         name: &str,
         role: Role,
     ) -> anyhow::Result<(Device, String)> {
-        let token = self.enrol(team, name, role).await?;
-        let mut d = Device::new(name, team, &self.relay.ws_url_with_token(&token))?;
+        let enrolment = self.enrol(team, name, role).await?;
+        let token = enrolment.token.clone();
+        let mut d = Device::enrolled(&enrolment, &self.relay.ws_url_with_token(&token))?;
         d.connect().await?;
         Ok((d, token))
+    }
+
+    /// The audit log's events once `until` holds for them (the relay writes them off
+    /// the sync path, a moment later); after 10 s, whatever is there.
+    pub async fn audit_events(
+        &self,
+        until: impl Fn(&[String]) -> bool,
+    ) -> anyhow::Result<Vec<String>> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let events: Vec<String> = self
+                .directory
+                .audit_log(1000)?
+                .into_iter()
+                .map(|e| e.event)
+                .collect();
+            if until(&events) || tokio::time::Instant::now() > deadline {
+                return Ok(events);
+            }
+            // A poll of the condition, not a guess at how long the writer takes.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 }

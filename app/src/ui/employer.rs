@@ -45,6 +45,42 @@ impl OpeningRow {
     }
 }
 
+/// A visit's openings as rows of title, count and requirements, with "add" and "drop";
+/// `keep_one`: the last row cannot be dropped (a new visit's form).
+#[component]
+fn OpeningsFieldset(rows: RwSignal<Vec<OpeningRow>>, keep_one: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <fieldset>
+            <legend>{t!(i18n, visit_openings)}</legend>
+            <For
+                each=move || rows.get().into_iter().enumerate()
+                key=|(_, r)| r.title
+                children=move |(i, r)| view! {
+                    <div class="opening-row" role="group"
+                        aria-label=move || format!("{} {}", t_string!(i18n, visit_opening_label), i + 1)>
+                        <Field value=r.title>{t!(i18n, visit_opening_title)}</Field>
+                        <label>
+                            {t!(i18n, visit_opening_count)}
+                            <input type="number" min="1" max="1000" inputmode="numeric" prop:value=r.count
+                                on:input=move |ev| r.count.set(event_target_value(&ev)) />
+                        </label>
+                        <Field value=r.requirements>{t!(i18n, visit_opening_requirements)}</Field>
+                        <Show when=move || !keep_one || rows.with(|v| v.len() > 1)>
+                            <button type="button" class="small" on:click=move |_| {
+                                rows.update(|v| v.retain(|o| o.title != r.title));
+                            }>{t!(i18n, visit_opening_drop)}</button>
+                        </Show>
+                    </div>
+                }
+            />
+            <button type="button" class="small" on:click=move |_| rows.update(|v| v.push(OpeningRow::new()))>
+                {t!(i18n, visit_opening_more)}
+            </button>
+        </fieldset>
+    }
+}
+
 /// What the add-visit form holds when it is sent.
 #[derive(Clone)]
 struct VisitForm {
@@ -321,33 +357,7 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                             {t!(i18n, visit_report)}
                             <textarea rows="3" autocomplete="off" prop:value=report on:input=move |ev| report.set(event_target_value(&ev))></textarea>
                         </label>
-                        <fieldset>
-                            <legend>{t!(i18n, visit_openings)}</legend>
-                            <For
-                                each=move || rows.get().into_iter().enumerate()
-                                key=|(_, r)| r.title
-                                children=move |(i, r)| view! {
-                                    <div class="opening-row" role="group"
-                                        aria-label=move || format!("{} {}", t_string!(i18n, visit_opening_label), i + 1)>
-                                        <Field value=r.title>{t!(i18n, visit_opening_title)}</Field>
-                                        <label>
-                                            {t!(i18n, visit_opening_count)}
-                                            <input type="number" min="1" max="1000" inputmode="numeric" prop:value=r.count
-                                                on:input=move |ev| r.count.set(event_target_value(&ev)) />
-                                        </label>
-                                        <Field value=r.requirements>{t!(i18n, visit_opening_requirements)}</Field>
-                                        <Show when=move || rows.with(|v| v.len() > 1)>
-                                            <button type="button" class="small" on:click=move |_| {
-                                                rows.update(|v| v.retain(|o| o.title != r.title));
-                                            }>{t!(i18n, visit_opening_drop)}</button>
-                                        </Show>
-                                    </div>
-                                }
-                            />
-                            <button type="button" class="small" on:click=move |_| rows.update(|v| v.push(OpeningRow::new()))>
-                                {t!(i18n, visit_opening_more)}
-                            </button>
-                        </fieldset>
+                        <OpeningsFieldset rows keep_one=true />
                         <label>
                             {t!(i18n, visit_commitment)}
                             <select prop:value=commitment on:change=move |ev| commitment.set(event_target_value(&ev))>

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use paktum_shared::employer::{EmployerDoc, Opening, Visit, VisitEdit};
 use paktum_shared::{Day, Editor, ModelError};
 
-use super::{EmployerOp, OpeningRow};
+use super::{EmployerOp, OpeningRow, OpeningsFieldset};
 use crate::i18n::*;
 use crate::ui::parts::{Field, Said, SaveOrCancel};
 
@@ -85,31 +85,7 @@ pub(super) fn VisitEditForm(
     view! {
         <form class="visit-form" on:submit=submit>
             <Field value=date kind="date" required=true>{t!(i18n, visit_date)}</Field>
-            <fieldset>
-                <legend>{t!(i18n, visit_openings)}</legend>
-                <For
-                    each=move || rows.get().into_iter().enumerate()
-                    key=|(_, r)| r.title
-                    children=move |(i, r)| view! {
-                        <div class="opening-row" role="group"
-                            aria-label=move || format!("{} {}", t_string!(i18n, visit_opening_label), i + 1)>
-                            <Field value=r.title>{t!(i18n, visit_opening_title)}</Field>
-                            <label>
-                                {t!(i18n, visit_opening_count)}
-                                <input type="number" min="1" max="1000" inputmode="numeric" prop:value=r.count
-                                    on:input=move |ev| r.count.set(event_target_value(&ev)) />
-                            </label>
-                            <Field value=r.requirements>{t!(i18n, visit_opening_requirements)}</Field>
-                            <button type="button" class="small" on:click=move |_| {
-                                rows.update(|v| v.retain(|o| o.title != r.title));
-                            }>{t!(i18n, visit_opening_drop)}</button>
-                        </div>
-                    }
-                />
-                <button type="button" class="small" on:click=move |_| rows.update(|v| v.push(OpeningRow::new()))>
-                    {t!(i18n, visit_opening_more)}
-                </button>
-            </fieldset>
+            <OpeningsFieldset rows keep_one=false />
             <Field value=follow kind="date">{t!(i18n, note_follow_up)}</Field>
             <SaveOrCancel open busy=save.pending()>{t!(i18n, note_save_changes)}</SaveOrCancel>
         </form>
