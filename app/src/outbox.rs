@@ -63,7 +63,7 @@ impl Outbox {
                 }
                 // Deleted is not yet gone from the browser's disk: see `Store::scrub`.
                 if erased {
-                    if Store::scrub().await.is_err() {
+                    if store.scrub().await.is_err() {
                         web_sys::console::warn_1(
                             &"could not scrub the store after an erasure".into(),
                         );

@@ -28,6 +28,8 @@ const DEVICE_KEY: &str = "identity";
 const SNAPSHOT_KEY: &str = "index-snapshot";
 /// The team's members as the relay last listed them (JSON `TeamMembers`).
 const MEMBERS_KEY: &str = "members";
+/// The scrub's filler keys in the device store: `~` sorts after every other key there.
+const FILLER: &str = "~scrub-";
 
 /// Why the store could not do what was asked, in words for the worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -361,23 +363,25 @@ impl Store {
     }
 
     /// After an erasure: makes Chromium's IndexedDB (LevelDB) drop the deleted values.
-    /// A delete only appends a tombstone; the old value stays in the log and in level-0
-    /// tables until a compaction merges them, and a page cannot ask for one. Writing
-    /// [`SCRUB_BYTES`] of incompressible filler (in values small enough to stay inside
-    /// LevelDB, not in blob files) into a scratch database forces several memtable
-    /// flushes and the level-0 compaction that merges the erased values with their
-    /// tombstones; deleting the scratch database then compacts its own range away.
-    /// Measured in Chromium 156: 4 MiB was not enough, 16 MiB was (tests/e2e/erasure.mjs
-    /// checks the profile directory byte by byte).
-    pub async fn scrub() -> Result<(), StoreError> {
-        const SCRATCH: &str = "paktum-scrub";
+    /// A delete only appends a tombstone; the old value stays in the log and in the
+    /// tables until a compaction merges the two, and a page cannot ask for one.
+    ///
+    /// So the scrub writes [`SCRUB_BYTES`] of incompressible filler (4 KiB values,
+    /// small enough to stay inside LevelDB, not in blob files) **into this database's own
+    /// key range**, bracketing it: every transaction writes a row at the lowest key the
+    /// chunk store can hold (`["", 0]`, removed again at once) and filler under
+    /// `~scrub-…` keys at the top of the device store. Each memtable flush then spans
+    /// the whole of Paktum's keys, so every compaction it triggers (level 0 → 1, and
+    /// the level 1 → 2 compactions that follow as level 1 overflows) takes in every
+    /// table holding Paktum's rows, and merges each erased value with its tombstone.
+    /// The filler is deleted at the end (and at the start, should a scrub have been
+    /// cut short). Filler in a separate scratch database did not always do it: a table
+    /// that LevelDB had placed at level 2 never overlapped the scratch keys
+    /// (tests/e2e/erasure.mjs failed on it about half the time).
+    pub async fn scrub(&self) -> Result<(), StoreError> {
         const VALUE: usize = 4096;
-        let db = Rexie::builder(SCRATCH)
-            .version(1)
-            .add_object_store(ObjectStore::new("filler"))
-            .build()
-            .await
-            .map_err(|_| StoreError::Write)?;
+        const PER_TX: usize = 256;
+        self.drop_filler().await?;
         // xorshift from a random seed: incompressible for Snappy, cheap to make.
         let mut x = (js_sys::Math::random() * u64::MAX as f64) as u64 | 1;
         let mut next = move || {
@@ -386,24 +390,51 @@ impl Store {
             x ^= x << 17;
             x
         };
-        let per_tx = 256;
-        for round in 0..SCRUB_BYTES / (VALUE * per_tx) {
-            let tx = db
-                .transaction(&["filler"], TransactionMode::ReadWrite)
+        let low = key_seq("", 0);
+        for round in 0..SCRUB_BYTES / (VALUE * PER_TX) {
+            let tx = self
+                .db
+                .transaction(&[CHUNKS, DEVICE], TransactionMode::ReadWrite)
                 .map_err(|_| StoreError::Write)?;
-            let store = tx.store("filler").map_err(|_| StoreError::Write)?;
-            for i in 0..per_tx {
+            let chunks = tx.store(CHUNKS).map_err(|_| StoreError::Write)?;
+            chunks
+                .put(&chunk_value("", 0, &[], &[]), None)
+                .await
+                .map_err(|_| StoreError::Write)?;
+            let device = tx.store(DEVICE).map_err(|_| StoreError::Write)?;
+            for i in 0..PER_TX {
                 let bytes: Vec<u8> = (0..VALUE / 8).flat_map(|_| next().to_le_bytes()).collect();
-                let key = JsValue::from_f64((round * per_tx + i) as f64);
-                store
+                let key = JsValue::from_str(&format!("{FILLER}{:08}", round * PER_TX + i));
+                device
                     .put(&Uint8Array::from(bytes.as_slice()).into(), Some(&key))
                     .await
                     .map_err(|_| StoreError::Write)?;
             }
+            chunks.delete(low.clone()).await.map_err(|_| StoreError::Write)?;
             finish(tx).await?;
         }
-        db.close();
-        Rexie::delete(SCRATCH).await.map_err(|_| StoreError::Write)
+        self.drop_filler().await
+    }
+
+    /// Deletes the scrub's filler rows (`~scrub-…` in the device store).
+    async fn drop_filler(&self) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction(&[DEVICE], TransactionMode::ReadWrite)
+            .map_err(|_| StoreError::Write)?;
+        let range = KeyRange::bound(
+            &JsValue::from_str(FILLER),
+            &JsValue::from_str(&format!("{FILLER}\u{ffff}")),
+            None,
+            None,
+        )
+        .map_err(|_| StoreError::Write)?;
+        tx.store(DEVICE)
+            .map_err(|_| StoreError::Write)?
+            .delete(range.into())
+            .await
+            .map_err(|_| StoreError::Write)?;
+        finish(tx).await
     }
 
     /// Test hook: puts a raw value into the chunk store, as a damaged disk might hold.
