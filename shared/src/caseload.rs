@@ -4,7 +4,7 @@
 
 use std::str::FromStr;
 
-use automerge::transaction::{CommitOptions, Transactable};
+use automerge::transaction::{CommitOptions, Transactable, Transaction};
 use automerge::{
     ActorId, Automerge, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, ScalarValueRef,
     ValueRef,
@@ -148,14 +148,7 @@ impl CaseloadDoc {
         editor: &Editor,
         rows: &[(DocumentId, Summary, Option<Vec<ChangeHash>>)],
     ) -> Result<bool, ModelError> {
-        if self.doc.get_actor() != &editor.actor {
-            self.doc.set_actor(editor.actor.clone());
-        }
-        let mut tx = self.doc.transaction();
-        let records = match record::obj_at_tx(&tx, &ROOT, "records", ObjType::Map) {
-            Some(r) => r,
-            None => tx.put_object(ROOT, "records", ObjType::Map)?,
-        };
+        let (mut tx, records) = self.rows_tx(editor)?;
         for (id, summary, heads) in rows {
             let key = id.to_string();
             let row = record::map_at_tx(&mut tx, &records, &key)?;
@@ -214,12 +207,24 @@ impl CaseloadDoc {
             tx.rollback();
             return Ok(false);
         }
-        tx.commit_with(
-            CommitOptions::default()
-                .with_message(format!("{}\tindex: {} rows", editor.worker, rows.len()))
-                .with_time(editor.now_ms),
-        );
+        tx.commit_with(record::commit_options(
+            editor,
+            &format!("index: {} rows", rows.len()),
+        ));
         Ok(true)
+    }
+
+    /// A transaction on the index as `editor`, with the map of rows (made if missing).
+    fn rows_tx(&mut self, editor: &Editor) -> Result<(Transaction<'_>, ObjId), ModelError> {
+        if self.doc.get_actor() != &editor.actor {
+            self.doc.set_actor(editor.actor.clone());
+        }
+        let mut tx = self.doc.transaction();
+        let records = match record::obj_at_tx(&tx, &ROOT, "records", ObjType::Map) {
+            Some(r) => r,
+            None => tx.put_object(ROOT, "records", ObjType::Map)?,
+        };
+        Ok((tx, records))
     }
 
     pub fn entry(&self, id: &DocumentId) -> Option<Entry> {

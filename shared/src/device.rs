@@ -33,6 +33,7 @@ use crate::protocol::Message;
 use crate::record::Kind;
 use crate::replica::{Progress, Replica, ReplicaError};
 use crate::{DocumentId, Editor, ModelError, RecordDoc};
+use read::ReadAt;
 
 pub use day::{AHEAD_DAYS, Due, Whose, due, follow_ups};
 pub use disk::{
@@ -106,11 +107,11 @@ pub struct Repo {
     unreconciled: std::collections::BTreeSet<DocumentId>,
     /// The contact read last, with the heads it was read at: its page re-reads it on
     /// every redraw, and reading a contact with many notes takes milliseconds.
-    last_contact: RefCell<Option<(Vec<automerge::ChangeHash>, Contact)>>,
+    last_contact: ReadAt<Contact>,
     /// Each contact's referrals as read at its heads (`referrals::ReferralTo`).
-    referrals: referrals::Cache,
-    /// Per contact, the folded text a search looks in, with the heads it was read at.
-    search: RefCell<HashMap<DocumentId, (Vec<automerge::ChangeHash>, String)>>,
+    referrals: ReadAt<Vec<crate::contact::Referral>>,
+    /// Per record, the folded text a search looks in, with the heads it was read at.
+    search: ReadAt<String>,
     /// When the relay was last seen holding each record's latest change (this session).
     on_relay: HashMap<DocumentId, i64>,
     /// Records handed to another team here: deleted once the relay has the change.
@@ -184,9 +185,9 @@ impl Repo {
             snapshot_heads: None,
             snapshot_seq: None,
             unreconciled: std::collections::BTreeSet::new(),
-            last_contact: RefCell::new(None),
-            referrals: Default::default(),
-            search: RefCell::new(HashMap::new()),
+            last_contact: ReadAt::default(),
+            referrals: ReadAt::default(),
+            search: ReadAt::default(),
             on_relay: HashMap::new(),
             moved_here: std::collections::BTreeSet::new(),
         }

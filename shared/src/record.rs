@@ -320,7 +320,7 @@ impl RecordDoc {
     }
 }
 
-fn commit_options(editor: &Editor, what: &str) -> CommitOptions {
+pub(crate) fn commit_options(editor: &Editor, what: &str) -> CommitOptions {
     // The change timestamp is in milliseconds, as automerge-js writes it.
     CommitOptions::default()
         .with_message(format!("{}\t{}", editor.worker, what))

@@ -52,21 +52,13 @@ impl CaseloadDoc {
         if Self::moved_of(&self.doc).contains(id) {
             return Ok(false);
         }
-        if self.doc.get_actor() != &editor.actor {
-            self.doc.set_actor(editor.actor.clone());
-        }
-        let mut tx = self.doc.transaction();
-        let records = match record::obj_at_tx(&tx, &ROOT, "records", ObjType::Map) {
-            Some(r) => r,
-            None => tx.put_object(ROOT, "records", ObjType::Map)?,
-        };
+        let (mut tx, records) = self.rows_tx(editor)?;
         let row = tx.put_object(&records, id.to_string().as_str(), ObjType::Map)?;
         tx.put(&row, "kind", MOVED)?;
-        tx.commit_with(
-            CommitOptions::default()
-                .with_message(format!("{}\tindex: handed to another team", editor.worker))
-                .with_time(editor.now_ms),
-        );
+        tx.commit_with(record::commit_options(
+            editor,
+            "index: handed to another team",
+        ));
         Ok(true)
     }
 

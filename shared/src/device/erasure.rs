@@ -63,10 +63,11 @@ impl Repo {
         }
         self.unreconciled.remove(&id);
         self.damaged.retain(|(d, _)| d.as_ref() != Some(&id));
-        let mut last = self.last_contact.borrow_mut();
-        if last.as_ref().is_some_and(|(_, c)| c.id == id) {
-            *last = None;
-        }
+        // What was read of it for the screens goes with it (names, phone numbers).
+        self.last_contact.forget(&id);
+        self.referrals.forget(&id);
+        self.search.forget(&id);
+        self.on_relay.remove(&id);
     }
 
     /// After the index changed: records this device holds that the index lists as
@@ -171,5 +172,38 @@ mod tests {
             repo.replica().doc(&kept).is_some(),
             "the other record stays"
         );
+    }
+
+    #[test]
+    fn an_erased_record_leaves_nothing_read_of_it_in_memory() {
+        let identity = Identity::new("Anna", "kempen", "ws://127.0.0.1:8080/sync");
+        let (mut repo, _) = Repo::new(identity, Loaded::default(), vec![]);
+        let (gone, _) = repo
+            .create_contact(
+                NewContact {
+                    team: "kempen".into(),
+                    display_name: "Qzxwvkjyrtpl".into(),
+                    first_contact_on: "2026-11-20".parse().expect("day"),
+                    channel: Channel::Street,
+                    place: None,
+                    assigned_worker: None,
+                },
+                NOW,
+            )
+            .expect("created");
+        let heads = repo.replica().heads(&gone).expect("held");
+        assert!(matches!(
+            repo.contact(&gone),
+            super::super::Loadable::Ready(_)
+        ));
+        assert_eq!(repo.read_for_search(10), (1, 0));
+        assert!(repo.referrals_to(&DocumentId::random()).is_empty());
+        repo.erased(gone, None);
+        assert!(
+            !repo.last_contact.is_fresh(&gone, &heads),
+            "the contact read"
+        );
+        assert!(!repo.search.is_fresh(&gone, &heads), "its searched text");
+        assert!(!repo.referrals.is_fresh(&gone, &heads), "its referrals");
     }
 }

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use automerge::Automerge;
 
 use super::{Repo, Step};
-use crate::DocumentId;
 use crate::Editor;
 use crate::caseload::{CaseloadDoc, Entry, Summary};
 use crate::record::Kind;
+use crate::{DocumentId, ModelError};
 
 impl Repo {
     /// The rows of one kind sorted by name; re-sorted only when the index changed.
@@ -36,14 +36,31 @@ impl Repo {
         rows
     }
 
-    /// Writes index rows. The index (one row per record) is lent out of the replica and
-    /// given back, never cloned, and only the written rows are re-read: with 10,000
-    /// records a clone or a full re-read would cost more than the rest of an edit.
+    /// Writes index rows.
     pub(super) fn upsert_index(
         &mut self,
         editor: &Editor,
         rows: Vec<(DocumentId, Summary, Option<Vec<automerge::ChangeHash>>)>,
         step: &mut Step,
+    ) {
+        let ids: Vec<DocumentId> = rows.iter().map(|(id, ..)| *id).collect();
+        self.write_index(&ids, step, |index| index.upsert(editor, &rows));
+    }
+
+    /// Replaces a record's row by a `moved` row (it went to another team).
+    pub(super) fn mark_moved(&mut self, editor: &Editor, id: DocumentId, step: &mut Step) {
+        self.write_index(&[id], step, |index| index.mark_moved(editor, &id));
+    }
+
+    /// Writes to the index with `write` (true when it wrote something), then re-reads
+    /// the rows of `ids`. The index (one row per record) is lent out of the replica and
+    /// given back, never cloned, and only those rows are re-read: with 10,000 records
+    /// a clone or a full re-read would cost more than the rest of an edit.
+    fn write_index(
+        &mut self,
+        ids: &[DocumentId],
+        step: &mut Step,
+        write: impl FnOnce(&mut CaseloadDoc) -> Result<bool, ModelError>,
     ) {
         let mut taken = self.replica.take(&self.index_id);
         let genesis = taken.as_ref().is_none_or(|d| d.get_heads().is_empty());
@@ -62,7 +79,7 @@ impl Repo {
             // Unreachable: checked above (or a fresh genesis).
             return self.give_back_index(taken);
         };
-        if !matches!(index.upsert(editor, &rows), Ok(true)) {
+        if !matches!(write(&mut index), Ok(true)) {
             return self.give_back_index(if genesis {
                 taken
             } else {
@@ -73,35 +90,12 @@ impl Repo {
             self.entries.clear();
         }
         self.entries_version += 1;
-        for (id, _, _) in &rows {
+        for id in ids {
             match index.entry(id) {
                 Some(entry) => self.entries.insert(*id, entry),
                 None => self.entries.remove(id),
             };
         }
-        let doc = index.into_doc();
-        step.batch
-            .chunks
-            .extend(self.ledger.chunk_for(self.index_id, &doc));
-        step.send.extend(self.replica.put_back(self.index_id, doc));
-    }
-
-    /// Replaces a record's row by a `moved` row (it went to another team).
-    pub(super) fn mark_moved(&mut self, editor: &Editor, id: DocumentId, step: &mut Step) {
-        let Some(doc) = self.replica.take(&self.index_id) else {
-            return;
-        };
-        if CaseloadDoc::check(&doc).is_err() {
-            return self.give_back_index(Some(doc));
-        }
-        let Ok(mut index) = CaseloadDoc::from_automerge(doc) else {
-            return;
-        };
-        if !matches!(index.mark_moved(editor, &id), Ok(true)) {
-            return self.give_back_index(Some(index.into_doc()));
-        }
-        self.entries.remove(&id);
-        self.entries_version += 1;
         let doc = index.into_doc();
         step.batch
             .chunks

@@ -1,19 +1,10 @@
 //! The referrals made to an employer, gathered from the contacts on this device (a
 //! referral lives in the young person's record, naming the employer's document).
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-
-use automerge::ChangeHash;
-
 use super::Repo;
 use crate::DocumentId;
 use crate::contact::{Referral, referrals_of};
 use crate::record::Kind;
-
-/// Each contact's referrals with the heads they were read at: an employer page that
-/// redraws on every change reads again only the contacts that changed.
-pub(super) type Cache = RefCell<HashMap<DocumentId, (Vec<ChangeHash>, Vec<Referral>)>>;
 
 /// A referral to an employer, with the young person it is for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,15 +45,11 @@ impl Repo {
         let Some(heads) = self.replica.heads(id) else {
             return Vec::new();
         };
-        if let Some((at, referrals)) = self.referrals.borrow().get(id)
-            && *at == heads
-        {
-            return referrals.clone();
+        if let Some(referrals) = self.referrals.with(id, &heads, Vec::clone) {
+            return referrals;
         }
         let referrals = self.replica.doc(id).map(referrals_of).unwrap_or_default();
-        self.referrals
-            .borrow_mut()
-            .insert(*id, (heads, referrals.clone()));
+        self.referrals.put(*id, heads, referrals.clone());
         referrals
     }
 }

@@ -53,11 +53,11 @@ impl Repo {
         if folded_query.trim().is_empty() || found(folded_query, &fold(&entry.summary.name)) {
             return true;
         }
-        let cache = self.search.borrow();
-        match (cache.get(&entry.id), self.replica.heads(&entry.id)) {
-            (Some((at, text)), Some(heads)) if *at == heads => found(folded_query, text),
-            _ => false,
-        }
+        self.replica.heads(&entry.id).is_some_and(|heads| {
+            self.search
+                .with(&entry.id, &heads, |text| found(folded_query, text))
+                .unwrap_or(false)
+        })
     }
 
     /// Reads the searched fields of up to `budget` records whose fields are not read
@@ -67,7 +67,6 @@ impl Repo {
     pub fn read_for_search(&self, budget: usize) -> (usize, usize) {
         let mut left = 0;
         let mut read = 0;
-        let mut cache = self.search.borrow_mut();
         for entry in self.entries.values() {
             if searched(entry.summary.kind).is_empty() {
                 continue;
@@ -75,12 +74,12 @@ impl Repo {
             let Some(heads) = self.replica.heads(&entry.id) else {
                 continue;
             };
-            if cache.get(&entry.id).is_some_and(|(at, _)| *at == heads) {
+            if self.search.is_fresh(&entry.id, &heads) {
                 continue;
             }
             if read < budget {
                 let text = self.search_text(&entry.id, entry.summary.kind);
-                cache.insert(entry.id, (heads, text));
+                self.search.put(entry.id, heads, text);
                 read += 1;
             } else {
                 left += 1;

@@ -12,6 +12,23 @@ fn device(worker: &str) -> Identity {
     Identity::new(worker, "kempen", "ws://127.0.0.1:8080/sync")
 }
 
+/// A new device of the team with nothing stored.
+fn fresh(worker: &str) -> Repo {
+    Repo::new(device(worker), Loaded::default(), vec![]).0
+}
+
+fn note(text: &str) -> NewNote {
+    NewNote {
+        text: text.into(),
+        ..Default::default()
+    }
+}
+
+fn add_note(repo: &mut Repo, id: DocumentId, now_ms: i64, note: NewNote) {
+    repo.edit_contact(id, now_ms, |c, ed| c.add_note(ed, note).map(|_| ()))
+        .expect("note");
+}
+
 fn new_contact(name: &str) -> NewContact {
     NewContact {
         team: "kempen".into(),
@@ -83,7 +100,7 @@ fn names(repo: &Repo) -> Vec<String> {
 
 #[test]
 fn a_current_snapshot_shows_the_rows_before_the_index_is_loaded() {
-    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let mut anna = fresh("Anna");
     anna.create_contact(new_contact("Lotte"), NOW)
         .expect("created");
     anna.create_contact(new_contact("Bram"), NOW)
@@ -121,7 +138,7 @@ fn snapshot_of(repo: &mut Repo) -> Snapshot {
 
 #[test]
 fn a_stale_snapshot_gives_way_to_the_index() {
-    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let mut anna = fresh("Anna");
     let (lotte, _) = anna
         .create_contact(new_contact("Lotte"), NOW)
         .expect("created");
@@ -145,7 +162,7 @@ fn a_stale_snapshot_gives_way_to_the_index() {
 
 #[test]
 fn a_corrupt_or_foreign_snapshot_is_no_snapshot() {
-    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let mut anna = fresh("Anna");
     anna.create_contact(new_contact("Lotte"), NOW)
         .expect("created");
     let snapshot = snapshot_of(&mut anna);
@@ -158,7 +175,7 @@ fn a_corrupt_or_foreign_snapshot_is_no_snapshot() {
 
 #[test]
 fn with_no_index_on_disk_after_a_snapshot_the_index_starts_over() {
-    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let mut anna = fresh("Anna");
     anna.create_contact(new_contact("Lotte"), NOW)
         .expect("created");
     let snapshot = snapshot_of(&mut anna);
@@ -170,7 +187,7 @@ fn with_no_index_on_disk_after_a_snapshot_the_index_starts_over() {
 
 #[test]
 fn a_contact_read_again_after_an_edit_shows_the_edit() {
-    let (mut repo, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let mut repo = fresh("Anna");
     let (id, _) = repo
         .create_contact(new_contact("Lotte"), NOW)
         .expect("created");
@@ -193,7 +210,7 @@ fn a_contact_read_again_after_an_edit_shows_the_edit() {
 
 #[test]
 fn a_refused_edit_changes_nothing() {
-    let (mut repo, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let mut repo = fresh("Anna");
     let (id, _) = repo
         .create_contact(new_contact("Lotte"), NOW)
         .expect("created");
@@ -214,15 +231,7 @@ fn a_refused_edit_changes_nothing() {
 /// One session with the relay: connect, exchange until quiet, disconnect. Returns
 /// what the device would have written.
 fn session(relay: &mut Relay, repo: &mut Repo) -> (Batch, Progress) {
-    let mut written = Batch::default();
-    let connect = repo.connect();
-    relay.exchange(vec![connect], |reply| {
-        let step = repo
-            .receive(reply, NOW)
-            .expect("the device takes the relay's message");
-        written.extend(step.batch);
-        step.send
-    });
+    let written = exchange(relay, repo, NOW);
     assert!(
         repo.is_up_to_date(),
         "nothing left to sync for {}: {:?} pending {} connected {}",
@@ -234,6 +243,21 @@ fn session(relay: &mut Relay, repo: &mut Repo) -> (Batch, Progress) {
     let progress = repo.progress();
     repo.disconnect();
     (written, progress)
+}
+
+/// Connects and exchanges with the relay until quiet, its messages arriving at
+/// `now_ms`; returns what the device would have written.
+fn exchange(relay: &mut Relay, repo: &mut Repo, now_ms: i64) -> Batch {
+    let mut written = Batch::default();
+    let connect = repo.connect();
+    relay.exchange(vec![connect], |reply| {
+        let step = repo
+            .receive(reply, now_ms)
+            .expect("the device takes the relay's message");
+        written.extend(step.batch);
+        step.send
+    });
+    written
 }
 
 /// The chunks written for one document, loaded as the store would.
@@ -250,26 +274,16 @@ fn load_written(batch: &Batch, id: DocumentId) -> Automerge {
 #[test]
 fn a_record_arriving_whole_is_stored_as_the_relay_sent_it_and_loads_back() {
     let mut relay = Relay::default();
-    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let mut anna = fresh("Anna");
     let (id, _) = anna
         .create_contact(new_contact("Lotte"), NOW)
         .expect("created");
     for text in ["First meeting", "Second meeting"] {
-        anna.edit_contact(id, NOW, |c, ed| {
-            c.add_note(
-                ed,
-                NewNote {
-                    text: text.into(),
-                    ..Default::default()
-                },
-            )
-            .map(|_| ())
-        })
-        .expect("note");
+        add_note(&mut anna, id, NOW, note(text));
     }
     session(&mut relay, &mut anna);
 
-    let (mut bram, _) = Repo::new(device("Bram"), Loaded::default(), vec![]);
+    let mut bram = fresh("Bram");
     let (written, _) = session(&mut relay, &mut bram);
     let held = bram.replica.doc(&id).expect("arrived").clone();
     let ours: Vec<&ChunkWrite> = written
@@ -367,25 +381,15 @@ fn a_record_arriving_whole_is_stored_as_the_relay_sent_it_and_loads_back() {
 #[test]
 fn a_fresh_device_receives_the_caseload_and_concurrent_edits_show_as_conflicts() {
     let mut relay = Relay::default();
-    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let mut anna = fresh("Anna");
     let (id, _) = anna
         .create_contact(new_contact("Lotte"), NOW)
         .expect("created");
-    anna.edit_contact(id, NOW, |c, ed| {
-        c.add_note(
-            ed,
-            NewNote {
-                text: "First meeting".into(),
-                ..Default::default()
-            },
-        )
-        .map(|_| ())
-    })
-    .expect("note");
+    add_note(&mut anna, id, NOW, note("First meeting"));
     session(&mut relay, &mut anna);
     assert_eq!(anna.pending_count(), 0);
 
-    let (mut bram, _) = Repo::new(device("Bram"), Loaded::default(), vec![]);
+    let mut bram = fresh("Bram");
     let (written, progress) = session(&mut relay, &mut bram);
     assert_eq!(progress.done, progress.total, "progress reached its total");
     assert_eq!(progress.total, 2, "the index and the record");
@@ -445,7 +449,7 @@ fn a_fresh_device_receives_the_caseload_and_concurrent_edits_show_as_conflicts()
 #[test]
 fn an_edit_is_pending_until_the_relay_confirms_it() {
     let mut relay = Relay::default();
-    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let mut anna = fresh("Anna");
     let (id, _) = anna
         .create_contact(new_contact("Lotte"), NOW)
         .expect("created");
@@ -476,7 +480,7 @@ fn an_edit_is_pending_until_the_relay_confirms_it() {
 
 #[test]
 fn changes_carry_the_clock_and_the_worker_they_were_made_with() {
-    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let mut anna = fresh("Anna");
     let (id, _) = anna
         .create_contact(new_contact("Lotte"), NOW)
         .expect("created");
@@ -511,7 +515,7 @@ fn a_record_of_another_team_is_never_listed_in_this_teams_index() {
     let (id, _) = elsewhere.create_contact(theirs, NOW).expect("created");
     session(&mut relay, &mut elsewhere);
 
-    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let mut anna = fresh("Anna");
     let connect = anna.connect();
     relay.exchange(vec![connect], |reply| {
         anna.receive(reply, NOW).expect("takes").send
@@ -532,26 +536,23 @@ fn a_record_of_another_team_is_never_listed_in_this_teams_index() {
 #[test]
 fn my_day_lists_the_follow_ups_a_colleague_wrote_on_my_record_for_both_of_us() {
     let mut relay = Relay::default();
-    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let mut anna = fresh("Anna");
     let (id, _) = anna
         .create_contact(new_contact("Lotte"), NOW)
         .expect("created");
     session(&mut relay, &mut anna);
-    let (mut bram, _) = Repo::new(device("Bram"), Loaded::default(), vec![]);
+    let mut bram = fresh("Bram");
     session(&mut relay, &mut bram);
     let today: crate::Day = "2026-11-24".parse().expect("day");
-    bram.edit_contact(id, NOW + 1, |c, ed| {
-        c.add_note(
-            ed,
-            NewNote {
-                text: "Call back about the training".into(),
-                follow_up: Some(today),
-                ..Default::default()
-            },
-        )
-        .map(|_| ())
-    })
-    .expect("note");
+    add_note(
+        &mut bram,
+        id,
+        NOW + 1,
+        NewNote {
+            follow_up: Some(today),
+            ..note("Call back about the training")
+        },
+    );
     let row = bram.entry(&id).expect("listed").summary.clone();
     assert_eq!(row.worker, "Anna", "assigned to Anna");
     assert_eq!(row.follow_up_by.as_deref(), Some("Bram"), "written by Bram");
@@ -567,7 +568,7 @@ fn my_day_lists_the_follow_ups_a_colleague_wrote_on_my_record_for_both_of_us() {
 
 #[test]
 fn the_employer_page_lists_the_referrals_made_to_it_and_their_outcomes() {
-    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let mut anna = fresh("Anna");
     let (bakery, _) = anna.create_employer("Bakery", NOW).expect("employer");
     let (garage, _) = anna.create_employer("Garage", NOW).expect("employer");
     let day = |d: &str| d.parse::<crate::Day>().expect("day");
@@ -617,22 +618,12 @@ fn the_employer_page_lists_the_referrals_made_to_it_and_their_outcomes() {
 #[test]
 fn what_waits_for_the_relay_counts_changes_and_records() {
     let mut relay = Relay::default();
-    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let mut anna = fresh("Anna");
     let (id, _) = anna
         .create_contact(new_contact("Lotte"), NOW)
         .expect("created");
     for text in ["first", "second", "third"] {
-        anna.edit_contact(id, NOW, |c, ed| {
-            c.add_note(
-                ed,
-                NewNote {
-                    text: text.into(),
-                    ..Default::default()
-                },
-            )
-            .map(|_| ())
-        })
-        .expect("note");
+        add_note(&mut anna, id, NOW, note(text));
     }
     assert_eq!(anna.pending_changes(), (4, 1), "4 changes in 1 record");
     session(&mut relay, &mut anna);
@@ -647,7 +638,7 @@ fn what_waits_for_the_relay_counts_changes_and_records() {
 
 #[test]
 fn a_contact_is_found_by_full_name_phone_or_municipality_ignoring_case_and_accents() {
-    let (mut repo, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let mut repo = fresh("Anna");
     let (id, _) = repo
         .create_contact(new_contact("Zsófi"), NOW)
         .expect("created");
@@ -695,17 +686,14 @@ fn a_contact_is_found_by_full_name_phone_or_municipality_ignoring_case_and_accen
 
 /// [`session`] with the relay's messages arriving at `now_ms`.
 fn session_at(relay: &mut Relay, repo: &mut Repo, now_ms: i64) {
-    let connect = repo.connect();
-    relay.exchange(vec![connect], |reply| {
-        repo.receive(reply, now_ms).expect("taken").send
-    });
+    exchange(relay, repo, now_ms);
     repo.disconnect();
 }
 
 #[test]
 fn a_record_is_on_the_relay_since_the_relay_confirmed_its_latest_change() {
     let mut relay = Relay::default();
-    let (mut anna, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let mut anna = fresh("Anna");
     let (id, _) = anna
         .create_contact(new_contact("Lotte"), NOW)
         .expect("created");
@@ -720,14 +708,14 @@ fn a_record_is_on_the_relay_since_the_relay_confirmed_its_latest_change() {
     session_at(&mut relay, &mut anna, NOW + 3_000);
     assert_eq!(anna.on_relay_since(&id), Some(NOW + 3_000));
     // A second device has the record from the relay: there since it arrived.
-    let (mut bram, _) = Repo::new(device("Bram"), Loaded::default(), vec![]);
+    let mut bram = fresh("Bram");
     session_at(&mut relay, &mut bram, NOW + 4_000);
     assert_eq!(bram.on_relay_since(&id), Some(NOW + 4_000));
 }
 
 #[test]
 fn my_day_marks_an_employer_follow_up_done_like_a_note() {
-    let (mut repo, _) = Repo::new(device("Anna"), Loaded::default(), vec![]);
+    let mut repo = fresh("Anna");
     let today: crate::Day = "2026-11-24".parse().expect("day");
     let (employer, _) = repo
         .create_employer("Bakkerij Peeters", NOW)
@@ -751,18 +739,15 @@ fn my_day_marks_an_employer_follow_up_done_like_a_note() {
     let (contact, _) = repo
         .create_contact(new_contact("Lotte"), NOW)
         .expect("created");
-    repo.edit_contact(contact, NOW, |c, ed| {
-        c.add_note(
-            ed,
-            NewNote {
-                text: "Call back".into(),
-                follow_up: Some(today),
-                ..Default::default()
-            },
-        )
-        .map(|_| ())
-    })
-    .expect("note");
+    add_note(
+        &mut repo,
+        contact,
+        NOW,
+        NewNote {
+            follow_up: Some(today),
+            ..note("Call back")
+        },
+    );
     let due = |repo: &Repo| -> Vec<(Due, String)> {
         repo.follow_ups(Whose::Mine("Anna"), today)
             .into_iter()
