@@ -12,31 +12,8 @@ use thiserror::Error;
 pub use directory::{AuditEntry, DeviceRow, Directory, Erasure, Receipt};
 pub use policy::{Access, DocClass, classify};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Worker,
-    Coordinator,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Worker => "worker",
-            Role::Coordinator => "coordinator",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "worker" => Some(Role::Worker),
-            "coordinator" => Some(Role::Coordinator),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-}
+/// One `Role` for relay and devices: the directory stores `Role::as_str`.
+pub use paktum_shared::device::Role;
 
 /// An authenticated device and what its member may do.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -45,6 +45,15 @@ pub enum Role {
 }
 
 impl Role {
+    /// The relay's name for a role, as its directory stores it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Worker => "worker",
+            Role::Coordinator => "coordinator",
+            Role::Admin => "admin",
+        }
+    }
+
     /// The relay's name for a role (`worker`, `coordinator`, `admin`); `None` for others.
     pub fn parse(name: &str) -> Option<Self> {
         match name {
@@ -171,6 +180,16 @@ fn random_hex(bytes: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_role_reads_back_from_its_name_in_the_directory_and_in_json() {
+        for role in [Role::Worker, Role::Coordinator, Role::Admin] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+            let json = serde_json::to_string(&role).expect("a role serialises");
+            assert_eq!(json, format!("\"{}\"", role.as_str()));
+        }
+        assert_eq!(Role::parse("Worker"), None);
+    }
 
     #[test]
     fn relay_addresses_are_normalised() {
