@@ -627,13 +627,6 @@ pub fn FigurePage() -> impl IntoView {
         Some((row, group, figure, first, last))
     });
     let back = move || format!("/pact?{}", choice.get().query());
-    let name_of = move |id: DocumentId| {
-        field.read(|r| {
-            r.pact_entries()
-                .find(|(_, e)| e.id == id)
-                .map(|(team, e)| (e.summary.kind, e.summary.name.clone(), team.to_string()))
-        })
-    };
     view! {
         <div class="pact">
             <PactHeader />
@@ -648,6 +641,14 @@ pub fn FigurePage() -> impl IntoView {
                     };
                     let row2 = row.clone();
                     let ids = figure.records.clone();
+                    // One pass over the index rows for all the figure's records.
+                    let wanted: std::collections::HashSet<DocumentId> = ids.iter().copied().collect();
+                    let names: std::collections::HashMap<DocumentId, (Kind, String, String)> = field.read(|r| {
+                        r.pact_entries()
+                            .filter(|(_, e)| wanted.contains(&e.id))
+                            .map(|(team, e)| (e.id, (e.summary.kind, e.summary.name.clone(), team.to_string())))
+                            .collect()
+                    });
                     view! {
                         <h2>{move || row_label(i18n, &row2)} " · " {group_text}</h2>
                         <p class="hint">{move || basis_sentence(i18n, &row, first, last)}</p>
@@ -655,7 +656,7 @@ pub fn FigurePage() -> impl IntoView {
                         <ul class="rows plain figure-records" aria-label=move || t_string!(i18n, figure_records).to_string()>
                             {figure.records.iter().map(|id| {
                                 let id = *id;
-                                match name_of(id) {
+                                match names.get(&id).cloned() {
                                     Some((kind, name, team)) => {
                                         let href = match kind {
                                             Kind::Employer => format!("/employers/{id}"),

@@ -406,9 +406,11 @@ pub fn Table() -> impl IntoView {
     let sort_button = move |i: usize| {
         let sorted = move || {
             let (_, sort, desc) = state.get();
-            (sort == i)
-                .then_some(if desc { "descending" } else { "ascending" })
-                .unwrap_or("none")
+            match (sort == i, desc) {
+                (false, _) => "none",
+                (true, false) => "ascending",
+                (true, true) => "descending",
+            }
         };
         view! {
             <th scope="col" aria-sort=sorted>

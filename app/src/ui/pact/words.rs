@@ -223,3 +223,71 @@ pub fn csv_word(i18n: I18nContext<Locale>, label: Label<'_>) -> String {
         Label::PerMille(n) => per_mille(i18n, n),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::fill;
+
+    const CATALOGUES: [(&str, &str); 5] = [
+        ("en", include_str!("../../../locales/en.json")),
+        ("hu", include_str!("../../../locales/hu.json")),
+        ("nl", include_str!("../../../locales/nl.json")),
+        ("fr", include_str!("../../../locales/fr.json")),
+        ("de", include_str!("../../../locales/de.json")),
+    ];
+
+    /// The `%name%` places of a text, sorted.
+    fn places(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find('%') {
+            let after = &rest[start + 1..];
+            match after.find('%') {
+                Some(end)
+                    if end > 0
+                        && after[..end]
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c == '_') =>
+                {
+                    out.push(after[..end].to_string());
+                    rest = &after[end + 1..];
+                }
+                _ => rest = after,
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// The texts filled by `fill` are not checked by leptos_i18n nor by the catalogue
+    /// check (they use `%name%`, not `{{ name }}`): every language keeps every place.
+    #[wasm_bindgen_test]
+    fn every_catalogue_keeps_the_places_english_has() -> Result<(), serde_json::Error> {
+        let en: serde_json::Value = serde_json::from_str(CATALOGUES[0].1)?;
+        let keys: Vec<(&String, Vec<String>)> = en
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k, places(v.as_str()?))))
+            .filter(|(_, p)| !p.is_empty())
+            .collect();
+        assert!(keys.len() >= 15, "{keys:?}");
+        for (lang, json) in CATALOGUES {
+            let catalogue: serde_json::Value = serde_json::from_str(json)?;
+            for (key, wanted) in &keys {
+                let said = catalogue[key.as_str()].as_str().unwrap_or_default();
+                assert_eq!(&places(said), wanted, "{lang}: {key}");
+            }
+        }
+        assert_eq!(
+            fill(
+                "Goal %goal% %; %share% %",
+                &[("goal", "50".into()), ("share", "52,5".into())]
+            ),
+            "Goal 50 %; 52,5 %"
+        );
+        Ok(())
+    }
+}
