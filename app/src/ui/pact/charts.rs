@@ -13,9 +13,10 @@ use super::dashboard::{Computed, Shared};
 use super::words::{per_mille, row_label};
 use crate::i18n::*;
 
-const FUNNEL_W: f64 = 360.0;
+const FUNNEL_W: f64 = 250.0;
 const FUNNEL_H: f64 = 200.0;
-const LABEL_W: f64 = 190.0;
+/// The steps' short names stand left of the bars (the table below has the long ones).
+const LABEL_W: f64 = 125.0;
 const TREND_W: f64 = 480.0;
 const TREND_H: f64 = 160.0;
 const SHARE_W: f64 = 420.0;
@@ -77,12 +78,12 @@ pub fn Charts(computed: Shared<Computed>, goal: u32) -> impl IntoView {
         <div class="charts">
             <figure class="chart">
                 <figcaption>{t!(i18n, chart_funnel)}</figcaption>
-                <svg viewBox=format!("0 0 {} {}", LABEL_W + FUNNEL_W + 50.0, FUNNEL_H) role="img"
+                <svg viewBox=format!("0 0 {} {}", LABEL_W + FUNNEL_W + 40.0, FUNNEL_H) role="img"
                     aria-label=move || format!("{}: {}", t_string!(i18n, chart_funnel), funnel_words())>
                     {bars.into_iter().map(|b| {
                         let row = b.row.clone();
                         view! {
-                            <text x="0" y=b.y + b.height * 0.7 class="label">{move || row_label(i18n, &row)}</text>
+                            <text x="0" y=b.y + b.height * 0.7 class="label">{move || step_label(i18n, &row)}</text>
                             <rect x=LABEL_W + b.x y=b.y width=b.width.max(1.0) height=b.height class="bar" />
                             <text x=LABEL_W + FUNNEL_W + 6.0 y=b.y + b.height * 0.7 class="value">{b.count}</text>
                         }
@@ -118,6 +119,14 @@ pub fn Charts(computed: Shared<Computed>, goal: u32) -> impl IntoView {
                 <p class="legend">{share_words}</p>
             </figure>
         </div>
+    }
+}
+
+/// A funnel step in a word or two: "New contacts", then the statuses.
+fn step_label(i18n: leptos_i18n::I18nContext<Locale>, row: &Row) -> String {
+    match row {
+        Row::Entered(s) => super::super::parts::status_label(i18n, *s),
+        _ => t_string!(i18n, legend_reached).to_string(),
     }
 }
 
