@@ -9,6 +9,7 @@ mod employer;
 mod history;
 mod language;
 mod members;
+mod pact;
 mod parts;
 mod settings;
 mod setup;
@@ -20,6 +21,7 @@ use leptos_router::path;
 
 use crate::field::{Field, Phase, use_field};
 use crate::i18n::*;
+use paktum_shared::device::Role;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -77,12 +79,20 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/employers/:id") view=employer::EmployerPage />
                     <Route path=path!("/records/:id/history") view=history::HistoryPage />
                     <Route path=path!("/settings") view=settings::Settings />
+                    <Route path=path!("/pact") view=pact::Dashboard />
+                    <Route path=path!("/pact/figure") view=pact::FigurePage />
+                    <Route path=path!("/pact/table") view=pact::Table />
+                    <Route path=path!("/pact/review") view=pact::Review />
                 </Routes>
             </main>
             <nav class="bottom" aria-label=move || t_string!(i18n, nav_label).to_string()>
                 <A href="/">{t!(i18n, nav_day)}</A>
                 <A href="/caseload">{t!(i18n, nav_caseload)}</A>
                 <A href="/employers">{t!(i18n, nav_employers)}</A>
+                // The pact's figures: only coordinators and admins follow every team.
+                {move || field.read(|r| r.identity().role != Role::Worker).then(|| view! {
+                    <A href="/pact">{t!(i18n, nav_pact)}</A>
+                })}
                 <A href="/contacts/new" attr:class="new">{t!(i18n, nav_new_contact)}</A>
                 // A gear at 360 px: five words do not fit one line there in every
                 // language. The link's name is the word (visually hidden).

@@ -8,6 +8,7 @@
 mod day;
 mod disk;
 mod erasure;
+mod figures;
 mod identity;
 mod index;
 mod ledger;
@@ -40,6 +41,7 @@ pub use disk::{
     Assembled, Batch, Chunks, Damaged, KeptDoc, Loaded, RawChunk, Snapshot, StoredDoc,
     heads_from_bytes, heads_to_bytes,
 };
+pub use figures::PactRecords;
 pub use identity::{Identity, Role, normalise_relay_url, normalise_team};
 pub use index::{rows_of, workers};
 pub use ledger::{COMPACT_AFTER, COMPACT_AT_THE_LATEST, ChunkWrite, Ledger};
@@ -112,6 +114,9 @@ pub struct Repo {
     referrals: ReadAt<Vec<crate::contact::Referral>>,
     /// Per record, the folded text a search looks in, with the heads it was read at.
     search: ReadAt<String>,
+    /// The pact's records as the coordinator's figures read them (`figures.rs`).
+    figure_contacts: ReadAt<Contact>,
+    figure_employers: ReadAt<crate::employer::Employer>,
     /// When the relay was last seen holding each record's latest change (this session).
     on_relay: HashMap<DocumentId, i64>,
     /// Records handed to another team here: deleted once the relay has the change.
@@ -188,6 +193,8 @@ impl Repo {
             last_contact: ReadAt::default(),
             referrals: ReadAt::default(),
             search: ReadAt::default(),
+            figure_contacts: ReadAt::default(),
+            figure_employers: ReadAt::default(),
             on_relay: HashMap::new(),
             moved_here: std::collections::BTreeSet::new(),
         }

@@ -220,6 +220,7 @@ pub fn test(plan: &mut Plan) -> Result<()> {
     https_result?;
     if e2e {
         erasure_in_browsers(plan)?;
+        pact_in_browsers(plan)?;
     }
     // Last: the benchmark harness at small sizes (a smoke test; never fails on timings).
     crate::bench::bench(plan, true)
@@ -268,6 +269,54 @@ fn erasure_in_browsers(plan: &mut Plan) -> Result<()> {
             ])
             .arg("--data-dir")
             .arg(&data),
+    );
+    relay.stop();
+    result
+}
+
+/// The coordinator's screens (`tests/e2e/pact.mjs`): its own relay with device tokens,
+/// a second team in the same pact, a worker in each team and a coordinator.
+fn pact_in_browsers(plan: &mut Plan) -> Result<()> {
+    const SECOND_TEAM: &str = "west";
+    let relay = E2eRelay::start(plan, Mode::Secure)?;
+    let binary = plan.root.join("target/debug/paktum-sync-server");
+    let data = relay.process.data_dir().to_path_buf();
+    let http = relay.process.http_url().to_string();
+    paktum_launch::admin(
+        &binary,
+        &data,
+        &["create-team", "--pact", "e2e", "--team", SECOND_TEAM],
+    )
+    .context("creating the second e2e team")?;
+    let invite = |team: &str, name: &str, role: &str| -> Result<String> {
+        let printed = paktum_launch::admin(
+            &binary,
+            &data,
+            &[
+                "invite", "--team", team, "--name", name, "--role", role, "--url", &http,
+            ],
+        )?;
+        paktum_launch::enrolment_code(&printed)
+            .with_context(|| format!("no enrolment code in the admin output: {printed}"))
+    };
+    let codes = format!(
+        "{},{},{}",
+        invite(E2E_TEAM, "Wim", "worker")?,
+        invite(SECOND_TEAM, "Zoe", "worker")?,
+        invite(E2E_TEAM, "Cleo", "coordinator")?
+    );
+    let result = plan.step(
+        "end-to-end: the coordinator's screens (Playwright)",
+        plan.command("node").arg("tests/e2e/pact.mjs").args([
+            "--base",
+            &http,
+            "--codes",
+            &codes,
+            "--teams",
+            &format!("{E2E_TEAM},{SECOND_TEAM}"),
+            "--artifacts",
+            "tests/artifacts",
+        ]),
     );
     relay.stop();
     result

@@ -435,7 +435,7 @@ fn ConsentSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl I
 
 pub(super) mod erase;
 mod notes;
-mod participant;
+pub(super) mod participant;
 mod referrals;
 pub(super) use participant::result_label;
 

@@ -260,6 +260,62 @@ mod tests {
     }
 
     #[test]
+    fn the_pact_records_hold_every_teams_contacts_and_follow_a_change() {
+        let mut relay = Relay::default();
+        worker_with(&mut relay, "kempen", &["Lotte", "Bram"]);
+        let (mut wim, _) = Repo::new(
+            identity("Wim", "herentals", "worker"),
+            Loaded::default(),
+            vec![],
+        );
+        let (jef, _) = wim
+            .create_contact(contact("herentals", "Jef"), NOW)
+            .expect("created");
+        session(&mut relay, &mut wim);
+        let (mut kim, _) = Repo::new(
+            identity("Kim", "herentals", "coordinator"),
+            Loaded::default(),
+            vec![],
+        );
+        session(&mut relay, &mut kim);
+        let names = |kim: &Repo| -> Vec<(String, String)> {
+            let mut all: Vec<_> = kim
+                .pact_records()
+                .contacts
+                .into_iter()
+                .map(|c| (c.display_name, c.status.as_str().to_string()))
+                .collect();
+            all.sort();
+            all
+        };
+        let pair = |n: &str, s: &str| (n.to_string(), s.to_string());
+        assert_eq!(
+            names(&kim),
+            [
+                pair("Bram", "new"),
+                pair("Jef", "new"),
+                pair("Lotte", "new")
+            ]
+        );
+        wim.edit_contact(jef, NOW + 1, |doc, ed| {
+            doc.change_status(ed, crate::contact::Status::Engaged, None)
+        })
+        .expect("status");
+        session(&mut relay, &mut wim);
+        session(&mut relay, &mut kim);
+        assert_eq!(
+            names(&kim),
+            [
+                pair("Bram", "new"),
+                pair("Jef", "engaged"),
+                pair("Lotte", "new")
+            ],
+            "read again at its new heads"
+        );
+        assert!(kim.pact_records().employers.is_empty());
+    }
+
+    #[test]
     fn a_coordinators_device_restarted_from_its_store_lists_every_team_again() {
         let mut relay = Relay::default();
         worker_with(&mut relay, "kempen", &["Lotte", "Bram"]);
