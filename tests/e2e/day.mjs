@@ -239,7 +239,22 @@ export function dayScenarios({ scenario, browser, problems, BASE, ARTIFACTS, TEA
     S.unreachable = false;
     await nav(S, "Caseload");
     await S.page.getByRole("searchbox").fill("Sven");
-    await S.page.getByRole("link", { name: /^Sven Kept/ }).getByText(/^On the relay since \d\d:\d\d$/).waitFor({ timeout: T });
+    const confirmed = S.page.getByRole("link", { name: /^Sven Kept/ }).getByText(/^On the relay since \d\d:\d\d$/);
+    await confirmed.waitFor({ timeout: T });
+    const since = await confirmed.textContent();
+    // Kept on the device: after a reload, offline (so no new confirmation comes), the
+    // row still says when the relay confirmed it. The idle housekeeping stores it.
+    const seen = await S.page.evaluate(() => performance.now());
+    await S.page.waitForFunction(
+      (t) => performance.getEntriesByName("paktum:tidied", "mark").some((m) => m.startTime > t),
+      seen, { timeout: T, polling: 100 });
+    await S.context.setOffline(true);
+    S.offline = true;
+    await S.page.reload();
+    await S.page.getByRole("searchbox").fill("Sven");
+    await S.page.getByRole("link", { name: /^Sven Kept/ }).getByText(since, { exact: true }).waitFor({ timeout: T });
+    await S.context.setOffline(false);
+    S.offline = false;
     // And the relay has it: Anna's device lists it.
     await nav(A, "Caseload");
     await A.page.getByRole("searchbox").fill("Sven");
