@@ -139,8 +139,9 @@ export function dayScenarios({ scenario, browser, problems, BASE, ARTIFACTS, TEA
   scenario("day: the assigned worker is picked from the team's members, on a new contact and in Details", async () => {
     // Development mode: the relay keeps no member list, so the choice is among the
     // workers the caseload names (Anna; Bram, who made "Bruno Theirs") and this device's.
-    // A select inside its label: the chosen name is part of the accessible name.
-    const worker = A.page.getByRole("combobox", { name: /^Assigned worker/ });
+    // Named by its label only, not also by the chosen name ("Assigned worker Anna"):
+    // the label names the select through aria-labelledby (issue 13).
+    const worker = A.page.getByRole("combobox", { name: "Assigned worker", exact: true });
     const options = async () => (await worker.locator("option").allTextContents()).map((t) => t.trim());
     const assigned = A.page.locator('dl.details dt:text-is("Assigned worker") + dd');
     await nav(A, "+ Contact");
@@ -276,6 +277,14 @@ export function dayScenarios({ scenario, browser, problems, BASE, ARTIFACTS, TEA
       const line = `${label}: ${v.impact} ${v.id} at ${v.nodes.join(", ")}`;
       if (v.impact === "serious" || v.impact === "critical") found.push(line);
       else console.log(`   axe (${v.impact}, not failing): ${line}`);
+    }
+    // A select is named by its label alone: a label wrapping it also lent it the chosen
+    // option ("Assigned worker Anna"), which axe does not flag (issue 13).
+    for (const box of await d.page.getByRole("combobox").all()) {
+      const name = /^- combobox "((?:[^"\\]|\\.)*)"/.exec(await box.ariaSnapshot())?.[1] ?? "";
+      const chosen = (await box.evaluate((el) => el.selectedOptions[0]?.textContent ?? "")).trim();
+      if (!name) found.push(`${label}: a select without a name`);
+      else if (chosen && name.includes(chosen)) found.push(`${label}: the select "${name}" is named by its chosen option`);
     }
   }
 

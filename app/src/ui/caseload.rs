@@ -18,7 +18,7 @@ use paktum_shared::language::{Lang, fold, sort_key};
 use paktum_shared::record::Kind;
 
 use super::language::{day_text, lang, number, when};
-use super::parts::{PendingMark, status_label, status_text};
+use super::parts::{PendingMark, SelectLabel, status_label, status_text, unique_id};
 use crate::field::use_field;
 use crate::i18n::*;
 
@@ -58,6 +58,11 @@ pub fn Caseload() -> impl IntoView {
     let navigate = use_navigate();
     let param = move |key: &'static str| query.with(|q| q.get(key).unwrap_or_default());
     let (search, set_search) = signal(String::new());
+    let (status_id, worker_id, sort_id) = (
+        unique_id("filter-status"),
+        unique_id("filter-worker"),
+        unique_id("sort"),
+    );
     let set_param_now = move |key: &'static str, value: String| {
         let mut pairs: Vec<(String, String)> = PARAMS
             .into_iter()
@@ -201,8 +206,8 @@ pub fn Caseload() -> impl IntoView {
                     prop:value=move || search.get() on:input=move |ev| set_search.set(event_target_value(&ev)) />
             </label>
             <label>
-                <span class="visually-hidden">{t!(i18n, caseload_filter_status)}</span>
-                <select prop:value=move || param("status") on:change=move |ev| set_param("status", event_target_value(&ev))>
+                <SelectLabel id=status_id.clone() hidden=true>{t!(i18n, caseload_filter_status)}</SelectLabel>
+                <select aria-labelledby=status_id.clone() prop:value=move || param("status") on:change=move |ev| set_param("status", event_target_value(&ev))>
                     <option value="">{t!(i18n, caseload_all_statuses)}</option>
                     {Status::ALL
                         .into_iter()
@@ -215,8 +220,8 @@ pub fn Caseload() -> impl IntoView {
                 </select>
             </label>
             <label>
-                <span class="visually-hidden">{t!(i18n, caseload_filter_worker)}</span>
-                <select prop:value=move || param("worker") on:change=move |ev| set_param("worker", event_target_value(&ev))>
+                <SelectLabel id=worker_id.clone() hidden=true>{t!(i18n, caseload_filter_worker)}</SelectLabel>
+                <select aria-labelledby=worker_id.clone() prop:value=move || param("worker") on:change=move |ev| set_param("worker", event_target_value(&ev))>
                     <option value="">{t!(i18n, caseload_all_workers)}</option>
                     {move || {
                         all_workers()
@@ -227,8 +232,8 @@ pub fn Caseload() -> impl IntoView {
                 </select>
             </label>
             <label>
-                <span class="visually-hidden">{t!(i18n, caseload_sort)}</span>
-                <select prop:value=move || param("sort") on:change=move |ev| set_param("sort", event_target_value(&ev))>
+                <SelectLabel id=sort_id.clone() hidden=true>{t!(i18n, caseload_sort)}</SelectLabel>
+                <select aria-labelledby=sort_id.clone() prop:value=move || param("sort") on:change=move |ev| set_param("sort", event_target_value(&ev))>
                     <option value="">{t!(i18n, caseload_sort_name)}</option>
                     <option value=SortBy::Status.as_str()>{t!(i18n, caseload_sort_status)}</option>
                     <option value=SortBy::Changed.as_str()>{t!(i18n, caseload_sort_changed)}</option>
