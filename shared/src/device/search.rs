@@ -134,7 +134,7 @@ impl Repo {
                 .or_else(|| self.on_relay.heads(id))?;
             let on_relay = self.on_relay.with(id, &heads, |ms| *ms);
             let search = self.search.with(id, &heads, String::clone);
-            (on_relay.is_some() || search.is_some()).then(|| RecordReads {
+            (on_relay.is_some() || search.is_some()).then_some(RecordReads {
                 id: *id,
                 heads,
                 on_relay,
