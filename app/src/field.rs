@@ -231,12 +231,14 @@ impl Field {
         spawn_local(async move {
             let mut shown = crate::timing::now();
             let mut unshown = 0;
+            let mut read_any = false;
             loop {
                 let started = crate::timing::now();
                 let mut left = 0;
                 while crate::timing::now() - started < 40.0 {
                     let (read, still) = sync.repo().borrow().read_for_search(8);
                     unshown += read;
+                    read_any |= read > 0;
                     left = still;
                     if left == 0 {
                         break;
@@ -253,6 +255,11 @@ impl Field {
                     revision.update(|r| *r += 1);
                 }
                 if left == 0 {
+                    // Kept in the snapshot at the next quiet moment: a reload need not
+                    // read them again.
+                    if read_any {
+                        sync.notify();
+                    }
                     break;
                 }
                 gloo_timers::future::TimeoutFuture::new(0).await;

@@ -228,6 +228,12 @@ impl Sync {
         }
     }
 
+    /// Something a screen shows changed without a step (a search read records): a
+    /// redraw, and the idle housekeeping after it (the snapshot keeps what was read).
+    pub fn notify(&self) {
+        (self.0.notify)();
+    }
+
     /// Start-up housekeeping and other writes nobody waits for.
     pub fn persist(&self, step: Step) {
         if let Some(outbox) = self.0.outbox.borrow().as_ref() {

@@ -117,8 +117,10 @@ pub struct Repo {
     /// The pact's records as the coordinator's figures read them (`figures.rs`).
     figure_contacts: ReadAt<Contact>,
     figure_employers: ReadAt<crate::employer::Employer>,
-    /// When the relay was last seen holding each record's latest change (this session).
-    on_relay: HashMap<DocumentId, i64>,
+    /// When the relay was first seen holding each record at the heads kept with it.
+    on_relay: ReadAt<i64>,
+    /// `search` or `on_relay` learnt something the snapshot on disk lacks.
+    reads_changed: Cell<bool>,
     /// Records handed to another team here: deleted once the relay has the change.
     moved_here: std::collections::BTreeSet<DocumentId>,
 }
@@ -158,6 +160,16 @@ impl Repo {
         repo.entries_version += 1;
         repo.snapshot_heads = Some(rows.heads);
         repo.snapshot_seq = Some(snapshot.seq);
+        // Kept with the record's heads: used only while the record still has them, so
+        // they stay good even when the rows give way to the index.
+        for read in rows.reads {
+            if let Some(ms) = read.on_relay {
+                repo.on_relay.put(read.id, read.heads.clone(), ms);
+            }
+            if let Some(text) = read.search {
+                repo.search.put(read.id, read.heads, text);
+            }
+        }
         Some(repo)
     }
 
@@ -195,7 +207,8 @@ impl Repo {
             search: ReadAt::default(),
             figure_contacts: ReadAt::default(),
             figure_employers: ReadAt::default(),
-            on_relay: HashMap::new(),
+            on_relay: ReadAt::default(),
+            reads_changed: Cell::new(false),
             moved_here: std::collections::BTreeSet::new(),
         }
     }
@@ -255,12 +268,13 @@ impl Repo {
             return None;
         }
         let seq = self.ledger.written_seq(&self.index_id)?;
-        if self.snapshot_seq == Some(seq) {
+        if self.snapshot_seq == Some(seq) && !self.reads_changed.get() {
             return None;
         }
         let heads = self.replica.doc(&self.index_id)?.get_heads();
-        let bytes = snapshot::encode(&heads, self.entries.values());
+        let bytes = snapshot::encode(&heads, self.entries.values(), self.reads());
         self.snapshot_seq = Some(seq);
+        self.reads_changed.set(false);
         Some(Snapshot {
             index: self.index_id,
             seq,
@@ -569,7 +583,7 @@ impl Repo {
             self.moved_here.insert(id);
         }
         self.collect_states(&mut step);
-        self.on_relay.remove(&id);
+        self.on_relay.forget(&id);
         self.forget_verdict();
         self.revision += 1;
         Ok(step)

@@ -3,6 +3,7 @@
 //
 //   node tests/bench/browser.mjs --base http://127.0.0.1:8080 --team T --expect 10000
 //        [--expect-docs D] [--runs 3] [--notes 30] [--json out.json] [--chromium /usr/bin/chromium]
+//        [--only scroll]   (one first sync, then only the caseload scroll, --runs times)
 //
 // Needs `npm ci` (or `npm install`) in tests/bench once, and Chromium at --chromium.
 // Measures, in headless Chromium (playwright-core):
@@ -39,7 +40,7 @@ import { hostname, cpus } from "node:os";
 
 const USAGE =
   "usage: node tests/bench/browser.mjs --base http://127.0.0.1:P --team T --expect N " +
-  "[--expect-docs D] [--runs K] [--notes K] [--json out.json] [--chromium PATH]";
+  "[--expect-docs D] [--runs K] [--notes K] [--json out.json] [--chromium PATH] [--only scroll]";
 
 function parseArgs(argv) {
   const out = {};
@@ -75,7 +76,9 @@ try {
     notes: positive("notes", args.notes, 30),
     json: args.json,
     chromium: args.chromium || process.env.CHROMIUM || "/usr/bin/chromium",
+    only: args.only,
   };
+  if (opts.only !== undefined && opts.only !== "scroll") throw new Error(`--only takes "scroll", got ${opts.only}`);
 } catch (e) {
   console.error(`browser bench: ${e.message}\n${USAGE}`);
   process.exit(2);
@@ -412,7 +415,7 @@ try {
     // First sync, --runs times, each in a fresh browser context; the last one is kept.
     const syncs = [];
     let kept;
-    for (let run = 1; run <= opts.runs; run++) {
+    for (let run = 1; run <= (opts.only ? 1 : opts.runs); run++) {
       const r = await firstSync(run);
       syncs.push(r);
       if (kept) await kept.close();
@@ -423,7 +426,7 @@ try {
     row("first_sync", "first sync: all records stored and listed", median(secs), "s", secs, 10);
     row("first_sync_bytes", "first sync: WebSocket payload bytes", median(kib), "KiB", kib);
 
-    for (const rate of [1, 4]) {
+    for (const rate of opts.only ? [] : [1, 4]) {
       const suffix = rate > 1 ? `, CPU ${rate}x slower` : "";
       const tag = rate > 1 ? `_cpu${rate}x` : "";
       const cold = [];
@@ -453,6 +456,7 @@ try {
     row("scroll_frame_cpu4x", "caseload scroll: longest frame, 40 wheel steps, CPU 4x slower", median(longest), "ms", longest);
     row("scroll_end_cpu4x", "caseload scroll: End until the last contact is on screen, CPU 4x slower", median(toEnd), "ms", toEnd);
 
+    if (opts.only) return;
     const saves = await noteSaves(kept);
     row("save_p50", `note save to IndexedDB commit p50 (${saves.length} saves)`, percentile(saves, 50), "ms", saves);
     row("save_p95", `note save to IndexedDB commit p95 (${saves.length} saves)`, percentile(saves, 95), "ms", saves, 16);

@@ -334,7 +334,8 @@ export function recordScenarios(h) {
   });
 
   // ESF+ participant data (issue 14): not offered without consent (the section says
-  // why, no error), then entry, leaving date and a result, each a line in the history.
+  // why, no error), then entry, leaving date and a result, each a line in the history;
+  // the entry facts corrected, a result removed by mistake, put back, removed (issue 13).
   scenario("records: an ESF+ participant: not offered without consent, entered after it, left, a result; in the history", async () => {
     const P = await device("P");
     await setUp(P, "Petra");
@@ -367,7 +368,9 @@ export function recordScenarios(h) {
     await section.getByLabel("Leaving date").fill(today);
     await section.getByRole("button", { name: "Record leaving" }).click();
     await section.getByRole("heading", { name: "Results after leaving" }).waitFor({ timeout: T });
-    await section.getByRole("combobox", { name: /^Result/ }).selectOption({ label: "In employment, including self-employed" });
+    // Named by its label only (issue 13: a select inside its label was also named by
+    // the chosen option, "Result Choose…").
+    await section.getByRole("combobox", { name: "Result", exact: true }).selectOption({ label: "In employment, including self-employed" });
     await section.getByLabel("Date of the result").fill(today);
     await section.getByRole("button", { name: "Record result" }).click();
     const results = section.getByRole("list", { name: "Results after leaving" });
@@ -377,8 +380,43 @@ export function recordScenarios(h) {
     await audited(P, "a participant who left, with a result");
     await fits(P, "the participant with a result");
 
+    // Correcting the entry facts: the form opens with what is recorded.
+    await section.getByRole("button", { name: "Correct entry facts" }).click();
+    const gender = section.getByRole("combobox", { name: "Gender", exact: true });
+    const labour = section.getByRole("combobox", { name: "Labour-market status at entry", exact: true });
+    check((await gender.inputValue()) === "non_binary", `the recorded gender is chosen (${await gender.inputValue()})`);
+    check((await labour.inputValue()) === "long_term_unemployed", `the recorded status is chosen (${await labour.inputValue()})`);
+    check((await section.getByLabel("Entry date").inputValue()) === yesterday, "the recorded entry date");
+    await labour.selectOption({ label: "Unemployed" });
+    await gender.selectOption({ label: "Woman" });
+    await shotAt(P, section.getByRole("button", { name: "Save correction" }), "records-participant-correct");
+    await audited(P, "the participant correction form");
+    await fits(P, "the participant correction form");
+    await section.getByRole("button", { name: "Save correction" }).click();
+    await section.getByText("Woman", { exact: true }).waitFor({ timeout: T });
+    await section.getByText("Unemployed", { exact: true }).waitFor({ timeout: T });
+    check((await section.getByText("Non-binary", { exact: true }).count()) === 0, "the old gender is gone");
+    check((await section.getByRole("button", { name: "Save correction" }).count()) === 0, "the form closed");
+
+    // A result entered by mistake: removed, put back with Undo, removed again.
+    await section.getByRole("combobox", { name: "Result", exact: true }).selectOption({ label: "Looking for work" });
+    await section.getByLabel("Date of the result").fill(today);
+    await section.getByRole("button", { name: "Record result" }).click();
+    await results.getByText("Looking for work").waitFor({ timeout: T });
+    const mistaken = section.getByRole("button", { name: /^Remove result Looking for work / });
+    check((await section.getByRole("button", { name: /^Remove result In employment/ }).count()) === 1, "each result has its own Remove, named after it");
+    await mistaken.click();
+    await P.page.getByRole("status").filter({ hasText: "Result removed." }).waitFor({ timeout: T });
+    await results.getByText("Looking for work").waitFor({ state: "detached", timeout: T });
+    await P.page.getByRole("button", { name: "Undo" }).click();
+    await results.getByText("Looking for work").waitFor({ timeout: T });
+    await mistaken.click();
+    await results.getByText("Looking for work").waitFor({ state: "detached", timeout: T });
+    check((await results.getByRole("listitem").count()) === 1, "the other result stays");
+    await results.getByText("In employment, including self-employed").waitFor({ timeout: T });
+
     await P.page.getByRole("link", { name: "History" }).click();
-    for (const line of ["Consent given", "ESF+ entry recorded", "ESF+ leaving date recorded", "Result: In employment, including self-employed"]) {
+    for (const line of ["Consent given", "ESF+ entry recorded", "ESF+ leaving date recorded", "Result: In employment, including self-employed", "Result removed", "Result restored"]) {
       await P.page.locator(".what", { hasText: line }).first().waitFor({ timeout: T });
     }
     const raw = await P.page.locator(".what").allTextContents();

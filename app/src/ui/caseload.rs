@@ -9,16 +9,16 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use paktum_shared::caseload::Entry;
 use paktum_shared::contact::Status;
-use paktum_shared::device::{SortBy, sort_rows, status_counts, workers};
+use paktum_shared::device::{Repo, SortBy, sort_rows, status_counts, workers};
 use paktum_shared::language::{Lang, fold, sort_key};
 use paktum_shared::record::Kind;
+use paktum_shared::{Day, DocumentId};
 
 use super::language::{day_text, lang, number, when};
-use super::parts::{PendingMark, status_label, status_text};
+use super::parts::{PendingMark, SelectLabel, status_label, status_text, unique_id};
 use crate::field::use_field;
 use crate::i18n::*;
 
@@ -58,6 +58,11 @@ pub fn Caseload() -> impl IntoView {
     let navigate = use_navigate();
     let param = move |key: &'static str| query.with(|q| q.get(key).unwrap_or_default());
     let (search, set_search) = signal(String::new());
+    let (status_id, worker_id, sort_id) = (
+        unique_id("filter-status"),
+        unique_id("filter-worker"),
+        unique_id("sort"),
+    );
     let set_param_now = move |key: &'static str, value: String| {
         let mut pairs: Vec<(String, String)> = PARAMS
             .into_iter()
@@ -184,6 +189,11 @@ pub fn Caseload() -> impl IntoView {
         on_scroll.remove();
         on_resize.remove();
     });
+    // The window's rows, read from the device once per redraw or scroll for all of them.
+    let shown = Memo::new(move |_| {
+        let range = in_view.get();
+        listed.with(|l| field.read(|r| shown_rows(r, &l.rows, range)))
+    });
     // A new list (a search, a sync) may be shorter than where the page was.
     Effect::new(move |_| {
         listed.track();
@@ -201,8 +211,8 @@ pub fn Caseload() -> impl IntoView {
                     prop:value=move || search.get() on:input=move |ev| set_search.set(event_target_value(&ev)) />
             </label>
             <label>
-                <span class="visually-hidden">{t!(i18n, caseload_filter_status)}</span>
-                <select prop:value=move || param("status") on:change=move |ev| set_param("status", event_target_value(&ev))>
+                <SelectLabel id=status_id.clone() hidden=true>{t!(i18n, caseload_filter_status)}</SelectLabel>
+                <select aria-labelledby=status_id.clone() prop:value=move || param("status") on:change=move |ev| set_param("status", event_target_value(&ev))>
                     <option value="">{t!(i18n, caseload_all_statuses)}</option>
                     {Status::ALL
                         .into_iter()
@@ -215,8 +225,8 @@ pub fn Caseload() -> impl IntoView {
                 </select>
             </label>
             <label>
-                <span class="visually-hidden">{t!(i18n, caseload_filter_worker)}</span>
-                <select prop:value=move || param("worker") on:change=move |ev| set_param("worker", event_target_value(&ev))>
+                <SelectLabel id=worker_id.clone() hidden=true>{t!(i18n, caseload_filter_worker)}</SelectLabel>
+                <select aria-labelledby=worker_id.clone() prop:value=move || param("worker") on:change=move |ev| set_param("worker", event_target_value(&ev))>
                     <option value="">{t!(i18n, caseload_all_workers)}</option>
                     {move || {
                         all_workers()
@@ -227,8 +237,8 @@ pub fn Caseload() -> impl IntoView {
                 </select>
             </label>
             <label>
-                <span class="visually-hidden">{t!(i18n, caseload_sort)}</span>
-                <select prop:value=move || param("sort") on:change=move |ev| set_param("sort", event_target_value(&ev))>
+                <SelectLabel id=sort_id.clone() hidden=true>{t!(i18n, caseload_sort)}</SelectLabel>
+                <select aria-labelledby=sort_id.clone() prop:value=move || param("sort") on:change=move |ev| set_param("sort", event_target_value(&ev))>
                     <option value="">{t!(i18n, caseload_sort_name)}</option>
                     <option value=SortBy::Status.as_str()>{t!(i18n, caseload_sort_status)}</option>
                     <option value=SortBy::Changed.as_str()>{t!(i18n, caseload_sort_changed)}</option>
@@ -255,61 +265,114 @@ pub fn Caseload() -> impl IntoView {
         <ul class="rows window" node_ref=list aria-label=move || t_string!(i18n, caseload_title).to_string()
             style:height=move || format!("{}px", listed.with(|l| l.rows.len()).max(1) as f64 * ROW_PX)>
             {move || listed.with(|l| l.rows.is_empty()).then(|| view! { <li class="empty">{t!(i18n, caseload_empty)}</li> })}
-            // Keyed by place and record: scrolling adds the rows coming into view and
-            // drops those leaving it; the rows that stay are not rebuilt.
+            // A fixed set of row slots, keyed by their place in the window: scrolling
+            // changes what the slots say (text and position), it builds no row; a slot
+            // is made or dropped only when the window's length changes.
             <For
-                each=move || {
-                    let rows = listed.with(|l| l.rows.clone());
-                    let (first, last) = in_view.get();
-                    let total = rows.len();
-                    (first.min(total)..last.min(total))
-                        .map(|i| (i, total, rows[i].clone()))
-                        .collect::<Vec<_>>()
-                }
-                key=|(i, total, e)| (*i, *total, e.id, e.summary.updated_at)
-                children=|(i, total, e)| caseload_row(&e, i, total)
+                each=move || 0..shown.with(|w| w.rows.len())
+                key=|slot| *slot
+                children=move |slot| caseload_row(shown, slot)
             />
         </ul>
     }
 }
 
-/// One contact at place `i` of `total`: name; status, worker and follow-up; whether
-/// its latest change is on the relay, and since when.
-fn caseload_row(e: &Entry, i: usize, total: usize) -> impl IntoView + use<> {
+/// What one row of the window says, read once per redraw for the whole window.
+#[derive(Clone, Debug, PartialEq)]
+struct Row {
+    /// Its place in the list, from 0.
+    at: usize,
+    id: DocumentId,
+    name: String,
+    worker: String,
+    status: Option<String>,
+    follow_up: Option<Day>,
+    relay: Relay,
+}
+
+/// Whether a row's latest change is on the relay, and since when.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Relay {
+    Pending,
+    Since(i64),
+    On,
+}
+
+/// The rows in view (and a few either side), with the list's length.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Shown {
+    rows: Vec<Row>,
+    total: usize,
+}
+
+/// The window's rows: the rows of `listed` from `first` to `last`, with what the device
+/// knows of each, in one read of the device.
+fn shown_rows(r: &Repo, rows: &[Entry], (first, last): (usize, usize)) -> Shown {
+    let total = rows.len();
+    let rows = rows[first.min(total)..last.min(total)]
+        .iter()
+        .enumerate()
+        .map(|(k, e)| Row {
+            at: first + k,
+            id: e.id,
+            name: e.summary.name.clone(),
+            worker: e.summary.worker.clone(),
+            status: e.summary.status.clone(),
+            follow_up: e.summary.next_follow_up,
+            relay: if r.is_pending(&e.id) {
+                Relay::Pending
+            } else {
+                r.on_relay_since(&e.id).map_or(Relay::On, Relay::Since)
+            },
+        })
+        .collect();
+    Shown { rows, total }
+}
+
+/// The row slot `slot` of the window: name; status, worker and follow-up; whether its
+/// latest change is on the relay, and since when. Each part redraws only when what it
+/// says changes (a slot's row changes as the list scrolls).
+fn caseload_row(shown: Memo<Shown>, slot: usize) -> impl IntoView + use<> {
     let i18n = use_i18n();
-    let field = use_field();
-    let id = e.id;
-    let (name, worker) = (e.summary.name.clone(), e.summary.worker.clone());
-    // Worded inside closures: a switch of language redraws a row that stays.
-    let raw_status = e.summary.status.clone();
+    let row = Memo::new(move |_| shown.with(|w| w.rows.get(slot).cloned()));
+    let part =
+        move |f: fn(&Row) -> String| move || row.with(|r| r.as_ref().map(f).unwrap_or_default());
+    let at = Memo::new(move |_| row.with(|r| r.as_ref().map_or(0, |r| r.at)));
+    let status = Memo::new(move |_| row.with(|r| r.as_ref().and_then(|r| r.status.clone())));
+    let follow_up = Memo::new(move |_| row.with(|r| r.as_ref().and_then(|r| r.follow_up)));
+    let relay = Memo::new(move |_| row.with(|r| r.as_ref().map_or(Relay::On, |r| r.relay)));
+    // Worded inside closures: a switch of language redraws the words in place.
     let status = move || {
-        raw_status
-            .as_deref()
-            .map(|s| status_text(i18n, s))
+        status
+            .get()
+            .map(|s| status_text(i18n, &s))
             .unwrap_or_default()
     };
-    let follow = e
-        .summary
-        .next_follow_up
-        .map(|d| view! { " · " {move || t!(i18n, caseload_follow_up, day = day_text(i18n, d))}});
+    let follow = move || {
+        follow_up
+            .get()
+            .map(|d| view! { " · " {move || t!(i18n, caseload_follow_up, day = day_text(i18n, d))}})
+    };
     let relay = move || {
-        let (pending, since) = field.read(|r| (r.is_pending(&id), r.on_relay_since(&id)));
-        match (pending, since) {
-            (true, _) => view! { <PendingMark pending=true /> }.into_any(),
-            (false, Some(ms)) => {
-                view! { <span class="meta">{t!(i18n, caseload_on_relay_since, time = when(i18n, ms))}</span> }
-                    .into_any()
-            }
-            (false, None) => view! { <span class="meta">{t!(i18n, caseload_on_relay)}</span> }.into_any(),
+        match relay.get() {
+        Relay::Pending => view! { <PendingMark pending=true /> }.into_any(),
+        Relay::Since(ms) => {
+            view! { <span class="meta">{t!(i18n, caseload_on_relay_since, time = when(i18n, ms))}</span> }
+                .into_any()
         }
+        Relay::On => view! { <span class="meta">{t!(i18n, caseload_on_relay)}</span> }.into_any(),
+    }
     };
     view! {
-        <li style:top=format!("{}px", i as f64 * ROW_PX) aria-posinset=i + 1 aria-setsize=total>
-            <A href=format!("/contacts/{id}")>
-                <span class="name">{name}</span>
-                <span class="meta line">{status} " · " {worker} {follow}</span>
+        <li style:top=move || format!("{}px", at.get() as f64 * ROW_PX)
+            aria-posinset=move || at.get() + 1 aria-setsize=move || shown.with(|w| w.total)>
+            // A plain link (the router takes its clicks): one element per row, no
+            // component to build.
+            <a href=part(|r| format!("/contacts/{}", r.id))>
+                <span class="name">{part(|r| r.name.clone())}</span>
+                <span class="meta line">{status} " · " {part(|r| r.worker.clone())} {follow}</span>
                 <span class="relay">{relay}</span>
-            </A>
+            </a>
         </li>
     }
 }

@@ -15,8 +15,8 @@ use super::language::{day_text, when};
 use super::members::MemberSelect;
 use super::parts::{
     ChangedByBoth, Details, Field, InlineField, Outcome, PendingMark, RecordMemo, Said, SaveButton,
-    StatusOptions, Undo, UndoBar, as_is, channel_label, outcome_label, ready_record, record_page,
-    record_save, shown_view, status_label, status_text, today,
+    SelectLabel, StatusOptions, Undo, UndoBar, as_is, channel_label, outcome_label, ready_record,
+    record_page, record_save, shown_view, status_label, status_text, today, unique_id,
 };
 use crate::field::{Problem, use_field};
 use crate::i18n::*;
@@ -60,6 +60,7 @@ pub fn NewContactPage() -> impl IntoView {
     let navigate = use_navigate();
     let name = RwSignal::new(String::new());
     let channel = RwSignal::new(Channel::Street.as_str().to_string());
+    let channel_id = unique_id("channel");
     let place = RwSignal::new(String::new());
     let day = RwSignal::new(today().map(|d| d.to_string()).unwrap_or_default());
     // Assigned to the one who creates it unless another member is chosen; the device's
@@ -122,8 +123,8 @@ pub fn NewContactPage() -> impl IntoView {
         <form on:submit=submit>
             <Field value=name required=true autofocus=true>{t!(i18n, field_display_name)}</Field>
             <label>
-                {t!(i18n, new_contact_channel)}
-                <select prop:value=channel on:change=move |ev| channel.set(event_target_value(&ev))>
+                <SelectLabel id=channel_id.clone()>{t!(i18n, new_contact_channel)}</SelectLabel>
+                <select aria-labelledby=channel_id prop:value=channel on:change=move |ev| channel.set(event_target_value(&ev))>
                     {Channel::ALL
                         .into_iter()
                         .map(|c| view! { <option value=c.as_str()>{move || channel_label(i18n, c)}</option> })
@@ -219,7 +220,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
             <StatusSection contact=Signal::derive(contact) save />
             <DetailsSection contact=Signal::derive(contact) save />
             <ConsentSection contact=Signal::derive(contact) save />
-            <participant::ParticipantSection contact=contact_signal save />
+            <participant::ParticipantSection contact=contact_signal save undo />
             <referrals::ReferralSection contact=contact_signal save undo />
             <erase::EraseSection id contact=contact_signal />
             <UndoBar undo />
@@ -235,6 +236,7 @@ fn StatusSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl In
     let busy = save.pending();
     let i18n = use_i18n();
     let chosen = RwSignal::new(String::new());
+    let status_id = unique_id("status-new");
     let reason = RwSignal::new(String::new());
     let change = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -255,8 +257,8 @@ fn StatusSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl In
             <h2 id="status">{t!(i18n, status_title)}</h2>
             <form class="inline" on:submit=change>
                 <label>
-                    <span class="visually-hidden">{t!(i18n, status_new_label)}</span>
-                    <select
+                    <SelectLabel id=status_id.clone() hidden=true>{t!(i18n, status_new_label)}</SelectLabel>
+                    <select aria-labelledby=status_id.clone()
                         prop:value=move || {
                             let current = contact.get().map(|c| c.status.as_str().to_string()).unwrap_or_default();
                             if chosen.get().is_empty() { current } else { chosen.get() }

@@ -16,8 +16,8 @@ use super::caseload::in_order;
 use super::language::{day_text, lang};
 use super::parts::{
     ChangedByBoth, Details, Field, Outcome, PendingMark, RecordMemo, Said, SaveButton,
-    SaveOrCancel, Undo, UndoBar, commitment_label, ready_record, record_page, record_save,
-    shown_view, status_text, today,
+    SaveOrCancel, SelectLabel, Undo, UndoBar, commitment_label, ready_record, record_page,
+    record_save, shown_view, status_text, today, unique_id,
 };
 use crate::field::{Problem, Words, use_field};
 use crate::i18n::*;
@@ -222,6 +222,7 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
     let rows = RwSignal::new(vec![OpeningRow::new()]);
     let follow = RwSignal::new(String::new());
     let commitment = RwSignal::new(String::new());
+    let commitment_id = unique_id("visit-commitment");
     let add_visit = Action::new_local(move |form: &VisitForm| {
         let form = form.clone();
         let current = employer().map(|e| e.commitment);
@@ -359,8 +360,8 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                         </label>
                         <OpeningsFieldset rows keep_one=true />
                         <label>
-                            {t!(i18n, visit_commitment)}
-                            <select prop:value=commitment on:change=move |ev| commitment.set(event_target_value(&ev))>
+                            <SelectLabel id=commitment_id.clone()>{t!(i18n, visit_commitment)}</SelectLabel>
+                            <select aria-labelledby=commitment_id.clone() prop:value=commitment on:change=move |ev| commitment.set(event_target_value(&ev))>
                                 <option value="">{t!(i18n, visit_commitment_unchanged)}</option>
                                 {Commitment::ALL
                                     .into_iter()
@@ -522,6 +523,7 @@ fn CommitmentSection(
     let i18n = use_i18n();
     let busy = save.pending();
     let level = RwSignal::new(String::new());
+    let level_id = unique_id("commitment-level");
     let since = RwSignal::new(today().map(|d| d.to_string()).unwrap_or_default());
     let change = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -558,8 +560,8 @@ fn CommitmentSection(
             </p>
             <form on:submit=change>
                 <label>
-                    {t!(i18n, commitment_level)}
-                    <select
+                    <SelectLabel id=level_id.clone()>{t!(i18n, commitment_level)}</SelectLabel>
+                    <select aria-labelledby=level_id.clone()
                         prop:value=move || {
                             let current = employer.get().map(|e| e.commitment.as_str().to_string()).unwrap_or_default();
                             if level.get().is_empty() { current } else { level.get() }

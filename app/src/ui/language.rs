@@ -55,6 +55,7 @@ fn autonym(locale: Locale) -> &'static str {
 #[component]
 pub fn LanguagePicker(#[prop(optional)] full: bool) -> impl IntoView {
     let i18n = use_i18n();
+    let label_id = super::parts::unique_id("language");
     let change = move |ev: leptos::ev::Event| {
         if let Ok(locale) = event_target_value(&ev).parse::<Locale>() {
             i18n.set_locale(locale);
@@ -66,8 +67,8 @@ pub fn LanguagePicker(#[prop(optional)] full: bool) -> impl IntoView {
     };
     view! {
         <label class:language=!full>
-            <span class:visually-hidden=!full>{t!(i18n, language_label)}</span>
-            <select prop:value=move || i18n.get_locale().as_str() on:change=change>
+            <span id=label_id.clone() class:visually-hidden=!full>{t!(i18n, language_label)}</span>
+            <select aria-labelledby=label_id prop:value=move || i18n.get_locale().as_str() on:change=change>
                 {Locale::get_all()
                     .iter()
                     .map(|l| {
@@ -386,6 +387,8 @@ pub fn history_line(i18n: I18nContext<Locale>, what: &str) -> AnyView {
         "visit restored" => t_string!(i18n, history_visit_restored),
         "referral removed" => t_string!(i18n, history_referral_removed),
         "referral restored" => t_string!(i18n, history_referral_restored),
+        "result removed" => t_string!(i18n, history_result_removed),
+        "result restored" => t_string!(i18n, history_result_restored),
         _ => "",
     };
     if !fixed.is_empty() {

@@ -8,6 +8,7 @@ use paktum_shared::device::{member_choices, workers};
 use paktum_shared::language::sort_key;
 
 use super::language::lang;
+use super::parts::{SelectLabel, unique_id};
 use crate::field::use_field;
 use crate::i18n::*;
 
@@ -21,6 +22,7 @@ pub const MEMBER_INPUT: &str = "member";
 pub fn MemberSelect(value: RwSignal<String>, children: Children) -> impl IntoView {
     let i18n = use_i18n();
     let field = use_field();
+    let id = unique_id("member");
     let options = move || {
         let named = field.read(workers);
         let me = field.read(|r| r.identity().worker.clone());
@@ -31,8 +33,8 @@ pub fn MemberSelect(value: RwSignal<String>, children: Children) -> impl IntoVie
     };
     view! {
         <label>
-            {children()}
-            <select prop:value=move || value.get() on:change=move |ev| value.set(event_target_value(&ev))>
+            <SelectLabel id=id.clone()>{children()}</SelectLabel>
+            <select aria-labelledby=id prop:value=move || value.get() on:change=move |ev| value.set(event_target_value(&ev))>
                 {move || {
                     options()
                         .into_iter()

@@ -74,6 +74,31 @@ pub fn outcome_label(i18n: I18nContext<Locale>, outcome: Outcome) -> String {
 }
 
 /// Today in the device's time zone (a follow-up is due on the worker's calendar day).
+/// An id unique on the page, for `aria-labelledby`.
+pub fn unique_id(prefix: &str) -> String {
+    thread_local!(static NEXT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) });
+    let n = NEXT.with(|n| {
+        n.set(n.get() + 1);
+        n.get()
+    });
+    format!("{prefix}-{n}")
+}
+
+/// A select's label, named by `aria-labelledby` on the select: a label that wraps a
+/// select would otherwise put the chosen option into its name ("Assigned worker
+/// Anna"), and a screen reader says the option twice.
+#[component]
+pub fn SelectLabel(
+    /// The id the select names in its `aria-labelledby`.
+    id: String,
+    /// Shown to screen readers only.
+    #[prop(optional)]
+    hidden: bool,
+    children: Children,
+) -> impl IntoView {
+    view! { <span id=id class:visually-hidden=hidden>{children()}</span> }
+}
+
 pub fn today() -> Option<Day> {
     let now = js_sys::Date::new_0();
     Day::new(

@@ -69,7 +69,7 @@ impl Repo {
         self.search.forget(&id);
         self.figure_contacts.forget(&id);
         self.figure_employers.forget(&id);
-        self.on_relay.remove(&id);
+        self.on_relay.forget(&id);
     }
 
     /// After the index changed: records this device holds that the index lists as
@@ -146,6 +146,18 @@ mod tests {
         };
         let (gone, _) = repo.create_contact(new("Qzxwvkjyrtpl"), NOW).expect("one");
         let (kept, _) = repo.create_contact(new("Bram"), NOW).expect("two");
+        // Its searched text is in the snapshot, beside the rows.
+        repo.edit_contact(gone, NOW, |c, ed| {
+            c.set_field(
+                ed,
+                crate::contact::ContactField::Municipality,
+                Some("wqpzkxjvbnml"),
+            )
+        })
+        .expect("edited");
+        assert_eq!(repo.read_for_search(10), (2, 0));
+        let before = repo.tidy().and_then(|s| s.batch.snapshot).expect("stored");
+        assert!(before.bytes.windows(12).any(|w| w == b"wqpzkxjvbnml"));
         let index = repo.index_id();
         let step = repo.erased(gone, Some(index));
         assert_eq!(step.batch.erase, vec![gone], "its chunks and sync state go");
@@ -153,6 +165,10 @@ mod tests {
         assert!(repo.entry(&gone).is_none());
         let snapshot = step.batch.snapshot.expect("the snapshot is rewritten");
         assert!(!snapshot.bytes.windows(12).any(|w| w == b"Qzxwvkjyrtpl"));
+        assert!(
+            !snapshot.bytes.windows(12).any(|w| w == b"wqpzkxjvbnml"),
+            "nor its searched text"
+        );
         // The index copy is the genesis again, written over the old chunks.
         assert!(step.batch.chunks.iter().any(|c| matches!(
             c,

@@ -38,6 +38,11 @@ impl<T> ReadAt<T> {
         }
     }
 
+    /// The heads the value of `id` was read at, if there is one.
+    pub(super) fn heads(&self, id: &DocumentId) -> Option<Vec<ChangeHash>> {
+        self.0.borrow().get(id).map(|(heads, _)| heads.clone())
+    }
+
     /// Whether the value of `id` was read at `heads`.
     pub(super) fn is_fresh(&self, id: &DocumentId, heads: &[ChangeHash]) -> bool {
         self.with(id, heads, |_| ()).is_some()

@@ -1,11 +1,14 @@
 //! Finding a record by what a worker remembers of it: a contact's display name, full
 //! name, phone or municipality (an employer's name or municipality), ignoring case and
 //! accents ("koszeg" finds Kőszeg) and, for phone numbers, spaces and dashes. And when
-//! the relay was last seen holding a record's latest change ("on the relay since").
+//! the relay was first seen holding a record's latest change ("on the relay since").
+//! Both are kept in the index snapshot ([`Repo::reads`]), so a reload neither reads
+//! every record again for the first search nor forgets when the relay confirmed them.
 
 use automerge::ROOT;
 
 use super::Repo;
+use super::snapshot::RecordReads;
 use crate::DocumentId;
 use crate::caseload::Entry;
 use crate::language::fold;
@@ -80,6 +83,7 @@ impl Repo {
             if read < budget {
                 let text = self.search_text(&entry.id, entry.summary.kind);
                 self.search.put(entry.id, heads, text);
+                self.reads_changed.set(true);
                 read += 1;
             } else {
                 left += 1;
@@ -108,13 +112,35 @@ impl Repo {
         text
     }
 
-    /// When the relay was last seen holding the latest change of `id` (milliseconds),
-    /// if it was seen in this session; `None` as well while a change waits for it.
+    /// When the relay was first seen holding the latest change of `id` (milliseconds),
+    /// in this session or one before; `None` while a change waits for it, or when the
+    /// relay was not seen with this version yet.
     pub fn on_relay_since(&self, id: &DocumentId) -> Option<i64> {
         if self.replica.is_pending(id) {
             return None;
         }
-        self.on_relay.get(id).copied()
+        let heads = self.replica.heads(id)?;
+        self.on_relay.with(id, &heads, |ms| *ms)
+    }
+
+    /// What was read of the team's records, for the snapshot: at each record's heads
+    /// (or, for a record not back from disk yet, at the heads it was read at).
+    pub(super) fn reads(&self) -> impl Iterator<Item = RecordReads> + '_ {
+        self.entries.keys().filter_map(|id| {
+            let heads = self
+                .replica
+                .heads(id)
+                .or_else(|| self.search.heads(id))
+                .or_else(|| self.on_relay.heads(id))?;
+            let on_relay = self.on_relay.with(id, &heads, |ms| *ms);
+            let search = self.search.with(id, &heads, String::clone);
+            (on_relay.is_some() || search.is_some()).then_some(RecordReads {
+                id: *id,
+                heads,
+                on_relay,
+                search,
+            })
+        })
     }
 
     /// After a message from the relay: records whose content came from the relay hold
@@ -126,14 +152,23 @@ impl Repo {
         acknowledged: &[DocumentId],
         now_ms: i64,
     ) {
+        let held = |id: &DocumentId| {
+            (*id != self.index_id && !self.replica.is_pending(id))
+                .then(|| self.replica.heads(id))
+                .flatten()
+        };
         for id in arrived {
-            if *id != self.index_id && !self.replica.is_pending(id) {
-                self.on_relay.insert(*id, now_ms);
+            if let Some(heads) = held(id) {
+                self.on_relay.put(*id, heads, now_ms);
+                self.reads_changed.set(true);
             }
         }
         for id in acknowledged {
-            if *id != self.index_id && !self.replica.is_pending(id) {
-                self.on_relay.entry(*id).or_insert(now_ms);
+            if let Some(heads) = held(id)
+                && !self.on_relay.is_fresh(id, &heads)
+            {
+                self.on_relay.put(*id, heads, now_ms);
+                self.reads_changed.set(true);
             }
         }
     }

@@ -2,7 +2,14 @@
 //! start-up can show the lists without loading the index document (which takes about a
 //! second at 10,000 records). Only a cache: the index document stays the truth, and a
 //! snapshot that does not decode, or whose heads differ, is dropped.
+//!
+//! Beside the rows it keeps what the device read of its records and would otherwise
+//! lose on a reload ([`RecordReads`]): when the relay confirmed each record's latest
+//! change ("on the relay since") and the folded text a search looks in. Each is kept
+//! with the record's heads and used only while the record still has them. Snapshots
+//! written before these were kept have none, and still load.
 
+use crate::DocumentId;
 use crate::caseload::{Entry, Summary};
 use crate::record::Kind;
 use automerge::ChangeHash;
@@ -11,11 +18,24 @@ use serde::{Deserialize, Serialize};
 /// Bumped when the encoding changes; other versions read as no snapshot.
 const FORMAT: u32 = 2;
 
-/// The index rows as of the index heads `heads` (sorted).
+/// The index rows as of the index heads `heads` (sorted), and what was read of the
+/// records.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IndexRows {
     pub heads: Vec<ChangeHash>,
     pub entries: Vec<Entry>,
+    pub reads: Vec<RecordReads>,
+}
+
+/// What the device read of one record at its heads `heads`: when the relay was seen
+/// holding that version (milliseconds), and the record's folded search text. Personal
+/// data (names, phone numbers): it goes with the record on erasure, a move and a reset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordReads {
+    pub id: DocumentId,
+    pub heads: Vec<ChangeHash>,
+    pub on_relay: Option<i64>,
+    pub search: Option<String>,
 }
 
 /// id, kind, name, status, worker, next follow-up, its author, updated at, heads per
@@ -32,20 +52,32 @@ type Row = (
     Vec<Vec<String>>,
 );
 
+/// id, heads, on the relay since, search text.
+type Read = (String, Vec<String>, Option<i64>, Option<String>);
+
 #[derive(Serialize, Deserialize)]
 struct Wire {
     format: u32,
     heads: Vec<String>,
     rows: Vec<Row>,
+    /// Added within format 2: a snapshot written before has none.
+    #[serde(default)]
+    reads: Vec<Read>,
 }
 
-/// Encodes rows (in any order) read at the index heads `heads`.
-pub fn encode<'a>(heads: &[ChangeHash], entries: impl Iterator<Item = &'a Entry>) -> Vec<u8> {
-    let hex = |hs: &[ChangeHash]| {
-        let mut hs: Vec<String> = hs.iter().map(ToString::to_string).collect();
-        hs.sort();
-        hs
-    };
+fn hex(hs: &[ChangeHash]) -> Vec<String> {
+    let mut hs: Vec<String> = hs.iter().map(ToString::to_string).collect();
+    hs.sort();
+    hs
+}
+
+/// Encodes rows (in any order) read at the index heads `heads`, and what was read of
+/// the records.
+pub fn encode<'a>(
+    heads: &[ChangeHash],
+    entries: impl Iterator<Item = &'a Entry>,
+    reads: impl Iterator<Item = RecordReads>,
+) -> Vec<u8> {
     let rows = entries
         .map(|e| {
             let s = &e.summary;
@@ -62,10 +94,14 @@ pub fn encode<'a>(heads: &[ChangeHash], entries: impl Iterator<Item = &'a Entry>
             )
         })
         .collect();
+    let reads = reads
+        .map(|r| (r.id.to_string(), hex(&r.heads), r.on_relay, r.search))
+        .collect();
     let wire = Wire {
         format: FORMAT,
         heads: hex(heads),
         rows,
+        reads,
     };
     // Plain strings and numbers: serialising cannot fail.
     serde_json::to_vec(&wire).unwrap_or_default()
@@ -110,13 +146,28 @@ pub fn decode(bytes: &[u8]) -> Option<IndexRows> {
             },
         )
         .collect::<Option<Vec<Entry>>>()?;
-    Some(IndexRows { heads, entries })
+    let reads = wire
+        .reads
+        .into_iter()
+        .map(|(id, heads, on_relay, search)| {
+            Some(RecordReads {
+                id: id.parse().ok()?,
+                heads: hashes(heads)?,
+                on_relay,
+                search,
+            })
+        })
+        .collect::<Option<Vec<RecordReads>>>()?;
+    Some(IndexRows {
+        heads,
+        entries,
+        reads,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::DocumentId;
 
     fn hash(n: u8) -> ChangeHash {
         ChangeHash([n; 32])
@@ -149,15 +200,52 @@ mod tests {
             entry("Bram", None, vec![vec![hash(2), hash(3)], vec![hash(4)]]),
             entry("", None, vec![]),
         ];
-        let bytes = encode(&[hash(9), hash(8)], entries.iter());
+        let reads = vec![
+            RecordReads {
+                id: entries[0].id,
+                heads: vec![hash(1)],
+                on_relay: Some(1_763_600_060_000),
+                search: Some("lotte \"l\" peeters\nkoszeg\n".into()),
+            },
+            RecordReads {
+                id: entries[1].id,
+                heads: vec![hash(2), hash(3)],
+                on_relay: None,
+                search: Some(String::new()),
+            },
+        ];
+        let bytes = encode(
+            &[hash(9), hash(8)],
+            entries.iter(),
+            reads.clone().into_iter(),
+        );
         let back = decode(&bytes).expect("decodes");
         assert_eq!(back.heads, vec![hash(8), hash(9)], "heads sorted");
         assert_eq!(back.entries, entries);
+        assert_eq!(back.reads, reads);
+    }
+
+    #[test]
+    fn a_snapshot_written_before_reads_were_kept_still_loads() {
+        let id = DocumentId::random();
+        // As the previous version wrote it: format 2, no `reads`.
+        let old = format!(
+            r#"{{"format":2,"heads":["{h}"],"rows":[["{id}","contact","Lotte",null,"Anna",null,null,1763600000000,[["{h}"]]]]}}"#,
+            h = hash(1)
+        );
+        let back = decode(old.as_bytes()).expect("an old snapshot loads");
+        assert_eq!(back.entries.len(), 1);
+        assert_eq!(back.entries[0].summary.name, "Lotte");
+        assert!(back.reads.is_empty());
     }
 
     #[test]
     fn anything_else_is_no_snapshot() {
-        let good = encode(&[hash(1)], [entry("Lotte", None, vec![])].iter());
+        let good = encode(
+            &[hash(1)],
+            [entry("Lotte", None, vec![])].iter(),
+            std::iter::empty(),
+        );
         assert!(decode(&good).is_some());
         assert!(decode(&good[..good.len() - 1]).is_none(), "truncated");
         assert!(decode(b"").is_none());

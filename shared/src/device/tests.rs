@@ -781,3 +781,119 @@ fn my_day_marks_an_employer_follow_up_done_like_a_note() {
         "nothing left to mark"
     );
 }
+
+/// `repo` started again from `snapshot`, with the index and the records `ids` as they
+/// are now in `repo` (each as its one chunk, with its sync state), as after a reload.
+fn reloaded(repo: &Repo, snapshot: &Snapshot, ids: &[DocumentId]) -> Repo {
+    let mut again = Repo::from_snapshot(device("Anna"), snapshot).expect("decodes");
+    let states: Vec<(DocumentId, Vec<u8>)> = std::iter::once(repo.index_id)
+        .chain(ids.iter().copied())
+        .filter_map(|id| Some((id, repo.replica.sync_state(&id)?)))
+        .collect();
+    again.open_index(stored_index(repo), states.clone());
+    let docs = ids
+        .iter()
+        .map(|id| StoredDoc {
+            id: *id,
+            doc: repo.replica.doc(id).expect("held").clone(),
+            chunks: 1,
+            next_seq: 1,
+            partly_damaged: false,
+        })
+        .collect();
+    again.add_loaded(
+        Loaded {
+            docs,
+            kept: vec![],
+            damaged: vec![],
+        },
+        states,
+    );
+    again
+}
+
+#[test]
+fn on_the_relay_since_is_kept_across_a_reload() {
+    let mut relay = Relay::default();
+    let mut anna = fresh("Anna");
+    let (lotte, _) = anna
+        .create_contact(new_contact("Lotte"), NOW)
+        .expect("created");
+    let (bram, _) = anna
+        .create_contact(new_contact("Bram"), NOW)
+        .expect("created");
+    session_at(&mut relay, &mut anna, NOW + 1_000);
+    assert_eq!(anna.on_relay_since(&lotte), Some(NOW + 1_000));
+    anna.edit_contact(bram, NOW + 2_000, |c, ed| {
+        c.set_field(ed, ContactField::Phone, Some("0470 11 22 33"))
+    })
+    .expect("edited");
+
+    let snapshot = snapshot_of(&mut anna);
+    let mut again = reloaded(&anna, &snapshot, &[lotte, bram]);
+    assert_eq!(again.on_relay_since(&lotte), Some(NOW + 1_000), "kept");
+    assert_eq!(again.on_relay_since(&bram), None, "its change still waits");
+    // A later session leaves the time as it was: the relay had this version before.
+    session_at(&mut relay, &mut again, NOW + 5_000);
+    assert_eq!(again.on_relay_since(&lotte), Some(NOW + 1_000));
+    assert_eq!(again.on_relay_since(&bram), Some(NOW + 5_000));
+}
+
+#[test]
+fn a_kept_time_is_not_shown_for_a_version_the_relay_was_not_seen_with() {
+    let mut relay = Relay::default();
+    let mut anna = fresh("Anna");
+    let (lotte, _) = anna
+        .create_contact(new_contact("Lotte"), NOW)
+        .expect("created");
+    session_at(&mut relay, &mut anna, NOW + 1_000);
+    let snapshot = snapshot_of(&mut anna);
+    // Changed after the snapshot and confirmed, but the snapshot was not written again.
+    anna.edit_contact(lotte, NOW + 2_000, |c, ed| {
+        c.set_field(ed, ContactField::Phone, Some("0470 11 22 33"))
+    })
+    .expect("edited");
+    session_at(&mut relay, &mut anna, NOW + 3_000);
+    let again = reloaded(&anna, &snapshot, &[lotte]);
+    assert!(!again.is_pending(&lotte));
+    assert_eq!(again.on_relay_since(&lotte), None, "not NOW + 1_000");
+}
+
+#[test]
+fn the_search_text_is_kept_across_a_reload_and_only_changed_records_are_read_again() {
+    let mut anna = fresh("Anna");
+    let (zsofi, _) = anna
+        .create_contact(new_contact("Zsófi"), NOW)
+        .expect("created");
+    let (bram, _) = anna
+        .create_contact(new_contact("Bram"), NOW)
+        .expect("created");
+    anna.edit_contact(zsofi, NOW, |c, ed| {
+        c.set_field(ed, ContactField::Municipality, Some("Kőszeg"))
+    })
+    .expect("edited");
+    assert_eq!(anna.read_for_search(10), (2, 0));
+    let snapshot = snapshot_of(&mut anna);
+    assert!(
+        anna.tidy().is_none(),
+        "written once while nothing new was read"
+    );
+    let found = |repo: &Repo, q: &str| -> Vec<String> {
+        let q = crate::language::fold(q);
+        repo.entries()
+            .filter(|e| repo.finds(e, &q))
+            .map(|e| e.summary.name.clone())
+            .collect()
+    };
+    let again = reloaded(&anna, &snapshot, &[zsofi, bram]);
+    assert_eq!(again.read_for_search(10), (0, 0), "nothing to read");
+    assert_eq!(found(&again, "koszeg"), ["Zsófi"]);
+    // A record changed since is read again (and found as it is now).
+    anna.edit_contact(bram, NOW + 1, |c, ed| {
+        c.set_field(ed, ContactField::Municipality, Some("Csepreg"))
+    })
+    .expect("edited");
+    let again = reloaded(&anna, &snapshot, &[zsofi, bram]);
+    assert_eq!(again.read_for_search(10), (1, 0), "only Bram");
+    assert_eq!(found(&again, "csepreg"), ["Bram"]);
+}

@@ -1,6 +1,7 @@
 //! A contact's ESF+ participant data: entry facts (asked once the young person has
-//! given consent), the leaving date, and dated results after leaving. Without active
-//! consent the entry form is not offered; the section says why instead.
+//! given consent, and corrected later), the leaving date, and dated results after
+//! leaving (a result entered by mistake removed, with "Undo"). Without active consent
+//! the entry form is not offered; the section says why instead.
 
 use std::rc::Rc;
 
@@ -14,7 +15,7 @@ use paktum_shared::{Day, Editor};
 use super::{ContactOp, ContactSave};
 use crate::i18n::*;
 use crate::ui::language::day_text;
-use crate::ui::parts::{Field, SaveButton, today};
+use crate::ui::parts::{Field, SaveButton, SaveOrCancel, SelectLabel, Undo, today, unique_id};
 
 pub fn labour_label(i18n: I18nContext<Locale>, s: LabourStatus) -> String {
     match s {
@@ -63,10 +64,11 @@ fn choice<T: Copy + 'static>(
     word: fn(I18nContext<Locale>, T) -> String,
     value: RwSignal<String>,
 ) -> impl IntoView {
+    let id = unique_id("choice");
     view! {
         <label>
-            {label}
-            <select required prop:value=value on:change=move |ev| value.set(event_target_value(&ev))>
+            <SelectLabel id=id.clone()>{label}</SelectLabel>
+            <select aria-labelledby=id required prop:value=value on:change=move |ev| value.set(event_target_value(&ev))>
                 <option value="">{t!(i18n, participant_choose)}</option>
                 {all.iter().map(|v| view! { <option value=key(*v)>{word(i18n, *v)}</option> }).collect_view()}
             </select>
@@ -82,6 +84,7 @@ fn day_of(raw: &str) -> Option<Day> {
 pub(super) fn ParticipantSection(
     contact: Signal<Option<Contact>>,
     save: ContactSave,
+    undo: RwSignal<Option<Undo>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let busy = save.pending();
@@ -113,6 +116,44 @@ pub(super) fn ParticipantSection(
         run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
             c.set_participant_entry(ed, entry)
         }));
+    };
+
+    // Correcting the entry facts: the same fields, copied from the record when the form
+    // opens (a sync meanwhile does not overwrite what is being typed).
+    let correcting = RwSignal::new(false);
+    let correct = move |_| {
+        let Some(e) = contact
+            .get_untracked()
+            .and_then(|c| c.participant)
+            .map(|p| p.entry)
+        else {
+            return;
+        };
+        entry_on.set(e.entry_on.to_string());
+        labour.set(e.labour_status.as_str().to_string());
+        education.set(e.education.as_str().to_string());
+        gender.set(e.gender.as_str().to_string());
+        correcting.set(true);
+    };
+    let save_correction = move |ev: leptos::ev::SubmitEvent| {
+        enter(ev);
+        correcting.set(false);
+    };
+
+    let remove_result = move |id: String| {
+        let removed = id.clone();
+        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
+            c.remove_participant_result(ed, &removed)
+        }));
+        undo.set(Some(Undo::new(
+            |i| t_string!(i, participant_result_removed).to_string(),
+            move || {
+                let id = id.clone();
+                save.dispatch_local(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
+                    c.restore_participant_result(ed, &id)
+                }));
+            },
+        )));
     };
 
     let left_on = RwSignal::new(default_day());
@@ -160,6 +201,17 @@ pub(super) fn ParticipantSection(
             }.into_any());
         };
         let e = p.entry;
+        let entry_form = move || {
+            view! {
+                <form class="stack" on:submit=save_correction>
+                    <Field value=entry_on kind="date" required=true>{t!(i18n, participant_entry_on)}</Field>
+                    {choice(i18n, t!(i18n, participant_labour).into_any(), &LabourStatus::ALL, LabourStatus::as_str, labour_label, labour)}
+                    {choice(i18n, t!(i18n, participant_education).into_any(), &Education::ALL, Education::as_str, education_label, education)}
+                    {choice(i18n, t!(i18n, participant_gender).into_any(), &Gender::ALL, Gender::as_str, gender_label, gender)}
+                    <SaveOrCancel open=correcting busy>{t!(i18n, participant_correct_save)}</SaveOrCancel>
+                </form>
+            }
+        };
         let facts = view! {
             <dl class="details">
                 <dt>{t!(i18n, participant_entry_on)}</dt><dd>{day_text(i18n, e.entry_on)}</dd>
@@ -168,6 +220,14 @@ pub(super) fn ParticipantSection(
                 <dt>{t!(i18n, participant_gender)}</dt><dd>{gender_label(i18n, e.gender)}</dd>
                 {p.left_on.map(|d| view! { <dt>{t!(i18n, field_left_on)}</dt><dd>{day_text(i18n, d)}</dd> })}
             </dl>
+            <Show
+                when=move || correcting.get()
+                fallback=move || view! {
+                    <button type="button" class="small" on:click=correct>{t!(i18n, participant_correct)}</button>
+                }
+            >
+                {entry_form}
+            </Show>
         };
         let after = match p.left_on {
             None => view! {
@@ -180,8 +240,20 @@ pub(super) fn ParticipantSection(
                 <h3 id="participant-results">{t!(i18n, participant_results)}</h3>
                 <p class="hint">{t!(i18n, participant_result_hint)}</p>
                 <ul class="rows plain" aria-labelledby="participant-results">
-                    {p.results.iter().map(|r| view! {
-                        <li><span>{day_text(i18n, r.on)}</span> <strong>{result_label(i18n, r.result)}</strong> <span class="meta">{r.by.clone()}</span></li>
+                    {p.results.iter().map(|r| {
+                        let id = r.id.clone();
+                        // Named "Remove result", the result and its day: one name per row.
+                        let (button, what, day) = (unique_id("result-remove"), unique_id("result"), unique_id("result-on"));
+                        let named = format!("{button} {what} {day}");
+                        view! {
+                            <li>
+                                <span id=day>{day_text(i18n, r.on)}</span> <strong id=what>{result_label(i18n, r.result)}</strong> <span class="meta">{r.by.clone()}</span>
+                                <div class="item-actions">
+                                    <button type="button" class="small" id=button aria-labelledby=named disabled=move || busy.get()
+                                        on:click=move |_| remove_result(id.clone())>{t!(i18n, participant_result_remove)}</button>
+                                </div>
+                            </li>
+                        }
                     }).collect_view()}
                 </ul>
                 <form class="stack" on:submit=add_result>

@@ -16,7 +16,7 @@ use super::{ContactOp, ContactSave};
 use crate::field::use_field;
 use crate::i18n::*;
 use crate::ui::language::{day_text, lang};
-use crate::ui::parts::{Field, SaveButton, Undo, outcome_label, today};
+use crate::ui::parts::{Field, SaveButton, SelectLabel, Undo, outcome_label, today, unique_id};
 
 /// How many matching employers the picker lists at once.
 const SHOWN_MATCHES: usize = 8;
@@ -66,6 +66,7 @@ pub(super) fn ReferralSection(
                                 .into_iter()
                                 .map(|r| {
                                     let rid = r.id.clone();
+                                    let outcome_id = unique_id("outcome");
                                     let remove_id = r.id.clone();
                                     let employer = r.employer_id.map(|e| {
                                         view! { <A href=format!("/employers/{e}")>{name_of(Some(e))}</A> }
@@ -76,8 +77,8 @@ pub(super) fn ReferralSection(
                                             <span class="meta">{r.date.map(|d| day_text(i18n, d))} " · " {r.by.clone()}</span>
                                             <div class="item-actions">
                                                 <label>
-                                                    <span class="visually-hidden">{t!(i18n, referral_outcome)}</span>
-                                                    <select prop:value=r.outcome.as_str() on:change=move |ev| {
+                                                    <SelectLabel id=outcome_id.clone() hidden=true>{t!(i18n, referral_outcome)}</SelectLabel>
+                                                    <select aria-labelledby=outcome_id prop:value=r.outcome.as_str() on:change=move |ev| {
                                                         let rid = rid.clone();
                                                         if let Ok(outcome) = event_target_value(&ev).parse::<Outcome>() {
                                                             run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| c.set_referral_outcome(ed, &rid, outcome)));
@@ -113,6 +114,7 @@ fn NewReferral(save: ContactSave) -> impl IntoView {
     let query = RwSignal::new(String::new());
     let employer: RwSignal<Option<(DocumentId, String)>> = RwSignal::new(None);
     let chosen_opening = RwSignal::new(String::new());
+    let opening_id = StoredValue::new(unique_id("opening"));
     let typed_opening = RwSignal::new(String::new());
     // The employers whose name holds what was typed (ignoring case and accents), in
     // the language's order; at most a handful, so 200 employers stay one thumb away.
@@ -229,8 +231,8 @@ fn NewReferral(save: ContactSave) -> impl IntoView {
                 </p>
                 <Show when=move || !openings().is_empty()>
                     <label>
-                        {t!(i18n, referral_opening_pick)}
-                        <select prop:value=chosen_opening on:change=move |ev| chosen_opening.set(event_target_value(&ev))>
+                        <SelectLabel id=opening_id.get_value()>{t!(i18n, referral_opening_pick)}</SelectLabel>
+                        <select aria-labelledby=opening_id.get_value() prop:value=chosen_opening on:change=move |ev| chosen_opening.set(event_target_value(&ev))>
                             <option value="">{t!(i18n, referral_opening_choose)}</option>
                             {move || openings()
                                 .into_iter()
