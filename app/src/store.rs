@@ -1,7 +1,15 @@
 //! The device's store in IndexedDB: record documents as incremental chunks with
 //! periodic compaction, the sync state per relay and document, and the device
 //! identity. The only module of the app that touches IndexedDB.
+//!
+//! With a PIN set, every value is stored encrypted (`cipher.rs`): a value keeps in
+//! the clear only what its key needs (document id and sequence number, relay address)
+//! and puts everything else into one `sealed` field. Without a PIN nothing is
+//! encrypted; setting one encrypts what is there in one transaction.
 
+mod cipher;
+
+use std::cell::RefCell;
 use std::fmt;
 
 use automerge::ChangeHash;
@@ -12,7 +20,9 @@ use paktum_shared::device::{
 };
 use paktum_shared::enrol::TeamMembers;
 use rexie::{KeyRange, ObjectStore, Rexie, TransactionMode};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
+
+pub use cipher::{Cipher, CryptoError, PBKDF2_ITERATIONS, Wrapped};
 
 /// The database every installation uses; tests pass their own names.
 pub const DATABASE: &str = "paktum";
@@ -28,16 +38,25 @@ const DEVICE_KEY: &str = "identity";
 const SNAPSHOT_KEY: &str = "index-snapshot";
 /// The team's members as the relay last listed them (JSON `TeamMembers`).
 const MEMBERS_KEY: &str = "members";
+/// The data key wrapped by the PIN, in the clear: salt, iterations, wrapped key, and
+/// the count of wrong PINs so far (a reload must not reset the delays).
+const LOCK_KEY: &str = "lock";
+/// The records with changes the relay has not confirmed, as document ids in the clear
+/// (JSON): after too many wrong PINs these are kept, everything else goes, and the
+/// device cannot read which are pending without the key.
+const UNSYNCED_KEY: &str = "unsynced";
 /// The scrub's filler keys in the device store: `~` sorts after every other key there.
 const FILLER: &str = "~scrub-";
 
 /// Why the store could not do what was asked, in words for the worker.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StoreError {
     /// The browser refused IndexedDB (private mode, blocked storage).
     Unavailable,
     Read,
     Write,
+    /// A PIN is set and the app is locked: nothing can be read or written.
+    Locked,
 }
 
 impl fmt::Display for StoreError {
@@ -50,16 +69,70 @@ impl fmt::Display for StoreError {
             StoreError::Write => {
                 "This change could not be saved on this device. The device may be out of space; free some and try again."
             }
+            StoreError::Locked => "Paktum is locked. Unlock it with your PIN.",
         })
     }
 }
 
 impl std::error::Error for StoreError {}
 
+/// Why an unlock failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnlockError {
+    /// The PIN did not unwrap the data key; `failures` wrong PINs in a row so far.
+    WrongPin {
+        failures: u32,
+    },
+    Store(StoreError),
+}
+
 /// An open store.
 #[derive(Debug)]
 pub struct Store {
     db: Rexie,
+    /// The wrapped data key when a PIN is set (read at open).
+    lock: RefCell<Option<LockRecord>>,
+    /// The data key while unlocked.
+    cipher: RefCell<Option<Cipher>>,
+}
+
+/// What the device store holds under [`LOCK_KEY`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct LockRecord {
+    wrapped: Wrapped,
+    failures: u32,
+    /// Erased after too many wrong PINs: what the relay had is gone.
+    wiped: bool,
+}
+
+impl LockRecord {
+    fn to_js(&self) -> JsValue {
+        object(&[
+            (
+                "salt",
+                Uint8Array::from(self.wrapped.salt.as_slice()).into(),
+            ),
+            (
+                "iterations",
+                JsValue::from_f64(f64::from(self.wrapped.iterations)),
+            ),
+            ("key", Uint8Array::from(self.wrapped.key.as_slice()).into()),
+            ("failures", JsValue::from_f64(f64::from(self.failures))),
+            ("wiped", JsValue::from_bool(self.wiped)),
+        ])
+    }
+
+    fn from_js(value: &JsValue) -> Option<Self> {
+        Some(LockRecord {
+            wrapped: Wrapped {
+                salt: get(value, "salt").dyn_into_bytes()?,
+                iterations: get(value, "iterations").as_f64()? as u32,
+                key: get(value, "key").dyn_into_bytes()?,
+            },
+            failures: get(value, "failures").as_f64().unwrap_or(0.0) as u32,
+            wiped: get(value, "wiped").as_bool().unwrap_or(false),
+        })
+    }
 }
 
 impl Store {
@@ -72,7 +145,297 @@ impl Store {
             .build()
             .await
             .map_err(|_| StoreError::Unavailable)?;
-        Ok(Self { db })
+        let store = Self {
+            db,
+            lock: RefCell::new(None),
+            cipher: RefCell::new(None),
+        };
+        let lock = store.get_one(DEVICE, LOCK_KEY.into()).await?;
+        *store.lock.borrow_mut() = lock.as_ref().and_then(LockRecord::from_js);
+        Ok(store)
+    }
+
+    /// Whether a PIN protects this device's data.
+    pub fn has_pin(&self) -> bool {
+        self.lock.borrow().is_some()
+    }
+
+    /// Whether a PIN is set and the data key is not in memory.
+    pub fn is_locked(&self) -> bool {
+        self.has_pin() && self.cipher.borrow().is_none()
+    }
+
+    /// Wrong PINs in a row so far.
+    pub fn failures(&self) -> u32 {
+        self.lock.borrow().as_ref().map_or(0, |l| l.failures)
+    }
+
+    /// Whether too many wrong PINs have erased what the relay had.
+    pub fn is_wiped(&self) -> bool {
+        self.lock.borrow().as_ref().is_some_and(|l| l.wiped)
+    }
+
+    /// Keeps, in the clear, which records have changes the relay has not confirmed
+    /// (ids only): [`Store::erase_synced`] must know without the key.
+    pub async fn save_unsynced(&self, ids: &[DocumentId]) -> Result<(), StoreError> {
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let json = serde_json::to_string(&ids).map_err(|_| StoreError::Write)?;
+        let tx = self
+            .db
+            .transaction(&[DEVICE], TransactionMode::ReadWrite)
+            .map_err(|_| StoreError::Write)?;
+        tx.store(DEVICE)
+            .map_err(|_| StoreError::Write)?
+            .put(&JsValue::from_str(&json), Some(&UNSYNCED_KEY.into()))
+            .await
+            .map_err(|_| StoreError::Write)?;
+        finish(tx).await
+    }
+
+    /// After too many wrong PINs: erases every record the relay already has (with its
+    /// sync states), the index and its snapshot, and the member list, in one
+    /// transaction. Kept, still encrypted: the records listed unsynced, the identity
+    /// and the wrapped key (the PIN can still open them, once the coordinator has
+    /// helped). Without a list every record is kept: not knowing, nothing unsynced
+    /// may go. Returns how many records were erased; run [`Store::scrub`] after.
+    pub async fn erase_synced(&self) -> Result<usize, StoreError> {
+        let keep: Option<Vec<String>> = self
+            .get_one(DEVICE, UNSYNCED_KEY.into())
+            .await?
+            .and_then(|v| v.as_string())
+            .and_then(|json| serde_json::from_str(&json).ok());
+        let tx = self
+            .db
+            .transaction(&[CHUNKS, SYNC_STATES, DEVICE], TransactionMode::ReadWrite)
+            .map_err(|_| StoreError::Write)?;
+        let chunks = tx.store(CHUNKS).map_err(|_| StoreError::Write)?;
+        let mut erased = 0;
+        if let Some(keep) = &keep {
+            let keys = chunks
+                .get_all_keys(None, None)
+                .await
+                .map_err(|_| StoreError::Write)?;
+            let mut docs: Vec<String> = keys
+                .iter()
+                .filter_map(|k| Array::from(k).get(0).as_string())
+                .filter(|doc| !keep.contains(doc))
+                .collect();
+            docs.dedup();
+            for doc in &docs {
+                let all = KeyRange::bound(&key_seq(doc, 0), &key_seq(doc, u64::MAX), None, None)
+                    .map_err(|_| StoreError::Write)?;
+                chunks
+                    .delete(all.into())
+                    .await
+                    .map_err(|_| StoreError::Write)?;
+            }
+            let states = tx.store(SYNC_STATES).map_err(|_| StoreError::Write)?;
+            let keys = states
+                .get_all_keys(None, None)
+                .await
+                .map_err(|_| StoreError::Write)?;
+            for key in keys.iter() {
+                let doc = Array::from(&key).get(1).as_string().unwrap_or_default();
+                if !keep.contains(&doc) {
+                    states
+                        .delete(key.clone())
+                        .await
+                        .map_err(|_| StoreError::Write)?;
+                }
+            }
+            erased = docs.len();
+        }
+        let device = tx.store(DEVICE).map_err(|_| StoreError::Write)?;
+        for key in [SNAPSHOT_KEY, MEMBERS_KEY] {
+            device
+                .delete(key.into())
+                .await
+                .map_err(|_| StoreError::Write)?;
+        }
+        let mut record = self.lock.borrow().clone().ok_or(StoreError::Write)?;
+        record.wiped = true;
+        device
+            .put(&record.to_js(), Some(&LOCK_KEY.into()))
+            .await
+            .map_err(|_| StoreError::Write)?;
+        finish(tx).await?;
+        *self.lock.borrow_mut() = Some(record);
+        Ok(erased)
+    }
+
+    /// Forgets the data key: nothing can be read or written until [`Store::unlock`].
+    pub fn lock(&self) {
+        self.cipher.borrow_mut().take();
+    }
+
+    /// Unwraps the data key with `pin`. A wrong PIN is counted on disk.
+    pub async fn unlock(&self, pin: &str) -> Result<(), UnlockError> {
+        let Some(mut record) = self.lock.borrow().clone() else {
+            return Ok(());
+        };
+        match Cipher::unlock(pin, &record.wrapped).await {
+            Ok(cipher) => {
+                if record.failures > 0 || record.wiped {
+                    record.failures = 0;
+                    record.wiped = false;
+                    self.put_lock(&record).await.map_err(UnlockError::Store)?;
+                }
+                *self.cipher.borrow_mut() = Some(cipher);
+                Ok(())
+            }
+            Err(_) => {
+                record.failures += 1;
+                self.put_lock(&record).await.map_err(UnlockError::Store)?;
+                Err(UnlockError::WrongPin {
+                    failures: record.failures,
+                })
+            }
+        }
+    }
+
+    async fn put_lock(&self, record: &LockRecord) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction(&[DEVICE], TransactionMode::ReadWrite)
+            .map_err(|_| StoreError::Write)?;
+        tx.store(DEVICE)
+            .map_err(|_| StoreError::Write)?
+            .put(&record.to_js(), Some(&LOCK_KEY.into()))
+            .await
+            .map_err(|_| StoreError::Write)?;
+        finish(tx).await?;
+        *self.lock.borrow_mut() = Some(record.clone());
+        Ok(())
+    }
+
+    /// Sets the first PIN: a new data key, and everything stored so far encrypted with
+    /// it in one transaction (the plain values stay in LevelDB's files until a
+    /// compaction: run [`Store::scrub`] after). Refused while locked; with a PIN set
+    /// already it changes nothing (a new PIN would need the old one).
+    /// Returns how many values were there to encrypt.
+    pub async fn set_pin(&self, pin: &str) -> Result<usize, StoreError> {
+        if self.has_pin() {
+            return Err(StoreError::Write);
+        }
+        let (cipher, wrapped) = Cipher::create(pin).await.map_err(|_| StoreError::Write)?;
+        // Read everything plain, seal it outside any transaction (an IndexedDB
+        // transaction commits when a turn passes without a request), then write.
+        let chunks = self.get_all(CHUNKS, None).await?;
+        let states = self.get_all(SYNC_STATES, None).await?;
+        let device = {
+            let tx = self
+                .db
+                .transaction(&[DEVICE], TransactionMode::ReadOnly)
+                .map_err(|_| StoreError::Read)?;
+            tx.store(DEVICE)
+                .map_err(|_| StoreError::Read)?
+                .scan(None, None, None, None)
+                .await
+                .map_err(|_| StoreError::Read)?
+        };
+        let sealing = Some(cipher.clone());
+        let mut sealed_chunks = Vec::with_capacity(chunks.len());
+        for value in &chunks {
+            let (doc, seq) = (get(value, "doc"), get(value, "seq"));
+            let bytes = get(value, "bytes").dyn_into_bytes().unwrap_or_default();
+            let heads = get(value, "heads").dyn_into_bytes().unwrap_or_default();
+            let mut plain = (heads.len() as u32).to_le_bytes().to_vec();
+            plain.extend(heads);
+            plain.extend(bytes);
+            let sealed = seal_with(&sealing, &plain).await?;
+            sealed_chunks.push(object(&[("doc", doc), ("seq", seq), ("sealed", sealed)]));
+        }
+        let mut sealed_states = Vec::with_capacity(states.len());
+        for value in &states {
+            let bytes = get(value, "bytes").dyn_into_bytes().unwrap_or_default();
+            sealed_states.push(object(&[
+                ("relay", get(value, "relay")),
+                ("doc", get(value, "doc")),
+                ("sealed", seal_with(&sealing, &bytes).await?),
+            ]));
+        }
+        let mut sealed_device = Vec::new();
+        for (key, value) in device {
+            let Some(name) = key.as_string() else {
+                continue;
+            };
+            if name.starts_with(FILLER) || name == LOCK_KEY || name == UNSYNCED_KEY {
+                continue;
+            }
+            sealed_device.push((key, seal_device_value(&sealing, &value).await?));
+        }
+        let record = LockRecord {
+            wrapped,
+            failures: 0,
+            wiped: false,
+        };
+        let count = sealed_chunks.len() + sealed_states.len() + sealed_device.len();
+        let tx = self
+            .db
+            .transaction(&[CHUNKS, SYNC_STATES, DEVICE], TransactionMode::ReadWrite)
+            .map_err(|_| StoreError::Write)?;
+        let store = tx.store(CHUNKS).map_err(|_| StoreError::Write)?;
+        store
+            .put_all(sealed_chunks.into_iter().map(|v| (v, None)))
+            .await
+            .map_err(|_| StoreError::Write)?;
+        let store = tx.store(SYNC_STATES).map_err(|_| StoreError::Write)?;
+        store
+            .put_all(sealed_states.into_iter().map(|v| (v, None)))
+            .await
+            .map_err(|_| StoreError::Write)?;
+        let store = tx.store(DEVICE).map_err(|_| StoreError::Write)?;
+        store
+            .put_all(
+                sealed_device
+                    .into_iter()
+                    .map(|(k, v)| (v, Some(k)))
+                    .chain([(record.to_js(), Some(JsValue::from_str(LOCK_KEY)))]),
+            )
+            .await
+            .map_err(|_| StoreError::Write)?;
+        finish(tx).await?;
+        *self.lock.borrow_mut() = Some(record);
+        *self.cipher.borrow_mut() = Some(cipher);
+        Ok(count)
+    }
+
+    /// The key values are sealed with: `None` without a PIN; refused while locked, so
+    /// nothing is ever written in the clear once a PIN is set.
+    fn sealing(&self) -> Result<Option<Cipher>, StoreError> {
+        match (self.has_pin(), self.cipher.borrow().clone()) {
+            (false, _) => Ok(None),
+            (true, Some(cipher)) => Ok(Some(cipher)),
+            (true, None) => Err(StoreError::Locked),
+        }
+    }
+
+    /// The bytes of a value's payload: `sealed` opened, or the plain `field`.
+    async fn opened(&self, value: &JsValue, field: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let sealed = get(value, "sealed");
+        if sealed.is_undefined() {
+            return Ok(get(value, field).dyn_into_bytes());
+        }
+        let cipher = self.cipher.borrow().clone().ok_or(StoreError::Locked)?;
+        let Some(sealed) = sealed.dyn_into_bytes() else {
+            return Ok(None);
+        };
+        // A value that does not open is damaged, as a plain one that does not parse.
+        Ok(cipher.open(&sealed).await.ok())
+    }
+
+    /// A device-store value as the JSON string it was saved as.
+    async fn get_device(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let Some(value) = self.get_one(DEVICE, key.into()).await? else {
+            return Ok(None);
+        };
+        if let Some(json) = value.as_string() {
+            return Ok(Some(json));
+        }
+        Ok(self
+            .opened(&value, "sealed")
+            .await?
+            .and_then(|bytes| String::from_utf8(bytes).ok()))
     }
 
     /// Deletes a whole database (tests, and "reset this device").
@@ -85,11 +448,9 @@ impl Store {
     }
 
     pub async fn identity(&self) -> Result<Option<Identity>, StoreError> {
-        let value = self.get_one(DEVICE, DEVICE_KEY.into()).await?;
+        let value = self.get_device(DEVICE_KEY).await?;
         // A damaged identity reads as none: the worker sets the device up again.
-        Ok(value
-            .and_then(|v| v.as_string())
-            .and_then(|json| serde_json::from_str(&json).ok()))
+        Ok(value.and_then(|json| serde_json::from_str(&json).ok()))
     }
 
     pub async fn save_identity(&self, identity: &Identity) -> Result<(), StoreError> {
@@ -99,10 +460,8 @@ impl Store {
 
     /// The team's members as last listed by the relay (none before the first list).
     pub async fn members(&self) -> Result<Option<TeamMembers>, StoreError> {
-        let value = self.get_one(DEVICE, MEMBERS_KEY.into()).await?;
-        Ok(value
-            .and_then(|v| v.as_string())
-            .and_then(|json| serde_json::from_str(&json).ok()))
+        let value = self.get_device(MEMBERS_KEY).await?;
+        Ok(value.and_then(|json| serde_json::from_str(&json).ok()))
     }
 
     pub async fn save_members(&self, members: &TeamMembers) -> Result<(), StoreError> {
@@ -110,14 +469,17 @@ impl Store {
         self.put_device(MEMBERS_KEY, &json).await
     }
 
+    /// Every value of the device store goes through here (and [`Store::get_device`]),
+    /// so a new one is encrypted like the rest.
     async fn put_device(&self, key: &str, json: &str) -> Result<(), StoreError> {
+        let value = seal_device_value(&self.sealing()?, &JsValue::from_str(json)).await?;
         let tx = self
             .db
             .transaction(&[DEVICE], TransactionMode::ReadWrite)
             .map_err(|_| StoreError::Write)?;
         let store = tx.store(DEVICE).map_err(|_| StoreError::Write)?;
         store
-            .put(&JsValue::from_str(json), Some(&key.into()))
+            .put(&value, Some(&key.into()))
             .await
             .map_err(|_| StoreError::Write)?;
         finish(tx).await
@@ -140,7 +502,10 @@ impl Store {
                 .await
                 .map_err(|_| StoreError::Write)?;
         }
-        finish(tx).await
+        finish(tx).await?;
+        self.lock.borrow_mut().take();
+        self.cipher.borrow_mut().take();
+        Ok(())
     }
 
     /// The index snapshot, if it describes what is on disk now: written for the index
@@ -184,7 +549,7 @@ impl Store {
         if newest_seq != Some(seq) {
             return Ok(None);
         }
-        Ok(get(&value, "bytes").dyn_into_bytes().map(|bytes| Snapshot {
+        Ok(self.opened(&value, "bytes").await?.map(|bytes| Snapshot {
             index: *index,
             seq,
             bytes,
@@ -215,8 +580,46 @@ impl Store {
         Ok(assemble(values, Some(&except.to_string()), Assembly::KeepSliced).await)
     }
 
+    /// The chunk entries in `range`, opened: each `{doc, seq, bytes, heads}` as
+    /// written without a PIN. All decryptions are asked for at once (WebCrypto works
+    /// off the main thread), then awaited in order.
     async fn read_chunks(&self, range: Option<KeyRange>) -> Result<Vec<JsValue>, StoreError> {
-        self.get_all(CHUNKS, range).await
+        let values = self.get_all(CHUNKS, range).await?;
+        if !values.iter().any(|v| !get(v, "sealed").is_undefined()) {
+            return Ok(values);
+        }
+        let cipher = self.cipher.borrow().clone().ok_or(StoreError::Locked)?;
+        let opening = values.iter().map(|value| {
+            let sealed = get(value, "sealed").dyn_into_bytes();
+            let cipher = &cipher;
+            async move {
+                match sealed {
+                    Some(sealed) => cipher.open(&sealed).await.ok(),
+                    None => None,
+                }
+            }
+        });
+        let opened = futures_util::future::join_all(opening).await;
+        Ok(values
+            .into_iter()
+            .zip(opened)
+            .map(|(value, plain)| {
+                if get(&value, "sealed").is_undefined() {
+                    return value;
+                }
+                let (doc, seq) = (get(&value, "doc"), get(&value, "seq"));
+                // Damaged: no bytes, and the assembly reports the document damaged.
+                let Some((heads, bytes)) = plain.as_deref().and_then(split_chunk) else {
+                    return object(&[("doc", doc), ("seq", seq)]);
+                };
+                object(&[
+                    ("doc", doc),
+                    ("seq", seq),
+                    ("bytes", Uint8Array::from(bytes).into()),
+                    ("heads", Uint8Array::from(heads).into()),
+                ])
+            })
+            .collect())
     }
 
     /// The value at `key` in one object store, read in a transaction of its own.
@@ -251,13 +654,16 @@ impl Store {
         let range = KeyRange::bound(&key2(relay, ""), &key2(relay, "\u{ffff}"), None, None)
             .map_err(|_| StoreError::Read)?;
         let values = self.get_all(SYNC_STATES, Some(range)).await?;
-        Ok(values
-            .into_iter()
-            .filter_map(|v| {
-                let id = get(&v, "doc").as_string()?.parse().ok()?;
-                Some((id, get(&v, "bytes").dyn_into_bytes()?))
-            })
-            .collect())
+        let mut states = Vec::with_capacity(values.len());
+        for v in values {
+            let Some(id) = get(&v, "doc").as_string().and_then(|d| d.parse().ok()) else {
+                continue;
+            };
+            if let Some(bytes) = self.opened(&v, "bytes").await? {
+                states.push((id, bytes));
+            }
+        }
+        Ok(states)
     }
 
     /// The saved sync state of one document with one relay.
@@ -269,11 +675,11 @@ impl Store {
         let value = self
             .get_one(SYNC_STATES, key2(relay, &id.to_string()))
             .await?;
-        Ok(value
-            .and_then(|v| get(&v, "bytes").dyn_into_bytes())
-            .map(|bytes| (*id, bytes))
-            .into_iter()
-            .collect())
+        let bytes = match value {
+            Some(v) => self.opened(&v, "bytes").await?,
+            None => None,
+        };
+        Ok(bytes.map(|bytes| (*id, bytes)).into_iter().collect())
     }
 
     /// Writes a batch atomically: either all of it is on disk afterwards or none.
@@ -281,6 +687,34 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
+        // Sealed before the transaction opens: it would commit while WebCrypto works.
+        let sealing = self.sealing()?;
+        let mut chunk_values = Vec::with_capacity(batch.chunks.len());
+        for write in &batch.chunks {
+            let (doc, seq, bytes) = write.parts();
+            chunk_values
+                .push(sealed_chunk(&sealing, &doc.to_string(), seq, bytes, write.heads()).await?);
+        }
+        let mut state_values = Vec::with_capacity(batch.states.len());
+        for (doc, bytes) in &batch.states {
+            let (field, payload) = payload(&sealing, bytes).await?;
+            state_values.push(object(&[
+                ("relay", JsValue::from_str(relay)),
+                ("doc", JsValue::from_str(&doc.to_string())),
+                (field, payload),
+            ]));
+        }
+        let snapshot_value = match &batch.snapshot {
+            Some(snapshot) => {
+                let (field, payload) = payload(&sealing, &snapshot.bytes).await?;
+                Some(object(&[
+                    ("index", JsValue::from_str(&snapshot.index.to_string())),
+                    ("seq", JsValue::from_f64(snapshot.seq as f64)),
+                    (field, payload),
+                ]))
+            }
+            None => None,
+        };
         let names: &[&str] = if batch.snapshot.is_some() {
             &[CHUNKS, SYNC_STATES, DEVICE]
         } else {
@@ -295,13 +729,7 @@ impl Store {
         // thousands of writes slow.
         let chunks = tx.store(CHUNKS).map_err(|_| StoreError::Write)?;
         chunks
-            .put_all(batch.chunks.iter().map(|write| {
-                let (doc, seq, bytes) = write.parts();
-                (
-                    chunk_value(&doc.to_string(), seq, bytes, write.heads()),
-                    None,
-                )
-            }))
+            .put_all(chunk_values.into_iter().map(|value| (value, None)))
             .await
             .map_err(|_| StoreError::Write)?;
         for write in &batch.chunks {
@@ -322,14 +750,7 @@ impl Store {
         }
         let states = tx.store(SYNC_STATES).map_err(|_| StoreError::Write)?;
         states
-            .put_all(batch.states.iter().map(|(doc, bytes)| {
-                let value = object(&[
-                    ("relay", JsValue::from_str(relay)),
-                    ("doc", JsValue::from_str(&doc.to_string())),
-                    ("bytes", Uint8Array::from(bytes.as_slice()).into()),
-                ]);
-                (value, None)
-            }))
+            .put_all(state_values.into_iter().map(|value| (value, None)))
             .await
             .map_err(|_| StoreError::Write)?;
         // Erased documents: every chunk and the sync state go (after this batch's own
@@ -347,12 +768,7 @@ impl Store {
                 .await
                 .map_err(|_| StoreError::Write)?;
         }
-        if let Some(snapshot) = &batch.snapshot {
-            let value = object(&[
-                ("index", JsValue::from_str(&snapshot.index.to_string())),
-                ("seq", JsValue::from_f64(snapshot.seq as f64)),
-                ("bytes", Uint8Array::from(snapshot.bytes.as_slice()).into()),
-            ]);
+        if let Some(value) = snapshot_value {
             tx.store(DEVICE)
                 .map_err(|_| StoreError::Write)?
                 .put(&value, Some(&SNAPSHOT_KEY.into()))
@@ -460,6 +876,47 @@ impl Store {
         finish(tx).await
     }
 
+    /// Test hook: every string and byte array stored in the three stores, as bytes,
+    /// keys included (what a look at the disk could find).
+    #[cfg(test)]
+    pub(crate) async fn raw_contents(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        fn collect(value: &JsValue, out: &mut Vec<Vec<u8>>) {
+            if let Some(s) = value.as_string() {
+                out.push(s.into_bytes());
+            } else if let Some(bytes) = value.clone().dyn_into_bytes() {
+                out.push(bytes);
+            } else if value.is_object() {
+                for entry in Object::values(value.unchecked_ref()).iter() {
+                    collect(&entry, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for name in [CHUNKS, SYNC_STATES, DEVICE] {
+            let tx = self
+                .db
+                .transaction(&[name], TransactionMode::ReadOnly)
+                .map_err(|_| StoreError::Read)?;
+            let rows = tx
+                .store(name)
+                .map_err(|_| StoreError::Read)?
+                .scan(None, None, None, None)
+                .await
+                .map_err(|_| StoreError::Read)?;
+            for (key, value) in rows {
+                collect(&key, &mut out);
+                collect(&value, &mut out);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The data key while unlocked, for what the app keeps sealed in memory (drafts
+    /// while locked).
+    pub fn cipher(&self) -> Option<Cipher> {
+        self.cipher.borrow().clone()
+    }
+
     /// How many chunks are stored for a document (tests and diagnostics).
     pub async fn chunk_count(&self, id: &DocumentId) -> Result<u32, StoreError> {
         let tx = self
@@ -531,7 +988,6 @@ trait IntoBytes {
 
 impl IntoBytes for JsValue {
     fn dyn_into_bytes(self) -> Option<Vec<u8>> {
-        use wasm_bindgen::JsCast;
         self.dyn_into::<Uint8Array>().ok().map(|a| a.to_vec())
     }
 }
@@ -553,6 +1009,84 @@ fn chunk_value(doc: &str, seq: u64, bytes: &[u8], heads: &[ChangeHash]) -> JsVal
         ("bytes", Uint8Array::from(bytes).into()),
         ("heads", Uint8Array::from(heads.as_slice()).into()),
     ])
+}
+
+/// A payload field: the bytes sealed under `sealed`, or plain under `bytes`.
+async fn payload(
+    sealing: &Option<Cipher>,
+    bytes: &[u8],
+) -> Result<(&'static str, JsValue), StoreError> {
+    match sealing {
+        Some(_) => Ok(("sealed", seal_with(sealing, bytes).await?)),
+        None => Ok(("bytes", Uint8Array::from(bytes).into())),
+    }
+}
+
+async fn seal_with(sealing: &Option<Cipher>, plain: &[u8]) -> Result<JsValue, StoreError> {
+    match sealing {
+        Some(cipher) => {
+            let sealed = cipher.seal(plain).await.map_err(|_| StoreError::Write)?;
+            Ok(Uint8Array::from(sealed.as_slice()).into())
+        }
+        None => Ok(Uint8Array::from(plain).into()),
+    }
+}
+
+/// A chunk entry: document and sequence number in the clear (the key), the bytes and
+/// heads sealed together (heads length as 4 bytes LE, heads, bytes) with a PIN.
+async fn sealed_chunk(
+    sealing: &Option<Cipher>,
+    doc: &str,
+    seq: u64,
+    bytes: &[u8],
+    heads: &[ChangeHash],
+) -> Result<JsValue, StoreError> {
+    if sealing.is_none() {
+        return Ok(chunk_value(doc, seq, bytes, heads));
+    }
+    let heads = heads_to_bytes(heads);
+    let mut plain = (heads.len() as u32).to_le_bytes().to_vec();
+    plain.extend(&heads);
+    plain.extend(bytes);
+    Ok(object(&[
+        ("doc", JsValue::from_str(doc)),
+        ("seq", JsValue::from_f64(seq as f64)),
+        ("sealed", seal_with(sealing, &plain).await?),
+    ]))
+}
+
+/// The heads and the bytes of an opened chunk.
+fn split_chunk(plain: &[u8]) -> Option<(&[u8], &[u8])> {
+    let len = u32::from_le_bytes(plain.get(..4)?.try_into().ok()?) as usize;
+    let rest = plain.get(4..)?;
+    (rest.len() >= len).then(|| rest.split_at(len))
+}
+
+/// A device-store value sealed: a JSON string becomes `{sealed}`, an object with
+/// `bytes` (the snapshot) keeps its other fields and seals the bytes. Without a PIN
+/// the value is kept as it is.
+async fn seal_device_value(
+    sealing: &Option<Cipher>,
+    value: &JsValue,
+) -> Result<JsValue, StoreError> {
+    if sealing.is_none() || !get(value, "sealed").is_undefined() {
+        return Ok(value.clone());
+    }
+    if let Some(json) = value.as_string() {
+        return Ok(object(&[(
+            "sealed",
+            seal_with(sealing, json.as_bytes()).await?,
+        )]));
+    }
+    let Some(bytes) = get(value, "bytes").dyn_into_bytes() else {
+        // A shape this version does not know: not kept in the clear.
+        return Err(StoreError::Write);
+    };
+    let sealed = seal_with(sealing, &bytes).await?;
+    let copy = Object::assign(&Object::new(), value.unchecked_ref());
+    let _ = Reflect::delete_property(&copy, &JsValue::from_str("bytes"));
+    let _ = Reflect::set(&copy, &JsValue::from_str("sealed"), &sealed);
+    Ok(copy.into())
 }
 
 fn key_seq(doc: &str, seq: u64) -> JsValue {
