@@ -23,6 +23,9 @@ const LOCK_AFTER_KEY: &str = "paktum-lock-after-ms";
 const CHECK_EVERY_MS: u32 = 1_000;
 
 const UNLOCK_START: &str = "paktum:unlock-start";
+/// Marked when the values a first PIN encrypted are scrubbed from the browser's files
+/// (the grep test in tests/e2e/lock.mjs waits for it).
+const SCRUBBED_MARK: &str = "paktum:pin-scrubbed";
 /// From the PIN submitted to the data key in memory (PBKDF2 dominates).
 const UNLOCK_MEASURE: &str = "paktum:unlock";
 
@@ -271,7 +274,9 @@ impl Field {
         self.list_unsynced();
         if encrypted > 0 {
             spawn_local(async move {
-                let _ = store.scrub().await;
+                if store.scrub().await.is_ok() {
+                    crate::timing::mark(SCRUBBED_MARK);
+                }
             });
         }
         Ok(())
