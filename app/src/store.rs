@@ -13,6 +13,7 @@ use std::cell::RefCell;
 use std::fmt;
 
 use automerge::ChangeHash;
+use futures_util::future::try_join_all;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use paktum_shared::DocumentId;
 use paktum_shared::device::{
@@ -235,7 +236,7 @@ impl Store {
                 .await
                 .map_err(|_| StoreError::Write)?;
             for key in keys.iter() {
-                let doc = Array::from(&key).get(1).as_string().unwrap_or_default();
+                let doc = Array::from(key).get(1).as_string().unwrap_or_default();
                 if !keep.contains(&doc) {
                     states
                         .delete(key.clone())
@@ -654,16 +655,12 @@ impl Store {
         let range = KeyRange::bound(&key2(relay, ""), &key2(relay, "\u{ffff}"), None, None)
             .map_err(|_| StoreError::Read)?;
         let values = self.get_all(SYNC_STATES, Some(range)).await?;
-        let mut states = Vec::with_capacity(values.len());
-        for v in values {
-            let Some(id) = get(&v, "doc").as_string().and_then(|d| d.parse().ok()) else {
-                continue;
-            };
-            if let Some(bytes) = self.opened(&v, "bytes").await? {
-                states.push((id, bytes));
-            }
-        }
-        Ok(states)
+        let opened = try_join_all(values.iter().map(|v| async move {
+            let id: Option<DocumentId> = get(v, "doc").as_string().and_then(|d| d.parse().ok());
+            Ok::<_, StoreError>(id.zip(self.opened(v, "bytes").await?))
+        }))
+        .await?;
+        Ok(opened.into_iter().flatten().collect())
     }
 
     /// The saved sync state of one document with one relay.
@@ -689,21 +686,22 @@ impl Store {
         }
         // Sealed before the transaction opens: it would commit while WebCrypto works.
         let sealing = self.sealing()?;
-        let mut chunk_values = Vec::with_capacity(batch.chunks.len());
-        for write in &batch.chunks {
+        // All encryptions asked for at once: WebCrypto runs them off the main thread.
+        let chunk_values: Vec<JsValue> = try_join_all(batch.chunks.iter().map(|write| {
             let (doc, seq, bytes) = write.parts();
-            chunk_values
-                .push(sealed_chunk(&sealing, &doc.to_string(), seq, bytes, write.heads()).await?);
-        }
-        let mut state_values = Vec::with_capacity(batch.states.len());
-        for (doc, bytes) in &batch.states {
-            let (field, payload) = payload(&sealing, bytes).await?;
-            state_values.push(object(&[
-                ("relay", JsValue::from_str(relay)),
-                ("doc", JsValue::from_str(&doc.to_string())),
-                (field, payload),
-            ]));
-        }
+            sealed_chunk(&sealing, doc.to_string(), seq, bytes, write.heads())
+        }))
+        .await?;
+        let state_values: Vec<JsValue> =
+            try_join_all(batch.states.iter().map(|(doc, bytes)| async {
+                let (field, payload) = payload(&sealing, bytes).await?;
+                Ok::<_, StoreError>(object(&[
+                    ("relay", JsValue::from_str(relay)),
+                    ("doc", JsValue::from_str(&doc.to_string())),
+                    (field, payload),
+                ]))
+            }))
+            .await?;
         let snapshot_value = match &batch.snapshot {
             Some(snapshot) => {
                 let (field, payload) = payload(&sealing, &snapshot.bytes).await?;
@@ -1036,20 +1034,20 @@ async fn seal_with(sealing: &Option<Cipher>, plain: &[u8]) -> Result<JsValue, St
 /// heads sealed together (heads length as 4 bytes LE, heads, bytes) with a PIN.
 async fn sealed_chunk(
     sealing: &Option<Cipher>,
-    doc: &str,
+    doc: String,
     seq: u64,
     bytes: &[u8],
     heads: &[ChangeHash],
 ) -> Result<JsValue, StoreError> {
     if sealing.is_none() {
-        return Ok(chunk_value(doc, seq, bytes, heads));
+        return Ok(chunk_value(&doc, seq, bytes, heads));
     }
     let heads = heads_to_bytes(heads);
     let mut plain = (heads.len() as u32).to_le_bytes().to_vec();
     plain.extend(&heads);
     plain.extend(bytes);
     Ok(object(&[
-        ("doc", JsValue::from_str(doc)),
+        ("doc", JsValue::from_str(&doc)),
         ("seq", JsValue::from_f64(seq as f64)),
         ("sealed", seal_with(sealing, &plain).await?),
     ]))
