@@ -20,6 +20,10 @@ use crate::store::{DATABASE, Store, StoreError};
 use crate::sync::{EnrolError, Sync, SyncStatus};
 use crate::timing;
 
+mod lock;
+
+pub use lock::UnlockProblem;
+
 /// Where start-up stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
@@ -27,6 +31,8 @@ pub enum Phase {
     Setup,
     Ready,
     Failed,
+    /// A PIN is set and not entered: the lock screen, nothing of a record in memory.
+    Locked,
 }
 
 /// User Timing names: every edit is measured from the action to its commit in
@@ -91,6 +97,7 @@ pub struct Field {
     /// whether that reading runs.
     search_left: RwSignal<Option<usize>>,
     searching: StoredValue<bool>,
+    lock: lock::LockState,
     i18n: I18nContext<Locale>,
 }
 
@@ -114,6 +121,7 @@ impl Field {
             members: RwSignal::new(Vec::new()),
             search_left: RwSignal::new(None),
             searching: StoredValue::new(false),
+            lock: lock::LockState::new(),
             i18n,
         }
     }
@@ -126,6 +134,12 @@ impl Field {
                 Err(e) => return self.fail(&e),
             };
             self.store.set_value(Some(store.clone()));
+            self.lock
+                .opened(store.has_pin(), store.failures(), store.is_wiped());
+            self.watch_activity();
+            if store.is_locked() {
+                return self.phase.set(Phase::Locked);
+            }
             match store.identity().await {
                 Ok(Some(identity)) => self.begin(store, identity).await,
                 Ok(None) => self.phase.set(Phase::Setup),
@@ -202,14 +216,19 @@ impl Field {
         }
         self.revision.update(|r| *r += 1);
         on_disk.map_err(Problem::Store)?;
+        self.list_unsynced();
         Ok(out)
     }
 
-    /// Sets the device up (first start) and starts working.
-    pub async fn set_up(&self, device: Identity) -> Result<(), Problem> {
+    /// Sets the device up (first start) and starts working. With a PIN, the store is
+    /// encrypted before the first value is written.
+    pub async fn set_up(&self, device: Identity, pin: Option<String>) -> Result<(), Problem> {
         let Some(store) = self.store.get_value() else {
             return Err(Problem::Store(StoreError::Unavailable));
         };
+        if let Some(pin) = pin {
+            self.set_pin(&pin).await?;
+        }
         store.save_identity(&device).await.map_err(Problem::Store)?;
         self.begin(store, device).await;
         Ok(())
@@ -436,6 +455,7 @@ impl Field {
     /// [`TIDY_AFTER_MS`], does the housekeeping kept off the edit path (compactions,
     /// the index snapshot).
     fn notifier(&self) -> Rc<dyn Fn()> {
+        let this = *self;
         let revision = self.revision;
         let sync = self.sync;
         let pending = Rc::new(RefCell::new(None::<gloo_timers::callback::Timeout>));
@@ -460,6 +480,7 @@ impl Field {
                                     // A failed write shows in the sync status.
                                     let _ = sync.written(step).await;
                                 }
+                                this.list_unsynced();
                                 timing::mark(TIDIED_MARK);
                             });
                         }
@@ -509,5 +530,6 @@ pub fn store_error_text(i18n: I18nContext<Locale>, e: &StoreError) -> String {
         StoreError::Unavailable => t_string!(i18n, error_store_unavailable).to_string(),
         StoreError::Read => t_string!(i18n, error_store_read).to_string(),
         StoreError::Write => t_string!(i18n, error_store_write).to_string(),
+        StoreError::Locked => t_string!(i18n, error_store_locked).to_string(),
     }
 }

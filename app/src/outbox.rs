@@ -59,7 +59,7 @@ impl Outbox {
                     .collect();
                 written(&result, sends);
                 for tx in done {
-                    let _ = tx.send(result.clone());
+                    let _ = tx.send(result);
                 }
                 // Deleted is not yet gone from the browser's disk: see `Store::scrub`.
                 if erased {

@@ -1,10 +1,22 @@
 //! The device's store in IndexedDB: record documents as incremental chunks with
 //! periodic compaction, the sync state per relay and document, and the device
 //! identity. The only module of the app that touches IndexedDB.
+//!
+//! With a PIN set, every value is stored encrypted (`cipher.rs`): a value keeps in
+//! the clear only what its key needs (document id and sequence number, relay address)
+//! and puts everything else into one `sealed` field. Without a PIN nothing is
+//! encrypted; setting one encrypts what is there in one transaction.
 
+mod cipher;
+mod lock;
+
+use lock::{LockRecord, payload, seal_device_value, sealed_chunk, split_chunk};
+
+use std::cell::RefCell;
 use std::fmt;
 
 use automerge::ChangeHash;
+use futures_util::future::try_join_all;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use paktum_shared::DocumentId;
 use paktum_shared::device::{
@@ -12,7 +24,9 @@ use paktum_shared::device::{
 };
 use paktum_shared::enrol::TeamMembers;
 use rexie::{KeyRange, ObjectStore, Rexie, TransactionMode};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
+
+pub use cipher::{Cipher, CryptoError, PBKDF2_ITERATIONS, Wrapped};
 
 /// The database every installation uses; tests pass their own names.
 pub const DATABASE: &str = "paktum";
@@ -28,16 +42,25 @@ const DEVICE_KEY: &str = "identity";
 const SNAPSHOT_KEY: &str = "index-snapshot";
 /// The team's members as the relay last listed them (JSON `TeamMembers`).
 const MEMBERS_KEY: &str = "members";
+/// The data key wrapped by the PIN, in the clear: salt, iterations, wrapped key, and
+/// the count of wrong PINs so far (a reload must not reset the delays).
+const LOCK_KEY: &str = "lock";
+/// The records with changes the relay has not confirmed, as document ids in the clear
+/// (JSON): after too many wrong PINs these are kept, everything else goes, and the
+/// device cannot read which are pending without the key.
+const UNSYNCED_KEY: &str = "unsynced";
 /// The scrub's filler keys in the device store: `~` sorts after every other key there.
 const FILLER: &str = "~scrub-";
 
 /// Why the store could not do what was asked, in words for the worker.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StoreError {
     /// The browser refused IndexedDB (private mode, blocked storage).
     Unavailable,
     Read,
     Write,
+    /// A PIN is set and the app is locked: nothing can be read or written.
+    Locked,
 }
 
 impl fmt::Display for StoreError {
@@ -50,16 +73,31 @@ impl fmt::Display for StoreError {
             StoreError::Write => {
                 "This change could not be saved on this device. The device may be out of space; free some and try again."
             }
+            StoreError::Locked => "Paktum is locked. Unlock it with your PIN.",
         })
     }
 }
 
 impl std::error::Error for StoreError {}
 
+/// Why an unlock failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnlockError {
+    /// The PIN did not unwrap the data key; `failures` wrong PINs in a row so far.
+    WrongPin {
+        failures: u32,
+    },
+    Store(StoreError),
+}
+
 /// An open store.
 #[derive(Debug)]
 pub struct Store {
     db: Rexie,
+    /// The wrapped data key when a PIN is set (read at open).
+    lock: RefCell<Option<LockRecord>>,
+    /// The data key while unlocked.
+    cipher: RefCell<Option<Cipher>>,
 }
 
 impl Store {
@@ -72,7 +110,14 @@ impl Store {
             .build()
             .await
             .map_err(|_| StoreError::Unavailable)?;
-        Ok(Self { db })
+        let store = Self {
+            db,
+            lock: RefCell::new(None),
+            cipher: RefCell::new(None),
+        };
+        let lock = store.get_one(DEVICE, LOCK_KEY.into()).await?;
+        *store.lock.borrow_mut() = lock.as_ref().and_then(LockRecord::from_js);
+        Ok(store)
     }
 
     /// Deletes a whole database (tests, and "reset this device").
@@ -85,11 +130,9 @@ impl Store {
     }
 
     pub async fn identity(&self) -> Result<Option<Identity>, StoreError> {
-        let value = self.get_one(DEVICE, DEVICE_KEY.into()).await?;
+        let value = self.get_device(DEVICE_KEY).await?;
         // A damaged identity reads as none: the worker sets the device up again.
-        Ok(value
-            .and_then(|v| v.as_string())
-            .and_then(|json| serde_json::from_str(&json).ok()))
+        Ok(value.and_then(|json| serde_json::from_str(&json).ok()))
     }
 
     pub async fn save_identity(&self, identity: &Identity) -> Result<(), StoreError> {
@@ -99,10 +142,8 @@ impl Store {
 
     /// The team's members as last listed by the relay (none before the first list).
     pub async fn members(&self) -> Result<Option<TeamMembers>, StoreError> {
-        let value = self.get_one(DEVICE, MEMBERS_KEY.into()).await?;
-        Ok(value
-            .and_then(|v| v.as_string())
-            .and_then(|json| serde_json::from_str(&json).ok()))
+        let value = self.get_device(MEMBERS_KEY).await?;
+        Ok(value.and_then(|json| serde_json::from_str(&json).ok()))
     }
 
     pub async fn save_members(&self, members: &TeamMembers) -> Result<(), StoreError> {
@@ -110,14 +151,17 @@ impl Store {
         self.put_device(MEMBERS_KEY, &json).await
     }
 
+    /// Every value of the device store goes through here (and [`Store::get_device`]),
+    /// so a new one is encrypted like the rest.
     async fn put_device(&self, key: &str, json: &str) -> Result<(), StoreError> {
+        let value = seal_device_value(&self.sealing()?, &JsValue::from_str(json)).await?;
         let tx = self
             .db
             .transaction(&[DEVICE], TransactionMode::ReadWrite)
             .map_err(|_| StoreError::Write)?;
         let store = tx.store(DEVICE).map_err(|_| StoreError::Write)?;
         store
-            .put(&JsValue::from_str(json), Some(&key.into()))
+            .put(&value, Some(&key.into()))
             .await
             .map_err(|_| StoreError::Write)?;
         finish(tx).await
@@ -140,7 +184,10 @@ impl Store {
                 .await
                 .map_err(|_| StoreError::Write)?;
         }
-        finish(tx).await
+        finish(tx).await?;
+        self.lock.borrow_mut().take();
+        self.cipher.borrow_mut().take();
+        Ok(())
     }
 
     /// The index snapshot, if it describes what is on disk now: written for the index
@@ -184,7 +231,7 @@ impl Store {
         if newest_seq != Some(seq) {
             return Ok(None);
         }
-        Ok(get(&value, "bytes").dyn_into_bytes().map(|bytes| Snapshot {
+        Ok(self.opened(&value, "bytes").await?.map(|bytes| Snapshot {
             index: *index,
             seq,
             bytes,
@@ -215,8 +262,46 @@ impl Store {
         Ok(assemble(values, Some(&except.to_string()), Assembly::KeepSliced).await)
     }
 
+    /// The chunk entries in `range`, opened: each `{doc, seq, bytes, heads}` as
+    /// written without a PIN. All decryptions are asked for at once (WebCrypto works
+    /// off the main thread), then awaited in order.
     async fn read_chunks(&self, range: Option<KeyRange>) -> Result<Vec<JsValue>, StoreError> {
-        self.get_all(CHUNKS, range).await
+        let values = self.get_all(CHUNKS, range).await?;
+        if !values.iter().any(|v| !get(v, "sealed").is_undefined()) {
+            return Ok(values);
+        }
+        let cipher = self.cipher.borrow().clone().ok_or(StoreError::Locked)?;
+        let opening = values.iter().map(|value| {
+            let sealed = get(value, "sealed").dyn_into_bytes();
+            let cipher = &cipher;
+            async move {
+                match sealed {
+                    Some(sealed) => cipher.open(&sealed).await.ok(),
+                    None => None,
+                }
+            }
+        });
+        let opened = futures_util::future::join_all(opening).await;
+        Ok(values
+            .into_iter()
+            .zip(opened)
+            .map(|(value, plain)| {
+                if get(&value, "sealed").is_undefined() {
+                    return value;
+                }
+                let (doc, seq) = (get(&value, "doc"), get(&value, "seq"));
+                // Damaged: no bytes, and the assembly reports the document damaged.
+                let Some((heads, bytes)) = plain.as_deref().and_then(split_chunk) else {
+                    return object(&[("doc", doc), ("seq", seq)]);
+                };
+                object(&[
+                    ("doc", doc),
+                    ("seq", seq),
+                    ("bytes", Uint8Array::from(bytes).into()),
+                    ("heads", Uint8Array::from(heads).into()),
+                ])
+            })
+            .collect())
     }
 
     /// The value at `key` in one object store, read in a transaction of its own.
@@ -251,13 +336,12 @@ impl Store {
         let range = KeyRange::bound(&key2(relay, ""), &key2(relay, "\u{ffff}"), None, None)
             .map_err(|_| StoreError::Read)?;
         let values = self.get_all(SYNC_STATES, Some(range)).await?;
-        Ok(values
-            .into_iter()
-            .filter_map(|v| {
-                let id = get(&v, "doc").as_string()?.parse().ok()?;
-                Some((id, get(&v, "bytes").dyn_into_bytes()?))
-            })
-            .collect())
+        let opened = try_join_all(values.iter().map(|v| async move {
+            let id: Option<DocumentId> = get(v, "doc").as_string().and_then(|d| d.parse().ok());
+            Ok::<_, StoreError>(id.zip(self.opened(v, "bytes").await?))
+        }))
+        .await?;
+        Ok(opened.into_iter().flatten().collect())
     }
 
     /// The saved sync state of one document with one relay.
@@ -269,11 +353,11 @@ impl Store {
         let value = self
             .get_one(SYNC_STATES, key2(relay, &id.to_string()))
             .await?;
-        Ok(value
-            .and_then(|v| get(&v, "bytes").dyn_into_bytes())
-            .map(|bytes| (*id, bytes))
-            .into_iter()
-            .collect())
+        let bytes = match value {
+            Some(v) => self.opened(&v, "bytes").await?,
+            None => None,
+        };
+        Ok(bytes.map(|bytes| (*id, bytes)).into_iter().collect())
     }
 
     /// Writes a batch atomically: either all of it is on disk afterwards or none.
@@ -281,6 +365,35 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
+        // Sealed before the transaction opens: it would commit while WebCrypto works.
+        let sealing = self.sealing()?;
+        // All encryptions asked for at once: WebCrypto runs them off the main thread.
+        let chunk_values: Vec<JsValue> = try_join_all(batch.chunks.iter().map(|write| {
+            let (doc, seq, bytes) = write.parts();
+            sealed_chunk(&sealing, doc.to_string(), seq, bytes, write.heads())
+        }))
+        .await?;
+        let state_values: Vec<JsValue> =
+            try_join_all(batch.states.iter().map(|(doc, bytes)| async {
+                let (field, payload) = payload(&sealing, bytes).await?;
+                Ok::<_, StoreError>(object(&[
+                    ("relay", JsValue::from_str(relay)),
+                    ("doc", JsValue::from_str(&doc.to_string())),
+                    (field, payload),
+                ]))
+            }))
+            .await?;
+        let snapshot_value = match &batch.snapshot {
+            Some(snapshot) => {
+                let (field, payload) = payload(&sealing, &snapshot.bytes).await?;
+                Some(object(&[
+                    ("index", JsValue::from_str(&snapshot.index.to_string())),
+                    ("seq", JsValue::from_f64(snapshot.seq as f64)),
+                    (field, payload),
+                ]))
+            }
+            None => None,
+        };
         let names: &[&str] = if batch.snapshot.is_some() {
             &[CHUNKS, SYNC_STATES, DEVICE]
         } else {
@@ -295,13 +408,7 @@ impl Store {
         // thousands of writes slow.
         let chunks = tx.store(CHUNKS).map_err(|_| StoreError::Write)?;
         chunks
-            .put_all(batch.chunks.iter().map(|write| {
-                let (doc, seq, bytes) = write.parts();
-                (
-                    chunk_value(&doc.to_string(), seq, bytes, write.heads()),
-                    None,
-                )
-            }))
+            .put_all(chunk_values.into_iter().map(|value| (value, None)))
             .await
             .map_err(|_| StoreError::Write)?;
         for write in &batch.chunks {
@@ -322,14 +429,7 @@ impl Store {
         }
         let states = tx.store(SYNC_STATES).map_err(|_| StoreError::Write)?;
         states
-            .put_all(batch.states.iter().map(|(doc, bytes)| {
-                let value = object(&[
-                    ("relay", JsValue::from_str(relay)),
-                    ("doc", JsValue::from_str(&doc.to_string())),
-                    ("bytes", Uint8Array::from(bytes.as_slice()).into()),
-                ]);
-                (value, None)
-            }))
+            .put_all(state_values.into_iter().map(|value| (value, None)))
             .await
             .map_err(|_| StoreError::Write)?;
         // Erased documents: every chunk and the sync state go (after this batch's own
@@ -347,12 +447,7 @@ impl Store {
                 .await
                 .map_err(|_| StoreError::Write)?;
         }
-        if let Some(snapshot) = &batch.snapshot {
-            let value = object(&[
-                ("index", JsValue::from_str(&snapshot.index.to_string())),
-                ("seq", JsValue::from_f64(snapshot.seq as f64)),
-                ("bytes", Uint8Array::from(snapshot.bytes.as_slice()).into()),
-            ]);
+        if let Some(value) = snapshot_value {
             tx.store(DEVICE)
                 .map_err(|_| StoreError::Write)?
                 .put(&value, Some(&SNAPSHOT_KEY.into()))
@@ -460,6 +555,12 @@ impl Store {
         finish(tx).await
     }
 
+    /// The data key while unlocked, for what the app keeps sealed in memory (drafts
+    /// while locked).
+    pub fn cipher(&self) -> Option<Cipher> {
+        self.cipher.borrow().clone()
+    }
+
     /// How many chunks are stored for a document (tests and diagnostics).
     pub async fn chunk_count(&self, id: &DocumentId) -> Result<u32, StoreError> {
         let tx = self
@@ -531,7 +632,6 @@ trait IntoBytes {
 
 impl IntoBytes for JsValue {
     fn dyn_into_bytes(self) -> Option<Vec<u8>> {
-        use wasm_bindgen::JsCast;
         self.dyn_into::<Uint8Array>().ok().map(|a| a.to_vec())
     }
 }

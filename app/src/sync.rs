@@ -255,7 +255,7 @@ impl Sync {
     }
 
     pub fn storage_error(&self) -> Option<StoreError> {
-        self.0.storage_error.borrow().clone()
+        *self.0.storage_error.borrow()
     }
 
     /// "Sync now": a fresh connection right away, whatever the backoff said.

@@ -8,6 +8,7 @@ mod day;
 mod employer;
 mod history;
 mod language;
+mod lock;
 mod members;
 mod pact;
 mod parts;
@@ -53,6 +54,7 @@ fn Start() -> impl IntoView {
         }
         .into_any(),
         Phase::Ready => view! { <Frame /> }.into_any(),
+        Phase::Locked => view! { <lock::LockScreen /> }.into_any(),
     }
 }
 

@@ -13,6 +13,7 @@ mod identity;
 mod index;
 mod ledger;
 mod listing;
+mod lock;
 mod pact;
 mod read;
 mod referrals;
@@ -46,6 +47,7 @@ pub use identity::{Identity, Role, normalise_relay_url, normalise_team};
 pub use index::{rows_of, workers};
 pub use ledger::{COMPACT_AFTER, COMPACT_AT_THE_LATEST, ChunkWrite, Ledger};
 pub use listing::{SortBy, member_choices, sort_rows, status_counts};
+pub use lock::{LockPolicy, MIN_PIN_CHARS, is_acceptable_pin};
 pub use pact::PactProgress;
 pub use referrals::ReferralTo;
 pub use search::found;
@@ -400,6 +402,16 @@ impl Repo {
     /// not a worker's change, so it is not counted; it still keeps "up to date" off).
     pub fn pending_count(&self) -> usize {
         self.replica.pending_count() - usize::from(self.replica.is_pending(&self.index_id))
+    }
+
+    /// The records with changes the relay has not confirmed (the index left out, as
+    /// in [`Repo::pending_count`]).
+    pub fn pending_ids(&self) -> Vec<DocumentId> {
+        self.replica
+            .pending_ids()
+            .filter(|id| **id != self.index_id)
+            .copied()
+            .collect()
     }
 
     /// What waits for the relay, as a worker counts it: (changes, records). A new

@@ -334,6 +334,10 @@ impl Replica {
         self.pending.len()
     }
 
+    pub fn pending_ids(&self) -> impl Iterator<Item = &DocumentId> {
+        self.pending.iter()
+    }
+
     /// The pending documents other than `except`, each with how many of its changes
     /// the relay has not confirmed.
     pub fn pending_changes<'a>(

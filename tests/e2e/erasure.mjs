@@ -18,7 +18,8 @@
 
 import { chromium } from "playwright-core";
 import { CHROMIUM_ARGS } from "../chromium.mjs";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { occurrences } from "./profile.mjs";
+import { mkdirSync, rmSync, statSync } from "node:fs";
 import { resolve, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -54,33 +55,6 @@ function uniqueName(seed) {
   let s = "Zq";
   for (let i = 0; i < 22; i++) s += String.fromCharCode(97 + Math.floor(next() * 26));
   return s;
-}
-
-/** Every file under `dir` holding `needle` as UTF-8 or UTF-16LE, with the count. */
-function occurrences(dir, needle) {
-  const needles = [Buffer.from(needle, "utf8"), Buffer.from(needle, "utf16le")];
-  const hits = [];
-  const walk = (d) => {
-    for (const entry of readdirSync(d, { withFileTypes: true })) {
-      const path = join(d, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.isFile()) {
-        let bytes;
-        try {
-          bytes = readFileSync(path);
-        } catch {
-          continue; // a socket or a file that vanished meanwhile
-        }
-        let count = 0;
-        for (const n of needles) {
-          for (let at = bytes.indexOf(n); at !== -1; at = bytes.indexOf(n, at + 1)) count++;
-        }
-        if (count) hits.push(`${path.slice(dir.length + 1)} (${count})`);
-      }
-    }
-  };
-  walk(dir);
-  return hits;
 }
 
 function check(cond, what) {

@@ -336,3 +336,5 @@ async fn the_member_list_is_kept_and_a_reset_erases_everything() {
     );
     store.close();
 }
+
+mod encryption;

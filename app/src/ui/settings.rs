@@ -95,6 +95,22 @@ pub fn Settings() -> impl IntoView {
         }
     };
     let refused = move || matches!(reset.value().get(), Some(Err(Problem::Form(_))));
+    let new_pin = RwSignal::new(String::new());
+    let repeat_pin = RwSignal::new(String::new());
+    let set_pin = Action::new_local(move |(pin, again): &(String, String)| {
+        let (pin, again) = (pin.clone(), again.clone());
+        async move {
+            if pin != again {
+                return Err(Problem::Form(|i| {
+                    t_string!(i, lock_pin_mismatch).to_string()
+                }));
+            }
+            field.set_pin(&pin).await?;
+            new_pin.set(String::new());
+            repeat_pin.set(String::new());
+            Ok(Some((|i| t_string!(i, lock_pin_done).to_string()) as Words))
+        }
+    });
     view! {
         <h1>{t!(i18n, settings_title)}</h1>
 
@@ -118,6 +134,36 @@ pub fn Settings() -> impl IntoView {
                 <SaveButton busy=change_relay.pending()>{t!(i18n, settings_relay_change)}</SaveButton>
             </form>
             <Outcome action=change_relay />
+        </section>
+
+        <section aria-labelledby="settings-lock">
+            <h2 id="settings-lock">{t!(i18n, lock_settings)}</h2>
+            <Show
+                when=move || field.has_pin()
+                fallback=move || view! {
+                    <p class="hint">{t!(i18n, lock_settings_hint)}</p>
+                    <form on:submit=move |ev| {
+                        ev.prevent_default();
+                        set_pin.dispatch_local((new_pin.get_untracked(), repeat_pin.get_untracked()));
+                    }>
+                        <label>
+                            {t!(i18n, lock_pin_new)}
+                            <input type="password" autocomplete="new-password" prop:value=new_pin
+                                on:input=move |ev| new_pin.set(event_target_value(&ev)) />
+                        </label>
+                        <label>
+                            {t!(i18n, lock_pin_repeat)}
+                            <input type="password" autocomplete="new-password" prop:value=repeat_pin
+                                on:input=move |ev| repeat_pin.set(event_target_value(&ev)) />
+                        </label>
+                        <SaveButton busy=set_pin.pending()>{t!(i18n, lock_pin_set)}</SaveButton>
+                    </form>
+                }
+            >
+                <p class="hint">{t!(i18n, lock_settings_on)}</p>
+                <button type="button" class="wide" on:click=move |_| field.lock_now()>{t!(i18n, lock_now)}</button>
+            </Show>
+            <Outcome action=set_pin />
         </section>
 
         <section aria-labelledby="settings-storage">

@@ -18,11 +18,27 @@ pub fn Setup() -> impl IntoView {
     let relay = RwSignal::new(default_relay_url());
     // The relay's invite link is `…/#/enrol?code=XXXXX-XXXXX`: take the code from it.
     let code = RwSignal::new(code_from_link().unwrap_or_default());
+    // The device lock can be set right away (or later in the settings).
+    let pin = RwSignal::new(String::new());
+    let pin_again = RwSignal::new(String::new());
     // Setting up is this screen's save: pending while it enrols and writes the
     // identity, and the error sentence when it failed (success leaves the screen).
     let start = Action::new_local(move |form: &(String, String, String, String)| {
         let (w, t, relay, code) = form.clone();
+        let (pin, again) = (pin.get_untracked(), pin_again.get_untracked());
         async move {
+            // Checked before enrolling: the code can be used once only.
+            let pin = (!pin.is_empty()).then_some(pin);
+            if let Some(pin) = &pin {
+                if *pin != again {
+                    return Err(Problem::Form(|i| {
+                        t_string!(i, lock_pin_mismatch).to_string()
+                    }));
+                }
+                if !paktum_shared::device::is_acceptable_pin(pin) {
+                    return Err(Problem::Form(|i| t_string!(i, lock_pin_short).to_string()));
+                }
+            }
             if code.is_empty() && (w.is_empty() || t.is_empty()) {
                 return Err(Problem::Form(|i| t_string!(i, setup_missing).to_string()));
             }
@@ -52,7 +68,7 @@ pub fn Setup() -> impl IntoView {
                 device.device_token = Some(e.token);
                 device
             };
-            field.set_up(device).await
+            field.set_up(device, pin).await
         }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -91,6 +107,17 @@ pub fn Setup() -> impl IntoView {
                     {t!(i18n, setup_code)}
                     <input type="text" autocomplete="one-time-code" prop:value=code
                         on:input=move |ev| code.set(event_target_value(&ev)) />
+                </label>
+                <p class="hint">{t!(i18n, lock_settings_hint)}</p>
+                <label>
+                    {t!(i18n, lock_pin_new)}
+                    <input type="password" autocomplete="new-password" prop:value=pin
+                        on:input=move |ev| pin.set(event_target_value(&ev)) />
+                </label>
+                <label>
+                    {t!(i18n, lock_pin_repeat)}
+                    <input type="password" autocomplete="new-password" prop:value=pin_again
+                        on:input=move |ev| pin_again.set(event_target_value(&ev)) />
                 </label>
                 {move || error().map(|e| view! { <p class="error" role="alert">{move || problem_view(i18n, &e)}</p> })}
                 <button type="submit" class="primary" disabled=busy>{t!(i18n, setup_start)}</button>

@@ -39,9 +39,11 @@ pub(super) fn NotesSection(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let field = use_field();
-    // Adding a note: one tap opens the field, one tap saves.
-    let adding = RwSignal::new(false);
-    let note_text = RwSignal::new(String::new());
+    // Adding a note: one tap opens the field, one tap saves. Half-typed text is kept
+    // by the controller, so a lock (which takes the page away) does not lose it.
+    let kept = field.draft(&format!("note:{id}"));
+    let adding = RwSignal::new(kept.is_some());
+    let note_text = RwSignal::new(kept.unwrap_or_default());
     let note_follow = RwSignal::new(String::new());
     let add_note = Action::new_local(move |(text, follow): &(String, String)| {
         let (text, follow) = (text.clone(), follow.clone());
@@ -64,6 +66,7 @@ pub(super) fn NotesSection(
                 .await?;
             note_text.set(String::new());
             note_follow.set(String::new());
+            field.keep_draft(&format!("note:{id}"), String::new());
             adding.set(false);
             Ok(Some((|i| t_string!(i, note_saved).to_string()) as Words))
         }
@@ -88,7 +91,11 @@ pub(super) fn NotesSection(
                     <label>
                         {t!(i18n, note_text)}
                         <textarea rows="4" autofocus autocomplete="off" prop:value=note_text
-                            on:input=move |ev| note_text.set(event_target_value(&ev))></textarea>
+                            on:input=move |ev| {
+                                let text = event_target_value(&ev);
+                                field.keep_draft(&format!("note:{id}"), text.clone());
+                                note_text.set(text);
+                            }></textarea>
                     </label>
                     <Field value=note_follow kind="date">{t!(i18n, note_follow_up)}</Field>
                     <SaveOrCancel open=adding busy=add_note.pending()>{t!(i18n, note_save)}</SaveOrCancel>
