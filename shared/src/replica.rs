@@ -11,7 +11,7 @@ use automerge::sync;
 use automerge::{Automerge, ChangeHash, ReadDoc};
 use thiserror::Error;
 
-use crate::caseload::CaseloadDoc;
+use crate::caseload::{CaseloadDoc, Changed, Entry};
 use crate::id::DocumentId;
 use crate::protocol::{Message, PROTOCOL_VERSION, PeerMetadata};
 
@@ -123,7 +123,23 @@ pub struct Replica {
     changed: BTreeSet<DocumentId>,
     /// Documents whose sync state changed since the caller last asked.
     states_changed: BTreeSet<DocumentId>,
+    /// Per index followed, what the last plan read of it (see [`Replica::plan_from_index`]).
+    plans: HashMap<DocumentId, IndexPlan>,
+    /// Records whose copy here was added, replaced or dropped since the last plan: a
+    /// row that did not change may be ahead of a copy that did.
+    touched: HashSet<DocumentId>,
     progress: Progress,
+}
+
+/// What a plan read of one index: its heads then, and the records it listed ahead of
+/// (or missing from) this device. The next plan reads only the rows changed since,
+/// those records again and the records touched, so a change among 10,000 rows costs
+/// the rows it wrote; no other row can have fallen behind (a record's copy only
+/// gains changes unless it is replaced or dropped, which touches it).
+#[derive(Debug, Default)]
+struct IndexPlan {
+    heads: Option<Vec<ChangeHash>>,
+    behind: BTreeSet<DocumentId>,
 }
 
 impl Replica {
@@ -148,6 +164,8 @@ impl Replica {
             unavailable: HashSet::new(),
             changed: BTreeSet::new(),
             states_changed: BTreeSet::new(),
+            plans: HashMap::new(),
+            touched: HashSet::new(),
             progress: Progress { done: 0, total: 0 },
         }
     }
@@ -182,6 +200,7 @@ impl Replica {
     /// Adds a document loaded from the device store, with its saved sync state.
     pub fn insert(&mut self, id: DocumentId, doc: Automerge, state: Option<sync::State>) {
         self.docs.insert(id, Slot::Loaded(doc));
+        self.touched.insert(id);
         if let Some(state) = state {
             self.states.insert(id, state);
         }
@@ -199,6 +218,7 @@ impl Replica {
         state: Option<sync::State>,
     ) {
         heads.sort();
+        self.touched.insert(id);
         self.docs.insert(
             id,
             Slot::Kept {
@@ -246,6 +266,7 @@ impl Replica {
             if doc.get_heads() != *heads {
                 self.states.insert(id, sync::State::new());
                 self.states_changed.insert(id);
+                self.touched.insert(id);
             }
             *slot = Slot::Loaded(doc);
         }
@@ -282,6 +303,7 @@ impl Replica {
     /// messages that carry the edit to the relay.
     pub fn put_back(&mut self, id: DocumentId, doc: Automerge) -> Vec<Message> {
         self.docs.insert(id, Slot::Loaded(doc));
+        self.touched.insert(id);
         self.recheck(id);
         if self.remote.is_none() {
             return Vec::new();
@@ -465,6 +487,7 @@ impl Replica {
                 // (we only request documents we lack).
                 if self.docs.get(&document_id).is_some_and(Slot::is_empty) {
                     self.docs.remove(&document_id);
+                    self.touched.insert(document_id);
                     self.pending.remove(&document_id);
                 }
                 Ok(self.finish(document_id))
@@ -569,25 +592,42 @@ impl Replica {
     }
 
     /// Records to sync: those the index shows ahead of (or missing from) this device,
-    /// and those with local changes the relay has not confirmed.
+    /// and those with local changes the relay has not confirmed. Each index is read
+    /// only where it changed since the last plan ([`CaseloadDoc::changed_since`], the
+    /// same answer the device core's rows use), plus the records that plan found
+    /// behind and the records touched since; the first plan reads every row.
     fn plan_from_index(&mut self) -> Vec<Message> {
+        let touched = std::mem::take(&mut self.touched);
         let mut wanted: Vec<DocumentId> = Vec::new();
         for index in &self.indices {
-            let Some(index) = self.docs.get(index) else {
+            let Some(doc) = self.docs.get(index).map(Slot::doc) else {
                 continue;
             };
-            let Ok(entries) = CaseloadDoc::entries_of(index.doc()) else {
+            if CaseloadDoc::check(doc).is_err() {
                 continue;
+            }
+            let plan = self.plans.entry(*index).or_default();
+            let rows: Vec<Entry> = match CaseloadDoc::changed_since(doc, plan.heads.as_deref()) {
+                Changed::All => CaseloadDoc::entries_of(doc).unwrap_or_default(),
+                Changed::Rows(mut ids) => {
+                    ids.extend(plan.behind.iter().copied());
+                    ids.extend(touched.iter().copied());
+                    ids.iter()
+                        .filter_map(|id| CaseloadDoc::entry_in(doc, id))
+                        .collect()
+                }
             };
-            for entry in entries {
-                let behind = match self.docs.get(&entry.id) {
+            let docs = &self.docs;
+            plan.behind = rows
+                .into_iter()
+                .filter(|entry| match docs.get(&entry.id) {
                     None => true,
                     Some(slot) => entry.is_ahead_of(|h| slot.has(h)),
-                };
-                if behind {
-                    wanted.push(entry.id);
-                }
-            }
+                })
+                .map(|entry| entry.id)
+                .collect();
+            plan.heads = Some(doc.get_heads());
+            wanted.extend(plan.behind.iter().copied());
         }
         let mut local: Vec<DocumentId> = self
             .pending

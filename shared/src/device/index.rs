@@ -9,7 +9,7 @@ use automerge::Automerge;
 
 use super::{Repo, Step};
 use crate::Editor;
-use crate::caseload::{CaseloadDoc, Entry, Summary};
+use crate::caseload::{CaseloadDoc, Entry, Refreshed, Summary};
 use crate::record::Kind;
 use crate::{DocumentId, ModelError};
 
@@ -43,22 +43,20 @@ impl Repo {
         rows: Vec<(DocumentId, Summary, Option<Vec<automerge::ChangeHash>>)>,
         step: &mut Step,
     ) {
-        let ids: Vec<DocumentId> = rows.iter().map(|(id, ..)| *id).collect();
-        self.write_index(&ids, step, |index| index.upsert(editor, &rows));
+        self.write_index(step, |index| index.upsert(editor, &rows));
     }
 
     /// Replaces a record's row by a `moved` row (it went to another team).
     pub(super) fn mark_moved(&mut self, editor: &Editor, id: DocumentId, step: &mut Step) {
-        self.write_index(&[id], step, |index| index.mark_moved(editor, &id));
+        self.write_index(step, |index| index.mark_moved(editor, &id));
     }
 
     /// Writes to the index with `write` (true when it wrote something), then re-reads
-    /// the rows of `ids`. The index (one row per record) is lent out of the replica and
-    /// given back, never cloned, and only those rows are re-read: with 10,000 records
-    /// a clone or a full re-read would cost more than the rest of an edit.
+    /// the rows it wrote. The index (one row per record) is lent out of the replica and
+    /// given back, never cloned, and only the rows written are re-read: with 10,000
+    /// records a clone or a full re-read would cost more than the rest of an edit.
     fn write_index(
         &mut self,
-        ids: &[DocumentId],
         step: &mut Step,
         write: impl FnOnce(&mut CaseloadDoc) -> Result<bool, ModelError>,
     ) {
@@ -87,15 +85,10 @@ impl Repo {
             });
         }
         if genesis {
-            self.entries.clear();
+            // A new index: nothing read before counts.
+            self.entries_heads = None;
         }
-        self.entries_version += 1;
-        for id in ids {
-            match index.entry(id) {
-                Some(entry) => self.entries.insert(*id, entry),
-                None => self.entries.remove(id),
-            };
-        }
+        self.refresh_entries(index.doc());
         let doc = index.into_doc();
         step.batch
             .chunks
@@ -110,18 +103,29 @@ impl Repo {
         }
     }
 
-    /// Re-reads every index row (start-up, and after the relay changed the index).
-    pub(super) fn reread_index(&mut self) {
-        let Some(doc) = self.replica.take(&self.index_id) else {
-            return;
+    /// Brings the index rows in line with the index after it changed (start-up, and
+    /// after the relay changed it): only the rows changed since they were last read are
+    /// read again ([`CaseloadDoc::refresh_rows`]), so a change among 10,000 rows costs
+    /// the rows it wrote. Says which rows were read again.
+    pub(super) fn reread_index(&mut self) -> Refreshed {
+        let Some(doc) = self.replica.doc(&self.index_id) else {
+            return Refreshed::Nothing;
         };
-        if CaseloadDoc::check(&doc).is_err() {
-            return self.give_back_index(Some(doc));
-        }
-        if let Ok(index) = CaseloadDoc::from_automerge(doc) {
-            self.entries = index.entries().into_iter().map(|e| (e.id, e)).collect();
+        let refreshed = CaseloadDoc::refresh_rows(doc, &mut self.entries, &mut self.entries_heads)
+            .unwrap_or(Refreshed::Nothing);
+        if refreshed != Refreshed::Nothing {
             self.entries_version += 1;
-            self.give_back_index(Some(index.into_doc()));
+        }
+        refreshed
+    }
+
+    /// The same, for an index document held outside the replica (lent for a write).
+    fn refresh_entries(&mut self, doc: &Automerge) {
+        if let Ok(refreshed) =
+            CaseloadDoc::refresh_rows(doc, &mut self.entries, &mut self.entries_heads)
+            && refreshed != Refreshed::Nothing
+        {
+            self.entries_version += 1;
         }
     }
 }
