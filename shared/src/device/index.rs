@@ -145,3 +145,126 @@ pub fn workers(repo: &Repo) -> Vec<String> {
     }
     set.into_keys().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use automerge::ReadDoc;
+    use proptest::prelude::*;
+
+    use super::super::{Identity, Loaded, Repo};
+    use crate::caseload::CaseloadDoc;
+    use crate::contact::{Channel, ContactField, NewContact, Status};
+    use crate::testing::Relay;
+
+    const NOW: i64 = 1_795_521_600_000;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// Device `on` creates a contact.
+        Create { on: usize, name: u8 },
+        /// Device `on` renames the `nth` record it holds (if any).
+        Rename { on: usize, nth: usize, name: u8 },
+        /// Device `on` moves the status of the `nth` record it holds.
+        Status { on: usize, nth: usize, closed: bool },
+        /// Device `on` syncs with the relay until quiet, then goes offline.
+        Session { on: usize },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let on = 0usize..3;
+        prop_oneof![
+            2 => (on.clone(), any::<u8>()).prop_map(|(on, name)| Op::Create { on, name }),
+            3 => (on.clone(), any::<usize>(), any::<u8>())
+                .prop_map(|(on, nth, name)| Op::Rename { on, nth, name }),
+            2 => (on.clone(), any::<usize>(), any::<bool>())
+                .prop_map(|(on, nth, closed)| Op::Status { on, nth, closed }),
+            4 => on.prop_map(|on| Op::Session { on }),
+        ]
+    }
+
+    /// The rows a full read of the device's index gives.
+    fn full_read(repo: &Repo) -> HashMap<crate::DocumentId, crate::caseload::Entry> {
+        CaseloadDoc::entries_of(repo.index().expect("an index"))
+            .expect("an index")
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect()
+    }
+
+    fn nth_record(repo: &Repo, nth: usize) -> Option<crate::DocumentId> {
+        let mut ids: Vec<_> = repo.entries.keys().copied().collect();
+        ids.sort();
+        (!ids.is_empty()).then(|| ids[nth % ids.len()])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Three devices of a team edit offline and sync through a relay in any order:
+        /// each device's rows, kept in step by reading only the rows that changed, equal
+        /// a full read of its index after every step, and after each session every
+        /// record its index lists is on the device as the index names it (the sync
+        /// plan, read the same way, missed none).
+        #[test]
+        fn rows_and_plan_read_where_the_index_changed_match_a_full_read(
+            ops in proptest::collection::vec(op(), 1..30)
+        ) {
+            let mut relay = Relay::default();
+            let mut devices: Vec<Repo> = ["Anna", "Bram", "Cleo"]
+                .iter()
+                .map(|w| Repo::new(Identity::new(w, "kempen", "ws://127.0.0.1:8080/sync"), Loaded::default(), vec![]).0)
+                .collect();
+            for (n, op) in ops.iter().enumerate() {
+                let now = NOW + n as i64 * 1000;
+                match *op {
+                    Op::Create { on, name } => {
+                        let new = NewContact {
+                            team: "kempen".into(),
+                            display_name: format!("Name {name}"),
+                            first_contact_on: "2026-11-20".parse().expect("day"),
+                            channel: Channel::Street,
+                            place: None,
+                            assigned_worker: None,
+                        };
+                        devices[on].create_contact(new, now).expect("created");
+                    }
+                    Op::Rename { on, nth, name } => {
+                        if let Some(id) = nth_record(&devices[on], nth) {
+                            let _ = devices[on].edit_contact(id, now, |c, ed| {
+                                c.set_field(ed, ContactField::DisplayName, Some(&format!("Name {name}")))
+                            });
+                        }
+                    }
+                    Op::Status { on, nth, closed } => {
+                        if let Some(id) = nth_record(&devices[on], nth) {
+                            let status = if closed { Status::Closed } else { Status::Engaged };
+                            let _ = devices[on].edit_contact(id, now, |c, ed| c.change_status(ed, status, None));
+                        }
+                    }
+                    Op::Session { on } => {
+                        let repo = &mut devices[on];
+                        let connect = repo.connect();
+                        relay.exchange(vec![connect], |reply| {
+                            repo.receive(reply, now).expect("the device takes the relay's message").send
+                        });
+                        prop_assert!(repo.is_up_to_date(), "after {:?}", &ops[..=n]);
+                        let index = repo.index().expect("an index");
+                        for entry in CaseloadDoc::entries_of(index).expect("an index") {
+                            let here = repo.replica().doc(&entry.id);
+                            prop_assert!(
+                                here.is_some_and(|doc| !entry.is_ahead_of(|h| doc.get_missing_deps(&[*h]).is_empty())),
+                                "a listed record is behind after {:?}", &ops[..=n]
+                            );
+                        }
+                        repo.disconnect();
+                    }
+                }
+                for repo in &devices {
+                    let full = full_read(repo);
+                    prop_assert_eq!(&repo.entries, &full, "after {:?}", &ops[..=n]);
+                }
+            }
+        }
+    }
+}
