@@ -14,8 +14,10 @@ use crate::error::ModelError;
 use crate::id::DocumentId;
 use crate::record::{self, Editor, Kind, SCHEMA_VERSION};
 
+mod changed;
 mod erasure;
 pub use crate::summary::Summary;
+pub use changed::{Changed, Refreshed};
 pub use erasure::{ERASED, MOVED};
 
 // Here, not in `summary`: the one place that knows every record kind, so the kinds'

@@ -85,8 +85,11 @@ pub struct Repo {
     replica: Replica,
     ledger: Ledger,
     index_id: DocumentId,
-    /// The index rows, re-read only when the index changes.
+    /// The index rows, re-read only where the index changed.
     entries: HashMap<DocumentId, Entry>,
+    /// The index heads `entries` were read at (`None`: not read from the index yet);
+    /// the next read takes in only the rows changed since.
+    entries_heads: Option<Vec<automerge::ChangeHash>>,
     /// The pact's other teams a coordinator's device follows, with their rows.
     others: pact::OtherTeams,
     /// Bumped whenever `entries` changes; keys the sorted lists.
@@ -194,6 +197,7 @@ impl Repo {
             ledger: Ledger::default(),
             index_id,
             entries: HashMap::new(),
+            entries_heads: None,
             others,
             entries_version: 0,
             sorted: RefCell::new(HashMap::new()),
@@ -357,11 +361,15 @@ impl Repo {
                 heads.sort();
                 heads
             });
-            // The snapshot's rows are this index's rows: reading 10,000 again is waste.
+            // The snapshot's rows are this index's rows at the snapshot's heads: only
+            // the rows changed since are read (all of them without a snapshot).
             if snapshot_heads.is_none() || heads != snapshot_heads {
                 self.snapshot_seq = None;
-                self.reread_index();
             }
+            if self.entries_heads.is_none() {
+                self.entries_heads = snapshot_heads;
+            }
+            self.reread_index();
         }
         self.revision += 1;
         step
@@ -667,7 +675,8 @@ impl Repo {
         };
         let changed = self.replica.take_changed();
         if changed.contains(&self.index_id) {
-            step.extend(self.tombstones_here());
+            let rows = self.reread_index();
+            step.extend(self.tombstones_here(&rows));
         }
         for id in &changed {
             // A record that arrived whole is stored as the bytes that came, not loaded
@@ -681,7 +690,6 @@ impl Repo {
                 step.batch.chunks.extend(self.ledger.chunk_for(*id, doc));
             }
             if *id == self.index_id {
-                self.reread_index();
                 continue;
             }
             if self.reread_other_index(id) {

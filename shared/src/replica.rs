@@ -11,9 +11,9 @@ use automerge::sync;
 use automerge::{Automerge, ChangeHash, ReadDoc};
 use thiserror::Error;
 
-use crate::caseload::CaseloadDoc;
 use crate::id::DocumentId;
 use crate::protocol::{Message, PROTOCOL_VERSION, PeerMetadata};
+use plan::IndexPlan;
 
 /// How many record documents are synced at once; bounds memory and message bursts.
 const WINDOW: usize = 128;
@@ -123,6 +123,11 @@ pub struct Replica {
     changed: BTreeSet<DocumentId>,
     /// Documents whose sync state changed since the caller last asked.
     states_changed: BTreeSet<DocumentId>,
+    /// Per index followed, what the last plan read of it (see [`Replica::plan_from_index`]).
+    plans: HashMap<DocumentId, IndexPlan>,
+    /// Records whose copy here was added, replaced or dropped since the last plan: a
+    /// row that did not change may be ahead of a copy that did.
+    touched: HashSet<DocumentId>,
     progress: Progress,
 }
 
@@ -148,6 +153,8 @@ impl Replica {
             unavailable: HashSet::new(),
             changed: BTreeSet::new(),
             states_changed: BTreeSet::new(),
+            plans: HashMap::new(),
+            touched: HashSet::new(),
             progress: Progress { done: 0, total: 0 },
         }
     }
@@ -182,6 +189,7 @@ impl Replica {
     /// Adds a document loaded from the device store, with its saved sync state.
     pub fn insert(&mut self, id: DocumentId, doc: Automerge, state: Option<sync::State>) {
         self.docs.insert(id, Slot::Loaded(doc));
+        self.touched.insert(id);
         if let Some(state) = state {
             self.states.insert(id, state);
         }
@@ -199,6 +207,7 @@ impl Replica {
         state: Option<sync::State>,
     ) {
         heads.sort();
+        self.touched.insert(id);
         self.docs.insert(
             id,
             Slot::Kept {
@@ -246,6 +255,7 @@ impl Replica {
             if doc.get_heads() != *heads {
                 self.states.insert(id, sync::State::new());
                 self.states_changed.insert(id);
+                self.touched.insert(id);
             }
             *slot = Slot::Loaded(doc);
         }
@@ -282,6 +292,7 @@ impl Replica {
     /// messages that carry the edit to the relay.
     pub fn put_back(&mut self, id: DocumentId, doc: Automerge) -> Vec<Message> {
         self.docs.insert(id, Slot::Loaded(doc));
+        self.touched.insert(id);
         self.recheck(id);
         if self.remote.is_none() {
             return Vec::new();
@@ -469,6 +480,7 @@ impl Replica {
                 // (we only request documents we lack).
                 if self.docs.get(&document_id).is_some_and(Slot::is_empty) {
                     self.docs.remove(&document_id);
+                    self.touched.insert(document_id);
                     self.pending.remove(&document_id);
                 }
                 Ok(self.finish(document_id))
@@ -572,41 +584,6 @@ impl Replica {
         out
     }
 
-    /// Records to sync: those the index shows ahead of (or missing from) this device,
-    /// and those with local changes the relay has not confirmed.
-    fn plan_from_index(&mut self) -> Vec<Message> {
-        let mut wanted: Vec<DocumentId> = Vec::new();
-        for index in &self.indices {
-            let Some(index) = self.docs.get(index) else {
-                continue;
-            };
-            let Ok(entries) = CaseloadDoc::entries_of(index.doc()) else {
-                continue;
-            };
-            for entry in entries {
-                let behind = match self.docs.get(&entry.id) {
-                    None => true,
-                    Some(slot) => entry.is_ahead_of(|h| slot.has(h)),
-                };
-                if behind {
-                    wanted.push(entry.id);
-                }
-            }
-        }
-        let mut local: Vec<DocumentId> = self
-            .pending
-            .iter()
-            .filter(|id| !self.is_index(id))
-            .copied()
-            .collect();
-        local.sort();
-        wanted.extend(local);
-        for id in wanted {
-            self.enqueue(id);
-        }
-        self.fill_window()
-    }
-
     fn enqueue(&mut self, id: DocumentId) {
         if self.active.contains(&id) || self.in_progress.contains(&id) || self.queued.contains(&id)
         {
@@ -676,5 +653,6 @@ impl Replica {
 }
 
 mod erasure;
+mod plan;
 #[cfg(test)]
 mod tests;

@@ -162,6 +162,24 @@ pub enum Admin {
     },
 }
 
+/// The log filter's directives: `RUST_LOG` when set (else `info`, without tower_http's
+/// request lines), with Automerge's own spans turned off unless `RUST_LOG` names
+/// automerge. At `info` those spans record their arguments with `Debug`, among them a
+/// document's whole change graph, on every load and every received change: 10 ms of
+/// formatting per change of a 10,000-row index, most of the relay's time on a
+/// reconnect (tests/log_filter.rs).
+pub fn log_directives(rust_log: Option<&str>) -> String {
+    let base = rust_log
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("info,tower_http=warn");
+    if base.contains("automerge") {
+        base.to_string()
+    } else {
+        format!("{base},automerge=warn")
+    }
+}
+
 impl Config {
     /// The certificate and key files when the relay serves HTTPS itself.
     pub fn tls(&self) -> Option<(&Path, &Path)> {

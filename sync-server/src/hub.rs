@@ -347,6 +347,7 @@ impl Hub {
                 Arc::strong_count(slot) == 1
                     && slot.try_lock().is_ok_and(|g| match g.as_ref() {
                         None => true,
+                        Some(e) if e.stays_loaded() => false,
                         Some(e) if e.syncs.is_empty() => {
                             self.remember(*doc, e);
                             true

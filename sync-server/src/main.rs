@@ -4,15 +4,16 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use paktum_sync_server::config::{Admin, AdminCommand, LogFormat};
+use paktum_sync_server::config::{Admin, AdminCommand, LogFormat, log_directives};
 use paktum_sync_server::{Config, PostgresStorage, SqliteStorage, Storage, run};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn"));
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let filter = EnvFilter::try_new(log_directives(rust_log.as_deref()))
+        .unwrap_or_else(|_| EnvFilter::new(log_directives(None)));
     match config.log_format {
         LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
         LogFormat::Json => tracing_subscriber::fmt()

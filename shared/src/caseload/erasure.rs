@@ -49,7 +49,7 @@ impl CaseloadDoc {
         editor: &record::Editor,
         id: &DocumentId,
     ) -> Result<bool, ModelError> {
-        if Self::moved_of(&self.doc).contains(id) {
+        if Self::row_kind(&self.doc, id).as_deref() == Some(MOVED) {
             return Ok(false);
         }
         let (mut tx, records) = self.rows_tx(editor)?;

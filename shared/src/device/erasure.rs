@@ -9,7 +9,7 @@ use automerge::sync;
 
 use super::{Repo, Step};
 use crate::DocumentId;
-use crate::caseload::CaseloadDoc;
+use crate::caseload::{CaseloadDoc, ERASED, MOVED, Refreshed};
 
 impl Repo {
     /// Forgets an erased record (and, with `index`, this device's copy of the team's
@@ -74,18 +74,35 @@ impl Repo {
 
     /// After the index changed: records this device holds that the index lists as
     /// erased (deleted and confirmed) or as handed to another team (deleted; the
-    /// device that handed it over waits until the relay has its change).
-    pub(super) fn tombstones_here(&mut self) -> Step {
+    /// device that handed it over waits until the relay has its change). Only the rows
+    /// read again (`rows`) can have become tombstones.
+    pub(super) fn tombstones_here(&mut self, rows: &Refreshed) -> Step {
         let mut step = Step::default();
         let Some(index) = self.index() else {
             return step;
         };
         let held = |id: &DocumentId| self.replica.heads(id).is_some();
-        let erased: Vec<DocumentId> = CaseloadDoc::erased_of(index)
-            .into_iter()
-            .filter(held)
-            .collect();
-        let moved: Vec<DocumentId> = CaseloadDoc::moved_of(index)
+        let (erased, moved): (Vec<DocumentId>, Vec<DocumentId>) = match rows {
+            Refreshed::Nothing => return step,
+            Refreshed::All => (CaseloadDoc::erased_of(index), CaseloadDoc::moved_of(index)),
+            Refreshed::Rows(ids) => {
+                let kinds: Vec<(DocumentId, Option<String>)> = ids
+                    .iter()
+                    .filter(|id| held(id))
+                    .map(|id| (*id, CaseloadDoc::row_kind(index, id)))
+                    .collect();
+                let of = |kind: &str| {
+                    kinds
+                        .iter()
+                        .filter(|(_, k)| k.as_deref() == Some(kind))
+                        .map(|(id, _)| *id)
+                        .collect()
+                };
+                (of(ERASED), of(MOVED))
+            }
+        };
+        let erased: Vec<DocumentId> = erased.into_iter().filter(held).collect();
+        let moved: Vec<DocumentId> = moved
             .into_iter()
             .filter(held)
             .filter(|id| !self.moved_here.contains(id))

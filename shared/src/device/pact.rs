@@ -5,9 +5,11 @@
 
 use std::collections::HashMap;
 
+use automerge::ChangeHash;
+
 use super::Repo;
 use crate::DocumentId;
-use crate::caseload::{CaseloadDoc, Entry};
+use crate::caseload::{CaseloadDoc, Entry, Refreshed};
 
 /// The indices of the pact's other teams and their rows (empty on a worker's device).
 #[derive(Debug, Default)]
@@ -16,6 +18,8 @@ pub(super) struct OtherTeams {
     teams: Vec<(String, DocumentId)>,
     /// The rows of each team's index, by team.
     rows: HashMap<String, HashMap<DocumentId, Entry>>,
+    /// The heads each team's rows were read at (the next read takes in the rest).
+    read_at: HashMap<String, Option<Vec<ChangeHash>>>,
 }
 
 impl OtherTeams {
@@ -32,6 +36,7 @@ impl OtherTeams {
         Self {
             teams,
             rows: HashMap::new(),
+            read_at: HashMap::new(),
         }
     }
 
@@ -134,15 +139,21 @@ impl Repo {
         let Some(team) = self.others.team_of_index(id).map(str::to_string) else {
             return false;
         };
-        let rows = self
-            .replica
-            .doc(id)
-            .and_then(|doc| CaseloadDoc::entries_of(doc).ok())
-            .unwrap_or_default();
-        self.others
-            .rows
-            .insert(team, rows.into_iter().map(|e| (e.id, e)).collect());
-        self.entries_version += 1;
+        let rows = self.others.rows.entry(team.clone()).or_default();
+        let heads = self.others.read_at.entry(team).or_default();
+        let refreshed = match self.replica.doc(id) {
+            Some(doc) => CaseloadDoc::refresh_rows(doc, rows, heads),
+            None => Err(crate::ModelError::Corrupt("no index".into())),
+        };
+        match refreshed {
+            Ok(Refreshed::Nothing) => {}
+            Ok(_) => self.entries_version += 1,
+            Err(_) => {
+                rows.clear();
+                *heads = None;
+                self.entries_version += 1;
+            }
+        }
         true
     }
 }

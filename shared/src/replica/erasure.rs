@@ -10,6 +10,7 @@ impl Replica {
     /// this session (counted as done, so the session's plan still completes).
     pub fn erase(&mut self, id: &DocumentId) {
         self.docs.remove(id);
+        self.touched.insert(*id);
         self.states.remove(id);
         self.pending.remove(id);
         self.active.remove(id);

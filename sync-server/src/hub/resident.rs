@@ -112,7 +112,7 @@ impl Hub {
                 lock(&self.resident).push_back(doc_id); // in use right now
                 continue;
             };
-            let Some(entry) = guard.as_mut().filter(|e| e.loaded) else {
+            let Some(entry) = guard.as_mut().filter(|e| e.loaded && !e.stays_loaded()) else {
                 continue;
             };
             if entry.is_quiet() {
@@ -174,22 +174,69 @@ mod tests {
             let mut tx = doc.transaction();
             tx.put(automerge::ROOT, "n", i as i64).expect("put");
             tx.commit();
-            let mut state = sync::State::new();
-            // Two rounds carry the change and its acknowledgement.
-            for _ in 0..3 {
-                if let Some(msg) = doc.generate_sync_message(&mut state) {
-                    hub.receive(conn, id, &msg.encode(), Kind::Sync)
-                        .await
-                        .expect("receive");
-                }
-                while let Ok(Outgoing::Message(Message::Sync { data, .. })) = rx.try_recv() {
-                    let msg = sync::Message::decode(&data).expect("decode");
-                    doc.receive_sync_message(&mut state, msg).expect("apply");
-                }
-            }
+            sync_one(hub, conn, rx, id, &mut doc).await;
             docs.push((id, doc));
         }
         docs
+    }
+
+    /// Syncs one document with the hub until the hub has acknowledged it.
+    async fn sync_one(
+        hub: &Hub,
+        conn: ConnId,
+        rx: &mut mpsc::Receiver<Outgoing>,
+        id: DocumentId,
+        doc: &mut Automerge,
+    ) {
+        let mut state = sync::State::new();
+        // Two rounds carry the change and its acknowledgement.
+        for _ in 0..3 {
+            if let Some(msg) = doc.generate_sync_message(&mut state) {
+                hub.receive(conn, id, &msg.encode(), Kind::Sync)
+                    .await
+                    .expect("receive");
+            }
+            while let Ok(Outgoing::Message(Message::Sync { data, .. })) = rx.try_recv() {
+                let msg = sync::Message::decode(&data).expect("decode");
+                doc.receive_sync_message(&mut state, msg).expect("apply");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_teams_index_stays_loaded_when_its_devices_leave_and_records_do_not() {
+        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let limits = Limits {
+            documents_in_memory: 2,
+            ..Limits::default()
+        };
+        let hub = Hub::new(storage, None, None, limits).expect("hub");
+        let (tx, mut rx) = mpsc::channel(1024);
+        let conn = hub
+            .connect("a".into(), None, tx, crate::hub::Kick::default(), None)
+            .expect("connect");
+        let mut index = paktum_shared::caseload::CaseloadDoc::new("kempen").expect("index");
+        let index_id = index.id();
+        sync_one(&hub, conn, &mut rx, index_id, index.doc_mut()).await;
+        // More records than the limit: the oldest quiet documents leave memory.
+        let records = upload(&hub, conn, &mut rx, 6).await;
+        hub.disconnect(conn).await;
+
+        let (tx, mut rx) = mpsc::channel(1024);
+        let conn = hub
+            .connect("b".into(), None, tx, crate::hub::Kick::default(), None)
+            .expect("connect");
+        let loads = hub.loads();
+        let mut copy = index.doc().clone();
+        sync_one(&hub, conn, &mut rx, index_id, &mut copy).await;
+        assert_eq!(hub.loads(), loads, "the index was still loaded");
+        let (id, record) = &records[0];
+        sync_one(&hub, conn, &mut rx, *id, &mut record.clone()).await;
+        assert_eq!(
+            hub.loads(),
+            loads + 1,
+            "a record left memory and is loaded again"
+        );
     }
 
     #[tokio::test]

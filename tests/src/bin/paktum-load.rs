@@ -105,6 +105,10 @@ enum Command {
         /// Days to repeat (different records each); the figures are medians.
         #[arg(long, default_value_t = 1)]
         rounds: usize,
+        /// The server's process id: its CPU during each reconnect is reported beside
+        /// this process's own, so the time can be split between relay and device.
+        #[arg(long)]
+        server_pid: Option<u32>,
     },
     /// Many devices: idle connections held open while active pairs of devices
     /// exchange changes; round trip p50/p99.
@@ -148,7 +152,8 @@ async fn main() -> anyhow::Result<()> {
             data,
             changed,
             rounds,
-        } => reconnect(&data, changed, rounds.max(1)).await?,
+            server_pid,
+        } => reconnect(&data, changed, rounds.max(1), server_pid).await?,
         Command::Many {
             url,
             team,
@@ -500,6 +505,7 @@ async fn reconnect(
     data: &Dataset,
     changed: usize,
     rounds: usize,
+    server_pid: Option<u32>,
 ) -> anyhow::Result<serde_json::Value> {
     let (url, team, records) = (data.url.as_str(), data.team.as_str(), data.contacts);
     let recs = records_for(data, 0, 1)?;
@@ -525,7 +531,7 @@ async fn reconnect(
 
     let (mut secs, mut bytes, mut messages, mut sent, mut received) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut client_cpu, mut core) = (Vec::new(), Vec::new());
+    let (mut client_cpu, mut core, mut server_cpu) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
         let theirs_ids = &ids[2 * changed * round..2 * changed * round + changed];
         let ours_ids = &ids[2 * changed * round + changed..2 * changed * (round + 1)];
@@ -556,9 +562,13 @@ async fn reconnect(
         a.traffic = Default::default();
         let start = Instant::now();
         let cpu_before = own_cpu_secs();
+        let server_before = server_pid.and_then(cpu_secs_of);
         a.connect().await?;
         secs.push(start.elapsed().as_secs_f64());
         client_cpu.push(own_cpu_secs() - cpu_before);
+        if let (Some(before), Some(after)) = (server_before, server_pid.and_then(cpu_secs_of)) {
+            server_cpu.push(after - before);
+        }
         for (id, heads) in theirs_ids.iter().zip(&theirs) {
             let doc = a
                 .replica()
@@ -578,7 +588,7 @@ async fn reconnect(
     }
     let med = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+        v.get(v.len() / 2).copied()
     };
     Ok(json!({
         "cmd": "reconnect",
@@ -586,8 +596,10 @@ async fn reconnect(
         "changed_here": changed,
         "changed_there": changed,
         "rounds": rounds,
+        "secs_each": secs.clone(),
         "secs": med(secs),
         "client_cpu_secs": med(client_cpu),
+        "server_cpu_secs": med(server_cpu),
         "device_core_secs": med(core),
         "bytes": med(bytes),
         "messages": med(messages),
