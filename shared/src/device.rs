@@ -251,43 +251,6 @@ impl Repo {
         self.index_open
     }
 
-    /// Idle-time housekeeping: the compactions that are due (kept off the edit path:
-    /// saving the whole index takes ~100× an edit), then a fresh index snapshot when
-    /// the one on disk is missing or older than the index. `None` when nothing to do.
-    pub fn tidy(&mut self) -> Option<Step> {
-        let mut step = Step::default();
-        for id in self.ledger.take_due() {
-            if let Some(doc) = self.replica.doc(&id) {
-                step.batch.chunks.push(self.ledger.compact(id, doc));
-            }
-        }
-        if let Some(snapshot) = self.snapshot() {
-            step.batch.snapshot = Some(snapshot);
-        }
-        (!step.batch.is_empty()).then_some(step)
-    }
-
-    /// The index rows to store as a snapshot, if the stored one is not current. Costs a
-    /// pass over every row.
-    fn snapshot(&mut self) -> Option<Snapshot> {
-        if !self.index_open {
-            return None;
-        }
-        let seq = self.ledger.written_seq(&self.index_id)?;
-        if self.snapshot_seq == Some(seq) && !self.reads_changed.get() {
-            return None;
-        }
-        let heads = self.replica.doc(&self.index_id)?.get_heads();
-        let bytes = snapshot::encode(&heads, self.entries.values(), self.reads());
-        self.snapshot_seq = Some(seq);
-        self.reads_changed.set(false);
-        Some(Snapshot {
-            index: self.index_id,
-            seq,
-            bytes,
-        })
-    }
-
     /// Takes in documents loaded later (start-up loads the index first, then the
     /// records). Call before syncing: the replica plans from what it holds.
     pub fn add_loaded(&mut self, loaded: Loaded, states: Vec<(DocumentId, Vec<u8>)>) -> Step {

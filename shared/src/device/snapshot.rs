@@ -165,6 +165,45 @@ pub fn decode(bytes: &[u8]) -> Option<IndexRows> {
     })
 }
 
+impl super::Repo {
+    /// Idle-time housekeeping: the compactions that are due (kept off the edit path:
+    /// saving the whole index takes ~100× an edit), then a fresh index snapshot when
+    /// the one on disk is missing or older than the index. `None` when nothing to do.
+    pub fn tidy(&mut self) -> Option<super::Step> {
+        let mut step = super::Step::default();
+        for id in self.ledger.take_due() {
+            if let Some(doc) = self.replica.doc(&id) {
+                step.batch.chunks.push(self.ledger.compact(id, doc));
+            }
+        }
+        if let Some(snapshot) = self.snapshot() {
+            step.batch.snapshot = Some(snapshot);
+        }
+        (!step.batch.is_empty()).then_some(step)
+    }
+
+    /// The index rows to store as a snapshot, if the stored one is not current. Costs a
+    /// pass over every row.
+    pub(super) fn snapshot(&mut self) -> Option<super::Snapshot> {
+        if !self.index_open {
+            return None;
+        }
+        let seq = self.ledger.written_seq(&self.index_id)?;
+        if self.snapshot_seq == Some(seq) && !self.reads_changed.get() {
+            return None;
+        }
+        let heads = self.replica.doc(&self.index_id)?.get_heads();
+        let bytes = encode(&heads, self.entries.values(), self.reads());
+        self.snapshot_seq = Some(seq);
+        self.reads_changed.set(false);
+        Some(super::Snapshot {
+            index: self.index_id,
+            seq,
+            bytes,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
