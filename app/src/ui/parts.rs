@@ -93,7 +93,6 @@ pub fn parse_id(raw: &str) -> Option<DocumentId> {
     raw.parse().ok()
 }
 
-/// Marks a record with changes the relay has not confirmed yet.
 /// The team of record `id` while this device may only read it (another team's record
 /// on a coordinator's device), else `None`: the page then offers nothing to change.
 pub fn read_only_team(id: DocumentId) -> Memo<Option<String>> {
@@ -108,6 +107,7 @@ pub fn ReadOnlyNotice(team: String) -> impl IntoView {
     view! { <p class="notice" role="status" id="read-only">{t!(i18n, record_read_only, team = team.clone())}</p> }
 }
 
+/// Marks a record with changes the relay has not confirmed yet.
 #[component]
 pub fn PendingMark(pending: bool) -> impl IntoView {
     let i18n = use_i18n();
