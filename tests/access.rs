@@ -246,8 +246,21 @@ async fn teams_and_pacts_see_only_what_they_may_without_learning_what_exists() -
         .await?;
     coordinator.fetch(kempen_record).await?;
     assert!(coordinator.contact(&kempen_record).is_ok());
-    coordinator
+    let refused = coordinator
         .edit_contact(kempen_record, |c, ed| {
+            c.set_field(ed, ContactField::Municipality, Some("Geel"))
+        })
+        .await;
+    assert!(
+        refused.is_err_and(|e| matches!(
+            e.downcast_ref::<paktum_shared::ModelError>(),
+            Some(paktum_shared::ModelError::ReadOnly { .. })
+        )),
+        "the device core refuses another team's record"
+    );
+    // Past the core, as a modified client: the relay refuses it as well.
+    coordinator
+        .forge_contact_edit(kempen_record, |c, ed| {
             c.set_field(ed, ContactField::Municipality, Some("Geel"))
         })
         .await?;
@@ -342,7 +355,7 @@ async fn a_coordinators_device_follows_every_team_of_its_pact_and_writes_only_it
         .into_iter()
         .map(|id| heads(&kim, id))
         .collect();
-    kim.edit_contact(kempen_record, |c, ed| {
+    kim.forge_contact_edit(kempen_record, |c, ed| {
         c.set_field(ed, ContactField::Municipality, Some("Geel"))
     })
     .await?;

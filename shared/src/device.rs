@@ -497,8 +497,10 @@ impl Repo {
         untyped: fn(D) -> RecordDoc,
         op: impl FnOnce(&mut D, &Editor) -> Result<T, ModelError>,
     ) -> Result<(T, Step), ModelError> {
+        let record = self.editable(&id)?;
+        self.may_change(&id, &record)?;
         let editor = self.editor(now_ms);
-        let mut doc = typed(self.editable(&id)?)?;
+        let mut doc = typed(record)?;
         let out = op(&mut doc, &editor)?;
         let step = self.commit(id, untyped(doc), &editor)?;
         Ok((out, step))
@@ -539,6 +541,15 @@ impl Repo {
                 id: id.to_string(),
             }),
             Loadable::Damaged(reason) => Err(ModelError::Corrupt(reason)),
+        }
+    }
+
+    /// Refuses a change the relay would refuse (another team's record): it would stay
+    /// pending for good.
+    fn may_change(&self, id: &DocumentId, record: &RecordDoc) -> Result<(), ModelError> {
+        match self.read_only_of(id, || record.team()) {
+            Some(team) => Err(ModelError::ReadOnly { team }),
+            None => Ok(()),
         }
     }
 

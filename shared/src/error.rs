@@ -49,6 +49,10 @@ pub enum ModelError {
     },
     #[error("this record was written by a newer version of Paktum (schema {0}); please update")]
     NewerSchema(u64),
+    /// Another team's record on a coordinator's device: the relay would refuse the
+    /// change and it would stay pending for good, so the device refuses it first.
+    #[error("this record belongs to team {team}; this device may only read it")]
+    ReadOnly { team: String },
 }
 
 impl From<automerge::AutomergeError> for ModelError {

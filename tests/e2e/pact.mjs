@@ -246,6 +246,35 @@ try {
   await C.page.getByRole("heading", { level: 2, name: "Review queue" }).waitFor({ timeout: T });
   await audited(C, "the review queue");
 
+  // Another team's record opens read-only from the table (a coordinator's change to it
+  // was refused by the relay and stayed pending for good); the own team's can be changed.
+  await nav(C, "Pact");
+  await C.page.getByRole("link", { name: "Caseload table" }).click();
+  await C.page.getByLabel("Municipality").selectOption("Mol");
+  await C.page.getByText("1 of 5 young people").waitFor({ timeout: T });
+  await table.getByRole("link", { name: "Jef Peeters" }).click();
+  await C.page.getByRole("heading", { level: 1, name: "Jef Peeters" }).waitFor({ timeout: T });
+  await C.page
+    .getByText(`This record belongs to another team (${TEAM_B}). You can read it here, but only that team can change it.`)
+    .waitFor({ timeout: T });
+  await C.page.getByText("Mol", { exact: true }).waitFor({ timeout: T });
+  const record = C.page.locator("article.record");
+  for (const name of [/save/i, /edit/i, /remove/i, /add/i, "Change status", "Consent given today"]) {
+    check((await C.page.getByRole("button", { name }).count()) === 0, `another team's record offers a “${name}” button`);
+  }
+  check((await record.getByRole("button").count()) === 0, "another team's record offers no button at all");
+  check((await record.locator("input, textarea, select").count()) === 0, "another team's record offers no field to fill");
+  await audited(C, "another team's record, read-only");
+  await C.page.goBack();
+  await C.page.getByLabel("Municipality").selectOption("Geel");
+  await C.page.getByText("2 of 5 young people").waitFor({ timeout: T });
+  await table.getByRole("link", { name: "Lotte Aerts" }).click();
+  await C.page.getByRole("heading", { level: 1, name: "Lotte Aerts" }).waitFor({ timeout: T });
+  for (const name of ["Edit details", "Change status", "Add note"]) {
+    await C.page.getByRole("button", { name, exact: true }).waitFor({ timeout: T });
+  }
+  check((await C.page.getByText(/belongs to another team/).count()) === 0, "the own team's record is not read-only");
+
   // A worker's phone has no pact view.
   check((await A.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Pact" }).count()) === 0, "a worker has no Pact link");
 } catch (e) {

@@ -263,6 +263,28 @@ impl Device {
         Ok(out)
     }
 
+    /// A change to a contact made past the core's refusal (another team's record), as
+    /// a modified client could send it: for testing that the relay refuses it too.
+    pub async fn forge_contact_edit<T>(
+        &mut self,
+        id: DocumentId,
+        edit: impl FnOnce(&mut ContactDoc, &Editor) -> Result<T, ModelError>,
+    ) -> anyhow::Result<T> {
+        let doc = self
+            .repo
+            .replica()
+            .doc(&id)
+            .context("record not here")?
+            .clone();
+        let mut contact = ContactDoc::from_record(RecordDoc::from_automerge(id, doc)?)?;
+        let editor = self.editor();
+        let out = edit(&mut contact, &editor)?;
+        let now = self.tick();
+        let step = self.repo.adopt(contact.into_record(), now)?;
+        self.take(step).await?;
+        Ok(out)
+    }
+
     /// Takes in records made elsewhere (a synthetic caseload), each written and listed
     /// in the index in a change of its own, as if entered one by one; sends them when
     /// connected, else they wait for the next connection like offline work.

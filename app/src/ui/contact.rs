@@ -15,8 +15,9 @@ use super::language::{day_text, when};
 use super::members::MemberSelect;
 use super::parts::{
     ChangedByBoth, Details, Field, InlineField, Outcome, PendingMark, RecordMemo, Said, SaveButton,
-    SelectLabel, StatusOptions, Undo, UndoBar, as_is, channel_label, outcome_label, ready_record,
-    record_page, record_save, shown_view, status_label, status_text, today, unique_id,
+    SelectLabel, StatusOptions, Undo, UndoBar, as_is, channel_label, outcome_label, read_only_team,
+    ready_record, record_page, record_save, shown_view, status_label, status_text, today,
+    unique_id,
 };
 use crate::field::{Problem, use_field};
 use crate::i18n::*;
@@ -161,6 +162,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
 
     let undo: RwSignal<Option<Undo>> = RwSignal::new(None);
     let contact_signal = Signal::derive(contact);
+    let read_only = read_only_team(id);
 
     view! {
         <article class="record">
@@ -175,6 +177,13 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                 </p>
             </header>
             <erase::ConsentFlag contact=contact_signal />
+            // Another team's record: the relay would refuse a change, so none is offered.
+            <Show
+                when=move || read_only.get().is_none()
+                fallback=move || view! {
+                    <read_only::ContactReadOnly contact=contact_signal team=read_only.get().unwrap_or_default() />
+                }
+            >
             {move || {
                 contact()
                     .map(|c| {
@@ -224,6 +233,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
             <referrals::ReferralSection contact=contact_signal save undo />
             <erase::EraseSection id contact=contact_signal />
             <UndoBar undo />
+            </Show>
         </article>
     }
 }
@@ -438,6 +448,7 @@ fn ConsentSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl I
 pub(super) mod erase;
 mod notes;
 pub(super) mod participant;
+mod read_only;
 mod referrals;
 pub(super) use participant::result_label;
 

@@ -16,8 +16,8 @@ use super::caseload::in_order;
 use super::language::{day_text, lang};
 use super::parts::{
     ChangedByBoth, Details, Field, Outcome, PendingMark, RecordMemo, Said, SaveButton,
-    SaveOrCancel, SelectLabel, Undo, UndoBar, commitment_label, ready_record, record_page,
-    record_save, shown_view, status_text, today, unique_id,
+    SaveOrCancel, SelectLabel, Undo, UndoBar, commitment_label, read_only_team, ready_record,
+    record_page, record_save, shown_view, status_text, today, unique_id,
 };
 use crate::field::{Problem, Words, use_field};
 use crate::i18n::*;
@@ -213,6 +213,7 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
         save.dispatch_local(op);
     };
     let undo: RwSignal<Option<Undo>> = RwSignal::new(None);
+    let read_only = read_only_team(id);
 
     // Add visit: date, purpose, report, openings, follow-up, commitment.
     let adding = RwSignal::new(false);
@@ -312,6 +313,13 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                     <A href=format!("/records/{id}/history")>{t!(i18n, history_link)}</A>
                 </p>
             </header>
+            // Another team's record: the relay would refuse a change, so none is offered.
+            <Show
+                when=move || read_only.get().is_none()
+                fallback=move || view! {
+                    <read_only::EmployerReadOnly id employer=Signal::derive(employer) team=read_only.get().unwrap_or_default() />
+                }
+            >
             {move || {
                 employer().map(|e| {
                     e.conflicts
@@ -388,6 +396,7 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
             <referrals::ReferralsTo id />
             <EmployerDetails employer=Signal::derive(employer) save />
             <UndoBar undo />
+            </Show>
         </article>
     }
 }
@@ -421,6 +430,7 @@ fn EmployerDetails(
     }
 }
 
+mod read_only;
 mod visit_edit;
 
 /// One visit: what was found, its openings, its follow-up (done or reopened), remove.

@@ -328,6 +328,7 @@ pub fn model_error(i18n: I18nContext<Locale>, e: &ModelError) -> AnyView {
         ModelError::Corrupt(reason) => t!(i18n, record_damaged, reason = reason).into_any(),
         ModelError::WrongKind { found, .. } => t!(i18n, error_wrong_kind, found = found).into_any(),
         ModelError::NewerSchema(_) => t!(i18n, error_newer_schema).into_any(),
+        ModelError::ReadOnly { team } => t!(i18n, record_read_only, team = team).into_any(),
         ModelError::ConsentRequired => t!(i18n, error_consent_required).into_any(),
         ModelError::NotParticipant => t!(i18n, error_not_participant).into_any(),
         ModelError::TooEarly { field, earliest } => t!(

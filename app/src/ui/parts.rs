@@ -118,6 +118,20 @@ pub fn parse_id(raw: &str) -> Option<DocumentId> {
     raw.parse().ok()
 }
 
+/// The team of record `id` while this device may only read it (another team's record
+/// on a coordinator's device), else `None`: the page then offers nothing to change.
+pub fn read_only_team(id: DocumentId) -> Memo<Option<String>> {
+    let field = use_field();
+    Memo::new(move |_| field.read(|r| r.read_only_team(&id)))
+}
+
+/// Says that the record belongs to another team and is only read here.
+#[component]
+pub fn ReadOnlyNotice(team: String) -> impl IntoView {
+    let i18n = use_i18n();
+    view! { <p class="notice" role="status" id="read-only">{t!(i18n, record_read_only, team = team.clone())}</p> }
+}
+
 /// Marks a record with changes the relay has not confirmed yet.
 #[component]
 pub fn PendingMark(pending: bool) -> impl IntoView {

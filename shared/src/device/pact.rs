@@ -110,6 +110,29 @@ impl Repo {
             .is_some_and(|team| self.identity.may_edit_team(team))
     }
 
+    /// The team of record `id` when this device may only read it (another team's):
+    /// the team of the index listing it, else the record's own. `None` when the device
+    /// may change it, or when it is not here.
+    pub fn read_only_team(&self, id: &DocumentId) -> Option<String> {
+        self.read_only_of(id, || match self.record(id) {
+            super::Loadable::Ready(record) => record.team(),
+            _ => None,
+        })
+    }
+
+    /// [`Repo::read_only_team`] with the record's own team given by `record_team`.
+    pub(super) fn read_only_of(
+        &self,
+        id: &DocumentId,
+        record_team: impl FnOnce() -> Option<String>,
+    ) -> Option<String> {
+        let team = match self.team_of(id) {
+            Some(team) => team.to_string(),
+            None => record_team()?,
+        };
+        (!self.identity.may_edit_team(&team)).then_some(team)
+    }
+
     /// The indices known and the records fetched, for a progress line.
     pub fn pact_progress(&self) -> PactProgress {
         let (teams, indices_known) = self.replica.indices_known();
@@ -384,22 +407,49 @@ mod tests {
     }
 
     #[test]
-    fn a_coordinators_edit_of_another_team_is_not_listed_in_its_own_index() {
+    fn a_coordinators_edit_of_another_teams_record_is_refused_and_nothing_is_pending() {
         let mut relay = Relay::default();
         let kempen = worker_with(&mut relay, "kempen", &["Lotte"]);
+        let herentals = worker_with(&mut relay, "herentals", &["Jef"]);
         let (mut kim, _) = Repo::new(
             identity("Kim", "herentals", "coordinator"),
             Loaded::default(),
             vec![],
         );
         session(&mut relay, &mut kim);
-        // The core does not stop it (the relay's policy decides), but its own team's
-        // index must not gain another team's record.
-        kim.edit_contact(kempen[0], NOW, |c, ed| {
+        assert_eq!(kim.pending_count(), 0);
+        let heads = kim.replica.heads(&kempen[0]);
+        let revision = kim.revision();
+        let refused = kim.edit_contact(kempen[0], NOW, |c, ed| {
             c.set_field(ed, ContactField::Municipality, Some("Geel"))
-        })
-        .expect("edited locally");
-        assert!(kim.entry(&kempen[0]).is_none());
+        });
+        assert!(
+            matches!(&refused, Err(crate::ModelError::ReadOnly { team }) if team == "kempen"),
+            "{refused:?}"
+        );
+        assert_eq!(kim.pending_count(), 0, "nothing left to send");
+        assert!(!kim.is_pending(&kempen[0]));
+        assert_eq!(
+            kim.replica.heads(&kempen[0]),
+            heads,
+            "the record is unchanged"
+        );
+        assert_eq!(kim.revision(), revision);
+        assert!(
+            kim.entry(&kempen[0]).is_none(),
+            "not listed in its own index"
+        );
         assert_eq!(kim.team_of(&kempen[0]), Some("kempen"));
+        assert_eq!(kim.read_only_team(&kempen[0]).as_deref(), Some("kempen"));
+        assert_eq!(kim.read_only_team(&herentals[0]), None);
+
+        // The own team's record: edited as ever, pending until the relay has it.
+        kim.edit_contact(herentals[0], NOW, |c, ed| {
+            c.set_field(ed, ContactField::Municipality, Some("Herentals"))
+        })
+        .expect("own team's record");
+        assert!(kim.is_pending(&herentals[0]));
+        session(&mut relay, &mut kim);
+        assert_eq!(kim.pending_count(), 0, "the relay took it");
     }
 }
