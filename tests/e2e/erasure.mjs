@@ -18,7 +18,7 @@
 
 import { chromium } from "playwright-core";
 import { CHROMIUM_ARGS } from "../chromium.mjs";
-import { occurrences } from "./profile.mjs";
+import { occurrences, uniqueName as makeName } from "./profile.mjs";
 import { mkdirSync, rmSync, statSync } from "node:fs";
 import { resolve, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,20 +42,7 @@ if (!BASE || CODES.length < 3 || !COORDINATOR) {
   process.exit(2);
 }
 
-/** A name found nowhere else: random letters from the seed (mulberry32). */
-function uniqueName(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  let s = "Zq";
-  for (let i = 0; i < 22; i++) s += String.fromCharCode(97 + Math.floor(next() * 26));
-  return s;
-}
+const uniqueName = (seed) => makeName(seed, "Zq", 22);
 
 function check(cond, what) {
   if (!cond) throw new Error(what);

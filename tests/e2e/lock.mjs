@@ -18,7 +18,7 @@ import { CHROMIUM_ARGS } from "../chromium.mjs";
 import { mkdirSync, rmSync } from "node:fs";
 import { resolve, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { occurrences } from "./profile.mjs";
+import { occurrences, uniqueName as makeName } from "./profile.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -107,20 +107,7 @@ export function lockScenarios(h) {
     await L.context.close();
   });
 
-  /** A name found nowhere else: letters from the seed (mulberry32). */
-  function uniqueName(seed) {
-    let a = seed >>> 0;
-    const next = () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-    let s = "Zk";
-    for (let i = 0; i < 16; i++) s += String.fromCharCode(97 + Math.floor(next() * 26));
-    return s;
-  }
+  const uniqueName = (seed) => makeName(seed, "Zk", 16);
 
   scenario("lock: with a PIN set, the browser profile on disk holds no contact's name or phone", async () => {
     const dir = resolve(here, `../../target/e2e-profiles/lock-${Date.now().toString(36)}`);

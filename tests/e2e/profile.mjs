@@ -29,3 +29,18 @@ export function occurrences(dir, needle) {
   walk(dir);
   return hits;
 }
+
+/** A name found nowhere else: `length` random letters from the seed (mulberry32) after `prefix`. */
+export function uniqueName(seed, prefix, length) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  let s = prefix;
+  for (let i = 0; i < length; i++) s += String.fromCharCode(97 + Math.floor(next() * 26));
+  return s;
+}

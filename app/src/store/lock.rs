@@ -112,13 +112,19 @@ impl Store {
     pub async fn save_unsynced(&self, ids: &[DocumentId]) -> Result<(), StoreError> {
         let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
         let json = serde_json::to_string(&ids).map_err(|_| StoreError::Write)?;
+        self.put_clear(UNSYNCED_KEY, &JsValue::from_str(&json))
+            .await
+    }
+
+    /// Writes one of the device-store values that stay in the clear (`lock`, `unsynced`).
+    async fn put_clear(&self, key: &str, value: &JsValue) -> Result<(), StoreError> {
         let tx = self
             .db
             .transaction(&[DEVICE], TransactionMode::ReadWrite)
             .map_err(|_| StoreError::Write)?;
         tx.store(DEVICE)
             .map_err(|_| StoreError::Write)?
-            .put(&JsValue::from_str(&json), Some(&UNSYNCED_KEY.into()))
+            .put(value, Some(&key.into()))
             .await
             .map_err(|_| StoreError::Write)?;
         finish(tx).await
@@ -226,16 +232,7 @@ impl Store {
     }
 
     pub(super) async fn put_lock(&self, record: &LockRecord) -> Result<(), StoreError> {
-        let tx = self
-            .db
-            .transaction(&[DEVICE], TransactionMode::ReadWrite)
-            .map_err(|_| StoreError::Write)?;
-        tx.store(DEVICE)
-            .map_err(|_| StoreError::Write)?
-            .put(&record.to_js(), Some(&LOCK_KEY.into()))
-            .await
-            .map_err(|_| StoreError::Write)?;
-        finish(tx).await?;
+        self.put_clear(LOCK_KEY, &record.to_js()).await?;
         *self.lock.borrow_mut() = Some(record.clone());
         Ok(())
     }

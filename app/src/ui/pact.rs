@@ -75,6 +75,24 @@ fn PactHeader() -> impl IntoView {
     }
 }
 
+/// Puts the screen's choice in the address without a history entry or a scroll:
+/// `replace` for the URL a filter or period change writes.
+fn replace_url() -> impl Fn(&str) + Copy + 'static {
+    let navigate = StoredValue::new_local(leptos_router::hooks::use_navigate());
+    move |url: &str| {
+        navigate.with_value(|n| {
+            n(
+                url,
+                leptos_router::NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..Default::default()
+                },
+            )
+        })
+    }
+}
+
 /// Offers `text` as a file download (a blob URL: the contents never go into a URL the
 /// browser keeps in its history).
 fn download(file_name: &str, text: &str) {

@@ -6,9 +6,8 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 use paktum_shared::contact::{Education, Gender, LabourStatus, Outcome, ParticipantResult, Status};
 use paktum_shared::device::PactRecords;
@@ -298,7 +297,7 @@ fn use_choice() -> (Memo<Choice>, impl Fn(&str, String) + Copy) {
         let today = today().unwrap_or_else(|| Day::new(2026, 1, 1).expect("a valid day"));
         query.with(|q| Choice::read(q, today))
     });
-    let navigate = StoredValue::new_local(use_navigate());
+    let replace = super::replace_url();
     let set = move |key: &str, value: String| {
         let mut pairs: Vec<(String, String)> = query.with_untracked(|q| {
             ["period", "y", "m", "q", "from", "to", "by", "goal"]
@@ -315,16 +314,7 @@ fn use_choice() -> (Memo<Choice>, impl Fn(&str, String) + Copy) {
             .map(|(k, v)| format!("{k}={}", js_sys::encode_uri_component(&v)))
             .collect();
         let url = format!("/pact?{}", qs.join("&"));
-        navigate.with_value(|n| {
-            n(
-                &url,
-                NavigateOptions {
-                    replace: true,
-                    scroll: false,
-                    ..Default::default()
-                },
-            )
-        });
+        replace(&url);
     };
     (choice, set)
 }

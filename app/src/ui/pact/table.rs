@@ -7,9 +7,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::hooks::use_location;
 use paktum_shared::Day;
 use paktum_shared::contact::{Contact, Status};
 use paktum_shared::indicators::table::{Filter, review};
@@ -208,20 +207,11 @@ pub fn Table() -> impl IntoView {
     let i18n = use_i18n();
     let records = use_records();
     let location = use_location();
-    let navigate = StoredValue::new_local(use_navigate());
+    let replace = super::replace_url();
     let state = Memo::new(move |_| location.search.with(|s| from_url(s)));
     let go = move |filter: Filter, sort: usize, descending: bool| {
         let url = to_url(&filter, sort, descending);
-        navigate.with_value(|n| {
-            n(
-                &url,
-                NavigateOptions {
-                    replace: true,
-                    scroll: false,
-                    ..Default::default()
-                },
-            )
-        });
+        replace(&url);
     };
     let change = move |edit: Box<dyn FnOnce(&mut Filter)>| {
         let (mut f, sort, desc) = state.get_untracked();
