@@ -223,7 +223,7 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
     let rows = RwSignal::new(vec![OpeningRow::new()]);
     let follow = RwSignal::new(String::new());
     let commitment = RwSignal::new(String::new());
-    let commitment_id = unique_id("visit-commitment");
+    let commitment_id = StoredValue::new(unique_id("visit-commitment"));
     let add_visit = Action::new_local(move |form: &VisitForm| {
         let form = form.clone();
         let current = employer().map(|e| e.commitment);
@@ -368,8 +368,8 @@ fn EmployerView(id: DocumentId, record: RecordMemo<Employer>) -> impl IntoView {
                         </label>
                         <OpeningsFieldset rows keep_one=true />
                         <label>
-                            <SelectLabel id=commitment_id.clone()>{t!(i18n, visit_commitment)}</SelectLabel>
-                            <select aria-labelledby=commitment_id.clone() prop:value=commitment on:change=move |ev| commitment.set(event_target_value(&ev))>
+                            <SelectLabel id=commitment_id.get_value()>{t!(i18n, visit_commitment)}</SelectLabel>
+                            <select aria-labelledby=commitment_id.get_value() prop:value=commitment on:change=move |ev| commitment.set(event_target_value(&ev))>
                                 <option value="">{t!(i18n, visit_commitment_unchanged)}</option>
                                 {Commitment::ALL
                                     .into_iter()
