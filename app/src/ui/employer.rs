@@ -501,20 +501,7 @@ fn VisitItem(
                 <visit_edit::VisitEditForm visit=edited.clone() save open=editing />
             </Show>
             <p class="text">{v.text.clone()}</p>
-            <ul class="openings" aria-label=move || t_string!(i18n, visit_openings).to_string()>
-                {v.openings
-                    .iter()
-                    .map(|o| {
-                        let requirements = o.requirements.clone().map(|r| format!(" · {r}"));
-                        view! {
-                            <li class="opening">
-                                {t!(i18n, visit_opening_line, count = o.count, title = o.title.clone())}
-                                <span class="meta">{requirements}</span>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
+            <OpeningsList openings=v.openings.clone() />
             {follow}
             <div class="item-actions" hidden=move || editing.get()>
                 <button type="button" class="small" on:click=move |_| editing.set(true)>{t!(i18n, visit_edit)}</button>
@@ -592,3 +579,26 @@ fn CommitmentSection(
 }
 
 mod referrals;
+
+/// A visit's openings as read: title, count and requirements (the visit on the employer
+/// page, editable or read-only).
+#[component]
+fn OpeningsList(openings: Vec<Opening>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <ul class="openings" aria-label=move || t_string!(i18n, visit_openings).to_string()>
+            {openings
+                .into_iter()
+                .map(|o| {
+                    let requirements = o.requirements.map(|r| format!(" · {r}"));
+                    view! {
+                        <li class="opening">
+                            {t!(i18n, visit_opening_line, count = o.count, title = o.title.clone())}
+                            <span class="meta">{requirements}</span>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+}

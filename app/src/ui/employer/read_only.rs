@@ -7,7 +7,7 @@ use paktum_shared::employer::{Employer, EmployerField};
 
 use super::super::language::day_text;
 use super::super::parts::{ReadOnlyNotice, commitment_label};
-use super::{field_label, referrals, value_of};
+use super::{OpeningsList, field_label, referrals, value_of};
 use crate::i18n::*;
 
 #[component]
@@ -24,19 +24,6 @@ pub(super) fn EmployerReadOnly(
                 .visits
                 .iter()
                 .map(|v| {
-                    let openings = v
-                        .openings
-                        .iter()
-                        .map(|o| {
-                            let requirements = o.requirements.clone().map(|r| format!(" · {r}"));
-                            view! {
-                                <li class="opening">
-                                    {t!(i18n, visit_opening_line, count = o.count, title = o.title.clone())}
-                                    <span class="meta">{requirements}</span>
-                                </li>
-                            }
-                        })
-                        .collect_view();
                     let follow = v.follow_up.map(|d| {
                         let day = day_text(i18n, d);
                         if v.done {
@@ -49,7 +36,7 @@ pub(super) fn EmployerReadOnly(
                         <li>
                             <p class="meta">{v.date.map(|d| day_text(i18n, d))} " · " {v.worker.clone()} " · " {v.purpose.clone()}</p>
                             <p class="text">{v.text.clone()}</p>
-                            <ul class="openings" aria-label=move || t_string!(i18n, visit_openings).to_string()>{openings}</ul>
+                            <OpeningsList openings=v.openings.clone() />
                             {follow}
                         </li>
                     }
