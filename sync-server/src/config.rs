@@ -26,7 +26,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Keep documents and sync states in PostgreSQL at this URL
     /// (`postgres://user:password@host:port/database`) instead of the embedded SQLite.
-    /// The directory (teams, members, devices, audit) stays in DATA_DIR for now.
+    /// The directory (teams, members, devices, audit) goes there too.
     #[arg(long, env = "PAKTUM_DATABASE", value_name = "URL")]
     pub database: Option<String>,
     /// The built app to serve (Trunk's output).

@@ -42,8 +42,9 @@ pub async fn run(
         }
         None => None,
     };
+    // The URL may hold a password: never in a message.
     let directory =
-        Arc::new(auth::Directory::open(&config.data_dir).context("opening the directory")?);
+        Arc::new(auth::Directory::from_config(config).context("opening the directory")?);
     if config.insecure_open {
         tracing::warn!("running OPEN: no device tokens are checked; never use this with real data");
     }

@@ -35,8 +35,8 @@ async fn main() -> anyhow::Result<()> {
         return paktum_sync_server::admin::erase(&config.data_dir, doc, by);
     }
     if let Some(AdminCommand::Admin(command)) = &config.admin {
-        let directory = paktum_sync_server::auth::Directory::open(&config.data_dir)
-            .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+        let directory = paktum_sync_server::auth::Directory::from_config(&config)
+            .context("opening the directory")?;
         return paktum_sync_server::admin::run(&directory, command);
     }
     let storage: Arc<dyn Storage> = match &config.database {

@@ -8,33 +8,23 @@
 //! this drives tokio-postgres on a small runtime of its own and waits for the
 //! answer, so it works from any thread.
 
-use std::future::Future;
+pub mod database;
 
-use deadpool_postgres::{Manager, Pool, Runtime};
+use std::future::Future;
+use std::sync::Arc;
+
 use paktum_shared::DocumentId;
-use tokio_postgres::NoTls;
+
+pub use database::Database;
 
 use super::{Storage, StorageError, Stored};
 
-/// Schema versions in order; a database records the ones applied in
-/// `schema_migrations`. Never edit one that has shipped: add the next.
-const MIGRATIONS: &[(i32, &str)] = &[
-    (
-        1,
-        include_str!("../../migrations/postgres/0001_documents.sql"),
-    ),
-    (2, include_str!("../../migrations/postgres/0002_erased.sql")),
-];
-
-/// Any 64-bit number unique to Paktum's migrations.
-const MIGRATION_LOCK: i64 = 0x7061_6b74_756d_0001;
-
-/// Connections one relay opens at most.
+/// Connections one relay's storage opens at most.
 const POOL_SIZE: usize = 16;
 
 pub struct PostgresStorage {
-    pool: Pool,
-    runtime: Option<tokio::runtime::Runtime>,
+    database: Arc<Database>,
+    pool: deadpool_postgres::Pool,
     storage_id: String,
 }
 
@@ -54,96 +44,45 @@ impl PostgresStorage {
     /// Connects to `url` (`postgres://user:password@host:port/database`), applies the
     /// migrations this database lacks, and reads (or makes) the storage id.
     pub fn connect(url: &str) -> Result<Self, StorageError> {
-        let config: tokio_postgres::Config = url.parse().map_err(db)?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("postgres")
-            .enable_all()
-            .build()
-            .map_err(db)?;
-        let pool = Pool::builder(Manager::new(config, NoTls))
-            .max_size(POOL_SIZE)
-            .runtime(Runtime::Tokio1)
-            .build()
-            .map_err(db)?;
+        let database = Arc::new(Database::connect(url, POOL_SIZE).map_err(db)?);
+        let pool = database.pool();
         let mut storage = Self {
-            pool,
-            runtime: Some(runtime),
+            database,
+            pool: pool.clone(),
             storage_id: String::new(),
         };
-        let pool = storage.pool.clone();
         storage.storage_id = storage.wait(async move {
-            let mut client = pool.get().await.map_err(db)?;
-            let tx = client.transaction().await.map_err(db)?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-                .await
-                .map_err(db)?;
-            tx.batch_execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (
-                     version INTEGER PRIMARY KEY,
-                     applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-            )
-            .await
-            .map_err(db)?;
-            for (version, sql) in MIGRATIONS {
-                let applied = tx
-                    .query_opt(
-                        "SELECT 1 FROM schema_migrations WHERE version = $1",
-                        &[version],
-                    )
-                    .await
-                    .map_err(db)?;
-                if applied.is_none() {
-                    tx.batch_execute(sql).await.map_err(db)?;
-                    tx.execute(
-                        "INSERT INTO schema_migrations (version) VALUES ($1)",
-                        &[version],
-                    )
-                    .await
-                    .map_err(db)?;
-                    tracing::info!(version, "applied PostgreSQL migration");
-                }
-            }
+            let client = pool.get().await.map_err(db)?;
             let id: [u8; 16] = rand::random();
             let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('storage_id', $1) ON CONFLICT (key) DO NOTHING",
-                &[&id],
-            )
-            .await
-            .map_err(db)?;
-            let row = tx
+            client
+                .execute(
+                    "INSERT INTO meta (key, value) VALUES ('storage_id', $1) ON CONFLICT (key) DO NOTHING",
+                    &[&id],
+                )
+                .await
+                .map_err(db)?;
+            let row = client
                 .query_one("SELECT value FROM meta WHERE key = 'storage_id'", &[])
                 .await
                 .map_err(db)?;
-            let id: String = row.get(0);
-            tx.commit().await.map_err(db)?;
-            Ok(id)
+            Ok(row.get::<_, String>(0))
         })?;
         Ok(storage)
     }
 
-    /// Runs `work` on this storage's runtime and waits for it. Waiting on a channel
-    /// rather than `block_on` keeps this safe to call from inside another runtime.
+    /// The database this storage writes to.
+    pub fn database(&self) -> Arc<Database> {
+        self.database.clone()
+    }
+
     fn wait<T: Send + 'static>(
         &self,
         work: impl Future<Output = Result<T, StorageError>> + Send + 'static,
     ) -> Result<T, StorageError> {
-        let runtime = self.runtime.as_ref().ok_or(StorageError::WriterGone)?;
-        let (done, result) = std::sync::mpsc::sync_channel(1);
-        runtime.spawn(async move {
-            let _ = done.send(work.await);
-        });
-        result.recv().map_err(|_| StorageError::WriterGone)?
-    }
-}
-
-impl Drop for PostgresStorage {
-    fn drop(&mut self) {
-        // Dropping a runtime may not block inside another runtime's task.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
+        self.database
+            .wait(work)
+            .map_err(|_| StorageError::WriterGone)?
     }
 }
 
