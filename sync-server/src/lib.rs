@@ -80,6 +80,9 @@ pub async fn run(
         trust_forwarded_for: config.trust_forwarded_for,
     };
     tokio::spawn(watch_directory(hub.clone(), directory, token.clone()));
+    if let Some(changes) = hub.storage().changes() {
+        tokio::spawn(follow_other_relays(hub.clone(), changes, token.clone()));
+    }
     if let Some(files) = &tls {
         tokio::spawn(files.clone().watch(
             std::time::Duration::from_secs(config.tls_reload_seconds),
@@ -137,6 +140,27 @@ pub async fn run(
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     Ok(())
+}
+
+/// Changes committed by other relays on the same database reach this relay's devices.
+async fn follow_other_relays(
+    hub: Arc<Hub>,
+    mut changes: tokio::sync::mpsc::Receiver<storage::Changed>,
+    stop: CancellationToken,
+) {
+    loop {
+        let changed = tokio::select! {
+            () = stop.cancelled() => return,
+            changed = changes.recv() => match changed {
+                Some(changed) => changed,
+                None => return,
+            },
+        };
+        let doc = changed.doc;
+        if let Err(e) = hub.changed_elsewhere(changed).await {
+            tracing::warn!(%doc, error = %e, "could not take in another relay's change");
+        }
+    }
 }
 
 /// Revocations and new teams come from the admin CLI, another process: look for

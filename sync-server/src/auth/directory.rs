@@ -127,11 +127,16 @@ impl Directory {
     /// The directory the configuration names: PostgreSQL with `--database`, else the
     /// SQLite file in the data directory.
     pub fn from_config(config: &crate::Config) -> Result<Self, AuthError> {
-        match &config.database {
+        Self::connect(&config.data_dir, config.database.as_deref())
+    }
+
+    /// PostgreSQL at `database` if given, else the SQLite file in `data_dir`.
+    pub fn connect(data_dir: &Path, database: Option<&str>) -> Result<Self, AuthError> {
+        match database {
             Some(url) => Ok(Self::postgres(Arc::new(
                 Database::connect(url, POOL_SIZE).map_err(AuthError::Db)?,
             ))),
-            None => Self::open(&config.data_dir),
+            None => Self::open(data_dir),
         }
     }
 

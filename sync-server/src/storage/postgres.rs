@@ -8,6 +8,7 @@
 //! this drives tokio-postgres on a small runtime of its own and waits for the
 //! answer, so it works from any thread.
 
+pub mod changes;
 pub mod database;
 
 use std::future::Future;
@@ -26,6 +27,9 @@ pub struct PostgresStorage {
     database: Arc<Database>,
     pool: deadpool_postgres::Pool,
     storage_id: String,
+    /// This process among the relays on the database (its own announcements).
+    relay: String,
+    seen: changes::Shared,
 }
 
 impl std::fmt::Debug for PostgresStorage {
@@ -50,6 +54,8 @@ impl PostgresStorage {
             database,
             pool: pool.clone(),
             storage_id: String::new(),
+            relay: format!("{:016x}", rand::random::<u64>()),
+            seen: changes::Shared::default(),
         };
         storage.storage_id = storage.wait(async move {
             let client = pool.get().await.map_err(db)?;
@@ -106,48 +112,77 @@ impl Storage for PostgresStorage {
     }
 
     fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<(), StorageError> {
-        let (pool, doc, chunk) = (self.pool.clone(), doc.as_bytes().to_vec(), chunk.to_vec());
-        self.wait(async move {
+        let (pool, id, chunk) = (self.pool.clone(), doc.as_bytes().to_vec(), chunk.to_vec());
+        let seq = self.wait(async move {
             let client = pool.get().await.map_err(db)?;
             let stmt = client
                 .prepare_cached(
                     "INSERT INTO chunks (doc_id, data) SELECT $1, $2
-                     WHERE NOT EXISTS (SELECT 1 FROM erased WHERE doc_id = $1)",
+                     WHERE NOT EXISTS (SELECT 1 FROM erased WHERE doc_id = $1) RETURNING seq",
                 )
                 .await
                 .map_err(db)?;
-            client.execute(&stmt, &[&doc, &chunk]).await.map_err(db)?;
-            Ok(())
-        })
+            let row = client.query_opt(&stmt, &[&id, &chunk]).await.map_err(db)?;
+            Ok(row.map(|r| r.get::<_, i64>(0)))
+        })?;
+        if let Some(seq) = seq {
+            changes::wrote(&self.seen, doc, seq);
+        }
+        Ok(())
     }
 
+    /// Other relays may have appended chunks this snapshot lacks: they are merged into
+    /// it, and only the chunks read are replaced (one appended meanwhile stays).
     fn compact(&self, doc: &DocumentId, snapshot: &[u8]) -> Result<(), StorageError> {
-        let (pool, doc, snapshot) = (
+        let (pool, id, snapshot) = (
             self.pool.clone(),
             doc.as_bytes().to_vec(),
             snapshot.to_vec(),
         );
-        self.wait(async move {
+        let seq = self.wait(async move {
             let mut client = pool.get().await.map_err(db)?;
             let tx = client.transaction().await.map_err(db)?;
             // An erased id is never stored again, whoever still holds it in memory.
             let erased = tx
-                .query_opt("SELECT 1 FROM erased WHERE doc_id = $1", &[&doc])
+                .query_opt("SELECT 1 FROM erased WHERE doc_id = $1", &[&id])
                 .await
                 .map_err(db)?;
-            if erased.is_none() {
-                tx.execute("DELETE FROM chunks WHERE doc_id = $1", &[&doc])
-                    .await
-                    .map_err(db)?;
-                tx.execute(
-                    "INSERT INTO chunks (doc_id, data) VALUES ($1, $2)",
-                    &[&doc, &snapshot],
+            if erased.is_some() {
+                return tx.commit().await.map_err(db).map(|()| None);
+            }
+            let rows = tx
+                .query(
+                    "SELECT seq, data FROM chunks WHERE doc_id = $1 ORDER BY seq FOR UPDATE",
+                    &[&id],
                 )
                 .await
                 .map_err(db)?;
-            }
-            tx.commit().await.map_err(db)
-        })
+            let seqs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+            let stored: Vec<u8> = rows
+                .iter()
+                .flat_map(|r| r.get::<_, &[u8]>(1).to_vec())
+                .collect();
+            let snapshot = merged(&snapshot, &stored)?;
+            tx.execute(
+                "DELETE FROM chunks WHERE doc_id = $1 AND seq = ANY($2)",
+                &[&id, &seqs],
+            )
+            .await
+            .map_err(db)?;
+            let row = tx
+                .query_one(
+                    "INSERT INTO chunks (doc_id, data) VALUES ($1, $2) RETURNING seq",
+                    &[&id, &snapshot],
+                )
+                .await
+                .map_err(db)?;
+            tx.commit().await.map_err(db)?;
+            Ok(Some(row.get::<_, i64>(0)))
+        })?;
+        if let Some(seq) = seq {
+            changes::wrote(&self.seen, doc, seq);
+        }
+        Ok(())
     }
 
     fn load_sync_state(
@@ -279,4 +314,32 @@ impl Storage for PostgresStorage {
     fn storage_id(&self) -> Result<String, StorageError> {
         Ok(self.storage_id.clone())
     }
+
+    fn announce(&self, doc: &DocumentId, heads: &[automerge::ChangeHash]) {
+        changes::announce(&self.database, &self.relay, &self.seen, doc, heads);
+    }
+
+    fn changes(&self) -> Option<tokio::sync::mpsc::Receiver<super::Changed>> {
+        Some(changes::subscribe(
+            &self.database,
+            self.relay.clone(),
+            self.seen.clone(),
+        ))
+    }
+}
+
+/// The snapshot with whatever of `stored` it lacks; unchanged if it lacks nothing.
+fn merged(snapshot: &[u8], stored: &[u8]) -> Result<Vec<u8>, StorageError> {
+    if stored.is_empty() {
+        return Ok(snapshot.to_vec());
+    }
+    let mut doc = paktum_shared::untrusted::load(snapshot).map_err(db)?;
+    let before = doc.get_heads();
+    // Chunks that do not load are kept (the compaction fails) rather than lost.
+    paktum_shared::untrusted::load_incremental(&mut doc, stored).map_err(db)?;
+    Ok(if doc.get_heads() == before {
+        snapshot.to_vec()
+    } else {
+        doc.save()
+    })
 }
