@@ -76,18 +76,14 @@ async fn an_edit_on_one_relay_reaches_a_device_on_the_other_within_a_second() ->
     b.sync().await?;
     let acknowledged = Instant::now();
     a.wait_for("B's note, through the other relay", |r| {
-        r.is_up_to_date()
-            && r.confirmed_heads(&id) == b.replica().confirmed_heads(&id)
+        r.is_up_to_date() && r.confirmed_heads(&id) == b.replica().confirmed_heads(&id)
     })
     .await?;
     let second = acknowledged.elapsed();
     assert_eq!(a.contact(&id)?.notes.len(), 1);
     assert_eq!(a.contact(&id)?, b.contact(&id)?);
     eprintln!("across relays: {first:?} and {second:?}");
-    assert!(
-        first < WITHIN && second < WITHIN,
-        "{first:?} / {second:?}"
-    );
+    assert!(first < WITHIN && second < WITHIN, "{first:?} / {second:?}");
     one.stop().await?;
     two.stop().await
 }
@@ -116,11 +112,16 @@ async fn a_revocation_cuts_the_device_off_every_relay() -> anyhow::Result<()> {
     for (relay, d) in [("two", &mut on_two), ("one", &mut on_one)] {
         let closed = d.wait_for("the revocation", |_| false).await;
         assert!(
-            closed.as_ref().is_err_and(|e| !format!("{e:#}").contains("timed out")),
+            closed
+                .as_ref()
+                .is_err_and(|e| !format!("{e:#}").contains("timed out")),
             "relay {relay}: {closed:?}"
         );
     }
-    eprintln!("cut off both relays {:?} after the revocation", revoked.elapsed());
+    eprintln!(
+        "cut off both relays {:?} after the revocation",
+        revoked.elapsed()
+    );
     assert!(revoked.elapsed() < Duration::from_secs(3));
     one.stop().await?;
     two.stop().await

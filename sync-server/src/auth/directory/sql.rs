@@ -172,7 +172,10 @@ impl Db {
         match self {
             Db::Sqlite(conn) => {
                 let mut conn = Self::lock(conn);
-                let tx = conn.transaction()?;
+                // Immediate: a deferred transaction that reads, then writes after
+                // another connection wrote, fails at once with "database is locked".
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                 let result = work(&mut Tx::Sqlite(&tx))?;
                 tx.commit()?;
                 Ok(result)

@@ -167,7 +167,9 @@ async fn listen(
                 }
                 driver.abort();
             }
-            Err(e) => tracing::warn!(error = %e, "could not connect to listen for the other relays' changes"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not connect to listen for the other relays' changes")
+            }
         }
         // The poll covers what is missed meanwhile.
         tokio::time::sleep(POLL).await;
