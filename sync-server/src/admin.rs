@@ -6,6 +6,8 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 
 use crate::auth::{Directory, Role, now_ms};
+
+pub mod migrate;
 use crate::config::Admin;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -67,6 +69,7 @@ pub fn run(directory: &Directory, command: &Admin) -> Result<()> {
     match command {
         Admin::Backup { .. } => bail!("backup runs without opening the directory"),
         Admin::Erase { .. } => bail!("erase opens the store itself"),
+        Admin::Migrate { .. } => bail!("migrate opens both stores itself"),
         Admin::EraseReceipt { doc } => {
             let doc: paktum_shared::DocumentId = doc.trim().parse().context("not a document id")?;
             match directory.erasure_receipt(&doc)? {

@@ -31,6 +31,9 @@ async fn main() -> anyhow::Result<()> {
     if let Some(AdminCommand::Admin(Admin::Backup { to, force })) = &config.admin {
         return paktum_sync_server::admin::backup(&config.data_dir, to, *force);
     }
+    if let Some(AdminCommand::Admin(Admin::Migrate { from, to })) = &config.admin {
+        return paktum_sync_server::admin::migrate::run(from, to);
+    }
     if let Some(AdminCommand::Admin(Admin::Erase { doc, by })) = &config.admin {
         return paktum_sync_server::admin::erase(&config.data_dir, doc, by);
     }

@@ -40,15 +40,23 @@ impl std::fmt::Debug for PostgresStorage {
     }
 }
 
-fn db(e: impl std::fmt::Display) -> StorageError {
-    StorageError::Database(e.to_string())
+/// The error with its causes: tokio-postgres says only "db error" at the top.
+fn db(e: impl std::error::Error) -> StorageError {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    StorageError::Database(text)
 }
 
 impl PostgresStorage {
     /// Connects to `url` (`postgres://user:password@host:port/database`), applies the
     /// migrations this database lacks, and reads (or makes) the storage id.
     pub fn connect(url: &str) -> Result<Self, StorageError> {
-        let database = Arc::new(Database::connect(url, POOL_SIZE).map_err(db)?);
+        let database = Arc::new(Database::connect(url, POOL_SIZE).map_err(StorageError::Database)?);
         let pool = database.pool();
         let mut storage = Self {
             database,
@@ -277,10 +285,15 @@ impl Storage for PostgresStorage {
             }
             tx.commit().await.map_err(db)?;
             // Dead tuples keep the erased bytes in the table files until vacuumed.
-            client
-                .batch_execute("VACUUM chunks; VACUUM sync_states")
-                .await
-                .map_err(db)
+            // One statement each: several in one call run as one transaction block,
+            // where VACUUM is refused.
+            for table in ["chunks", "sync_states"] {
+                client
+                    .batch_execute(&format!("VACUUM {table}"))
+                    .await
+                    .map_err(db)?;
+            }
+            Ok(())
         })
     }
 
@@ -333,10 +346,10 @@ fn merged(snapshot: &[u8], stored: &[u8]) -> Result<Vec<u8>, StorageError> {
     if stored.is_empty() {
         return Ok(snapshot.to_vec());
     }
-    let mut doc = paktum_shared::untrusted::load(snapshot).map_err(db)?;
+    let mut doc = paktum_shared::untrusted::load(snapshot).map_err(StorageError::Database)?;
     let before = doc.get_heads();
     // Chunks that do not load are kept (the compaction fails) rather than lost.
-    paktum_shared::untrusted::load_incremental(&mut doc, stored).map_err(db)?;
+    paktum_shared::untrusted::load_incremental(&mut doc, stored).map_err(StorageError::Database)?;
     Ok(if doc.get_heads() == before {
         snapshot.to_vec()
     } else {

@@ -119,8 +119,20 @@ pub enum Tx<'a> {
     },
 }
 
-fn pg(e: impl std::fmt::Display) -> AuthError {
-    AuthError::Db(e.to_string())
+/// The error with its causes: tokio-postgres says only "db error" at the top.
+fn pg(e: impl std::error::Error) -> AuthError {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    AuthError::Db(text)
+}
+
+fn gone(e: String) -> AuthError {
+    AuthError::Db(e)
 }
 
 impl Db {
@@ -138,7 +150,7 @@ impl Db {
                         let client = pool.get().await.map_err(pg)?;
                         pg_query(&client, &sql, &params).await
                     })
-                    .map_err(pg)?
+                    .map_err(gone)?
             }
         }
     }
@@ -158,7 +170,7 @@ impl Db {
                         let client = pool.get().await.map_err(pg)?;
                         pg_execute(&client, &sql, &params).await
                     })
-                    .map_err(pg)?
+                    .map_err(gone)?
             }
         }
     }
@@ -188,7 +200,7 @@ impl Db {
                         client.batch_execute("BEGIN").await.map_err(pg)?;
                         Ok::<_, AuthError>(client)
                     })
-                    .map_err(pg)??;
+                    .map_err(gone)??;
                 let mut tx = Tx::Postgres {
                     database,
                     client: Some(client),
@@ -204,7 +216,7 @@ impl Db {
                 };
                 database
                     .wait(async move { client.batch_execute(end).await.map_err(pg) })
-                    .map_err(pg)??;
+                    .map_err(gone)??;
                 result
             }
         }
@@ -216,14 +228,16 @@ impl Tx<'_> {
         match self {
             Tx::Sqlite(tx) => sqlite_query(tx, sql, &params),
             Tx::Postgres { database, client } => {
-                let held = client.take().ok_or_else(|| pg("no connection"))?;
+                let held = client
+                    .take()
+                    .ok_or_else(|| AuthError::Db("no connection".into()))?;
                 let sql = sql.to_string();
                 let (held, result) = database
                     .wait(async move {
                         let result = pg_query(&held, &sql, &params).await;
                         (held, result)
                     })
-                    .map_err(pg)?;
+                    .map_err(gone)?;
                 *client = Some(held);
                 result
             }
@@ -234,14 +248,16 @@ impl Tx<'_> {
         match self {
             Tx::Sqlite(tx) => sqlite_execute(tx, sql, &params),
             Tx::Postgres { database, client } => {
-                let held = client.take().ok_or_else(|| pg("no connection"))?;
+                let held = client
+                    .take()
+                    .ok_or_else(|| AuthError::Db("no connection".into()))?;
                 let sql = sql.to_string();
                 let (held, result) = database
                     .wait(async move {
                         let result = pg_execute(&held, &sql, &params).await;
                         (held, result)
                     })
-                    .map_err(pg)?;
+                    .map_err(gone)?;
                 *client = Some(held);
                 result
             }
@@ -350,6 +366,8 @@ impl ToSql for Value {
         match self {
             Value::Null => Ok(IsNull::Yes),
             Value::Int(v) if *ty == Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
+            // SQLite's booleans are integers (a copy from SQLite binds them).
+            Value::Int(v) if *ty == Type::BOOL => (*v != 0).to_sql(ty, out),
             Value::Int(v) => v.to_sql(ty, out),
             Value::Bool(v) => v.to_sql(ty, out),
             Value::Text(v) => v.to_sql(ty, out),
