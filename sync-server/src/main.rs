@@ -35,7 +35,12 @@ async fn main() -> anyhow::Result<()> {
         return paktum_sync_server::admin::migrate::run(from, to);
     }
     if let Some(AdminCommand::Admin(Admin::Erase { doc, by })) = &config.admin {
-        return paktum_sync_server::admin::erase(&config.data_dir, doc, by);
+        return paktum_sync_server::admin::erase(
+            &config.data_dir,
+            config.database.as_deref(),
+            doc,
+            by,
+        );
     }
     if let Some(AdminCommand::Admin(command)) = &config.admin {
         let directory = paktum_sync_server::auth::Directory::from_config(&config)

@@ -17,6 +17,8 @@ pub struct Pact {
     pub dir: tempfile::TempDir,
     pub relay: TestRelay,
     pub directory: Directory,
+    /// The PostgreSQL database, when the relay runs on one.
+    pub database: Option<String>,
 }
 
 /// Two pacts: "kempen-pact" with teams kempen and herentals, "worms-pact" with worms.
@@ -35,13 +37,14 @@ pub async fn pact(tune: impl FnOnce(&mut Config)) -> anyhow::Result<Pact> {
     directory.create_team("kempen-pact", "herentals", false)?;
     directory.create_team("worms-pact", "worms", false)?;
     let mut config = Config::for_tests(dir.path().to_path_buf());
-    config.database = database;
+    config.database = database.clone();
     tune(&mut config);
     let relay = TestRelay::start_with(config).await?;
     Ok(Pact {
         dir,
         relay,
         directory,
+        database,
     })
 }
 
