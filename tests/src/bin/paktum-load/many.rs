@@ -88,7 +88,7 @@ pub(crate) async fn many(
         let url = url.to_string();
         let team = format!("{team}-{k}");
         tasks.spawn(async move {
-            let (mut a, mut b, id) = pair(&url, &team, limit).await?;
+            let (mut a, mut b, id) = pair(&url, &url, &team, limit).await?;
             let mut ms = Vec::with_capacity(rounds);
             for n in 0..rounds {
                 ms.push(one_trip(&mut a, &mut b, id, n).await?.as_secs_f64() * 1000.0);
