@@ -163,15 +163,24 @@ async fn follow_other_relays(
     }
 }
 
-/// Revocations and new teams come from the admin CLI, another process: look for
-/// them twice a second, so a revoked device is cut off at once.
+/// Revocations and new teams come from the admin CLI, another process, or (on
+/// PostgreSQL) another relay: look for them twice a second, and at once when told
+/// (`NOTIFY`), so a revoked device is cut off at once on every relay.
 async fn watch_directory(hub: Arc<Hub>, directory: Arc<auth::Directory>, stop: CancellationToken) {
     let mut since = auth::now_ms();
     let mut erasures_seen = 0;
+    // On PostgreSQL, other relays and the admin CLI say when they changed something.
+    let mut told = directory.changes();
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+            Some(_) = async {
+                match told.as_mut() {
+                    Some(told) => told.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {}
         }
         let checked_at = auth::now_ms();
         let d = directory.clone();

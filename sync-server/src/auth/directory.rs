@@ -144,6 +144,12 @@ impl Directory {
         &self.db
     }
 
+    /// Wakes a relay when another process changed the directory (PostgreSQL's
+    /// `NOTIFY`); `None` on SQLite, where the relay only polls.
+    pub fn changes(&self) -> Option<tokio::sync::mpsc::Receiver<String>> {
+        self.db.changes()
+    }
+
     pub fn create_team(
         &self,
         pact: &str,
@@ -323,6 +329,7 @@ impl Directory {
         )?;
         if n == 1 {
             self.audit(now, "revoked", Some(device_id), "by admin");
+            self.db.notify();
         }
         Ok(n == 1)
     }

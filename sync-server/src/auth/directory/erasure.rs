@@ -88,7 +88,7 @@ impl Directory {
         now: i64,
     ) -> Result<bool, AuthError> {
         let id = doc.as_bytes().to_vec();
-        self.db().transaction(|tx| {
+        let new = self.db().transaction(|tx| {
             let new = tx.execute(
                 "INSERT INTO erasures (doc_id, team, at, by_role, by_device)
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
@@ -120,7 +120,11 @@ impl Directory {
                 ],
             )?;
             Ok(true)
-        })
+        })?;
+        if new {
+            self.db().notify();
+        }
+        Ok(new)
     }
 
     /// Erasures recorded after `seq`, oldest first (the relay carries them out).

@@ -104,6 +104,9 @@ impl Row {
     }
 }
 
+/// The `NOTIFY` channel of directory changes.
+const CHANNEL: &str = "paktum_directory";
+
 /// Where the directory lives.
 pub enum Db {
     Sqlite(Mutex<Connection>),
@@ -115,7 +118,8 @@ pub enum Tx<'a> {
     Sqlite(&'a rusqlite::Transaction<'a>),
     Postgres {
         database: &'a Database,
-        client: Option<deadpool_postgres::Object>,
+        /// Boxed: a pooled connection is large, a SQLite transaction a reference.
+        client: Option<Box<deadpool_postgres::Object>>,
     },
 }
 
@@ -152,6 +156,25 @@ impl Db {
                     })
                     .map_err(gone)?
             }
+        }
+    }
+
+    /// Tells every relay on the database that the directory changed (a revocation,
+    /// an erasure, a team), so they look at once rather than at their next poll.
+    /// Nothing to do on SQLite (one relay, which polls); failures only delay them.
+    pub fn notify(&self) {
+        if let Db::Postgres(_) = self
+            && let Err(e) = self.execute("SELECT pg_notify($1, '')", vec![Value::from(CHANNEL)])
+        {
+            tracing::warn!(error = %e, "could not tell the other relays of a directory change");
+        }
+    }
+
+    /// Notifications of directory changes by any relay or the admin CLI (PostgreSQL).
+    pub fn changes(&self) -> Option<tokio::sync::mpsc::Receiver<String>> {
+        match self {
+            Db::Sqlite(_) => None,
+            Db::Postgres(database) => Some(database.listen(CHANNEL)),
         }
     }
 
@@ -203,7 +226,7 @@ impl Db {
                     .map_err(gone)??;
                 let mut tx = Tx::Postgres {
                     database,
-                    client: Some(client),
+                    client: Some(Box::new(client)),
                 };
                 let result = work(&mut tx);
                 let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };

@@ -11,10 +11,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use automerge::ChangeHash;
-use futures_util::StreamExt;
 use paktum_shared::DocumentId;
 use tokio::sync::mpsc;
-use tokio_postgres::{AsyncMessage, NoTls};
 
 use super::Database;
 use crate::storage::Changed;
@@ -117,63 +115,23 @@ pub fn announce(
 /// until it is dropped.
 pub fn subscribe(database: &Database, relay: String, seen: Shared) -> mpsc::Receiver<Changed> {
     let (tx, rx) = mpsc::channel(4096);
-    database.spawn(listen(
-        database.config().clone(),
-        relay,
-        seen.clone(),
-        tx.clone(),
-    ));
-    database.spawn(poll(database.pool(), seen, tx));
-    rx
-}
-
-async fn listen(
-    config: tokio_postgres::Config,
-    relay: String,
-    seen: Shared,
-    tx: mpsc::Sender<Changed>,
-) {
-    while !tx.is_closed() {
-        match config.connect(NoTls).await {
-            Ok((client, mut connection)) => {
-                let (messages_tx, mut messages) = mpsc::unbounded_channel();
-                // The connection delivers notifications only while it is polled.
-                let driver = tokio::spawn(async move {
-                    let mut stream =
-                        futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-                    while let Some(Ok(message)) = stream.next().await {
-                        if messages_tx.send(message).is_err() {
-                            break;
-                        }
-                    }
-                });
-                if let Err(e) = client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
-                    tracing::warn!(error = %e, "could not listen for the other relays' changes");
-                } else {
-                    while let Some(message) = messages.recv().await {
-                        let AsyncMessage::Notification(n) = message else {
-                            continue;
-                        };
-                        let Some((from, seq, changed)) = parse(n.payload()) else {
-                            continue;
-                        };
-                        if !lock(&seen).seqs.insert(seq) || from == relay {
-                            continue;
-                        }
-                        if tx.send(changed).await.is_err() {
-                            break;
-                        }
-                    }
-                }
-                driver.abort();
+    let mut payloads = database.listen(CHANNEL);
+    let heard = tx.clone();
+    database.spawn(poll(database.pool(), seen.clone(), tx));
+    database.spawn(async move {
+        while let Some(payload) = payloads.recv().await {
+            let Some((from, seq, changed)) = parse(&payload) else {
+                continue;
+            };
+            if !lock(&seen).seqs.insert(seq) || from == relay {
+                continue;
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "could not connect to listen for the other relays' changes")
+            if heard.send(changed).await.is_err() {
+                break;
             }
         }
-        // The poll covers what is missed meanwhile.
-        tokio::time::sleep(POLL).await;
-    }
+    });
+    rx
 }
 
 async fn poll(pool: deadpool_postgres::Pool, seen: Shared, tx: mpsc::Sender<Changed>) {

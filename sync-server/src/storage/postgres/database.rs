@@ -6,7 +6,9 @@
 use std::future::Future;
 
 use deadpool_postgres::{Manager, Pool, Runtime};
-use tokio_postgres::NoTls;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio_postgres::{AsyncMessage, NoTls};
 
 /// Schema versions in order; a database records the ones applied in
 /// `schema_migrations`. Never edit one that has shipped: add the next.
@@ -24,6 +26,9 @@ const MIGRATIONS: &[(i32, &str)] = &[
         include_str!("../../../migrations/postgres/0003_directory.sql"),
     ),
 ];
+
+/// How long a dropped listening connection waits before connecting again.
+const RECONNECT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Any 64-bit number unique to Paktum's migrations.
 const MIGRATION_LOCK: i64 = 0x7061_6b74_756d_0001;
@@ -92,6 +97,15 @@ impl Database {
         result.recv().map_err(|_| gone())
     }
 
+    /// The payloads of `NOTIFY`s on `channel`, on a connection of its own (made again
+    /// when it drops; callers poll for what is missed meanwhile), until the receiver
+    /// is dropped.
+    pub fn listen(&self, channel: &'static str) -> mpsc::Receiver<String> {
+        let (tx, rx) = mpsc::channel(4096);
+        self.spawn(listen(self.config.clone(), channel, tx));
+        rx
+    }
+
     /// Spawns `work` on this database's runtime without waiting.
     pub fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
         if let Some(runtime) = &self.runtime {
@@ -106,6 +120,42 @@ impl Drop for Database {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
+    }
+}
+
+async fn listen(config: tokio_postgres::Config, channel: &str, tx: mpsc::Sender<String>) {
+    while !tx.is_closed() {
+        match config.connect(NoTls).await {
+            Ok((client, mut connection)) => {
+                let (messages_tx, mut messages) = mpsc::unbounded_channel();
+                // The connection delivers notifications only while it is polled.
+                let driver = tokio::spawn(async move {
+                    let mut stream =
+                        futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                    while let Some(Ok(message)) = stream.next().await {
+                        if messages_tx.send(message).is_err() {
+                            break;
+                        }
+                    }
+                });
+                if let Err(e) = client.batch_execute(&format!("LISTEN {channel}")).await {
+                    tracing::warn!(error = %e, channel, "could not listen for notifications");
+                } else {
+                    while let Some(message) = messages.recv().await {
+                        if let AsyncMessage::Notification(n) = message
+                            && tx.send(n.payload().to_string()).await.is_err()
+                        {
+                            break;
+                        }
+                    }
+                }
+                driver.abort();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, channel, "could not connect to listen for notifications")
+            }
+        }
+        tokio::time::sleep(RECONNECT).await;
     }
 }
 
