@@ -119,6 +119,10 @@ enum Command {
     Many {
         #[arg(long)]
         url: String,
+        /// Another relay on the same database: idle connections alternate between the
+        /// two, and each active pair writes on `--url` and reads on this one.
+        #[arg(long)]
+        other_url: Option<String>,
         #[arg(long, default_value = "many")]
         team: String,
         #[arg(long, default_value_t = 1000)]
@@ -165,6 +169,7 @@ async fn main() -> anyhow::Result<()> {
         } => reconnect(&data, changed, rounds.max(1), server_pid).await?,
         Command::Many {
             url,
+            other_url,
             team,
             idle,
             active,
@@ -178,7 +183,8 @@ async fn main() -> anyhow::Result<()> {
                 active,
                 rounds,
             };
-            many(&url, &team, shape, limit, server_pid).await?
+            let other = other_url.unwrap_or_else(|| url.clone());
+            many(&url, &other, &team, shape, limit, server_pid).await?
         }
     };
     println!("{out}");

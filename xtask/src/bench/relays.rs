@@ -145,6 +145,64 @@ fn measure(
     ])
 }
 
+/// (p50, p99) of round trips of the many-devices run at twice the bench's size
+/// (the 2,000 idle + 200 active at full size): on 2 relays, idle connections
+/// alternate between them and each pair writes on one and reads on the other.
+fn many(
+    plan: &mut Plan,
+    scratch: &Path,
+    sizes: &Sizes,
+    setup: Setup,
+    cluster: &crate::postgres::Cluster,
+) -> Result<[f64; 2]> {
+    let (idle, active) = (sizes.idle * 2, sizes.active * 2);
+    println!(
+        "\n==> {} idle + {active} active devices, {}",
+        k(idle),
+        setup.name()
+    );
+    let database = match setup {
+        Setup::Sqlite => None,
+        _ => Some(cluster.database(
+            plan,
+            &format!("many_{}_{}", setup as u8, std::process::id()),
+        )?),
+    };
+    let base = scratch.join(format!("many-{}", setup as u8));
+    let one = relay(plan, &base.join("a"), database.as_deref())?;
+    let two = match setup {
+        Setup::TwoPostgres => Some(relay(plan, &base.join("b"), database.as_deref())?),
+        _ => None,
+    };
+    let (url, other) = (
+        one.ws_url(),
+        two.as_ref().map_or(one.ws_url(), RelayProcess::ws_url),
+    );
+    let args: Vec<String> = [
+        "many",
+        "--url",
+        &url,
+        "--other-url",
+        &other,
+        "--idle",
+        &idle.to_string(),
+        "--active",
+        &active.to_string(),
+        "--rounds",
+        &sizes.many_rounds.to_string(),
+        "--limit-secs",
+        &sizes.many_limit_secs.to_string(),
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    let v = load(plan, scratch, &args)?;
+    println!("    {v}");
+    drop((one, two));
+    let _ = std::fs::remove_dir_all(&base);
+    Ok([num(&v, "p50_ms")?, num(&v, "p99_ms")?])
+}
+
 pub(super) fn relays(
     plan: &mut Plan,
     scratch: &Path,
@@ -176,6 +234,20 @@ pub(super) fn relays(
                 [med(slot, field), med(0, field)],
             );
         }
+    }
+    let single = many(plan, scratch, sizes, Setup::Sqlite, &cluster)?;
+    let spread = many(plan, scratch, sizes, Setup::TwoPostgres, &cluster)?;
+    let label = format!(
+        "{} idle + {} active devices",
+        k(sizes.idle * 2),
+        sizes.active * 2
+    );
+    for (field, what) in [(0, "p50"), (1, "p99")] {
+        table.add(
+            format!("{label}, round trip {what}: 2 relays on one PostgreSQL (across them) / 1 relay on SQLite"),
+            "ms",
+            [Some(spread[field]), Some(single[field])],
+        );
     }
     table.notes.push(format!(
         "PostgreSQL rows: Paktum's column is PostgreSQL (a local cluster, default settings), the other column Paktum on SQLite; medians of {} interleaved run(s); with 2 relays the devices upload to one and pull from and round trip to the other.",
