@@ -142,12 +142,23 @@ pub async fn run(
     Ok(())
 }
 
+/// Documents re-read at once when other relays changed them: a reload waits on the
+/// store (a round trip and a load), so one at a time would queue every other
+/// document's news behind it.
+const RELOADS_AT_ONCE: usize = 16;
+
 /// Changes committed by other relays on the same database reach this relay's devices.
+/// A document whose reload is queued but not started is not queued twice: that
+/// reload reads the later change too (and so must not skip by the first one's heads).
 async fn follow_other_relays(
     hub: Arc<Hub>,
     mut changes: tokio::sync::mpsc::Receiver<storage::Changed>,
     stop: CancellationToken,
 ) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(RELOADS_AT_ONCE));
+    // Queued documents, and whether another change of it came meanwhile.
+    let queued: Arc<std::sync::Mutex<std::collections::HashMap<paktum_shared::DocumentId, bool>>> =
+        Arc::default();
     loop {
         let changed = tokio::select! {
             () = stop.cancelled() => return,
@@ -156,10 +167,36 @@ async fn follow_other_relays(
                 None => return,
             },
         };
-        let doc = changed.doc;
-        if let Err(e) = hub.changed_elsewhere(changed).await {
-            tracing::warn!(%doc, error = %e, "could not take in another relay's change");
+        {
+            let mut queued = queued
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(again) = queued.get_mut(&changed.doc) {
+                *again = true;
+                continue;
+            }
+            queued.insert(changed.doc, false);
         }
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let (hub, queued) = (hub.clone(), queued.clone());
+        tokio::spawn(async move {
+            let mut changed = changed;
+            let again = queued
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&changed.doc)
+                .unwrap_or(false);
+            if again {
+                changed.heads.clear();
+            }
+            let doc = changed.doc;
+            if let Err(e) = hub.changed_elsewhere(changed).await {
+                tracing::warn!(%doc, error = %e, "could not take in another relay's change");
+            }
+            drop(slot);
+        });
     }
 }
 
