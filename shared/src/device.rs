@@ -507,10 +507,15 @@ impl Repo {
     }
 
     /// Takes in a whole record made elsewhere (an import, a test's synthetic
-    /// caseload): written, listed in the index and sent like an edit made here.
+    /// caseload): written, listed in the index and sent like an edit made here. A
+    /// record another team's index lists is refused like an edit of it.
     pub fn adopt(&mut self, record: RecordDoc, now_ms: i64) -> Result<Step, ModelError> {
+        let id = record.id();
+        if let Some(team) = self.read_only_of(&id, || None) {
+            return Err(ModelError::ReadOnly { team });
+        }
         let editor = self.editor(now_ms);
-        self.commit(record.id(), record, &editor)
+        self.commit(id, record, &editor)
     }
 
     /// Asks the relay for a document this device does not list (one made by another

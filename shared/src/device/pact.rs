@@ -452,4 +452,27 @@ mod tests {
         session(&mut relay, &mut kim);
         assert_eq!(kim.pending_count(), 0, "the relay took it");
     }
+
+    #[test]
+    fn a_coordinator_cannot_adopt_a_copy_of_another_teams_record() {
+        let mut relay = Relay::default();
+        let kempen = worker_with(&mut relay, "kempen", &["Lotte"]);
+        let (mut kim, _) = Repo::new(
+            identity("Kim", "herentals", "coordinator"),
+            Loaded::default(),
+            vec![],
+        );
+        session(&mut relay, &mut kim);
+        let Loadable::Ready(copy) = kim.record(&kempen[0]) else {
+            panic!("the other team's record is on the coordinator's device");
+        };
+        let heads = kim.replica.heads(&kempen[0]);
+        let refused = kim.adopt(copy, NOW);
+        assert!(
+            matches!(&refused, Err(crate::ModelError::ReadOnly { team }) if team == "kempen"),
+            "{refused:?}"
+        );
+        assert_eq!(kim.pending_count(), 0, "nothing left to send");
+        assert_eq!(kim.replica.heads(&kempen[0]), heads);
+    }
 }
