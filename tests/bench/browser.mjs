@@ -4,6 +4,7 @@
 //   node tests/bench/browser.mjs --base http://127.0.0.1:8080 --team T --expect 10000
 //        [--expect-docs D] [--runs 3] [--notes 30] [--json out.json] [--chromium /usr/bin/chromium]
 //        [--only scroll]   (one first sync, then only the caseload scroll, --runs times)
+//        [--peer 1]        (beside each measure, the stock automerge-repo client: peer/)
 //
 // Needs `npm ci` (or `npm install`) in tests/bench once, and Chromium at --chromium.
 // Measures, in headless Chromium (playwright-core):
@@ -26,6 +27,14 @@
 //                `paktum:edit` performance measure, which ends when the IndexedDB
 //                transaction has committed (app/src/ui.rs, Field::edit); p50 and p95.
 //
+// With --peer 1, the browser peer (peer/peer.js: @automerge/automerge-repo with its
+// IndexedDB and WebSocket adapters, bundled by esbuild, served on its own port) does
+// the same against the same relay, run for run, alternating with the app: its first
+// sync (the index, then every record it names, until all are flushed to IndexedDB),
+// its warm start (no relay; from navigation until every record is loaded) and --notes
+// saves (a change until its IndexedDB flush). Those rows carry the peer's figure as
+// `reference`.
+//
 // Prints a table; --json writes {team, expect, runs, machine, chromium, complete, rows}
 // with rows [{key, name, value, unit, runs, target?, met?}]: values are medians over
 // --runs (first sync, app start) or percentiles over all saves; `met` compares with
@@ -37,10 +46,11 @@ import { chromium } from "playwright-core";
 import { CHROMIUM_ARGS } from "../chromium.mjs";
 import { writeFileSync } from "node:fs";
 import { hostname, cpus } from "node:os";
+import { startPeer } from "./peer/drive.mjs";
 
 const USAGE =
   "usage: node tests/bench/browser.mjs --base http://127.0.0.1:P --team T --expect N " +
-  "[--expect-docs D] [--runs K] [--notes K] [--json out.json] [--chromium PATH] [--only scroll]";
+  "[--expect-docs D] [--runs K] [--notes K] [--json out.json] [--chromium PATH] [--only scroll] [--peer 1]";
 
 function parseArgs(argv) {
   const out = {};
@@ -77,6 +87,7 @@ try {
     json: args.json,
     chromium: args.chromium || process.env.CHROMIUM || "/usr/bin/chromium",
     only: args.only,
+    peer: args.peer === "1",
   };
   if (opts.only !== undefined && opts.only !== "scroll") throw new Error(`--only takes "scroll", got ${opts.only}`);
 } catch (e) {
@@ -108,10 +119,12 @@ function percentile(xs, p) {
 
 const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-/// One result row; `max` is the issue's target (met when value <= max), if it has one.
-function row(key, name, value, unit, runs, max) {
+/// One result row; `max` is the issue's target (met when value <= max), if it has one;
+/// `peer` the browser peer's runs of the same measure, when it ran.
+function row(key, name, value, unit, runs, max, peer) {
   const r = { key, name, value: round(value), unit, runs: runs.map((x) => round(x)) };
   if (max !== undefined) Object.assign(r, { target: `<= ${max} ${unit}`, met: value <= max });
+  if (peer?.length) Object.assign(r, { reference: round(peer.value ?? median(peer)), reference_runs: peer.map((x) => round(x)) });
   rows.push(r);
 }
 
@@ -135,6 +148,9 @@ const browser = await chromium.launch({
 });
 
 const problems = [];
+const peer = opts.peer
+  ? await startPeer({ browser, relay: RELAY, team: opts.team, records: opts.expectDocs - 1, timeout: T_SYNC, log })
+  : null;
 
 // Records, inside the page, when the caseload list first shows a record and when the
 // setup form was submitted (ms since navigation start, performance.now()), and the
@@ -414,17 +430,26 @@ try {
   await bounded("browser benchmark", T_SYNC * opts.runs + (30 + 6 * opts.runs) * T_PAGE + opts.notes * T_SAVE, async () => {
     // First sync, --runs times, each in a fresh browser context; the last one is kept.
     const syncs = [];
+    const peerSyncs = [];
     let kept;
+    let peerKept;
     for (let run = 1; run <= (opts.only ? 1 : opts.runs); run++) {
       const r = await firstSync(run);
       syncs.push(r);
       if (kept) await kept.close();
       kept = r.context;
+      if (!peer || opts.only) continue;
+      const p = await peer.firstSync(run);
+      peerSyncs.push(p);
+      if (peerKept) await peerKept.close();
+      peerKept = p.context;
     }
     const secs = syncs.map((s) => s.seconds);
     const kib = syncs.map((s) => s.bytes / 1024);
-    row("first_sync", "first sync: all records stored and listed", median(secs), "s", secs, 10);
-    row("first_sync_bytes", "first sync: WebSocket payload bytes", median(kib), "KiB", kib);
+    const peerSecs = peerSyncs.map((s) => s.seconds);
+    const peerKib = peerSyncs.map((s) => s.bytes / 1024);
+    row("first_sync", "first sync: all records stored and listed", median(secs), "s", secs, 10, peerSecs);
+    row("first_sync_bytes", "first sync: WebSocket payload bytes", median(kib), "KiB", kib, undefined, peerKib);
 
     for (const rate of opts.only ? [] : [1, 4]) {
       const suffix = rate > 1 ? `, CPU ${rate}x slower` : "";
@@ -434,7 +459,11 @@ try {
       // A first load after the cold ones installs the service worker's cache again.
       await appStart(kept, { cold: false, rate: 1, label: "warm-up" });
       const warm = [];
-      for (let run = 1; run <= opts.runs; run++) warm.push(await appStart(kept, { cold: false, rate, label: `warm start${suffix} ${run}` }));
+      const peerWarm = [];
+      for (let run = 1; run <= opts.runs; run++) {
+        warm.push(await appStart(kept, { cold: false, rate, label: `warm start${suffix} ${run}` }));
+        if (peer && rate === 1) peerWarm.push(await peer.warmStart(peerKept, run));
+      }
       const listed = (xs) => xs.map((x) => x.listed);
       row(`start_cold${tag}`, `app start cold (no cache, records stored)${suffix}`, median(listed(cold)), "ms", listed(cold));
       if (rate === 1) {
@@ -442,7 +471,7 @@ try {
         row("shell_wire", "cold start: app shell over HTTP (wasm + JS + CSS as served)", median(kb("wire")), "KB", kb("wire"));
         row("shell_decoded", "cold start: app shell decoded", median(kb("decoded")), "KB", kb("decoded"));
       }
-      row(`start_warm${tag}`, `app start warm (service worker, records stored)${suffix}`, median(listed(warm)), "ms", listed(warm), rate > 1 ? 3000 : 1000);
+      row(`start_warm${tag}`, `app start warm (service worker, records stored)${suffix}`, median(listed(warm)), "ms", listed(warm), rate > 1 ? 3000 : 1000, peerWarm);
       const loaded = warm.map((x) => x.recordsLoaded).filter((x) => x !== null);
       if (loaded.length) {
         row(`start_warm_records${tag}`, `  warm start until every record is loaded${suffix}`, median(loaded), "ms", loaded);
@@ -458,18 +487,24 @@ try {
 
     if (opts.only) return;
     const saves = await noteSaves(kept);
-    row("save_p50", `note save to IndexedDB commit p50 (${saves.length} saves)`, percentile(saves, 50), "ms", saves);
-    row("save_p95", `note save to IndexedDB commit p95 (${saves.length} saves)`, percentile(saves, 95), "ms", saves, 16);
+    const peerSaves = peer ? await peer.saves(peerKept, opts.notes) : [];
+    const at = (xs, p) => Object.assign([...xs], { value: percentile(xs, p) });
+    row("save_p50", `note save to IndexedDB commit p50 (${saves.length} saves)`, percentile(saves, 50), "ms", saves, undefined, at(peerSaves, 50));
+    row("save_p95", `note save to IndexedDB commit p95 (${saves.length} saves)`, percentile(saves, 95), "ms", saves, 16, at(peerSaves, 95));
   });
   if (problems.length) throw new Error(problems.join("\n"));
 } catch (e) {
   failed = e;
 } finally {
+  await peer?.close();
   await browser.close().catch(() => {});
 }
 
 const width = Math.max(...rows.map((r) => r.name.length), 10);
-for (const r of rows) console.log(`${r.name.padEnd(width)}  ${String(r.value).padStart(9)} ${r.unit}`);
+for (const r of rows) {
+  const beside = r.reference === undefined ? "" : `   peer ${String(r.reference).padStart(9)} ${r.unit}   Paktum/peer ${round(r.value / r.reference, 3)}`;
+  console.log(`${r.name.padEnd(width)}  ${String(r.value).padStart(9)} ${r.unit}${beside}`);
+}
 if (opts.json) {
   const report = {
     team: opts.team,
