@@ -33,7 +33,8 @@
 // sync (the index, then every record it names, until all are flushed to IndexedDB),
 // its warm start (no relay; from navigation until every record is loaded) and --notes
 // saves (a change until its IndexedDB flush). Those rows carry the peer's figure as
-// `reference`.
+// `reference`. Beside them the floor (peer.js `floor`): the same requests over the same
+// WebSocket, every answer's bytes written to IndexedDB, no Automerge work.
 //
 // Prints a table; --json writes {team, expect, runs, machine, chromium, complete, rows}
 // with rows [{key, name, value, unit, runs, target?, met?}]: values are medians over
@@ -431,6 +432,7 @@ try {
     // First sync, --runs times, each in a fresh browser context; the last one is kept.
     const syncs = [];
     const peerSyncs = [];
+    const floors = [];
     let kept;
     let peerKept;
     for (let run = 1; run <= (opts.only ? 1 : opts.runs); run++) {
@@ -441,6 +443,7 @@ try {
       if (!peer || opts.only) continue;
       const p = await peer.firstSync(run);
       peerSyncs.push(p);
+      floors.push(await peer.floor(run));
       if (peerKept) await peerKept.close();
       peerKept = p.context;
     }
@@ -450,6 +453,14 @@ try {
     const peerKib = peerSyncs.map((s) => s.bytes / 1024);
     row("first_sync", "first sync: all records stored and listed", median(secs), "s", secs, 10, peerSecs);
     row("first_sync_bytes", "first sync: WebSocket payload bytes", median(kib), "KiB", kib, undefined, peerKib);
+    if (floors.length) {
+      const floorSecs = floors.map((f) => f.seconds);
+      const floorKib = floors.map((f) => f.bytes / 1024);
+      row("floor_sync", "first sync floor: the same requests, answers to IndexedDB, no Automerge", median(floorSecs), "s", floorSecs);
+      row("floor_sync_bytes", "first sync floor: WebSocket payload bytes", median(floorKib), "KiB", floorKib);
+      const times = secs.map((x, i) => x / floorSecs[i]);
+      row("floor_ratio", "first sync: Paktum's time ÷ the floor's (same run)", median(times), "×", times, 3);
+    }
 
     for (const rate of opts.only ? [] : [1, 4]) {
       const suffix = rate > 1 ? `, CPU ${rate}x slower` : "";

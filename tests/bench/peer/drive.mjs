@@ -63,6 +63,7 @@ export async function startPeer({ browser, relay, team, records, timeout, log })
     return p;
   }
 
+  let ids = null;
   return {
     /// A fresh context: every document of the team into IndexedDB. Returns the
     /// context (for the warm starts) with seconds and WebSocket bytes.
@@ -72,8 +73,25 @@ export async function startPeer({ browser, relay, team, records, timeout, log })
       const p = await page(context);
       const r = await p.evaluate((a) => window.peer.firstSync(a), { relay, team, expect: records, timeout });
       const ws = await p.evaluate(() => window.__ws);
+      ids = await p.evaluate(() => window.peer.ids());
       log(`peer first sync ${run}: ${(r.ms / 1000).toFixed(2)} s, ${r.docs} documents stored, ${ws.frames} frames, ${ws.bytes} B`);
       return { context, seconds: r.ms / 1000, bytes: ws.bytes };
+    },
+    /// The floor (no Automerge work; see peer.js) in a fresh context: seconds and
+    /// WebSocket bytes. Needs the record ids of a peer's first sync.
+    async floor(run) {
+      if (!ids) throw new Error("the floor needs a peer's first sync first");
+      const context = await browser.newContext();
+      try {
+        await context.addInitScript(countWebSocket);
+        const p = await page(context);
+        const r = await p.evaluate((a) => window.peer.floor(a), { relay, team, ids, timeout });
+        const ws = await p.evaluate(() => window.__ws);
+        log(`floor ${run}: ${(r.ms / 1000).toFixed(2)} s, ${r.docs} documents' answers stored, ${ws.frames} frames, ${ws.bytes} B`);
+        return { seconds: r.ms / 1000, bytes: ws.bytes };
+      } finally {
+        await context.close();
+      }
     },
     /// A new page in `context`, no relay: ms from navigation until every record is
     /// loaded from IndexedDB.

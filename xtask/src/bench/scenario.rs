@@ -609,6 +609,9 @@ pub(super) fn browser(
 /// against the browser peer where it ran (first sync 10× faster, warm start 20×, save
 /// p95 at most the peer's), else the absolute ones.
 fn browser_target(name: &str, unit: &str, at_scale: bool, peer: bool) -> Option<Target> {
+    if name.starts_with("first sync: Paktum's time ÷ the floor") {
+        return Some(Target::AtMost(3.0));
+    }
     if peer {
         if name.starts_with("first sync: all records") && at_scale {
             return Some(Target::RatioAtMost(0.1));
@@ -665,6 +668,15 @@ mod tests {
         assert_eq!(
             browser_target(&format!("{warm}, CPU 4x slower"), "ms", true, true),
             Some(Target::AtMost(3_000.0))
+        );
+        assert_eq!(
+            browser_target(
+                "first sync: Paktum's time ÷ the floor's (same run)",
+                "×",
+                false,
+                true
+            ),
+            Some(Target::AtMost(3.0))
         );
         let save = "note save to IndexedDB commit p95 (30 saves)";
         assert_eq!(
