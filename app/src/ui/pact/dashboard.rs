@@ -372,9 +372,28 @@ pub fn Dashboard() -> impl IntoView {
             let _ = w.print();
         }
     };
+    // Records kept past the pact's retention period: listed, never erased silently.
+    let past_retention = move || {
+        let today = today()?;
+        let n = records.with(|r| {
+            r.data
+                .contacts
+                .iter()
+                .filter(|c| indicators::table::past_retention(c, today, ZONE))
+                .count()
+        });
+        (n > 0).then(|| {
+            view! {
+                <p class="notice no-print" role="status">
+                    <A href="/pact/review">{t!(i18n, retention_due, count = number(i18n, n))}</A>
+                </p>
+            }
+        })
+    };
     view! {
         <div class="pact">
             <PactHeader />
+            {past_retention}
             <form class="choice no-print" on:submit=|ev| ev.prevent_default()>
                 <label>
                     {t!(i18n, period_label)}
