@@ -315,7 +315,7 @@ impl Repo {
         }
         self.forget_verdict();
         for id in others_loaded {
-            self.reread_other_index(&id);
+            self.reread_other_index(&id, &mut step);
         }
         if index_loaded {
             let snapshot_heads = self.snapshot_heads.take();
@@ -666,7 +666,9 @@ impl Repo {
             if *id == self.index_id {
                 continue;
             }
-            if self.reread_other_index(id) {
+            let mut forgotten = Step::default();
+            if self.reread_other_index(id, &mut forgotten) {
+                step.extend(forgotten);
                 continue;
             }
             self.damaged.retain(|(d, _)| d.as_ref() != Some(id));
