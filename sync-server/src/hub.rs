@@ -21,6 +21,7 @@ pub mod document;
 mod erasure;
 mod handover;
 mod resident;
+mod sharing;
 mod waiting;
 
 use resident::Unloaded;
@@ -566,6 +567,9 @@ impl Hub {
         let handed_over = changed.as_ref().and_then(|after| {
             handover::row_to_add(doc_id, &entry.doc, class_before.as_ref(), after)
         });
+        let shared = changed.as_ref().and_then(|after| {
+            sharing::rows_to_write(doc_id, &entry.doc, class_before.as_ref(), after)
+        });
         let effects = entry.fan_out(conn, changed.as_ref(), |to, class| {
             self.access_of(to, class)
         });
@@ -574,7 +578,7 @@ impl Hub {
         if let Some((team, summary, heads)) = handed_over {
             self.list_in_team(team, doc_id, summary, heads).await?;
         }
-        Ok(())
+        self.write_shared(shared).await
     }
 
     /// What a connection may do with a document of this class.

@@ -167,6 +167,7 @@ impl Hub {
         let class = team.clone().map(|team| DocClass::Record {
             team,
             assigned_worker: None,
+            shared: false,
         });
         let (Some(team), Some(class)) = (team, class) else {
             return Err(Error::NoErasure("no such record"));
