@@ -570,6 +570,9 @@ impl Hub {
         let shared = changed.as_ref().and_then(|after| {
             sharing::rows_to_write(doc_id, &entry.doc, class_before.as_ref(), after)
         });
+        // Before any reply: a withdrawn consent is acknowledged only once the shared
+        // index says so (lock order: a record, then a shared index; never the reverse).
+        self.write_shared(shared).await?;
         let effects = entry.fan_out(conn, changed.as_ref(), |to, class| {
             self.access_of(to, class)
         });
@@ -578,7 +581,7 @@ impl Hub {
         if let Some((team, summary, heads)) = handed_over {
             self.list_in_team(team, doc_id, summary, heads).await?;
         }
-        self.write_shared(shared).await
+        Ok(())
     }
 
     /// What a connection may do with a document of this class.
