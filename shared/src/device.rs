@@ -274,6 +274,10 @@ impl Repo {
             if self.replica.heads(&stored.id).is_some() {
                 continue;
             }
+            if self.others.is_withdrawn_index(&stored.id) {
+                step.batch.erase.push(stored.id);
+                continue;
+            }
             self.ledger.loaded(
                 stored.id,
                 stored.doc.get_heads(),
@@ -296,6 +300,10 @@ impl Repo {
         }
         for kept in loaded.kept {
             if self.replica.heads(&kept.id).is_some() {
+                continue;
+            }
+            if self.others.is_withdrawn_index(&kept.id) {
+                step.batch.erase.push(kept.id);
                 continue;
             }
             // Another team's index read from the store (a coordinator's restart).

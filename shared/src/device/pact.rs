@@ -47,6 +47,15 @@ impl OtherTeams {
         self.teams.iter().map(|(_, id)| *id)
     }
 
+    /// Another team's own index, which a coordinator's device followed before the
+    /// shared indices: it names every young person of that team, so a device that
+    /// still has one deletes it.
+    pub(super) fn is_withdrawn_index(&self, id: &DocumentId) -> bool {
+        self.teams
+            .iter()
+            .any(|(team, _)| CaseloadDoc::id_for_team(team) == *id)
+    }
+
     pub(super) fn team_of_index(&self, id: &DocumentId) -> Option<&str> {
         self.teams
             .iter()
@@ -477,6 +486,24 @@ mod tests {
         let (again, _) = Repo::new(kim(), loaded, vec![]);
         assert_eq!(again.pact_progress(), first.pact_progress());
         assert_eq!(again.pact_entries().count(), 3);
+    }
+
+    #[test]
+    fn a_coordinators_device_deletes_another_teams_index_kept_from_before() {
+        let old = crate::caseload::CaseloadDoc::new("kempen").expect("index");
+        let loaded = Loaded {
+            kept: vec![super::super::KeptDoc {
+                id: old.id(),
+                bytes: old.save(),
+                heads: old.doc().get_heads(),
+                chunks: 1,
+                next_seq: 1,
+            }],
+            ..Loaded::default()
+        };
+        let (kim, step) = Repo::new(identity("Kim", "herentals", "coordinator"), loaded, vec![]);
+        assert_eq!(step.batch.erase, [old.id()]);
+        assert!(kim.replica.heads(&old.id()).is_none());
     }
 
     #[test]

@@ -101,6 +101,10 @@ impl Hub {
         let written = edit(&mut index, &editor);
         entry.doc = index.into_doc();
         if !matches!(written, Ok(true)) {
+            if !entry.exists {
+                // Nothing written: the relay still has no such index.
+                entry.doc = Automerge::new();
+            }
             return Ok(());
         }
         let persist = if entry.exists {

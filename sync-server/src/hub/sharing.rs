@@ -84,4 +84,15 @@ impl Hub {
         }
         Ok(())
     }
+
+    /// Marks a record no longer shared in `team`'s shared index (an erased record).
+    pub(super) async fn unlist_shared(&self, team: &str, id: DocumentId) -> Result<(), Error> {
+        let index_id = CaseloadDoc::shared_id_for_team(team);
+        let class = DocClass::SharedIndex { team: team.into() };
+        let genesis = || CaseloadDoc::new_shared(team);
+        self.edit_index(index_id, class, genesis, |index, editor| {
+            index.unlist_shared(editor, &id)
+        })
+        .await
+    }
 }
