@@ -14,7 +14,7 @@ use crate::ui::language::day_text;
 use crate::ui::parts::{SaveButton, today};
 
 /// The scope's words.
-fn scope_words(i18n: leptos_i18n::I18nContext<Locale>, consent: &Consent) -> String {
+pub(super) fn scope_words(i18n: leptos_i18n::I18nContext<Locale>, consent: &Consent) -> String {
     match consent.reach() {
         ConsentScope::Team => t_string!(i18n, consent_scope_team).to_string(),
         ConsentScope::Pact => t_string!(i18n, consent_scope_pact).to_string(),
