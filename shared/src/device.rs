@@ -253,29 +253,25 @@ impl Repo {
 
     /// Takes in documents loaded later (start-up loads the index first, then the
     /// records). Call before syncing: the replica plans from what it holds.
-    pub fn add_loaded(&mut self, loaded: Loaded, states: Vec<(DocumentId, Vec<u8>)>) -> Step {
+    pub fn add_loaded(&mut self, mut loaded: Loaded, states: Vec<(DocumentId, Vec<u8>)>) -> Step {
         let mut states: HashMap<DocumentId, Vec<u8>> = states.into_iter().collect();
         let mut saved_state = |id: &DocumentId| {
             states
                 .remove(id)
                 .and_then(|b| crate::untrusted::state(&b).ok())
         };
+        let mut step = self.others.drop_withdrawn_indices(&mut loaded);
         for d in loaded.damaged {
             if let Some(id) = d.id {
                 self.ledger.damaged(id, d.next_seq);
             }
             self.damaged.push((d.id, d.reason));
         }
-        let mut step = Step::default();
         let mut index_loaded = false;
         let mut others_loaded = Vec::new();
         for stored in loaded.docs {
             // Created or changed here while the rest was loading: memory is newer.
             if self.replica.heads(&stored.id).is_some() {
-                continue;
-            }
-            if self.others.is_withdrawn_index(&stored.id) {
-                step.batch.erase.push(stored.id);
                 continue;
             }
             self.ledger.loaded(
@@ -300,10 +296,6 @@ impl Repo {
         }
         for kept in loaded.kept {
             if self.replica.heads(&kept.id).is_some() {
-                continue;
-            }
-            if self.others.is_withdrawn_index(&kept.id) {
-                step.batch.erase.push(kept.id);
                 continue;
             }
             // Another team's index read from the store (a coordinator's restart).
@@ -674,9 +666,7 @@ impl Repo {
             if *id == self.index_id {
                 continue;
             }
-            let mut forgotten = Step::default();
-            if self.reread_other_index(id, &mut forgotten) {
-                step.extend(forgotten);
+            if self.reread_other_index(id, &mut step) {
                 continue;
             }
             self.damaged.retain(|(d, _)| d.as_ref() != Some(id));

@@ -50,10 +50,30 @@ impl OtherTeams {
     /// Another team's own index, which a coordinator's device followed before the
     /// shared indices: it names every young person of that team, so a device that
     /// still has one deletes it.
-    pub(super) fn is_withdrawn_index(&self, id: &DocumentId) -> bool {
+    fn is_withdrawn_index(&self, id: &DocumentId) -> bool {
         self.teams
             .iter()
             .any(|(team, _)| CaseloadDoc::id_for_team(team) == *id)
+    }
+
+    /// Takes such indices out of what the store loaded; the step deletes them.
+    pub(super) fn drop_withdrawn_indices(&self, loaded: &mut super::Loaded) -> super::Step {
+        let mut step = super::Step::default();
+        let (gone, docs) = std::mem::take(&mut loaded.docs)
+            .into_iter()
+            .partition(|d| self.is_withdrawn_index(&d.id));
+        loaded.docs = docs;
+        step.batch
+            .erase
+            .extend(gone.iter().map(|d: &super::StoredDoc| d.id));
+        let (gone, kept) = std::mem::take(&mut loaded.kept)
+            .into_iter()
+            .partition(|d| self.is_withdrawn_index(&d.id));
+        loaded.kept = kept;
+        step.batch
+            .erase
+            .extend(gone.iter().map(|d: &super::KeptDoc| d.id));
+        step
     }
 
     pub(super) fn team_of_index(&self, id: &DocumentId) -> Option<&str> {
