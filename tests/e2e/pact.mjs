@@ -66,8 +66,10 @@ async function upToDate(d) {
 
 const nav = (d, name) => d.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
 
-/** A contact made on the worker's phone; optionally with a municipality and a status. */
-async function contact(d, name, { municipality, status } = {}) {
+/** A contact made on the worker's phone; optionally with a municipality, a status, and
+ *  consent to share it with the pact's partners (without it, another team's coordinator
+ *  never receives it: issue 15). */
+async function contact(d, name, { municipality, status, share } = {}) {
   await nav(d, "+ Contact");
   await d.page.getByLabel("Name", { exact: true }).fill(name);
   await d.page.getByLabel("Where (optional)").fill("Youth centre");
@@ -78,6 +80,12 @@ async function contact(d, name, { municipality, status } = {}) {
     await d.page.getByLabel("Municipality").fill(municipality);
     await d.page.getByRole("button", { name: "Save details" }).click();
     await d.page.getByText(municipality, { exact: true }).waitFor({ timeout: T });
+  }
+  if (share) {
+    const consent = d.page.getByRole("region", { name: "Consent" });
+    await consent.getByRole("radio", { name: "Shared with the partner organisations of the pact" }).check();
+    await consent.getByRole("button", { name: "Consent given today" }).click();
+    await consent.getByRole("button", { name: "Withdraw consent" }).waitFor({ timeout: T });
   }
   if (status) {
     await d.page.getByLabel("New status").selectOption({ label: status });
@@ -149,8 +157,8 @@ try {
       await contact(A, "Mila Dirks");
     })(),
     (async () => {
-      await contact(B, "Jef Peeters", { municipality: "Mol", status: "Engaged" });
-      await contact(B, "Noor Janssens");
+      await contact(B, "Jef Peeters", { municipality: "Mol", status: "Engaged", share: true });
+      await contact(B, "Noor Janssens", { share: true });
     })(),
   ]);
   await upToDate(A);

@@ -51,6 +51,9 @@ pub struct Device {
     pub wait: Duration,
     /// Documents the core asked to delete from disk (erased), in order.
     pub deleted: Vec<DocumentId>,
+    /// Every byte received from the relay while `Some` (a test sets it before
+    /// connecting, to search what a device was sent).
+    pub heard: Option<Vec<u8>>,
     /// The test clock, milliseconds since the epoch; each action moves it on a second.
     now_ms: i64,
     url: String,
@@ -83,6 +86,7 @@ impl Device {
             traffic: Traffic::default(),
             wait: WAIT,
             deleted: Vec::new(),
+            heard: None,
             now_ms: CLOCK_START_MS,
             url,
             ws: None,
@@ -115,6 +119,7 @@ impl Device {
             traffic: Traffic::default(),
             wait: other.wait,
             deleted: Vec::new(),
+            heard: None,
             now_ms: other.now_ms,
             url: other.url.clone(),
             ws: None,
@@ -210,6 +215,9 @@ impl Device {
             };
             self.traffic.received_messages += 1;
             self.traffic.received_bytes += bytes.len();
+            if let Some(heard) = &mut self.heard {
+                heard.extend_from_slice(&bytes);
+            }
             let msg = Message::decode(&bytes).context("relay sent a malformed message")?;
             let now = self.now_ms;
             let started = std::time::Instant::now();

@@ -253,7 +253,7 @@ mod tests {
                 .expect("year");
             doc.set_field(ed, ContactField::Municipality, Some("Sint-Job-in-'t-Goor"))
                 .expect("municipality");
-            doc.give_consent(ed, day("2026-01-10"), "all")
+            doc.give_consent(ed, day("2026-01-10"), crate::contact::ConsentScope::Pact)
                 .expect("consent");
             doc.add_note(
                 ed,
@@ -332,7 +332,7 @@ mod tests {
             [Concern::NoConsentAfter14Days, Concern::NoActivityFor3Months]
         );
         let closed = contact("kempen", "Daan", |doc, ed| {
-            doc.give_consent(ed, day("2026-01-10"), "all")
+            doc.give_consent(ed, day("2026-01-10"), crate::contact::ConsentScope::Pact)
                 .expect("consent");
             doc.change_status(ed, Status::Closed, Some("moved"))
                 .expect("closed");

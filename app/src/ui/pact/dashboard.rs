@@ -652,12 +652,9 @@ pub fn FigurePage() -> impl IntoView {
                     let ids = figure.records.clone();
                     // One pass over the index rows for all the figure's records.
                     let wanted: std::collections::HashSet<DocumentId> = ids.iter().copied().collect();
-                    let names: std::collections::HashMap<DocumentId, (Kind, String, String)> = field.read(|r| {
-                        r.pact_entries()
-                            .filter(|(_, e)| wanted.contains(&e.id))
-                            .map(|(team, e)| (e.id, (e.summary.kind, e.summary.name.clone(), team.to_string())))
-                            .collect()
-                    });
+                    // Another team's rows carry no name (its shared index): read from the record.
+                    let names: std::collections::HashMap<DocumentId, (Kind, String, String)> =
+                        field.read(|r| r.pact_rows(&wanted));
                     view! {
                         <h2>{move || row_label(i18n, &row2)} " · " {group_text}</h2>
                         <p class="hint">{move || basis_sentence(i18n, &row, first, last)}</p>
