@@ -167,6 +167,13 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Who is at `/sync`.
+enum Admission {
+    Device(crate::auth::Identity),
+    Withdrawn(Box<crate::auth::WipeOrder>),
+    Refused(AuthError),
+}
+
 /// The device token comes as `?token=…` (a stock automerge-repo client can put it in
 /// the URL it is given). It is checked before the upgrade: a stranger never gets a
 /// WebSocket, let alone a document.
@@ -180,27 +187,25 @@ async fn sync(
     } else {
         let token = query.token.unwrap_or_default();
         let directory = state.directory.clone();
-        let checked = tokio::task::spawn_blocking(move || {
-            let identity = directory.authenticate(&token);
+        let checked = tokio::task::spawn_blocking(move || match directory.authenticate(&token) {
+            Ok(identity) => Admission::Device(identity),
             // A device withdrawn with a wipe gets one kind of session still: the wipe.
-            match identity {
-                Err(AuthError::Revoked) => match directory.wipe_order(&token) {
-                    Ok(Some(order)) => Err(Ok(order)),
-                    _ => Err(Err(AuthError::Revoked)),
-                },
-                other => other.map_err(Err),
-            }
+            Err(AuthError::Revoked) => match directory.wipe_order(&token) {
+                Ok(Some(order)) => Admission::Withdrawn(Box::new(order)),
+                _ => Admission::Refused(AuthError::Revoked),
+            },
+            Err(e) => Admission::Refused(e),
         })
         .await;
         match checked {
-            Ok(Ok(identity)) => Some(identity),
-            Ok(Err(Ok(order))) => {
+            Ok(Admission::Device(identity)) => Some(identity),
+            Ok(Admission::Withdrawn(order)) => {
                 return ws
                     .max_message_size(state.max_message_bytes)
                     .max_frame_size(state.max_message_bytes)
-                    .on_upgrade(move |socket| serve_withdrawn(state, order, socket));
+                    .on_upgrade(move |socket| serve_withdrawn(state, *order, socket));
             }
-            Ok(Err(Err(e))) => {
+            Ok(Admission::Refused(e)) => {
                 state
                     .audit
                     .record("connection_refused", None, &e.to_string());
