@@ -244,3 +244,89 @@ impl Directory {
             .optional()?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: i64 = 3_600_000;
+
+    fn enrolled() -> (tempfile::TempDir, Directory, String, i64) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = Directory::open(dir.path()).expect("open");
+        d.create_team("p", "kempen", false).expect("team");
+        let (_, code) = d
+            .invite("kempen", "Anna", Role::Worker, HOUR, 0)
+            .expect("invite");
+        let (token, id) = d.enrol(&code, "phone", 1).expect("enrol");
+        (dir, d, token, id.device_id)
+    }
+
+    #[test]
+    fn a_wipe_is_owed_once_handed_in_once_and_an_erasure_empties_its_quarantine() {
+        let (_dir, d, token, device) = enrolled();
+        assert!(
+            d.wipe_order(&token).expect("reads").is_none(),
+            "not revoked"
+        );
+        assert!(
+            d.revoke_with(device, RevokeMode::Plain, 10)
+                .expect("revoke")
+        );
+        assert!(
+            d.wipe_order(&token).expect("reads").is_none(),
+            "a plain revocation wipes nothing"
+        );
+        // A revoked device may still be given a wipe, until it was wiped.
+        assert!(
+            d.revoke_with(device, RevokeMode::WipeQuarantine, 20)
+                .expect("revoke")
+        );
+        let order = d.wipe_order(&token).expect("reads").expect("owed");
+        assert!(order.quarantine && !order.done);
+        assert_eq!(order.identity.device_id, device);
+
+        let (kept, erased) = (DocumentId::random(), DocumentId::random());
+        d.record_erasure(&erased, "kempen", Role::Admin, None, 25)
+            .expect("erased");
+        let handed = [(kept, vec![1, 2, 3]), (erased, vec![4])];
+        assert_eq!(
+            d.finish_wipe(device, &handed, 30).expect("wiped"),
+            1,
+            "never an erased id"
+        );
+        assert_eq!(
+            d.finish_wipe(device, &handed, 40).expect("again"),
+            0,
+            "once"
+        );
+        let listed = d.quarantine().expect("list");
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            (
+                listed[0].doc,
+                listed[0].device_id,
+                listed[0].at,
+                listed[0].bytes
+            ),
+            (kept, device, 30, 3)
+        );
+        assert!(
+            d.wipe_order(&token)
+                .expect("reads")
+                .expect("still told")
+                .done
+        );
+        assert!(
+            !d.revoke_with(device, RevokeMode::Wipe, 50).expect("revoke"),
+            "already wiped"
+        );
+
+        d.record_erasure(&kept, "kempen", Role::Admin, None, 60)
+            .expect("erased");
+        assert!(
+            d.quarantine().expect("list").is_empty(),
+            "the erasure takes the quarantine too"
+        );
+    }
+}
