@@ -15,6 +15,7 @@ mod parts;
 mod settings;
 mod setup;
 mod status;
+mod withdrawn;
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
@@ -55,6 +56,7 @@ fn Start() -> impl IntoView {
         .into_any(),
         Phase::Ready => view! { <Frame /> }.into_any(),
         Phase::Locked => view! { <lock::LockScreen /> }.into_any(),
+        Phase::Withdrawn => view! { <withdrawn::WithdrawnScreen /> }.into_any(),
     }
 }
 

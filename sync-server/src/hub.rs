@@ -205,7 +205,7 @@ impl Hub {
     }
 
     /// Queues an audit event; never waits on the directory.
-    fn audit(&self, event: &'static str, device: Option<i64>, detail: &str) {
+    pub(crate) fn audit(&self, event: &'static str, device: Option<i64>, detail: &str) {
         if let Some(log) = &self.audit {
             log.record(event, device, detail);
         }

@@ -167,6 +167,13 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Who is at `/sync`.
+enum Admission {
+    Device(crate::auth::Identity),
+    Withdrawn(Box<crate::auth::WipeOrder>),
+    Refused(AuthError),
+}
+
 /// The device token comes as `?token=…` (a stock automerge-repo client can put it in
 /// the URL it is given). It is checked before the upgrade: a stranger never gets a
 /// WebSocket, let alone a document.
@@ -180,10 +187,25 @@ async fn sync(
     } else {
         let token = query.token.unwrap_or_default();
         let directory = state.directory.clone();
-        let checked = tokio::task::spawn_blocking(move || directory.authenticate(&token)).await;
+        let checked = tokio::task::spawn_blocking(move || match directory.authenticate(&token) {
+            Ok(identity) => Admission::Device(identity),
+            // A device withdrawn with a wipe gets one kind of session still: the wipe.
+            Err(AuthError::Revoked) => match directory.wipe_order(&token) {
+                Ok(Some(order)) => Admission::Withdrawn(Box::new(order)),
+                _ => Admission::Refused(AuthError::Revoked),
+            },
+            Err(e) => Admission::Refused(e),
+        })
+        .await;
         match checked {
-            Ok(Ok(identity)) => Some(identity),
-            Ok(Err(e)) => {
+            Ok(Admission::Device(identity)) => Some(identity),
+            Ok(Admission::Withdrawn(order)) => {
+                return ws
+                    .max_message_size(state.max_message_bytes)
+                    .max_frame_size(state.max_message_bytes)
+                    .on_upgrade(move |socket| serve_withdrawn(state, *order, socket));
+            }
+            Ok(Admission::Refused(e)) => {
                 state
                     .audit
                     .record("connection_refused", None, &e.to_string());
@@ -344,14 +366,7 @@ fn client_address(peer: IpAddr, headers: &HeaderMap, trust_forwarded_for: bool) 
 
 async fn serve_socket(state: AppState, identity: Option<crate::auth::Identity>, socket: WebSocket) {
     let (sink, stream) = socket.split();
-    let incoming = stream.map(|frame| {
-        frame.map(|m| match m {
-            WsMessage::Binary(b) => Frame::Binary(b.to_vec()),
-            WsMessage::Text(_) => Frame::Text,
-            WsMessage::Close(_) => Frame::Close,
-            WsMessage::Ping(_) | WsMessage::Pong(_) => Frame::Control,
-        })
-    });
+    let incoming = stream.map(|frame| frame.map(frame_of));
     let outgoing =
         sink.with(
             |bytes: Vec<u8>| async move { Ok::<_, axum::Error>(WsMessage::Binary(bytes.into())) },
@@ -367,6 +382,34 @@ async fn serve_socket(state: AppState, identity: Option<crate::auth::Identity>, 
     )
     .await;
     tracing::info!(reason = %reason, device, "sync connection ended");
+}
+
+async fn serve_withdrawn(state: AppState, order: crate::auth::WipeOrder, socket: WebSocket) {
+    let (sink, stream) = socket.split();
+    let incoming = stream.map(|frame| frame.map(frame_of));
+    let outgoing =
+        sink.with(
+            |bytes: Vec<u8>| async move { Ok::<_, axum::Error>(WsMessage::Binary(bytes.into())) },
+        );
+    let device = order.identity.device_id;
+    let reason = session::withdraw(
+        state.hub.clone(),
+        order,
+        incoming,
+        Box::pin(outgoing),
+        state.shutdown.clone(),
+    )
+    .await;
+    tracing::info!(reason = %reason, device, "withdrawn device's connection ended");
+}
+
+fn frame_of(m: WsMessage) -> Frame {
+    match m {
+        WsMessage::Binary(b) => Frame::Binary(b.to_vec()),
+        WsMessage::Text(_) => Frame::Text,
+        WsMessage::Close(_) => Frame::Close,
+        WsMessage::Ping(_) | WsMessage::Pong(_) => Frame::Control,
+    }
 }
 
 /// Hashed assets never change: cache them for a year. Everything else (index.html,

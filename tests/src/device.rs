@@ -15,7 +15,7 @@ use paktum_shared::device::{Identity, Loadable, Loaded, Repo, Step, StoredDoc};
 use paktum_shared::enrol::Enrolment;
 use paktum_shared::protocol::Message;
 use paktum_shared::record::RecordDoc;
-use paktum_shared::replica::Replica;
+use paktum_shared::replica::{Replica, Withdrawal};
 use paktum_shared::{DocumentId, Editor, ModelError};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -159,6 +159,25 @@ impl Device {
     pub fn go_offline(&mut self) {
         self.ws = None;
         self.repo.disconnect();
+    }
+
+    /// Reconnects a device the pact withdrew with a wipe: the core hands in what the
+    /// relay has not confirmed and takes the relay's `paktum-wiped`; then, as the app
+    /// erases its store, the device forgets everything (a fresh core). Returns the
+    /// relay's last word.
+    pub async fn reach_relay_withdrawn(&mut self) -> anyhow::Result<Withdrawal> {
+        self.open().await?;
+        self.wait_for("the relay's wipe", |r| r.withdrawn().is_some())
+            .await?;
+        let withdrawal = self
+            .replica()
+            .withdrawn()
+            .cloned()
+            .context("the relay's wipe")?;
+        self.go_offline();
+        let (repo, _) = Repo::new(self.repo.identity().clone(), Loaded::default(), vec![]);
+        self.repo = repo;
+        Ok(withdrawal)
     }
 
     /// Points the device at another relay address (e.g. a restarted relay's new port).

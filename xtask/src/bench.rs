@@ -10,6 +10,7 @@
 //! holds the measurements (`indicators` the coordinator's), `stats` the medians, ratios and targets, `report` the
 //! table and BENCHMARKS.md.
 
+mod browser;
 mod indicators;
 mod languages;
 mod report;
@@ -161,7 +162,7 @@ pub fn bench(plan: &mut Plan, quick: bool) -> Result<()> {
         languages::languages(plan, &scratch, &mut table)?;
         scenario::bundle_floor(plan, &scratch, &mut table)?;
     }
-    scenario::browser(plan, &scratch, &sizes, &mut table)?;
+    browser::browser(plan, &scratch, &sizes, &mut table)?;
 
     // The same note from repeated runs (a reference failing every time) is said once.
     let mut seen = std::collections::HashSet::new();

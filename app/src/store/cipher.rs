@@ -148,6 +148,46 @@ impl Cipher {
         Ok((cipher, wrapped))
     }
 
+    /// The same data key wrapped by `new_pin` instead of `old_pin`, under a new salt:
+    /// nothing stored is encrypted again. The key is unwrapped extractable only here,
+    /// to be wrapped again, and dropped; the one in memory stays non-extractable. A
+    /// wrong `old_pin` fails as an unlock does.
+    pub async fn rewrap(
+        old_pin: &str,
+        wrapped: &Wrapped,
+        new_pin: &str,
+    ) -> Result<Wrapped, CryptoError> {
+        if wrapped.key.len() <= IV_LEN {
+            return Err(CryptoError);
+        }
+        let subtle = subtle()?;
+        let old = pin_key(old_pin, &wrapped.salt, wrapped.iterations).await?;
+        let (iv, key) = wrapped.key.split_at(IV_LEN);
+        let data_key = run(subtle.unwrap_key_with_u8_array_and_object_and_object(
+            "raw",
+            key,
+            &old,
+            &gcm_with(iv),
+            &aes_gcm(),
+            true,
+            &usages(&["encrypt", "decrypt"]),
+        ))
+        .await?
+        .unchecked_into::<CryptoKey>();
+        let salt = random_bytes(SALT_LEN)?;
+        let new = pin_key(new_pin, &salt, PBKDF2_ITERATIONS).await?;
+        let iv = random_bytes(IV_LEN)?;
+        let again =
+            run(subtle.wrap_key_with_object("raw", &data_key, &new, &gcm_with(&iv))).await?;
+        let mut key = iv;
+        key.extend(Uint8Array::new(&again).to_vec());
+        Ok(Wrapped {
+            salt,
+            iterations: PBKDF2_ITERATIONS,
+            key,
+        })
+    }
+
     /// The data key from `pin`; a wrong PIN fails (AES-GCM checks the tag).
     pub async fn unlock(pin: &str, wrapped: &Wrapped) -> Result<Cipher, CryptoError> {
         let wrapping = pin_key(pin, &wrapped.salt, wrapped.iterations).await?;

@@ -111,6 +111,22 @@ pub fn Settings() -> impl IntoView {
             Ok(Some((|i| t_string!(i, lock_pin_done).to_string()) as Words))
         }
     });
+    let current_pin = RwSignal::new(String::new());
+    let changed_pin = RwSignal::new(String::new());
+    let changed_again = RwSignal::new(String::new());
+    let change_pin = Action::new_local(move |(current, new, again): &(String, String, String)| {
+        let (current, new, again) = (current.clone(), new.clone(), again.clone());
+        async move {
+            let result = field.change_pin(&current, &new, &again).await;
+            current_pin.set(String::new());
+            result?;
+            changed_pin.set(String::new());
+            changed_again.set(String::new());
+            Ok(Some(
+                (|i| t_string!(i, lock_pin_changed).to_string()) as Words,
+            ))
+        }
+    });
     view! {
         <h1>{t!(i18n, settings_title)}</h1>
 
@@ -162,6 +178,33 @@ pub fn Settings() -> impl IntoView {
             >
                 <p class="hint">{t!(i18n, lock_settings_on)}</p>
                 <button type="button" class="wide" on:click=move |_| field.lock_now()>{t!(i18n, lock_now)}</button>
+                <h3>{t!(i18n, lock_change)}</h3>
+                <form on:submit=move |ev| {
+                    ev.prevent_default();
+                    change_pin.dispatch_local((
+                        current_pin.get_untracked(),
+                        changed_pin.get_untracked(),
+                        changed_again.get_untracked(),
+                    ));
+                }>
+                    <label>
+                        {t!(i18n, lock_pin_current)}
+                        <input type="password" autocomplete="current-password" prop:value=current_pin
+                            on:input=move |ev| current_pin.set(event_target_value(&ev)) />
+                    </label>
+                    <label>
+                        {t!(i18n, lock_pin_new)}
+                        <input type="password" autocomplete="new-password" prop:value=changed_pin
+                            on:input=move |ev| changed_pin.set(event_target_value(&ev)) />
+                    </label>
+                    <label>
+                        {t!(i18n, lock_pin_repeat)}
+                        <input type="password" autocomplete="new-password" prop:value=changed_again
+                            on:input=move |ev| changed_again.set(event_target_value(&ev)) />
+                    </label>
+                    <SaveButton busy=change_pin.pending()>{t!(i18n, lock_pin_change)}</SaveButton>
+                </form>
+                <Outcome action=change_pin />
             </Show>
             <Outcome action=set_pin />
         </section>

@@ -10,8 +10,10 @@ use sha2::{Digest, Sha256};
 use super::{AuthError, Identity, Role};
 
 mod erasure;
+mod wipe;
 
 pub use erasure::{Erasure, Receipt};
+pub use wipe::{Quarantined, RevokeMode, WipeOrder};
 
 fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
@@ -97,6 +99,8 @@ impl Directory {
                  device_id INTEGER, detail TEXT NOT NULL);",
         )?;
         conn.execute_batch(erasure::TABLES)?;
+        conn.execute_batch(wipe::TABLES)?;
+        wipe::migrate(&conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
         })

@@ -90,6 +90,8 @@ impl Directory {
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![id, team, now, role.as_str(), device],
         )? == 1;
+        // What a wiped device handed in of the record goes with it.
+        tx.execute("DELETE FROM quarantine WHERE doc_id = ?1", params![id])?;
         if new {
             tx.execute(
                 "INSERT OR IGNORE INTO erasure_devices (doc_id, device_id)
