@@ -129,11 +129,12 @@ fn PactFrame() -> impl IntoView {
 fn Frame(pact_page: bool, children: Children) -> impl IntoView {
     let i18n = use_i18n();
     let field = use_field();
-    let coordinates = move || field.read(|r| r.identity().role != Role::Worker);
+    let coordinates = Memo::new(move |_| field.read(|r| r.identity().role != Role::Worker));
     if !pact_page {
-        // A coordinator's device keeps the coordinator's page offline too.
+        // A coordinator's device keeps the coordinator's page offline too (asked once
+        // per start: the role is read again on every change, but rarely changes).
         Effect::new(move || {
-            if coordinates() {
+            if coordinates.get() {
                 crate::pwa::keep_pact_page();
             }
         });
@@ -151,7 +152,7 @@ fn Frame(pact_page: bool, children: Children) -> impl IntoView {
                 <A href="/caseload">{t!(i18n, nav_caseload)}</A>
                 <A href="/employers">{t!(i18n, nav_employers)}</A>
                 // The pact's figures: only coordinators and admins follow every team.
-                {move || coordinates().then(|| if pact_page {
+                {move || coordinates.get().then(|| if pact_page {
                     view! { <A href="/pact">{t!(i18n, nav_pact)}</A> }.into_any()
                 } else {
                     // The other page: the browser loads it (rel=external skips the router).

@@ -431,9 +431,16 @@ async function indicators(context) {
   const opened = Date.now();
   await page.goto(opts.base + "/pact", { timeout: T_PAGE });
   await page.getByRole("heading", { level: 1, name: "The pact" }).waitFor({ timeout: T_SYNC });
-  // Every record loaded from IndexedDB and counted: the whole pact on the screen.
-  await page.getByRole("link", { name: `Young people reached (new contacts) – Whole pact: ${opts.expect.toLocaleString("en")}` })
-    .waitFor({ timeout: T_SYNC });
+  // Every record on the device counted: "On this device: N of N records, …".
+  await page.waitForFunction(
+    (expect) => {
+      const m = document.querySelector(".pact-head p.hint")?.textContent.match(/([\d,]+) of ([\d,]+) records/);
+      const n = (x) => Number(x.replace(/\D/g, ""));
+      return m && n(m[1]) === n(m[2]) && n(m[1]) >= expect;
+    },
+    opts.expect,
+    { timeout: T_SYNC, polling: 100 },
+  );
   await settled(page, T_SYNC);
   const read = await measures(page, "paktum:pact-records");
   const first = await measures(page, "paktum:indicators");
