@@ -464,11 +464,13 @@ fn is_pact_page(path: &str) -> bool {
     path == "/pact" || (path.starts_with("/pact/") && path != "/pact/teams")
 }
 
-/// Trunk names hashed files `name-<16 hex digits>.ext` (e.g. `paktum-app-1a2b…_bg.wasm`).
+/// Trunk names hashed files `name-<hash>.ext` (e.g. `paktum-app-1a2b…_bg.wasm`), the
+/// hash a u64 in hex without leading zeros: 16 digits, sometimes fewer (15 in one
+/// of sixteen builds).
 fn is_hashed_asset(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or("");
     name.split(['-', '_', '.'])
-        .any(|part| part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
+        .any(|part| (12..=16).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
@@ -533,6 +535,8 @@ mod tests {
     fn hashed_asset_names() {
         assert!(is_hashed_asset("/paktum-app-5f3c9a0b1d2e4f60_bg.wasm"));
         assert!(is_hashed_asset("/paktum-app-5f3c9a0b1d2e4f60.js"));
+        // A hash with a leading zero is written one digit shorter.
+        assert!(is_hashed_asset("/pact/paktum-pact-b80d150d07bcdbf_bg.wasm"));
         assert!(!is_hashed_asset("/index.html"));
         assert!(!is_hashed_asset("/sw.js"));
         assert!(!is_hashed_asset("/manifest.webmanifest"));
