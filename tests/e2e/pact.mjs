@@ -172,6 +172,16 @@ try {
       await contact(B, "Noor Janssens");
     })(),
   ]);
+  // Noor (team west) becomes an ESF+ participant on her team's phone.
+  const esfB = B.page.getByRole("region", { name: "ESF+ participant" });
+  await B.page.getByRole("region", { name: "Consent" }).getByLabel("What the consent covers").fill("ESF+ programme");
+  await B.page.getByRole("button", { name: "Consent given today" }).click();
+  await esfB.getByRole("button", { name: "Record entry" }).waitFor({ timeout: T });
+  await esfB.getByLabel("Labour-market status at entry").selectOption({ label: "Long-term unemployed" });
+  await esfB.getByLabel("Highest education completed").selectOption({ label: "Upper secondary or post-secondary (ISCED 3–4)" });
+  await esfB.getByLabel("Gender").selectOption({ label: "Non-binary" });
+  await esfB.getByRole("button", { name: "Record entry" }).click();
+  await esfB.getByText("Long-term unemployed", { exact: true }).waitFor({ timeout: T });
   await upToDate(A);
   await upToDate(B);
   console.log(`     two workers made 5 contacts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -291,6 +301,20 @@ try {
   check((await record.getByRole("button").count()) === 0, "another team's record offers no button at all");
   check((await record.locator("input, textarea, select").count()) === 0, "another team's record offers no field to fill");
   await audited(C, "another team's record, read-only");
+  await C.page.goBack();
+  // Another team's participant: the ESF+ facts, read-only.
+  await C.page.getByRole("link", { name: "Clear filters" }).click();
+  await C.page.getByText("5 of 5 young people").waitFor({ timeout: T });
+  await table.getByRole("link", { name: "Noor Janssens" }).click();
+  await C.page.getByRole("heading", { level: 1, name: "Noor Janssens" }).waitFor({ timeout: T });
+  const esfC = C.page.getByRole("region", { name: "ESF+ participant" });
+  for (const fact of ["Long-term unemployed", "Upper secondary or post-secondary (ISCED 3–4)", "Non-binary"]) {
+    await esfC.getByText(fact, { exact: true }).waitFor({ timeout: T });
+  }
+  check((await C.page.locator("article.record").getByRole("button").count()) === 0, "another team's participant offers no button");
+  check((await C.page.locator("article.record").locator("input, textarea, select").count()) === 0, "another team's participant offers no field");
+  await C.page.locator("article.record").screenshot({ path: resolve(ARTIFACTS, "pact-read-only-participant.png") });
+  await audited(C, "another team's participant, read-only");
   await C.page.goBack();
   await C.page.getByLabel("Municipality").selectOption("Geel");
   await C.page.getByText("2 of 5 young people").waitFor({ timeout: T });
