@@ -8,6 +8,7 @@
 //                          the same with a PIN set at setup: encryption at rest, each
 //                          start unlocked by the bench; rows side by side with the ratio
 //                          against the 1.3x target)
+//        [--only indicators] (one first sync, then only the coordinator's page)
 //        [--peer 1]        (beside each measure, the stock automerge-repo client: peer/)
 //
 // Needs `npm ci` (or `npm install`) in tests/bench once, and Chromium at --chromium.
@@ -27,6 +28,13 @@
 //                caseload (windowed) scrolled by 40 wheel steps of 1,600 px: the longest
 //                gap between frames meanwhile; then End: ms until contact --expect is on
 //                screen. Both timed in the page; medians over --runs.
+//   indicators   (--only indicators) the coordinator's page (/pact, its own wasm) opened
+//                on the synced device at 1280×800: the first read of the pact's records
+//                for the figures and the first computation (the app's
+//                `paktum:pact-records` and `paktum:indicators` measures), then every
+//                indicator recomputed --runs times (the grouping switched: the same
+//                `compute_all` pass a change of a record triggers, after reading only
+//                that record again); median.
 //   note save    --notes saves on one contact: from the submit to the end of the app's
 //                `paktum:edit` performance measure, which ends when the IndexedDB
 //                transaction has committed (app/src/ui.rs, Field::edit); p50 and p95.
@@ -55,7 +63,7 @@ import { startPeer } from "./peer/drive.mjs";
 
 const USAGE =
   "usage: node tests/bench/browser.mjs --base http://127.0.0.1:P --team T --expect N " +
-  "[--expect-docs D] [--runs K] [--notes K] [--json out.json] [--chromium PATH] [--only scroll|encryption] [--peer 1]";
+  "[--expect-docs D] [--runs K] [--notes K] [--json out.json] [--chromium PATH] [--only scroll|encryption|indicators] [--peer 1]";
 
 function parseArgs(argv) {
   const out = {};
@@ -94,8 +102,8 @@ try {
     only: args.only,
     peer: args.peer === "1",
   };
-  if (opts.only !== undefined && !["scroll", "encryption"].includes(opts.only)) {
-    throw new Error(`--only takes "scroll" or "encryption", got ${opts.only}`);
+  if (opts.only !== undefined && !["scroll", "encryption", "indicators"].includes(opts.only)) {
+    throw new Error(`--only takes "scroll", "encryption" or "indicators", got ${opts.only}`);
   }
 } catch (e) {
   console.error(`browser bench: ${e.message}\n${USAGE}`);
@@ -507,6 +515,52 @@ async function encryptionRows() {
   }
 }
 
+/// The durations of the app's performance measure `name` so far, in order.
+async function measures(page, name) {
+  return page.evaluate((n) => performance.getEntriesByName(n, "measure").map((m) => m.duration), name);
+}
+
+/// The coordinator's page on the synced device: the first read and computation, then
+/// --runs recomputations of every indicator, each a grouping switch.
+async function indicators(context) {
+  const page = await newPage(context, "indicators");
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const opened = Date.now();
+  await page.goto(opts.base + "/pact", { timeout: T_PAGE });
+  await page.getByRole("heading", { level: 1, name: "The pact" }).waitFor({ timeout: T_SYNC });
+  // Every record on the device counted: "On this device: N of N records, …".
+  await page.waitForFunction(
+    (expect) => {
+      const m = document.querySelector(".pact-head p.hint")?.textContent.match(/([\d,]+) of ([\d,]+) records/);
+      const n = (x) => Number(x.replace(/\D/g, ""));
+      return m && n(m[1]) === n(m[2]) && n(m[1]) >= expect;
+    },
+    opts.expect,
+    { timeout: T_SYNC, polling: 100 },
+  );
+  await settled(page, T_SYNC);
+  const read = await measures(page, "paktum:pact-records");
+  const first = await measures(page, "paktum:indicators");
+  log(`indicators: the page showed every record after ${round((Date.now() - opened) / 1000, 1)} s; ${first.length} computations meanwhile`);
+  const grouping = page.getByLabel("Figures per");
+  const options = ["Team", "Municipality", "Whole pact only"];
+  const times = [];
+  for (let run = 0; run < opts.runs; run++) {
+    const before = (await measures(page, "paktum:indicators")).length;
+    await grouping.selectOption({ label: options[run % options.length] });
+    await page.waitForFunction(
+      (n) => performance.getEntriesByName("paktum:indicators", "measure").length > n,
+      before,
+      { timeout: T_PAGE, polling: 50 },
+    );
+    const all = await measures(page, "paktum:indicators");
+    times.push(all[all.length - 1]);
+    log(`indicators recomputed ${run + 1}: ${round(times[run])} ms`);
+  }
+  await page.close();
+  return { read: read[read.length - 1], first: first[first.length - 1], times };
+}
+
 let failed = null;
 const version = browser.version();
 try {
@@ -529,6 +583,12 @@ try {
       floors.push(await peer.floor(run));
       if (peerKept) await peerKept.close();
       peerKept = p.context;
+    }
+    if (opts.only === "indicators") {
+      const r = await indicators(kept);
+      row("pact_records", "coordinator's page: read the pact's records for the figures (last read)", r.read, "ms", [r.read]);
+      row("indicators_recompute", `coordinator's page: every indicator recomputed, median of ${r.times.length}`, median(r.times), "ms", r.times);
+      return;
     }
     const secs = syncs.map((s) => s.seconds);
     const kib = syncs.map((s) => s.bytes / 1024);

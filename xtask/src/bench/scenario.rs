@@ -408,11 +408,32 @@ pub(super) fn many_devices(
     Ok(())
 }
 
+/// The two shells as served: the worker's (`dist/`, every phone) with the bundle
+/// target, and the coordinator's page (`dist/pact/`, only coordinators' and admins'
+/// devices), a row per file and a total each.
 pub(super) fn bundle(plan: &Plan, table: &mut Table) -> Result<()> {
-    println!("\n==> bundle sizes (dist/)");
+    println!("\n==> bundle sizes (dist/, dist/pact/)");
+    let worker = shell(plan, "dist", "", table)?;
+    size_row(
+        table,
+        "bundle total, the worker's shell (dist/: wasm + js + css)",
+        worker,
+    )
+    .target = Some(Target::AtMost(450.0));
+    let pact = shell(plan, crate::build::PACT_DIST, "pact/", table)?;
+    size_row(
+        table,
+        "bundle total, the coordinator's page (dist/pact/: wasm + js + css)",
+        pact,
+    );
+    Ok(())
+}
+
+/// A row per asset of `dir` (named with `prefix`), and their total `[raw, gzip, brotli]`.
+fn shell(plan: &Plan, dir: &str, prefix: &str, table: &mut Table) -> Result<[usize; 3]> {
     let mut total = [0usize; 3];
-    let mut files: Vec<PathBuf> = std::fs::read_dir(plan.root.join("dist"))
-        .context("reading dist/")?
+    let mut files: Vec<PathBuf> = std::fs::read_dir(plan.root.join(dir))
+        .with_context(|| format!("reading {dir}/"))?
         .flatten()
         .map(|e| e.path())
         .filter(|p| compress::is_asset(p))
@@ -425,14 +446,13 @@ pub(super) fn bundle(plan: &Plan, table: &mut Table) -> Result<()> {
             .map(|x| x.to_string_lossy().into_owned())
             .unwrap_or_default();
         let [raw, gz, br] = sizes;
-        println!("    {name}: {raw} raw, {gz} gzip, {br} brotli");
+        println!("    {prefix}{name}: {raw} raw, {gz} gzip, {br} brotli");
         for (t, v) in total.iter_mut().zip(sizes) {
             *t += v;
         }
-        size_row(table, &format!("bundle {name}"), sizes);
+        size_row(table, &format!("bundle {prefix}{name}"), sizes);
     }
-    size_row(table, "bundle total (wasm + js + css)", total).target = Some(Target::AtMost(450.0));
-    Ok(())
+    Ok(total)
 }
 
 /// A row of sizes in bytes `[raw, gzip, brotli]`: gzip is the value (the target's

@@ -104,5 +104,6 @@ pub(super) fn ContactReadOnly(contact: Signal<Option<Contact>>, team: String) ->
                 </section>
             }
         })}
+        <super::participant::ParticipantReadOnly contact />
     }
 }
