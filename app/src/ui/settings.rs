@@ -8,6 +8,7 @@ use leptos_i18n::I18nContext;
 use wasm_bindgen_futures::JsFuture;
 
 use super::language::{LanguagePicker, number, problem_view};
+use super::lock::{NewPinFields, PinInput};
 use super::parts::{Outcome, SaveButton};
 use crate::field::{Problem, Words, use_field};
 use crate::i18n::*;
@@ -162,16 +163,7 @@ pub fn Settings() -> impl IntoView {
                         ev.prevent_default();
                         set_pin.dispatch_local((new_pin.get_untracked(), repeat_pin.get_untracked()));
                     }>
-                        <label>
-                            {t!(i18n, lock_pin_new)}
-                            <input type="password" autocomplete="new-password" prop:value=new_pin
-                                on:input=move |ev| new_pin.set(event_target_value(&ev)) />
-                        </label>
-                        <label>
-                            {t!(i18n, lock_pin_repeat)}
-                            <input type="password" autocomplete="new-password" prop:value=repeat_pin
-                                on:input=move |ev| repeat_pin.set(event_target_value(&ev)) />
-                        </label>
+                        <NewPinFields pin=new_pin again=repeat_pin />
                         <SaveButton busy=set_pin.pending()>{t!(i18n, lock_pin_set)}</SaveButton>
                     </form>
                 }
@@ -187,21 +179,8 @@ pub fn Settings() -> impl IntoView {
                         changed_again.get_untracked(),
                     ));
                 }>
-                    <label>
-                        {t!(i18n, lock_pin_current)}
-                        <input type="password" autocomplete="current-password" prop:value=current_pin
-                            on:input=move |ev| current_pin.set(event_target_value(&ev)) />
-                    </label>
-                    <label>
-                        {t!(i18n, lock_pin_new)}
-                        <input type="password" autocomplete="new-password" prop:value=changed_pin
-                            on:input=move |ev| changed_pin.set(event_target_value(&ev)) />
-                    </label>
-                    <label>
-                        {t!(i18n, lock_pin_repeat)}
-                        <input type="password" autocomplete="new-password" prop:value=changed_again
-                            on:input=move |ev| changed_again.set(event_target_value(&ev)) />
-                    </label>
+                    <PinInput value=current_pin current=true>{t!(i18n, lock_pin_current)}</PinInput>
+                    <NewPinFields pin=changed_pin again=changed_again />
                     <SaveButton busy=change_pin.pending()>{t!(i18n, lock_pin_change)}</SaveButton>
                 </form>
                 <Outcome action=change_pin />
