@@ -7,13 +7,13 @@
 //! row that leaves (consent withdrawn, record moved) becomes `{kind: "unshared"}`, and a
 //! device that holds that record deletes its copy.
 
-use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, Automerge, ChangeHash, ObjType, ROOT};
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ChangeHash, ObjType, ROOT};
 
 use super::{CaseloadDoc, Summary};
 use crate::error::ModelError;
 use crate::id::DocumentId;
-use crate::record::{self, Editor, Kind, SCHEMA_VERSION};
+use crate::record::{self, Editor, Kind};
 
 /// The `kind` of a row whose record is no longer shared beyond its team.
 pub const UNSHARED: &str = "unshared";
@@ -140,16 +140,7 @@ impl CaseloadDoc {
     /// A team's empty shared index: a deterministic first change (actor = its id), so a
     /// relay that rebuilds it starts from the same root.
     pub fn new_shared(team: &str) -> Result<Self, ModelError> {
-        let team = record::required("team", team)?;
-        let actor = ActorId::from(Self::shared_id_for_team(&team).as_bytes().as_slice());
-        let mut doc = Automerge::new().with_actor(actor);
-        let mut tx = doc.transaction();
-        tx.put(ROOT, "schema", SCHEMA_VERSION)?;
-        tx.put(ROOT, "kind", Kind::Caseload.as_str())?;
-        tx.put(ROOT, "team", team.as_str())?;
-        tx.put_object(ROOT, "records", ObjType::Map)?;
-        tx.commit_with(CommitOptions::default().with_time(0));
-        Ok(Self { team, doc })
+        Self::genesis(team, Self::shared_id_for_team)
     }
 
     /// Lists a shared record with its kind and heads only; false if the row said so.
@@ -196,6 +187,7 @@ impl CaseloadDoc {
 mod tests {
     use super::*;
     use crate::contact::{Channel, ConsentScope, ContactDoc, NewContact};
+    use automerge::ActorId;
     use proptest::prelude::*;
 
     fn sharing(team: u8, shared: bool) -> Sharing {
