@@ -120,6 +120,24 @@ async fn pin_key(pin: &str, salt: &[u8], iterations: u32) -> Result<CryptoKey, C
     .unchecked_into())
 }
 
+/// `data_key` wrapped by a key derived from `pin` under a fresh salt (and IV); also
+/// the wrapping key.
+async fn wrap(data_key: &CryptoKey, pin: &str) -> Result<(CryptoKey, Wrapped), CryptoError> {
+    let salt = random_bytes(SALT_LEN)?;
+    let wrapping = pin_key(pin, &salt, PBKDF2_ITERATIONS).await?;
+    let iv = random_bytes(IV_LEN)?;
+    let wrapped =
+        run(subtle()?.wrap_key_with_object("raw", data_key, &wrapping, &gcm_with(&iv))).await?;
+    let mut key = iv;
+    key.extend(Uint8Array::new(&wrapped).to_vec());
+    let wrapped = Wrapped {
+        salt,
+        iterations: PBKDF2_ITERATIONS,
+        key,
+    };
+    Ok((wrapping, wrapped))
+}
+
 impl Cipher {
     /// A new random data key, and it wrapped by `pin`. The key in memory is a second
     /// copy unwrapped as non-extractable; the extractable one is dropped here.
@@ -132,18 +150,7 @@ impl Cipher {
         ))
         .await?
         .unchecked_into::<CryptoKey>();
-        let salt = random_bytes(SALT_LEN)?;
-        let wrapping = pin_key(pin, &salt, PBKDF2_ITERATIONS).await?;
-        let iv = random_bytes(IV_LEN)?;
-        let wrapped =
-            run(subtle.wrap_key_with_object("raw", &fresh, &wrapping, &gcm_with(&iv))).await?;
-        let mut key = iv;
-        key.extend(Uint8Array::new(&wrapped).to_vec());
-        let wrapped = Wrapped {
-            salt,
-            iterations: PBKDF2_ITERATIONS,
-            key,
-        };
+        let (wrapping, wrapped) = wrap(&fresh, pin).await?;
         let cipher = Self::unwrap_with(&wrapping, &wrapped).await?;
         Ok((cipher, wrapped))
     }
@@ -174,18 +181,7 @@ impl Cipher {
         ))
         .await?
         .unchecked_into::<CryptoKey>();
-        let salt = random_bytes(SALT_LEN)?;
-        let new = pin_key(new_pin, &salt, PBKDF2_ITERATIONS).await?;
-        let iv = random_bytes(IV_LEN)?;
-        let again =
-            run(subtle.wrap_key_with_object("raw", &data_key, &new, &gcm_with(&iv))).await?;
-        let mut key = iv;
-        key.extend(Uint8Array::new(&again).to_vec());
-        Ok(Wrapped {
-            salt,
-            iterations: PBKDF2_ITERATIONS,
-            key,
-        })
+        Ok(wrap(&data_key, new_pin).await?.1)
     }
 
     /// The data key from `pin`; a wrong PIN fails (AES-GCM checks the tag).
