@@ -307,7 +307,7 @@ impl Device {
         let editor = self.editor();
         let out = edit(&mut contact, &editor)?;
         let now = self.tick();
-        let step = self.repo.adopt(contact.into_record(), now)?;
+        let step = self.repo.forge(contact.into_record(), now)?;
         self.take(step).await?;
         Ok(out)
     }

@@ -99,6 +99,18 @@ pub struct PactProgress {
 }
 
 impl Repo {
+    /// [`Repo::adopt`] without refusing another team's record: the change a modified
+    /// client could send, for tests showing that the relay refuses it too.
+    #[cfg(feature = "testing")]
+    pub fn forge(
+        &mut self,
+        record: crate::record::RecordDoc,
+        now_ms: i64,
+    ) -> Result<super::Step, crate::ModelError> {
+        let editor = self.editor(now_ms);
+        self.commit(record.id(), record, &editor)
+    }
+
     /// The teams this device follows: its own first, then the pact's others.
     pub fn teams(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.identity.team.as_str())
