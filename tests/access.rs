@@ -4,7 +4,7 @@
 use futures_util::SinkExt;
 use paktum_shared::DocumentId;
 use paktum_shared::caseload::CaseloadDoc;
-use paktum_shared::contact::ContactField;
+use paktum_shared::contact::{ConsentScope, ContactField};
 use paktum_shared::enrol::PactTeams;
 use paktum_shared::protocol::Message;
 use paktum_shared::refusal::{Code, Refusal};
@@ -16,6 +16,11 @@ use paktum_tests::{Device, http};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 const HOUR: i64 = 3_600_000;
+
+/// The day consent is given in these tests.
+fn day() -> paktum_shared::Day {
+    "2026-11-24".parse().expect("a day")
+}
 
 /// Whether the WebSocket upgrade is refused with 401, and the refusal's code.
 async fn ws_refused(url: &str) -> Option<Option<Code>> {
@@ -217,6 +222,10 @@ async fn teams_and_pacts_see_only_what_they_may_without_learning_what_exists() -
     let kempen_record = anna
         .create_contact(synthetic::contact(&mut rng, "kempen", 0))
         .await?;
+    anna.edit_contact(kempen_record, |c, ed| {
+        c.give_consent(ed, day(), ConsentScope::Pact)
+    })
+    .await?;
     anna.sync().await?;
 
     // A worker of another team, and of another pact: the record and the index look
@@ -240,7 +249,8 @@ async fn teams_and_pacts_see_only_what_they_may_without_learning_what_exists() -
         assert!(other.fetch(index).await.is_err());
     }
 
-    // A coordinator of the pact reads every team, but cannot write to another team.
+    // A coordinator of the pact reads another team's record shared with the pact
+    // (`tests/consent.rs`: only then), but cannot write to another team.
     let (mut coordinator, _) = p
         .device("herentals", "Coordinator Kim", Role::Coordinator)
         .await?;
@@ -296,6 +306,9 @@ async fn a_coordinators_device_follows_every_team_of_its_pact_and_writes_only_it
             let id = worker
                 .create_contact(synthetic::contact(&mut rng, team, i))
                 .await?;
+            worker
+                .edit_contact(id, |c, ed| c.give_consent(ed, day(), ConsentScope::Pact))
+                .await?;
             made.push((team, id));
         }
         worker.sync().await?;
@@ -349,7 +362,7 @@ async fn a_coordinators_device_follows_every_team_of_its_pact_and_writes_only_it
 
     // The coordinator's edit of a kempen record is refused by the relay: the record
     // and both indices stay as they were.
-    let (kempen_record, kempen_index) = (made[0].1, CaseloadDoc::id_for_team("kempen"));
+    let (kempen_record, kempen_index) = (made[0].1, CaseloadDoc::shared_id_for_team("kempen"));
     let heads = |d: &Device, id| d.replica().heads(&id).unwrap_or_default();
     let before: Vec<_> = [kempen_record, kempen_index, herentals_index]
         .into_iter()

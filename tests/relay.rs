@@ -440,6 +440,79 @@ async fn serves_the_app_with_cache_headers_and_health() -> anyhow::Result<()> {
     relay.stop().await
 }
 
+/// The coordinator's page (issue 14): its own shell in `dist/pact/`, served at `/pact`
+/// and every route under it, while `/pact/teams` stays the relay's and the field app's
+/// routes keep theirs; the policy allows both pages' inline scripts.
+#[tokio::test]
+async fn serves_the_coordinators_page_at_pact() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let dist = app_dir(dir.path(), &[])?;
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>Paktum</title><script type=\"module\">field();</script>",
+    )?;
+    std::fs::create_dir(dist.join("pact"))?;
+    std::fs::write(
+        dist.join("pact/index.html"),
+        "<!doctype html><title>Paktum pact</title><script type=\"module\">pact();</script>",
+    )?;
+    std::fs::write(
+        dist.join("pact/paktum-pact-0123456789abcdef_bg.wasm"),
+        b"\0asm",
+    )?;
+    let relay = TestRelay::start(dir.path(), Some(dist.as_path())).await?;
+    for path in [
+        "/pact",
+        "/pact/",
+        "/pact/table?municipality=Geel",
+        "/pact/figure?row=reached",
+    ] {
+        let r = paktum_tests::http::get(relay.addr, path).await?;
+        assert_eq!(
+            (r.status, r.body.contains("Paktum pact")),
+            (200, true),
+            "{path}: {}",
+            r.body
+        );
+        let csp = r
+            .head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-security-policy: "))
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(
+            csp.matches("'sha256-").count(),
+            2,
+            "both pages' scripts: {csp}"
+        );
+    }
+    for path in ["/", "/caseload", "/contacts/abc", "/pacts"] {
+        let r = paktum_tests::http::get(relay.addr, path).await?;
+        assert!(
+            r.status == 200 && !r.body.contains("Paktum pact"),
+            "{path}: {}",
+            r.body
+        );
+    }
+    let r =
+        paktum_tests::http::get(relay.addr, "/pact/paktum-pact-0123456789abcdef_bg.wasm").await?;
+    assert!(
+        r.head.contains("application/wasm") && r.head.contains("immutable"),
+        "{}",
+        r.head
+    );
+    assert_eq!(
+        paktum_tests::http::get(relay.addr, "/pact/gone.js")
+            .await?
+            .status,
+        404
+    );
+    // The relay's own route under /pact is not the page.
+    let r = paktum_tests::http::get(relay.addr, "/pact/teams").await?;
+    assert!(!r.body.contains("Paktum pact"), "/pact/teams: {}", r.body);
+    relay.stop().await
+}
+
 #[tokio::test]
 async fn serves_precompressed_copies_to_browsers_that_accept_them() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;

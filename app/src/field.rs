@@ -21,6 +21,7 @@ use crate::sync::{EnrolError, Sync, SyncStatus};
 use crate::timing;
 
 mod lock;
+mod wipe;
 
 pub use lock::UnlockProblem;
 
@@ -33,6 +34,9 @@ pub enum Phase {
     Failed,
     /// A PIN is set and not entered: the lock screen, nothing of a record in memory.
     Locked,
+    /// The pact withdrew this device and the relay had it wiped: everything local is
+    /// erased, and the screen says why.
+    Withdrawn,
 }
 
 /// User Timing names: every edit is measured from the action to its commit in
@@ -98,6 +102,8 @@ pub struct Field {
     search_left: RwSignal<Option<usize>>,
     searching: StoredValue<bool>,
     lock: lock::LockState,
+    /// Why the relay wiped this device, once it has.
+    withdrawal: RwSignal<Option<wipe::Withdrawn>>,
     i18n: I18nContext<Locale>,
 }
 
@@ -122,6 +128,7 @@ impl Field {
             search_left: RwSignal::new(None),
             searching: StoredValue::new(false),
             lock: lock::LockState::new(),
+            withdrawal: RwSignal::new(None),
             i18n,
         }
     }
@@ -134,14 +141,19 @@ impl Field {
                 Err(e) => return self.fail(&e),
             };
             self.store.set_value(Some(store.clone()));
-            self.lock
-                .opened(store.has_pin(), store.failures(), store.is_wiped());
+            self.lock.opened(
+                store.has_pin(),
+                store.failures(),
+                store.failed_at(),
+                store.is_wiped(),
+            );
             self.watch_activity();
             if store.is_locked() {
                 return self.phase.set(Phase::Locked);
             }
             match store.identity().await {
                 Ok(Some(identity)) => self.begin(store, identity).await,
+                Ok(None) if self.withdrawn_before() => self.phase.set(Phase::Withdrawn),
                 Ok(None) => self.phase.set(Phase::Setup),
                 Err(e) => self.fail(&e),
             }
@@ -461,7 +473,7 @@ impl Field {
         let pending = Rc::new(RefCell::new(None::<gloo_timers::callback::Timeout>));
         let idle = Rc::new(RefCell::new(None::<gloo_timers::callback::Timeout>));
         Rc::new(move || {
-            if pending.borrow().is_some() {
+            if this.wipe_if_withdrawn() || pending.borrow().is_some() {
                 return;
             }
             let done = pending.clone();

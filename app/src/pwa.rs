@@ -63,6 +63,27 @@ pub fn start() {
     });
 }
 
+/// Asks the service worker to keep the coordinator's page offline too (`sw.js`
+/// "keep-pact"): only a coordinator's or admin's device calls this, so a worker's
+/// phone never downloads that page.
+pub fn keep_pact_page() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(ready) = window.navigator().service_worker().ready() else {
+        return;
+    };
+    leptos::task::spawn_local(async move {
+        if let Ok(registration) = JsFuture::from(ready).await
+            && let Some(worker) = registration
+                .unchecked_into::<web_sys::ServiceWorkerRegistration>()
+                .active()
+        {
+            let _ = worker.post_message(&"keep-pact".into());
+        }
+    });
+}
+
 fn apply_update() {
     let Some(window) = web_sys::window() else {
         return;

@@ -404,6 +404,12 @@ impl Sync {
         match result {
             Ok(step) => {
                 self.persist(step);
+                if self.withdrawn().is_some() {
+                    // The relay wiped this device: it never connects again; the
+                    // controller erases the store (`field/wipe.rs`).
+                    self.0.held.set(true);
+                    self.drop_socket();
+                }
                 self.changed();
             }
             Err(failure) => {
@@ -433,6 +439,19 @@ impl Sync {
                 return;
             }
         }
+    }
+
+    /// Set once the relay withdrew and wiped this device (after it handed in what
+    /// the relay had not confirmed).
+    pub fn withdrawn(&self) -> Option<paktum_shared::replica::Withdrawal> {
+        // Asked on every redraw notice, which may come while an edit holds the core.
+        self.0
+            .repo
+            .try_borrow()
+            .ok()?
+            .replica()
+            .withdrawn()
+            .cloned()
     }
 
     /// Closes the current socket without reporting a failure.

@@ -16,9 +16,13 @@ use crate::record::{self, Editor, Kind, SCHEMA_VERSION};
 
 mod changed;
 mod erasure;
+mod shared;
 pub use crate::summary::Summary;
 pub use changed::{Changed, Refreshed};
 pub use erasure::{ERASED, MOVED};
+pub use shared::{
+    SharedWrite, Sharing, UNSHARED, apply_shared_writes, shared_writes, shares_beyond_team,
+};
 
 // Here, not in `summary`: the one place that knows every record kind, so the kinds'
 // modules depend on `summary` and nothing depends back on them.
@@ -71,8 +75,14 @@ impl CaseloadDoc {
     /// two devices that start the same team offline create byte-identical roots and
     /// their later edits land in the same `records` map.
     pub fn new(team: &str) -> Result<Self, ModelError> {
+        Self::genesis(team, Self::id_for_team)
+    }
+
+    /// An empty index of `team` whose first change's actor is the id `id_of` derives
+    /// from the team, at time 0: the same bytes wherever it is made.
+    pub(crate) fn genesis(team: &str, id_of: fn(&str) -> DocumentId) -> Result<Self, ModelError> {
         let team = record::required("team", team)?;
-        let actor = ActorId::from(Self::id_for_team(&team).as_bytes().as_slice());
+        let actor = ActorId::from(id_of(&team).as_bytes().as_slice());
         let mut doc = Automerge::new().with_actor(actor);
         let mut tx = doc.transaction();
         tx.put(ROOT, "schema", SCHEMA_VERSION)?;

@@ -142,6 +142,10 @@ pub struct StatusChange {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Consent {
     pub given_on: Option<Day>,
+    /// Who recorded it (the worker's name); absent on consents recorded before.
+    pub given_by: Option<String>,
+    /// The scope as stored: `team` or `pact` (see [`ConsentScope`]); older records
+    /// hold free text, read as the team only.
     pub scope: Option<String>,
     pub withdrawn_on: Option<Day>,
 }
@@ -392,13 +396,14 @@ impl ContactDoc {
         &mut self,
         editor: &Editor,
         on: Day,
-        scope: &str,
+        scope: ConsentScope,
     ) -> Result<(), ModelError> {
-        let scope = record::required("consent scope", scope)?;
+        let by = editor.worker.clone();
         self.0.change(editor, "consent given", |tx| {
             let consent = record::map_at_tx(tx, &ROOT, "consent")?;
             tx.put(&consent, "given_on", on.to_string())?;
-            tx.put(&consent, "scope", scope)?;
+            tx.put(&consent, "given_by", by.as_str())?;
+            tx.put(&consent, "scope", scope.as_str())?;
             record::put_opt(tx, &consent, "withdrawn_on", None)
         })
     }
@@ -599,7 +604,7 @@ mod items;
 mod moves;
 mod participant;
 mod read;
-pub use consent::{CONSENT_GRACE_DAYS, ConsentCheck};
+pub use consent::{CONSENT_GRACE_DAYS, ConsentCheck, ConsentScope, shares_beyond_team};
 pub use moves::TeamMove;
 pub use participant::{
     Education, Entry, Gender, LabourStatus, Participant, ParticipantResult, ResultEvent,

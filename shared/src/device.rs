@@ -253,20 +253,20 @@ impl Repo {
 
     /// Takes in documents loaded later (start-up loads the index first, then the
     /// records). Call before syncing: the replica plans from what it holds.
-    pub fn add_loaded(&mut self, loaded: Loaded, states: Vec<(DocumentId, Vec<u8>)>) -> Step {
+    pub fn add_loaded(&mut self, mut loaded: Loaded, states: Vec<(DocumentId, Vec<u8>)>) -> Step {
         let mut states: HashMap<DocumentId, Vec<u8>> = states.into_iter().collect();
         let mut saved_state = |id: &DocumentId| {
             states
                 .remove(id)
                 .and_then(|b| crate::untrusted::state(&b).ok())
         };
+        let mut step = self.others.drop_withdrawn_indices(&mut loaded);
         for d in loaded.damaged {
             if let Some(id) = d.id {
                 self.ledger.damaged(id, d.next_seq);
             }
             self.damaged.push((d.id, d.reason));
         }
-        let mut step = Step::default();
         let mut index_loaded = false;
         let mut others_loaded = Vec::new();
         for stored in loaded.docs {
@@ -315,7 +315,7 @@ impl Repo {
         }
         self.forget_verdict();
         for id in others_loaded {
-            self.reread_other_index(&id);
+            self.reread_other_index(&id, &mut step);
         }
         if index_loaded {
             let snapshot_heads = self.snapshot_heads.take();
@@ -507,10 +507,15 @@ impl Repo {
     }
 
     /// Takes in a whole record made elsewhere (an import, a test's synthetic
-    /// caseload): written, listed in the index and sent like an edit made here.
+    /// caseload): written, listed in the index and sent like an edit made here. A
+    /// record another team's index lists is refused like an edit of it.
     pub fn adopt(&mut self, record: RecordDoc, now_ms: i64) -> Result<Step, ModelError> {
+        let id = record.id();
+        if let Some(team) = self.read_only_of(&id, || None) {
+            return Err(ModelError::ReadOnly { team });
+        }
         let editor = self.editor(now_ms);
-        self.commit(record.id(), record, &editor)
+        self.commit(id, record, &editor)
     }
 
     /// Asks the relay for a document this device does not list (one made by another
@@ -666,7 +671,7 @@ impl Repo {
             if *id == self.index_id {
                 continue;
             }
-            if self.reread_other_index(id) {
+            if self.reread_other_index(id, &mut step) {
                 continue;
             }
             self.damaged.retain(|(d, _)| d.as_ref() != Some(id));

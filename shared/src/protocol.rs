@@ -103,6 +103,37 @@ pub enum Message {
         target_id: String,
         document_id: DocumentId,
     },
+    /// Paktum's own (relay to device): this device was withdrawn with a wipe. Hand in
+    /// every change the relay has not confirmed (`paktum-unsynced`), then say
+    /// `paktum-wipe-ready`. `quarantine`: the relay keeps them apart for the
+    /// coordinator instead of merging them.
+    Wipe {
+        sender_id: String,
+        target_id: String,
+        quarantine: bool,
+    },
+    /// Paktum's own (device to relay): a document's changes the relay has not
+    /// confirmed, as bytes `load_incremental` takes.
+    Unsynced {
+        sender_id: String,
+        target_id: String,
+        document_id: DocumentId,
+        data: Vec<u8>,
+    },
+    /// Paktum's own (device to relay): every unsynced change was handed in.
+    WipeReady {
+        sender_id: String,
+        target_id: String,
+    },
+    /// Paktum's own (relay to device): what was handed in is kept; erase everything
+    /// local now. `code` and `message` say why, as an `error` does.
+    Wiped {
+        sender_id: String,
+        target_id: String,
+        kept: u64,
+        message: String,
+        code: Option<Code>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -137,6 +168,10 @@ impl Message {
             Message::RemoteHeadsChanged { .. } => "remote-heads-changed",
             Message::Erased { .. } => "paktum-erased",
             Message::ErasureConfirmed { .. } => "paktum-erasure-confirmed",
+            Message::Wipe { .. } => "paktum-wipe",
+            Message::Unsynced { .. } => "paktum-unsynced",
+            Message::WipeReady { .. } => "paktum-wipe-ready",
+            Message::Wiped { .. } => "paktum-wiped",
         }
     }
 
@@ -148,7 +183,8 @@ impl Message {
             | Message::Ephemeral { document_id, .. }
             | Message::RemoteHeadsChanged { document_id, .. }
             | Message::Erased { document_id, .. }
-            | Message::ErasureConfirmed { document_id, .. } => Some(*document_id),
+            | Message::ErasureConfirmed { document_id, .. }
+            | Message::Unsynced { document_id, .. } => Some(*document_id),
             _ => None,
         }
     }
@@ -210,6 +246,12 @@ impl Message {
                 target_id,
                 document_id,
                 data,
+            }
+            | Message::Unsynced {
+                sender_id,
+                target_id,
+                document_id,
+                data,
             } => {
                 put("senderId", text(sender_id));
                 put("targetId", text(target_id));
@@ -246,6 +288,37 @@ impl Message {
                 put("data", Value::Bytes(data.clone()));
             }
             Message::Error { message, code } => {
+                put("message", text(message));
+                if let Some(code) = code {
+                    put("code", text(code.as_str()));
+                }
+            }
+            Message::Wipe {
+                sender_id,
+                target_id,
+                quarantine,
+            } => {
+                put("senderId", text(sender_id));
+                put("targetId", text(target_id));
+                put("quarantine", Value::Bool(*quarantine));
+            }
+            Message::WipeReady {
+                sender_id,
+                target_id,
+            } => {
+                put("senderId", text(sender_id));
+                put("targetId", text(target_id));
+            }
+            Message::Wiped {
+                sender_id,
+                target_id,
+                kept,
+                message,
+                code,
+            } => {
+                put("senderId", text(sender_id));
+                put("targetId", text(target_id));
+                put("kept", Value::Integer((*kept).into()));
                 put("message", text(message));
                 if let Some(code) = code {
                     put("code", text(code.as_str()));
@@ -391,6 +464,31 @@ impl Message {
                 sender_id: fields.id("senderId")?,
                 target_id: fields.id("targetId")?,
                 document_id: fields.document_id()?,
+            },
+            "paktum-wipe" => Message::Wipe {
+                sender_id: fields.id("senderId")?,
+                target_id: fields.id("targetId")?,
+                quarantine: match fields.get("quarantine") {
+                    Some(Value::Bool(b)) => *b,
+                    _ => return Err(DecodeError::WrongType("quarantine")),
+                },
+            },
+            "paktum-unsynced" => Message::Unsynced {
+                sender_id: fields.id("senderId")?,
+                target_id: fields.id("targetId")?,
+                document_id: fields.document_id()?,
+                data: fields.bytes("data")?,
+            },
+            "paktum-wipe-ready" => Message::WipeReady {
+                sender_id: fields.id("senderId")?,
+                target_id: fields.id("targetId")?,
+            },
+            "paktum-wiped" => Message::Wiped {
+                sender_id: fields.id("senderId")?,
+                target_id: fields.id("targetId")?,
+                kept: fields.uint("kept")?,
+                message: fields.text("message").unwrap_or_default(),
+                code: fields.text("code").ok().and_then(|c| Code::parse(&c)),
             },
             "ephemeral" => Message::Ephemeral {
                 sender_id: fields.id("senderId")?,

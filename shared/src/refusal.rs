@@ -39,11 +39,17 @@ pub enum Code {
     /// An action this device's role or team may not take (erasing another team's
     /// record, a worker erasing); also for an unknown record, so existence does not leak.
     NotPermitted,
+    /// The pact withdrew this device and had it wiped; its unsynced changes were
+    /// handed to the relay first.
+    Withdrawn,
+    /// As `Withdrawn`, and the unsynced changes are kept apart for the coordinator
+    /// to check, not merged.
+    WithdrawnQuarantined,
 }
 
 impl Code {
     /// Every code, for tests that each one is handled (the app: worded).
-    pub const ALL: [Code; 14] = [
+    pub const ALL: [Code; 16] = [
         Code::NotEnrolled,
         Code::ProtocolVersion,
         Code::TooManyConnections,
@@ -58,6 +64,8 @@ impl Code {
         Code::TooSlow,
         Code::Unavailable,
         Code::NotPermitted,
+        Code::Withdrawn,
+        Code::WithdrawnQuarantined,
     ];
 
     /// The spelling on the wire.
@@ -77,6 +85,8 @@ impl Code {
             Code::TooSlow => "too_slow",
             Code::Unavailable => "unavailable",
             Code::NotPermitted => "not_permitted",
+            Code::Withdrawn => "device_withdrawn",
+            Code::WithdrawnQuarantined => "device_withdrawn_quarantined",
         }
     }
 
@@ -149,9 +159,11 @@ mod tests {
             | Code::BadSync
             | Code::TooSlow
             | Code::Unavailable
-            | Code::NotPermitted => 1,
+            | Code::NotPermitted
+            | Code::Withdrawn
+            | Code::WithdrawnQuarantined => 1,
         };
-        assert_eq!(Code::ALL.iter().map(|c| counted(*c)).sum::<usize>(), 14);
+        assert_eq!(Code::ALL.iter().map(|c| counted(*c)).sum::<usize>(), 16);
         let spellings: std::collections::HashSet<_> = Code::ALL.map(Code::as_str).into();
         assert_eq!(spellings.len(), Code::ALL.len());
         for code in Code::ALL {

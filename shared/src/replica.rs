@@ -129,6 +129,8 @@ pub struct Replica {
     /// row that did not change may be ahead of a copy that did.
     touched: HashSet<DocumentId>,
     progress: Progress,
+    /// Set once the relay said this device was withdrawn and wiped (`paktum-wiped`).
+    withdrawn: Option<wipe::Withdrawal>,
 }
 
 impl Replica {
@@ -156,6 +158,7 @@ impl Replica {
             plans: HashMap::new(),
             touched: HashSet::new(),
             progress: Progress { done: 0, total: 0 },
+            withdrawn: None,
         }
     }
 
@@ -485,6 +488,20 @@ impl Replica {
                 }
                 Ok(self.finish(document_id))
             }
+            Message::Wipe { .. } => Ok(self.hand_in()),
+            Message::Wiped {
+                kept,
+                message,
+                code,
+                ..
+            } => {
+                self.withdrawn = Some(wipe::Withdrawal {
+                    kept,
+                    message,
+                    code,
+                });
+                Ok(Vec::new())
+            }
             // Gossip and ephemeral messages carry nothing a device must store.
             _ => Ok(Vec::new()),
         }
@@ -654,5 +671,8 @@ impl Replica {
 
 mod erasure;
 mod plan;
+mod wipe;
+
+pub use wipe::Withdrawal;
 #[cfg(test)]
 mod tests;

@@ -8,8 +8,10 @@ use std::collections::HashMap;
 use automerge::Automerge;
 use automerge::sync::{self, SyncDoc};
 
+use crate::caseload::{Sharing, apply_shared_writes};
 use crate::id::DocumentId;
 use crate::protocol::{Message, PROTOCOL_VERSION};
+use crate::record::{self, Editor, Kind};
 
 /// How many rounds of messages an exchange may take before a test calls it stuck.
 const ROUNDS: usize = 1000;
@@ -64,7 +66,33 @@ impl Relay {
                     .entry((sender_id.clone(), document_id))
                     .or_default();
                 let message = sync::Message::decode(&data).expect("a sync message");
+                let (heads, before) = (doc.get_heads(), Sharing::of(doc));
                 doc.receive_sync_message(state, message).expect("applies");
+                if doc.get_heads() != heads
+                    && let Some(after) = Sharing::of(doc)
+                {
+                    // As the relay does: the shared indices follow the record's consent.
+                    let kind = record::str_at(doc, &automerge::ROOT, "kind")
+                        .as_deref()
+                        .and_then(Kind::parse)
+                        .unwrap_or(Kind::Contact);
+                    let heads = doc.get_heads();
+                    let editor = Editor::new(automerge::ActorId::random(), "relay", 0);
+                    apply_shared_writes(
+                        &mut self.docs,
+                        &editor,
+                        document_id,
+                        before.as_ref(),
+                        &after,
+                        kind,
+                        &heads,
+                    );
+                }
+                let doc = self.docs.entry(document_id).or_default();
+                let state = self
+                    .states
+                    .entry((sender_id.clone(), document_id))
+                    .or_default();
                 if asks && doc.get_heads().is_empty() {
                     return vec![Message::DocUnavailable {
                         sender_id: relay,

@@ -5,10 +5,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use crate::auth::{Directory, Role, now_ms};
+use crate::auth::{Directory, RevokeMode, Role, now_ms};
 
 pub mod migrate;
-use crate::config::Admin;
+use crate::config::{Admin, QuarantineCommand};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -137,13 +137,52 @@ pub fn run(directory: &Directory, command: &Admin) -> Result<()> {
                 );
             }
         }
-        Admin::Revoke { device_id } => {
-            if directory.revoke(*device_id, now_ms()).context("revoking")? {
+        Admin::Revoke {
+            device_id,
+            device,
+            wipe,
+            quarantine,
+        } => {
+            let Some(device_id) = device_id.or(*device) else {
+                bail!("name the device: admin revoke --device ID")
+            };
+            let mode = match (wipe, quarantine) {
+                (false, _) => RevokeMode::Plain,
+                (true, false) => RevokeMode::Wipe,
+                (true, true) => RevokeMode::WipeQuarantine,
+            };
+            if directory
+                .revoke_with(device_id, mode, now_ms())
+                .context("revoking")?
+            {
                 println!(
-                    "device {device_id} revoked; a running relay disconnects it within a second"
+                    "device {device_id} {}; a running relay disconnects it within a second",
+                    mode.describe()
                 );
-            } else {
+                if mode != RevokeMode::Plain {
+                    println!(
+                        "its next connection hands in what it has not synced, then it erases \
+                         everything on it"
+                    );
+                }
+            } else if mode == RevokeMode::Plain {
                 bail!("no active device {device_id}");
+            } else {
+                bail!("no device {device_id} that could still be wiped");
+            }
+        }
+        Admin::Quarantine {
+            command: QuarantineCommand::List,
+        } => {
+            let rows = directory.quarantine().context("reading the quarantine")?;
+            if rows.is_empty() {
+                println!("the quarantine is empty");
+            }
+            for q in rows {
+                println!(
+                    "{:>6}  {}  device {:<6} at {}  {} bytes",
+                    q.seq, q.doc, q.device_id, q.at, q.bytes
+                );
             }
         }
         Admin::Rotate {

@@ -9,7 +9,9 @@ pub mod throttle;
 
 use thiserror::Error;
 
-pub use directory::{AuditEntry, DeviceRow, Directory, Erasure, Receipt};
+pub use directory::{
+    AuditEntry, DeviceRow, Directory, Erasure, Quarantined, Receipt, RevokeMode, WipeOrder,
+};
 pub use policy::{Access, DocClass, classify};
 
 /// One `Role` for relay and devices: the directory stores `Role::as_str`.

@@ -125,8 +125,28 @@ pub enum Admin {
     },
     /// List enrolled devices.
     Devices,
-    /// Revoke a device: it is disconnected at once and cannot reconnect.
-    Revoke { device_id: i64 },
+    /// Revoke a device: it is disconnected at once and cannot reconnect. With
+    /// `--wipe` its next connection hands in what it has not synced and then erases
+    /// everything on it; with `--quarantine` too, what it hands in is kept apart for
+    /// the coordinator (`admin quarantine list`) instead of merged.
+    Revoke {
+        /// The device (`admin devices`); also accepted as `--device`.
+        #[arg(required_unless_present = "device")]
+        device_id: Option<i64>,
+        #[arg(long, conflicts_with = "device_id")]
+        device: Option<i64>,
+        /// Have the device erase its local data when it next reaches the relay.
+        #[arg(long)]
+        wipe: bool,
+        /// Keep its unsynced changes in the quarantine, not merged (needs `--wipe`).
+        #[arg(long, requires = "wipe")]
+        quarantine: bool,
+    },
+    /// What withdrawn devices handed in, kept apart from the documents.
+    Quarantine {
+        #[command(subcommand)]
+        command: QuarantineCommand,
+    },
     /// Revoke all of a member's devices and print a fresh enrolment code.
     Rotate {
         member_id: i64,
@@ -220,4 +240,12 @@ impl Config {
             admin: None,
         }
     }
+}
+
+/// `admin quarantine …`
+#[derive(Debug, Clone, Subcommand)]
+pub enum QuarantineCommand {
+    /// One line per hand-in: its number, the document id, the device, when, and its
+    /// size. Never the content.
+    List,
 }

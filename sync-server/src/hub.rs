@@ -22,6 +22,7 @@ mod elsewhere;
 mod erasure;
 mod handover;
 mod resident;
+mod sharing;
 mod waiting;
 
 use resident::Unloaded;
@@ -205,7 +206,7 @@ impl Hub {
     }
 
     /// Queues an audit event; never waits on the directory.
-    fn audit(&self, event: &'static str, device: Option<i64>, detail: &str) {
+    pub(crate) fn audit(&self, event: &'static str, device: Option<i64>, detail: &str) {
         if let Some(log) = &self.audit {
             log.record(event, device, detail);
         }
@@ -568,6 +569,12 @@ impl Hub {
         let handed_over = changed.as_ref().and_then(|after| {
             handover::row_to_add(doc_id, &entry.doc, class_before.as_ref(), after)
         });
+        let shared = changed.as_ref().and_then(|after| {
+            sharing::rows_to_write(doc_id, &entry.doc, class_before.as_ref(), after)
+        });
+        // Before any reply: a withdrawn consent is acknowledged only once the shared
+        // index says so (lock order: a record, then a shared index; never the reverse).
+        self.write_shared(shared).await?;
         let effects = entry.fan_out(conn, changed.as_ref(), |to, class| {
             self.access_of(to, class)
         });

@@ -63,14 +63,22 @@ pub fn router(state: AppState, dist: &Path) -> Router {
         .with_state(state);
     let index = dist.join("index.html");
     if index.exists() {
-        let policy = Arc::new(Policy::new(index.clone()));
+        // The coordinator's page, built into dist/pact/ beside the field app.
+        let pact = dist.join("pact").join("index.html");
+        let policy = Arc::new(Policy::new(vec![index.clone(), pact.clone()]));
         // `cargo xtask run|test` writes x.br and x.gz beside the wasm, JS and CSS:
         // a browser that accepts them downloads a third of the bytes.
         let shell = ServeFile::new(index);
-        // Only app routes get the shell; a missing file (a path with an extension,
-        // e.g. an old hashed `.js`) is a 404, never index.html with 200.
+        let pact_shell = ServeFile::new(&pact);
+        // Only app routes get a shell; a missing file (a path with an extension,
+        // e.g. an old hashed `.js`) is a 404, never index.html with 200. The pact's
+        // routes get the coordinator's page when it is built.
         let app_routes = tower::service_fn(move |req: Request| {
-            let shell = shell.clone();
+            let shell = if is_pact_page(req.uri().path()) && pact.exists() {
+                pact_shell.clone()
+            } else {
+                shell.clone()
+            };
             async move {
                 if names_a_file(req.uri().path()) {
                     return Ok::<_, std::convert::Infallible>(
@@ -81,7 +89,9 @@ pub fn router(state: AppState, dist: &Path) -> Router {
                 Ok(res.map(axum::body::Body::new))
             }
         });
+        // A directory (`/pact/`) is an app route, not its index.html: one shell path.
         let files = ServeDir::new(dist)
+            .append_index_html_on_directories(false)
             .precompressed_br()
             .precompressed_gzip()
             .fallback(app_routes);
@@ -96,34 +106,45 @@ pub fn router(state: AppState, dist: &Path) -> Router {
     }
 }
 
-/// The CSP for the `index.html` being served, recomputed when the file changes
-/// (a redeploy of `dist/` without a restart must not block the new inline scripts).
+/// The CSP for the pages being served (`index.html` and the coordinator's
+/// `pact/index.html`), recomputed when a file changes (a redeploy of `dist/` without a
+/// restart must not block the new inline scripts).
 struct Policy {
-    index: PathBuf,
-    current: std::sync::Mutex<(Option<std::time::SystemTime>, HeaderValue)>,
+    pages: Vec<PathBuf>,
+    current: std::sync::Mutex<(Vec<Option<std::time::SystemTime>>, HeaderValue)>,
 }
 
 impl Policy {
-    fn new(index: PathBuf) -> Self {
+    fn new(pages: Vec<PathBuf>) -> Self {
         let policy = Self {
-            index,
-            current: std::sync::Mutex::new((None, HeaderValue::from_static("default-src 'self'"))),
+            pages,
+            current: std::sync::Mutex::new((
+                Vec::new(),
+                HeaderValue::from_static("default-src 'self'"),
+            )),
         };
         policy.current();
         policy
     }
 
-    /// One `stat` per response; the file is read again only when its time changed.
+    /// One `stat` per page and response; the files are read again only when a time
+    /// changed.
     fn current(&self) -> HeaderValue {
-        let modified = std::fs::metadata(&self.index)
-            .and_then(|m| m.modified())
-            .ok();
+        let modified: Vec<_> = self
+            .pages
+            .iter()
+            .map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+            .collect();
         let mut current = self
             .current
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if modified.is_none() || current.0 != modified {
-            let html = std::fs::read_to_string(&self.index).unwrap_or_default();
+        if current.0 != modified {
+            let html: String = self
+                .pages
+                .iter()
+                .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+                .collect();
             if let Ok(value) = HeaderValue::from_str(&content_security_policy(&html)) {
                 *current = (modified, value);
             }
@@ -167,6 +188,13 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Who is at `/sync`.
+enum Admission {
+    Device(crate::auth::Identity),
+    Withdrawn(Box<crate::auth::WipeOrder>),
+    Refused(AuthError),
+}
+
 /// The device token comes as `?token=…` (a stock automerge-repo client can put it in
 /// the URL it is given). It is checked before the upgrade: a stranger never gets a
 /// WebSocket, let alone a document.
@@ -180,10 +208,25 @@ async fn sync(
     } else {
         let token = query.token.unwrap_or_default();
         let directory = state.directory.clone();
-        let checked = tokio::task::spawn_blocking(move || directory.authenticate(&token)).await;
+        let checked = tokio::task::spawn_blocking(move || match directory.authenticate(&token) {
+            Ok(identity) => Admission::Device(identity),
+            // A device withdrawn with a wipe gets one kind of session still: the wipe.
+            Err(AuthError::Revoked) => match directory.wipe_order(&token) {
+                Ok(Some(order)) => Admission::Withdrawn(Box::new(order)),
+                _ => Admission::Refused(AuthError::Revoked),
+            },
+            Err(e) => Admission::Refused(e),
+        })
+        .await;
         match checked {
-            Ok(Ok(identity)) => Some(identity),
-            Ok(Err(e)) => {
+            Ok(Admission::Device(identity)) => Some(identity),
+            Ok(Admission::Withdrawn(order)) => {
+                return ws
+                    .max_message_size(state.max_message_bytes)
+                    .max_frame_size(state.max_message_bytes)
+                    .on_upgrade(move |socket| serve_withdrawn(state, *order, socket));
+            }
+            Ok(Admission::Refused(e)) => {
                 state
                     .audit
                     .record("connection_refused", None, &e.to_string());
@@ -344,14 +387,7 @@ fn client_address(peer: IpAddr, headers: &HeaderMap, trust_forwarded_for: bool) 
 
 async fn serve_socket(state: AppState, identity: Option<crate::auth::Identity>, socket: WebSocket) {
     let (sink, stream) = socket.split();
-    let incoming = stream.map(|frame| {
-        frame.map(|m| match m {
-            WsMessage::Binary(b) => Frame::Binary(b.to_vec()),
-            WsMessage::Text(_) => Frame::Text,
-            WsMessage::Close(_) => Frame::Close,
-            WsMessage::Ping(_) | WsMessage::Pong(_) => Frame::Control,
-        })
-    });
+    let incoming = stream.map(|frame| frame.map(frame_of));
     let outgoing =
         sink.with(
             |bytes: Vec<u8>| async move { Ok::<_, axum::Error>(WsMessage::Binary(bytes.into())) },
@@ -367,6 +403,34 @@ async fn serve_socket(state: AppState, identity: Option<crate::auth::Identity>, 
     )
     .await;
     tracing::info!(reason = %reason, device, "sync connection ended");
+}
+
+async fn serve_withdrawn(state: AppState, order: crate::auth::WipeOrder, socket: WebSocket) {
+    let (sink, stream) = socket.split();
+    let incoming = stream.map(|frame| frame.map(frame_of));
+    let outgoing =
+        sink.with(
+            |bytes: Vec<u8>| async move { Ok::<_, axum::Error>(WsMessage::Binary(bytes.into())) },
+        );
+    let device = order.identity.device_id;
+    let reason = session::withdraw(
+        state.hub.clone(),
+        order,
+        incoming,
+        Box::pin(outgoing),
+        state.shutdown.clone(),
+    )
+    .await;
+    tracing::info!(reason = %reason, device, "withdrawn device's connection ended");
+}
+
+fn frame_of(m: WsMessage) -> Frame {
+    match m {
+        WsMessage::Binary(b) => Frame::Binary(b.to_vec()),
+        WsMessage::Text(_) => Frame::Text,
+        WsMessage::Close(_) => Frame::Close,
+        WsMessage::Ping(_) | WsMessage::Pong(_) => Frame::Control,
+    }
 }
 
 /// Hashed assets never change: cache them for a year. Everything else (index.html,
@@ -437,11 +501,19 @@ fn names_a_file(path: &str) -> bool {
         .is_some_and(|(stem, ext)| !stem.is_empty() && !ext.is_empty())
 }
 
-/// Trunk names hashed files `name-<16 hex digits>.ext` (e.g. `paktum-app-1a2b…_bg.wasm`).
+/// The coordinator's page: `/pact` and every path under it but the relay's own
+/// `/pact/teams`.
+fn is_pact_page(path: &str) -> bool {
+    path == "/pact" || (path.starts_with("/pact/") && path != "/pact/teams")
+}
+
+/// Trunk names hashed files `name-<hash>.ext` (e.g. `paktum-app-1a2b…_bg.wasm`), the
+/// hash a u64 in hex without leading zeros: 16 digits, sometimes fewer (15 in one
+/// of sixteen builds).
 fn is_hashed_asset(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or("");
     name.split(['-', '_', '.'])
-        .any(|part| part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
+        .any(|part| (12..=16).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
@@ -479,6 +551,8 @@ mod tests {
         assert!(!names_a_file("/"));
         assert!(!names_a_file("/caseload/some-route"));
         assert!(!names_a_file("/.well-known/"));
+        assert!(is_pact_page("/pact") && is_pact_page("/pact/") && is_pact_page("/pact/table"));
+        assert!(!is_pact_page("/pact/teams") && !is_pact_page("/pacts") && !is_pact_page("/"));
     }
 
     #[test]
@@ -504,6 +578,8 @@ mod tests {
     fn hashed_asset_names() {
         assert!(is_hashed_asset("/paktum-app-5f3c9a0b1d2e4f60_bg.wasm"));
         assert!(is_hashed_asset("/paktum-app-5f3c9a0b1d2e4f60.js"));
+        // A hash with a leading zero is written one digit shorter.
+        assert!(is_hashed_asset("/pact/paktum-pact-b80d150d07bcdbf_bg.wasm"));
         assert!(!is_hashed_asset("/index.html"));
         assert!(!is_hashed_asset("/sw.js"));
         assert!(!is_hashed_asset("/manifest.webmanifest"));

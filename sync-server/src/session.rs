@@ -15,6 +15,10 @@ use crate::error::Error;
 use crate::hub::document::Kind;
 use crate::hub::{Hub, Kick, Outgoing};
 
+mod wipe;
+
+pub use wipe::withdraw;
+
 /// Messages per second the relay takes from one connection, with a burst allowance.
 /// Beyond it the relay reads more slowly (the client's sends wait on TCP), so a device
 /// importing thousands of records is slowed, never cut off.
@@ -95,45 +99,10 @@ where
     K: Sink<Vec<u8>> + Unpin,
     E: std::fmt::Display,
 {
-    let (peer_id, storage_id) = match tokio::time::timeout(JOIN_TIMEOUT, incoming.next()).await {
-        Err(_) => return "no join within 30 s".into(),
-        Ok(None) | Ok(Some(Ok(Frame::Close))) => return "closed before join".into(),
-        Ok(Some(Err(e))) => return format!("transport error before join: {e}"),
-        Ok(Some(Ok(Frame::Binary(bytes)))) => match Message::decode(&bytes) {
-            Ok(Message::Join {
-                sender_id,
-                supported_protocol_versions,
-                metadata,
-            }) => {
-                if !supported_protocol_versions
-                    .iter()
-                    .any(|v| v == PROTOCOL_VERSION)
-                {
-                    return refuse(&mut outgoing, Error::UnsupportedVersion).await;
-                }
-                let storage_id = metadata
-                    .filter(|m| !m.is_ephemeral)
-                    .and_then(|m| m.storage_id);
-                (sender_id, storage_id)
-            }
-            Ok(other) => {
-                tracing::debug!(got = other.type_name(), "expected join");
-                return refuse(
-                    &mut outgoing,
-                    Error::Protocol("expected a join message first"),
-                )
-                .await;
-            }
-            Err(e) => {
-                return refuse(&mut outgoing, Error::Malformed(format!("join: {e}"))).await;
-            }
-        },
-        Ok(Some(Ok(_))) => {
-            let e = Error::Protocol("expected a binary join message");
-            return refuse(&mut outgoing, e).await;
-        }
+    let (peer_id, storage_id) = match join(&mut incoming, &mut outgoing).await {
+        Ok(joined) => joined,
+        Err(reason) => return reason,
     };
-
     let (tx, mut rx) = mpsc::channel::<Outgoing>(QUEUE);
     let kick = Kick::default();
     let device = identity.as_ref().map(|i| i.device_id);
@@ -144,16 +113,7 @@ where
         }
     };
     let mut bucket = Bucket::new(rate);
-    let peer = Message::Peer {
-        sender_id: hub.peer_id().to_string(),
-        selected_protocol_version: PROTOCOL_VERSION.into(),
-        target_id: peer_id,
-        metadata: Some(PeerMetadata {
-            storage_id: Some(hub.storage_id().to_string()),
-            is_ephemeral: false,
-        }),
-    };
-    let reason = if outgoing.send(peer.encode()).await.is_err() {
+    let reason = if outgoing.send(peer(&hub, peer_id).encode()).await.is_err() {
         "closed during handshake".to_string()
     } else {
         tell_erasures(&hub, conn, device).await;
@@ -207,6 +167,63 @@ where
     reason
 }
 
+/// The answer to `join`.
+fn peer(hub: &Hub, peer_id: String) -> Message {
+    Message::Peer {
+        sender_id: hub.peer_id().to_string(),
+        selected_protocol_version: PROTOCOL_VERSION.into(),
+        target_id: peer_id,
+        metadata: Some(PeerMetadata {
+            storage_id: Some(hub.storage_id().to_string()),
+            is_ephemeral: false,
+        }),
+    }
+}
+
+/// Waits for the client's `join`: its peer id and storage id, or why the connection
+/// ends (the client was told).
+async fn join<S, K, E>(
+    incoming: &mut S,
+    outgoing: &mut K,
+) -> Result<(String, Option<String>), String>
+where
+    S: Stream<Item = Result<Frame, E>> + Unpin,
+    K: Sink<Vec<u8>> + Unpin,
+    E: std::fmt::Display,
+{
+    let refused = match tokio::time::timeout(JOIN_TIMEOUT, incoming.next()).await {
+        Err(_) => return Err("no join within 30 s".into()),
+        Ok(None) | Ok(Some(Ok(Frame::Close))) => return Err("closed before join".into()),
+        Ok(Some(Err(e))) => return Err(format!("transport error before join: {e}")),
+        Ok(Some(Ok(Frame::Binary(bytes)))) => match Message::decode(&bytes) {
+            Ok(Message::Join {
+                sender_id,
+                supported_protocol_versions,
+                metadata,
+            }) => {
+                if !supported_protocol_versions
+                    .iter()
+                    .any(|v| v == PROTOCOL_VERSION)
+                {
+                    Error::UnsupportedVersion
+                } else {
+                    let storage_id = metadata
+                        .filter(|m| !m.is_ephemeral)
+                        .and_then(|m| m.storage_id);
+                    return Ok((sender_id, storage_id));
+                }
+            }
+            Ok(other) => {
+                tracing::debug!(got = other.type_name(), "expected join");
+                Error::Protocol("expected a join message first")
+            }
+            Err(e) => Error::Malformed(format!("join: {e}")),
+        },
+        Ok(Some(Ok(_))) => Error::Protocol("expected a binary join message"),
+    };
+    Err(refuse(outgoing, refused).await)
+}
+
 /// Right after the handshake, before anything else reaches it: the erasures this
 /// device has not confirmed (it was offline, or did not get to confirm), each with its
 /// team's index, which was rewritten.
@@ -247,6 +264,12 @@ async fn handle(hub: &Hub, conn: crate::hub::ConnId, bytes: &[u8]) -> Result<(),
             hub.confirm_erasure(conn, document_id).await
         }
         Message::Erased { .. } => Err(Error::Protocol("erasure notice from a client")),
+        Message::Wipe { .. } | Message::Wiped { .. } => {
+            Err(Error::Protocol("wipe notice from a client"))
+        }
+        Message::Unsynced { .. } | Message::WipeReady { .. } => {
+            Err(Error::Protocol("hand-in from a device not withdrawn"))
+        }
         Message::Peer { .. } => Err(Error::Protocol("peer message from a client")),
         Message::Error { .. } => Err(Error::Protocol("client reported an error")),
     }

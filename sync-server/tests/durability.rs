@@ -215,11 +215,13 @@ async fn sigkill_mid_stream(database: Option<String>) -> anyhow::Result<()> {
         DEVICES * ACTIONS_PER_DEVICE
     );
 
-    // What each device saw acknowledged, per document.
-    let mut acknowledged: BTreeMap<DocumentId, BTreeSet<ChangeHash>> = BTreeMap::new();
+    // What each device saw acknowledged, per team and document.
+    type Acknowledged = BTreeMap<DocumentId, BTreeSet<ChangeHash>>;
+    let mut acknowledged: BTreeMap<String, Acknowledged> = BTreeMap::new();
     for device in &devices {
+        let team = acknowledged.entry(device.team.clone()).or_default();
         for (id, heads) in device.acknowledged() {
-            acknowledged.entry(id).or_default().extend(heads);
+            team.entry(id).or_default().extend(heads);
         }
     }
     assert!(!acknowledged.is_empty(), "devices saw acknowledgements");
@@ -237,25 +239,32 @@ async fn sigkill_mid_stream(database: Option<String>) -> anyhow::Result<()> {
         None => start_relay(dir.path(), 2, database.as_deref())?,
     };
 
-    // A fresh device finds every acknowledged change.
-    let auditor_token = {
+    // A fresh device of each team finds every acknowledged change: a coordinator of
+    // the team (another team's coordinator would not get its contacts without consent
+    // to share them with the pact, issue 15).
+    let mut auditor_tokens = BTreeMap::new();
+    {
         let directory = Directory::connect(dir.path(), database.as_deref())?;
-        directory.create_team("durability-pact", "coordination", false)?;
-        let (_, code) =
-            directory.invite("coordination", "auditor", Role::Coordinator, HOUR, now_ms())?;
-        directory.enrol(&code, "test laptop", now_ms())?.0
-    };
-    let mut auditor = Device::new(
-        "auditor",
-        "coordination",
-        &relay.ws_url_with_token(&auditor_token),
-    )?;
-    auditor.connect().await?;
-    let lost = auditor.missing(&acknowledged).await?;
-    assert!(
-        lost.is_empty(),
-        "acknowledged changes missing after restart: {lost:?}"
-    );
+        for t in 0..TEAMS {
+            let (_, code) =
+                directory.invite(&team(t), "auditor", Role::Coordinator, HOUR, now_ms())?;
+            let token = directory.enrol(&code, "test laptop", now_ms())?.0;
+            auditor_tokens.insert(team(t), token);
+        }
+    }
+    for (team, acknowledged) in &acknowledged {
+        let mut auditor = Device::new(
+            "auditor",
+            team,
+            &relay.ws_url_with_token(&auditor_tokens[team]),
+        )?;
+        auditor.connect().await?;
+        let lost = auditor.missing(acknowledged).await?;
+        assert!(
+            lost.is_empty(),
+            "acknowledged changes missing after restart: {lost:?}"
+        );
+    }
 
     // The devices come back and resync everything they still had pending.
     for (device, token) in devices.iter_mut().zip(&tokens) {
@@ -283,14 +292,13 @@ async fn sigkill_mid_stream(database: Option<String>) -> anyhow::Result<()> {
                 }
             }
         }
-        // The coordinator reads the team's documents as itself (its own team is
-        // "coordination"), so its device core lists none of them and writes nothing
-        // to a team it may only read. (Posing as a member of the team made its core
-        // write index rows the relay, rightly, never applied: a flaky wait.)
+        // The team's coordinator reads the team's documents, as a member of the team
+        // whose index rows the relay applies. (Posing as a member of a team the
+        // relay let it only read made its core write rows never applied: a flaky wait.)
         let mut reader = Device::new(
             "reader",
-            "coordination",
-            &relay.ws_url_with_token(&auditor_token),
+            &team,
+            &relay.ws_url_with_token(&auditor_tokens[&team]),
         )?;
         reader.connect().await?;
         let index_id = CaseloadDoc::id_for_team(&team);
@@ -331,7 +339,7 @@ async fn sigkill_mid_stream(database: Option<String>) -> anyhow::Result<()> {
     println!(
         "killed after {at_kill} confirmed actions ({finished} finished), \
          {} documents with acknowledged changes all present",
-        acknowledged.len()
+        acknowledged.values().map(BTreeMap::len).sum::<usize>()
     );
     relay.kill()
 }

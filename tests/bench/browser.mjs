@@ -4,6 +4,12 @@
 //   node tests/bench/browser.mjs --base http://127.0.0.1:8080 --team T --expect 10000
 //        [--expect-docs D] [--runs 3] [--notes 30] [--json out.json] [--chromium /usr/bin/chromium]
 //        [--only scroll]   (one first sync, then only the caseload scroll, --runs times)
+//        [--only encryption]  (first sync, warm start and note saves without a PIN, then
+//                          the same with a PIN set at setup: encryption at rest, each
+//                          start unlocked by the bench; rows side by side with the ratio
+//                          against the 1.3x target)
+//        [--only indicators] (one first sync, then only the coordinator's page)
+//        [--peer 1]        (beside each measure, the stock automerge-repo client: peer/)
 //
 // Needs `npm ci` (or `npm install`) in tests/bench once, and Chromium at --chromium.
 // Measures, in headless Chromium (playwright-core):
@@ -22,9 +28,25 @@
 //                caseload (windowed) scrolled by 40 wheel steps of 1,600 px: the longest
 //                gap between frames meanwhile; then End: ms until contact --expect is on
 //                screen. Both timed in the page; medians over --runs.
+//   indicators   (--only indicators) the coordinator's page (/pact, its own wasm) opened
+//                on the synced device at 1280×800: the first read of the pact's records
+//                for the figures and the first computation (the app's
+//                `paktum:pact-records` and `paktum:indicators` measures), then every
+//                indicator recomputed --runs times (the grouping switched: the same
+//                `compute_all` pass a change of a record triggers, after reading only
+//                that record again); median.
 //   note save    --notes saves on one contact: from the submit to the end of the app's
 //                `paktum:edit` performance measure, which ends when the IndexedDB
 //                transaction has committed (app/src/ui.rs, Field::edit); p50 and p95.
+//
+// With --peer 1, the browser peer (peer/peer.js: @automerge/automerge-repo with its
+// IndexedDB and WebSocket adapters, bundled by esbuild, served on its own port) does
+// the same against the same relay, run for run, alternating with the app: its first
+// sync (the index, then every record it names, until all are flushed to IndexedDB),
+// its warm start (no relay; from navigation until every record is loaded) and --notes
+// saves (a change until its IndexedDB flush). Those rows carry the peer's figure as
+// `reference`. Beside them the floor (peer.js `floor`): the same requests over the same
+// WebSocket, every answer's bytes written to IndexedDB, no Automerge work.
 //
 // Prints a table; --json writes {team, expect, runs, machine, chromium, complete, rows}
 // with rows [{key, name, value, unit, runs, target?, met?}]: values are medians over
@@ -37,10 +59,11 @@ import { chromium } from "playwright-core";
 import { CHROMIUM_ARGS } from "../chromium.mjs";
 import { writeFileSync } from "node:fs";
 import { hostname, cpus } from "node:os";
+import { startPeer } from "./peer/drive.mjs";
 
 const USAGE =
   "usage: node tests/bench/browser.mjs --base http://127.0.0.1:P --team T --expect N " +
-  "[--expect-docs D] [--runs K] [--notes K] [--json out.json] [--chromium PATH] [--only scroll]";
+  "[--expect-docs D] [--runs K] [--notes K] [--json out.json] [--chromium PATH] [--only scroll|encryption|indicators] [--peer 1]";
 
 function parseArgs(argv) {
   const out = {};
@@ -77,8 +100,11 @@ try {
     json: args.json,
     chromium: args.chromium || process.env.CHROMIUM || "/usr/bin/chromium",
     only: args.only,
+    peer: args.peer === "1",
   };
-  if (opts.only !== undefined && opts.only !== "scroll") throw new Error(`--only takes "scroll", got ${opts.only}`);
+  if (opts.only !== undefined && !["scroll", "encryption", "indicators"].includes(opts.only)) {
+    throw new Error(`--only takes "scroll", "encryption" or "indicators", got ${opts.only}`);
+  }
 } catch (e) {
   console.error(`browser bench: ${e.message}\n${USAGE}`);
   process.exit(2);
@@ -108,10 +134,12 @@ function percentile(xs, p) {
 
 const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-/// One result row; `max` is the issue's target (met when value <= max), if it has one.
-function row(key, name, value, unit, runs, max) {
+/// One result row; `max` is the issue's target (met when value <= max), if it has one;
+/// `peer` the browser peer's runs of the same measure, when it ran.
+function row(key, name, value, unit, runs, max, peer) {
   const r = { key, name, value: round(value), unit, runs: runs.map((x) => round(x)) };
   if (max !== undefined) Object.assign(r, { target: `<= ${max} ${unit}`, met: value <= max });
+  if (peer?.length) Object.assign(r, { reference: round(peer.value ?? median(peer)), reference_runs: peer.map((x) => round(x)) });
   rows.push(r);
 }
 
@@ -135,6 +163,9 @@ const browser = await chromium.launch({
 });
 
 const problems = [];
+const peer = opts.peer
+  ? await startPeer({ browser, relay: RELAY, team: opts.team, records: opts.expectDocs - 1, timeout: T_SYNC, log })
+  : null;
 
 // Records, inside the page, when the caseload list first shows a record and when the
 // setup form was submitted (ms since navigation start, performance.now()), and the
@@ -177,6 +208,19 @@ function instrument() {
   };
   const observer = new MutationObserver(seen);
   observer.observe(document, { subtree: true, childList: true });
+}
+
+// Set while measuring with encryption at rest: typed at setup and at every start.
+let PIN = null;
+
+/// With a PIN set, a start shows the lock screen: the bench types the PIN at once (the
+/// measured start includes the unlock, PBKDF2 and all).
+async function unlockIfLocked(page) {
+  if (!PIN) return;
+  const input = page.getByLabel("PIN", { exact: true });
+  await input.waitFor({ timeout: T_PAGE });
+  await input.fill(PIN);
+  await page.getByRole("button", { name: "Unlock" }).click();
 }
 
 async function newContext() {
@@ -239,6 +283,10 @@ async function firstSync(run) {
   await page.getByLabel("Your name").fill(`Bench ${run}`, { timeout: T_PAGE });
   await page.getByLabel("Your team").fill(opts.team);
   await page.getByLabel("Relay address").fill(RELAY);
+  if (PIN) {
+    await page.getByLabel("New PIN or passphrase").fill(PIN);
+    await page.getByLabel("Repeat the PIN").fill(PIN);
+  }
   await page.getByRole("button", { name: "Start" }).click();
   await page.locator(".sync").waitFor({ timeout: T_PAGE });
   const caseload = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Caseload" });
@@ -284,6 +332,7 @@ async function appStart(context, { cold, rate, label }) {
   if (cold) await forgetAppShell(cdp);
   if (rate > 1) await cdp.send("Emulation.setCPUThrottlingRate", { rate });
   const response = await page.goto(opts.base + "/caseload", { timeout: T_PAGE, waitUntil: "commit" });
+  await unlockIfLocked(page);
   const at = await page.waitForFunction(() => window.__bench && window.__bench.listedAt, null, {
     timeout: T_PAGE * Math.max(1, rate),
     polling: 50,
@@ -313,12 +362,19 @@ async function appStart(context, { cold, rate, label }) {
       .filter((e) => /\.(wasm|js|css)$/.test(new URL(e.name).pathname) && !e.name.endsWith("/sw.js"));
     return [shell.reduce((n, e) => n + e.transferSize, 0), shell.reduce((n, e) => n + e.decodedBodySize, 0)];
   });
+  // With a PIN: the unlock's own time (PIN typed → data key in memory, PBKDF2 and all).
+  const [unlock, opened] = await page.evaluate(() =>
+    ["paktum:unlock", "paktum:index-loaded"].map((name) => {
+      const m = performance.getEntriesByName(name, "measure")[0];
+      return m ? m.duration : null;
+    }),
+  );
   await cdp.detach();
   const shown = (t) => (t === null ? "?" : round(t));
   log(
     `${label}: list ${round(ms)} ms (index rows ${shown(indexShown)}, index document ${shown(indexDoc)}), records loaded ${shown(recordsLoaded)} ms`,
   );
-  return { listed: ms, recordsLoaded, wire, decoded };
+  return { listed: ms, recordsLoaded, wire, decoded, unlock, opened };
 }
 
 /// Saves notes on one contact; returns ms from each submit to the commit in IndexedDB.
@@ -326,6 +382,7 @@ async function noteSaves(context) {
   for (const p of context.pages()) await p.close();
   const page = await newPage(context, "note save");
   await page.goto(opts.base + "/caseload", { timeout: T_PAGE });
+  await unlockIfLocked(page);
   await page.locator("ul.rows li a").first().click({ timeout: T_PAGE });
   await page.getByRole("button", { name: "Add note" }).waitFor({ timeout: T_PAGE });
   await waitUpToDate(page, T_PAGE);
@@ -408,23 +465,145 @@ async function caseloadScroll(context, run) {
   }
 }
 
-let failed = null;
-const version = browser.version();
-try {
-  await bounded("browser benchmark", T_SYNC * opts.runs + (30 + 6 * opts.runs) * T_PAGE + opts.notes * T_SAVE, async () => {
-    // First sync, --runs times, each in a fresh browser context; the last one is kept.
+/// First sync, warm start and note saves without a PIN, then with one, in one run;
+/// each pair with its ratio (the issue's limit: encryption costs at most 1.3x).
+async function encryptionRows() {
+  const measured = {};
+  for (const pin of [null, "258036"]) {
+    PIN = pin;
+    const tag = pin ? "_pin" : "";
+    const words = pin ? ", encryption on (PIN)" : ", encryption off";
     const syncs = [];
     let kept;
-    for (let run = 1; run <= (opts.only ? 1 : opts.runs); run++) {
+    for (let run = 1; run <= opts.runs; run++) {
       const r = await firstSync(run);
       syncs.push(r);
       if (kept) await kept.close();
       kept = r.context;
     }
     const secs = syncs.map((s) => s.seconds);
+    row(`first_sync${tag}`, `first sync${words}`, median(secs), "s", secs);
+    await appStart(kept, { cold: false, rate: 1, label: `warm-up${words}` });
+    const warm = [];
+    for (let run = 1; run <= opts.runs; run++) warm.push(await appStart(kept, { cold: false, rate: 1, label: `warm start${words} ${run}` }));
+    const listed = warm.map((x) => x.listed);
+    row(`start_warm${tag}`, `app start warm${words}${pin ? ", unlock typed at once" : ""}`, median(listed), "ms", listed);
+    const unlocks = warm.map((x) => x.unlock).filter((x) => x !== null);
+    if (pin && unlocks.length) row("unlock", "  of which the unlock (PBKDF2, 600,000 iterations)", median(unlocks), "ms", unlocks);
+    // What reading the data costs once the key is there (decrypting included): from
+    // opening the device's data (after the unlock) until the list shows.
+    const opened = warm.map((x) => x.opened).filter((x) => x !== null);
+    row(`start_warm_opened${tag}`, `  warm start from opening the data until the list${words}`, median(opened), "ms", opened);
+    const loaded = warm.map((x) => x.recordsLoaded).filter((x) => x !== null);
+    if (loaded.length) row(`start_warm_records${tag}`, `  warm start until every record is loaded${words}`, median(loaded), "ms", loaded);
+    const saves = await noteSaves(kept);
+    row(`save_p95${tag}`, `note save p95${words} (${saves.length} saves)`, percentile(saves, 95), "ms", saves);
+    await kept.close();
+    measured[pin ? "on" : "off"] = {
+      first_sync: median(secs),
+      start_warm: median(listed),
+      start_warm_opened: median(opened),
+      save_p95: percentile(saves, 95),
+    };
+  }
+  PIN = null;
+  for (const key of ["first_sync", "start_warm", "start_warm_opened", "save_p95"]) {
+    const ratio = measured.on[key] / measured.off[key];
+    const r = { key: `${key}_ratio`, name: `  ${key}: encryption on / off`, value: Math.round(ratio * 100) / 100, unit: "x", runs: [] };
+    Object.assign(r, { target: "<= 1.3 x", met: ratio <= 1.3 });
+    rows.push(r);
+  }
+}
+
+/// The durations of the app's performance measure `name` so far, in order.
+async function measures(page, name) {
+  return page.evaluate((n) => performance.getEntriesByName(n, "measure").map((m) => m.duration), name);
+}
+
+/// The coordinator's page on the synced device: the first read and computation, then
+/// --runs recomputations of every indicator, each a grouping switch.
+async function indicators(context) {
+  const page = await newPage(context, "indicators");
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const opened = Date.now();
+  await page.goto(opts.base + "/pact", { timeout: T_PAGE });
+  await page.getByRole("heading", { level: 1, name: "The pact" }).waitFor({ timeout: T_SYNC });
+  // Every record on the device counted: "On this device: N of N records, …".
+  await page.waitForFunction(
+    (expect) => {
+      const m = document.querySelector(".pact-head p.hint")?.textContent.match(/([\d,]+) of ([\d,]+) records/);
+      const n = (x) => Number(x.replace(/\D/g, ""));
+      return m && n(m[1]) === n(m[2]) && n(m[1]) >= expect;
+    },
+    opts.expect,
+    { timeout: T_SYNC, polling: 100 },
+  );
+  await settled(page, T_SYNC);
+  const read = await measures(page, "paktum:pact-records");
+  const first = await measures(page, "paktum:indicators");
+  log(`indicators: the page showed every record after ${round((Date.now() - opened) / 1000, 1)} s; ${first.length} computations meanwhile`);
+  const grouping = page.getByLabel("Figures per");
+  const options = ["Team", "Municipality", "Whole pact only"];
+  const times = [];
+  for (let run = 0; run < opts.runs; run++) {
+    const before = (await measures(page, "paktum:indicators")).length;
+    await grouping.selectOption({ label: options[run % options.length] });
+    await page.waitForFunction(
+      (n) => performance.getEntriesByName("paktum:indicators", "measure").length > n,
+      before,
+      { timeout: T_PAGE, polling: 50 },
+    );
+    const all = await measures(page, "paktum:indicators");
+    times.push(all[all.length - 1]);
+    log(`indicators recomputed ${run + 1}: ${round(times[run])} ms`);
+  }
+  await page.close();
+  return { read: read[read.length - 1], first: first[first.length - 1], times };
+}
+
+let failed = null;
+const version = browser.version();
+try {
+  await bounded("browser benchmark", T_SYNC * opts.runs + (30 + 6 * opts.runs) * T_PAGE + opts.notes * T_SAVE, async () => {
+    if (opts.only === "encryption") return encryptionRows();
+    // First sync, --runs times, each in a fresh browser context; the last one is kept.
+    const syncs = [];
+    const peerSyncs = [];
+    const floors = [];
+    let kept;
+    let peerKept;
+    for (let run = 1; run <= (opts.only ? 1 : opts.runs); run++) {
+      const r = await firstSync(run);
+      syncs.push(r);
+      if (kept) await kept.close();
+      kept = r.context;
+      if (!peer || opts.only) continue;
+      const p = await peer.firstSync(run);
+      peerSyncs.push(p);
+      floors.push(await peer.floor(run));
+      if (peerKept) await peerKept.close();
+      peerKept = p.context;
+    }
+    if (opts.only === "indicators") {
+      const r = await indicators(kept);
+      row("pact_records", "coordinator's page: read the pact's records for the figures (last read)", r.read, "ms", [r.read]);
+      row("indicators_recompute", `coordinator's page: every indicator recomputed, median of ${r.times.length}`, median(r.times), "ms", r.times);
+      return;
+    }
+    const secs = syncs.map((s) => s.seconds);
     const kib = syncs.map((s) => s.bytes / 1024);
-    row("first_sync", "first sync: all records stored and listed", median(secs), "s", secs, 10);
-    row("first_sync_bytes", "first sync: WebSocket payload bytes", median(kib), "KiB", kib);
+    const peerSecs = peerSyncs.map((s) => s.seconds);
+    const peerKib = peerSyncs.map((s) => s.bytes / 1024);
+    row("first_sync", "first sync: all records stored and listed", median(secs), "s", secs, 10, peerSecs);
+    row("first_sync_bytes", "first sync: WebSocket payload bytes", median(kib), "KiB", kib, undefined, peerKib);
+    if (floors.length) {
+      const floorSecs = floors.map((f) => f.seconds);
+      const floorKib = floors.map((f) => f.bytes / 1024);
+      row("floor_sync", "first sync floor: the same requests, answers to IndexedDB, no Automerge", median(floorSecs), "s", floorSecs);
+      row("floor_sync_bytes", "first sync floor: WebSocket payload bytes", median(floorKib), "KiB", floorKib);
+      const times = secs.map((x, i) => x / floorSecs[i]);
+      row("floor_ratio", "first sync: Paktum's time ÷ the floor's (same run)", median(times), "×", times, 3);
+    }
 
     for (const rate of opts.only ? [] : [1, 4]) {
       const suffix = rate > 1 ? `, CPU ${rate}x slower` : "";
@@ -434,7 +613,11 @@ try {
       // A first load after the cold ones installs the service worker's cache again.
       await appStart(kept, { cold: false, rate: 1, label: "warm-up" });
       const warm = [];
-      for (let run = 1; run <= opts.runs; run++) warm.push(await appStart(kept, { cold: false, rate, label: `warm start${suffix} ${run}` }));
+      const peerWarm = [];
+      for (let run = 1; run <= opts.runs; run++) {
+        warm.push(await appStart(kept, { cold: false, rate, label: `warm start${suffix} ${run}` }));
+        if (peer && rate === 1) peerWarm.push(await peer.warmStart(peerKept, run));
+      }
       const listed = (xs) => xs.map((x) => x.listed);
       row(`start_cold${tag}`, `app start cold (no cache, records stored)${suffix}`, median(listed(cold)), "ms", listed(cold));
       if (rate === 1) {
@@ -442,7 +625,7 @@ try {
         row("shell_wire", "cold start: app shell over HTTP (wasm + JS + CSS as served)", median(kb("wire")), "KB", kb("wire"));
         row("shell_decoded", "cold start: app shell decoded", median(kb("decoded")), "KB", kb("decoded"));
       }
-      row(`start_warm${tag}`, `app start warm (service worker, records stored)${suffix}`, median(listed(warm)), "ms", listed(warm), rate > 1 ? 3000 : 1000);
+      row(`start_warm${tag}`, `app start warm (service worker, records stored)${suffix}`, median(listed(warm)), "ms", listed(warm), rate > 1 ? 3000 : 1000, peerWarm);
       const loaded = warm.map((x) => x.recordsLoaded).filter((x) => x !== null);
       if (loaded.length) {
         row(`start_warm_records${tag}`, `  warm start until every record is loaded${suffix}`, median(loaded), "ms", loaded);
@@ -458,18 +641,24 @@ try {
 
     if (opts.only) return;
     const saves = await noteSaves(kept);
-    row("save_p50", `note save to IndexedDB commit p50 (${saves.length} saves)`, percentile(saves, 50), "ms", saves);
-    row("save_p95", `note save to IndexedDB commit p95 (${saves.length} saves)`, percentile(saves, 95), "ms", saves, 16);
+    const peerSaves = peer ? await peer.saves(peerKept, opts.notes) : [];
+    const at = (xs, p) => Object.assign([...xs], { value: percentile(xs, p) });
+    row("save_p50", `note save to IndexedDB commit p50 (${saves.length} saves)`, percentile(saves, 50), "ms", saves, undefined, at(peerSaves, 50));
+    row("save_p95", `note save to IndexedDB commit p95 (${saves.length} saves)`, percentile(saves, 95), "ms", saves, 16, at(peerSaves, 95));
   });
   if (problems.length) throw new Error(problems.join("\n"));
 } catch (e) {
   failed = e;
 } finally {
+  await peer?.close();
   await browser.close().catch(() => {});
 }
 
 const width = Math.max(...rows.map((r) => r.name.length), 10);
-for (const r of rows) console.log(`${r.name.padEnd(width)}  ${String(r.value).padStart(9)} ${r.unit}`);
+for (const r of rows) {
+  const beside = r.reference === undefined ? "" : `   peer ${String(r.reference).padStart(9)} ${r.unit}   Paktum/peer ${round(r.value / r.reference, 3)}`;
+  console.log(`${r.name.padEnd(width)}  ${String(r.value).padStart(9)} ${r.unit}${beside}`);
+}
 if (opts.json) {
   const report = {
     team: opts.team,

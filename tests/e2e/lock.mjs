@@ -3,7 +3,9 @@
 // through the test hook (localStorage "paktum-lock-after-ms", honoured only when
 // shorter than the policy's 5 minutes), the app locks while a note is half-typed; the
 // lock screen shows and no record text is in the page; wrong PINs make the worker wait
-// longer each time; the right PIN brings the same page back with the half-typed note.
+// longer each time; the right PIN brings the same page back with the half-typed note;
+// the PIN is changed in Settings (a wrong current PIN refused), and then only the new
+// PIN unlocks.
 // The grep test: a device on a real Chromium profile on disk (launchPersistentContext)
 // saves a contact with a name and phone, which are then found in the profile; a PIN
 // is set (what was there is encrypted, and the old values are scrubbed from LevelDB:
@@ -104,6 +106,26 @@ export function lockScenarios(h) {
     check((await L.page.getByLabel("Note", { exact: true }).inputValue()) === draft, "the half-typed note is back");
     const unlockMs = await L.page.evaluate(() => performance.getEntriesByName("paktum:unlock").map((e) => e.duration));
     console.log(`     unlock with 600,000 PBKDF2 iterations: ${unlockMs.map((ms) => ms.toFixed(0)).join(", ")} ms`);
+
+    // Changing the PIN in Settings: a wrong current PIN is refused (and counted); then
+    // the old PIN no longer opens the device and the new one does.
+    const NEW_PIN = "741852";
+    await nav(L, "Settings");
+    const changePin = async (current) => {
+      await L.page.getByLabel("Current PIN").fill(current);
+      await L.page.getByLabel("New PIN or passphrase").fill(NEW_PIN);
+      await L.page.getByLabel("Repeat the PIN").fill(NEW_PIN);
+      await L.page.getByRole("button", { name: "Change PIN" }).click();
+    };
+    await changePin("111111");
+    await L.page.getByText(/^The current PIN is wrong/).waitFor({ timeout: T });
+    await changePin(PIN);
+    await L.page.getByText(/^PIN changed/).waitFor({ timeout: T });
+    await L.page.getByRole("button", { name: "Lock now" }).click();
+    await tryPin(L, PIN);
+    check((await waitAsked(L)) === 0, "the old PIN is refused (a free try)");
+    await tryPin(L, NEW_PIN);
+    await L.page.getByRole("heading", { level: 1, name: "Settings" }).waitFor({ timeout: T });
     await L.context.close();
   });
 

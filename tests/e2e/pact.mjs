@@ -4,6 +4,9 @@
 // the merged table (the filter lives in the URL and survives a reload), downloads
 // it as CSV (the file's rows are the table's rows) and the indicators as CSV;
 // screenshots of the dashboard at 1280×800 and 768×1024; axe-core on each screen.
+// The coordinator's screens are a page of their own (/pact, dist/pact/, its own wasm):
+// the worker's phone never requests a file of it nor caches it, the coordinator's
+// "Pact" link loads it, and it opens offline from the service worker afterwards.
 //
 //   node tests/e2e/pact.mjs --base URL --codes WORKER_A,WORKER_B,COORDINATOR
 //        [--teams enrolled,west] [--artifacts tests/artifacts]
@@ -47,11 +50,27 @@ const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true
 async function device(name, viewport) {
   const context = await browser.newContext({ viewport, acceptDownloads: true });
   const page = await context.newPage();
+  const d = { name, context, page, offline: false, requested: [] };
   page.on("pageerror", (e) => problems.push(`${name}: page error: ${e.message}`));
   page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`${name}: console error: ${m.text()}`);
+    // Chromium's offline emulation (context.setOffline) causes these, nothing else.
+    const offline = d.offline && /ERR_INTERNET_DISCONNECTED|^WebSocket connection to '[^']+' failed:\s*$/.test(m.text());
+    if (m.type() === "error" && !offline) problems.push(`${name}: console error: ${m.text()}`);
   });
-  return { name, context, page };
+  // Every path this device asks the relay for, the service worker's requests included.
+  context.on("request", (r) => {
+    const url = new URL(r.url());
+    if (url.origin === new URL(BASE).origin) d.requested.push(url.pathname);
+  });
+  return d;
+}
+
+/** Whether the service worker's cache holds the coordinator's page. */
+async function pactCached(d) {
+  return d.page.evaluate(async () => {
+    for (const key of await caches.keys()) if (await (await caches.open(key)).match("/pact/index.html")) return true;
+    return false;
+  });
 }
 
 async function enrol(d, code) {
@@ -66,8 +85,10 @@ async function upToDate(d) {
 
 const nav = (d, name) => d.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
 
-/** A contact made on the worker's phone; optionally with a municipality and a status. */
-async function contact(d, name, { municipality, status } = {}) {
+/** A contact made on the worker's phone; optionally with a municipality, a status, and
+ *  consent to share it with the pact's partners (without it, another team's coordinator
+ *  never receives it: issue 15). */
+async function contact(d, name, { municipality, status, share } = {}) {
   await nav(d, "+ Contact");
   await d.page.getByLabel("Name", { exact: true }).fill(name);
   await d.page.getByLabel("Where (optional)").fill("Youth centre");
@@ -78,6 +99,12 @@ async function contact(d, name, { municipality, status } = {}) {
     await d.page.getByLabel("Municipality").fill(municipality);
     await d.page.getByRole("button", { name: "Save details" }).click();
     await d.page.getByText(municipality, { exact: true }).waitFor({ timeout: T });
+  }
+  if (share) {
+    const consent = d.page.getByRole("region", { name: "Consent" });
+    await consent.getByRole("radio", { name: "Shared with the partner organisations of the pact" }).check();
+    await consent.getByRole("button", { name: "Consent given today" }).click();
+    await consent.getByRole("button", { name: "Withdraw consent" }).waitFor({ timeout: T });
   }
   if (status) {
     await d.page.getByLabel("New status").selectOption({ label: status });
@@ -149,10 +176,20 @@ try {
       await contact(A, "Mila Dirks");
     })(),
     (async () => {
-      await contact(B, "Jef Peeters", { municipality: "Mol", status: "Engaged" });
-      await contact(B, "Noor Janssens");
+      await contact(B, "Jef Peeters", { municipality: "Mol", status: "Engaged", share: true });
+      await contact(B, "Noor Janssens", { share: true });
     })(),
   ]);
+  // Noor (team west) becomes an ESF+ participant on her team's phone.
+  const esfB = B.page.getByRole("region", { name: "ESF+ participant" });
+  await B.page.getByRole("region", { name: "Consent" }).getByLabel("What the consent covers").fill("ESF+ programme");
+  await B.page.getByRole("button", { name: "Consent given today" }).click();
+  await esfB.getByRole("button", { name: "Record entry" }).waitFor({ timeout: T });
+  await esfB.getByLabel("Labour-market status at entry").selectOption({ label: "Long-term unemployed" });
+  await esfB.getByLabel("Highest education completed").selectOption({ label: "Upper secondary or post-secondary (ISCED 3–4)" });
+  await esfB.getByLabel("Gender").selectOption({ label: "Non-binary" });
+  await esfB.getByRole("button", { name: "Record entry" }).click();
+  await esfB.getByText("Long-term unemployed", { exact: true }).waitFor({ timeout: T });
   await upToDate(A);
   await upToDate(B);
   console.log(`     two workers made 5 contacts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -161,6 +198,10 @@ try {
   await enrol(C, CODES[2]);
   await nav(C, "Pact");
   await C.page.getByRole("heading", { level: 1, name: "The pact" }).waitFor({ timeout: T });
+  // A page load of its own: the coordinator's wasm from /pact/.
+  check(new URL(C.page.url()).pathname === "/pact", `the Pact link opens /pact: ${C.page.url()}`);
+  const pactWasm = await C.page.evaluate(() => performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname).filter((p) => /^\/pact\/paktum-pact-.*\.wasm$/.test(p)));
+  check(pactWasm.length === 1, `the coordinator's page runs its own wasm: ${pactWasm}`);
   await C.page.getByText("On this device: 5 of 5 records, from 2 of 2 team lists.").waitFor({ timeout: T });
   const reached = C.page.getByRole("link", { name: "Young people reached (new contacts) – Whole pact: 5" });
   await reached.waitFor({ timeout: T });
@@ -258,6 +299,9 @@ try {
     .getByText(`This record belongs to another team (${TEAM_B}). You can read it here, but only that team can change it.`)
     .waitFor({ timeout: T });
   await C.page.getByText("Mol", { exact: true }).waitFor({ timeout: T });
+  // Its ESF+ section, read-only too.
+  await C.page.getByRole("heading", { level: 2, name: "ESF+ participant" }).waitFor({ timeout: T });
+  await C.page.getByText("Not an ESF+ participant.").waitFor({ timeout: T });
   const record = C.page.locator("article.record");
   for (const name of [/save/i, /edit/i, /remove/i, /add/i, "Change status", "Consent given today"]) {
     check((await C.page.getByRole("button", { name }).count()) === 0, `another team's record offers a “${name}” button`);
@@ -265,6 +309,20 @@ try {
   check((await record.getByRole("button").count()) === 0, "another team's record offers no button at all");
   check((await record.locator("input, textarea, select").count()) === 0, "another team's record offers no field to fill");
   await audited(C, "another team's record, read-only");
+  await C.page.goBack();
+  // Another team's participant: the ESF+ facts, read-only.
+  await C.page.getByRole("link", { name: "Clear filters" }).click();
+  await C.page.getByText("5 of 5 young people").waitFor({ timeout: T });
+  await table.getByRole("link", { name: "Noor Janssens" }).click();
+  await C.page.getByRole("heading", { level: 1, name: "Noor Janssens" }).waitFor({ timeout: T });
+  const esfC = C.page.getByRole("region", { name: "ESF+ participant" });
+  for (const fact of ["Long-term unemployed", "Upper secondary or post-secondary (ISCED 3–4)", "Non-binary"]) {
+    await esfC.getByText(fact, { exact: true }).waitFor({ timeout: T });
+  }
+  check((await C.page.locator("article.record").getByRole("button").count()) === 0, "another team's participant offers no button");
+  check((await C.page.locator("article.record").locator("input, textarea, select").count()) === 0, "another team's participant offers no field");
+  await C.page.locator("article.record").screenshot({ path: resolve(ARTIFACTS, "pact-read-only-participant.png") });
+  await audited(C, "another team's participant, read-only");
   await C.page.goBack();
   await C.page.getByLabel("Municipality").selectOption("Geel");
   await C.page.getByText("2 of 5 young people").waitFor({ timeout: T });
@@ -275,8 +333,28 @@ try {
   }
   check((await C.page.getByText(/belongs to another team/).count()) === 0, "the own team's record is not read-only");
 
-  // A worker's phone has no pact view.
+  // A worker's phone has no pact view, and never downloaded or cached it.
   check((await A.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Pact" }).count()) === 0, "a worker has no Pact link");
+  for (const d of [A, B]) {
+    const pact = d.requested.filter((p) => p.startsWith("/pact") && p !== "/pact/teams");
+    check(pact.length === 0, `${d.name}, a worker's phone, requested the coordinator's page: ${pact}`);
+    check(!(await pactCached(d)), `${d.name}, a worker's phone, cached the coordinator's page`);
+    check(d.requested.some((p) => /^\/paktum-app-.*\.wasm$/.test(p)), `${d.name} loaded the field app: ${d.requested}`);
+  }
+
+  // The coordinator's page offline: from the service worker's cache, the records from
+  // IndexedDB.
+  await C.page.waitForFunction(async () => {
+    for (const key of await caches.keys()) if (await (await caches.open(key)).match("/pact/index.html")) return true;
+    return false;
+  }, null, { timeout: T, polling: 200 });
+  C.offline = true;
+  await C.context.setOffline(true);
+  await C.page.goto(`${BASE}/pact/table`);
+  await C.page.getByRole("heading", { level: 1, name: "The pact" }).waitFor({ timeout: T });
+  await C.page.getByText("5 of 5 young people").waitFor({ timeout: T });
+  await C.page.screenshot({ path: resolve(ARTIFACTS, "pact-table-offline-1280x800.png") });
+  await C.context.setOffline(false);
 } catch (e) {
   failed = true;
   console.error(`FAIL: ${e.stack || e}`);

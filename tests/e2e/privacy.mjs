@@ -41,7 +41,8 @@ export function privacyScenarios(h) {
     check(said.includes("15 days"), `the flag counts the days: ${said}`);
     await shot(W, "privacy-consent-flag");
 
-    await W.page.getByLabel("What the consent covers").fill("stored by the team");
+    // The team only is chosen unless the worker shares it with the pact (issue 15).
+    check(await W.page.getByRole("radio", { name: "Stored by our team only" }).isChecked(), "the team only by default");
     await W.page.getByRole("button", { name: "Consent given today" }).click();
     await flag(W).waitFor({ state: "detached", timeout: T });
     await W.context.close();

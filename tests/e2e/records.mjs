@@ -349,7 +349,7 @@ export function recordScenarios(h) {
     await audited(P, "a contact without consent (participant section)", { form: false });
     await fits(P, "the participant section without consent");
 
-    await P.page.getByRole("region", { name: "Consent" }).getByLabel("What the consent covers").fill("ESF+ programme");
+    await P.page.getByRole("region", { name: "Consent" }).getByRole("radio", { name: "Stored by our team only" }).check();
     await P.page.getByRole("button", { name: "Consent given today" }).click();
     await section.getByRole("button", { name: "Record entry" }).waitFor({ timeout: T });
     const yesterday = await isoDay(P, -1);

@@ -15,7 +15,7 @@ use paktum_shared::device::{Identity, Loadable, Loaded, Repo, Step, StoredDoc};
 use paktum_shared::enrol::Enrolment;
 use paktum_shared::protocol::Message;
 use paktum_shared::record::RecordDoc;
-use paktum_shared::replica::Replica;
+use paktum_shared::replica::{Replica, Withdrawal};
 use paktum_shared::{DocumentId, Editor, ModelError};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -51,6 +51,9 @@ pub struct Device {
     pub wait: Duration,
     /// Documents the core asked to delete from disk (erased), in order.
     pub deleted: Vec<DocumentId>,
+    /// Every byte received from the relay while `Some` (a test sets it before
+    /// connecting, to search what a device was sent).
+    pub heard: Option<Vec<u8>>,
     /// The test clock, milliseconds since the epoch; each action moves it on a second.
     now_ms: i64,
     url: String,
@@ -83,6 +86,7 @@ impl Device {
             traffic: Traffic::default(),
             wait: WAIT,
             deleted: Vec::new(),
+            heard: None,
             now_ms: CLOCK_START_MS,
             url,
             ws: None,
@@ -115,6 +119,7 @@ impl Device {
             traffic: Traffic::default(),
             wait: other.wait,
             deleted: Vec::new(),
+            heard: None,
             now_ms: other.now_ms,
             url: other.url.clone(),
             ws: None,
@@ -154,6 +159,25 @@ impl Device {
     pub fn go_offline(&mut self) {
         self.ws = None;
         self.repo.disconnect();
+    }
+
+    /// Reconnects a device the pact withdrew with a wipe: the core hands in what the
+    /// relay has not confirmed and takes the relay's `paktum-wiped`; then, as the app
+    /// erases its store, the device forgets everything (a fresh core). Returns the
+    /// relay's last word.
+    pub async fn reach_relay_withdrawn(&mut self) -> anyhow::Result<Withdrawal> {
+        self.open().await?;
+        self.wait_for("the relay's wipe", |r| r.withdrawn().is_some())
+            .await?;
+        let withdrawal = self
+            .replica()
+            .withdrawn()
+            .cloned()
+            .context("the relay's wipe")?;
+        self.go_offline();
+        let (repo, _) = Repo::new(self.repo.identity().clone(), Loaded::default(), vec![]);
+        self.repo = repo;
+        Ok(withdrawal)
     }
 
     /// Points the device at another relay address (e.g. a restarted relay's new port).
@@ -210,6 +234,9 @@ impl Device {
             };
             self.traffic.received_messages += 1;
             self.traffic.received_bytes += bytes.len();
+            if let Some(heard) = &mut self.heard {
+                heard.extend_from_slice(&bytes);
+            }
             let msg = Message::decode(&bytes).context("relay sent a malformed message")?;
             let now = self.now_ms;
             let started = std::time::Instant::now();
@@ -280,7 +307,7 @@ impl Device {
         let editor = self.editor();
         let out = edit(&mut contact, &editor)?;
         let now = self.tick();
-        let step = self.repo.adopt(contact.into_record(), now)?;
+        let step = self.repo.forge(contact.into_record(), now)?;
         self.take(step).await?;
         Ok(out)
     }

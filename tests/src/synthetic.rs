@@ -276,7 +276,7 @@ pub fn coordinator_extras(
     }
     if rng.below(2) == 0 {
         editor.now_ms += 60_000;
-        doc.give_consent(editor, start, "esf")?;
+        doc.give_consent(editor, start, paktum_shared::contact::ConsentScope::Pact)?;
         doc.set_participant_entry(
             editor,
             Entry {

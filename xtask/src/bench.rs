@@ -10,6 +10,7 @@
 //! holds the measurements (`indicators` the coordinator's), `stats` the medians, ratios and targets, `report` the
 //! table and BENCHMARKS.md.
 
+mod browser;
 mod indicators;
 mod languages;
 mod relays;
@@ -197,7 +198,8 @@ pub fn bench(plan: &mut Plan, quick: bool) -> Result<()> {
         languages::languages(plan, &scratch, &mut table)?;
         scenario::bundle_floor(plan, &scratch, &mut table)?;
     }
-    scenario::browser(plan, &scratch, &sizes, &mut table)?;
+    browser::browser(plan, &scratch, &sizes, &mut table)?;
+    indicators::browser_indicators(plan, &scratch, &sizes, &mut table)?;
 
     // The same note from repeated runs (a reference failing every time) is said once.
     let mut seen = std::collections::HashSet::new();
@@ -230,7 +232,11 @@ fn ensure_dist(plan: &mut Plan) -> Result<()> {
             })
             .unwrap_or(false)
     };
-    if has("wasm") && plan.root.join("dist/index.html").exists() {
+    let both = |plan: &Plan| {
+        plan.root.join("dist/index.html").exists()
+            && plan.root.join(build::PACT_DIST).join("index.html").exists()
+    };
+    if has("wasm") && both(plan) {
         return Ok(());
     }
     let deadline = Instant::now() + Duration::from_secs(900);
@@ -246,7 +252,7 @@ fn ensure_dist(plan: &mut Plan) -> Result<()> {
         println!("waiting for another trunk build to finish…");
         std::thread::sleep(Duration::from_secs(5));
     }
-    if !has("wasm") {
+    if !has("wasm") || !both(plan) {
         build::tools(plan)?;
         build::app(plan)?;
     }

@@ -232,6 +232,7 @@ pub fn test(plan: &mut Plan) -> Result<()> {
     https_result?;
     if e2e {
         erasure_in_browsers(plan)?;
+        wipe_in_browsers(plan)?;
         pact_in_browsers(plan)?;
     }
     // Last: the benchmark harness at small sizes (a smoke test; never fails on timings).
@@ -279,6 +280,36 @@ fn erasure_in_browsers(plan: &mut Plan) -> Result<()> {
                 "--artifacts",
                 "tests/artifacts",
             ])
+            .arg("--data-dir")
+            .arg(&data),
+    );
+    relay.stop();
+    result
+}
+
+/// Remote wipe in the browser (`tests/e2e/wipe.mjs`): its own relay with device
+/// tokens and one invited worker; the script withdraws the device with the admin CLI.
+fn wipe_in_browsers(plan: &mut Plan) -> Result<()> {
+    let relay = E2eRelay::start(plan, Mode::Secure)?;
+    let binary = plan.root.join("target/debug/paktum-sync-server");
+    let data = relay.process.data_dir().to_path_buf();
+    let http = relay.process.http_url().to_string();
+    let printed = paktum_launch::admin(
+        &binary,
+        &data,
+        &[
+            "invite", "--team", E2E_TEAM, "--name", "Wim", "--role", "worker", "--url", &http,
+        ],
+    )?;
+    let code = paktum_launch::enrolment_code(&printed)
+        .with_context(|| format!("no enrolment code in the admin output: {printed}"))?;
+    let result = plan.step(
+        "end-to-end: a device withdrawn with a wipe hands in, empties its store and says why (Playwright)",
+        plan.command("node")
+            .arg("tests/e2e/wipe.mjs")
+            .args(["--base", &http, "--code", &code, "--artifacts", "tests/artifacts"])
+            .arg("--binary")
+            .arg(&binary)
             .arg("--data-dir")
             .arg(&data),
     );

@@ -77,14 +77,15 @@ impl LockState {
     }
 
     /// What the store says at start-up.
-    pub(super) fn opened(&self, has_pin: bool, failures: u32, wiped: bool) {
+    pub(super) fn opened(&self, has_pin: bool, failures: u32, failed_at: f64, wiped: bool) {
         self.has_pin.set(has_pin);
         self.failures.set(failures);
         self.wiped.set(wiped);
         if failures > 0 {
-            // The wait counts from now: the time of the last try is not kept.
+            // The wait counts from the last wrong PIN, kept on disk: a reload does
+            // not restart it.
             self.wait_until
-                .set(js_sys::Date::now() + policy().wait_ms(failures));
+                .set(policy().next_try_at(failures, failed_at, js_sys::Date::now()));
         }
     }
 }
@@ -219,7 +220,7 @@ impl Field {
                     // The erased values leave LevelDB's files only with a compaction.
                     let _ = store.scrub().await;
                 }
-                let until = js_sys::Date::now() + policy.wait_ms(failures);
+                let until = policy.next_try_at(failures, store.failed_at(), js_sys::Date::now());
                 self.lock.wait_until.set(until);
                 return Err(if policy.wait_ms(failures) > 0.0 {
                     UnlockProblem::Wait(until)
@@ -280,6 +281,43 @@ impl Field {
             });
         }
         Ok(())
+    }
+
+    /// Changes the PIN (the current one first, the new one twice): the data key is
+    /// wrapped again, nothing is encrypted again. A wrong current PIN counts and
+    /// waits as one at the lock screen.
+    pub async fn change_pin(&self, current: &str, new: &str, again: &str) -> Result<(), Problem> {
+        if !paktum_shared::device::is_acceptable_pin(new) {
+            return Err(Problem::Form(|i| t_string!(i, lock_pin_short).to_string()));
+        }
+        if new != again {
+            return Err(Problem::Form(|i| {
+                t_string!(i, lock_pin_mismatch).to_string()
+            }));
+        }
+        let Some(store) = self.store.get_value() else {
+            return Err(Problem::Store(StoreError::Unavailable));
+        };
+        if js_sys::Date::now() < self.lock.wait_until.get_untracked() {
+            return Err(Problem::Form(|i| t_string!(i, lock_pin_wait).to_string()));
+        }
+        match store.change_pin(current, new).await {
+            Ok(()) => {
+                self.lock.failures.set(0);
+                self.lock.wait_until.set(0.0);
+                Ok(())
+            }
+            Err(UnlockError::Store(e)) => Err(Problem::Store(e)),
+            Err(UnlockError::WrongPin { failures }) => {
+                self.lock.failures.set(failures);
+                self.lock
+                    .wait_until
+                    .set(js_sys::Date::now() + policy().wait_ms(failures));
+                Err(Problem::Form(|i| {
+                    t_string!(i, lock_pin_current_wrong).to_string()
+                }))
+            }
+        }
     }
 
     /// Half-typed text kept for `key` (a form), if any.

@@ -120,6 +120,24 @@ async fn pin_key(pin: &str, salt: &[u8], iterations: u32) -> Result<CryptoKey, C
     .unchecked_into())
 }
 
+/// `data_key` wrapped by a key derived from `pin` under a fresh salt (and IV); also
+/// the wrapping key.
+async fn wrap(data_key: &CryptoKey, pin: &str) -> Result<(CryptoKey, Wrapped), CryptoError> {
+    let salt = random_bytes(SALT_LEN)?;
+    let wrapping = pin_key(pin, &salt, PBKDF2_ITERATIONS).await?;
+    let iv = random_bytes(IV_LEN)?;
+    let wrapped =
+        run(subtle()?.wrap_key_with_object("raw", data_key, &wrapping, &gcm_with(&iv))).await?;
+    let mut key = iv;
+    key.extend(Uint8Array::new(&wrapped).to_vec());
+    let wrapped = Wrapped {
+        salt,
+        iterations: PBKDF2_ITERATIONS,
+        key,
+    };
+    Ok((wrapping, wrapped))
+}
+
 impl Cipher {
     /// A new random data key, and it wrapped by `pin`. The key in memory is a second
     /// copy unwrapped as non-extractable; the extractable one is dropped here.
@@ -132,20 +150,38 @@ impl Cipher {
         ))
         .await?
         .unchecked_into::<CryptoKey>();
-        let salt = random_bytes(SALT_LEN)?;
-        let wrapping = pin_key(pin, &salt, PBKDF2_ITERATIONS).await?;
-        let iv = random_bytes(IV_LEN)?;
-        let wrapped =
-            run(subtle.wrap_key_with_object("raw", &fresh, &wrapping, &gcm_with(&iv))).await?;
-        let mut key = iv;
-        key.extend(Uint8Array::new(&wrapped).to_vec());
-        let wrapped = Wrapped {
-            salt,
-            iterations: PBKDF2_ITERATIONS,
-            key,
-        };
+        let (wrapping, wrapped) = wrap(&fresh, pin).await?;
         let cipher = Self::unwrap_with(&wrapping, &wrapped).await?;
         Ok((cipher, wrapped))
+    }
+
+    /// The same data key wrapped by `new_pin` instead of `old_pin`, under a new salt:
+    /// nothing stored is encrypted again. The key is unwrapped extractable only here,
+    /// to be wrapped again, and dropped; the one in memory stays non-extractable. A
+    /// wrong `old_pin` fails as an unlock does.
+    pub async fn rewrap(
+        old_pin: &str,
+        wrapped: &Wrapped,
+        new_pin: &str,
+    ) -> Result<Wrapped, CryptoError> {
+        if wrapped.key.len() <= IV_LEN {
+            return Err(CryptoError);
+        }
+        let subtle = subtle()?;
+        let old = pin_key(old_pin, &wrapped.salt, wrapped.iterations).await?;
+        let (iv, key) = wrapped.key.split_at(IV_LEN);
+        let data_key = run(subtle.unwrap_key_with_u8_array_and_object_and_object(
+            "raw",
+            key,
+            &old,
+            &gcm_with(iv),
+            &aes_gcm(),
+            true,
+            &usages(&["encrypt", "decrypt"]),
+        ))
+        .await?
+        .unchecked_into::<CryptoKey>();
+        Ok(wrap(&data_key, new_pin).await?.1)
     }
 
     /// The data key from `pin`; a wrong PIN fails (AES-GCM checks the tag).

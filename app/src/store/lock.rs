@@ -13,10 +13,13 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::*;
 
 /// What the device store holds under [`LOCK_KEY`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(super) struct LockRecord {
     wrapped: Wrapped,
     failures: u32,
+    /// When the last wrong PIN was typed (ms since the epoch; 0: not kept), so a
+    /// reload does not restart the wait.
+    failed_at: f64,
     /// Erased after too many wrong PINs: what the relay had is gone.
     wiped: bool,
 }
@@ -34,6 +37,7 @@ impl LockRecord {
             ),
             ("key", Uint8Array::from(self.wrapped.key.as_slice()).into()),
             ("failures", JsValue::from_f64(f64::from(self.failures))),
+            ("failedAt", JsValue::from_f64(self.failed_at)),
             ("wiped", JsValue::from_bool(self.wiped)),
         ])
     }
@@ -46,6 +50,7 @@ impl LockRecord {
                 key: get(value, "key").dyn_into_bytes()?,
             },
             failures: get(value, "failures").as_f64().unwrap_or(0.0) as u32,
+            failed_at: get(value, "failedAt").as_f64().unwrap_or(0.0),
             wiped: get(value, "wiped").as_bool().unwrap_or(false),
         })
     }
@@ -100,6 +105,11 @@ impl Store {
     /// Wrong PINs in a row so far.
     pub fn failures(&self) -> u32 {
         self.lock.borrow().as_ref().map_or(0, |l| l.failures)
+    }
+
+    /// When the last wrong PIN was typed (ms since the epoch; 0 when not known).
+    pub fn failed_at(&self) -> f64 {
+        self.lock.borrow().as_ref().map_or(0.0, |l| l.failed_at)
     }
 
     /// Whether too many wrong PINs have erased what the relay had.
@@ -215,19 +225,45 @@ impl Store {
             Ok(cipher) => {
                 if record.failures > 0 || record.wiped {
                     record.failures = 0;
+                    record.failed_at = 0.0;
                     record.wiped = false;
                     self.put_lock(&record).await.map_err(UnlockError::Store)?;
                 }
                 *self.cipher.borrow_mut() = Some(cipher);
                 Ok(())
             }
-            Err(_) => {
-                record.failures += 1;
-                self.put_lock(&record).await.map_err(UnlockError::Store)?;
-                Err(UnlockError::WrongPin {
-                    failures: record.failures,
-                })
+            Err(_) => Err(self.count_wrong_pin(record).await),
+        }
+    }
+
+    async fn count_wrong_pin(&self, mut record: LockRecord) -> UnlockError {
+        record.failures += 1;
+        record.failed_at = js_sys::Date::now();
+        match self.put_lock(&record).await {
+            Ok(()) => UnlockError::WrongPin {
+                failures: record.failures,
+            },
+            Err(e) => UnlockError::Store(e),
+        }
+    }
+
+    /// Changes the PIN: the data key is wrapped again by `new` (nothing stored is
+    /// encrypted again). A wrong `old` counts as a wrong PIN at the lock screen.
+    pub async fn change_pin(&self, old: &str, new: &str) -> Result<(), UnlockError> {
+        let Some(mut record) = self.lock.borrow().clone() else {
+            return Err(UnlockError::Store(StoreError::Write));
+        };
+        if self.is_locked() {
+            return Err(UnlockError::Store(StoreError::Locked));
+        }
+        match Cipher::rewrap(old, &record.wrapped, new).await {
+            Ok(wrapped) => {
+                record.wrapped = wrapped;
+                record.failures = 0;
+                record.failed_at = 0.0;
+                self.put_lock(&record).await.map_err(UnlockError::Store)
             }
+            Err(_) => Err(self.count_wrong_pin(record).await),
         }
     }
 
@@ -296,6 +332,7 @@ impl Store {
         let record = LockRecord {
             wrapped,
             failures: 0,
+            failed_at: 0.0,
             wiped: false,
         };
         let count = sealed_chunks.len() + sealed_states.len() + sealed_device.len();

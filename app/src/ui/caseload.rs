@@ -225,6 +225,14 @@ pub fn Caseload() -> impl IntoView {
                 </select>
             </label>
             <label>
+                <SelectLabel id=sort_id.clone() hidden=true>{t!(i18n, caseload_sort)}</SelectLabel>
+                <select aria-labelledby=sort_id.clone() prop:value=move || param("sort") on:change=move |ev| set_param("sort", event_target_value(&ev))>
+                    <option value="">{t!(i18n, caseload_sort_name)}</option>
+                    <option value=SortBy::Status.as_str()>{t!(i18n, caseload_sort_status)}</option>
+                    <option value=SortBy::Changed.as_str()>{t!(i18n, caseload_sort_changed)}</option>
+                </select>
+            </label>
+            <label class="wide">
                 <SelectLabel id=worker_id.clone() hidden=true>{t!(i18n, caseload_filter_worker)}</SelectLabel>
                 <select aria-labelledby=worker_id.clone() prop:value=move || param("worker") on:change=move |ev| set_param("worker", event_target_value(&ev))>
                     <option value="">{t!(i18n, caseload_all_workers)}</option>
@@ -234,14 +242,6 @@ pub fn Caseload() -> impl IntoView {
                             .map(|w| view! { <option value=w.clone()>{w.clone()}</option> })
                             .collect_view()
                     }}
-                </select>
-            </label>
-            <label>
-                <SelectLabel id=sort_id.clone() hidden=true>{t!(i18n, caseload_sort)}</SelectLabel>
-                <select aria-labelledby=sort_id.clone() prop:value=move || param("sort") on:change=move |ev| set_param("sort", event_target_value(&ev))>
-                    <option value="">{t!(i18n, caseload_sort_name)}</option>
-                    <option value=SortBy::Status.as_str()>{t!(i18n, caseload_sort_status)}</option>
-                    <option value=SortBy::Changed.as_str()>{t!(i18n, caseload_sort_changed)}</option>
                 </select>
             </label>
             <label class="check">

@@ -228,7 +228,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
             <notes::NotesSection id contact=contact_signal save undo />
             <StatusSection contact=Signal::derive(contact) save />
             <DetailsSection contact=Signal::derive(contact) save />
-            <ConsentSection contact=Signal::derive(contact) save />
+            <consent::ConsentSection contact=Signal::derive(contact) save />
             <participant::ParticipantSection contact=contact_signal save undo />
             <referrals::ReferralSection contact=contact_signal save undo />
             <erase::EraseSection id contact=contact_signal />
@@ -392,59 +392,7 @@ fn DetailsSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl I
     }
 }
 
-#[component]
-fn ConsentSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl IntoView {
-    let run = move |op: ContactOp| {
-        save.dispatch_local(op);
-    };
-    let busy = save.pending();
-    let i18n = use_i18n();
-    let scope = RwSignal::new(String::new());
-    let active = move || contact.get().is_some_and(|c| c.consent.is_active());
-    let give = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(day) = today() else { return };
-        let scope = scope.get();
-        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
-            c.give_consent(ed, day, &scope)
-        }));
-    };
-    let withdraw = move |_| {
-        let Some(day) = today() else { return };
-        run(Rc::new(move |c: &mut ContactDoc, ed: &Editor| {
-            c.withdraw_consent(ed, day)
-        }));
-    };
-    view! {
-        <section aria-labelledby="consent">
-            <h2 id="consent">{t!(i18n, consent_title)}</h2>
-            <p>
-                {move || {
-                    contact.get().map(|c| {
-                        let consent = c.consent;
-                        match (consent.given_on, consent.withdrawn_on) {
-                            (Some(on), None) => t!(i18n, consent_given, day = day_text(i18n, on), scope = consent.scope.unwrap_or_default()).into_any(),
-                            (_, Some(off)) => t!(i18n, consent_withdrawn, day = day_text(i18n, off)).into_any(),
-                            (None, None) => t!(i18n, consent_none).into_any(),
-                        }
-                    })
-                }}
-            </p>
-            <Show
-                when=active
-                fallback=move || view! {
-                    <form class="inline" on:submit=give>
-                        <InlineField label=Signal::derive(move || t_string!(i18n, consent_scope).to_string()) value=scope />
-                        <SaveButton busy class="">{t!(i18n, consent_give)}</SaveButton>
-                    </form>
-                }
-            >
-                <button type="button" on:click=withdraw disabled=move || busy.get()>{t!(i18n, consent_withdraw)}</button>
-            </Show>
-        </section>
-    }
-}
-
+mod consent;
 pub(super) mod erase;
 mod notes;
 pub(super) mod participant;

@@ -79,6 +79,15 @@ fn day_word(i18n: I18nContext<Locale>, raw: &str) -> String {
         .unwrap_or_else(|_| raw.to_string())
 }
 
+/// `team` and `pact` in words; an older free-text scope as it was typed.
+fn scope_word(i18n: I18nContext<Locale>, raw: &str) -> String {
+    match raw {
+        "team" => t_string!(i18n, consent_scope_team).to_string(),
+        "pact" => t_string!(i18n, consent_scope_pact).to_string(),
+        _ => raw.to_string(),
+    }
+}
+
 fn outcome_word(i18n: I18nContext<Locale>, raw: &str) -> String {
     raw.parse::<Outcome>()
         .map(|o| outcome_label(i18n, o))
@@ -109,7 +118,7 @@ fn change_view(i18n: I18nContext<Locale>, change: &FieldChange) -> Option<AnyVie
         ["notes", _, "date"] => (t_string!(i18n, note_date).to_string(), day_word),
         ["notes", _, "place"] => (t_string!(i18n, note_place).to_string(), as_is),
         ["consent", "given_on"] => (t_string!(i18n, consent_given_on).to_string(), day_word),
-        ["consent", "scope"] => (t_string!(i18n, consent_scope).to_string(), as_is),
+        ["consent", "scope"] => (t_string!(i18n, consent_scope).to_string(), scope_word),
         ["consent", "withdrawn_on"] => {
             (t_string!(i18n, consent_withdrawn_on).to_string(), day_word)
         }

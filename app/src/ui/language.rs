@@ -275,6 +275,8 @@ refusal_keys! {
     TooSlow => failure_lost,
     Unavailable => failure_relay_busy,
     NotPermitted => failure_not_permitted,
+    Withdrawn => withdrawn_wiped,
+    WithdrawnQuarantined => withdrawn_wiped_quarantined,
 }
 
 /// The record model's refusal as a sentence in the worker's language.

@@ -74,3 +74,35 @@ pub fn LockScreen() -> impl IntoView {
         </main>
     }
 }
+
+/// A PIN field bound to `value`, labelled by its children: a PIN being chosen
+/// (`new-password`) or, with `current`, the one in use.
+#[component]
+pub fn PinInput(
+    value: RwSignal<String>,
+    #[prop(optional)] current: bool,
+    children: Children,
+) -> impl IntoView {
+    let autocomplete = if current {
+        "current-password"
+    } else {
+        "new-password"
+    };
+    view! {
+        <label>
+            {children()}
+            <input type="password" autocomplete=autocomplete prop:value=value
+                on:input=move |ev| value.set(event_target_value(&ev)) />
+        </label>
+    }
+}
+
+/// A new PIN and the same again (setup, Settings' "set" and "change").
+#[component]
+pub fn NewPinFields(pin: RwSignal<String>, again: RwSignal<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <PinInput value=pin>{t!(i18n, lock_pin_new)}</PinInput>
+        <PinInput value=again>{t!(i18n, lock_pin_repeat)}</PinInput>
+    }
+}

@@ -43,9 +43,14 @@ impl PartialEq for Records {
 fn use_records() -> Memo<Records> {
     let field = use_field();
     Memo::new(move |_| {
-        field.read(|r| Records {
-            revision: r.revision(),
-            data: Arc::new(r.pact_records()),
+        field.read(|r| {
+            crate::timing::mark("paktum:pact-records-start");
+            let records = Records {
+                revision: r.revision(),
+                data: Arc::new(r.pact_records()),
+            };
+            crate::timing::measure("paktum:pact-records", "paktum:pact-records-start");
+            records
         })
     })
 }

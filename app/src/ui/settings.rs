@@ -8,6 +8,7 @@ use leptos_i18n::I18nContext;
 use wasm_bindgen_futures::JsFuture;
 
 use super::language::{LanguagePicker, number, problem_view};
+use super::lock::{NewPinFields, PinInput};
 use super::parts::{Outcome, SaveButton};
 use crate::field::{Problem, Words, use_field};
 use crate::i18n::*;
@@ -111,6 +112,22 @@ pub fn Settings() -> impl IntoView {
             Ok(Some((|i| t_string!(i, lock_pin_done).to_string()) as Words))
         }
     });
+    let current_pin = RwSignal::new(String::new());
+    let changed_pin = RwSignal::new(String::new());
+    let changed_again = RwSignal::new(String::new());
+    let change_pin = Action::new_local(move |(current, new, again): &(String, String, String)| {
+        let (current, new, again) = (current.clone(), new.clone(), again.clone());
+        async move {
+            let result = field.change_pin(&current, &new, &again).await;
+            current_pin.set(String::new());
+            result?;
+            changed_pin.set(String::new());
+            changed_again.set(String::new());
+            Ok(Some(
+                (|i| t_string!(i, lock_pin_changed).to_string()) as Words,
+            ))
+        }
+    });
     view! {
         <h1>{t!(i18n, settings_title)}</h1>
 
@@ -146,22 +163,27 @@ pub fn Settings() -> impl IntoView {
                         ev.prevent_default();
                         set_pin.dispatch_local((new_pin.get_untracked(), repeat_pin.get_untracked()));
                     }>
-                        <label>
-                            {t!(i18n, lock_pin_new)}
-                            <input type="password" autocomplete="new-password" prop:value=new_pin
-                                on:input=move |ev| new_pin.set(event_target_value(&ev)) />
-                        </label>
-                        <label>
-                            {t!(i18n, lock_pin_repeat)}
-                            <input type="password" autocomplete="new-password" prop:value=repeat_pin
-                                on:input=move |ev| repeat_pin.set(event_target_value(&ev)) />
-                        </label>
+                        <NewPinFields pin=new_pin again=repeat_pin />
                         <SaveButton busy=set_pin.pending()>{t!(i18n, lock_pin_set)}</SaveButton>
                     </form>
                 }
             >
                 <p class="hint">{t!(i18n, lock_settings_on)}</p>
                 <button type="button" class="wide" on:click=move |_| field.lock_now()>{t!(i18n, lock_now)}</button>
+                <h3>{t!(i18n, lock_change)}</h3>
+                <form on:submit=move |ev| {
+                    ev.prevent_default();
+                    change_pin.dispatch_local((
+                        current_pin.get_untracked(),
+                        changed_pin.get_untracked(),
+                        changed_again.get_untracked(),
+                    ));
+                }>
+                    <PinInput value=current_pin current=true>{t!(i18n, lock_pin_current)}</PinInput>
+                    <NewPinFields pin=changed_pin again=changed_again />
+                    <SaveButton busy=change_pin.pending()>{t!(i18n, lock_pin_change)}</SaveButton>
+                </form>
+                <Outcome action=change_pin />
             </Show>
             <Outcome action=set_pin />
         </section>

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use paktum_shared::device::{Identity, normalise_relay_url, normalise_team};
 
 use super::language::problem_view;
+use super::lock::NewPinFields;
 use crate::field::{Problem, use_field};
 use crate::i18n::*;
 use crate::sync::{default_relay_url, enrol};
@@ -109,16 +110,7 @@ pub fn Setup() -> impl IntoView {
                         on:input=move |ev| code.set(event_target_value(&ev)) />
                 </label>
                 <p class="hint">{t!(i18n, lock_settings_hint)}</p>
-                <label>
-                    {t!(i18n, lock_pin_new)}
-                    <input type="password" autocomplete="new-password" prop:value=pin
-                        on:input=move |ev| pin.set(event_target_value(&ev)) />
-                </label>
-                <label>
-                    {t!(i18n, lock_pin_repeat)}
-                    <input type="password" autocomplete="new-password" prop:value=pin_again
-                        on:input=move |ev| pin_again.set(event_target_value(&ev)) />
-                </label>
+                <NewPinFields pin=pin again=pin_again />
                 {move || error().map(|e| view! { <p class="error" role="alert">{move || problem_view(i18n, &e)}</p> })}
                 <button type="submit" class="primary" disabled=busy>{t!(i18n, setup_start)}</button>
             </form>

@@ -31,7 +31,7 @@ impl CaseloadDoc {
         Self::tombstones(doc, MOVED)
     }
 
-    fn tombstones(doc: &Automerge, kind: &str) -> Vec<DocumentId> {
+    pub(super) fn tombstones(doc: &Automerge, kind: &str) -> Vec<DocumentId> {
         let Some(records) = record::obj_at(doc, &ROOT, "records", ObjType::Map) else {
             return Vec::new();
         };

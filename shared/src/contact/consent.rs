@@ -1,8 +1,94 @@
-//! Consent that was never recorded (issue 15): a contact with no consent 14 days after
-//! the first meeting is flagged to the worker. Pure: "today" is an argument.
+//! Consent (issue 15): its scope, which decides whether the relay lets the record leave
+//! its team, and a contact with no consent 14 days after the first meeting, flagged to
+//! the worker. Pure: "today" is an argument.
+
+use automerge::{Automerge, ObjType, ROOT, ScalarValue, Value};
 
 use super::{Consent, Contact};
 use crate::date::Day;
+use crate::record;
+
+/// Who may hold a contact's record, as the young person agreed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConsentScope {
+    /// Stored by the team only (the default, and how older free-text scopes read).
+    Team,
+    /// Also shared with the partner organisations of the pact: their coordinators'
+    /// devices receive the record.
+    Pact,
+}
+
+impl ConsentScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentScope::Team => "team",
+            ConsentScope::Pact => "pact",
+        }
+    }
+
+    /// A stored scope. Only the exact word `pact` shares beyond the team: a free text
+    /// written before scopes were typed ("pact partners", "referrals", …) cannot be
+    /// shown to be a consent to share, so it reads as the team only; the worker records
+    /// the consent again to share it.
+    pub fn parse(stored: &str) -> ConsentScope {
+        if stored == ConsentScope::Pact.as_str() {
+            ConsentScope::Pact
+        } else {
+            ConsentScope::Team
+        }
+    }
+}
+
+impl Consent {
+    /// The scope this consent gives (the team only when none is stored).
+    pub fn reach(&self) -> ConsentScope {
+        self.scope
+            .as_deref()
+            .map_or(ConsentScope::Team, ConsentScope::parse)
+    }
+
+    /// Whether the record may leave its team: consent given, not withdrawn, pact scope.
+    pub fn shares_beyond_team(&self) -> bool {
+        self.is_active() && self.reach() == ConsentScope::Pact
+    }
+}
+
+/// [`Consent::shares_beyond_team`] read straight from a contact's document, for the
+/// relay's share policy. Concurrent values count against sharing: any `withdrawn_on`
+/// withholds it, and every value of `given_on` and `scope` must give it (one phone
+/// recording "team only" while another records "pact" shares nothing until a person
+/// keeps one of them).
+pub fn shares_beyond_team(doc: &Automerge) -> bool {
+    let Some(consent) = record::obj_at(doc, &ROOT, "consent", ObjType::Map) else {
+        return false;
+    };
+    let strings = |key: &str| -> Vec<Option<String>> {
+        record::all_values(doc, &consent, key)
+            .into_iter()
+            .map(|v| match v {
+                Value::Scalar(s) => match s.as_ref() {
+                    ScalarValue::Str(s) => Some(s.to_string()),
+                    _ => None,
+                },
+                Value::Object(_) => None,
+            })
+            .collect()
+    };
+    let given = strings("given_on");
+    let scope = strings("scope");
+    let withdrawn = strings("withdrawn_on");
+    !given.is_empty()
+        && given
+            .iter()
+            .all(|d| d.as_deref().is_some_and(|d| d.parse::<Day>().is_ok()))
+        && !scope.is_empty()
+        && scope
+            .iter()
+            .all(|s| s.as_deref().map(ConsentScope::parse) == Some(ConsentScope::Pact))
+        && withdrawn
+            .iter()
+            .all(|w| w.as_deref().is_none_or(str::is_empty))
+}
 
 /// Days a worker has to record consent after the first meeting.
 pub const CONSENT_GRACE_DAYS: i64 = 14;
@@ -111,6 +197,7 @@ mod tests {
         let today = day("2026-06-01");
         let given = Consent {
             given_on: Some(day("2026-01-03")),
+            given_by: Some("Anna".into()),
             scope: Some("team".into()),
             withdrawn_on: None,
         };

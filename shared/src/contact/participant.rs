@@ -292,7 +292,7 @@ mod tests {
         );
         assert_eq!(c.record().heads(), heads, "nothing written");
         assert_eq!(c.read().expect("read").participant, None);
-        c.give_consent(&ed, day("2026-02-20"), "esf")
+        c.give_consent(&ed, day("2026-02-20"), crate::contact::ConsentScope::Team)
             .expect("consent");
         c.set_participant_entry(&ed, entry("2026-03-01"))
             .expect("entered");
@@ -312,7 +312,7 @@ mod tests {
     fn leaving_and_results_keep_their_order_in_time() {
         let ed = Editor::new(ActorId::random(), "Bram", 1_795_521_600_000);
         let mut c = contact(&ed);
-        c.give_consent(&ed, day("2026-02-20"), "esf")
+        c.give_consent(&ed, day("2026-02-20"), crate::contact::ConsentScope::Team)
             .expect("consent");
         assert_eq!(
             c.set_participant_left(&ed, Some(day("2026-06-01"))),
@@ -400,7 +400,7 @@ mod tests {
     fn an_incomplete_or_odd_participant_map_reads_as_no_participant() {
         let ed = Editor::new(ActorId::random(), "Bram", 1_795_521_600_000);
         let mut c = contact(&ed);
-        c.give_consent(&ed, day("2026-02-20"), "esf")
+        c.give_consent(&ed, day("2026-02-20"), crate::contact::ConsentScope::Team)
             .expect("consent");
         c.set_participant_entry(&ed, entry("2026-03-01"))
             .expect("entered");

@@ -42,6 +42,7 @@ fn read_with(record: &RecordDoc, whole_notes: bool) -> Result<Contact, ModelErro
     let consent = record::obj_at(doc, &ROOT, "consent", ObjType::Map)
         .map(|c| Consent {
             given_on: record::str_at(doc, &c, "given_on").and_then(|d| d.parse().ok()),
+            given_by: record::opt_str_at(doc, &c, "given_by"),
             scope: record::opt_str_at(doc, &c, "scope"),
             withdrawn_on: record::str_at(doc, &c, "withdrawn_on").and_then(|d| d.parse().ok()),
         })

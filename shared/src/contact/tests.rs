@@ -200,10 +200,42 @@ fn notes_are_newest_first_and_follow_ups_are_tracked() {
 }
 
 #[test]
+fn only_an_active_consent_with_the_pact_scope_shares_beyond_the_team() {
+    let ed = editor();
+    let mut c = ContactDoc::create(&ed, new_contact()).expect("created");
+    let shared = |c: &ContactDoc| {
+        let by_doc = shares_beyond_team(c.record().doc());
+        assert_eq!(by_doc, c.read().expect("read").consent.shares_beyond_team());
+        by_doc
+    };
+    assert!(!shared(&c), "no consent");
+    c.give_consent(&ed, "2026-11-20".parse().expect("day"), ConsentScope::Team)
+        .expect("team");
+    assert!(!shared(&c), "the team only");
+    let read = c.read().expect("read").consent;
+    assert_eq!(read.given_by.as_deref(), Some("Anna"));
+    assert_eq!(read.reach(), ConsentScope::Team);
+    c.give_consent(&ed, "2026-11-21".parse().expect("day"), ConsentScope::Pact)
+        .expect("pact");
+    assert!(shared(&c));
+    c.withdraw_consent(&ed, "2026-11-22".parse().expect("day"))
+        .expect("withdrawn");
+    assert!(!shared(&c), "withdrawn");
+    c.give_consent(&ed, "2026-11-23".parse().expect("day"), ConsentScope::Pact)
+        .expect("given again");
+    assert!(shared(&c), "given again: the withdrawal is cleared");
+    // A free-text scope from before scopes were typed reads as the team only.
+    c.keep_part(&ed, &ContactPart::ConsentScope, "pact partners")
+        .expect("old text");
+    assert!(!shared(&c));
+    assert_eq!(c.read().expect("read").consent.reach(), ConsentScope::Team);
+}
+
+#[test]
 fn consent_and_referrals() {
     let ed = editor();
     let mut c = ContactDoc::create(&ed, new_contact()).expect("created");
-    c.give_consent(&ed, "2026-11-20".parse().expect("day"), "pact partners")
+    c.give_consent(&ed, "2026-11-20".parse().expect("day"), ConsentScope::Pact)
         .expect("consent");
     assert!(c.read().expect("read").consent.is_active());
     c.withdraw_consent(&ed, "2026-11-21".parse().expect("day"))
@@ -414,7 +446,8 @@ fn two_phones() -> (ContactDoc, ContactDoc, Editor, Editor, String, String) {
             "2026-11-25".parse().expect("day"),
         )
         .expect("referral");
-    here.give_consent(&anna, "2026-11-20".parse().expect("day"), "referrals")
+    // Recorded before scopes were typed: free text (as `keep_part` still writes it).
+    here.keep_part(&anna, &ContactPart::ConsentScope, "referrals")
         .expect("consent");
     let there = ContactDoc::load(here.record().id(), &here.record().save()).expect("copy");
     let mia = Editor::new(ActorId::random(), "Mia", 1_795_521_700_000);
@@ -478,11 +511,11 @@ fn consent_and_a_referrals_outcome_set_on_two_phones_are_changed_by_both() {
     here.give_consent(
         &anna,
         "2026-11-21".parse().expect("day"),
-        "referrals and school",
+        ConsentScope::Team,
     )
     .expect("here");
     there
-        .give_consent(&mia, "2026-11-22".parse().expect("day"), "referrals only")
+        .give_consent(&mia, "2026-11-22".parse().expect("day"), ConsentScope::Pact)
         .expect("there");
     here.set_referral_outcome(&anna, &referral, Outcome::Hired)
         .expect("here");
@@ -492,8 +525,10 @@ fn consent_and_a_referrals_outcome_set_on_two_phones_are_changed_by_both() {
     here.merge(&there).expect("merged");
     assert_eq!(
         values(&here, &ContactPart::ConsentScope),
-        ["Anna:referrals and school", "Mia:referrals only"]
+        ["Anna:team", "Mia:pact"]
     );
+    // Two phones disagreeing on the scope share nothing beyond the team until one is kept.
+    assert!(!shares_beyond_team(here.record().doc()));
     assert_eq!(
         values(&here, &ContactPart::ConsentGivenOn),
         ["Anna:2026-11-21", "Mia:2026-11-22"]
@@ -502,14 +537,15 @@ fn consent_and_a_referrals_outcome_set_on_two_phones_are_changed_by_both() {
     assert_eq!(values(&here, &outcome), ["Anna:hired", "Mia:rejected"]);
     assert!(here.keep_part(&anna, &outcome, "perhaps").is_err());
     here.keep_part(&anna, &outcome, "rejected").expect("kept");
-    here.keep_part(&anna, &ContactPart::ConsentScope, "referrals only")
+    here.keep_part(&anna, &ContactPart::ConsentScope, "pact")
         .expect("kept");
     here.keep_part(&anna, &ContactPart::ConsentGivenOn, "2026-11-22")
         .expect("kept");
     let read = here.read().expect("read");
     assert!(read.part_conflicts.is_empty(), "{:?}", read.part_conflicts);
     assert_eq!(read.referrals[0].outcome, Outcome::Rejected);
-    assert_eq!(read.consent.scope.as_deref(), Some("referrals only"));
+    assert_eq!(read.consent.reach(), ConsentScope::Pact);
+    assert!(shares_beyond_team(here.record().doc()));
     // The kept value reached the other phone as one more change: no conflict there either.
     there.merge(&here).expect("back");
     assert!(there.read().expect("read").part_conflicts.is_empty());

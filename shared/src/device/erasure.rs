@@ -125,6 +125,13 @@ impl Repo {
         self.forget_moved(confirmed)
     }
 
+    /// Records of another team that its shared index no longer lists: deleted from this
+    /// device as a moved record is (nothing can be pending: the core refuses edits of
+    /// another team's record).
+    pub(super) fn forget_unshared(&mut self, ids: Vec<DocumentId>) -> Step {
+        self.forget_moved(ids)
+    }
+
     fn forget_moved(&mut self, ids: Vec<DocumentId>) -> Step {
         let mut step = Step::default();
         if ids.is_empty() {

@@ -3,7 +3,11 @@
 //! (`read_contact_for_figures`), each kept with the heads it was read at, so a redraw
 //! after one change reads one record again, not the pact.
 
+use std::collections::{HashMap, HashSet};
+
 use super::Repo;
+use crate::DocumentId;
+use crate::caseload::Summary;
 use crate::contact::{Contact, ContactDoc, read_contact_for_figures};
 use crate::employer::Employer;
 use crate::record::Kind;
@@ -51,5 +55,28 @@ impl Repo {
         out.contacts.sort_by_key(|c| c.id);
         out.employers.sort_by_key(|e| e.id);
         out
+    }
+
+    /// The kind, name and team of each of `ids` the followed indices list, for a
+    /// drill-down. Another team's shared index carries no name (`caseload/shared.rs`):
+    /// it is read from the record, which is on this device only while it is shared.
+    pub fn pact_rows(
+        &self,
+        ids: &HashSet<DocumentId>,
+    ) -> HashMap<DocumentId, (Kind, String, String)> {
+        self.pact_entries()
+            .filter(|(_, e)| ids.contains(&e.id))
+            .filter_map(|(team, e)| {
+                let name = if e.summary.name.is_empty() {
+                    match self.read(&e.id, |r| Summary::of(&r)) {
+                        super::Loadable::Ready(s) => s.name,
+                        _ => return None,
+                    }
+                } else {
+                    e.summary.name.clone()
+                };
+                Some((e.id, (e.summary.kind, name, team.to_string())))
+            })
+            .collect()
     }
 }

@@ -41,6 +41,18 @@ impl LockPolicy {
         (1000.0 * 2f64.powi(failures.min(30) as i32 - 3)).min(LONGEST_WAIT_MS)
     }
 
+    /// When the next try is taken after `failures` wrong PINs, the last at
+    /// `failed_at_ms` (kept on the device, so a reload does not restart the wait); a
+    /// last time not known (0) or in the future (a clock set back) counts from now.
+    pub fn next_try_at(&self, failures: u32, failed_at_ms: f64, now_ms: f64) -> f64 {
+        let from = if failed_at_ms > 0.0 && failed_at_ms <= now_ms {
+            failed_at_ms
+        } else {
+            now_ms
+        };
+        from + self.wait_ms(failures)
+    }
+
     /// Whether `failures` wrong PINs mean erasing what the relay already holds.
     pub fn is_exhausted(&self, failures: u32) -> bool {
         failures >= self.max_failures
@@ -67,6 +79,17 @@ mod tests {
             ]
         );
         assert_eq!(policy.wait_ms(40), LONGEST_WAIT_MS);
+    }
+
+    #[test]
+    fn a_reload_does_not_restart_the_wait_of_the_last_wrong_pin() {
+        let policy = LockPolicy::default();
+        // The 5th wrong PIN (4 s wait) was typed 3 s before the reload: 1 s is left.
+        assert_eq!(policy.next_try_at(5, 10_000.0, 13_000.0), 14_000.0);
+        // Not kept (an older device) or in the future (clock set back): from now.
+        assert_eq!(policy.next_try_at(5, 0.0, 13_000.0), 17_000.0);
+        assert_eq!(policy.next_try_at(5, 20_000.0, 13_000.0), 17_000.0);
+        assert_eq!(policy.next_try_at(2, 10_000.0, 13_000.0), 10_000.0);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The other teams of the pact, for a coordinator's device: their indices followed
-//! read-only beside the team's own, each row kept with its team, the progress of
+//! The other teams of the pact, for a coordinator's device: their shared indices (the
+//! records each team may share beyond itself, `caseload/shared.rs`) followed read-only
+//! beside the team's own index, each row kept with its team, the progress of
 //! fetching them, and whether this device may edit a record (its own team only: the
 //! relay's share policy refuses the rest, so the screens should not offer it).
 
@@ -9,7 +10,7 @@ use automerge::ChangeHash;
 
 use super::Repo;
 use crate::DocumentId;
-use crate::caseload::{CaseloadDoc, Entry, Refreshed};
+use crate::caseload::{CaseloadDoc, Entry, Refreshed, UNSHARED};
 
 /// The indices of the pact's other teams and their rows (empty on a worker's device).
 #[derive(Debug, Default)]
@@ -29,7 +30,9 @@ impl OtherTeams {
             .into_iter()
             .filter(|t| t != own)
             .map(|t| {
-                let id = CaseloadDoc::id_for_team(&t);
+                // Another team's shared index, never its own: that one names every
+                // young person of the team, and the relay refuses it to other teams.
+                let id = CaseloadDoc::shared_id_for_team(&t);
                 (t, id)
             })
             .collect();
@@ -42,6 +45,35 @@ impl OtherTeams {
 
     pub(super) fn index_ids(&self) -> impl Iterator<Item = DocumentId> + '_ {
         self.teams.iter().map(|(_, id)| *id)
+    }
+
+    /// Another team's own index, which a coordinator's device followed before the
+    /// shared indices: it names every young person of that team, so a device that
+    /// still has one deletes it.
+    fn is_withdrawn_index(&self, id: &DocumentId) -> bool {
+        self.teams
+            .iter()
+            .any(|(team, _)| CaseloadDoc::id_for_team(team) == *id)
+    }
+
+    /// Takes such indices out of what the store loaded; the step deletes them.
+    pub(super) fn drop_withdrawn_indices(&self, loaded: &mut super::Loaded) -> super::Step {
+        let mut step = super::Step::default();
+        let (gone, docs) = std::mem::take(&mut loaded.docs)
+            .into_iter()
+            .partition(|d| self.is_withdrawn_index(&d.id));
+        loaded.docs = docs;
+        step.batch
+            .erase
+            .extend(gone.iter().map(|d: &super::StoredDoc| d.id));
+        let (gone, kept) = std::mem::take(&mut loaded.kept)
+            .into_iter()
+            .partition(|d| self.is_withdrawn_index(&d.id));
+        loaded.kept = kept;
+        step.batch
+            .erase
+            .extend(gone.iter().map(|d: &super::KeptDoc| d.id));
+        step
     }
 
     pub(super) fn team_of_index(&self, id: &DocumentId) -> Option<&str> {
@@ -67,6 +99,18 @@ pub struct PactProgress {
 }
 
 impl Repo {
+    /// [`Repo::adopt`] without refusing another team's record: the change a modified
+    /// client could send, for tests showing that the relay refuses it too.
+    #[cfg(feature = "testing")]
+    pub fn forge(
+        &mut self,
+        record: crate::record::RecordDoc,
+        now_ms: i64,
+    ) -> Result<super::Step, crate::ModelError> {
+        let editor = self.editor(now_ms);
+        self.commit(record.id(), record, &editor)
+    }
+
     /// The teams this device follows: its own first, then the pact's others.
     pub fn teams(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.identity.team.as_str())
@@ -156,9 +200,10 @@ impl Repo {
         }
     }
 
-    /// Re-reads another team's index rows when that index changed; `false` when `id`
-    /// is no other team's index.
-    pub(super) fn reread_other_index(&mut self, id: &DocumentId) -> bool {
+    /// Re-reads another team's shared index when it changed, and forgets the records
+    /// of that team it no longer shares (consent withdrawn, or handed to another team);
+    /// `false` when `id` is no other team's index.
+    pub(super) fn reread_other_index(&mut self, id: &DocumentId, step: &mut super::Step) -> bool {
         let Some(team) = self.others.team_of_index(id).map(str::to_string) else {
             return false;
         };
@@ -167,6 +212,15 @@ impl Repo {
         let refreshed = match self.replica.doc(id) {
             Some(doc) => CaseloadDoc::refresh_rows(doc, rows, heads),
             None => Err(crate::ModelError::Corrupt("no index".into())),
+        };
+        let unshared = match (&refreshed, self.replica.doc(id)) {
+            (Ok(Refreshed::All), Some(doc)) => CaseloadDoc::unshared_of(doc),
+            (Ok(Refreshed::Rows(ids)), Some(doc)) => ids
+                .iter()
+                .filter(|row| CaseloadDoc::row_kind(doc, row).as_deref() == Some(UNSHARED))
+                .copied()
+                .collect(),
+            _ => Vec::new(),
         };
         match refreshed {
             Ok(Refreshed::Nothing) => {}
@@ -177,6 +231,13 @@ impl Repo {
                 self.entries_version += 1;
             }
         }
+        // Held here, and listed by no index this device follows (a record handed to
+        // this device's own team, or to a third team that shares it, stays).
+        let gone: Vec<DocumentId> = unshared
+            .into_iter()
+            .filter(|r| self.replica.heads(r).is_some() && self.team_of(r).is_none())
+            .collect();
+        step.extend(self.forget_unshared(gone));
         true
     }
 }
@@ -219,14 +280,30 @@ mod tests {
         seen
     }
 
+    /// Gives (`true`) or withdraws the consent to share a contact with the pact.
+    fn share(repo: &mut Repo, id: crate::DocumentId, pact: bool) {
+        let on = "2026-11-21".parse().expect("day");
+        repo.edit_contact(id, NOW, |c, ed| {
+            if pact {
+                c.give_consent(ed, on, crate::contact::ConsentScope::Pact)
+            } else {
+                c.withdraw_consent(ed, on)
+            }
+        })
+        .expect("consent");
+    }
+
     fn worker_with(relay: &mut Relay, team: &str, names: &[&str]) -> Vec<crate::DocumentId> {
         let (mut repo, _) = Repo::new(identity("W", team, "worker"), Loaded::default(), vec![]);
         let ids = names
             .iter()
             .map(|n| {
-                repo.create_contact(contact(team, n), NOW)
+                let id = repo
+                    .create_contact(contact(team, n), NOW)
                     .expect("created")
-                    .0
+                    .0;
+                share(&mut repo, id, true);
+                id
             })
             .collect();
         session(relay, &mut repo);
@@ -275,22 +352,81 @@ mod tests {
                 assert_eq!(kim.can_edit(id), team == "herentals", "own team only");
             }
         }
-        let mut rows: Vec<(&str, String)> = kim
-            .pact_entries()
-            .map(|(t, e)| (t, e.summary.name.clone()))
+        let all = kim.pact_entries().map(|(_, e)| e.id).collect();
+        let mut rows: Vec<(String, String)> = kim
+            .pact_rows(&all)
+            .into_values()
+            .map(|(_, name, team)| (team, name))
             .collect();
         rows.sort();
         assert_eq!(
             rows,
             [
-                ("herentals", "Jef".to_string()),
-                ("herentals", "Noor".to_string()),
-                ("kempen", "Bram".to_string()),
-                ("kempen", "Lotte".to_string()),
-                ("kempen", "Mila".to_string()),
+                ("herentals".to_string(), "Jef".to_string()),
+                ("herentals".to_string(), "Noor".to_string()),
+                ("kempen".to_string(), "Bram".to_string()),
+                ("kempen".to_string(), "Lotte".to_string()),
+                ("kempen".to_string(), "Mila".to_string()),
             ]
         );
         assert_eq!(kim.entries().count(), 2, "the own list is the own team's");
+    }
+
+    #[test]
+    fn another_teams_contact_reaches_a_coordinator_only_while_shared_and_leaves_on_withdrawal() {
+        let mut relay = Relay::default();
+        let (mut anna, _) = Repo::new(
+            identity("Anna", "kempen", "worker"),
+            Loaded::default(),
+            vec![],
+        );
+        let lotte = anna
+            .create_contact(contact("kempen", "Lotte"), NOW)
+            .expect("created")
+            .0;
+        let bram = anna
+            .create_contact(contact("kempen", "Bram"), NOW)
+            .expect("created")
+            .0;
+        share(&mut anna, lotte, true);
+        session(&mut relay, &mut anna);
+        let (mut kim, _) = Repo::new(
+            identity("Kim", "herentals", "coordinator"),
+            Loaded::default(),
+            vec![],
+        );
+        session(&mut relay, &mut kim);
+        assert!(matches!(kim.contact(&lotte), Loadable::Ready(_)));
+        assert!(
+            matches!(kim.contact(&bram), Loadable::NotHere),
+            "the team's only"
+        );
+        assert_eq!(kim.team_of(&bram), None, "not even listed");
+        assert_eq!(kim.pact_entries().count(), 1);
+
+        share(&mut anna, lotte, false);
+        session(&mut relay, &mut anna);
+        let mut erased = Vec::new();
+        relay.exchange(vec![kim.connect()], |reply| {
+            let step = kim.receive(reply, NOW).expect("takes the relay's message");
+            erased.extend(step.batch.erase.iter().copied());
+            step.send
+        });
+        assert_eq!(erased, [lotte], "deleted from the device's store");
+        assert!(kim.replica.heads(&lotte).is_none());
+        assert!(matches!(kim.contact(&lotte), Loadable::NotHere));
+        assert_eq!(kim.pact_entries().count(), 0);
+        assert!(
+            kim.pact_records().contacts.is_empty(),
+            "nothing read of it stays for the figures"
+        );
+        // The team's own worker keeps it, consent or not.
+        assert!(matches!(anna.contact(&lotte), Loadable::Ready(_)));
+        // Given again: it comes back.
+        share(&mut anna, lotte, true);
+        session(&mut relay, &mut anna);
+        session(&mut relay, &mut kim);
+        assert!(matches!(kim.contact(&lotte), Loadable::Ready(_)));
     }
 
     #[test]
@@ -385,6 +521,24 @@ mod tests {
     }
 
     #[test]
+    fn a_coordinators_device_deletes_another_teams_index_kept_from_before() {
+        let old = crate::caseload::CaseloadDoc::new("kempen").expect("index");
+        let loaded = Loaded {
+            kept: vec![super::super::KeptDoc {
+                id: old.id(),
+                bytes: old.save(),
+                heads: old.doc().get_heads(),
+                chunks: 1,
+                next_seq: 1,
+            }],
+            ..Loaded::default()
+        };
+        let (kim, step) = Repo::new(identity("Kim", "herentals", "coordinator"), loaded, vec![]);
+        assert_eq!(step.batch.erase, [old.id()]);
+        assert!(kim.replica.heads(&old.id()).is_none());
+    }
+
+    #[test]
     fn a_workers_device_follows_only_its_own_team() {
         let mut relay = Relay::default();
         let kempen = worker_with(&mut relay, "kempen", &["Lotte"]);
@@ -451,5 +605,28 @@ mod tests {
         assert!(kim.is_pending(&herentals[0]));
         session(&mut relay, &mut kim);
         assert_eq!(kim.pending_count(), 0, "the relay took it");
+    }
+
+    #[test]
+    fn a_coordinator_cannot_adopt_a_copy_of_another_teams_record() {
+        let mut relay = Relay::default();
+        let kempen = worker_with(&mut relay, "kempen", &["Lotte"]);
+        let (mut kim, _) = Repo::new(
+            identity("Kim", "herentals", "coordinator"),
+            Loaded::default(),
+            vec![],
+        );
+        session(&mut relay, &mut kim);
+        let Loadable::Ready(copy) = kim.record(&kempen[0]) else {
+            panic!("the other team's record is on the coordinator's device");
+        };
+        let heads = kim.replica.heads(&kempen[0]);
+        let refused = kim.adopt(copy, NOW);
+        assert!(
+            matches!(&refused, Err(crate::ModelError::ReadOnly { team }) if team == "kempen"),
+            "{refused:?}"
+        );
+        assert_eq!(kim.pending_count(), 0, "nothing left to send");
+        assert_eq!(kim.replica.heads(&kempen[0]), heads);
     }
 }

@@ -166,7 +166,24 @@ pub enum Concern {
     OverdueFollowUp,
     /// No change for 3 months; closed cases are left out.
     NoActivityFor3Months,
+    /// Closed or not, no change for [`RETENTION_MONTHS`]: kept longer than the pact
+    /// keeps records, listed for the coordinator to erase (never erased silently).
+    PastRetention,
 }
+
+impl Concern {
+    pub const ALL: [Concern; 5] = [
+        Concern::ChangedByBoth,
+        Concern::NoConsentAfter14Days,
+        Concern::OverdueFollowUp,
+        Concern::NoActivityFor3Months,
+        Concern::PastRetention,
+    ];
+}
+
+/// How long a record with no change is kept before it is listed for erasure (GDPR
+/// Art. 5(1)(e)); the pact's default.
+pub const RETENTION_MONTHS: u32 = 24;
 
 /// The concerns about one contact, in the order above; empty when there are none.
 pub fn review(c: &Contact, today: Day, zone: Zone) -> Vec<Concern> {
@@ -184,7 +201,15 @@ pub fn review(c: &Contact, today: Day, zone: Zone) -> Vec<Concern> {
     if c.status != Status::Closed && inactive_for(c, 3, today, zone) {
         out.push(Concern::NoActivityFor3Months);
     }
+    if past_retention(c, today, zone) {
+        out.push(Concern::PastRetention);
+    }
     out
+}
+
+/// Whether a contact has had no change for [`RETENTION_MONTHS`] (closed or not).
+pub fn past_retention(c: &Contact, today: Day, zone: Zone) -> bool {
+    inactive_for(c, RETENTION_MONTHS, today, zone)
 }
 
 #[cfg(test)]
@@ -228,7 +253,7 @@ mod tests {
                 .expect("year");
             doc.set_field(ed, ContactField::Municipality, Some("Sint-Job-in-'t-Goor"))
                 .expect("municipality");
-            doc.give_consent(ed, day("2026-01-10"), "all")
+            doc.give_consent(ed, day("2026-01-10"), crate::contact::ConsentScope::Pact)
                 .expect("consent");
             doc.add_note(
                 ed,
@@ -307,7 +332,7 @@ mod tests {
             [Concern::NoConsentAfter14Days, Concern::NoActivityFor3Months]
         );
         let closed = contact("kempen", "Daan", |doc, ed| {
-            doc.give_consent(ed, day("2026-01-10"), "all")
+            doc.give_consent(ed, day("2026-01-10"), crate::contact::ConsentScope::Pact)
                 .expect("consent");
             doc.change_status(ed, Status::Closed, Some("moved"))
                 .expect("closed");
@@ -325,6 +350,17 @@ mod tests {
             review(&closed, day("2026-04-10"), zone),
             [Concern::OverdueFollowUp]
         );
+        // Changed last on 10 January 2026: kept until 9 January 2028, listed from the
+        // 10th, closed or not.
+        assert_eq!(
+            review(&closed, day("2028-01-09"), zone),
+            [Concern::OverdueFollowUp]
+        );
+        assert_eq!(
+            review(&closed, day("2028-01-10"), zone),
+            [Concern::OverdueFollowUp, Concern::PastRetention]
+        );
+        assert!(review(&quiet, day("2028-01-10"), zone).contains(&Concern::PastRetention));
         let mut both = closed.clone();
         both.conflicts.insert(ContactField::Phone, Vec::new());
         assert_eq!(

@@ -60,8 +60,12 @@ fn status(c: &mut ContactDoc, at: &str, s: Status, reason: Option<&str>) {
 fn participant(c: &mut ContactDoc, born: &str, entry: Entry) {
     c.set_field(&ed("2025-01-01 08:00"), ContactField::BirthYear, Some(born))
         .expect("birth year");
-    c.give_consent(&ed("2025-01-01 08:00"), day("2025-01-01"), "esf")
-        .expect("consent");
+    c.give_consent(
+        &ed("2025-01-01 08:00"),
+        day("2025-01-01"),
+        crate::contact::ConsentScope::Team,
+    )
+    .expect("consent");
     c.set_participant_entry(&ed("2025-01-01 08:00"), entry)
         .expect("entry");
 }

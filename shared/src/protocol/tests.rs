@@ -49,6 +49,28 @@ fn samples() -> Vec<Message> {
             target_id: "b".into(),
             document_id: doc,
         },
+        Message::Wipe {
+            sender_id: "a".into(),
+            target_id: "b".into(),
+            quarantine: true,
+        },
+        Message::Unsynced {
+            sender_id: "a".into(),
+            target_id: "b".into(),
+            document_id: doc,
+            data: vec![1, 2, 3],
+        },
+        Message::WipeReady {
+            sender_id: "a".into(),
+            target_id: "b".into(),
+        },
+        Message::Wiped {
+            sender_id: "a".into(),
+            target_id: "b".into(),
+            kept: 2,
+            message: "withdrawn".into(),
+            code: Some(Code::WithdrawnQuarantined),
+        },
         Message::Ephemeral {
             sender_id: "a".into(),
             target_id: "b".into(),

@@ -22,7 +22,7 @@ const TABLES: &[(&str, &str, Option<&str>)] = &[
     ("codes", "hash, member_id, expires_at, used_at", None),
     (
         "devices",
-        "id, member_id, token_hash, label, enrolled_at, revoked_at",
+        "id, member_id, token_hash, label, enrolled_at, revoked_at, revoke_mode, wiped_at",
         Some("id"),
     ),
     ("audit", "seq, at, event, device_id, detail", Some("seq")),
@@ -32,6 +32,11 @@ const TABLES: &[(&str, &str, Option<&str>)] = &[
         Some("seq"),
     ),
     ("erasure_devices", "doc_id, device_id, confirmed_at", None),
+    (
+        "quarantine",
+        "seq, doc_id, device_id, at, data",
+        Some("seq"),
+    ),
 ];
 
 /// Progress is printed every this many documents.

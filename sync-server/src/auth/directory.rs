@@ -13,11 +13,13 @@ use sql::{Db, values};
 
 mod erasure;
 pub(crate) mod sql;
+mod wipe;
 
 /// Connections one relay's directory opens at most (PostgreSQL).
 const POOL_SIZE: usize = 4;
 
 pub use erasure::{Erasure, Receipt};
+pub use wipe::{Quarantined, RevokeMode, WipeOrder};
 
 fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
@@ -112,6 +114,8 @@ impl Directory {
             crate::storage::sqlite::connect(data_dir).map_err(|e| AuthError::Db(e.to_string()))?;
         conn.execute_batch(TABLES)?;
         conn.execute_batch(erasure::TABLES)?;
+        conn.execute_batch(wipe::TABLES)?;
+        wipe::migrate(&conn)?;
         Ok(Self {
             db: Db::Sqlite(Mutex::new(conn)),
         })

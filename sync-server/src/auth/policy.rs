@@ -9,12 +9,17 @@ use super::{Identity, Role};
 /// What the relay knows about a document when deciding access.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DocClass {
-    /// A team's caseload index.
+    /// A team's caseload index (it names every young person of the team).
     Index { team: String },
-    /// A record with its `team` and `assigned_worker`.
+    /// A team's shared index: the records it shares beyond itself, by id and heads,
+    /// written by the relay only (`caseload/shared.rs`).
+    SharedIndex { team: String },
+    /// A record with its `team` and `assigned_worker`; `shared`: it may leave the team
+    /// (a contact with active consent of the pact's scope, or an employer).
     Record {
         team: String,
         assigned_worker: Option<String>,
+        shared: bool,
     },
     /// Not on the relay yet (a device is creating it).
     New,
@@ -35,20 +40,24 @@ impl Identity {
     }
 
     /// The share policy. Workers: their team (or only their own caseload, if the team
-    /// is set so). Coordinators and admins: read every team of the pact, write their own.
+    /// is set so). Coordinators and admins: write their own team; of the pact's other
+    /// teams they read the shared index and the records it lists (consent of the pact's
+    /// scope), never the team's own index (it names everyone).
     pub fn access(&self, class: &DocClass) -> Access {
         let own_team = |team: &str| team == self.team;
         match class {
             DocClass::New => Access::ReadWrite,
             DocClass::Foreign => Access::None,
-            DocClass::Index { team } => match self.role {
-                _ if own_team(team) => Access::ReadWrite,
+            DocClass::Index { team } if own_team(team) => Access::ReadWrite,
+            DocClass::Index { .. } => Access::None,
+            DocClass::SharedIndex { team } => match self.role {
                 Role::Coordinator | Role::Admin if self.in_pact(team) => Access::Read,
                 _ => Access::None,
             },
             DocClass::Record {
                 team,
                 assigned_worker,
+                shared,
             } => match self.role {
                 Role::Worker if own_team(team) => {
                     if self.own_caseload_only
@@ -60,7 +69,7 @@ impl Identity {
                     }
                 }
                 Role::Coordinator | Role::Admin if own_team(team) => Access::ReadWrite,
-                Role::Coordinator | Role::Admin if self.in_pact(team) => Access::Read,
+                Role::Coordinator | Role::Admin if *shared && self.in_pact(team) => Access::Read,
                 _ => Access::None,
             },
         }
@@ -72,6 +81,7 @@ impl Identity {
         match class {
             DocClass::Record { team, .. } => self.in_pact(team),
             DocClass::Index { team } => own_or_pact(self, team),
+            DocClass::SharedIndex { .. } => false,
             DocClass::New => true,
             DocClass::Foreign => false,
         }
@@ -94,6 +104,12 @@ pub fn classify(
     {
         return DocClass::Index { team: team.clone() };
     }
+    if let Some(team) = teams
+        .iter()
+        .find(|t| CaseloadDoc::shared_id_for_team(t) == *doc_id)
+    {
+        return DocClass::SharedIndex { team: team.clone() };
+    }
     let Some(doc) = doc.filter(|d| !d.get_heads().is_empty()) else {
         return DocClass::New;
     };
@@ -101,6 +117,7 @@ pub fn classify(
         Some(owner) => DocClass::Record {
             team: owner.team,
             assigned_worker: owner.assigned_worker,
+            shared: paktum_shared::caseload::shares_beyond_team(doc),
         },
         None => DocClass::Foreign,
     }
@@ -128,7 +145,14 @@ mod tests {
         let rec = |team: &str, w: &str| DocClass::Record {
             team: team.into(),
             assigned_worker: Some(w.into()),
+            shared: true,
         };
+        let unshared = |team: &str| DocClass::Record {
+            team: team.into(),
+            assigned_worker: Some("Bram".into()),
+            shared: false,
+        };
+        let shared_index = |team: &str| DocClass::SharedIndex { team: team.into() };
         let worker = identity(Role::Worker, "kempen", false);
         assert_eq!(worker.access(&rec("kempen", "Bram")), Access::ReadWrite);
         assert_eq!(worker.access(&rec("oudergem", "Bram")), Access::None);
@@ -145,11 +169,23 @@ mod tests {
         let coordinator = identity(Role::Coordinator, "kempen", false);
         assert_eq!(coordinator.access(&rec("oudergem", "Bram")), Access::Read);
         assert_eq!(
+            coordinator.access(&unshared("oudergem")),
+            Access::None,
+            "no consent to share beyond the team"
+        );
+        assert_eq!(coordinator.access(&unshared("kempen")), Access::ReadWrite);
+        assert_eq!(worker.access(&unshared("kempen")), Access::ReadWrite);
+        assert_eq!(
             coordinator.access(&DocClass::Index {
                 team: "oudergem".into()
             }),
-            Access::Read
+            Access::None,
+            "another team's index names everyone"
         );
+        assert_eq!(coordinator.access(&shared_index("oudergem")), Access::Read);
+        assert_eq!(coordinator.access(&shared_index("worms")), Access::None);
+        assert_eq!(worker.access(&shared_index("oudergem")), Access::None);
+        assert!(!coordinator.may_leave_as(&shared_index("kempen")));
         assert_eq!(
             coordinator.access(&rec("worms", "Bram")),
             Access::None,

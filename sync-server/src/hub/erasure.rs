@@ -54,6 +54,8 @@ impl Hub {
         lock(&self.docs).remove(&doc);
         carried?;
         tracing::info!(doc = %doc, "document erased");
+        // Its shared-index row (an id and heads) goes too: no device looks for it again.
+        self.unlist_shared(&erasure.team, doc).await?;
         // Devices online now are told at once; the others when they connect.
         let owing = match self.directory.clone() {
             Some(d) => tokio::task::spawn_blocking(move || d.devices_owing(&doc))
@@ -167,6 +169,7 @@ impl Hub {
         let class = team.clone().map(|team| DocClass::Record {
             team,
             assigned_worker: None,
+            shared: false,
         });
         let (Some(team), Some(class)) = (team, class) else {
             return Err(Error::NoErasure("no such record"));

@@ -4,13 +4,13 @@
 //! sync like any record their index shows.
 
 use automerge::{ActorId, Automerge};
-use paktum_shared::DocumentId;
 use paktum_shared::caseload::{CaseloadDoc, Summary};
 use paktum_shared::record::{Editor, RecordDoc};
+use paktum_shared::{DocumentId, ModelError};
 
 use super::document::{Document, Persist};
 use super::{Hub, lock};
-use crate::auth::{DocClass, now_ms};
+use crate::auth::{Access, DocClass, now_ms};
 use crate::error::Error;
 
 /// The row a record needs in its new team's index, if `before` → `after` moved it.
@@ -43,6 +43,27 @@ impl Hub {
         heads: Vec<automerge::ChangeHash>,
     ) -> Result<(), Error> {
         let index_id = CaseloadDoc::id_for_team(&team);
+        let genesis = || CaseloadDoc::new(&team);
+        self.edit_index(
+            index_id,
+            DocClass::Index { team: team.clone() },
+            genesis,
+            |index, editor| index.upsert(editor, &[(id, summary, Some(heads))]),
+        )
+        .await
+    }
+
+    /// One change by the relay itself to an index document (`class`: the team's index
+    /// or its shared index), made from `genesis` when the relay has none: persisted,
+    /// then sent to every connection syncing it, and to those that asked for it before
+    /// it existed.
+    pub(super) async fn edit_index(
+        &self,
+        index_id: DocumentId,
+        class: DocClass,
+        genesis: impl FnOnce() -> Result<CaseloadDoc, ModelError>,
+        edit: impl FnOnce(&mut CaseloadDoc, &Editor) -> Result<bool, ModelError>,
+    ) -> Result<(), Error> {
         let slot = self.slot(index_id);
         let mut guard = slot.lock().await;
         if guard.as_ref().is_none_or(|e| !e.loaded) {
@@ -59,7 +80,7 @@ impl Hub {
         let doc = if entry.exists {
             std::mem::take(&mut entry.doc)
         } else {
-            CaseloadDoc::new(&team)
+            genesis()
                 .map_err(|e| Error::Internal(e.to_string()))?
                 .into_doc()
         };
@@ -77,9 +98,13 @@ impl Hub {
             worker: "relay".into(),
             now_ms: now_ms(),
         };
-        let written = index.upsert(&editor, &[(id, summary, Some(heads))]);
+        let written = edit(&mut index, &editor);
         entry.doc = index.into_doc();
         if !matches!(written, Ok(true)) {
+            if !entry.exists {
+                // Nothing written: the relay still has no such index.
+                entry.doc = Automerge::new();
+            }
             return Ok(());
         }
         let persist = if entry.exists {
@@ -91,8 +116,19 @@ impl Hub {
             *guard = None;
             return Err(e);
         }
-        entry.persisted(&persist);
-        let class = DocClass::Index { team };
+        if entry.persisted(&persist) {
+            lock(&self.resident).push_back(index_id);
+            for waiting in self.created(index_id) {
+                let access = self.access_of(waiting, &class);
+                if access != Access::None && self.track(waiting, index_id) {
+                    entry.syncs.entry(waiting).or_insert_with(|| {
+                        let mut state = automerge::sync::State::new();
+                        state.set_read_only(access == Access::Read);
+                        state
+                    });
+                }
+            }
+        }
         let effects = entry.fan_out(0, Some(&class), |to, class| self.access_of(to, class));
         drop(guard);
         self.perform(index_id, effects);

@@ -1,7 +1,9 @@
 //! The coordinator's figures at scale, measured natively by `paktum-indicators`:
 //! reading every record into plain values, and computing the dashboard (the year per
 //! team, the whole pact, the twelve months), which a coordinator's screen redoes
-//! after a change. Two sizes side by side, so the growth shows.
+//! after a change. Two sizes side by side, so the growth shows. `browser_indicators`:
+//! the same in headless Chromium, on the coordinator's page (`tests/bench/browser.mjs
+//! --only indicators`), one seeded team per size.
 
 use std::path::Path;
 
@@ -10,7 +12,7 @@ use serde_json::Value;
 
 use super::Sizes;
 use super::report::{Table, k};
-use super::server::{bin, num, run_bounded};
+use super::server::{Kind, Server, bin, load, num, run_bounded};
 use crate::plan::Plan;
 
 pub(super) fn indicators(
@@ -73,6 +75,98 @@ pub(super) fn indicators(
             large / small.max(1),
             read_l / read_s.max(f64::MIN_POSITIVE),
             dash_l / dash_s.max(f64::MIN_POSITIVE),
+            large / small.max(1),
+        ));
+    }
+    Ok(())
+}
+
+/// The coordinator's page in the browser at each size of `sizes.indicators`: the
+/// pact's records read for the figures, and every indicator recomputed (median of
+/// `browser_runs`), from the app's own performance measures.
+pub(super) fn browser_indicators(
+    plan: &Plan,
+    scratch: &Path,
+    sizes: &Sizes,
+    table: &mut Table,
+) -> Result<()> {
+    let server = Server::start(plan, Kind::Paktum, scratch)?;
+    let mut measured = Vec::new();
+    for &(contacts, employers) in &sizes.indicators {
+        let label = format!("{} contacts + {} employers", k(contacts), k(employers));
+        println!("\n==> coordinator's page in the browser, {label}");
+        let team = format!("pact-bench-{contacts}");
+        let seeded = load(
+            plan,
+            scratch,
+            &[
+                "seed".into(),
+                "--url".into(),
+                server.ws_url(),
+                "--team".into(),
+                team.clone(),
+                "--contacts".into(),
+                contacts.to_string(),
+                "--employers".into(),
+                employers.to_string(),
+                "--cache".into(),
+                scratch.join("records").to_string_lossy().into_owned(),
+            ],
+        )?;
+        println!("    {seeded}");
+        let out = scratch.join(format!("browser-indicators-{contacts}.json"));
+        let ran = run_bounded(
+            plan.command("node")
+                .arg("tests/bench/browser.mjs")
+                .args(["--base", &server.http_url(), "--team", &team])
+                .args(["--expect", &contacts.to_string()])
+                .args(["--expect-docs", &(contacts + employers + 1).to_string()])
+                .args(["--runs", &sizes.browser_runs.max(3).to_string()])
+                .args(["--only", "indicators", "--json"])
+                .arg(&out),
+            "browser benchmarks (coordinator's page)",
+            scratch,
+        );
+        match &ran {
+            Ok(text) => print!("{text}"),
+            Err(e) => {
+                println!("    {e:#}");
+                table.notes.push(format!(
+                    "coordinator's page in the browser, {label}: {e:#}; the reason is in the bench's console output."
+                ));
+            }
+        }
+        let report: Option<Value> = std::fs::read_to_string(&out)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        let value = |key: &str| {
+            report.as_ref().and_then(|r| {
+                r["rows"].as_array()?.iter().find(|row| row["key"] == key)?["value"].as_f64()
+            })
+        };
+        let (read, recompute) = (value("pact_records"), value("indicators_recompute"));
+        table.add(
+            format!(
+                "browser: coordinator's page, {label}: read the pact's records for the figures"
+            ),
+            "ms",
+            [read, None],
+        );
+        table.add(
+            format!("browser: coordinator's page, {label}: every indicator recomputed (median)"),
+            "ms",
+            [recompute, None],
+        );
+        if let Some(ms) = recompute {
+            measured.push((contacts + employers, ms));
+        }
+    }
+    drop(server);
+    if let [(small, s), .., (large, l)] = measured[..] {
+        table.notes.push(format!(
+            "coordinator's page in the browser: {}x the records took {:.1}x the time to recompute every indicator (linear would be {}x). Recomputed by switching the grouping: the same pass a change of a record triggers, after reading only that record again.",
+            large / small.max(1),
+            l / s.max(f64::MIN_POSITIVE),
             large / small.max(1),
         ));
     }

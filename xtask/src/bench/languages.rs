@@ -83,8 +83,13 @@ fn english_only_copy(root: &Path, copy: &Path) -> Result<()> {
         std::fs::copy(root.join(file), copy.join(file))
             .with_context(|| format!("copying {file}"))?;
     }
-    copy_dir(&root.join("public"), &copy.join("public"))?;
-    copy_dir(&root.join("app/src"), &copy.join("app/src"))?;
+    copy_dir(&root.join("public"), &copy.join("public"), &[])?;
+    // All of app/ (sources, build script, …) but the catalogues.
+    copy_dir(
+        &root.join("app"),
+        &copy.join("app"),
+        &["locales", "Cargo.toml"],
+    )?;
     std::fs::create_dir_all(copy.join("app/locales"))?;
     std::fs::copy(
         root.join("app/locales/en.json"),
@@ -139,13 +144,17 @@ fn english_only(app: &str) -> Result<String> {
     Ok(out)
 }
 
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+/// Copies `from` into `to`, leaving out the entries of `from` named in `skip`.
+fn copy_dir(from: &Path, to: &Path, skip: &[&str]) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
         let entry = entry?;
+        if skip.iter().any(|s| entry.file_name() == *s) {
+            continue;
+        }
         let target = to.join(entry.file_name());
         if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
+            copy_dir(&entry.path(), &target, &[])?;
         } else {
             std::fs::copy(entry.path(), &target)?;
         }
@@ -171,6 +180,28 @@ mod tests {
         assert!(!workspace.contains("default-members"));
         assert!(workspace.contains("paktum-shared = { path = \"/r/shared\" }"));
         assert!(workspace.contains("[profile.wasm-release]"));
+        Ok(())
+    }
+
+    #[test]
+    fn the_copy_holds_all_of_the_app_but_the_other_catalogues() -> Result<()> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let copy = std::env::temp_dir().join(format!("paktum-en-only-{}", std::process::id()));
+        english_only_copy(&root, &copy)?;
+        for file in [
+            "app/build.rs",
+            "app/src/main.rs",
+            "app/locales/en.json",
+            "index.html",
+        ] {
+            assert!(copy.join(file).is_file(), "{file} missing from the copy");
+        }
+        let catalogues: Vec<_> = std::fs::read_dir(copy.join("app/locales"))?
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(catalogues, ["en.json"]);
+        let _ = std::fs::remove_dir_all(&copy);
         Ok(())
     }
 }

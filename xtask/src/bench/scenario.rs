@@ -9,10 +9,10 @@ use serde_json::Value;
 
 use super::Sizes;
 use super::report::{Row, Table, fmt_value, k};
-use super::server::{Kind, Server, load, num, run_bounded};
+use super::server::{Kind, Server, load, num};
 use super::stats::{Target, median};
+use crate::compress;
 use crate::plan::Plan;
-use crate::{compress, tools};
 
 /// A measurement's result, where the reference failing is a result (a note), not a
 /// broken harness; Paktum failing is an error.
@@ -207,11 +207,11 @@ pub(super) fn relay_throughput(
 
 /// Generated records, kept for this run only: every server gets the same bytes, and
 /// repeats skip generating (a minute per 10,000 contacts).
-fn cache(scratch: &Path) -> String {
+pub(super) fn cache(scratch: &Path) -> String {
     scratch.join("records").to_string_lossy().into_owned()
 }
 
-fn strings(args: &[&str]) -> Vec<String> {
+pub(super) fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(ToString::to_string).collect()
 }
 
@@ -408,11 +408,32 @@ pub(super) fn many_devices(
     Ok(())
 }
 
+/// The two shells as served: the worker's (`dist/`, every phone) with the bundle
+/// target, and the coordinator's page (`dist/pact/`, only coordinators' and admins'
+/// devices), a row per file and a total each.
 pub(super) fn bundle(plan: &Plan, table: &mut Table) -> Result<()> {
-    println!("\n==> bundle sizes (dist/)");
+    println!("\n==> bundle sizes (dist/, dist/pact/)");
+    let worker = shell(plan, "dist", "", table)?;
+    size_row(
+        table,
+        "bundle total, the worker's shell (dist/: wasm + js + css)",
+        worker,
+    )
+    .target = Some(Target::AtMost(450.0));
+    let pact = shell(plan, crate::build::PACT_DIST, "pact/", table)?;
+    size_row(
+        table,
+        "bundle total, the coordinator's page (dist/pact/: wasm + js + css)",
+        pact,
+    );
+    Ok(())
+}
+
+/// A row per asset of `dir` (named with `prefix`), and their total `[raw, gzip, brotli]`.
+fn shell(plan: &Plan, dir: &str, prefix: &str, table: &mut Table) -> Result<[usize; 3]> {
     let mut total = [0usize; 3];
-    let mut files: Vec<PathBuf> = std::fs::read_dir(plan.root.join("dist"))
-        .context("reading dist/")?
+    let mut files: Vec<PathBuf> = std::fs::read_dir(plan.root.join(dir))
+        .with_context(|| format!("reading {dir}/"))?
         .flatten()
         .map(|e| e.path())
         .filter(|p| compress::is_asset(p))
@@ -425,14 +446,13 @@ pub(super) fn bundle(plan: &Plan, table: &mut Table) -> Result<()> {
             .map(|x| x.to_string_lossy().into_owned())
             .unwrap_or_default();
         let [raw, gz, br] = sizes;
-        println!("    {name}: {raw} raw, {gz} gzip, {br} brotli");
+        println!("    {prefix}{name}: {raw} raw, {gz} gzip, {br} brotli");
         for (t, v) in total.iter_mut().zip(sizes) {
             *t += v;
         }
-        size_row(table, &format!("bundle {name}"), sizes);
+        size_row(table, &format!("bundle {prefix}{name}"), sizes);
     }
-    size_row(table, "bundle total (wasm + js + css)", total).target = Some(Target::AtMost(450.0));
-    Ok(())
+    Ok(total)
 }
 
 /// A row of sizes in bytes `[raw, gzip, brotli]`: gzip is the value (the target's
@@ -499,123 +519,4 @@ pub(super) fn bundle_floor(plan: &mut Plan, scratch: &Path, table: &mut Table) -
         "bundle floor: `tests/bundle-floor` calls what a syncing device needs of automerge and paktum-shared (records, index, load, save, merge, sync) and nothing else; any Paktum app bundle is at least this.".into(),
     );
     Ok(())
-}
-
-pub(super) fn browser(
-    plan: &mut Plan,
-    scratch: &Path,
-    sizes: &Sizes,
-    table: &mut Table,
-) -> Result<()> {
-    let script = plan.root.join("tests/bench/browser.mjs");
-    if !script.exists() || !plan.root.join("tests/bench/package-lock.json").exists() {
-        let why = "tests/bench/browser.mjs (with its package-lock.json) is not there";
-        table
-            .notes
-            .push(format!("browser benchmarks skipped: {why}."));
-        return plan.skip("browser benchmarks", why);
-    }
-    tools::npm_install(plan, "tests/bench")?;
-    tools::ensure_chromium(plan)?;
-    let (contacts, employers) = sizes.browser;
-    println!(
-        "\n==> browser: seeding {} contacts + {} employers into the Paktum relay",
-        k(contacts),
-        k(employers)
-    );
-    let server = Server::start(plan, Kind::Paktum, scratch)?;
-    let team = "browser-bench";
-    let seeded = load(
-        plan,
-        scratch,
-        &strings(&[
-            "seed",
-            "--url",
-            &server.ws_url(),
-            "--team",
-            team,
-            "--contacts",
-            &contacts.to_string(),
-            "--employers",
-            &employers.to_string(),
-            "--cache",
-            &cache(scratch),
-        ]),
-    )?;
-    println!("    {seeded}");
-    let out = scratch.join("browser.json");
-    let mut cmd = plan.command("node");
-    cmd.arg("tests/bench/browser.mjs")
-        .args(["--base", &server.http_url(), "--team", team])
-        .args(["--expect", &contacts.to_string()])
-        .args(["--expect-docs", &(contacts + employers + 1).to_string()])
-        .args(["--runs", &sizes.browser_runs.to_string()])
-        .args(["--notes", &sizes.browser_notes.to_string()])
-        .arg("--json")
-        .arg(&out);
-    println!("\n==> browser benchmarks (headless Chromium)");
-    let ran = run_bounded(&mut cmd, "browser benchmarks", scratch);
-    drop(server);
-    match &ran {
-        Ok(text) => print!("{text}"),
-        Err(e) => println!("    {e:#}"),
-    }
-    let report: Option<Value> = std::fs::read_to_string(&out)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
-    if let Err(e) = &ran {
-        // Reported, not fatal: the relay figures stand on their own.
-        table.notes.push(format!(
-            "{e:#}; the reason is in the bench's console output."
-        ));
-    }
-    let Some(report) = report else {
-        table
-            .notes
-            .push("browser benchmarks wrote no report; their rows are missing.".into());
-        return Ok(());
-    };
-    let at_scale = contacts >= 10_000;
-    for row in report["rows"].as_array().into_iter().flatten() {
-        let name = row["name"].as_str().unwrap_or("?").to_string();
-        let unit = row["unit"].as_str().unwrap_or("").to_string();
-        let value = row["value"].as_f64();
-        let target = browser_target(&name, &unit, at_scale);
-        table
-            .add(
-                format!("browser: {name}, {} contacts", k(contacts)),
-                &unit,
-                [value, None],
-            )
-            .target = target;
-    }
-    if report["complete"].as_bool() != Some(true) {
-        table
-            .notes
-            .push("browser benchmarks did not complete; their rows are what they measured.".into());
-    }
-    Ok(())
-}
-
-/// The targets for the browser rows (by the names browser.mjs gives them).
-fn browser_target(name: &str, unit: &str, at_scale: bool) -> Option<Target> {
-    let ms = |v: f64| match unit {
-        "s" => v / 1000.0,
-        _ => v,
-    };
-    if name.starts_with("first sync: all records") && at_scale {
-        return Some(Target::AtMost(ms(10_000.0)));
-    }
-    if name.starts_with("app start warm") && at_scale {
-        let limit = if name.contains("4x") {
-            3_000.0
-        } else {
-            1_000.0
-        };
-        return Some(Target::AtMost(ms(limit)));
-    }
-    if name.starts_with("note save") && name.contains("p95") {
-        return Some(Target::AtMost(ms(16.0)));
-    }
-    None
 }

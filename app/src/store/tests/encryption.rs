@@ -311,3 +311,44 @@ async fn a_thousand_records_read_back_the_same_with_a_pin() {
         times[1].1
     );
 }
+
+/// Changing the PIN wraps the same data key again: no stored value is encrypted again
+/// (only the lock record's salt and wrapped key change), a wrong current PIN counts
+/// with its time kept on disk (a reload does not restart the wait), and afterwards
+/// only the new PIN opens the data.
+#[wasm_bindgen_test]
+async fn a_changed_pin_wraps_the_key_again_and_encrypts_nothing_again() {
+    let db = "test-change-pin";
+    let store = fresh(db).await;
+    let name = name_from(0x5eed_0005);
+    let (_, doc) = device_with(&store, &name).await;
+    store.set_pin("246810").await.expect("PIN set");
+    let before = store.raw_contents().await.expect("raw");
+
+    let wrong = store.change_pin("000000", "135791").await;
+    assert!(matches!(wrong, Err(UnlockError::WrongPin { failures: 1 })));
+    let failed_at = store.failed_at();
+    assert!(failed_at > 0.0, "the time of the wrong PIN is kept");
+    store.close();
+    let store = Store::open(db).await.expect("reopens");
+    assert_eq!((store.failures(), store.failed_at()), (1, failed_at));
+    store.unlock("246810").await.expect("unlocks");
+
+    store.change_pin("246810", "135791").await.expect("changed");
+    assert_eq!(store.failures(), 0);
+    let after = store.raw_contents().await.expect("raw");
+    let changed = after.iter().filter(|v| !before.contains(v)).count();
+    assert_eq!(changed, 2, "only the salt and the wrapped key change");
+    assert!(!holds(&after, &name));
+
+    store.lock();
+    assert!(matches!(
+        store.unlock("246810").await,
+        Err(UnlockError::WrongPin { .. })
+    ));
+    store.unlock("135791").await.expect("the new PIN opens");
+    let loaded = store.load().await.expect("loads");
+    assert_eq!(loaded.docs[0].doc.get_heads(), doc.get_heads());
+    store.close();
+    Store::delete(db).await.expect("deleted");
+}

@@ -1,7 +1,8 @@
 //! A contact's ESF+ participant data: entry facts (asked once the young person has
 //! given consent, and corrected later), the leaving date, and dated results after
 //! leaving (a result entered by mistake removed, with "Undo"). Without active consent
-//! the entry form is not offered; the section says why instead.
+//! the entry form is not offered; the section says why instead. `ParticipantReadOnly`:
+//! the same facts and results on another team's record, with nothing to change.
 
 use std::rc::Rc;
 
@@ -264,6 +265,51 @@ pub(super) fn ParticipantSection(
             }.into_any(),
         };
         Some(view! { {facts} {after} }.into_any())
+    };
+    view! {
+        <section aria-labelledby="participant">
+            <h2 id="participant">{t!(i18n, participant_title)}</h2>
+            {body}
+        </section>
+    }
+}
+
+/// The ESF+ section of another team's record (a coordinator's device): entry facts,
+/// leaving date and results, no form and no button.
+#[component]
+pub(super) fn ParticipantReadOnly(contact: Signal<Option<Contact>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let body = move || {
+        let p = contact.get()?.participant;
+        let Some(p) = p else {
+            return Some(view! { <p class="hint">{t!(i18n, participant_none)}</p> }.into_any());
+        };
+        let e = p.entry;
+        let results = p
+            .results
+            .iter()
+            .map(|r| {
+                view! {
+                    <li>
+                        {day_text(i18n, r.on)} " " <strong>{result_label(i18n, r.result)}</strong>
+                        " " <span class="meta">{r.by.clone()}</span>
+                    </li>
+                }
+            })
+            .collect_view();
+        Some(view! {
+            <dl class="details">
+                <dt>{t!(i18n, participant_entry_on)}</dt><dd>{day_text(i18n, e.entry_on)}</dd>
+                <dt>{t!(i18n, participant_labour)}</dt><dd>{labour_label(i18n, e.labour_status)}</dd>
+                <dt>{t!(i18n, participant_education)}</dt><dd>{education_label(i18n, e.education)}</dd>
+                <dt>{t!(i18n, participant_gender)}</dt><dd>{gender_label(i18n, e.gender)}</dd>
+                {p.left_on.map(|d| view! { <dt>{t!(i18n, field_left_on)}</dt><dd>{day_text(i18n, d)}</dd> })}
+            </dl>
+            {(!p.results.is_empty()).then(|| view! {
+                <h3 id="participant-results">{t!(i18n, participant_results)}</h3>
+                <ul class="rows plain" aria-labelledby="participant-results">{results}</ul>
+            })}
+        }.into_any())
     };
     view! {
         <section aria-labelledby="participant">

@@ -38,7 +38,7 @@ pub(super) fn ContactReadOnly(contact: Signal<Option<Contact>>, team: String) ->
                 })
                 .collect_view();
             let consent = match (c.consent.given_on, c.consent.withdrawn_on) {
-                (Some(on), None) => t!(i18n, consent_given, day = day_text(i18n, on), scope = c.consent.scope.clone().unwrap_or_default()).into_any(),
+                (Some(on), None) => t!(i18n, consent_given, day = day_text(i18n, on), scope = super::consent::scope_words(i18n, &c.consent)).into_any(),
                 (_, Some(off)) => t!(i18n, consent_withdrawn, day = day_text(i18n, off)).into_any(),
                 (None, None) => t!(i18n, consent_none).into_any(),
             };
@@ -104,5 +104,6 @@ pub(super) fn ContactReadOnly(contact: Signal<Option<Contact>>, team: String) ->
                 </section>
             }
         })}
+        <super::participant::ParticipantReadOnly contact />
     }
 }

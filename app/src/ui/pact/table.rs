@@ -11,7 +11,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 use paktum_shared::Day;
 use paktum_shared::contact::{Contact, Status};
-use paktum_shared::indicators::table::{Filter, review};
+use paktum_shared::indicators::table::{Concern, Filter, review};
 use paktum_shared::indicators::{AgeBand, table_csv};
 use paktum_shared::language::sort_key;
 
@@ -504,6 +504,16 @@ pub fn Review() -> impl IntoView {
             <p class="hint">{t!(i18n, review_intro)}</p>
             <p role="status">{move || t!(i18n, review_count, count = number(i18n, queue.with(Vec::len)))}</p>
             {move || queue.with(Vec::is_empty).then(|| view! { <p class="empty">{t!(i18n, review_empty)}</p> })}
+            <ul class="concern-counts">
+                {move || queue.with(|q| {
+                    Concern::ALL
+                        .into_iter()
+                        .map(|c| (c, q.iter().filter(|row| row.4.contains(&c)).count()))
+                        .filter(|(_, n)| *n > 0)
+                        .map(|(c, n)| view! { <li>{concern_label(i18n, c)} ": " {number(i18n, n)}</li> })
+                        .collect_view()
+                })}
+            </ul>
             <div class="table-wrap">
                 <table class="caseload">
                     <caption class="visually-hidden">{t!(i18n, review_title)}</caption>

@@ -185,6 +185,7 @@ pub fn concern_label(i18n: I18nContext<Locale>, c: Concern) -> String {
         Concern::NoConsentAfter14Days => t_string!(i18n, concern_no_consent),
         Concern::OverdueFollowUp => t_string!(i18n, concern_overdue),
         Concern::NoActivityFor3Months => t_string!(i18n, concern_inactive),
+        Concern::PastRetention => t_string!(i18n, concern_past_retention),
     }
     .to_string()
 }

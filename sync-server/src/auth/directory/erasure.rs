@@ -94,6 +94,11 @@ impl Directory {
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
                 values![id.clone(), team, now, role.as_str(), device],
             )? == 1;
+            // What a wiped device handed in of the record goes with it.
+            tx.execute(
+                "DELETE FROM quarantine WHERE doc_id = $1",
+                values![id.clone()],
+            )?;
             if !new {
                 return Ok(false);
             }

@@ -44,6 +44,11 @@ impl From<&str> for Value {
         Value::Text(v.to_string())
     }
 }
+impl From<Option<&str>> for Value {
+    fn from(v: Option<&str>) -> Self {
+        v.map_or(Value::Null, Value::from)
+    }
+}
 impl From<String> for Value {
     fn from(v: String) -> Self {
         Value::Text(v)

@@ -25,6 +25,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         3,
         include_str!("../../../migrations/postgres/0003_directory.sql"),
     ),
+    (
+        4,
+        include_str!("../../../migrations/postgres/0004_wipe.sql"),
+    ),
 ];
 
 /// How long a dropped listening connection waits before connecting again.
