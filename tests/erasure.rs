@@ -258,10 +258,12 @@ async fn an_erasure_by_the_admin_cli_reaches_the_running_relay_and_its_devices()
     assert!(!occurrences(p.dir.path(), &name)?.is_empty());
     // What `paktum-sync-server admin erase --doc ID` runs, on the same data directory,
     // beside the running relay (another process in production).
-    let dir = p.dir.path().to_path_buf();
+    let (dir, database) = (p.dir.path().to_path_buf(), p.database.clone());
     let doc = id.to_string();
-    tokio::task::spawn_blocking(move || paktum_sync_server::admin::erase(&dir, &doc, "admin"))
-        .await??;
+    tokio::task::spawn_blocking(move || {
+        paktum_sync_server::admin::erase(&dir, database.as_deref(), &doc, "admin")
+    })
+    .await??;
     anna.wait_for("the erasure", |r| r.doc(&id).is_none())
         .await?;
     anna.sync().await?;

@@ -6,6 +6,8 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 
 use crate::auth::{Directory, RevokeMode, Role, now_ms};
+
+pub mod migrate;
 use crate::config::{Admin, QuarantineCommand};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -37,25 +39,29 @@ pub fn backup(data_dir: &Path, to: &Path, force: bool) -> Result<()> {
 /// `admin erase --doc ID [--by ROLE]`: erases a record in the store (a running relay
 /// notices within a second, tells the devices and rewrites the index again under its
 /// own locks).
-pub fn erase(data_dir: &Path, doc: &str, by: &str) -> Result<()> {
+pub fn erase(data_dir: &Path, database: Option<&str>, doc: &str, by: &str) -> Result<()> {
     let doc: paktum_shared::DocumentId = doc.trim().parse().context("not a document id")?;
     let Some(role) = Role::parse(by) else {
         bail!("--by must be worker, coordinator or admin")
     };
-    let directory = Directory::open(data_dir).context("opening the directory")?;
+    let directory = Directory::connect(data_dir, database).context("opening the directory")?;
     if let Some(receipt) = directory.erasure_receipt(&doc)? {
         println!("already {}", receipt.sentence());
         return Ok(());
     }
-    let storage = crate::SqliteStorage::open(data_dir).context("opening the store")?;
-    let Some(team) = crate::erasure::team_of(&storage, &doc)? else {
+    let storage: Box<dyn crate::Storage> = match database {
+        Some(url) => Box::new(crate::PostgresStorage::connect(url).context("opening the store")?),
+        None => Box::new(crate::SqliteStorage::open(data_dir).context("opening the store")?),
+    };
+    let storage = storage.as_ref();
+    let Some(team) = crate::erasure::team_of(storage, &doc)? else {
         bail!("the store holds no record {doc}");
     };
     let now = now_ms();
     directory
         .record_erasure(&doc, &team, role, None, now)
         .context("recording the erasure")?;
-    crate::erasure::carry_out(&storage, &doc, &team, now).context("erasing")?;
+    crate::erasure::carry_out(storage, &doc, &team, now).context("erasing")?;
     if let Some(receipt) = directory.erasure_receipt(&doc)? {
         println!("{}", receipt.sentence());
     }
@@ -67,6 +73,7 @@ pub fn run(directory: &Directory, command: &Admin) -> Result<()> {
     match command {
         Admin::Backup { .. } => bail!("backup runs without opening the directory"),
         Admin::Erase { .. } => bail!("erase opens the store itself"),
+        Admin::Migrate { .. } => bail!("migrate opens both stores itself"),
         Admin::EraseReceipt { doc } => {
             let doc: paktum_shared::DocumentId = doc.trim().parse().context("not a document id")?;
             match directory.erasure_receipt(&doc)? {

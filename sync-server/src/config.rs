@@ -26,7 +26,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Keep documents and sync states in PostgreSQL at this URL
     /// (`postgres://user:password@host:port/database`) instead of the embedded SQLite.
-    /// The directory (teams, members, devices, audit) stays in DATA_DIR for now.
+    /// The directory (teams, members, devices, audit) goes there too.
     #[arg(long, env = "PAKTUM_DATABASE", value_name = "URL")]
     pub database: Option<String>,
     /// The built app to serve (Trunk's output).
@@ -175,6 +175,18 @@ pub enum Admin {
     },
     /// Print an erasure's receipt: when, by which role, how many devices confirmed.
     EraseReceipt { doc: String },
+    /// Copy a SQLite data directory (documents, sync states, erasures and the
+    /// directory) into an empty PostgreSQL database, then check the copy: document
+    /// count and every document's heads, row counts of the directory. Stop the relay
+    /// on the SQLite store first.
+    Migrate {
+        /// The SQLite data directory to copy from.
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+        /// The PostgreSQL database to copy to (`postgres://…`), empty.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
     /// Show the audit log, newest first.
     Audit {
         #[arg(long, default_value_t = 50)]

@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::storage::{Storage, StorageError};
 
 pub mod document;
+mod elsewhere;
 mod erasure;
 mod handover;
 mod resident;
@@ -545,6 +546,7 @@ impl Hub {
                     *guard = None;
                     return Err(e);
                 }
+                self.storage.announce(&doc_id, &entry.doc.get_heads());
                 if entry.persisted(&persist) {
                     lock(&self.resident).push_back(doc_id);
                     // Connections that asked for it while it did not exist sync it

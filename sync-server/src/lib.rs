@@ -42,8 +42,9 @@ pub async fn run(
         }
         None => None,
     };
+    // The URL may hold a password: never in a message.
     let directory =
-        Arc::new(auth::Directory::open(&config.data_dir).context("opening the directory")?);
+        Arc::new(auth::Directory::from_config(config).context("opening the directory")?);
     if config.insecure_open {
         tracing::warn!("running OPEN: no device tokens are checked; never use this with real data");
     }
@@ -79,6 +80,9 @@ pub async fn run(
         trust_forwarded_for: config.trust_forwarded_for,
     };
     tokio::spawn(watch_directory(hub.clone(), directory, token.clone()));
+    if let Some(changes) = hub.storage().changes() {
+        tokio::spawn(follow_other_relays(hub.clone(), changes, token.clone()));
+    }
     if let Some(files) = &tls {
         tokio::spawn(files.clone().watch(
             std::time::Duration::from_secs(config.tls_reload_seconds),
@@ -138,15 +142,82 @@ pub async fn run(
     Ok(())
 }
 
-/// Revocations and new teams come from the admin CLI, another process: look for
-/// them twice a second, so a revoked device is cut off at once.
+/// Documents re-read at once when other relays changed them: a reload waits on the
+/// store (a round trip and a load), so one at a time would queue every other
+/// document's news behind it.
+const RELOADS_AT_ONCE: usize = 16;
+
+/// Changes committed by other relays on the same database reach this relay's devices.
+/// A document whose reload is queued but not started is not queued twice: that
+/// reload reads the later change too (and so must not skip by the first one's heads).
+async fn follow_other_relays(
+    hub: Arc<Hub>,
+    mut changes: tokio::sync::mpsc::Receiver<storage::Changed>,
+    stop: CancellationToken,
+) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(RELOADS_AT_ONCE));
+    // Queued documents, and whether another change of it came meanwhile.
+    let queued: Arc<std::sync::Mutex<std::collections::HashMap<paktum_shared::DocumentId, bool>>> =
+        Arc::default();
+    loop {
+        let changed = tokio::select! {
+            () = stop.cancelled() => return,
+            changed = changes.recv() => match changed {
+                Some(changed) => changed,
+                None => return,
+            },
+        };
+        {
+            let mut queued = queued
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(again) = queued.get_mut(&changed.doc) {
+                *again = true;
+                continue;
+            }
+            queued.insert(changed.doc, false);
+        }
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let (hub, queued) = (hub.clone(), queued.clone());
+        tokio::spawn(async move {
+            let mut changed = changed;
+            let again = queued
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&changed.doc)
+                .unwrap_or(false);
+            if again {
+                changed.heads.clear();
+            }
+            let doc = changed.doc;
+            if let Err(e) = hub.changed_elsewhere(changed).await {
+                tracing::warn!(%doc, error = %e, "could not take in another relay's change");
+            }
+            drop(slot);
+        });
+    }
+}
+
+/// Revocations and new teams come from the admin CLI, another process, or (on
+/// PostgreSQL) another relay: look for them twice a second, and at once when told
+/// (`NOTIFY`), so a revoked device is cut off at once on every relay.
 async fn watch_directory(hub: Arc<Hub>, directory: Arc<auth::Directory>, stop: CancellationToken) {
     let mut since = auth::now_ms();
     let mut erasures_seen = 0;
+    // On PostgreSQL, other relays and the admin CLI say when they changed something.
+    let mut told = directory.changes();
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+            Some(_) = async {
+                match told.as_mut() {
+                    Some(told) => told.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {}
         }
         let checked_at = auth::now_ms();
         let d = directory.clone();

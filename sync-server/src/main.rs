@@ -31,12 +31,20 @@ async fn main() -> anyhow::Result<()> {
     if let Some(AdminCommand::Admin(Admin::Backup { to, force })) = &config.admin {
         return paktum_sync_server::admin::backup(&config.data_dir, to, *force);
     }
+    if let Some(AdminCommand::Admin(Admin::Migrate { from, to })) = &config.admin {
+        return paktum_sync_server::admin::migrate::run(from, to);
+    }
     if let Some(AdminCommand::Admin(Admin::Erase { doc, by })) = &config.admin {
-        return paktum_sync_server::admin::erase(&config.data_dir, doc, by);
+        return paktum_sync_server::admin::erase(
+            &config.data_dir,
+            config.database.as_deref(),
+            doc,
+            by,
+        );
     }
     if let Some(AdminCommand::Admin(command)) = &config.admin {
-        let directory = paktum_sync_server::auth::Directory::open(&config.data_dir)
-            .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+        let directory = paktum_sync_server::auth::Directory::from_config(&config)
+            .context("opening the directory")?;
         return paktum_sync_server::admin::run(&directory, command);
     }
     let storage: Arc<dyn Storage> = match &config.database {

@@ -43,6 +43,14 @@ pub struct Stored {
     pub chunks: usize,
 }
 
+/// A document changed by another relay on the same database: its id and, when the
+/// other relay said, its heads then (empty: found by the fallback poll; reload it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Changed {
+    pub doc: DocumentId,
+    pub heads: Vec<automerge::ChangeHash>,
+}
+
 /// The relay's persistent state. Calls block; the hub runs them on tokio's blocking pool.
 pub trait Storage: Send + Sync + 'static {
     fn load(&self, doc: &DocumentId) -> Result<Option<Stored>, StorageError>;
@@ -76,4 +84,12 @@ pub trait Storage: Send + Sync + 'static {
     fn document_count(&self) -> Result<u64, StorageError>;
     /// A stable id for this relay's storage, announced to peers.
     fn storage_id(&self) -> Result<String, StorageError>;
+    /// Tells the other relays on the same database that `doc`, just written, now has
+    /// `heads`. Never waits; nothing to do where one relay owns the store.
+    fn announce(&self, _doc: &DocumentId, _heads: &[automerge::ChangeHash]) {}
+    /// Changes written by other relays on the same database, from now on; `None`
+    /// where one relay owns the store.
+    fn changes(&self) -> Option<tokio::sync::mpsc::Receiver<Changed>> {
+        None
+    }
 }

@@ -1,6 +1,7 @@
 //! Crash durability: the relay binary as a separate process, 50 devices uploading
 //! at once, `SIGKILL` in the middle of the stream, a restart on the same data
-//! directory. Every change any device saw acknowledged must be there afterwards,
+//! directory (on PostgreSQL: the devices move to a second relay on the same database,
+//! running all along). Every change any device saw acknowledged must be there afterwards,
 //! the store must open cleanly, and resyncing must not duplicate anything.
 //!
 //! "Acknowledged" is what the relay itself told the device: the heads in the
@@ -117,7 +118,7 @@ async fn sigkill_mid_stream(database: Option<String>) -> anyhow::Result<()> {
     // share policy), so each device syncs its own team's records only.
     let mut tokens = Vec::new();
     {
-        let directory = Directory::open(dir.path())?;
+        let directory = Directory::connect(dir.path(), database.as_deref())?;
         for t in 0..TEAMS {
             directory.create_team("durability-pact", &team(t), false)?;
         }
@@ -134,6 +135,16 @@ async fn sigkill_mid_stream(database: Option<String>) -> anyhow::Result<()> {
         }
     }
     let mut relay = start_relay(dir.path(), 1, database.as_deref())?;
+    // On PostgreSQL a second relay shares the database from the start: the devices
+    // move to it when the first is killed (no restart), as behind a load balancer.
+    let mut other = match &database {
+        Some(url) => {
+            let other = dir.path().join("other");
+            std::fs::create_dir_all(&other)?;
+            Some(start_relay(&other, 2, Some(url))?)
+        }
+        None => None,
+    };
 
     // Everybody online first, then everybody writes at once.
     let mut online = Vec::new();
@@ -223,14 +234,17 @@ async fn sigkill_mid_stream(database: Option<String>) -> anyhow::Result<()> {
         let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         assert_eq!(check, "ok");
     }
-    let relay = start_relay(dir.path(), 2, database.as_deref())?;
+    let relay = match other.take() {
+        Some(other) => other,
+        None => start_relay(dir.path(), 2, database.as_deref())?,
+    };
 
     // A fresh device of each team finds every acknowledged change: a coordinator of
     // the team (another team's coordinator would not get its contacts without consent
     // to share them with the pact, issue 15).
     let mut auditor_tokens = BTreeMap::new();
     {
-        let directory = Directory::open(dir.path())?;
+        let directory = Directory::connect(dir.path(), database.as_deref())?;
         for t in 0..TEAMS {
             let (_, code) =
                 directory.invite(&team(t), "auditor", Role::Coordinator, HOUR, now_ms())?;

@@ -1,7 +1,10 @@
 //! One call sets up the world an access or erasure test needs: a relay with
 //! enrolment (never open) on SQLite in a temporary directory, two pacts, and devices
-//! enrolled through the relay's own `/enrol`.
+//! enrolled through the relay's own `/enrol`. With `PAKTUM_TEST_BACKEND=postgres` the
+//! relay's documents and directory are in a fresh PostgreSQL database instead
+//! (`PAKTUM_TEST_POSTGRES`): one suite, two backends.
 
+use anyhow::Context;
 use paktum_shared::enrol::Enrolment;
 use paktum_sync_server::Config;
 use paktum_sync_server::auth::{Directory, Role, now_ms};
@@ -14,22 +17,34 @@ pub struct Pact {
     pub dir: tempfile::TempDir,
     pub relay: TestRelay,
     pub directory: Directory,
+    /// The PostgreSQL database, when the relay runs on one.
+    pub database: Option<String>,
 }
 
 /// Two pacts: "kempen-pact" with teams kempen and herentals, "worms-pact" with worms.
 pub async fn pact(tune: impl FnOnce(&mut Config)) -> anyhow::Result<Pact> {
     let dir = tempfile::tempdir()?;
-    let directory = Directory::open(dir.path())?;
+    let database = match std::env::var("PAKTUM_TEST_BACKEND").as_deref() {
+        Ok("postgres") => Some(
+            crate::postgres::fresh_database()
+                .context("PAKTUM_TEST_BACKEND=postgres needs a server in PAKTUM_TEST_POSTGRES")?,
+        ),
+        Ok("sqlite") | Err(_) => None,
+        Ok(other) => anyhow::bail!("PAKTUM_TEST_BACKEND is sqlite or postgres, not {other}"),
+    };
+    let directory = Directory::connect(dir.path(), database.as_deref())?;
     directory.create_team("kempen-pact", "kempen", false)?;
     directory.create_team("kempen-pact", "herentals", false)?;
     directory.create_team("worms-pact", "worms", false)?;
     let mut config = Config::for_tests(dir.path().to_path_buf());
+    config.database = database.clone();
     tune(&mut config);
     let relay = TestRelay::start_with(config).await?;
     Ok(Pact {
         dir,
         relay,
         directory,
+        database,
     })
 }
 

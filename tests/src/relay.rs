@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use paktum_sync_server::{Config, SqliteStorage, Storage, run};
+use paktum_sync_server::{Config, PostgresStorage, SqliteStorage, Storage, run};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -18,7 +18,8 @@ pub struct TestRelay {
 
 impl TestRelay {
     /// Starts an open relay (no device tokens; for tests of sync itself) on SQLite in
-    /// `data_dir`, serving `dist` if given. Access-control tests use [`Self::start_with`].
+    /// `data_dir`, serving `dist` if given. Access-control tests use [`Self::start_with`]
+    /// (on PostgreSQL when the configuration names a database).
     pub async fn start(data_dir: &Path, dist: Option<&Path>) -> anyhow::Result<Self> {
         let mut config = Config::for_tests(data_dir.to_path_buf());
         config.insecure_open = true;
@@ -29,8 +30,10 @@ impl TestRelay {
     }
 
     pub async fn start_with(config: Config) -> anyhow::Result<Self> {
-        let storage: Arc<dyn Storage> =
-            Arc::new(SqliteStorage::open(&config.data_dir).context("opening store")?);
+        let storage: Arc<dyn Storage> = match &config.database {
+            Some(url) => Arc::new(PostgresStorage::connect(url).context("opening store")?),
+            None => Arc::new(SqliteStorage::open(&config.data_dir).context("opening store")?),
+        };
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .context("binding")?;

@@ -13,6 +13,7 @@
 mod browser;
 mod indicators;
 mod languages;
+mod relays;
 mod report;
 mod scenario;
 mod server;
@@ -97,6 +98,37 @@ impl Sizes {
     }
 }
 
+/// Only the PostgreSQL rows (1 relay on SQLite, 1 on PostgreSQL, 2 on one
+/// PostgreSQL), at the full run's first throughput size; BENCHMARKS.md left as it is.
+pub fn postgres(plan: &mut Plan) -> Result<()> {
+    let sizes = Sizes::full();
+    plan.step(
+        "build the relay and the load generator (release)",
+        plan.command("cargo").args([
+            "build",
+            "--release",
+            "-p",
+            "paktum-sync-server",
+            "-p",
+            "paktum-tests",
+            "--bins",
+        ]),
+    )?;
+    let scratch = plan
+        .root
+        .join(format!("target/bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).context("creating target/bench")?;
+    let mut table = Table::default();
+    relays::relays(plan, &scratch, &sizes, &mut table)?;
+    println!("\n{}", table.render());
+    for note in &table.notes {
+        println!("note: {note}");
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
 /// Only the bundle rows: the app as served, with English only, and the floor. No
 /// servers, and BENCHMARKS.md is left as it is.
 pub fn bundle(plan: &mut Plan) -> Result<()> {
@@ -153,6 +185,10 @@ pub fn bench(plan: &mut Plan, quick: bool) -> Result<()> {
     let started = Instant::now();
 
     scenario::relay_throughput(plan, &scratch, &sizes, &mut table)?;
+    if !quick {
+        // A cluster and nine relay runs: not part of `cargo xtask test`'s smoke run.
+        relays::relays(plan, &scratch, &sizes, &mut table)?;
+    }
     scenario::reconnect(plan, &scratch, &sizes, &mut table)?;
     scenario::many_devices(plan, &scratch, &sizes, &mut table)?;
     indicators::indicators(plan, &scratch, &sizes, &mut table)?;

@@ -56,6 +56,10 @@ enum Command {
         /// three release builds, no servers, BENCHMARKS.md left as it is.
         #[arg(long, conflicts_with = "quick")]
         bundle: bool,
+        /// Only the PostgreSQL rows: upload, pull and round trip with 1 relay on SQLite,
+        /// 1 on PostgreSQL and 2 on one PostgreSQL; BENCHMARKS.md left as it is.
+        #[arg(long, conflicts_with_all = ["quick", "bundle"])]
+        postgres: bool,
     },
 }
 
@@ -68,6 +72,7 @@ fn main() -> Result<()> {
         Command::WithPostgres { command } => steps::with_postgres(&mut plan, &command),
         Command::Test => steps::test(&mut plan),
         Command::Bench { bundle: true, .. } => bench::bundle(&mut plan),
+        Command::Bench { postgres: true, .. } => bench::postgres(&mut plan),
         Command::Bench { quick, .. } => bench::bench(&mut plan, quick),
     };
     plan.summary();

@@ -120,6 +120,23 @@ impl Cluster {
     pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}", self.port)
     }
+
+    /// A new, empty database `name` on the cluster; its URL.
+    pub fn database(&self, plan: &mut Plan, name: &str) -> Result<String> {
+        plan.step(
+            &format!("PostgreSQL: create database {name}"),
+            self.pg("createdb").args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                name,
+            ]),
+        )?;
+        Ok(format!("{}/{name}", self.url()))
+    }
 }
 
 /// A new, empty directory for the cluster, owned by `postgres` when we are root.

@@ -131,11 +131,23 @@ pub fn test(plan: &mut Plan) -> Result<()> {
     // The storage suite runs against PostgreSQL too (sync-server/src/storage/suite.rs).
     let postgres = crate::postgres::Cluster::start(plan)?;
     plan.step(
-        "native tests (model, relay, interop; storage on SQLite and PostgreSQL)",
+        "native tests (model, relay, interop; storage and directory on SQLite and PostgreSQL, two relays on one database)",
         plan.command("cargo")
             .arg("test")
             .args(native)
             .env("PAKTUM_TEST_POSTGRES", postgres.url()),
+    )?;
+    // One access suite, two backends: again with documents and directory in
+    // PostgreSQL. Not the unknown-documents scaling test: it measures the hub's
+    // bookkeeping, and costs 85 s there (one round trip per unknown document).
+    plan.step(
+        "access tests on PostgreSQL",
+        plan.command("cargo")
+            .arg("test")
+            .args(native)
+            .args(["--test", "access", "--", "--skip", "many_unknown_documents"])
+            .env("PAKTUM_TEST_POSTGRES", postgres.url())
+            .env("PAKTUM_TEST_BACKEND", "postgres"),
     )?;
     drop(postgres);
     plan.step(

@@ -1,16 +1,22 @@
-//! The directory in SQLite: teams, members, one-time enrolment codes, devices and the
-//! audit log. Tokens and codes are stored only as SHA-256 hashes.
+//! The directory: teams, members, one-time enrolment codes, devices and the
+//! audit log, in SQLite or PostgreSQL (one logic, `sql`'s door). Tokens and codes are
+//! stored only as SHA-256 hashes.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use super::{AuthError, Identity, Role};
+use crate::storage::postgres::Database;
+use sql::{Db, values};
 
 mod erasure;
+pub(crate) mod sql;
 mod wipe;
+
+/// Connections one relay's directory opens at most (PostgreSQL).
+const POOL_SIZE: usize = 4;
 
 pub use erasure::{Erasure, Receipt};
 pub use wipe::{Quarantined, RevokeMode, WipeOrder};
@@ -69,7 +75,7 @@ pub struct DeviceRow {
 }
 
 pub struct Directory {
-    conn: Mutex<Connection>,
+    db: Db,
 }
 
 impl std::fmt::Debug for Directory {
@@ -78,38 +84,74 @@ impl std::fmt::Debug for Directory {
     }
 }
 
+/// The SQLite schema; PostgreSQL's is `migrations/postgres/0003_directory.sql`.
+const TABLES: &str = "
+    CREATE TABLE IF NOT EXISTS teams (
+        name TEXT PRIMARY KEY, pact TEXT NOT NULL, own_caseload_only INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE IF NOT EXISTS members (
+        id INTEGER PRIMARY KEY, team TEXT NOT NULL REFERENCES teams(name),
+        name TEXT NOT NULL, role TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS codes (
+        hash BLOB PRIMARY KEY, member_id INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+        used_at INTEGER);
+    CREATE TABLE IF NOT EXISTS devices (
+        id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL, token_hash BLOB NOT NULL UNIQUE,
+        label TEXT NOT NULL, enrolled_at INTEGER NOT NULL, revoked_at INTEGER);
+    CREATE TABLE IF NOT EXISTS audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, event TEXT NOT NULL,
+        device_id INTEGER, detail TEXT NOT NULL);";
+
+/// Sorted by bytes, whatever the database's collation.
+fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort();
+    v
+}
+
 impl Directory {
+    /// The directory in the relay's SQLite file in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Self, AuthError> {
         let conn =
             crate::storage::sqlite::connect(data_dir).map_err(|e| AuthError::Db(e.to_string()))?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS teams (
-                 name TEXT PRIMARY KEY, pact TEXT NOT NULL, own_caseload_only INTEGER NOT NULL DEFAULT 0);
-             CREATE TABLE IF NOT EXISTS members (
-                 id INTEGER PRIMARY KEY, team TEXT NOT NULL REFERENCES teams(name),
-                 name TEXT NOT NULL, role TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS codes (
-                 hash BLOB PRIMARY KEY, member_id INTEGER NOT NULL, expires_at INTEGER NOT NULL,
-                 used_at INTEGER);
-             CREATE TABLE IF NOT EXISTS devices (
-                 id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL, token_hash BLOB NOT NULL UNIQUE,
-                 label TEXT NOT NULL, enrolled_at INTEGER NOT NULL, revoked_at INTEGER);
-             CREATE TABLE IF NOT EXISTS audit (
-                 seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, event TEXT NOT NULL,
-                 device_id INTEGER, detail TEXT NOT NULL);",
-        )?;
+        conn.execute_batch(TABLES)?;
         conn.execute_batch(erasure::TABLES)?;
         conn.execute_batch(wipe::TABLES)?;
         wipe::migrate(&conn)?;
         Ok(Self {
-            conn: Mutex::new(conn),
+            db: Db::Sqlite(Mutex::new(conn)),
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// The directory in PostgreSQL (its tables come with the migrations).
+    pub fn postgres(database: Arc<Database>) -> Self {
+        Self {
+            db: Db::Postgres(database),
+        }
+    }
+
+    /// The directory the configuration names: PostgreSQL with `--database`, else the
+    /// SQLite file in the data directory.
+    pub fn from_config(config: &crate::Config) -> Result<Self, AuthError> {
+        Self::connect(&config.data_dir, config.database.as_deref())
+    }
+
+    /// PostgreSQL at `database` if given, else the SQLite file in `data_dir`.
+    pub fn connect(data_dir: &Path, database: Option<&str>) -> Result<Self, AuthError> {
+        match database {
+            Some(url) => Ok(Self::postgres(Arc::new(
+                Database::connect(url, POOL_SIZE).map_err(AuthError::Db)?,
+            ))),
+            None => Self::open(data_dir),
+        }
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Wakes a relay when another process changed the directory (PostgreSQL's
+    /// `NOTIFY`); `None` on SQLite, where the relay only polls.
+    pub fn changes(&self) -> Option<tokio::sync::mpsc::Receiver<String>> {
+        self.db.changes()
     }
 
     pub fn create_team(
@@ -122,23 +164,20 @@ impl Directory {
         if pact.is_empty() || team.is_empty() {
             return Err(AuthError::Invalid("pact and team need names".into()));
         }
-        let existing: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT pact FROM teams WHERE name = ?1",
-                params![team],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if existing.is_some_and(|p| p != pact) {
+        let existing = self
+            .db
+            .query_opt("SELECT pact FROM teams WHERE name = $1", values![team])?;
+        if let Some(row) = existing
+            && row.text(0)? != pact
+        {
             return Err(AuthError::Invalid(format!(
                 "team {team} already belongs to another pact"
             )));
         }
-        self.conn().execute(
-            "INSERT INTO teams (name, pact, own_caseload_only) VALUES (?1, ?2, ?3)
+        self.db.execute(
+            "INSERT INTO teams (name, pact, own_caseload_only) VALUES ($1, $2, $3)
              ON CONFLICT (name) DO UPDATE SET own_caseload_only = excluded.own_caseload_only",
-            params![team, pact, own_caseload_only],
+            values![team, pact, own_caseload_only],
         )?;
         Ok(())
     }
@@ -156,30 +195,28 @@ impl Directory {
         if name.is_empty() {
             return Err(AuthError::Invalid("a member needs a name".into()));
         }
-        let conn = self.conn();
-        let known: Option<String> = conn
-            .query_row(
-                "SELECT name FROM teams WHERE name = ?1",
-                params![team],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if known.is_none() {
-            return Err(AuthError::Invalid(format!(
-                "no team named {team}; create it first"
-            )));
-        }
-        conn.execute(
-            "INSERT INTO members (team, name, role) VALUES (?1, ?2, ?3)",
-            params![team, name, role.as_str()],
-        )?;
-        let member = conn.last_insert_rowid();
         let code = random_code();
-        conn.execute(
-            "INSERT INTO codes (hash, member_id, expires_at) VALUES (?1, ?2, ?3)",
-            params![hash(&code), member, now + ttl_ms],
-        )?;
-        Ok((member, code))
+        self.db.transaction(|tx| {
+            let known = tx.query("SELECT name FROM teams WHERE name = $1", values![team])?;
+            if known.is_empty() {
+                return Err(AuthError::Invalid(format!(
+                    "no team named {team}; create it first"
+                )));
+            }
+            let member = tx.query(
+                "INSERT INTO members (team, name, role) VALUES ($1, $2, $3) RETURNING id",
+                values![team, name, role.as_str()],
+            )?;
+            let member = member
+                .first()
+                .ok_or_else(|| AuthError::Db("no member id".into()))?
+                .int(0)?;
+            tx.execute(
+                "INSERT INTO codes (hash, member_id, expires_at) VALUES ($1, $2, $3)",
+                values![hash(&code), member, now + ttl_ms],
+            )?;
+            Ok((member, code))
+        })
     }
 
     /// Exchanges a code for a device token (shown once, stored hashed).
@@ -190,21 +227,18 @@ impl Directory {
         now: i64,
     ) -> Result<(String, Identity), AuthError> {
         let code = normalise_code(code);
-        let row: Option<(i64, i64, Option<i64>)> = self
-            .conn()
-            .query_row(
-                "SELECT member_id, expires_at, used_at FROM codes WHERE hash = ?1",
-                params![hash(&code)],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
+        let row = self.db.query_opt(
+            "SELECT member_id, expires_at, used_at FROM codes WHERE hash = $1",
+            values![hash(&code)],
+        )?;
         let refuse = |e: AuthError| {
             self.audit(now, "enrol_refused", None, e.to_string().as_str());
             Err(e)
         };
-        let Some((member, expires_at, used_at)) = row else {
+        let Some(row) = row else {
             return refuse(AuthError::UnknownCode);
         };
+        let (member, expires_at, used_at) = (row.int(0)?, row.int(1)?, row.opt_int(2)?);
         if used_at.is_some() {
             return refuse(AuthError::UsedCode);
         }
@@ -212,25 +246,23 @@ impl Directory {
             return refuse(AuthError::ExpiredCode);
         }
         let token = random_hex(32);
-        {
-            let mut conn = self.conn();
-            let tx = conn.transaction()?;
+        let label: String = label.chars().filter(|c| !c.is_control()).take(80).collect();
+        let claimed = self.db.transaction(|tx| {
             // Claim the code atomically: two devices racing with one code, one wins.
             let claimed = tx.execute(
-                "UPDATE codes SET used_at = ?1 WHERE hash = ?2 AND used_at IS NULL",
-                params![now, hash(&code)],
+                "UPDATE codes SET used_at = $1 WHERE hash = $2 AND used_at IS NULL",
+                values![now, hash(&code)],
             )?;
-            if claimed != 1 {
-                drop(tx);
-                drop(conn);
-                return refuse(AuthError::UsedCode);
+            if claimed == 1 {
+                tx.execute(
+                    "INSERT INTO devices (member_id, token_hash, label, enrolled_at) VALUES ($1, $2, $3, $4)",
+                    values![member, hash(&token), label, now],
+                )?;
             }
-            let label: String = label.chars().filter(|c| !c.is_control()).take(80).collect();
-            tx.execute(
-                "INSERT INTO devices (member_id, token_hash, label, enrolled_at) VALUES (?1, ?2, ?3, ?4)",
-                params![member, hash(&token), label, now],
-            )?;
-            tx.commit()?;
+            Ok(claimed == 1)
+        })?;
+        if !claimed {
+            return refuse(AuthError::UsedCode);
         }
         let identity = self.authenticate(&token)?;
         self.audit(
@@ -246,142 +278,138 @@ impl Directory {
         if token.is_empty() {
             return Err(AuthError::Missing);
         }
-        let conn = self.conn();
-        let row = conn
-            .query_row(
-                "SELECT d.id, d.revoked_at, m.id, m.name, m.role, t.name, t.pact, t.own_caseload_only
-                 FROM devices d JOIN members m ON m.id = d.member_id JOIN teams t ON t.name = m.team
-                 WHERE d.token_hash = ?1",
-                params![hash(token)],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, Option<i64>>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, bool>(7)?,
-                    ))
-                },
-            )
-            .optional()?;
-        let Some((device_id, revoked, member_id, worker, role, team, pact, own)) = row else {
+        let row = self.db.query_opt(
+            "SELECT d.id, d.revoked_at, m.id, m.name, m.role, t.name, t.pact, t.own_caseload_only
+             FROM devices d JOIN members m ON m.id = d.member_id JOIN teams t ON t.name = m.team
+             WHERE d.token_hash = $1",
+            values![hash(token)],
+        )?;
+        let Some(row) = row else {
             return Err(AuthError::Unknown);
         };
-        if revoked.is_some() {
+        if row.opt_int(1)?.is_some() {
             return Err(AuthError::Revoked);
         }
-        let mut stmt =
-            conn.prepare_cached("SELECT name FROM teams WHERE pact = ?1 ORDER BY name")?;
-        let pact_teams = stmt
-            .query_map(params![pact], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
+        let pact = row.text(6)?;
+        let pact_teams = self
+            .db
+            .query(
+                "SELECT name FROM teams WHERE pact = $1",
+                values![pact.as_str()],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Identity {
-            device_id,
-            member_id,
-            worker,
-            role: Role::parse(&role).unwrap_or(Role::Worker),
-            team,
+            device_id: row.int(0)?,
+            member_id: row.int(2)?,
+            worker: row.text(3)?,
+            role: Role::parse(&row.text(4)?).unwrap_or(Role::Worker),
+            team: row.text(5)?,
             pact,
-            pact_teams,
-            own_caseload_only: own,
+            pact_teams: sorted(pact_teams),
+            own_caseload_only: row.bool(7)?,
         })
     }
 
     /// The members of `team` (name and role), sorted by name; a name invited twice
     /// (two devices of one person) once.
     pub fn members(&self, team: &str) -> Result<Vec<(String, String)>, AuthError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT name, MIN(role) FROM members WHERE team = ?1 GROUP BY name ORDER BY name",
+        let rows = self.db.query(
+            "SELECT name, MIN(role) FROM members WHERE team = $1 GROUP BY name",
+            values![team],
         )?;
-        let rows = stmt
-            .query_map(params![team], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<Vec<(String, String)>, _>>()?;
-        Ok(rows)
+        let members = rows
+            .iter()
+            .map(|r| Ok((r.text(0)?, r.text(1)?)))
+            .collect::<Result<Vec<_>, AuthError>>()?;
+        Ok(sorted(members))
     }
 
     pub fn revoke(&self, device_id: i64, now: i64) -> Result<bool, AuthError> {
-        let n = self.conn().execute(
-            "UPDATE devices SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
-            params![now, device_id],
+        let n = self.db.execute(
+            "UPDATE devices SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            values![now, device_id],
         )?;
         if n == 1 {
             self.audit(now, "revoked", Some(device_id), "by admin");
+            self.db.notify();
         }
         Ok(n == 1)
     }
 
     /// Revokes every device of a member and issues a fresh code (e.g. a lost phone).
     pub fn rotate(&self, member_id: i64, ttl_ms: i64, now: i64) -> Result<String, AuthError> {
-        let devices: Vec<i64> = {
-            let conn = self.conn();
-            let mut stmt =
-                conn.prepare("SELECT id FROM devices WHERE member_id = ?1 AND revoked_at IS NULL")?;
-            stmt.query_map(params![member_id], |r| r.get(0))?
-                .collect::<Result<_, _>>()?
-        };
-        for d in devices {
-            self.revoke(d, now)?;
-        }
-        let code = random_code();
-        let n = self.conn().execute(
-            "INSERT INTO codes (hash, member_id, expires_at) SELECT ?1, id, ?2 FROM members WHERE id = ?3",
-            params![hash(&code), now + ttl_ms, member_id],
-        )?;
-        if n != 1 {
+        let known = self
+            .db
+            .query_opt("SELECT id FROM members WHERE id = $1", values![member_id])?;
+        if known.is_none() {
             return Err(AuthError::Invalid(format!("no member {member_id}")));
         }
+        let devices = self.db.query(
+            "SELECT id FROM devices WHERE member_id = $1 AND revoked_at IS NULL",
+            values![member_id],
+        )?;
+        for d in devices {
+            self.revoke(d.int(0)?, now)?;
+        }
+        let code = random_code();
+        self.db.execute(
+            "INSERT INTO codes (hash, member_id, expires_at) VALUES ($1, $2, $3)",
+            values![hash(&code), member_id, now + ttl_ms],
+        )?;
         self.audit(now, "rotated", None, &format!("member {member_id}"));
         Ok(code)
     }
 
     /// Devices revoked after `since` (ms), for disconnecting them at once.
     pub fn revoked_since(&self, since: i64) -> Result<Vec<i64>, AuthError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT id FROM devices WHERE revoked_at >= ?1")?;
-        Ok(stmt
-            .query_map(params![since], |r| r.get(0))?
-            .collect::<Result<_, _>>()?)
+        self.db
+            .query(
+                "SELECT id FROM devices WHERE revoked_at >= $1",
+                values![since],
+            )?
+            .iter()
+            .map(|r| r.int(0))
+            .collect()
     }
 
     pub fn devices(&self) -> Result<Vec<DeviceRow>, AuthError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT d.id, m.name, m.role, m.team, d.enrolled_at, d.revoked_at, d.label
-             FROM devices d JOIN members m ON m.id = d.member_id ORDER BY d.id",
-        )?;
-        Ok(stmt
-            .query_map([], |r| {
+        self.db
+            .query(
+                "SELECT d.id, m.name, m.role, m.team, d.enrolled_at, d.revoked_at, d.label
+                 FROM devices d JOIN members m ON m.id = d.member_id ORDER BY d.id",
+                vec![],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(DeviceRow {
-                    device_id: r.get(0)?,
-                    worker: r.get(1)?,
-                    role: Role::parse(&r.get::<_, String>(2)?).unwrap_or(Role::Worker),
-                    team: r.get(3)?,
-                    enrolled_at: r.get(4)?,
-                    revoked_at: r.get(5)?,
-                    label: r.get(6)?,
+                    device_id: r.int(0)?,
+                    worker: r.text(1)?,
+                    role: Role::parse(&r.text(2)?).unwrap_or(Role::Worker),
+                    team: r.text(3)?,
+                    enrolled_at: r.int(4)?,
+                    revoked_at: r.opt_int(5)?,
+                    label: r.text(6)?,
                 })
-            })?
-            .collect::<Result<_, _>>()?)
+            })
+            .collect()
     }
 
     /// Every team name, for recognising index documents.
     pub fn teams(&self) -> Result<Vec<String>, AuthError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT name FROM teams")?;
-        Ok(stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?)
+        self.db
+            .query("SELECT name FROM teams", vec![])?
+            .iter()
+            .map(|r| r.text(0))
+            .collect()
     }
 
     /// Appends to the audit log; failures are logged, never fatal.
     pub fn audit(&self, now: i64, event: &str, device_id: Option<i64>, detail: &str) {
-        let result = self.conn().execute(
-            "INSERT INTO audit (at, event, device_id, detail) VALUES (?1, ?2, ?3, ?4)",
-            params![now, event, device_id, detail],
+        let result = self.db.execute(
+            "INSERT INTO audit (at, event, device_id, detail) VALUES ($1, $2, $3, $4)",
+            values![now, event, device_id, detail],
         );
         if let Err(e) = result {
             tracing::error!(error = %e, event, "could not write the audit log");
@@ -389,24 +417,28 @@ impl Directory {
     }
 
     pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, AuthError> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare("SELECT at, event, device_id, detail FROM audit ORDER BY seq DESC LIMIT ?1")?;
-        Ok(stmt
-            .query_map(params![limit as i64], |r| {
+        self.db
+            .query(
+                "SELECT at, event, device_id, detail FROM audit ORDER BY seq DESC LIMIT $1",
+                values![limit as i64],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(AuditEntry {
-                    at: r.get(0)?,
-                    event: r.get(1)?,
-                    device_id: r.get(2)?,
-                    detail: r.get(3)?,
+                    at: r.int(0)?,
+                    event: r.text(1)?,
+                    device_id: r.opt_int(2)?,
+                    detail: r.text(3)?,
                 })
-            })?
-            .collect::<Result<_, _>>()?)
+            })
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use paktum_shared::DocumentId;
+
     use super::*;
 
     const HOUR: i64 = 3_600_000;
@@ -420,6 +452,25 @@ mod tests {
     #[test]
     fn codes_are_single_use_and_expire() {
         let (_dir, d) = directory();
+        codes_are_single_use_and_expire_in(&d);
+    }
+
+    #[test]
+    fn codes_are_single_use_and_expire_on_postgres() {
+        if let Some(d) = postgres() {
+            codes_are_single_use_and_expire_in(&d);
+        }
+    }
+
+    /// A fresh database on the test server, or `None` (said) without one.
+    pub(super) fn postgres() -> Option<Directory> {
+        let url = paktum_tests::postgres::fresh_database()?;
+        Some(Directory::postgres(Arc::new(
+            Database::connect(&url, 2).expect("connect"),
+        )))
+    }
+
+    fn codes_are_single_use_and_expire_in(d: &Directory) {
         d.create_team("kempen-pact", "kempen", false).expect("team");
         let (_, code) = d
             .invite("kempen", "Anna", Role::Worker, HOUR, 0)
@@ -461,6 +512,121 @@ mod tests {
             events.contains(&"enrolled".to_string()) && events.contains(&"revoked".to_string())
         );
         assert_eq!(events.iter().filter(|e| *e == "enrol_refused").count(), 3);
+    }
+
+    #[test]
+    fn members_rotation_and_erasures() {
+        let (_dir, d) = directory();
+        members_rotation_and_erasures_in(&d);
+    }
+
+    #[test]
+    fn members_rotation_and_erasures_on_postgres() {
+        if let Some(d) = postgres() {
+            members_rotation_and_erasures_in(&d);
+        }
+    }
+
+    fn members_rotation_and_erasures_in(d: &Directory) {
+        d.create_team("pact", "zuid", true).expect("team");
+        d.create_team("pact", "noord", false).expect("team");
+        assert!(d.create_team("other", "zuid", false).is_err());
+        let enrol = |team: &str, name: &str, role: Role| {
+            let (member, code) = d.invite(team, name, role, HOUR, 0).expect("invite");
+            let (token, id) = d.enrol(&code, "phone", 1).expect("enrol");
+            (member, token, id)
+        };
+        let (anna, anna_token, anna_id) = enrol("zuid", "Anna", Role::Worker);
+        let (_, _, bram_id) = enrol("zuid", "Bram", Role::Worker);
+        let (_, _, cleo_id) = enrol("noord", "Cleo", Role::Coordinator);
+        let (_, _, _dirk_id) = enrol("noord", "Dirk", Role::Worker);
+        assert!(anna_id.own_caseload_only);
+        assert_eq!(anna_id.pact_teams, vec!["noord", "zuid"]);
+        assert_eq!(
+            d.members("zuid").expect("members"),
+            vec![
+                ("Anna".to_string(), "worker".to_string()),
+                ("Bram".into(), "worker".into())
+            ]
+        );
+        assert!(d.invite("nowhere", "X", Role::Worker, HOUR, 0).is_err());
+        assert_eq!(sorted(d.teams().expect("teams")), vec!["noord", "zuid"]);
+
+        // A lost phone: its devices revoked, a fresh code works.
+        let code = d.rotate(anna, HOUR, 100).expect("rotate");
+        assert!(d.rotate(9_999, HOUR, 100).is_err());
+        assert_eq!(d.authenticate(&anna_token), Err(AuthError::Revoked));
+        assert_eq!(
+            d.revoked_since(100).expect("revoked"),
+            vec![anna_id.device_id]
+        );
+        assert!(d.revoked_since(101).expect("revoked").is_empty());
+        let (_, anna2) = d.enrol(&code, "new phone", 200).expect("enrol again");
+        let rows = d.devices().expect("devices");
+        assert_eq!(rows.len(), 5);
+        assert_eq!(rows[0].revoked_at, Some(100));
+        assert_eq!(rows[4].label, "new phone");
+
+        // An erasure of a record of zuid: zuid's devices and the pact's coordinator owe it.
+        let doc = DocumentId::from_slice(&[7; 16]).expect("id");
+        assert!(
+            d.record_erasure(
+                &doc,
+                "zuid",
+                Role::Coordinator,
+                Some(cleo_id.device_id),
+                300
+            )
+            .expect("erase")
+        );
+        assert!(
+            !d.record_erasure(&doc, "zuid", Role::Coordinator, None, 301)
+                .expect("again")
+        );
+        let mut owing = d.devices_owing(&doc).expect("owing");
+        owing.sort();
+        assert_eq!(
+            owing,
+            vec![bram_id.device_id, cleo_id.device_id, anna2.device_id]
+        );
+        let erasures = d.erasures_after(0).expect("after");
+        assert_eq!((erasures.len(), erasures[0].doc), (1, doc));
+        assert!(d.erasures_after(erasures[0].seq).expect("after").is_empty());
+        assert_eq!(
+            d.unconfirmed_erasures(bram_id.device_id)
+                .expect("unconfirmed")[0]
+                .team,
+            "zuid"
+        );
+        assert!(
+            d.confirm_erasure(&doc, bram_id.device_id, 400)
+                .expect("confirm")
+        );
+        assert!(
+            !d.confirm_erasure(&doc, bram_id.device_id, 401)
+                .expect("twice")
+        );
+        assert!(
+            d.unconfirmed_erasures(bram_id.device_id)
+                .expect("unconfirmed")
+                .is_empty()
+        );
+        let receipt = d.erasure_receipt(&doc).expect("receipt").expect("erased");
+        assert_eq!((receipt.confirmed, receipt.devices), (1, 3));
+        assert_eq!(receipt.by_role, "coordinator");
+        assert_eq!(
+            d.erasure_receipt(&DocumentId::from_slice(&[8; 16]).expect("id"))
+                .expect("receipt"),
+            None
+        );
+        let events: Vec<String> = d
+            .audit_log(100)
+            .expect("audit")
+            .into_iter()
+            .map(|e| e.event)
+            .collect();
+        assert_eq!(events.iter().filter(|e| *e == "erased").count(), 1);
+        assert_eq!(events.first().map(String::as_str), Some("erased"));
     }
 
     #[test]

@@ -8,34 +8,28 @@
 //! this drives tokio-postgres on a small runtime of its own and waits for the
 //! answer, so it works from any thread.
 
-use std::future::Future;
+pub mod changes;
+pub mod database;
 
-use deadpool_postgres::{Manager, Pool, Runtime};
+use std::future::Future;
+use std::sync::Arc;
+
 use paktum_shared::DocumentId;
-use tokio_postgres::NoTls;
+
+pub use database::Database;
 
 use super::{Storage, StorageError, Stored};
 
-/// Schema versions in order; a database records the ones applied in
-/// `schema_migrations`. Never edit one that has shipped: add the next.
-const MIGRATIONS: &[(i32, &str)] = &[
-    (
-        1,
-        include_str!("../../migrations/postgres/0001_documents.sql"),
-    ),
-    (2, include_str!("../../migrations/postgres/0002_erased.sql")),
-];
-
-/// Any 64-bit number unique to Paktum's migrations.
-const MIGRATION_LOCK: i64 = 0x7061_6b74_756d_0001;
-
-/// Connections one relay opens at most.
+/// Connections one relay's storage opens at most.
 const POOL_SIZE: usize = 16;
 
 pub struct PostgresStorage {
-    pool: Pool,
-    runtime: Option<tokio::runtime::Runtime>,
+    database: Arc<Database>,
+    pool: deadpool_postgres::Pool,
     storage_id: String,
+    /// This process among the relays on the database (its own announcements).
+    relay: String,
+    seen: changes::Shared,
 }
 
 impl std::fmt::Debug for PostgresStorage {
@@ -46,104 +40,63 @@ impl std::fmt::Debug for PostgresStorage {
     }
 }
 
-fn db(e: impl std::fmt::Display) -> StorageError {
-    StorageError::Database(e.to_string())
+/// The error with its causes: tokio-postgres says only "db error" at the top.
+fn db(e: impl std::error::Error) -> StorageError {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    StorageError::Database(text)
 }
 
 impl PostgresStorage {
     /// Connects to `url` (`postgres://user:password@host:port/database`), applies the
     /// migrations this database lacks, and reads (or makes) the storage id.
     pub fn connect(url: &str) -> Result<Self, StorageError> {
-        let config: tokio_postgres::Config = url.parse().map_err(db)?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("postgres")
-            .enable_all()
-            .build()
-            .map_err(db)?;
-        let pool = Pool::builder(Manager::new(config, NoTls))
-            .max_size(POOL_SIZE)
-            .runtime(Runtime::Tokio1)
-            .build()
-            .map_err(db)?;
+        let database = Arc::new(Database::connect(url, POOL_SIZE).map_err(StorageError::Database)?);
+        let pool = database.pool();
         let mut storage = Self {
-            pool,
-            runtime: Some(runtime),
+            database,
+            pool: pool.clone(),
             storage_id: String::new(),
+            relay: format!("{:016x}", rand::random::<u64>()),
+            seen: changes::Shared::default(),
         };
-        let pool = storage.pool.clone();
         storage.storage_id = storage.wait(async move {
-            let mut client = pool.get().await.map_err(db)?;
-            let tx = client.transaction().await.map_err(db)?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-                .await
-                .map_err(db)?;
-            tx.batch_execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (
-                     version INTEGER PRIMARY KEY,
-                     applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-            )
-            .await
-            .map_err(db)?;
-            for (version, sql) in MIGRATIONS {
-                let applied = tx
-                    .query_opt(
-                        "SELECT 1 FROM schema_migrations WHERE version = $1",
-                        &[version],
-                    )
-                    .await
-                    .map_err(db)?;
-                if applied.is_none() {
-                    tx.batch_execute(sql).await.map_err(db)?;
-                    tx.execute(
-                        "INSERT INTO schema_migrations (version) VALUES ($1)",
-                        &[version],
-                    )
-                    .await
-                    .map_err(db)?;
-                    tracing::info!(version, "applied PostgreSQL migration");
-                }
-            }
+            let client = pool.get().await.map_err(db)?;
             let id: [u8; 16] = rand::random();
             let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('storage_id', $1) ON CONFLICT (key) DO NOTHING",
-                &[&id],
-            )
-            .await
-            .map_err(db)?;
-            let row = tx
+            client
+                .execute(
+                    "INSERT INTO meta (key, value) VALUES ('storage_id', $1) ON CONFLICT (key) DO NOTHING",
+                    &[&id],
+                )
+                .await
+                .map_err(db)?;
+            let row = client
                 .query_one("SELECT value FROM meta WHERE key = 'storage_id'", &[])
                 .await
                 .map_err(db)?;
-            let id: String = row.get(0);
-            tx.commit().await.map_err(db)?;
-            Ok(id)
+            Ok(row.get::<_, String>(0))
         })?;
         Ok(storage)
     }
 
-    /// Runs `work` on this storage's runtime and waits for it. Waiting on a channel
-    /// rather than `block_on` keeps this safe to call from inside another runtime.
+    /// The database this storage writes to.
+    pub fn database(&self) -> Arc<Database> {
+        self.database.clone()
+    }
+
     fn wait<T: Send + 'static>(
         &self,
         work: impl Future<Output = Result<T, StorageError>> + Send + 'static,
     ) -> Result<T, StorageError> {
-        let runtime = self.runtime.as_ref().ok_or(StorageError::WriterGone)?;
-        let (done, result) = std::sync::mpsc::sync_channel(1);
-        runtime.spawn(async move {
-            let _ = done.send(work.await);
-        });
-        result.recv().map_err(|_| StorageError::WriterGone)?
-    }
-}
-
-impl Drop for PostgresStorage {
-    fn drop(&mut self) {
-        // Dropping a runtime may not block inside another runtime's task.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
+        self.database
+            .wait(work)
+            .map_err(|_| StorageError::WriterGone)?
     }
 }
 
@@ -167,48 +120,77 @@ impl Storage for PostgresStorage {
     }
 
     fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<(), StorageError> {
-        let (pool, doc, chunk) = (self.pool.clone(), doc.as_bytes().to_vec(), chunk.to_vec());
-        self.wait(async move {
+        let (pool, id, chunk) = (self.pool.clone(), doc.as_bytes().to_vec(), chunk.to_vec());
+        let seq = self.wait(async move {
             let client = pool.get().await.map_err(db)?;
             let stmt = client
                 .prepare_cached(
                     "INSERT INTO chunks (doc_id, data) SELECT $1, $2
-                     WHERE NOT EXISTS (SELECT 1 FROM erased WHERE doc_id = $1)",
+                     WHERE NOT EXISTS (SELECT 1 FROM erased WHERE doc_id = $1) RETURNING seq",
                 )
                 .await
                 .map_err(db)?;
-            client.execute(&stmt, &[&doc, &chunk]).await.map_err(db)?;
-            Ok(())
-        })
+            let row = client.query_opt(&stmt, &[&id, &chunk]).await.map_err(db)?;
+            Ok(row.map(|r| r.get::<_, i64>(0)))
+        })?;
+        if let Some(seq) = seq {
+            changes::wrote(&self.seen, doc, seq);
+        }
+        Ok(())
     }
 
+    /// Other relays may have appended chunks this snapshot lacks: they are merged into
+    /// it, and only the chunks read are replaced (one appended meanwhile stays).
     fn compact(&self, doc: &DocumentId, snapshot: &[u8]) -> Result<(), StorageError> {
-        let (pool, doc, snapshot) = (
+        let (pool, id, snapshot) = (
             self.pool.clone(),
             doc.as_bytes().to_vec(),
             snapshot.to_vec(),
         );
-        self.wait(async move {
+        let seq = self.wait(async move {
             let mut client = pool.get().await.map_err(db)?;
             let tx = client.transaction().await.map_err(db)?;
             // An erased id is never stored again, whoever still holds it in memory.
             let erased = tx
-                .query_opt("SELECT 1 FROM erased WHERE doc_id = $1", &[&doc])
+                .query_opt("SELECT 1 FROM erased WHERE doc_id = $1", &[&id])
                 .await
                 .map_err(db)?;
-            if erased.is_none() {
-                tx.execute("DELETE FROM chunks WHERE doc_id = $1", &[&doc])
-                    .await
-                    .map_err(db)?;
-                tx.execute(
-                    "INSERT INTO chunks (doc_id, data) VALUES ($1, $2)",
-                    &[&doc, &snapshot],
+            if erased.is_some() {
+                return tx.commit().await.map_err(db).map(|()| None);
+            }
+            let rows = tx
+                .query(
+                    "SELECT seq, data FROM chunks WHERE doc_id = $1 ORDER BY seq FOR UPDATE",
+                    &[&id],
                 )
                 .await
                 .map_err(db)?;
-            }
-            tx.commit().await.map_err(db)
-        })
+            let seqs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+            let stored: Vec<u8> = rows
+                .iter()
+                .flat_map(|r| r.get::<_, &[u8]>(1).to_vec())
+                .collect();
+            let snapshot = merged(&snapshot, &stored)?;
+            tx.execute(
+                "DELETE FROM chunks WHERE doc_id = $1 AND seq = ANY($2)",
+                &[&id, &seqs],
+            )
+            .await
+            .map_err(db)?;
+            let row = tx
+                .query_one(
+                    "INSERT INTO chunks (doc_id, data) VALUES ($1, $2) RETURNING seq",
+                    &[&id, &snapshot],
+                )
+                .await
+                .map_err(db)?;
+            tx.commit().await.map_err(db)?;
+            Ok(Some(row.get::<_, i64>(0)))
+        })?;
+        if let Some(seq) = seq {
+            changes::wrote(&self.seen, doc, seq);
+        }
+        Ok(())
     }
 
     fn load_sync_state(
@@ -303,10 +285,15 @@ impl Storage for PostgresStorage {
             }
             tx.commit().await.map_err(db)?;
             // Dead tuples keep the erased bytes in the table files until vacuumed.
-            client
-                .batch_execute("VACUUM chunks; VACUUM sync_states")
-                .await
-                .map_err(db)
+            // One statement each: several in one call run as one transaction block,
+            // where VACUUM is refused.
+            for table in ["chunks", "sync_states"] {
+                client
+                    .batch_execute(&format!("VACUUM {table}"))
+                    .await
+                    .map_err(db)?;
+            }
+            Ok(())
         })
     }
 
@@ -340,4 +327,32 @@ impl Storage for PostgresStorage {
     fn storage_id(&self) -> Result<String, StorageError> {
         Ok(self.storage_id.clone())
     }
+
+    fn announce(&self, doc: &DocumentId, heads: &[automerge::ChangeHash]) {
+        changes::announce(&self.database, &self.relay, &self.seen, doc, heads);
+    }
+
+    fn changes(&self) -> Option<tokio::sync::mpsc::Receiver<super::Changed>> {
+        Some(changes::subscribe(
+            &self.database,
+            self.relay.clone(),
+            self.seen.clone(),
+        ))
+    }
+}
+
+/// The snapshot with whatever of `stored` it lacks; unchanged if it lacks nothing.
+fn merged(snapshot: &[u8], stored: &[u8]) -> Result<Vec<u8>, StorageError> {
+    if stored.is_empty() {
+        return Ok(snapshot.to_vec());
+    }
+    let mut doc = paktum_shared::untrusted::load(snapshot).map_err(StorageError::Database)?;
+    let before = doc.get_heads();
+    // Chunks that do not load are kept (the compaction fails) rather than lost.
+    paktum_shared::untrusted::load_incremental(&mut doc, stored).map_err(StorageError::Database)?;
+    Ok(if doc.get_heads() == before {
+        snapshot.to_vec()
+    } else {
+        doc.save()
+    })
 }

@@ -13,12 +13,41 @@ use super::{PostgresStorage, SqliteStorage, Storage};
 /// Opens the store under test; called again, it reopens the same store.
 type Open<'a> = &'a dyn Fn() -> Arc<dyn Storage>;
 
+/// Three Automerge changes in a row, the same on every call: the chunks a relay
+/// stores (compaction on PostgreSQL reads them, to merge what another relay appended).
+fn changes() -> [Vec<u8>; 3] {
+    static CHANGES: std::sync::OnceLock<[Vec<u8>; 3]> = std::sync::OnceLock::new();
+    CHANGES
+        .get_or_init(|| {
+            let mut doc = automerge::AutoCommit::new();
+            let mut out = Vec::new();
+            for n in 0..3i64 {
+                let heads = doc.get_heads();
+                automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "n", n)
+                    .expect("put");
+                out.push(doc.save_after(&heads));
+            }
+            [out[0].clone(), out[1].clone(), out[2].clone()]
+        })
+        .clone()
+}
+
+/// The whole document after the first `n` changes.
+fn snapshot(n: usize) -> Vec<u8> {
+    let mut doc = automerge::Automerge::new();
+    for change in &changes()[..n] {
+        doc.load_incremental(change).expect("load");
+    }
+    doc.save()
+}
+
 fn chunks_survive_reopening_and_compaction_replaces_them(open: Open<'_>) {
+    let [one, two, three] = changes();
     let doc = DocumentId::random();
     let id = {
         let s = open();
-        s.append(&doc, b"one").expect("append");
-        s.append(&doc, b"two").expect("append");
+        s.append(&doc, &one).expect("append");
+        s.append(&doc, &two).expect("append");
         s.save_sync_states("device", &[(doc, vec![1, 2])])
             .expect("states");
         s.storage_id().expect("storage id")
@@ -26,19 +55,14 @@ fn chunks_survive_reopening_and_compaction_replaces_them(open: Open<'_>) {
     let s = open();
     assert_eq!(s.storage_id().expect("storage id"), id, "the id is kept");
     let stored = s.load(&doc).expect("load").expect("present");
-    assert_eq!(
-        (stored.bytes.as_slice(), stored.chunks),
-        (&b"onetwo"[..], 2)
-    );
-    s.compact(&doc, b"both").expect("compact");
+    assert_eq!((stored.bytes, stored.chunks), ([one, two].concat(), 2));
+    let both = snapshot(2);
+    s.compact(&doc, &both).expect("compact");
     let stored = s.load(&doc).expect("load").expect("present");
-    assert_eq!((stored.bytes.as_slice(), stored.chunks), (&b"both"[..], 1));
-    s.append(&doc, b"+three").expect("append after compaction");
+    assert_eq!((stored.bytes, stored.chunks), (both.clone(), 1));
+    s.append(&doc, &three).expect("append after compaction");
     let stored = s.load(&doc).expect("load").expect("present");
-    assert_eq!(
-        (stored.bytes.as_slice(), stored.chunks),
-        (&b"both+three"[..], 2)
-    );
+    assert_eq!((stored.bytes, stored.chunks), ([both, three].concat(), 2));
     assert_eq!(
         s.load_sync_state("device", &doc).expect("state"),
         Some(vec![1, 2])
@@ -57,6 +81,27 @@ fn chunks_survive_reopening_and_compaction_replaces_them(open: Open<'_>) {
         None
     );
     assert_eq!(s.document_count().expect("count"), 1);
+}
+
+fn an_erased_document_is_gone_and_its_id_refused(open: Open<'_>) {
+    let s = open();
+    let [one, two, _] = changes();
+    let (doc, index) = (DocumentId::random(), DocumentId::random());
+    s.append(&doc, &one).expect("append");
+    s.append(&index, &one).expect("append");
+    s.save_sync_states("device", &[(doc, vec![1]), (index, vec![2])])
+        .expect("states");
+    s.erase(&doc, Some((index, two.clone()))).expect("erase");
+    assert_eq!(s.load(&doc).expect("load").map(|s| s.chunks), None);
+    assert_eq!(s.load_sync_state("device", &doc).expect("state"), None);
+    assert_eq!(s.load_sync_state("device", &index).expect("state"), None);
+    let stored = s.load(&index).expect("load").expect("index");
+    assert_eq!((stored.bytes, stored.chunks), (two, 1));
+    s.append(&doc, &one).expect("append refused quietly");
+    s.compact(&doc, &snapshot(1))
+        .expect("compact refused quietly");
+    assert_eq!(s.load(&doc).expect("load").map(|s| s.chunks), None);
+    assert_eq!(s.erased().expect("erased"), vec![doc]);
 }
 
 fn concurrent_appends_are_all_kept(open: Open<'_>) {
@@ -106,6 +151,11 @@ mod sqlite {
     fn concurrent_appends_are_all_kept() {
         with_store(super::concurrent_appends_are_all_kept);
     }
+
+    #[test]
+    fn an_erased_document_is_gone_and_its_id_refused() {
+        with_store(super::an_erased_document_is_gone_and_its_id_refused);
+    }
 }
 
 mod postgres {
@@ -126,6 +176,39 @@ mod postgres {
     #[test]
     fn concurrent_appends_are_all_kept() {
         with_store(super::concurrent_appends_are_all_kept);
+    }
+
+    #[test]
+    fn an_erased_document_is_gone_and_its_id_refused() {
+        with_store(super::an_erased_document_is_gone_and_its_id_refused);
+    }
+
+    /// Two relays on one database: one compacts from its copy while the other has
+    /// appended a change it has not seen; the change stays.
+    #[test]
+    fn a_compaction_keeps_a_chunk_another_relay_appended() {
+        let Some(url) = paktum_tests::postgres::fresh_database() else {
+            return;
+        };
+        let (a, b) = (
+            PostgresStorage::connect(&url).expect("connect"),
+            PostgresStorage::connect(&url).expect("connect"),
+        );
+        let [one, two, three] = changes();
+        let doc = DocumentId::random();
+        a.append(&doc, &one).expect("append");
+        a.append(&doc, &two).expect("append");
+        b.append(&doc, &three).expect("append elsewhere");
+        a.compact(&doc, &snapshot(2)).expect("compact");
+        let stored = b.load(&doc).expect("load").expect("present");
+        let loaded = automerge::Automerge::load(&stored.bytes).expect("loads");
+        let all = automerge::Automerge::load(&snapshot(3)).expect("loads");
+        assert_eq!(
+            loaded.get_heads(),
+            all.get_heads(),
+            "the third change stays"
+        );
+        assert_eq!(stored.chunks, 1);
     }
 
     #[test]

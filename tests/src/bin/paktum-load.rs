@@ -89,6 +89,10 @@ enum Command {
     Roundtrip {
         #[arg(long)]
         url: String,
+        /// The reader's relay, when it is another one on the same database (default:
+        /// `--url`).
+        #[arg(long)]
+        reader_url: Option<String>,
         #[arg(long, default_value = "roundtrip")]
         team: String,
         #[arg(long, default_value_t = 200)]
@@ -115,6 +119,10 @@ enum Command {
     Many {
         #[arg(long)]
         url: String,
+        /// Another relay on the same database: idle connections alternate between the
+        /// two, and each active pair writes on `--url` and reads on this one.
+        #[arg(long)]
+        other_url: Option<String>,
         #[arg(long, default_value = "many")]
         team: String,
         #[arg(long, default_value_t = 1000)]
@@ -147,7 +155,12 @@ async fn main() -> anyhow::Result<()> {
             teams,
             expect,
         } => pull(&url, &team, teams.max(1), expect).await?,
-        Command::Roundtrip { url, team, samples } => roundtrip(&url, &team, samples).await?,
+        Command::Roundtrip {
+            url,
+            reader_url,
+            team,
+            samples,
+        } => roundtrip(&url, reader_url.as_deref().unwrap_or(&url), &team, samples).await?,
         Command::Reconnect {
             data,
             changed,
@@ -156,6 +169,7 @@ async fn main() -> anyhow::Result<()> {
         } => reconnect(&data, changed, rounds.max(1), server_pid).await?,
         Command::Many {
             url,
+            other_url,
             team,
             idle,
             active,
@@ -169,7 +183,8 @@ async fn main() -> anyhow::Result<()> {
                 active,
                 rounds,
             };
-            many(&url, &team, shape, limit, server_pid).await?
+            let other = other_url.unwrap_or_else(|| url.clone());
+            many(&url, &other, &team, shape, limit, server_pid).await?
         }
     };
     println!("{out}");
@@ -422,6 +437,7 @@ fn small_note(n: usize) -> NewNote {
 /// waits at most `limit` for the relay.
 async fn pair(
     url: &str,
+    reader_url: &str,
     team: &str,
     limit: Duration,
 ) -> anyhow::Result<(Device, Device, DocumentId)> {
@@ -437,7 +453,7 @@ async fn pair(
         !r.is_pending(&id) && !r.is_pending(&index)
     })
     .await?;
-    let mut b = load_device("Bram", team, url)?;
+    let mut b = load_device("Bram", team, reader_url)?;
     b.wait = limit;
     b.open().await?;
     b.settle().await?;
@@ -487,8 +503,13 @@ fn latency_json(mut ms: Vec<f64>) -> (f64, f64, usize) {
     (percentile(&ms, 50), percentile(&ms, 99), ms.len())
 }
 
-async fn roundtrip(url: &str, team: &str, samples: usize) -> anyhow::Result<serde_json::Value> {
-    let (mut a, mut b, id) = pair(url, team, LIMIT).await?;
+async fn roundtrip(
+    url: &str,
+    reader_url: &str,
+    team: &str,
+    samples: usize,
+) -> anyhow::Result<serde_json::Value> {
+    let (mut a, mut b, id) = pair(url, reader_url, team, LIMIT).await?;
     let deadline = Instant::now() + LIMIT;
     let mut ms = Vec::with_capacity(samples);
     for n in 0..samples {

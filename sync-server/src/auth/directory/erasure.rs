@@ -3,9 +3,9 @@
 //! What an erasure deletes is done by `crate::erasure`; these rows hold no record data.
 
 use paktum_shared::DocumentId;
-use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Directory;
+use super::sql::{Row, values};
 use crate::auth::{AuthError, Role};
 
 pub(super) const TABLES: &str = "
@@ -66,8 +66,13 @@ pub struct Erasure {
     pub team: String,
 }
 
-fn doc_of(bytes: Vec<u8>) -> rusqlite::Result<DocumentId> {
-    DocumentId::from_slice(&bytes).ok_or(rusqlite::Error::InvalidQuery)
+fn erasure_of(row: &Row) -> Result<Erasure, AuthError> {
+    Ok(Erasure {
+        seq: row.int(0)?,
+        doc: DocumentId::from_slice(&row.blob(1)?)
+            .ok_or_else(|| AuthError::Db("a stored document id is malformed".into()))?,
+        team: row.text(2)?,
+    })
 }
 
 impl Directory {
@@ -82,79 +87,87 @@ impl Directory {
         device: Option<i64>,
         now: i64,
     ) -> Result<bool, AuthError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let id = doc.as_bytes().as_slice();
-        let new = tx.execute(
-            "INSERT OR IGNORE INTO erasures (doc_id, team, at, by_role, by_device)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![id, team, now, role.as_str(), device],
-        )? == 1;
-        // What a wiped device handed in of the record goes with it.
-        tx.execute("DELETE FROM quarantine WHERE doc_id = ?1", params![id])?;
-        if new {
+        let id = doc.as_bytes().to_vec();
+        let new = self.db().transaction(|tx| {
+            let new = tx.execute(
+                "INSERT INTO erasures (doc_id, team, at, by_role, by_device)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                values![id.clone(), team, now, role.as_str(), device],
+            )? == 1;
+            // What a wiped device handed in of the record goes with it.
             tx.execute(
-                "INSERT OR IGNORE INTO erasure_devices (doc_id, device_id)
-                 SELECT ?1, d.id FROM devices d
-                 JOIN members m ON m.id = d.member_id JOIN teams t ON t.name = m.team
-                 WHERE d.revoked_at IS NULL AND (m.team = ?2 OR (m.role IN ('coordinator', 'admin')
-                   AND t.pact = (SELECT pact FROM teams WHERE name = ?2)))",
-                params![id, team],
+                "DELETE FROM quarantine WHERE doc_id = $1",
+                values![id.clone()],
             )?;
+            if !new {
+                return Ok(false);
+            }
+            let owing = tx.query(
+                "SELECT d.id FROM devices d
+                 JOIN members m ON m.id = d.member_id JOIN teams t ON t.name = m.team
+                 WHERE d.revoked_at IS NULL AND (m.team = $1 OR (m.role IN ('coordinator', 'admin')
+                   AND t.pact = (SELECT pact FROM teams WHERE name = $1)))",
+                values![team],
+            )?;
+            for d in owing {
+                tx.execute(
+                    "INSERT INTO erasure_devices (doc_id, device_id) VALUES ($1, $2)
+                     ON CONFLICT DO NOTHING",
+                    values![id.clone(), d.int(0)?],
+                )?;
+            }
             tx.execute(
-                "INSERT INTO audit (at, event, device_id, detail) VALUES (?1, 'erased', ?2, ?3)",
-                params![
+                "INSERT INTO audit (at, event, device_id, detail) VALUES ($1, 'erased', $2, $3)",
+                values![
                     now,
                     device,
                     format!("document {doc} of team {team} by {}", role.as_str())
                 ],
             )?;
+            Ok(true)
+        })?;
+        if new {
+            self.db().notify();
         }
-        tx.commit()?;
         Ok(new)
     }
 
     /// Erasures recorded after `seq`, oldest first (the relay carries them out).
     pub fn erasures_after(&self, seq: i64) -> Result<Vec<Erasure>, AuthError> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached("SELECT seq, doc_id, team FROM erasures WHERE seq > ?1 ORDER BY seq")?;
-        let rows = stmt.query_map(params![seq], |r| {
-            Ok(Erasure {
-                seq: r.get(0)?,
-                doc: doc_of(r.get(1)?)?,
-                team: r.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db()
+            .query(
+                "SELECT seq, doc_id, team FROM erasures WHERE seq > $1 ORDER BY seq",
+                values![seq],
+            )?
+            .iter()
+            .map(erasure_of)
+            .collect()
     }
 
     /// The erasures a device has not confirmed yet, with their teams.
     pub fn unconfirmed_erasures(&self, device: i64) -> Result<Vec<Erasure>, AuthError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT e.seq, e.doc_id, e.team FROM erasure_devices p
-             JOIN erasures e ON e.doc_id = p.doc_id
-             WHERE p.device_id = ?1 AND p.confirmed_at IS NULL ORDER BY e.seq",
-        )?;
-        let rows = stmt.query_map(params![device], |r| {
-            Ok(Erasure {
-                seq: r.get(0)?,
-                doc: doc_of(r.get(1)?)?,
-                team: r.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db()
+            .query(
+                "SELECT e.seq, e.doc_id, e.team FROM erasure_devices p
+                 JOIN erasures e ON e.doc_id = p.doc_id
+                 WHERE p.device_id = $1 AND p.confirmed_at IS NULL ORDER BY e.seq",
+                values![device],
+            )?
+            .iter()
+            .map(erasure_of)
+            .collect()
     }
 
     /// The devices that still owe a confirmation for `doc`.
     pub fn devices_owing(&self, doc: &DocumentId) -> Result<Vec<i64>, AuthError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT device_id FROM erasure_devices WHERE doc_id = ?1 AND confirmed_at IS NULL",
-        )?;
-        let rows = stmt.query_map(params![doc.as_bytes().as_slice()], |r| r.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db()
+            .query(
+                "SELECT device_id FROM erasure_devices WHERE doc_id = $1 AND confirmed_at IS NULL",
+                values![doc.as_bytes().to_vec()],
+            )?
+            .iter()
+            .map(|r| r.int(0))
+            .collect()
     }
 
     /// A device says it deleted an erased document. False if it owed no confirmation.
@@ -164,38 +177,32 @@ impl Directory {
         device: i64,
         now: i64,
     ) -> Result<bool, AuthError> {
-        Ok(self.conn().execute(
-            "UPDATE erasure_devices SET confirmed_at = ?3
-             WHERE doc_id = ?1 AND device_id = ?2 AND confirmed_at IS NULL",
-            params![doc.as_bytes().as_slice(), device, now],
+        Ok(self.db().execute(
+            "UPDATE erasure_devices SET confirmed_at = $1
+             WHERE doc_id = $2 AND device_id = $3 AND confirmed_at IS NULL",
+            values![now, doc.as_bytes().to_vec(), device],
         )? == 1)
     }
 
     /// The receipt of an erasure, if `doc` was erased.
     pub fn erasure_receipt(&self, doc: &DocumentId) -> Result<Option<Receipt>, AuthError> {
-        receipt(&self.conn(), doc)
-    }
-}
-
-fn receipt(conn: &Connection, doc: &DocumentId) -> Result<Option<Receipt>, AuthError> {
-    let id = doc.as_bytes().as_slice();
-    Ok(conn
-        .query_row(
+        let row = self.db().query_opt(
             "SELECT team, at, by_role,
-                (SELECT COUNT(*) FROM erasure_devices WHERE doc_id = ?1 AND confirmed_at IS NOT NULL),
-                (SELECT COUNT(*) FROM erasure_devices WHERE doc_id = ?1)
-             FROM erasures WHERE doc_id = ?1",
-            params![id],
-            |r| {
-                Ok(Receipt {
-                    doc: *doc,
-                    team: r.get(0)?,
-                    at: r.get(1)?,
-                    by_role: r.get(2)?,
-                    confirmed: r.get::<_, i64>(3)? as u64,
-                    devices: r.get::<_, i64>(4)? as u64,
-                })
-            },
-        )
-        .optional()?)
+                (SELECT COUNT(*) FROM erasure_devices WHERE doc_id = $1 AND confirmed_at IS NOT NULL),
+                (SELECT COUNT(*) FROM erasure_devices WHERE doc_id = $1)
+             FROM erasures WHERE doc_id = $1",
+            values![doc.as_bytes().to_vec()],
+        )?;
+        row.map(|r| {
+            Ok(Receipt {
+                doc: *doc,
+                team: r.text(0)?,
+                at: r.int(1)?,
+                by_role: r.text(2)?,
+                confirmed: r.int(3)? as u64,
+                devices: r.int(4)? as u64,
+            })
+        })
+        .transpose()
+    }
 }

@@ -5,9 +5,10 @@
 //! its rows with the record's (`record_erasure`), and its listing shows ids only.
 
 use paktum_shared::DocumentId;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 
 use super::Directory;
+use super::sql::values;
 use crate::auth::{AuthError, Identity, Role};
 
 pub(super) const TABLES: &str = "
@@ -16,7 +17,8 @@ pub(super) const TABLES: &str = "
         at INTEGER NOT NULL, data BLOB NOT NULL);
     CREATE INDEX IF NOT EXISTS quarantine_doc ON quarantine (doc_id);";
 
-/// Adds the revocation's mode and the wipe's time to a directory made before them.
+/// Adds the revocation's mode and the wipe's time to a SQLite directory made before
+/// them (PostgreSQL: `migrations/postgres/0004_wipe.sql`).
 pub(super) fn migrate(conn: &Connection) -> Result<(), AuthError> {
     let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('devices')")?;
     let columns = stmt
@@ -88,10 +90,11 @@ impl Directory {
         mode: RevokeMode,
         now: i64,
     ) -> Result<bool, AuthError> {
-        let n = self.conn().execute(
-            "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?1), revoke_mode = ?2
-             WHERE id = ?3 AND wiped_at IS NULL AND (revoked_at IS NULL OR ?2 IS NOT NULL)",
-            params![now, mode.stored(), device_id],
+        let n = self.db().execute(
+            "UPDATE devices SET revoked_at = COALESCE(revoked_at, $1), revoke_mode = CAST($2 AS TEXT)
+             WHERE id = $3 AND wiped_at IS NULL
+               AND (revoked_at IS NULL OR CAST($2 AS TEXT) IS NOT NULL)",
+            values![now, mode.stored(), device_id],
         )?;
         if n == 1 {
             self.audit(
@@ -100,56 +103,46 @@ impl Directory {
                 Some(device_id),
                 &format!("by admin: {}", mode.describe()),
             );
+            self.db().notify();
         }
         Ok(n == 1)
     }
 
     /// The wipe a revoked device's token is owed, if its revocation asked for one.
     pub fn wipe_order(&self, token: &str) -> Result<Option<WipeOrder>, AuthError> {
-        let conn = self.conn();
-        let row = conn
-            .query_row(
-                "SELECT d.id, d.revoke_mode, d.wiped_at, m.id, m.name, m.role, t.name, t.pact,
-                        t.own_caseload_only
-                 FROM devices d JOIN members m ON m.id = d.member_id JOIN teams t ON t.name = m.team
-                 WHERE d.token_hash = ?1 AND d.revoked_at IS NOT NULL AND d.revoke_mode IS NOT NULL",
-                params![super::hash(token)],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Option<i64>>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, String>(7)?,
-                        r.get::<_, bool>(8)?,
-                    ))
-                },
-            )
-            .optional()?;
-        let Some((device_id, mode, wiped, member_id, worker, role, team, pact, own)) = row else {
+        let Some(r) = self.db().query_opt(
+            "SELECT d.id, d.revoke_mode, d.wiped_at, m.id, m.name, m.role, t.name, t.pact,
+                    t.own_caseload_only
+             FROM devices d JOIN members m ON m.id = d.member_id JOIN teams t ON t.name = m.team
+             WHERE d.token_hash = $1 AND d.revoked_at IS NOT NULL AND d.revoke_mode IS NOT NULL",
+            values![super::hash(token)],
+        )?
+        else {
             return Ok(None);
         };
-        let mut stmt =
-            conn.prepare_cached("SELECT name FROM teams WHERE pact = ?1 ORDER BY name")?;
-        let pact_teams = stmt
-            .query_map(params![pact], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
+        let pact = r.text(7)?;
+        let pact_teams = self
+            .db()
+            .query(
+                "SELECT name FROM teams WHERE pact = $1 ORDER BY name",
+                values![pact.as_str()],
+            )?
+            .iter()
+            .map(|t| t.text(0))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(WipeOrder {
             identity: Identity {
-                device_id,
-                member_id,
-                worker,
-                role: Role::parse(&role).unwrap_or(Role::Worker),
-                team,
+                device_id: r.int(0)?,
+                member_id: r.int(3)?,
+                worker: r.text(4)?,
+                role: Role::parse(&r.text(5)?).unwrap_or(Role::Worker),
+                team: r.text(6)?,
                 pact,
                 pact_teams,
-                own_caseload_only: own,
+                own_caseload_only: r.bool(8)?,
             },
-            quarantine: mode == "wipe-quarantine",
-            done: wiped.is_some(),
+            quarantine: r.text(1)? == "wipe-quarantine",
+            done: r.opt_int(2)?.is_some(),
         }))
     }
 
@@ -162,86 +155,82 @@ impl Directory {
         handed_in: &[(DocumentId, Vec<u8>)],
         now: i64,
     ) -> Result<u64, AuthError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let first: bool = tx
-            .query_row(
-                "SELECT wiped_at IS NULL FROM devices WHERE id = ?1",
-                params![device_id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(false);
-        let mut kept = 0;
-        if first {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO quarantine (doc_id, device_id, at, data)
-                 SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM erasures WHERE doc_id = ?1)",
-            )?;
-            for (doc, data) in handed_in {
-                kept += insert.execute(params![doc.as_bytes().as_slice(), device_id, now, data])?
-                    as u64;
+        self.db().transaction(|tx| {
+            let first = match tx
+                .query(
+                    "SELECT wiped_at FROM devices WHERE id = $1",
+                    values![device_id],
+                )?
+                .first()
+            {
+                Some(row) => row.opt_int(0)?.is_none(),
+                None => false,
+            };
+            let mut kept = 0;
+            if first {
+                for (doc, data) in handed_in {
+                    let id = doc.as_bytes().to_vec();
+                    let erased = !tx
+                        .query(
+                            "SELECT 1 FROM erasures WHERE doc_id = $1",
+                            values![id.clone()],
+                        )?
+                        .is_empty();
+                    if !erased {
+                        kept += tx.execute(
+                            "INSERT INTO quarantine (doc_id, device_id, at, data)
+                             VALUES ($1, $2, $3, $4)",
+                            values![id, device_id, now, data.clone()],
+                        )?;
+                    }
+                }
+                tx.execute(
+                    "UPDATE devices SET wiped_at = $1 WHERE id = $2",
+                    values![now, device_id],
+                )?;
             }
-            drop(insert);
-            tx.execute(
-                "UPDATE devices SET wiped_at = ?1 WHERE id = ?2",
-                params![now, device_id],
-            )?;
-        }
-        tx.commit()?;
-        Ok(kept)
+            Ok(kept)
+        })
     }
 
     /// Marks a device wiped whose hand-in was merged (plain `--wipe`).
     pub fn mark_wiped(&self, device_id: i64, now: i64) -> Result<(), AuthError> {
-        self.conn().execute(
-            "UPDATE devices SET wiped_at = COALESCE(wiped_at, ?1) WHERE id = ?2",
-            params![now, device_id],
+        self.db().execute(
+            "UPDATE devices SET wiped_at = COALESCE(wiped_at, $1) WHERE id = $2",
+            values![now, device_id],
         )?;
         Ok(())
     }
 
     /// The quarantine, oldest first: ids, device, time and size; never the content.
     pub fn quarantine(&self) -> Result<Vec<Quarantined>, AuthError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT seq, doc_id, device_id, at, length(data) FROM quarantine ORDER BY seq",
+        let rows = self.db().query(
+            "SELECT seq, doc_id, device_id, at, CAST(length(data) AS BIGINT)
+             FROM quarantine ORDER BY seq",
+            vec![],
         )?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Vec<u8>>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, i64>(4)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(seq, doc, device_id, at, bytes)| {
-                Some(Quarantined {
-                    seq,
-                    doc: DocumentId::from_slice(&doc)?,
-                    device_id,
-                    at,
-                    bytes: usize::try_from(bytes).unwrap_or(0),
-                })
-            })
-            .collect())
+        let mut out = Vec::new();
+        for r in &rows {
+            let Some(doc) = DocumentId::from_slice(&r.blob(1)?) else {
+                continue;
+            };
+            out.push(Quarantined {
+                seq: r.int(0)?,
+                doc,
+                device_id: r.int(2)?,
+                at: r.int(3)?,
+                bytes: usize::try_from(r.int(4)?).unwrap_or(0),
+            });
+        }
+        Ok(out)
     }
 
     /// The bytes of one quarantined hand-in (for the coordinator's tools and tests).
     pub fn quarantined_data(&self, seq: i64) -> Result<Option<Vec<u8>>, AuthError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT data FROM quarantine WHERE seq = ?1",
-                params![seq],
-                |r| r.get(0),
-            )
-            .optional()?)
+        self.db()
+            .query_opt("SELECT data FROM quarantine WHERE seq = $1", values![seq])?
+            .map(|r| r.blob(0))
+            .transpose()
     }
 }
 
@@ -251,20 +240,31 @@ mod tests {
 
     const HOUR: i64 = 3_600_000;
 
-    fn enrolled() -> (tempfile::TempDir, Directory, String, i64) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let d = Directory::open(dir.path()).expect("open");
+    /// Anna's phone enrolled in team kempen: its token and device id.
+    fn enrolled(d: &Directory) -> (String, i64) {
         d.create_team("p", "kempen", false).expect("team");
         let (_, code) = d
             .invite("kempen", "Anna", Role::Worker, HOUR, 0)
             .expect("invite");
         let (token, id) = d.enrol(&code, "phone", 1).expect("enrol");
-        (dir, d, token, id.device_id)
+        (token, id.device_id)
     }
 
     #[test]
     fn a_wipe_is_owed_once_handed_in_once_and_an_erasure_empties_its_quarantine() {
-        let (_dir, d, token, device) = enrolled();
+        let dir = tempfile::tempdir().expect("tempdir");
+        wipe_in(&Directory::open(dir.path()).expect("open"));
+    }
+
+    #[test]
+    fn a_wipe_is_owed_once_handed_in_once_and_an_erasure_empties_its_quarantine_on_postgres() {
+        if let Some(d) = super::super::tests::postgres() {
+            wipe_in(&d);
+        }
+    }
+
+    fn wipe_in(d: &Directory) {
+        let (token, device) = enrolled(d);
         assert!(
             d.wipe_order(&token).expect("reads").is_none(),
             "not revoked"

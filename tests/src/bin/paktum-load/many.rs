@@ -29,6 +29,7 @@ pub(crate) struct Shape {
 
 pub(crate) async fn many(
     url: &str,
+    other: &str,
     team: &str,
     Shape {
         idle,
@@ -52,10 +53,13 @@ pub(crate) async fn many(
         let Some(left) = limit.checked_sub(start.elapsed()) else {
             bail!("opening idle connections took longer than {limit:?}");
         };
-        let (mut ws, _) = tokio::time::timeout(left, tokio_tungstenite::connect_async(url))
-            .await
-            .map_err(|_| anyhow!("opening idle connections took longer than {limit:?}"))?
-            .with_context(|| format!("opening idle connection {n}"))?;
+        let (mut ws, _) = tokio::time::timeout(
+            left,
+            tokio_tungstenite::connect_async(if n % 2 == 0 { url } else { other }),
+        )
+        .await
+        .map_err(|_| anyhow!("opening idle connections took longer than {limit:?}"))?
+        .with_context(|| format!("opening idle connection {n}"))?;
         let join = Message::Join {
             sender_id: format!("idle-{n}-{}", DocumentId::random()),
             supported_protocol_versions: vec![PROTOCOL_VERSION.into()],
@@ -85,10 +89,10 @@ pub(crate) async fn many(
     let cpu_start = (own_cpu_secs(), server_pid.and_then(cpu_secs_of));
     let mut tasks = tokio::task::JoinSet::new();
     for k in 0..active / 2 {
-        let url = url.to_string();
+        let (url, other) = (url.to_string(), other.to_string());
         let team = format!("{team}-{k}");
         tasks.spawn(async move {
-            let (mut a, mut b, id) = pair(&url, &team, limit).await?;
+            let (mut a, mut b, id) = pair(&url, &other, &team, limit).await?;
             let mut ms = Vec::with_capacity(rounds);
             for n in 0..rounds {
                 ms.push(one_trip(&mut a, &mut b, id, n).await?.as_secs_f64() * 1000.0);

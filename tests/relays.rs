@@ -1,0 +1,133 @@
+//! Several relays on one PostgreSQL database (issue 17): a change accepted by one
+//! reaches devices on another within a second, and a revocation cuts a device off
+//! whichever relay it is connected to. Skipped out loud without a PostgreSQL test
+//! server (`cargo xtask with-postgres`), failing under CI.
+
+use std::time::{Duration, Instant};
+
+use paktum_shared::contact::NewNote;
+use paktum_sync_server::Config;
+use paktum_sync_server::auth::{Directory, Role, now_ms};
+use paktum_tests::synthetic::{self, Seeded};
+use paktum_tests::{Device, TestRelay, http};
+
+const TEAM: &str = "kempen";
+const HOUR: i64 = 3_600_000;
+/// The promise: a change reaches a device on another relay within this.
+const WITHIN: Duration = Duration::from_secs(1);
+
+/// Two relays on one fresh database, each with its own (unused) data directory.
+async fn two_relays(
+    open: bool,
+) -> anyhow::Result<Option<(String, tempfile::TempDir, TestRelay, TestRelay)>> {
+    let Some(url) = paktum_tests::postgres::fresh_database() else {
+        return Ok(None);
+    };
+    let dir = tempfile::tempdir()?;
+    let mut relays = Vec::new();
+    for n in 0..2 {
+        let mut config = Config::for_tests(dir.path().join(format!("relay-{n}")));
+        config.database = Some(url.clone());
+        config.insecure_open = open;
+        relays.push(TestRelay::start_with(config).await?);
+    }
+    let second = relays.pop().expect("two");
+    let first = relays.pop().expect("two");
+    Ok(Some((url, dir, first, second)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_on_one_relay_reaches_a_device_on_the_other_within_a_second() -> anyhow::Result<()>
+{
+    let Some((_url, _dir, one, two)) = two_relays(true).await? else {
+        return Ok(());
+    };
+    let mut rng = Seeded::new(17);
+    let mut a = Device::new("Anna", TEAM, &one.ws_url())?;
+    let mut b = Device::new("Bram", TEAM, &two.ws_url())?;
+    a.connect().await?;
+    b.connect().await?;
+
+    // A creates a contact through relay one; B, idle on relay two, is told.
+    let id = a
+        .create_contact(synthetic::contact(&mut rng, TEAM, 0))
+        .await?;
+    a.sync().await?;
+    let acknowledged = Instant::now();
+    b.wait_for("A's contact, through the other relay", |r| {
+        r.doc_ids().any(|d| *d == id) && r.is_up_to_date()
+    })
+    .await?;
+    let first = acknowledged.elapsed();
+    assert_eq!(b.contact(&id)?, a.contact(&id)?);
+    assert_eq!(b.index()?.len(), 1);
+
+    // And back: B's note through relay two reaches A on relay one.
+    b.edit_contact(id, |c, ed| {
+        c.add_note(
+            ed,
+            NewNote {
+                text: "Called back".into(),
+                ..Default::default()
+            },
+        )
+    })
+    .await?;
+    b.sync().await?;
+    let acknowledged = Instant::now();
+    a.wait_for("B's note, through the other relay", |r| {
+        r.is_up_to_date() && r.confirmed_heads(&id) == b.replica().confirmed_heads(&id)
+    })
+    .await?;
+    let second = acknowledged.elapsed();
+    assert_eq!(a.contact(&id)?.notes.len(), 1);
+    assert_eq!(a.contact(&id)?, b.contact(&id)?);
+    eprintln!("across relays: {first:?} and {second:?}");
+    assert!(first < WITHIN && second < WITHIN, "{first:?} / {second:?}");
+    one.stop().await?;
+    two.stop().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_cuts_the_device_off_every_relay() -> anyhow::Result<()> {
+    let Some((url, dir, one, two)) = two_relays(false).await? else {
+        return Ok(());
+    };
+    let directory = Directory::connect(dir.path(), Some(&url))?;
+    directory.create_team("kempen-pact", TEAM, false)?;
+    let (_, code) = directory.invite(TEAM, "Anna", Role::Worker, HOUR, now_ms())?;
+    // Enrolled through relay one, connected to both (a phone and its laptop session).
+    let enrolment = match http::enrol(one.addr, &code, "test phone").await? {
+        Ok(enrolment) => enrolment,
+        Err((status, refusal)) => anyhow::bail!("enrolment failed: {status} {}", refusal.error),
+    };
+    let mut on_two = Device::enrolled(&enrolment, &two.ws_url_with_token(&enrolment.token))?;
+    on_two.connect().await?;
+    let mut on_one = Device::enrolled(&enrolment, &one.ws_url_with_token(&enrolment.token))?;
+    on_one.connect().await?;
+
+    let device = enrolment.device_id;
+    assert!(directory.revoke(device, now_ms())?);
+    let revoked = Instant::now();
+    for (relay, d) in [("two", &mut on_two), ("one", &mut on_one)] {
+        let closed = d.wait_for("the revocation", |_| false).await;
+        assert!(
+            closed
+                .as_ref()
+                .is_err_and(|e| !format!("{e:#}").contains("timed out")),
+            "relay {relay}: {closed:?}"
+        );
+    }
+    eprintln!(
+        "cut off both relays {:?} after the revocation",
+        revoked.elapsed()
+    );
+    // Told at once (NOTIFY), not at the next half-second poll.
+    assert!(
+        revoked.elapsed() < Duration::from_millis(250),
+        "{:?}",
+        revoked.elapsed()
+    );
+    one.stop().await?;
+    two.stop().await
+}
