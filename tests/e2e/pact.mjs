@@ -180,10 +180,9 @@ try {
       await contact(B, "Noor Janssens", { share: true });
     })(),
   ]);
-  // Noor (team west) becomes an ESF+ participant on her team's phone.
+  // Noor (team west) becomes an ESF+ participant on her team's phone (her consent,
+  // shared with the pact, was recorded as she was added).
   const esfB = B.page.getByRole("region", { name: "ESF+ participant" });
-  await B.page.getByRole("region", { name: "Consent" }).getByLabel("What the consent covers").fill("ESF+ programme");
-  await B.page.getByRole("button", { name: "Consent given today" }).click();
   await esfB.getByRole("button", { name: "Record entry" }).waitFor({ timeout: T });
   await esfB.getByLabel("Labour-market status at entry").selectOption({ label: "Long-term unemployed" });
   await esfB.getByLabel("Highest education completed").selectOption({ label: "Upper secondary or post-secondary (ISCED 3–4)" });
