@@ -30,7 +30,7 @@ use crate::error::ModelError;
 use crate::id::DocumentId;
 
 pub use esf::AgeBand;
-pub use export::{Csv, Label, indicators_csv, table_csv};
+pub use export::{Csv, Label, Lines, indicators_csv, indicators_lines, table_csv, table_lines};
 pub use period::{Period, Zone};
 
 /// How records are split into groups.

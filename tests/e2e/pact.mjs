@@ -20,6 +20,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
+import { execFileSync } from "node:child_process";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = Object.fromEntries(
@@ -158,7 +159,19 @@ function csvLines(text, sep) {
 
 async function download(d, button) {
   const [file] = await Promise.all([d.page.waitForEvent("download", { timeout: T }), d.page.getByRole("button", { name: button }).click()]);
-  return { name: file.suggestedFilename(), text: readFileSync(await file.path(), "utf8") };
+  const path = await file.path();
+  return { name: file.suggestedFilename(), path, text: readFileSync(path, "utf8") };
+}
+
+/// An XLSX file's shared strings and how many rows its first sheet has (Python's
+/// zipfile reads the archive; a spreadsheet is a zip of XML parts).
+function xlsxContents(path) {
+  const read = (part) =>
+    execFileSync("python3", ["-c", "import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode())", path, part], { encoding: "utf8" });
+  const unescape = (t) => t.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&");
+  const strings = [...read("xl/sharedStrings.xml").matchAll(/<t[^>]*>([^<]*)<\/t>/g)].map((m) => unescape(m[1]));
+  const rows = (read("xl/worksheets/sheet1.xml").match(/<row /g) ?? []).length;
+  return { strings, rows };
 }
 
 let failed = false;
@@ -280,6 +293,15 @@ try {
   check(JSON.stringify(lines[blank + 1]) === JSON.stringify(headings.map((h) => h.trim())), `columns: ${lines[blank + 1]} vs ${headings}`);
   const rows = lines.slice(blank + 2);
   check(JSON.stringify(rows) === JSON.stringify(shown), `the file's rows are the table's: ${JSON.stringify(rows)} vs ${JSON.stringify(shown)}`);
+  // The same lines as a spreadsheet: every line but the empty one is a row, and every
+  // name and heading is there.
+  const sheet = await download(C, "Download table (Excel)");
+  check(sheet.name.endsWith(".xlsx"), `a spreadsheet's name: ${sheet.name}`);
+  const xlsx = xlsxContents(sheet.path);
+  check(xlsx.rows === lines.length - 1, `the spreadsheet has ${xlsx.rows} rows, the CSV ${lines.length - 1} lines with cells`);
+  for (const cell of [...shown.map((r) => r[0]), ...headings.map((h) => h.trim()), "Geel"]) {
+    check(xlsx.strings.includes(cell), `the spreadsheet holds "${cell}"`);
+  }
 
   // The review queue.
   await C.page.getByRole("link", { name: "Review queue" }).click();

@@ -9,12 +9,14 @@ mod charts;
 mod dashboard;
 mod table;
 mod words;
+mod xlsx;
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use paktum_shared::device::PactRecords;
+use paktum_shared::indicators::{Csv, Lines};
 use wasm_bindgen::JsCast;
 
 use super::language::number;
@@ -98,16 +100,49 @@ fn replace_url() -> impl Fn(&str) + Copy + 'static {
     }
 }
 
-/// Offers `text` as a file download (a blob URL: the contents never go into a URL the
+/// The file formats of the coordinator's exports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    /// Text, `separator` between cells (`;` where the decimal sign is a comma).
+    Csv,
+    /// A spreadsheet (`xlsx.rs`).
+    Xlsx,
+}
+
+/// Writes an export's lines in `format` and offers the file `name` + its extension.
+fn export(name: &str, format: Format, separator: char, lines: impl FnOnce(&mut dyn Lines)) {
+    match format {
+        Format::Csv => {
+            let mut csv = Csv::new(separator);
+            lines(&mut csv);
+            let csv = csv.finish();
+            download(
+                &format!("{name}.csv"),
+                csv.as_bytes(),
+                "text/csv;charset=utf-8",
+            );
+        }
+        Format::Xlsx => {
+            let mut sheet = xlsx::Xlsx::default();
+            lines(&mut sheet);
+            match sheet.finish() {
+                Some(bytes) => download(&format!("{name}.xlsx"), &bytes, xlsx::MIME),
+                None => leptos::logging::warn!("the spreadsheet could not be written"),
+            }
+        }
+    }
+}
+
+/// Offers `bytes` as a file download (a blob URL: the contents never go into a URL the
 /// browser keeps in its history).
-fn download(file_name: &str, text: &str) {
+fn download(file_name: &str, bytes: &[u8], mime: &str) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/csv;charset=utf-8");
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+    options.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options) else {
         return;
     };
     let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {

@@ -40,6 +40,17 @@ pub enum Label<'a> {
     PerMille(u64),
 }
 
+/// Where an export's lines of cells go: CSV text here, a spreadsheet in the app.
+pub trait Lines {
+    fn line(&mut self, cells: &[&str]);
+}
+
+impl Lines for Csv {
+    fn line(&mut self, cells: &[&str]) {
+        Csv::line(self, cells);
+    }
+}
+
 /// Lines of cells, written as CSV with the given separator (`,` or, where the
 /// decimal sign is a comma, `;`).
 #[derive(Clone, Debug)]
@@ -102,6 +113,18 @@ pub fn indicators_csv(
     word: &dyn Fn(Label<'_>) -> String,
 ) -> String {
     let mut csv = Csv::new(separator);
+    indicators_lines(&mut csv, report, filters, word);
+    csv.finish()
+}
+
+/// [`indicators_csv`]'s lines, into any [`Lines`].
+pub fn indicators_lines(
+    out: &mut dyn Lines,
+    report: &Report,
+    filters: &[(String, String)],
+    word: &dyn Fn(Label<'_>) -> String,
+) {
+    let mut csv = Cells(out);
     let by = report.query.group_by;
     csv.line([word(Label::Title)]);
     let last = report.end.plus_days(-1).unwrap_or(report.start);
@@ -160,7 +183,17 @@ pub fn indicators_csv(
             ]);
         }
     }
-    csv.finish()
+}
+
+/// Lines of owned or borrowed cells into a [`Lines`].
+struct Cells<'a>(&'a mut dyn Lines);
+
+impl Cells<'_> {
+    fn line<S: AsRef<str>>(&mut self, cells: impl IntoIterator<Item = S>) {
+        let cells: Vec<S> = cells.into_iter().collect();
+        let cells: Vec<&str> = cells.iter().map(AsRef::as_ref).collect();
+        self.0.line(&cells);
+    }
 }
 
 /// A table of records as the screen shows it: the header lines `(name, value)` (title,
@@ -172,6 +205,18 @@ pub fn table_csv(
     separator: char,
 ) -> String {
     let mut csv = Csv::new(separator);
+    table_lines(&mut csv, header, columns, rows);
+    csv.finish()
+}
+
+/// [`table_csv`]'s lines, into any [`Lines`].
+pub fn table_lines(
+    out: &mut dyn Lines,
+    header: &[(String, String)],
+    columns: &[String],
+    rows: &[Vec<String>],
+) {
+    let mut csv = Cells(out);
     for (name, value) in header {
         csv.line([name, value]);
     }
@@ -180,5 +225,4 @@ pub fn table_csv(
     for row in rows {
         csv.line(row);
     }
-    csv.finish()
 }

@@ -21,7 +21,7 @@ use super::super::language::{day_text, number};
 use super::words::{
     basis_sentence, csv_word, group_by_label, group_name, per_mille, row_label, separator,
 };
-use super::{PactHeader, Records, charts, download, use_records};
+use super::{Format, PactHeader, Records, charts, export, use_records};
 use crate::field::use_field;
 use crate::i18n::*;
 
@@ -363,7 +363,7 @@ pub fn Dashboard() -> impl IntoView {
         GroupBy::Team => "team",
         GroupBy::Municipality => "municipality",
     };
-    let download_csv = move |_| {
+    let download_as = move |format: Format| {
         let Ok(Shared(c)) = computed.get_untracked() else {
             return;
         };
@@ -371,10 +371,13 @@ pub fn Dashboard() -> impl IntoView {
             t_string!(i18n, inclusive_goal).to_string(),
             format!("{} %", choice.get_untracked().goal),
         );
-        let csv =
-            indicators::indicators_csv(&c.report, &[goal], separator(i18n), &|l| csv_word(i18n, l));
         let (first, last) = c.days();
-        download(&format!("paktum-indicators-{first}-{last}.csv"), &csv);
+        export(
+            &format!("paktum-indicators-{first}-{last}"),
+            format,
+            separator(i18n),
+            |out| indicators::indicators_lines(out, &c.report, &[goal], &|l| csv_word(i18n, l)),
+        );
     };
     let print = move |_| {
         if let Some(w) = web_sys::window() {
@@ -477,7 +480,8 @@ pub fn Dashboard() -> impl IntoView {
                 </label>
             </form>
             <div class="actions-row no-print">
-                <button type="button" on:click=download_csv>{t!(i18n, download_indicators)}</button>
+                <button type="button" on:click=move |_| download_as(Format::Csv)>{t!(i18n, download_indicators)}</button>
+                <button type="button" on:click=move |_| download_as(Format::Xlsx)>{t!(i18n, download_indicators_xlsx)}</button>
                 <button type="button" on:click=print>{t!(i18n, print_report)}</button>
             </div>
             {move || match computed.get() {

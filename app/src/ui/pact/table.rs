@@ -12,14 +12,14 @@ use leptos_router::hooks::use_location;
 use paktum_shared::Day;
 use paktum_shared::contact::{Contact, Status};
 use paktum_shared::indicators::table::{Concern, Filter, review};
-use paktum_shared::indicators::{AgeBand, table_csv};
+use paktum_shared::indicators::{AgeBand, table_lines};
 use paktum_shared::language::sort_key;
 
 use super::super::language::{day_text, lang, number};
 use super::super::parts::status_label;
 use super::dashboard::{ZONE, pact_today};
 use super::words::{age_label, concern_label, separator};
-use super::{PactHeader, download, use_records};
+use super::{Format, PactHeader, export, use_records};
 use crate::i18n::*;
 
 /// Rows drawn on screen at most; the download has them all.
@@ -261,7 +261,7 @@ pub fn Table() -> impl IntoView {
             (Arc::new(lines), r.data.contacts.len())
         })
     });
-    let download_csv = move |_| {
+    let download_as = move |format: Format| {
         let (filter, _, _) = state.get_untracked();
         let mut header = vec![(t_string!(i18n, table_title).to_string(), String::new())];
         header.push((
@@ -272,8 +272,12 @@ pub fn Table() -> impl IntoView {
         let columns: Vec<String> = COLUMNS.iter().map(|c| column_label(i18n, c)).collect();
         let rows: Vec<Vec<String>> =
             lines.with_untracked(|(l, _)| l.iter().map(|l| l.cells.clone()).collect());
-        let csv = table_csv(&header, &columns, &rows, separator(i18n));
-        download(&format!("paktum-caseload-{}.csv", today_or_epoch()), &csv);
+        export(
+            &format!("paktum-caseload-{}", today_or_epoch()),
+            format,
+            separator(i18n),
+            |out| table_lines(out, &header, &columns, &rows),
+        );
     };
     let select = move |label: fn(leptos_i18n::I18nContext<Locale>) -> String,
                        current: Signal<String>,
@@ -437,7 +441,8 @@ pub fn Table() -> impl IntoView {
                 </label>
             </form>
             <div class="actions-row no-print">
-                <button type="button" on:click=download_csv>{t!(i18n, download_table)}</button>
+                <button type="button" on:click=move |_| download_as(Format::Csv)>{t!(i18n, download_table)}</button>
+                <button type="button" on:click=move |_| download_as(Format::Xlsx)>{t!(i18n, download_table_xlsx)}</button>
                 <A href="/pact/table" attr:class="button">{t!(i18n, table_clear)}</A>
             </div>
             <p class="hint" role="status">
