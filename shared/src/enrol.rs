@@ -79,7 +79,8 @@ impl PactSettings {
     pub const LOCK_MINUTES: (u32, u32) = (1, 60);
     pub const LOCK_FAILURES: (u32, u32) = (3, 20);
     pub const INCLUSIVE_GOAL: (u32, u32) = (1, 100);
-    pub const RETENTION: (u32, u32) = (1, 120);
+    /// At least 6 months (never a singular "month" in the catalogues), at most 10 years.
+    pub const RETENTION: (u32, u32) = (6, 120);
 
     pub fn lock_minutes(&self) -> u32 {
         self.lock_minutes.unwrap_or(Self::DEFAULT_LOCK_MINUTES)
@@ -127,4 +128,23 @@ pub struct Member {
     /// `worker`, `coordinator` or `admin`.
     #[serde(default)]
     pub role: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_older_relays_answer_without_settings_is_read_as_the_defaults() {
+        let teams: PactTeams =
+            serde_json::from_str(r#"{"role":"worker","team":"kempen","teams":["kempen"]}"#)
+                .expect("old answer");
+        assert_eq!(teams.settings, None);
+        let settings: PactSettings =
+            serde_json::from_str(r#"{"lock_minutes":2}"#).expect("partial settings");
+        assert_eq!(
+            (settings.lock_minutes(), settings.retention_months()),
+            (2, 24)
+        );
+    }
 }

@@ -122,7 +122,7 @@ pub enum Admin {
         /// The inclusive-employer goal in percent (1-100; default 50).
         #[arg(long)]
         inclusive_goal: Option<u32>,
-        /// Months without a change before a record is listed for erasure (1-120;
+        /// Months without a change before a record is listed for erasure (6-120;
         /// default 24).
         #[arg(long)]
         retention_months: Option<u32>,
