@@ -40,8 +40,9 @@ impl std::fmt::Debug for PostgresStorage {
     }
 }
 
-/// The error with its causes: tokio-postgres says only "db error" at the top.
-fn db(e: impl std::error::Error) -> StorageError {
+/// An error with its causes, in one line: tokio-postgres says only "db error" at the
+/// top.
+pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {
@@ -49,7 +50,11 @@ fn db(e: impl std::error::Error) -> StorageError {
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    StorageError::Database(text)
+    text
+}
+
+fn db(e: impl std::error::Error) -> StorageError {
+    StorageError::Database(with_causes(&e))
 }
 
 impl PostgresStorage {

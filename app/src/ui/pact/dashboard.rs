@@ -18,7 +18,6 @@ use paktum_shared::record::Kind;
 use paktum_shared::{Day, DocumentId, ModelError};
 
 use super::super::language::{day_text, number};
-use super::super::parts::today;
 use super::words::{
     basis_sentence, csv_word, group_by_label, group_name, per_mille, row_label, separator,
 };
@@ -28,6 +27,12 @@ use crate::i18n::*;
 
 /// The pact's time zone: every pact so far keeps Central European Time.
 pub(super) const ZONE: Zone = Zone::CentralEurope;
+
+/// Today in the pact's time zone (not the device's): the day every pact screen counts
+/// from. `None` if the clock cannot be read.
+pub(super) fn pact_today() -> Option<Day> {
+    ZONE.day_of(js_sys::Date::now() as i64)
+}
 /// Months the trend shows, up to the period's last month.
 const TREND_MONTHS: i32 = 12;
 
@@ -301,7 +306,7 @@ fn use_choice() -> (Memo<Choice>, impl Fn(&str, String) + Copy) {
     let query = use_query_map();
     let field = use_field();
     let choice = Memo::new(move |_| {
-        let today = today().unwrap_or_else(|| Day::new(2026, 1, 1).expect("a valid day"));
+        let today = pact_today().unwrap_or_else(|| Day::new(2026, 1, 1).expect("a valid day"));
         let pact_goal = field.pact_settings().sane().inclusive_goal();
         query.with(|q| Choice::read(q, today, pact_goal))
     });
@@ -387,7 +392,7 @@ pub fn Dashboard() -> impl IntoView {
     };
     // Records kept past the pact's retention period: listed, never erased silently.
     let past_retention = move || {
-        let today = today()?;
+        let today = pact_today()?;
         let months = field.pact_settings().sane().retention_months();
         let n = records.with(|r| {
             r.data
@@ -605,7 +610,7 @@ fn figures_view(choice: Choice, c: Arc<Computed>) -> impl IntoView {
         <p class="period" role="note">
             {move || t!(i18n, period_statement, start = day_text(i18n, first), end = day_text(i18n, last))}
         </p>
-        <p class="print-only">{move || t!(i18n, report_printed, day = today().map(|d| day_text(i18n, d)).unwrap_or_default())}</p>
+        <p class="print-only">{move || t!(i18n, report_printed, day = pact_today().map(|d| day_text(i18n, d)).unwrap_or_default())}</p>
         <charts::Charts computed=Shared(c.clone()) goal=choice.goal />
         <h2>{t!(i18n, section_pathway)}</h2>
         {pathway}

@@ -16,8 +16,8 @@ use paktum_shared::indicators::{AgeBand, table_csv};
 use paktum_shared::language::sort_key;
 
 use super::super::language::{day_text, lang, number};
-use super::super::parts::{status_label, today};
-use super::dashboard::ZONE;
+use super::super::parts::status_label;
+use super::dashboard::{ZONE, pact_today};
 use super::words::{age_label, concern_label, separator};
 use super::{PactHeader, download, use_records};
 use crate::i18n::*;
@@ -39,7 +39,7 @@ const COLUMNS: [&str; 9] = [
 ];
 
 fn today_or_epoch() -> Day {
-    today().unwrap_or_else(|| Day::new(2026, 1, 1).expect("a valid day"))
+    pact_today().unwrap_or_else(|| Day::new(2026, 1, 1).expect("a valid day"))
 }
 
 /// One contact's cells, worded as on screen (the CSV has the same words), with the

@@ -128,16 +128,8 @@ pub enum Tx<'a> {
     },
 }
 
-/// The error with its causes: tokio-postgres says only "db error" at the top.
 fn pg(e: impl std::error::Error) -> AuthError {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    AuthError::Db(text)
+    AuthError::Db(crate::storage::postgres::with_causes(&e))
 }
 
 fn gone(e: String) -> AuthError {
