@@ -42,14 +42,12 @@ pub(super) struct Choice {
     pub period: Period,
     pub by: GroupBy,
     pub goal: u32,
-    /// The share of committed employers the pact aims at (its setting, 50 % unless
-    /// the relay named another); `goal` is this unless the URL says otherwise.
+    /// The pact's setting (50 % unless it set another); the URL may override it.
     pub pact_goal: u32,
 }
 
 impl Choice {
-    /// From the URL; what is missing or does not parse is this month, the whole pact,
-    /// the pact's goal.
+    /// From the URL; missing or unreadable: this month, the whole pact, its goal.
     pub fn read(q: &ParamsMap, today: Day, pact_goal: u32) -> Choice {
         let num = |k: &str| q.get(k).and_then(|v| v.parse::<i32>().ok());
         let year = num("y")
