@@ -13,6 +13,7 @@ use leptos_i18n::I18nContext;
 use paktum_shared::ModelError;
 use paktum_shared::caseload::CaseloadDoc;
 use paktum_shared::device::{Identity, Loaded, Repo, Step};
+use paktum_shared::enrol::PactSettings;
 use wasm_bindgen::JsCast;
 
 use crate::i18n::*;
@@ -97,6 +98,8 @@ pub struct Field {
     /// The team's members by name, as the relay last listed them (kept on the device;
     /// empty in development mode, where the relay has no directory).
     members: RwSignal<Vec<String>>,
+    /// The pact's settings, as the relay last named them (kept with the identity).
+    pact_settings: RwSignal<PactSettings>,
     /// Records whose fields a search has yet to read (`None`: not asked yet), and
     /// whether that reading runs.
     search_left: RwSignal<Option<usize>>,
@@ -125,6 +128,7 @@ impl Field {
             problem: RwSignal::new(None),
             waiting: StoredValue::new_local(Vec::new()),
             members: RwSignal::new(Vec::new()),
+            pact_settings: RwSignal::new(PactSettings::default()),
             search_left: RwSignal::new(None),
             searching: StoredValue::new(false),
             lock: lock::LockState::new(),
@@ -328,6 +332,35 @@ impl Field {
         });
     }
 
+    /// The pact's settings in force on this device (the defaults until the relay named
+    /// any).
+    pub fn pact_settings(&self) -> PactSettings {
+        self.pact_settings.get()
+    }
+
+    /// Asks the relay for the pact's settings (they may have changed since enrolment)
+    /// and keeps them with the identity; without an answer the kept ones stay.
+    fn refresh_pact(&self, store: Rc<Store>, mut identity: Identity) {
+        let Some(token) = identity.device_token.clone().filter(|t| !t.is_empty()) else {
+            return;
+        };
+        let kept = self.pact_settings;
+        spawn_local(async move {
+            let Some(teams) = crate::sync::pact_teams(&identity.relay_url, &token).await else {
+                return;
+            };
+            let settings = teams.settings.unwrap_or_default().sane();
+            if settings == identity.pact_settings {
+                return;
+            }
+            identity.pact_settings = settings;
+            // Not kept means asking again next start; the settings apply now.
+            let _ = store.save_identity(&identity).await;
+            lock::follow(&settings);
+            kept.set(settings);
+        });
+    }
+
     fn identity(&self) -> Option<Identity> {
         self.sync
             .with_value(|s| s.as_ref().map(|s| s.repo().borrow().identity().clone()))
@@ -390,6 +423,10 @@ impl Field {
     /// replica plans from what it holds.
     async fn begin(&self, store: Rc<Store>, device: Identity) {
         timing::mark(START_MARK);
+        let settings = device.pact_settings.sane();
+        self.pact_settings.set(settings);
+        lock::follow(&settings);
+        let pact_device = device.clone();
         let index_id = CaseloadDoc::id_for_team(&device.team);
         let relay_url = device.relay_url.clone();
         // An unreadable snapshot is no snapshot: the index document has the rows too.
@@ -409,6 +446,7 @@ impl Field {
                 .set(known.members.into_iter().map(|m| m.name).collect());
         }
         self.refresh_members();
+        self.refresh_pact(store.clone(), pact_device);
         let sync = Sync::start_held(Rc::new(RefCell::new(repo)), store.clone(), self.notifier());
         if let Some(start) = start {
             sync.persist(start);

@@ -19,7 +19,7 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 use crate::outbox::Outbox;
 use crate::store::{Store, StoreError};
 
-pub use relay_http::{EnrolError, Enrolment, EraseError, enrol, erase, team_members};
+pub use relay_http::{EnrolError, Enrolment, EraseError, enrol, erase, pact_teams, team_members};
 
 /// Why syncing failed, for the status line (the screens word it).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -98,6 +98,47 @@ pub fn run(directory: &Directory, command: &Admin) -> Result<()> {
                 }
             );
         }
+        Admin::PactSettings {
+            pact,
+            lock_minutes,
+            lock_failures,
+            inclusive_goal,
+            retention_months,
+            reset,
+        } => {
+            let changes = paktum_shared::enrol::PactSettings {
+                lock_minutes: *lock_minutes,
+                lock_failures: *lock_failures,
+                inclusive_goal: *inclusive_goal,
+                retention_months: *retention_months,
+            };
+            let s = directory
+                .set_pact_settings(pact, changes, *reset, now_ms())
+                .context("setting the pact's settings")?;
+            let said = |v: Option<u32>| if v.is_some() { "" } else { " (default)" };
+            println!("settings of pact {}:", pact.trim());
+            println!(
+                "  lock after {} quiet minutes{}",
+                s.lock_minutes(),
+                said(s.lock_minutes)
+            );
+            println!(
+                "  erase after {} wrong PINs{}",
+                s.lock_failures(),
+                said(s.lock_failures)
+            );
+            println!(
+                "  inclusive-employer goal {} %{}",
+                s.inclusive_goal(),
+                said(s.inclusive_goal)
+            );
+            println!(
+                "  records kept {} months without a change{}",
+                s.retention_months(),
+                said(s.retention_months)
+            );
+            println!("the pact's devices take them at their next start");
+        }
         Admin::Invite {
             team,
             name,

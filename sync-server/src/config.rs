@@ -107,6 +107,29 @@ pub enum Admin {
         #[arg(long)]
         own_caseload_only: bool,
     },
+    /// Set a pact's settings (each left out stays as it is) and print those in force;
+    /// the pact's devices get them at their next start or enrolment.
+    PactSettings {
+        #[arg(long)]
+        pact: String,
+        /// The device locks after this many quiet minutes (1-60; default 5).
+        #[arg(long)]
+        lock_minutes: Option<u32>,
+        /// Wrong PINs in a row before the device erases what the relay has (3-20;
+        /// default 10).
+        #[arg(long)]
+        lock_failures: Option<u32>,
+        /// The inclusive-employer goal in percent (1-100; default 50).
+        #[arg(long)]
+        inclusive_goal: Option<u32>,
+        /// Months without a change before a record is listed for erasure (6-120;
+        /// default 24).
+        #[arg(long)]
+        retention_months: Option<u32>,
+        /// Back to the defaults first (then the values given, if any).
+        #[arg(long)]
+        reset: bool,
+    },
     /// Add a member and print a one-time enrolment code.
     Invite {
         #[arg(long)]

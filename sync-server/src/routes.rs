@@ -293,7 +293,7 @@ async fn enrol(
     let audit = state.audit.clone();
     // The attempt ends in the blocking task, which runs to the end even when the
     // client hangs up: every begun attempt is counted.
-    let (token, id) = tokio::task::spawn_blocking(move || {
+    let (token, id, settings) = tokio::task::spawn_blocking(move || {
         let now = now_ms();
         let result = directory.enrol(&req.code, &req.label, now);
         let failed = matches!(
@@ -303,7 +303,9 @@ async fn enrol(
         for block in lock(&throttle).end(attempt, failed, clock(now)) {
             audit.record("enrol_rate_limited", None, &block_detail(block, address));
         }
-        result
+        let (token, id) = result?;
+        let settings = directory.pact_settings(&id.pact)?;
+        Ok::<_, AuthError>((token, id, settings))
     })
     .await
     .map_err(|e| Error::Internal(format!("enrolment task: {e}")))??;
@@ -317,6 +319,7 @@ async fn enrol(
         teams,
         team: id.team,
         pact: id.pact,
+        settings: Some(settings),
     }))
 }
 
@@ -328,13 +331,18 @@ async fn pact_teams(
 ) -> Result<axum::Json<PactTeams>, Error> {
     let token = query.token.unwrap_or_default();
     let directory = state.directory.clone();
-    let id = tokio::task::spawn_blocking(move || directory.authenticate(&token))
-        .await
-        .map_err(|e| Error::Internal(format!("authentication task: {e}")))??;
+    let (id, settings) = tokio::task::spawn_blocking(move || {
+        let id = directory.authenticate(&token)?;
+        let settings = directory.pact_settings(&id.pact)?;
+        Ok::<_, AuthError>((id, settings))
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("authentication task: {e}")))??;
     Ok(axum::Json(PactTeams {
         role: id.role.as_str().to_string(),
         teams: id.readable_teams(),
         team: id.team,
+        settings: Some(settings),
     }))
 }
 

@@ -52,6 +52,17 @@ async fn a_sqlite_store_migrated_to_postgres_serves_the_same_devices_with_everyt
     device.go_offline();
     let erased = ids[0];
     launch::admin(binary(), &data, &["erase", "--doc", &erased.to_string()])?;
+    launch::admin(
+        binary(),
+        &data,
+        &[
+            "pact-settings",
+            "--pact",
+            "migrate-pact",
+            "--retention-months",
+            "12",
+        ],
+    )?;
 
     let out = launch::admin(
         binary(),
@@ -106,5 +117,10 @@ async fn a_sqlite_store_migrated_to_postgres_serves_the_same_devices_with_everyt
     let (_, bram) = directory.enrol(&code, "test phone", now_ms())?;
     assert!(bram.device_id > anna.device_id);
     assert_eq!(directory.devices()?.len(), 2);
+    assert_eq!(
+        directory.pact_settings("migrate-pact")?.retention_months,
+        Some(12),
+        "the pact's settings were copied"
+    );
     relay.stop().await
 }

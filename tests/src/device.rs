@@ -69,7 +69,8 @@ impl Device {
     /// does: its role and the teams it may read decide which indices it follows.
     pub fn enrolled(enrolment: &Enrolment, url: &str) -> anyhow::Result<Self> {
         let identity = Identity::new(&enrolment.worker, &enrolment.team, url)
-            .with_pact(&enrolment.role, enrolment.teams.clone());
+            .with_pact(&enrolment.role, enrolment.teams.clone())
+            .with_settings(enrolment.settings);
         Self::with_identity(identity)
     }
 

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use paktum_shared::device::LockPolicy;
+use paktum_shared::enrol::PactSettings;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
@@ -46,12 +47,37 @@ pub struct LockState {
     listed: StoredValue<Vec<paktum_shared::DocumentId>, LocalStorage>,
 }
 
-/// The policy, with the test hook applied (read at every check, so a test can set it
-/// when it wants the lock).
+/// The pact's lock settings, kept in localStorage: the lock screen needs them before
+/// the store (and the identity in it) is unlocked. Two numbers, nothing personal; a
+/// value out of its range reads as the default.
+const PACT_LOCK_KEY: &str = "paktum-pact-lock";
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+/// Keeps the pact's lock settings for the next checks and the next start.
+pub(super) fn follow(settings: &PactSettings) {
+    let lock_only = PactSettings {
+        lock_minutes: settings.lock_minutes,
+        lock_failures: settings.lock_failures,
+        ..PactSettings::default()
+    };
+    if let (Some(storage), Ok(json)) = (local_storage(), serde_json::to_string(&lock_only)) {
+        // Not kept: the defaults until the next start asks the relay again.
+        let _ = storage.set_item(PACT_LOCK_KEY, &json);
+    }
+}
+
+/// The pact's policy, with the test hook applied (read at every check, so a test can
+/// set it when it wants the lock).
 fn policy() -> LockPolicy {
-    let mut policy = LockPolicy::default();
-    if let Some(ms) = web_sys::window()
-        .and_then(|w| w.local_storage().ok().flatten())
+    let settings: PactSettings = local_storage()
+        .and_then(|s| s.get_item(PACT_LOCK_KEY).ok().flatten())
+        .and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or_default();
+    let mut policy = LockPolicy::of(&settings);
+    if let Some(ms) = local_storage()
         .and_then(|s| s.get_item(LOCK_AFTER_KEY).ok().flatten())
         .and_then(|v| v.parse::<f64>().ok())
         .filter(|ms| *ms > 0.0 && *ms < policy.inactivity_ms)

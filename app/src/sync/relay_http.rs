@@ -1,5 +1,6 @@
 //! The relay's plain HTTP endpoints the app uses: `POST /enrol` (a one-time code for a
-//! device token), `GET /team/members` (the device's team, for "assigned to") and
+//! device token), `GET /team/members` (the device's team, for "assigned to"),
+//! `GET /pact/teams` (the pact's settings, asked again at every start) and
 //! `POST /erase` (a coordinator erases a record), `GET /healthz` (is the relay there at all, to tell "cannot reach the relay" from
 //! "the relay refuses this device").
 
@@ -9,7 +10,7 @@ use web_sys::{Request, RequestInit, Response};
 
 /// What the relay says about an enrolled device (the wire type is `shared`'s).
 pub use paktum_shared::enrol::Enrolment;
-use paktum_shared::enrol::{EnrolRequest, Refusal, TeamMembers};
+use paktum_shared::enrol::{EnrolRequest, PactTeams, Refusal, TeamMembers};
 use paktum_shared::erasure::{EraseRequest, ErasureReceipt};
 
 /// Why enrolment did not work, for the setup screen.
@@ -101,6 +102,23 @@ pub async fn team_members(relay_url: &str, token: &str) -> Option<TeamMembers> {
         .ok()?;
     init.set_headers(&headers);
     let url = format!("{}/team/members", http_base(relay_url));
+    let response = fetch(&url, &init).await?;
+    if !response.ok() {
+        return None;
+    }
+    serde_json::from_str(&text(&response).await?).ok()
+}
+
+/// `GET /pact/teams?token=…`: the member's role, the pact's teams and the pact's
+/// settings now; `None` without an answer.
+pub async fn pact_teams(relay_url: &str, token: &str) -> Option<PactTeams> {
+    let init = RequestInit::new();
+    init.set_method("GET");
+    let url = format!(
+        "{}/pact/teams?token={}",
+        http_base(relay_url),
+        js_sys::encode_uri_component(token)
+    );
     let response = fetch(&url, &init).await?;
     if !response.ok() {
         return None;

@@ -65,7 +65,8 @@ pub fn Setup() -> impl IntoView {
                     }
                 };
                 let mut device = Identity::new(&pick(e.worker, &w), &pick(e.team, &t), &url)
-                    .with_pact(&e.role, e.teams);
+                    .with_pact(&e.role, e.teams)
+                    .with_settings(e.settings);
                 device.device_token = Some(e.token);
                 device
             };

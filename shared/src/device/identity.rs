@@ -32,6 +32,10 @@ pub struct Identity {
     /// coordinator's device follows them all (read-only but for its own team).
     #[serde(default)]
     pub pact_teams: Vec<String>,
+    /// The pact's settings as the relay last named them (a device stored before them,
+    /// or enrolled by an older relay: the defaults).
+    #[serde(default)]
+    pub pact_settings: crate::enrol::PactSettings,
 }
 
 /// A member's role, as the relay's directory names it.
@@ -82,6 +86,7 @@ impl Identity {
             device_token: None,
             role: Role::Worker,
             pact_teams: Vec::new(),
+            pact_settings: crate::enrol::PactSettings::default(),
         }
     }
 
@@ -90,6 +95,13 @@ impl Identity {
     pub fn with_pact(mut self, role: &str, pact_teams: Vec<String>) -> Self {
         self.role = Role::parse(role).unwrap_or_default();
         self.pact_teams = pact_teams;
+        self
+    }
+
+    /// The same identity with the pact's settings the relay named (none from an
+    /// older relay: the defaults); out-of-range values are kept as the defaults.
+    pub fn with_settings(mut self, settings: Option<crate::enrol::PactSettings>) -> Self {
+        self.pact_settings = settings.unwrap_or_default().sane();
         self
     }
 

@@ -27,6 +27,15 @@ impl Default for LockPolicy {
 }
 
 impl LockPolicy {
+    /// The policy a pact's settings ask for (out-of-range values are the defaults).
+    pub fn of(settings: &crate::enrol::PactSettings) -> Self {
+        let s = settings.sane();
+        Self {
+            inactivity_ms: f64::from(s.lock_minutes()) * 60_000.0,
+            max_failures: s.lock_failures(),
+        }
+    }
+
     /// Whether the app should lock now, quiet since `last_active_ms`.
     pub fn is_due(&self, last_active_ms: f64, now_ms: f64) -> bool {
         now_ms - last_active_ms >= self.inactivity_ms
@@ -104,6 +113,29 @@ mod tests {
         let policy = LockPolicy::default();
         assert!(!policy.is_due(1_000.0, 1_000.0 + 299_999.0));
         assert!(policy.is_due(1_000.0, 1_000.0 + 300_000.0));
+    }
+
+    #[test]
+    fn the_pacts_settings_make_the_policy_and_nonsense_is_the_default() {
+        use crate::enrol::PactSettings;
+        assert_eq!(
+            LockPolicy::of(&PactSettings::default()),
+            LockPolicy::default()
+        );
+        let policy = LockPolicy::of(&PactSettings {
+            lock_minutes: Some(2),
+            lock_failures: Some(5),
+            ..PactSettings::default()
+        });
+        assert!(policy.is_due(0.0, 120_000.0));
+        assert!(!policy.is_due(0.0, 119_999.0));
+        assert!(policy.is_exhausted(5));
+        let nonsense = LockPolicy::of(&PactSettings {
+            lock_minutes: Some(0),
+            lock_failures: Some(0),
+            ..PactSettings::default()
+        });
+        assert_eq!(nonsense, LockPolicy::default());
     }
 
     #[test]

@@ -166,7 +166,7 @@ pub enum Concern {
     OverdueFollowUp,
     /// No change for 3 months; closed cases are left out.
     NoActivityFor3Months,
-    /// Closed or not, no change for [`RETENTION_MONTHS`]: kept longer than the pact
+    /// Closed or not, no change for the pact's retention months: kept longer than the pact
     /// keeps records, listed for the coordinator to erase (never erased silently).
     PastRetention,
 }
@@ -182,11 +182,12 @@ impl Concern {
 }
 
 /// How long a record with no change is kept before it is listed for erasure (GDPR
-/// Art. 5(1)(e)); the pact's default.
+/// Art. 5(1)(e)) when the pact has not set its own (`PactSettings::retention_months`).
 pub const RETENTION_MONTHS: u32 = 24;
 
-/// The concerns about one contact, in the order above; empty when there are none.
-pub fn review(c: &Contact, today: Day, zone: Zone) -> Vec<Concern> {
+/// The concerns about one contact, in the order above, records kept for
+/// `retention_months`; empty when there are none.
+pub fn review(c: &Contact, today: Day, zone: Zone, retention_months: u32) -> Vec<Concern> {
     let mut out = Vec::new();
     if !c.conflicts.is_empty() {
         out.push(Concern::ChangedByBoth);
@@ -201,15 +202,15 @@ pub fn review(c: &Contact, today: Day, zone: Zone) -> Vec<Concern> {
     if c.status != Status::Closed && inactive_for(c, 3, today, zone) {
         out.push(Concern::NoActivityFor3Months);
     }
-    if past_retention(c, today, zone) {
+    if past_retention(c, today, zone, retention_months) {
         out.push(Concern::PastRetention);
     }
     out
 }
 
-/// Whether a contact has had no change for [`RETENTION_MONTHS`] (closed or not).
-pub fn past_retention(c: &Contact, today: Day, zone: Zone) -> bool {
-    inactive_for(c, RETENTION_MONTHS, today, zone)
+/// Whether a contact has had no change for `retention_months` (closed or not).
+pub fn past_retention(c: &Contact, today: Day, zone: Zone, retention_months: u32) -> bool {
+    inactive_for(c, retention_months, today, zone)
 }
 
 #[cfg(test)]
@@ -321,14 +322,17 @@ mod tests {
     fn the_review_queue_names_each_concern() {
         let zone = Zone::CentralEurope;
         let quiet = contact("kempen", "Noor", |_, _| {});
-        assert_eq!(review(&quiet, day("2026-01-23"), zone), []);
         assert_eq!(
-            review(&quiet, day("2026-01-24"), zone),
+            review(&quiet, day("2026-01-23"), zone, RETENTION_MONTHS),
+            []
+        );
+        assert_eq!(
+            review(&quiet, day("2026-01-24"), zone, RETENTION_MONTHS),
             [Concern::NoConsentAfter14Days],
             "met on 10 January"
         );
         assert_eq!(
-            review(&quiet, day("2026-04-10"), zone),
+            review(&quiet, day("2026-04-10"), zone, RETENTION_MONTHS),
             [Concern::NoConsentAfter14Days, Concern::NoActivityFor3Months]
         );
         let closed = contact("kempen", "Daan", |doc, ed| {
@@ -347,24 +351,37 @@ mod tests {
             .expect("note");
         });
         assert_eq!(
-            review(&closed, day("2026-04-10"), zone),
+            review(&closed, day("2026-04-10"), zone, RETENTION_MONTHS),
             [Concern::OverdueFollowUp]
         );
         // Changed last on 10 January 2026: kept until 9 January 2028, listed from the
         // 10th, closed or not.
         assert_eq!(
-            review(&closed, day("2028-01-09"), zone),
+            review(&closed, day("2028-01-09"), zone, RETENTION_MONTHS),
             [Concern::OverdueFollowUp]
         );
         assert_eq!(
-            review(&closed, day("2028-01-10"), zone),
+            review(&closed, day("2028-01-10"), zone, RETENTION_MONTHS),
             [Concern::OverdueFollowUp, Concern::PastRetention]
         );
-        assert!(review(&quiet, day("2028-01-10"), zone).contains(&Concern::PastRetention));
+        assert!(
+            review(&quiet, day("2028-01-10"), zone, RETENTION_MONTHS)
+                .contains(&Concern::PastRetention)
+        );
+        // A pact that keeps records 12 months lists it a year earlier.
+        assert_eq!(
+            review(&closed, day("2027-01-09"), zone, 12),
+            [Concern::OverdueFollowUp]
+        );
+        assert_eq!(
+            review(&closed, day("2027-01-10"), zone, 12),
+            [Concern::OverdueFollowUp, Concern::PastRetention]
+        );
+        assert!(!past_retention(&closed, day("2028-01-10"), zone, 36));
         let mut both = closed.clone();
         both.conflicts.insert(ContactField::Phone, Vec::new());
         assert_eq!(
-            review(&both, day("2026-01-11"), zone),
+            review(&both, day("2026-01-11"), zone, RETENTION_MONTHS),
             [Concern::ChangedByBoth]
         );
     }

@@ -37,6 +37,11 @@ const TABLES: &[(&str, &str, Option<&str>)] = &[
         "seq, doc_id, device_id, at, data",
         Some("seq"),
     ),
+    (
+        "pact_settings",
+        "pact, lock_minutes, lock_failures, inclusive_goal, retention_months",
+        None,
+    ),
 ];
 
 /// Progress is printed every this many documents.

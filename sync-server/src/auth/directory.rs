@@ -12,6 +12,7 @@ use crate::storage::postgres::Database;
 use sql::{Db, values};
 
 mod erasure;
+mod settings;
 pub(crate) mod sql;
 mod wipe;
 
@@ -115,6 +116,7 @@ impl Directory {
         conn.execute_batch(TABLES)?;
         conn.execute_batch(erasure::TABLES)?;
         conn.execute_batch(wipe::TABLES)?;
+        conn.execute_batch(settings::TABLES)?;
         wipe::migrate(&conn)?;
         Ok(Self {
             db: Db::Sqlite(Mutex::new(conn)),

@@ -33,9 +33,6 @@ pub(super) const ZONE: Zone = Zone::CentralEurope;
 pub(super) fn pact_today() -> Option<Day> {
     ZONE.day_of(js_sys::Date::now() as i64)
 }
-/// The share of committed employers a pact aims at, unless the URL says otherwise
-/// (Kempen's goal: 1 in 2).
-const DEFAULT_GOAL: u32 = 50;
 /// Months the trend shows, up to the period's last month.
 const TREND_MONTHS: i32 = 12;
 
@@ -45,11 +42,13 @@ pub(super) struct Choice {
     pub period: Period,
     pub by: GroupBy,
     pub goal: u32,
+    /// The pact's setting (50 % unless it set another); the URL may override it.
+    pub pact_goal: u32,
 }
 
 impl Choice {
-    /// From the URL; what is missing or does not parse is this month, the whole pact.
-    pub fn read(q: &ParamsMap, today: Day) -> Choice {
+    /// From the URL; missing or unreadable: this month, the whole pact, its goal.
+    pub fn read(q: &ParamsMap, today: Day, pact_goal: u32) -> Choice {
         let num = |k: &str| q.get(k).and_then(|v| v.parse::<i32>().ok());
         let year = num("y")
             .filter(|y| (1990..=2100).contains(y))
@@ -87,8 +86,13 @@ impl Choice {
         };
         let goal = num("goal")
             .filter(|g| (0..=100).contains(g))
-            .map_or(DEFAULT_GOAL, |g| g as u32);
-        Choice { period, by, goal }
+            .map_or(pact_goal, |g| g as u32);
+        Choice {
+            period,
+            by,
+            goal,
+            pact_goal,
+        }
     }
 
     /// The URL query saying this choice.
@@ -107,7 +111,7 @@ impl Choice {
             GroupBy::Team => out.push_str("&by=team"),
             GroupBy::Municipality => out.push_str("&by=municipality"),
         }
-        if self.goal != DEFAULT_GOAL {
+        if self.goal != self.pact_goal {
             out.push_str(&format!("&goal={}", self.goal));
         }
         out
@@ -298,9 +302,11 @@ fn figure_href(choice: &Choice, row: &Row, pact: &Indicators, group: Option<&str
 /// The choice from the URL, and a way to change one key of it (the others kept).
 fn use_choice() -> (Memo<Choice>, impl Fn(&str, String) + Copy) {
     let query = use_query_map();
+    let field = use_field();
     let choice = Memo::new(move |_| {
         let today = pact_today().unwrap_or_else(|| Day::new(2026, 1, 1).expect("a valid day"));
-        query.with(|q| Choice::read(q, today))
+        let pact_goal = field.pact_settings().sane().inclusive_goal();
+        query.with(|q| Choice::read(q, today, pact_goal))
     });
     let replace = super::replace_url();
     let set = move |key: &str, value: String| {
@@ -346,6 +352,7 @@ fn computed_memo(
 pub fn Dashboard() -> impl IntoView {
     let i18n = use_i18n();
     let records = use_records();
+    let field = use_field();
     let (choice, set) = use_choice();
     let computed = computed_memo(choice, records);
     let kind = move || match choice.get().period {
@@ -387,17 +394,18 @@ pub fn Dashboard() -> impl IntoView {
     // Records kept past the pact's retention period: listed, never erased silently.
     let past_retention = move || {
         let today = pact_today()?;
+        let months = field.pact_settings().sane().retention_months();
         let n = records.with(|r| {
             r.data
                 .contacts
                 .iter()
-                .filter(|c| indicators::table::past_retention(c, today, ZONE))
+                .filter(|c| indicators::table::past_retention(c, today, ZONE, months))
                 .count()
         });
         (n > 0).then(|| {
             view! {
                 <p class="notice no-print" role="status">
-                    <A href="/pact/review">{t!(i18n, retention_due, count = number(i18n, n))}</A>
+                    <A href="/pact/review">{t!(i18n, retention_due, count = number(i18n, n), months = number(i18n, months as usize))}</A>
                 </p>
             }
         })

@@ -478,15 +478,18 @@ pub fn Table() -> impl IntoView {
 pub fn Review() -> impl IntoView {
     let i18n = use_i18n();
     let records = use_records();
+    let field = crate::field::use_field();
+    let months = Memo::new(move |_| field.pact_settings().sane().retention_months());
     let queue = Memo::new(move |_| {
         let today = today_or_epoch();
+        let months = months.get();
         records.with(|r| {
             let mut out: Vec<_> = r
                 .data
                 .contacts
                 .iter()
                 .filter_map(|c| {
-                    let concerns = review(c, today, ZONE);
+                    let concerns = review(c, today, ZONE, months);
                     (!concerns.is_empty()).then(|| {
                         (
                             c.id,
@@ -515,7 +518,7 @@ pub fn Review() -> impl IntoView {
                         .into_iter()
                         .map(|c| (c, q.iter().filter(|row| row.4.contains(&c)).count()))
                         .filter(|(_, n)| *n > 0)
-                        .map(|(c, n)| view! { <li>{concern_label(i18n, c)} ": " {number(i18n, n)}</li> })
+                        .map(|(c, n)| view! { <li>{concern_label(i18n, c, months.get())} ": " {number(i18n, n)}</li> })
                         .collect_view()
                 })}
             </ul>
@@ -532,7 +535,7 @@ pub fn Review() -> impl IntoView {
                     </thead>
                     <tbody>
                         {move || queue.get().into_iter().map(|(id, name, team, worker, concerns)| {
-                            let words = move || concerns.iter().map(|c| concern_label(i18n, *c)).collect::<Vec<_>>().join(", ");
+                            let words = move || concerns.iter().map(|c| concern_label(i18n, *c, months.get())).collect::<Vec<_>>().join(", ");
                             view! {
                                 <tr>
                                     <th scope="row"><A href=format!("/contacts/{id}")>{name}</A></th>

@@ -179,13 +179,19 @@ pub fn group_name(i18n: I18nContext<Locale>, by: GroupBy, key: &str) -> String {
     }
 }
 
-pub fn concern_label(i18n: I18nContext<Locale>, c: Concern) -> String {
+/// A concern in words; `retention_months` is the pact's (for "kept N months").
+pub fn concern_label(i18n: I18nContext<Locale>, c: Concern, retention_months: u32) -> String {
     match c {
         Concern::ChangedByBoth => t_string!(i18n, concern_changed_by_both),
         Concern::NoConsentAfter14Days => t_string!(i18n, concern_no_consent),
         Concern::OverdueFollowUp => t_string!(i18n, concern_overdue),
         Concern::NoActivityFor3Months => t_string!(i18n, concern_inactive),
-        Concern::PastRetention => t_string!(i18n, concern_past_retention),
+        Concern::PastRetention => {
+            return fill(
+                t_string!(i18n, concern_past_retention),
+                &[("months", retention_months.to_string())],
+            );
+        }
     }
     .to_string()
 }

@@ -29,6 +29,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         4,
         include_str!("../../../migrations/postgres/0004_wipe.sql"),
     ),
+    (
+        5,
+        include_str!("../../../migrations/postgres/0005_pact_settings.sql"),
+    ),
 ];
 
 /// How long a dropped listening connection waits before connecting again.
