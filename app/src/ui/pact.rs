@@ -100,6 +100,12 @@ fn replace_url() -> impl Fn(&str) + Copy + 'static {
     }
 }
 
+/// Today in the pact's time zone (not the device's): the day every pact screen counts
+/// from. `None` if the clock cannot be read.
+fn pact_today() -> Option<paktum_shared::Day> {
+    dashboard::ZONE.day_of(js_sys::Date::now() as i64)
+}
+
 /// The file formats of the coordinator's exports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Format {

@@ -21,18 +21,12 @@ use super::super::language::{day_text, number};
 use super::words::{
     basis_sentence, csv_word, group_by_label, group_name, per_mille, row_label, separator,
 };
-use super::{Format, PactHeader, Records, charts, export, use_records};
+use super::{Format, PactHeader, Records, charts, export, pact_today, use_records};
 use crate::field::use_field;
 use crate::i18n::*;
 
 /// The pact's time zone: every pact so far keeps Central European Time.
 pub(super) const ZONE: Zone = Zone::CentralEurope;
-
-/// Today in the pact's time zone (not the device's): the day every pact screen counts
-/// from. `None` if the clock cannot be read.
-pub(super) fn pact_today() -> Option<Day> {
-    ZONE.day_of(js_sys::Date::now() as i64)
-}
 /// Months the trend shows, up to the period's last month.
 const TREND_MONTHS: i32 = 12;
 

@@ -17,9 +17,9 @@ use paktum_shared::language::sort_key;
 
 use super::super::language::{day_text, lang, number};
 use super::super::parts::status_label;
-use super::dashboard::{ZONE, pact_today};
+use super::dashboard::ZONE;
 use super::words::{age_label, concern_label, separator};
-use super::{Format, PactHeader, export, use_records};
+use super::{Format, PactHeader, export, pact_today, use_records};
 use crate::i18n::*;
 
 /// Rows drawn on screen at most; the download has them all.
