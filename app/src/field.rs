@@ -412,6 +412,7 @@ impl Field {
         sync.stop().await.map_err(Problem::Store)?;
         self.sync.set_value(None);
         store.erase().await.map_err(Problem::Store)?;
+        lock::forget_pact_lock();
         reload();
         Ok(())
     }

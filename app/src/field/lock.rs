@@ -69,6 +69,13 @@ pub(super) fn follow(settings: &PactSettings) {
     }
 }
 
+/// Forgets the pact's lock settings: the device left the pact (wiped or reset).
+pub(super) fn forget_pact_lock() {
+    if let Some(storage) = local_storage() {
+        let _ = storage.remove_item(PACT_LOCK_KEY);
+    }
+}
+
 /// The pact's policy, with the test hook applied (read at every check, so a test can
 /// set it when it wants the lock).
 fn policy() -> LockPolicy {

@@ -64,6 +64,7 @@ impl Field {
                         .set(Some(super::store_error_text(this.i18n, &e))),
                 }
             }
+            super::lock::forget_pact_lock();
             if let Some(s) = storage() {
                 let code = reason.code.map_or("", Code::as_str);
                 let _ = s.set_item(WITHDRAWN_KEY, code);
