@@ -12,6 +12,8 @@ const BUILD = "__PAKTUM_BUILD__";
 const CACHE = `paktum-shell-${BUILD}`;
 const FIXED = ["/", "/index.html", "/manifest.webmanifest", "/icons/icon-192.png", "/icons/icon-512.png", "/icons/icon.svg"];
 const PACT = "/pact/index.html";
+/** The relay's HTTP API (sync-server/src/routes.rs). */
+const API = ["/pact/teams", "/team/members", "/enrol", "/erase", "/erasure", "/healthz"];
 
 /** The page at `page` and every file of this origin it links, into the cache. */
 async function cachePage(cache, page, extra) {
@@ -80,6 +82,9 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || url.pathname.startsWith("/sync")) return;
+  // The relay's API is never cached: the browser asks the network itself (offline, the
+  // app's request fails as a plain network error and it keeps what it has).
+  if (API.some((p) => url.pathname === p || url.pathname.startsWith(p + "/"))) return;
   if (request.mode === "navigate") {
     // Any app route opens its shell; the router shows the page.
     if (isPactPage(url.pathname)) {
