@@ -641,7 +641,13 @@ try {
 
     if (opts.only) return;
     const saves = await noteSaves(kept);
-    const peerSaves = peer ? await peer.saves(peerKept, opts.notes) : [];
+    // The peer's saves are reported, never a hang or a failure of the app's rows.
+    const peerSaves = peer
+      ? await bounded("peer saves", opts.notes * T_SAVE, () => peer.saves(peerKept, opts.notes)).catch((e) => {
+          log(`peer saves: ${e.message}`);
+          return [];
+        })
+      : [];
     const at = (xs, p) => Object.assign([...xs], { value: percentile(xs, p) });
     row("save_p50", `note save to IndexedDB commit p50 (${saves.length} saves)`, percentile(saves, 50), "ms", saves, undefined, at(peerSaves, 50));
     row("save_p95", `note save to IndexedDB commit p95 (${saves.length} saves)`, percentile(saves, 95), "ms", saves, 16, at(peerSaves, 95));

@@ -101,9 +101,11 @@ export async function startPeer({ browser, relay, team, records, timeout, log })
       log(`peer warm start ${run}: index listed ${Math.round(r.listedAt)} ms, every record loaded ${Math.round(r.at)} ms after navigation`);
       return r.at;
     },
-    /// `count` small changes, each until its IndexedDB commit (ms).
+    /// `count` small changes, each until its IndexedDB commit (ms), in a page of its
+    /// own (started warm, as the app's saves are made in a page just opened).
     async saves(context, count) {
-      const p = context.pages()[0] ?? (await page(context));
+      const p = await page(context);
+      await p.evaluate((a) => window.peer.warmStart(a), { team, expect: records, timeout });
       return p.evaluate((c) => window.peer.saves({ count: c }), count);
     },
     close: () => new Promise((resolve) => server.close(resolve)),

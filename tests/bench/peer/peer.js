@@ -174,7 +174,11 @@ window.peer = {
       handle.change((d) => {
         d.bench_note = `note ${i}`;
       });
-      await repo.flush([handle.documentId]);
+      let timer;
+      const late = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`save ${i + 1}: not flushed to IndexedDB within 10 s`)), 10_000);
+      });
+      await Promise.race([repo.flush([handle.documentId]), late]).finally(() => clearTimeout(timer));
       times.push(performance.now() - started);
     }
     return times;
