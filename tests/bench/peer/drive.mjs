@@ -108,6 +108,11 @@ export async function startPeer({ browser, relay, team, records, timeout, log })
       await p.evaluate((a) => window.peer.warmStart(a), { team, expect: records, timeout });
       return p.evaluate((c) => window.peer.saves({ count: c }), count);
     },
-    close: () => new Promise((resolve) => server.close(resolve)),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(resolve);
+        // Chromium keeps its connections open; close waits for them otherwise.
+        server.closeAllConnections();
+      }),
   };
 }
