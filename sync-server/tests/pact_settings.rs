@@ -12,6 +12,13 @@ fn binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_paktum-sync-server"))
 }
 
+/// `admin pact-settings --pact kempen-pact ARGS…` on this data directory.
+fn kempen_settings(data: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let mut all = vec!["pact-settings", "--pact", "kempen-pact"];
+    all.extend_from_slice(args);
+    launch::admin(binary(), data, &all)
+}
+
 #[test]
 fn admin_pact_settings_sets_prints_and_refuses_out_of_range() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -21,19 +28,7 @@ fn admin_pact_settings_sets_prints_and_refuses_out_of_range() -> anyhow::Result<
         data,
         &["create-team", "--pact", "kempen-pact", "--team", "kempen"],
     )?;
-    let out = launch::admin(
-        binary(),
-        data,
-        &[
-            "pact-settings",
-            "--pact",
-            "kempen-pact",
-            "--lock-minutes",
-            "2",
-            "--retention-months",
-            "12",
-        ],
-    )?;
+    let out = kempen_settings(data, &["--lock-minutes", "2", "--retention-months", "12"])?;
     assert!(out.contains("lock after 2 quiet minutes\n"), "{out}");
     assert!(out.contains("erase after 10 wrong PINs (default)"), "{out}");
     assert!(
@@ -41,17 +36,7 @@ fn admin_pact_settings_sets_prints_and_refuses_out_of_range() -> anyhow::Result<
         "{out}"
     );
     assert!(out.contains("records kept 12 months"), "{out}");
-    let out = launch::admin(
-        binary(),
-        data,
-        &[
-            "pact-settings",
-            "--pact",
-            "kempen-pact",
-            "--inclusive-goal",
-            "40",
-        ],
-    )?;
+    let out = kempen_settings(data, &["--inclusive-goal", "40"])?;
     assert!(out.contains("lock after 2 quiet minutes\n"), "{out}");
     assert!(out.contains("inclusive-employer goal 40 %\n"), "{out}");
 
@@ -77,12 +62,7 @@ fn admin_pact_settings_sets_prints_and_refuses_out_of_range() -> anyhow::Result<
             "--retention-months must be between 6 and 120",
         ),
     ] {
-        let e = launch::admin(
-            binary(),
-            data,
-            &["pact-settings", "--pact", "kempen-pact", flag, value],
-        )
-        .expect_err("out of range");
+        let e = kempen_settings(data, &[flag, value]).expect_err("out of range");
         assert!(e.to_string().contains(says), "{e}");
     }
     let e = launch::admin(binary(), data, &["pact-settings", "--pact", "nowhere"])

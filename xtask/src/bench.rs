@@ -102,29 +102,11 @@ impl Sizes {
 /// PostgreSQL), at the full run's first throughput size; BENCHMARKS.md left as it is.
 pub fn postgres(plan: &mut Plan) -> Result<()> {
     let sizes = Sizes::full();
-    plan.step(
-        "build the relay and the load generator (release)",
-        plan.command("cargo").args([
-            "build",
-            "--release",
-            "-p",
-            "paktum-sync-server",
-            "-p",
-            "paktum-tests",
-            "--bins",
-        ]),
-    )?;
-    let scratch = plan
-        .root
-        .join(format!("target/bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&scratch);
-    std::fs::create_dir_all(&scratch).context("creating target/bench")?;
+    build_release_bins(plan)?;
+    let scratch = scratch(plan)?;
     let mut table = Table::default();
     relays::relays(plan, &scratch, &sizes, &mut table)?;
-    println!("\n{}", table.render());
-    for note in &table.notes {
-        println!("note: {note}");
-    }
+    print_table(&table);
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
 }
@@ -134,37 +116,19 @@ pub fn postgres(plan: &mut Plan) -> Result<()> {
 pub fn bundle(plan: &mut Plan) -> Result<()> {
     build::tools(plan)?;
     build::app(plan)?;
-    let scratch = plan
-        .root
-        .join(format!("target/bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&scratch);
-    std::fs::create_dir_all(&scratch).context("creating target/bench")?;
+    let scratch = scratch(plan)?;
     let mut table = Table::default();
     scenario::bundle(plan, &mut table)?;
     languages::languages(plan, &scratch, &mut table)?;
     scenario::bundle_floor(plan, &scratch, &mut table)?;
-    println!("\n{}", table.render());
-    for note in &table.notes {
-        println!("note: {note}");
-    }
+    print_table(&table);
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
 }
 
 pub fn bench(plan: &mut Plan, quick: bool) -> Result<()> {
     let sizes = if quick { Sizes::quick() } else { Sizes::full() };
-    plan.step(
-        "build the relay and the load generator (release)",
-        plan.command("cargo").args([
-            "build",
-            "--release",
-            "-p",
-            "paktum-sync-server",
-            "-p",
-            "paktum-tests",
-            "--bins",
-        ]),
-    )?;
+    build_release_bins(plan)?;
     tools::npm_install(plan, "tests/bench/reference")?;
     if quick {
         // Inside `cargo xtask test`, which has just built the app.
@@ -175,12 +139,7 @@ pub fn bench(plan: &mut Plan, quick: bool) -> Result<()> {
         build::app(plan)?;
     }
 
-    // One directory per run: `cargo xtask test` may run a quick bench meanwhile.
-    let scratch = plan
-        .root
-        .join(format!("target/bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&scratch);
-    std::fs::create_dir_all(&scratch).context("creating target/bench")?;
+    let scratch = scratch(plan)?;
     let mut table = Table::default();
     let started = Instant::now();
 
@@ -204,11 +163,7 @@ pub fn bench(plan: &mut Plan, quick: bool) -> Result<()> {
     // The same note from repeated runs (a reference failing every time) is said once.
     let mut seen = std::collections::HashSet::new();
     table.notes.retain(|n| seen.insert(n.clone()));
-    let rendered = table.render();
-    println!("\n{rendered}");
-    for note in &table.notes {
-        println!("note: {note}");
-    }
+    print_table(&table);
     println!("bench took {:.0} s", started.elapsed().as_secs_f64());
     if quick {
         println!(
@@ -220,6 +175,40 @@ pub fn bench(plan: &mut Plan, quick: bool) -> Result<()> {
     }
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
+}
+
+/// The relay and the load generator, release builds (every bench needs both).
+fn build_release_bins(plan: &mut Plan) -> Result<()> {
+    plan.step(
+        "build the relay and the load generator (release)",
+        plan.command("cargo").args([
+            "build",
+            "--release",
+            "-p",
+            "paktum-sync-server",
+            "-p",
+            "paktum-tests",
+            "--bins",
+        ]),
+    )
+}
+
+/// A scratch directory of this run's own under target/ (`cargo xtask test` may run a
+/// quick bench meanwhile), emptied first.
+fn scratch(plan: &Plan) -> Result<std::path::PathBuf> {
+    let scratch = plan
+        .root
+        .join(format!("target/bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).context("creating target/bench")?;
+    Ok(scratch)
+}
+
+fn print_table(table: &Table) {
+    println!("\n{}", table.render());
+    for note in &table.notes {
+        println!("note: {note}");
+    }
 }
 
 /// The built app in dist/, building it only when missing (never two trunk builds at once).

@@ -12,6 +12,7 @@ use paktum_launch::{Options, RelayProcess};
 
 use super::Sizes;
 use super::report::{Table, k};
+use super::scenario::upload_args;
 use super::server::{load, num};
 use super::stats::median;
 use crate::plan::Plan;
@@ -82,27 +83,10 @@ fn measure(
             .map_or(writer.ws_url(), RelayProcess::ws_url),
     );
     let args = |a: &[&str]| a.iter().map(ToString::to_string).collect::<Vec<_>>();
-    let cache = scratch.join("records").to_string_lossy().into_owned();
     let up = load(
         plan,
         scratch,
-        &args(&[
-            "upload",
-            "--url",
-            &to,
-            "--team",
-            "bench",
-            "--contacts",
-            &contacts.to_string(),
-            "--employers",
-            &employers.to_string(),
-            "--devices",
-            &sizes.devices.to_string(),
-            "--cache",
-            &cache,
-            "--limit-secs",
-            &sizes.limit_secs.to_string(),
-        ]),
+        &upload_args(&to, (contacts, employers), sizes, scratch),
     )?;
     println!("    {up}");
     let pull = load(

@@ -65,23 +65,7 @@ pub(super) fn relay_throughput(
                 let up = load(
                     plan,
                     scratch,
-                    &strings(&[
-                        "upload",
-                        "--url",
-                        &url,
-                        "--team",
-                        "bench",
-                        "--contacts",
-                        &contacts.to_string(),
-                        "--employers",
-                        &employers.to_string(),
-                        "--devices",
-                        &sizes.devices.to_string(),
-                        "--cache",
-                        &cache(scratch),
-                        "--limit-secs",
-                        &sizes.limit_secs.to_string(),
-                    ]),
+                    &upload_args(&url, (contacts, employers), sizes, scratch),
                 );
                 let Some(up) = reference_may_fail(up, kind, &mut table.notes, |e| {
                     format!(
@@ -209,6 +193,32 @@ pub(super) fn relay_throughput(
 /// repeats skip generating (a minute per 10,000 contacts).
 pub(super) fn cache(scratch: &Path) -> String {
     scratch.join("records").to_string_lossy().into_owned()
+}
+
+/// `paktum-load upload` of team "bench" with these sizes, from this run's cache.
+pub(super) fn upload_args(
+    url: &str,
+    (contacts, employers): (usize, usize),
+    sizes: &Sizes,
+    scratch: &Path,
+) -> Vec<String> {
+    strings(&[
+        "upload",
+        "--url",
+        url,
+        "--team",
+        "bench",
+        "--contacts",
+        &contacts.to_string(),
+        "--employers",
+        &employers.to_string(),
+        "--devices",
+        &sizes.devices.to_string(),
+        "--cache",
+        &cache(scratch),
+        "--limit-secs",
+        &sizes.limit_secs.to_string(),
+    ])
 }
 
 pub(super) fn strings(args: &[&str]) -> Vec<String> {

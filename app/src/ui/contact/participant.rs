@@ -214,13 +214,7 @@ pub(super) fn ParticipantSection(
             }
         };
         let facts = view! {
-            <dl class="details">
-                <dt>{t!(i18n, participant_entry_on)}</dt><dd>{day_text(i18n, e.entry_on)}</dd>
-                <dt>{t!(i18n, participant_labour)}</dt><dd>{labour_label(i18n, e.labour_status)}</dd>
-                <dt>{t!(i18n, participant_education)}</dt><dd>{education_label(i18n, e.education)}</dd>
-                <dt>{t!(i18n, participant_gender)}</dt><dd>{gender_label(i18n, e.gender)}</dd>
-                {p.left_on.map(|d| view! { <dt>{t!(i18n, field_left_on)}</dt><dd>{day_text(i18n, d)}</dd> })}
-            </dl>
+            {entry_facts(i18n, e, p.left_on)}
             <Show
                 when=move || correcting.get()
                 fallback=move || view! {
@@ -274,6 +268,19 @@ pub(super) fn ParticipantSection(
     }
 }
 
+/// The entry facts and the leaving date, as the section and its read-only copy show them.
+fn entry_facts(i18n: I18nContext<Locale>, e: Entry, left_on: Option<Day>) -> impl IntoView {
+    view! {
+        <dl class="details">
+            <dt>{t!(i18n, participant_entry_on)}</dt><dd>{day_text(i18n, e.entry_on)}</dd>
+            <dt>{t!(i18n, participant_labour)}</dt><dd>{labour_label(i18n, e.labour_status)}</dd>
+            <dt>{t!(i18n, participant_education)}</dt><dd>{education_label(i18n, e.education)}</dd>
+            <dt>{t!(i18n, participant_gender)}</dt><dd>{gender_label(i18n, e.gender)}</dd>
+            {left_on.map(|d| view! { <dt>{t!(i18n, field_left_on)}</dt><dd>{day_text(i18n, d)}</dd> })}
+        </dl>
+    }
+}
+
 /// The ESF+ section of another team's record (a coordinator's device): entry facts,
 /// leaving date and results, no form and no button.
 #[component]
@@ -297,19 +304,16 @@ pub(super) fn ParticipantReadOnly(contact: Signal<Option<Contact>>) -> impl Into
                 }
             })
             .collect_view();
-        Some(view! {
-            <dl class="details">
-                <dt>{t!(i18n, participant_entry_on)}</dt><dd>{day_text(i18n, e.entry_on)}</dd>
-                <dt>{t!(i18n, participant_labour)}</dt><dd>{labour_label(i18n, e.labour_status)}</dd>
-                <dt>{t!(i18n, participant_education)}</dt><dd>{education_label(i18n, e.education)}</dd>
-                <dt>{t!(i18n, participant_gender)}</dt><dd>{gender_label(i18n, e.gender)}</dd>
-                {p.left_on.map(|d| view! { <dt>{t!(i18n, field_left_on)}</dt><dd>{day_text(i18n, d)}</dd> })}
-            </dl>
-            {(!p.results.is_empty()).then(|| view! {
-                <h3 id="participant-results">{t!(i18n, participant_results)}</h3>
-                <ul class="rows plain" aria-labelledby="participant-results">{results}</ul>
-            })}
-        }.into_any())
+        Some(
+            view! {
+                {entry_facts(i18n, e, p.left_on)}
+                {(!p.results.is_empty()).then(|| view! {
+                    <h3 id="participant-results">{t!(i18n, participant_results)}</h3>
+                    <ul class="rows plain" aria-labelledby="participant-results">{results}</ul>
+                })}
+            }
+            .into_any(),
+        )
     };
     view! {
         <section aria-labelledby="participant">
