@@ -12,8 +12,9 @@ const BUILD = "__PAKTUM_BUILD__";
 const CACHE = `paktum-shell-${BUILD}`;
 const FIXED = ["/", "/index.html", "/manifest.webmanifest", "/icons/icon-192.png", "/icons/icon-512.png", "/icons/icon.svg"];
 const PACT = "/pact/index.html";
-/** The relay's HTTP API (sync-server/src/routes.rs). */
-const API = ["/pact/teams", "/team/members", "/enrol", "/erase", "/erasure", "/healthz"];
+/** What a shell is made of: the files precache() stores. Anything else (the relay's
+ * API, the sync socket) goes to the network untouched. */
+const SHELL_FILE = /\.(?:js|wasm|css|png|svg|webmanifest)$/;
 
 /** The page at `page` and every file of this origin it links, into the cache. */
 async function cachePage(cache, page, extra) {
@@ -81,10 +82,7 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;
   const url = new URL(request.url);
-  if (url.origin !== self.location.origin || url.pathname.startsWith("/sync")) return;
-  // The relay's API is never cached: the browser asks the network itself (offline, the
-  // app's request fails as a plain network error and it keeps what it has).
-  if (API.some((p) => url.pathname === p || url.pathname.startsWith(p + "/"))) return;
+  if (url.origin !== self.location.origin) return;
   if (request.mode === "navigate") {
     // Any app route opens its shell; the router shows the page.
     if (isPactPage(url.pathname)) {
@@ -103,6 +101,10 @@ self.addEventListener("fetch", (event) => {
     );
     return;
   }
+  // Only a shell's files come from the cache; the relay's API and the sync socket are
+  // never cached: the browser asks the network itself (offline, the app's request fails
+  // as a plain network error and it keeps what it has).
+  if (!SHELL_FILE.test(url.pathname)) return;
   event.respondWith(
     caches.open(CACHE).then((c) => c.match(url.pathname)).then((r) => r || fetch(request)),
   );
