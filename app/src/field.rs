@@ -430,11 +430,13 @@ impl Field {
         let pact_device = device.clone();
         let index_id = CaseloadDoc::id_for_team(&device.team);
         let relay_url = device.relay_url.clone();
+        let legacy = crate::sync::legacy_states_key(&device);
+        let legacy = legacy.as_deref();
         // An unreadable snapshot is no snapshot: the index document has the rows too.
         let snapshot = store.snapshot(&index_id).await.ok().flatten();
         let (repo, start) = match snapshot.and_then(|s| Repo::from_snapshot(device.clone(), &s)) {
             Some(repo) => (repo, None),
-            None => match self.load_index(&store, &index_id, &relay_url).await {
+            None => match self.load_index(&store, &index_id, &relay_url, legacy).await {
                 Ok((loaded, states)) => {
                     let (repo, start) = Repo::new(device, loaded, states);
                     (repo, Some(start))
@@ -460,10 +462,11 @@ impl Field {
         if !sync.repo().borrow().is_index_open() {
             // Let the lists paint before the index document takes the main thread.
             next_frame().await;
-            let (loaded, states) = match self.load_index(&store, &index_id, &relay_url).await {
-                Ok(loaded) => loaded,
-                Err(e) => return self.fail(&e),
-            };
+            let (loaded, states) =
+                match self.load_index(&store, &index_id, &relay_url, legacy).await {
+                    Ok(loaded) => loaded,
+                    Err(e) => return self.fail(&e),
+                };
             let start = sync.repo().borrow_mut().open_index(loaded, states);
             sync.persist(start);
             self.revision.update(|r| *r += 1);
@@ -479,7 +482,7 @@ impl Field {
             Ok(rest) => rest,
             Err(e) => return self.fail(&e),
         };
-        let states = match store.sync_states(&relay_url).await {
+        let states = match saved_states(&store, &relay_url, legacy).await {
             Ok(states) => states,
             Err(e) => return self.fail(&e),
         };
@@ -495,9 +498,13 @@ impl Field {
         store: &Store,
         index_id: &paktum_shared::DocumentId,
         relay_url: &str,
+        legacy: Option<&str>,
     ) -> Result<(Loaded, Vec<(paktum_shared::DocumentId, Vec<u8>)>), StoreError> {
         let loaded = store.load_doc(index_id).await?;
-        let states = store.sync_state(relay_url, index_id).await?;
+        let mut states = store.sync_state(relay_url, index_id).await?;
+        if let (true, Some(legacy)) = (states.is_empty(), legacy) {
+            states = store.sync_state(legacy, index_id).await?;
+        }
         Ok((loaded, states))
     }
 
@@ -532,6 +539,7 @@ impl Field {
                                     let _ = sync.written(step).await;
                                 }
                                 this.list_unsynced();
+                                timing::phase::publish();
                                 timing::mark(TIDIED_MARK);
                             });
                         }
@@ -583,4 +591,20 @@ pub fn store_error_text(i18n: I18nContext<Locale>, e: &StoreError) -> String {
         StoreError::Write => t_string!(i18n, error_store_write).to_string(),
         StoreError::Locked => t_string!(i18n, error_store_locked).to_string(),
     }
+}
+
+/// The sync states saved with the relay at `relay_url`, and for documents without one,
+/// those an older build saved under its `legacy` key ([`crate::sync::legacy_states_key`]).
+async fn saved_states(
+    store: &Store,
+    relay_url: &str,
+    legacy: Option<&str>,
+) -> Result<Vec<(paktum_shared::DocumentId, Vec<u8>)>, StoreError> {
+    let mut states = store.sync_states(relay_url).await?;
+    if let Some(legacy) = legacy {
+        let have: std::collections::HashSet<_> = states.iter().map(|(id, _)| *id).collect();
+        let older = store.sync_states(legacy).await?;
+        states.extend(older.into_iter().filter(|(id, _)| !have.contains(id)));
+    }
+    Ok(states)
 }

@@ -11,6 +11,7 @@ use paktum_shared::device::{Batch, Step};
 use paktum_shared::protocol::Message;
 
 use crate::store::{Store, StoreError};
+use crate::timing::{self, phase};
 
 /// Messages to send once their step is on disk, tagged with the connection they were
 /// made for (a step of an older connection is written but not sent).
@@ -47,7 +48,9 @@ impl Outbox {
                 for job in &mut jobs {
                     batch.extend(std::mem::take(&mut job.step.batch));
                 }
+                let started = timing::now();
                 let result = store.write(&relay, &batch).await;
+                phase::add(phase::STORE_WAIT, started);
                 let erased = result.is_ok() && !batch.erase.is_empty();
                 let mut done = Vec::with_capacity(jobs.len());
                 let sends = jobs
@@ -57,7 +60,7 @@ impl Outbox {
                         (job.connection, job.step.send)
                     })
                     .collect();
-                written(&result, sends);
+                phase::time(phase::SEND, || written(&result, sends));
                 for tx in done {
                     let _ = tx.send(result);
                 }

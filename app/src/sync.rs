@@ -18,6 +18,7 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 use crate::outbox::Outbox;
 use crate::store::{Store, StoreError};
+use crate::timing::phase;
 
 pub use relay_http::{EnrolError, Enrolment, EraseError, enrol, erase, pact_teams, team_members};
 
@@ -142,16 +143,25 @@ impl std::fmt::Debug for Sync {
     }
 }
 
+/// Where builds before 2026-12-03 saved a device's sync states: under the socket's URL,
+/// token and all, which start-up never read (so every record looked unconfirmed after a
+/// restart). Start-up reads them as a fallback.
+pub fn legacy_states_key(identity: &paktum_shared::device::Identity) -> Option<String> {
+    let url = relay_http::sync_url(&identity.relay_url, identity.device_token.as_deref());
+    (url != identity.relay_url).then_some(url)
+}
+
 impl Sync {
     /// Starts the outbox but holds the connection until [`Sync::release`]: edits persist
     /// meanwhile (start-up shows the caseload before every record is loaded, and syncing
     /// must wait for them). `notify` runs after anything a screen might show has changed.
     pub fn start_held(repo: Rc<RefCell<Repo>>, store: Rc<Store>, notify: Rc<dyn Fn()>) -> Self {
-        let relay = {
+        let (relay, states_key) = {
             let repo = repo.borrow();
-            relay_http::sync_url(
-                &repo.identity().relay_url,
-                repo.identity().device_token.as_deref(),
+            let identity = repo.identity();
+            (
+                relay_http::sync_url(&identity.relay_url, identity.device_token.as_deref()),
+                identity.relay_url.clone(),
             )
         };
         let sync = Sync(Rc::new(Inner {
@@ -171,7 +181,9 @@ impl Sync {
             notify,
         }));
         let this = sync.clone();
-        let outbox = Outbox::start(store, relay, move |result, sends| {
+        // Sync states are kept per relay address, as start-up reads them: not under the
+        // socket's URL, which carries the device token.
+        let outbox = Outbox::start(store, states_key, move |result, sends| {
             *this.0.storage_error.borrow_mut() = result.as_ref().err().cloned();
             for (generation, messages) in sends {
                 if generation == this.0.generation.get() {
@@ -381,14 +393,15 @@ impl Sync {
     }
 
     fn on_frame(&self, bytes: &[u8]) {
-        let result = match Message::decode(bytes) {
+        let result = match phase::time(phase::DECODE, || Message::decode(bytes)) {
             Ok(msg) => {
                 let is_peer = matches!(msg, Message::Peer { .. });
-                let step = self
-                    .0
-                    .repo
-                    .borrow_mut()
-                    .receive(msg, js_sys::Date::now() as i64);
+                let step = phase::time(phase::CORE, || {
+                    self.0
+                        .repo
+                        .borrow_mut()
+                        .receive(msg, js_sys::Date::now() as i64)
+                });
                 if is_peer && step.is_ok() {
                     self.0.attempt.set(0);
                     self.0.failure.borrow_mut().take();
@@ -403,14 +416,14 @@ impl Sync {
         };
         match result {
             Ok(step) => {
-                self.persist(step);
+                phase::time(phase::QUEUE, || self.persist(step));
                 if self.withdrawn().is_some() {
                     // The relay wiped this device: it never connects again; the
                     // controller erases the store (`field/wipe.rs`).
                     self.0.held.set(true);
                     self.drop_socket();
                 }
-                self.changed();
+                phase::time(phase::NOTIFY, || self.changed());
             }
             Err(failure) => {
                 *self.0.failure.borrow_mut() = Some(failure);
@@ -588,6 +601,39 @@ mod tests {
         assert_eq!(backoff_ms(6), 60_000);
         assert_eq!(backoff_ms(40), 60_000);
         assert_eq!(host_of("ws://127.0.0.1:8080/sync"), "127.0.0.1:8080");
+    }
+
+    /// Start-up reads sync states by the relay's address; they were once written under
+    /// the socket's URL (with the token), so an enrolled device lost them every time.
+    #[wasm_bindgen_test]
+    async fn sync_states_are_kept_under_the_relay_address_not_the_token_url() {
+        use paktum_shared::device::{Batch, Identity, Loaded};
+        let name = "test-sync-states-key";
+        let _ = Store::delete(name).await;
+        let store = Rc::new(Store::open(name).await.expect("opens"));
+        let mut device = Identity::new("Anna", "kempen", "ws://127.0.0.1:9/sync");
+        device.device_token = Some("a-device-token".into());
+        let relay_url = device.relay_url.clone();
+        let (repo, _) = Repo::new(device.clone(), Loaded::default(), vec![]);
+        let sync = Sync::start(Rc::new(RefCell::new(repo)), store.clone(), Rc::new(|| {}));
+        let id = paktum_shared::DocumentId::random();
+        let step = Step {
+            batch: Batch {
+                states: vec![(id, vec![0x42, 0])],
+                ..Batch::default()
+            },
+            ..Step::default()
+        };
+        sync.commit(step).await.expect("on disk");
+        let states = store.sync_states(&relay_url).await.expect("reads");
+        assert_eq!(states, vec![(id, vec![0x42, 0])]);
+        // What an older build left under the token's URL is still read at start-up.
+        let legacy = legacy_states_key(&device).expect("a token gives another key");
+        assert!(legacy.contains("token="));
+        assert_eq!(
+            legacy_states_key(&Identity::new("Anna", "kempen", &relay_url)),
+            None
+        );
     }
 
     #[wasm_bindgen_test]

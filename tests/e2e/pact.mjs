@@ -375,6 +375,13 @@ try {
   await C.page.getByRole("heading", { level: 1, name: "The pact" }).waitFor({ timeout: T });
   await C.page.getByText("5 of 5 young people").waitFor({ timeout: T });
   await C.page.screenshot({ path: resolve(ARTIFACTS, "pact-table-offline-1280x800.png") });
+  // The coordinator changed nothing: nothing may be said to wait for the relay (the
+  // sync states were once saved under the token's URL and never found at start-up).
+  const offlineStatus = await C.page.locator(".sync").innerText({ timeout: T });
+  check(!/Waiting to sync/.test(offlineStatus), `the coordinator, who changed nothing, reads "${offlineStatus}" offline`);
+  // The coordinator changed nothing: nothing may be said to wait for the relay.
+  const offlineStatus = await C.page.locator(".sync").innerText({ timeout: T });
+  check(!/Waiting to sync/.test(offlineStatus), `the coordinator, who changed nothing, reads "${offlineStatus}" offline`);
   await C.context.setOffline(false);
 } catch (e) {
   failed = true;
