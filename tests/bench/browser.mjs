@@ -9,6 +9,8 @@
 //                          start unlocked by the bench; rows side by side with the ratio
 //                          against the 1.3x target)
 //        [--only indicators] (one first sync, then only the coordinator's page)
+//        [--only trace]    (one first sync under a Chromium performance trace: where
+//                          its time goes, by kind of work and by the app's phases)
 //        [--peer 1]        (beside each measure, the stock automerge-repo client: peer/)
 //
 // Needs `npm ci` (or `npm install`) in tests/bench once, and Chromium at --chromium.
@@ -60,6 +62,7 @@ import { CHROMIUM_ARGS } from "../chromium.mjs";
 import { writeFileSync } from "node:fs";
 import { hostname, cpus } from "node:os";
 import { startPeer } from "./peer/drive.mjs";
+import { tracedSync } from "./trace.mjs";
 
 const USAGE =
   "usage: node tests/bench/browser.mjs --base http://127.0.0.1:P --team T --expect N " +
@@ -102,8 +105,8 @@ try {
     only: args.only,
     peer: args.peer === "1",
   };
-  if (opts.only !== undefined && !["scroll", "encryption", "indicators"].includes(opts.only)) {
-    throw new Error(`--only takes "scroll", "encryption" or "indicators", got ${opts.only}`);
+  if (opts.only !== undefined && !["scroll", "encryption", "indicators", "trace"].includes(opts.only)) {
+    throw new Error(`--only takes "scroll", "encryption", "indicators" or "trace", got ${opts.only}`);
   }
 } catch (e) {
   console.error(`browser bench: ${e.message}\n${USAGE}`);
@@ -198,7 +201,10 @@ function instrument() {
     }
   };
   document.addEventListener("submit", () => {
-    if (window.__bench.submittedAt === null) window.__bench.submittedAt = performance.now();
+    if (window.__bench.submittedAt === null) {
+      window.__bench.submittedAt = performance.now();
+      performance.mark("bench:submitted");
+    }
   }, true);
   const seen = () => {
     if (window.__bench.listedAt === null && document.querySelector("ul.rows li a")) {
@@ -309,6 +315,7 @@ async function firstSync(run) {
     docs = await storedDocs(page);
     doneAt = await page.evaluate(() => performance.now());
   }
+  await page.evaluate(() => performance.mark("bench:synced"));
   const { submittedAt, wsBytes, wsFrames: frames } = await page.evaluate(() => window.__bench);
   const listed = await page.evaluate(() => window.__bench.listed());
   log(`first sync ${run}: ${round((doneAt - submittedAt) / 1000, 2)} s, ${listed} listed, ${docs} documents stored, ${frames} frames, ${wsBytes} B`);
@@ -566,6 +573,7 @@ const version = browser.version();
 try {
   await bounded("browser benchmark", T_SYNC * opts.runs + (30 + 6 * opts.runs) * T_PAGE + opts.notes * T_SAVE, async () => {
     if (opts.only === "encryption") return encryptionRows();
+    if (opts.only === "trace") return tracedSync({ browser, firstSync, row, log });
     // First sync, --runs times, each in a fresh browser context; the last one is kept.
     const syncs = [];
     const peerSyncs = [];

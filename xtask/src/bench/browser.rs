@@ -61,10 +61,12 @@ pub(super) fn browser(
         ]),
     )?;
     println!("    {seeded}");
-    // The main rows, then the encryption pairs (issue 16) against the same relay.
+    // The main rows, then the encryption pairs (issue 16), then one first sync under a
+    // Chromium trace (where its time goes, issue 18), against the same relay.
     for (only, file) in [
         (None, "browser.json"),
         (Some("encryption"), "browser-encryption.json"),
+        (Some("trace"), "browser-trace.json"),
     ] {
         let out = scratch.join(file);
         let mut cmd = plan.command("node");
