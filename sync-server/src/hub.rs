@@ -17,6 +17,7 @@ use crate::auth::{Access, Directory, DocClass, Identity};
 use crate::error::Error;
 use crate::storage::{Storage, StorageError};
 
+mod admission;
 pub mod document;
 mod elsewhere;
 mod erasure;
@@ -138,6 +139,8 @@ pub struct Hub {
     /// Erased documents (refused from every device), with their team where known.
     erased: StdMutex<HashMap<DocumentId, String>>,
     limits: Limits,
+    /// Connections per device across relays, when they share the store.
+    slots: Option<Arc<dyn crate::storage::ConnectionSlots>>,
 }
 
 fn lock<T>(m: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -162,6 +165,7 @@ impl Hub {
         }
         let suffix: u64 = rand::random();
         Ok(Self {
+            slots: storage.connection_slots(),
             storage,
             peer_id: format!("paktum-relay-{suffix:016x}"),
             storage_id,
@@ -267,19 +271,7 @@ impl Hub {
         identity: Option<Identity>,
     ) -> Result<ConnId, Error> {
         let mut peers = lock(&self.peers);
-        if let Some(device) = identity.as_ref().map(|i| i.device_id) {
-            let held = peers
-                .values()
-                .filter(|p| p.identity.as_ref().is_some_and(|i| i.device_id == device))
-                .count();
-            if held >= self.limits.connections_per_device {
-                drop(peers);
-                self.audit("connection_refused", Some(device), "too many connections");
-                return Err(Error::TooManyConnections(
-                    self.limits.connections_per_device,
-                ));
-            }
-        }
+        self.count_here(&peers, identity.as_ref())?;
         // Sync states are kept per device storage; tie them to the device when known,
         // so one device cannot resume another's.
         let storage_id = match (&identity, storage_id) {
