@@ -428,9 +428,10 @@ async fn each_limit_holds_only_the_offending_connection() -> anyhow::Result<()> 
     .await?;
     let mut rng = Seeded::new(9);
 
-    // Connections per device: the second connection with one token is refused.
+    // Connections per device: the second connection with one token is refused (with
+    // two relays, on the other one).
     let (mut anna, token) = p.device("kempen", "Anna", Role::Worker).await?;
-    let mut twin = Device::new("Anna", "kempen", &p.relay.ws_url_with_token(&token))?;
+    let mut twin = Device::new("Anna", "kempen", &p.second().ws_url_with_token(&token))?;
     let refused = twin.connect().await;
     assert!(
         refused
