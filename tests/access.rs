@@ -142,9 +142,11 @@ async fn thirty_wrong_codes_from_one_address_are_slowed_to_429_with_retry_after(
     let mut statuses = Vec::new();
     let mut retry_after = Vec::new();
     for i in 0..30 {
-        // A different prefix each time: only the address is counted here.
+        // A different prefix each time: only the address is counted here. With two
+        // relays, every other guess goes to the second: they count together.
         let wrong = format!("W{i:03}Z-ZZZZZ");
-        let r = http::enrol_from(client(1), p.relay.addr, &wrong, "guess").await?;
+        let relay = if i % 2 == 1 { p.second() } else { &p.relay };
+        let r = http::enrol_from(client(1), relay.addr, &wrong, "guess").await?;
         statuses.push(r.status);
         if r.status == 429 {
             retry_after.push(r.header("retry-after").and_then(|v| v.parse::<u64>().ok()));
@@ -161,7 +163,7 @@ async fn thirty_wrong_codes_from_one_address_are_slowed_to_429_with_retry_after(
         "Retry-After: {retry_after:?}"
     );
     // The address is limited for everyone there, even with a correct code…
-    let r = http::enrol_from(client(1), p.relay.addr, &code, "phone").await?;
+    let r = http::enrol_from(client(1), p.second().addr, &code, "phone").await?;
     assert_eq!(r.status, 429, "{}", r.body);
     // …which stays unused, and another address is unaffected.
     let r = http::enrol_from(client(2), p.relay.addr, &code, "phone").await?;
