@@ -421,14 +421,11 @@ impl Hub {
         if self.refuse_if_erased(conn, &peer_id, doc_id, identity.as_ref(), kind) {
             return Ok(());
         }
-        let known = match guard.as_ref() {
-            Some(entry) if entry.loaded => None,
-            _ => lock(&self.unloaded).get(&doc_id).cloned(),
-        };
+        let (mut known, mut read) = self.known(doc_id, guard.as_ref(), &message).await?;
         // The document's class, decided once for this message: an unloaded record's
         // is remembered (its stored bytes are exactly what it was computed from).
-        let mut class = known.as_ref().map(|k| k.class.clone());
-        if let Some(known) = &known
+        let mut class = known.as_ref().map(|k| k.unloaded.class.clone());
+        if let Some(known) = &mut known
             && self
                 .quick(
                     conn,
@@ -461,7 +458,10 @@ impl Hub {
             return Ok(());
         }
         if guard.as_ref().is_none_or(|e| !e.loaded) {
-            let (doc, exists, chunks) = self.load(doc_id).await?;
+            let (doc, exists, chunks) = match read.take() {
+                Some(read) => read,
+                None => self.load(doc_id).await?,
+            };
             // In memory it may change; remembered again when it leaves.
             lock(&self.unloaded).remove(&doc_id);
             let mut loaded = Document::loaded(doc_id, doc, exists, chunks);
