@@ -142,9 +142,11 @@ async fn thirty_wrong_codes_from_one_address_are_slowed_to_429_with_retry_after(
     let mut statuses = Vec::new();
     let mut retry_after = Vec::new();
     for i in 0..30 {
-        // A different prefix each time: only the address is counted here.
+        // A different prefix each time: only the address is counted here. With two
+        // relays, every other guess goes to the second: they count together.
         let wrong = format!("W{i:03}Z-ZZZZZ");
-        let r = http::enrol_from(client(1), p.relay.addr, &wrong, "guess").await?;
+        let relay = if i % 2 == 1 { p.second() } else { &p.relay };
+        let r = http::enrol_from(client(1), relay.addr, &wrong, "guess").await?;
         statuses.push(r.status);
         if r.status == 429 {
             retry_after.push(r.header("retry-after").and_then(|v| v.parse::<u64>().ok()));
@@ -161,7 +163,7 @@ async fn thirty_wrong_codes_from_one_address_are_slowed_to_429_with_retry_after(
         "Retry-After: {retry_after:?}"
     );
     // The address is limited for everyone there, even with a correct code…
-    let r = http::enrol_from(client(1), p.relay.addr, &code, "phone").await?;
+    let r = http::enrol_from(client(1), p.second().addr, &code, "phone").await?;
     assert_eq!(r.status, 429, "{}", r.body);
     // …which stays unused, and another address is unaffected.
     let r = http::enrol_from(client(2), p.relay.addr, &code, "phone").await?;
@@ -428,9 +430,10 @@ async fn each_limit_holds_only_the_offending_connection() -> anyhow::Result<()> 
     .await?;
     let mut rng = Seeded::new(9);
 
-    // Connections per device: the second connection with one token is refused.
+    // Connections per device: the second connection with one token is refused (with
+    // two relays, on the other one).
     let (mut anna, token) = p.device("kempen", "Anna", Role::Worker).await?;
-    let mut twin = Device::new("Anna", "kempen", &p.relay.ws_url_with_token(&token))?;
+    let mut twin = Device::new("Anna", "kempen", &p.second().ws_url_with_token(&token))?;
     let refused = twin.connect().await;
     assert!(
         refused

@@ -44,7 +44,8 @@ pub struct Config {
     /// Documents one connection may sync in one session.
     #[arg(long, env = "PAKTUM_MAX_OPEN_DOCUMENTS", default_value_t = 50_000)]
     pub max_open_documents: usize,
-    /// Connections one device may hold at once.
+    /// Connections one device may hold at once (with `--database`, on all the relays
+    /// sharing that database together).
     #[arg(long, env = "PAKTUM_MAX_CONNECTIONS_PER_DEVICE", default_value_t = 4)]
     pub max_connections_per_device: usize,
     /// Documents kept in memory once synced (more are reloaded from the store on use).
@@ -55,7 +56,8 @@ pub struct Config {
     #[arg(long, env = "PAKTUM_INSECURE_OPEN")]
     pub insecure_open: bool,
     /// Failed enrolments free per client address (and per code prefix) before each
-    /// further failure blocks it for a doubling delay (30 s, 1 min, … 15 min).
+    /// further failure blocks it for a doubling delay (30 s, 1 min, … 15 min); with
+    /// `--database`, counted on all the relays sharing that database together.
     #[arg(long, env = "PAKTUM_ENROL_FREE_FAILURES", default_value_t = 5)]
     pub enrol_free_failures: u32,
     /// Behind a reverse proxy: take the client address for enrolment limits from

@@ -17,6 +17,7 @@ use crate::auth::{Access, Directory, DocClass, Identity};
 use crate::error::Error;
 use crate::storage::{Storage, StorageError};
 
+mod admission;
 pub mod document;
 mod elsewhere;
 mod erasure;
@@ -138,6 +139,8 @@ pub struct Hub {
     /// Erased documents (refused from every device), with their team where known.
     erased: StdMutex<HashMap<DocumentId, String>>,
     limits: Limits,
+    /// Connections per device across relays, when they share the store.
+    slots: Option<Arc<dyn crate::storage::ConnectionSlots>>,
 }
 
 fn lock<T>(m: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -162,6 +165,7 @@ impl Hub {
         }
         let suffix: u64 = rand::random();
         Ok(Self {
+            slots: storage.connection_slots(),
             storage,
             peer_id: format!("paktum-relay-{suffix:016x}"),
             storage_id,
@@ -267,19 +271,7 @@ impl Hub {
         identity: Option<Identity>,
     ) -> Result<ConnId, Error> {
         let mut peers = lock(&self.peers);
-        if let Some(device) = identity.as_ref().map(|i| i.device_id) {
-            let held = peers
-                .values()
-                .filter(|p| p.identity.as_ref().is_some_and(|i| i.device_id == device))
-                .count();
-            if held >= self.limits.connections_per_device {
-                drop(peers);
-                self.audit("connection_refused", Some(device), "too many connections");
-                return Err(Error::TooManyConnections(
-                    self.limits.connections_per_device,
-                ));
-            }
-        }
+        self.count_here(&peers, identity.as_ref())?;
         // Sync states are kept per device storage; tie them to the device when known,
         // so one device cannot resume another's.
         let storage_id = match (&identity, storage_id) {
@@ -429,14 +421,11 @@ impl Hub {
         if self.refuse_if_erased(conn, &peer_id, doc_id, identity.as_ref(), kind) {
             return Ok(());
         }
-        let known = match guard.as_ref() {
-            Some(entry) if entry.loaded => None,
-            _ => lock(&self.unloaded).get(&doc_id).cloned(),
-        };
+        let (mut known, mut read) = self.known(doc_id, guard.as_ref(), &message).await?;
         // The document's class, decided once for this message: an unloaded record's
         // is remembered (its stored bytes are exactly what it was computed from).
-        let mut class = known.as_ref().map(|k| k.class.clone());
-        if let Some(known) = &known
+        let mut class = known.as_ref().map(|k| k.unloaded.class.clone());
+        if let Some(known) = &mut known
             && self
                 .quick(
                     conn,
@@ -469,7 +458,10 @@ impl Hub {
             return Ok(());
         }
         if guard.as_ref().is_none_or(|e| !e.loaded) {
-            let (doc, exists, chunks) = self.load(doc_id).await?;
+            let (doc, exists, chunks) = match read.take() {
+                Some(read) => read,
+                None => self.load(doc_id).await?,
+            };
             // In memory it may change; remembered again when it leaves.
             lock(&self.unloaded).remove(&doc_id);
             let mut loaded = Document::loaded(doc_id, doc, exists, chunks);

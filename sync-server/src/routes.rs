@@ -282,6 +282,17 @@ async fn enrol(
     axum::Json(req): axum::Json<EnrolRequest>,
 ) -> Result<axum::Json<Enrolment>, Error> {
     let address = client_address(peer.ip(), &headers, state.trust_forwarded_for);
+    // Relays on one database count failures together: theirs first.
+    if state.directory.shares_enrol_counts() {
+        let (directory, keys) = (
+            state.directory.clone(),
+            EnrolThrottle::keys(address, &req.code),
+        );
+        let counted = tokio::task::spawn_blocking(move || directory.enrol_counts(&keys))
+            .await
+            .map_err(|e| Error::Internal(format!("enrolment counts task: {e}")))??;
+        lock(&state.enrolments).learn(address, &req.code, &counted, clock(now_ms()));
+    }
     let attempt = lock(&state.enrolments)
         .begin(address, &req.code, clock(now_ms()))
         .map_err(|(retry_after_secs, by)| Error::RateLimited {
@@ -300,8 +311,19 @@ async fn enrol(
             result,
             Err(AuthError::UnknownCode | AuthError::UsedCode | AuthError::ExpiredCode)
         );
-        for block in lock(&throttle).end(attempt, failed, clock(now)) {
+        let (blocks, counted, forget) = {
+            let mut throttle = lock(&throttle);
+            let blocks = throttle.end(attempt, failed, clock(now));
+            let counted = failed.then(|| throttle.counted(address, &req.code));
+            (blocks, counted, throttle.forget_after_ms())
+        };
+        for block in blocks {
             audit.record("enrol_rate_limited", None, &block_detail(block, address));
+        }
+        if let Some(counted) = counted
+            && let Err(e) = directory.enrol_failed(&counted, clock(now), forget)
+        {
+            tracing::warn!(error = %e, "could not share a failed enrolment with the other relays");
         }
         let (token, id) = result?;
         let settings = directory.pact_settings(&id.pact)?;

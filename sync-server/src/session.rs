@@ -106,6 +106,11 @@ where
     let (tx, mut rx) = mpsc::channel::<Outgoing>(QUEUE);
     let kick = Kick::default();
     let device = identity.as_ref().map(|i| i.device_id);
+    // Relays sharing a database count a device's connections together.
+    let slot = match hub.take_slot(identity.as_ref()).await {
+        Ok(slot) => slot,
+        Err(e) => return refuse(&mut outgoing, e).await,
+    };
     let conn = match hub.connect(peer_id.clone(), storage_id, tx, kick.clone(), identity) {
         Ok(conn) => conn,
         Err(e) => {
@@ -163,6 +168,7 @@ where
         reason
     };
     hub.disconnect(conn).await;
+    drop(slot);
     let _ = outgoing.close().await;
     reason
 }

@@ -92,4 +92,25 @@ pub trait Storage: Send + Sync + 'static {
     fn changes(&self) -> Option<tokio::sync::mpsc::Receiver<Changed>> {
         None
     }
+    /// Connections per device counted across every relay on the same database;
+    /// `None` where one relay owns the store (the hub counts its own connections).
+    fn connection_slots(&self) -> Option<std::sync::Arc<dyn ConnectionSlots>> {
+        None
+    }
+}
+
+/// A device's connection slots shared by the relays on one database.
+pub trait ConnectionSlots: Send + Sync {
+    /// Takes one of `device`'s `limit` slots for a new connection: `None` when all
+    /// are held, on whichever relays. Blocks (the hub calls it on the blocking pool).
+    fn take(&self, device: i64, limit: usize) -> Result<Option<HeldSlot>, StorageError>;
+}
+
+/// A slot held by one connection, given back when dropped.
+pub struct HeldSlot(pub Box<dyn Send + Sync>);
+
+impl std::fmt::Debug for HeldSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HeldSlot")
+    }
 }

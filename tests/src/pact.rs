@@ -2,7 +2,9 @@
 //! enrolment (never open) on SQLite in a temporary directory, two pacts, and devices
 //! enrolled through the relay's own `/enrol`. With `PAKTUM_TEST_BACKEND=postgres` the
 //! relay's documents and directory are in a fresh PostgreSQL database instead
-//! (`PAKTUM_TEST_POSTGRES`): one suite, two backends.
+//! (`PAKTUM_TEST_POSTGRES`): one suite, two backends. With `postgres-2`, a second
+//! relay shares that database and the devices of [`Pact::device`] take turns between
+//! the two, so every rule is also checked with the devices on different relays.
 
 use anyhow::Context;
 use paktum_shared::enrol::Enrolment;
@@ -19,18 +21,24 @@ pub struct Pact {
     pub directory: Directory,
     /// The PostgreSQL database, when the relay runs on one.
     pub database: Option<String>,
+    /// The second relay on that database (`PAKTUM_TEST_BACKEND=postgres-2`).
+    pub other: Option<TestRelay>,
+    devices: std::sync::atomic::AtomicUsize,
 }
 
 /// Two pacts: "kempen-pact" with teams kempen and herentals, "worms-pact" with worms.
 pub async fn pact(tune: impl FnOnce(&mut Config)) -> anyhow::Result<Pact> {
     let dir = tempfile::tempdir()?;
-    let database = match std::env::var("PAKTUM_TEST_BACKEND").as_deref() {
-        Ok("postgres") => Some(
+    let backend = std::env::var("PAKTUM_TEST_BACKEND");
+    let database = match backend.as_deref() {
+        Ok("postgres" | "postgres-2") => Some(
             crate::postgres::fresh_database()
                 .context("PAKTUM_TEST_BACKEND=postgres needs a server in PAKTUM_TEST_POSTGRES")?,
         ),
         Ok("sqlite") | Err(_) => None,
-        Ok(other) => anyhow::bail!("PAKTUM_TEST_BACKEND is sqlite or postgres, not {other}"),
+        Ok(other) => {
+            anyhow::bail!("PAKTUM_TEST_BACKEND is sqlite, postgres or postgres-2, not {other}")
+        }
     };
     let directory = Directory::connect(dir.path(), database.as_deref())?;
     directory.create_team("kempen-pact", "kempen", false)?;
@@ -39,12 +47,21 @@ pub async fn pact(tune: impl FnOnce(&mut Config)) -> anyhow::Result<Pact> {
     let mut config = Config::for_tests(dir.path().to_path_buf());
     config.database = database.clone();
     tune(&mut config);
+    let other = if backend.as_deref() == Ok("postgres-2") {
+        let mut config = config.clone();
+        config.data_dir = dir.path().join("other");
+        Some(TestRelay::start_with(config).await?)
+    } else {
+        None
+    };
     let relay = TestRelay::start_with(config).await?;
     Ok(Pact {
         dir,
         relay,
         directory,
         database,
+        other,
+        devices: Default::default(),
     })
 }
 
@@ -58,7 +75,13 @@ impl Pact {
         }
     }
 
-    /// An enrolled device, connected and synced; with its token.
+    /// The second relay on the database, or the one relay.
+    pub fn second(&self) -> &TestRelay {
+        self.other.as_ref().unwrap_or(&self.relay)
+    }
+
+    /// An enrolled device, connected and synced; with its token. With two relays,
+    /// every other device connects to the second.
     pub async fn device(
         &self,
         team: &str,
@@ -67,7 +90,15 @@ impl Pact {
     ) -> anyhow::Result<(Device, String)> {
         let enrolment = self.enrol(team, name, role).await?;
         let token = enrolment.token.clone();
-        let mut d = Device::enrolled(&enrolment, &self.relay.ws_url_with_token(&token))?;
+        let n = self
+            .devices
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let relay = if n % 2 == 1 {
+            self.second()
+        } else {
+            &self.relay
+        };
+        let mut d = Device::enrolled(&enrolment, &relay.ws_url_with_token(&token))?;
         d.connect().await?;
         Ok((d, token))
     }

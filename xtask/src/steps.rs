@@ -149,6 +149,17 @@ pub fn test(plan: &mut Plan) -> Result<()> {
             .env("PAKTUM_TEST_POSTGRES", postgres.url())
             .env("PAKTUM_TEST_BACKEND", "postgres"),
     )?;
+    // And with the devices spread over two relays on one database (every other device
+    // of the `pact()` fixture on the second): the rules hold across relays.
+    plan.step(
+        "access tests on two relays (PostgreSQL)",
+        plan.command("cargo")
+            .arg("test")
+            .args(native)
+            .args(["--test", "access", "--", "--skip", "many_unknown_documents"])
+            .env("PAKTUM_TEST_POSTGRES", postgres.url())
+            .env("PAKTUM_TEST_BACKEND", "postgres-2"),
+    )?;
     drop(postgres);
     plan.step(
         "browser tests: shared (headless Chromium)",

@@ -14,6 +14,7 @@ use sql::{Db, values};
 mod erasure;
 mod settings;
 pub(crate) mod sql;
+mod throttle;
 mod wipe;
 
 /// Connections one relay's directory opens at most (PostgreSQL).

@@ -99,6 +99,22 @@ impl<K: Hash + Eq + Clone> Throttle<K> {
         (e.in_flight > 0 && e.failures + e.in_flight >= self.rules.free_failures).then_some(1000)
     }
 
+    /// Takes in what other relays counted for `key`: the larger of each.
+    fn learn(&mut self, key: &K, counted: Counted, now: u64) {
+        let e = self.entry(key, now);
+        e.failures = e.failures.max(counted.failures);
+        e.blocked_until = e.blocked_until.max(counted.blocked_until);
+        e.last_active = e.last_active.max(counted.last_active);
+    }
+
+    fn counted(&self, key: &K) -> Option<Counted> {
+        self.entries.get(key).map(|e| Counted {
+            failures: e.failures,
+            blocked_until: e.blocked_until,
+            last_active: e.last_active,
+        })
+    }
+
     /// Counts an attempt as under way (call only after [`Self::wait`] said `None`).
     fn begin(&mut self, key: &K, now: u64) {
         let e = self.entry(key, now);
@@ -163,6 +179,17 @@ impl<K: Hash + Eq + Clone> Throttle<K> {
 pub enum Limited {
     Address,
     Prefix,
+}
+
+/// What the relays on one database counted for one key (PostgreSQL's
+/// `enrol_throttle`, `auth/directory/throttle.rs`): each relay learns it before an
+/// attempt and writes its own failures back, so N relays allow no more guesses than
+/// one. Attempts in flight stay per relay.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counted {
+    pub failures: u32,
+    pub blocked_until: u64,
+    pub last_active: u64,
 }
 
 /// An enrolment attempt under way: hand it back to [`EnrolThrottle::end`].
@@ -244,6 +271,46 @@ impl EnrolThrottle {
             });
         }
         started
+    }
+
+    /// The keys an attempt from `address` with `code` counts under, as text.
+    pub fn keys(address: IpAddr, code: &str) -> Vec<(Limited, String)> {
+        let mut keys = vec![(Limited::Address, address_key(address).to_string())];
+        keys.extend(prefix_key(code).map(|p| (Limited::Prefix, p)));
+        keys
+    }
+
+    /// Takes in what other relays counted for these keys (before [`Self::begin`]).
+    pub fn learn(&mut self, address: IpAddr, code: &str, counted: &[(Limited, Counted)], now: u64) {
+        for (by, counted) in counted {
+            match by {
+                Limited::Address => self.addresses.learn(&address_key(address), *counted, now),
+                Limited::Prefix => {
+                    if let Some(p) = prefix_key(code) {
+                        self.prefixes.learn(&p, *counted, now);
+                    }
+                }
+            }
+        }
+    }
+
+    /// What this relay counts for these keys now (after a failure, for the others).
+    pub fn counted(&self, address: IpAddr, code: &str) -> Vec<(Limited, String, Counted)> {
+        Self::keys(address, code)
+            .into_iter()
+            .filter_map(|(by, key)| {
+                let counted = match by {
+                    Limited::Address => self.addresses.counted(&address_key(address)),
+                    Limited::Prefix => self.prefixes.counted(&key),
+                };
+                counted.map(|c| (by, key, c))
+            })
+            .collect()
+    }
+
+    /// How long a key with neither failures nor blocks is remembered.
+    pub fn forget_after_ms(&self) -> u64 {
+        self.addresses.rules.forget_after_ms
     }
 
     /// Keys remembered (addresses, prefixes).

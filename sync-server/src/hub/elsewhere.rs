@@ -30,6 +30,8 @@ impl Hub {
             (None, false) => return Ok(()),
         };
         let mut guard = slot.lock().await;
+        // Remembered meanwhile from what was stored before this change (`known`).
+        lock(&self.unloaded).remove(&doc_id);
         if let Some(entry) = guard.as_ref()
             && entry.loaded
             && !changed.heads.is_empty()

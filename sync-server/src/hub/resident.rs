@@ -12,6 +12,7 @@ use super::document::Document;
 use super::{ConnId, Hub, Outgoing, lock};
 use crate::auth::{Access, DocClass, Identity};
 use crate::error::Error;
+use crate::storage::Stored;
 
 /// A record's heads and class, remembered while it is not in memory: what a fresh
 /// device's first sync needs (see [`paktum_shared::whole`]). About 100 bytes a record.
@@ -22,7 +23,64 @@ pub(super) struct Unloaded {
     pub(super) class: DocClass,
 }
 
+/// A record not in memory, known by its heads and class; with its stored bytes when
+/// they were just read.
+pub(super) struct Known {
+    pub(super) unloaded: Unloaded,
+    stored: Option<Stored>,
+}
+
+/// A document as read from the store: (document, whether it exists, chunks on disk).
+pub(super) type Read = (Automerge, bool, usize);
+
 impl Hub {
+    /// What the hub knows of a document before a message for it: nothing more when it
+    /// is in memory; else its remembered heads and class; else, for a fresh device's
+    /// first contact, the document read from the store now, and if it is a record, its
+    /// heads and class remembered as if it had left memory here (a relay that did not
+    /// take the upload answers from the stored bytes too, rather than encoding every
+    /// change again). The read document goes to the ordinary way if the quick one
+    /// does not answer: it is never read twice.
+    pub(super) async fn known(
+        &self,
+        doc_id: DocumentId,
+        entry: Option<&Document>,
+        message: &sync::Message,
+    ) -> Result<(Option<Known>, Option<Read>), Error> {
+        if entry.is_some_and(|e| e.loaded) {
+            return Ok((None, None));
+        }
+        if let Some(unloaded) = lock(&self.unloaded).get(&doc_id).cloned() {
+            let known = Known {
+                unloaded,
+                stored: None,
+            };
+            return Ok((Some(known), None));
+        }
+        if !paktum_shared::whole::is_first_contact(message) {
+            return Ok((None, None));
+        }
+        let stored = self.blocking(move |s| s.load(&doc_id)).await?;
+        let (doc, exists, chunks) = self.parse(doc_id, stored.as_ref())?;
+        let class = crate::auth::classify(&doc_id, exists.then_some(&doc), &lock(&self.teams));
+        let known = match (stored, class) {
+            (Some(stored), class @ DocClass::Record { .. }) => {
+                let unloaded = Unloaded {
+                    id: doc_id,
+                    heads: doc.get_heads(),
+                    class,
+                };
+                lock(&self.unloaded).insert(doc_id, unloaded.clone());
+                Some(Known {
+                    unloaded,
+                    stored: Some(stored),
+                })
+            }
+            _ => None,
+        };
+        Ok((known, Some((doc, exists, chunks))))
+    }
+
     /// Answers a fresh device's request for an unloaded record, or its acknowledgement,
     /// without loading the record (see [`paktum_shared::whole`]). False: go the ordinary way.
     pub(super) async fn quick(
@@ -31,9 +89,11 @@ impl Hub {
         peer_id: &str,
         identity: Option<&Identity>,
         entry: &mut Option<Document>,
-        known: &Unloaded,
+        known: &mut Known,
         message: &sync::Message,
     ) -> Result<bool, Error> {
+        let stored = known.stored.take();
+        let known = &known.unloaded;
         let doc_id = known.id;
         let access = identity.map_or(Access::ReadWrite, |i| i.access(&known.class));
         if access == Access::None {
@@ -49,8 +109,12 @@ impl Hub {
         if !paktum_shared::whole::is_first_contact(message) {
             return Ok(false);
         }
-        let Some(stored) = self.blocking(move |s| s.load(&doc_id)).await? else {
-            return Ok(false);
+        let stored = match stored {
+            Some(stored) => stored,
+            None => match self.blocking(move |s| s.load(&doc_id)).await? {
+                Some(stored) => stored,
+                None => return Ok(false),
+            },
         };
         let mut state = sync::State::new();
         state.set_read_only(access == Access::Read);
@@ -73,8 +137,13 @@ impl Hub {
     }
 
     /// A document from the store: (document, whether it exists, chunks on disk).
-    pub(super) async fn load(&self, doc_id: DocumentId) -> Result<(Automerge, bool, usize), Error> {
+    pub(super) async fn load(&self, doc_id: DocumentId) -> Result<Read, Error> {
         let stored = self.blocking(move |s| s.load(&doc_id)).await?;
+        self.parse(doc_id, stored.as_ref())
+    }
+
+    /// A document from its stored bytes (none: a new, empty one).
+    fn parse(&self, doc_id: DocumentId, stored: Option<&Stored>) -> Result<Read, Error> {
         if stored.is_some() {
             self.loads
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -283,5 +352,44 @@ mod tests {
             }
         }
         assert!(got, "the reloaded document answers with its heads");
+    }
+
+    /// Another relay on the same store took the upload: this one never had the record in
+    /// memory, and a fresh device's first sync is answered from the stored bytes, the
+    /// record remembered by heads and class and not kept loaded, as on the relay that
+    /// took it; the device's acknowledgement needs no load either.
+    #[tokio::test]
+    async fn a_record_stored_by_another_relay_is_answered_from_its_bytes() {
+        use paktum_shared::contact::{Channel, ContactDoc, NewContact};
+        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let editor = paktum_shared::record::Editor::new(automerge::ActorId::random(), "Anna", 0);
+        let new = NewContact {
+            team: "kempen".into(),
+            display_name: "R. Test".into(),
+            first_contact_on: "2026-11-24".parse().expect("day"),
+            channel: Channel::Street,
+            place: None,
+            assigned_worker: None,
+        };
+        let contact = ContactDoc::create(&editor, new)
+            .expect("contact")
+            .into_record();
+        let (id, stored) = (contact.id(), contact.doc().clone().save());
+        storage.append(&id, &stored).expect("stored elsewhere");
+        let hub = Hub::new(storage, None, None, Limits::default()).expect("hub");
+        let (tx, mut rx) = mpsc::channel(1024);
+        let conn = hub
+            .connect("fresh".into(), None, tx, crate::hub::Kick::default(), None)
+            .expect("connect");
+        let mut doc = Automerge::new();
+        sync_one(&hub, conn, &mut rx, id, &mut doc).await;
+        assert_eq!(
+            doc.get_heads(),
+            contact.doc().get_heads(),
+            "the whole record"
+        );
+        assert_eq!(hub.loads(), 1, "read once");
+        assert_eq!(hub.documents_loaded(), 0, "answered from its bytes");
+        assert!(lock(&hub.unloaded).contains_key(&id), "remembered");
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod changes;
 pub mod database;
+pub mod slots;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -30,6 +31,8 @@ pub struct PostgresStorage {
     /// This process among the relays on the database (its own announcements).
     relay: String,
     seen: changes::Shared,
+    /// Connections per device across the relays (`slots.rs`).
+    slots: Arc<slots::Slots>,
 }
 
 impl std::fmt::Debug for PostgresStorage {
@@ -64,11 +67,12 @@ impl PostgresStorage {
         let database = Arc::new(Database::connect(url, POOL_SIZE).map_err(StorageError::Database)?);
         let pool = database.pool();
         let mut storage = Self {
-            database,
+            database: database.clone(),
             pool: pool.clone(),
             storage_id: String::new(),
             relay: format!("{:016x}", rand::random::<u64>()),
             seen: changes::Shared::default(),
+            slots: Arc::new(slots::Slots::new(database.clone())),
         };
         storage.storage_id = storage.wait(async move {
             let client = pool.get().await.map_err(db)?;
@@ -343,6 +347,10 @@ impl Storage for PostgresStorage {
             self.relay.clone(),
             self.seen.clone(),
         ))
+    }
+
+    fn connection_slots(&self) -> Option<Arc<dyn super::ConnectionSlots>> {
+        Some(self.slots.clone())
     }
 }
 

@@ -197,3 +197,44 @@ fn base36(mut n: u32) -> String {
     }
     String::from_utf8_lossy(&s).into_owned()
 }
+
+/// Two relays on one database: each learns what the other counted before an attempt
+/// and hands its own count on after a failure (what `enrol_throttle` carries).
+#[test]
+fn relays_that_share_their_counts_allow_no_more_guesses_than_one() {
+    let (mut a, mut b) = (
+        EnrolThrottle::new(Rules::default()),
+        EnrolThrottle::new(Rules::default()),
+    );
+    let mut shared: Vec<(Limited, Counted)> = Vec::new();
+    for i in 0..5 {
+        let code = format!("A{i}AAA-BBBBB");
+        let t = if i % 2 == 0 { &mut a } else { &mut b };
+        t.learn(ip(1), &code, &shared, 0);
+        assert_eq!(fail(t, ip(1), &code, 0), Ok(()), "free failure {i}");
+        shared = t
+            .counted(ip(1), &code)
+            .into_iter()
+            .filter(|(by, _, _)| *by == Limited::Address)
+            .map(|(by, _, c)| (by, c))
+            .collect();
+    }
+    assert_eq!(shared[0].1.failures, 5);
+    // The fifth failure (on a) blocks the address on b too.
+    b.learn(ip(1), "ZZZZZ-ZZZZZ", &shared, 1000);
+    assert_eq!(
+        b.begin(ip(1), "ZZZZZ-ZZZZZ", 1000).err(),
+        Some((29, Limited::Address))
+    );
+    // A stale count is forgotten as the relay's own would be.
+    let mut c = EnrolThrottle::new(Rules::default());
+    c.learn(ip(1), "ZZZZZ-ZZZZZ", &shared, 60 * MIN);
+    assert!(c.begin(ip(1), "ZZZZZ-ZZZZZ", 60 * MIN).is_ok());
+    assert_eq!(
+        EnrolThrottle::keys(ip(1), "abcd-efgh"),
+        vec![
+            (Limited::Address, "192.0.2.1".to_string()),
+            (Limited::Prefix, "ABCD".to_string())
+        ]
+    );
+}

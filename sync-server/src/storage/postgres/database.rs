@@ -33,6 +33,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         5,
         include_str!("../../../migrations/postgres/0005_pact_settings.sql"),
     ),
+    (
+        6,
+        include_str!("../../../migrations/postgres/0006_enrol_throttle.sql"),
+    ),
 ];
 
 /// How long a dropped listening connection waits before connecting again.
