@@ -2,7 +2,8 @@
 // nickname and a description) is listed with its description; it is given a first name
 // and a phone; identifying it is refused with the reason and a link to the consent
 // while no consent is recorded; once consent is recorded it is identified (full name,
-// birth year), and all of it survives a reload offline. axe-core on the new-contact
+// birth year), and all of it survives a reload offline; stepping back removes full name
+// and birth year, and the history names both steps. axe-core on the new-contact
 // form and the identify step. Screenshots (360×800): tests/artifacts/identify-*.png,
 // in English and Hungarian.
 
@@ -83,7 +84,10 @@ export function identifyScenarios(h) {
 
     // Listed with its description, so the team knows who "Red cap" is.
     await nav(I, "Caseload");
-    await page.getByRole("link", { name: /^Red cap · tall, red cap, skate park/ }).click();
+    const row = page.getByRole("link", { name: /^Red cap · tall, red cap, skate park/ });
+    await row.waitFor({ timeout: T });
+    await shot(I, "identify-caseload");
+    await row.click();
     await page.getByRole("heading", { level: 1, name: "Red cap" }).waitFor({ timeout: T });
 
     // A first name and a phone.
@@ -135,6 +139,17 @@ export function identifyScenarios(h) {
     await stage.getByText(en.stage_says_identified).waitFor({ timeout: T });
     check((await detail(I, en.field_full_name)) === "Ruben Verhoeven", "the full name after a reload offline");
     check((await detail(I, en.field_phone)) === "0470 12 34 56", "the phone after a reload offline");
+
+    // Back a stage (still offline): full name and birth year leave the record, the
+    // phone stays; the history says so.
+    await stage.getByText(en.stage_down_title).click();
+    await stage.getByRole("button", { name: en.stage_down_pseudonymous }).click();
+    await stage.getByText(en.stage_says_pseudonymous).waitFor({ timeout: T });
+    check((await detail(I, en.field_full_name)) === null, "no full name after stepping back");
+    check((await detail(I, en.field_phone)) === "0470 12 34 56", "the phone stays after stepping back");
+    await page.getByRole("link", { name: "History" }).click();
+    await page.getByText(`Identification: ${en.stage_pseudonymous}`).first().waitFor({ timeout: T });
+    await page.getByText(`Identification: ${en.stage_identified}`).first().waitFor({ timeout: T });
     await I.context.close();
   });
 

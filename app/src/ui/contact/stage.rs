@@ -152,11 +152,10 @@ pub(super) fn StageSection(contact: Signal<Option<Contact>>, save: ContactSave) 
             </form>
         }
     };
-    // Down a stage, for a contact kept at one: the values the lower stage may not hold
-    // are removed in the same change.
+    // Down a stage (a record from before stages too, which is then kept at the lower
+    // one): the values the lower stage may not hold are removed in the same change.
     let down = move || {
         let c = contact.get()?;
-        c.stage_kept?;
         let (to, words) = match c.stage {
             Stage::Identified => (
                 Stage::Pseudonymous,
