@@ -394,10 +394,9 @@ impl ContactDoc {
         let value = scalar_of(field, value)?;
         // A contact kept at a stage holds only what the stage allows (a record from
         // before stages is edited as before until it is moved to one).
-        if value.is_some()
-            && let Some(kept) = read::kept_stage(&self.0)
-        {
-            let stage = stage::stage_of(Some(kept), &self.read()?.filled());
+        // Read without the notes: a save of one field should not read them all.
+        if value.is_some() && read::kept_stage(&self.0).is_some() {
+            let stage = stage::stage_in(&self.0);
             if !stage.allows(field) {
                 return Err(ModelError::NotAtStage {
                     field: field.label(),

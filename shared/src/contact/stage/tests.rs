@@ -410,6 +410,7 @@ proptest! {
             }
             let read = c.read().expect("read");
             prop_assert_eq!(Some(read.stage), read.stage_kept, "{:?} -> {:?}", op, result);
+            prop_assert_eq!(stage_in(c.record()), read.stage, "the quick read agrees");
             for f in read.filled() {
                 prop_assert!(read.stage.allows(f));
             }
