@@ -53,6 +53,9 @@ stored_enum! {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ContactField {
     DisplayName,
+    /// What an anonymous contact looks like, where they are met ("tall, red cap,
+    /// skate park").
+    Description,
     FullName,
     BirthYear,
     Phone,
@@ -64,8 +67,9 @@ pub enum ContactField {
 }
 
 impl ContactField {
-    pub const EDITABLE: [ContactField; 8] = [
+    pub const EDITABLE: [ContactField; 9] = [
         ContactField::DisplayName,
+        ContactField::Description,
         ContactField::FullName,
         ContactField::BirthYear,
         ContactField::Phone,
@@ -84,6 +88,7 @@ impl ContactField {
     pub fn key(self) -> &'static str {
         match self {
             ContactField::DisplayName => "display_name",
+            ContactField::Description => "description",
             ContactField::FullName => "full_name",
             ContactField::BirthYear => "birth_year",
             ContactField::Phone => "phone",
@@ -98,6 +103,7 @@ impl ContactField {
     fn label(self) -> &'static str {
         match self {
             ContactField::DisplayName => "name",
+            ContactField::Description => "description",
             ContactField::FullName => "full name",
             ContactField::BirthYear => "birth year",
             ContactField::Phone => "phone number",
@@ -111,6 +117,8 @@ impl ContactField {
 }
 
 /// What a first meeting yields: a name to call the person and where/how you met.
+/// `ContactDoc::create` keeps no stage (the stage reads from what the record holds);
+/// `ContactDoc::create_at` starts the contact at a stage.
 #[derive(Clone, Debug)]
 pub struct NewContact {
     pub team: String,
@@ -211,6 +219,11 @@ pub struct Contact {
     pub id: DocumentId,
     pub team: String,
     pub display_name: String,
+    /// How much the record says about who the young person is (see `stage`).
+    pub stage: Stage,
+    /// The stage as kept; `None` on a record from before stages.
+    pub stage_kept: Option<Stage>,
+    pub description: Option<String>,
     pub full_name: Option<String>,
     pub birth_year: Option<i64>,
     pub phone: Option<String>,
@@ -258,7 +271,7 @@ impl Contact {
     pub fn summary(&self) -> Summary {
         Summary {
             kind: Kind::Contact,
-            name: self.display_name.clone(),
+            name: stage::list_name(&self.display_name, self.stage, self.description.as_deref()),
             status: Some(self.status.as_str().to_string()),
             worker: self.assigned_worker.clone(),
             next_follow_up: self.next_follow_up(),
@@ -279,10 +292,57 @@ impl ContactDoc {
         Self::create_with_id(DocumentId::random(), editor, new)
     }
 
+    /// A contact starting at `stage` with the values that stage asks (a description,
+    /// a phone, …). Identified needs recorded consent, which a new contact does not
+    /// have yet: refused.
+    pub fn create_at(
+        editor: &Editor,
+        new: NewContact,
+        stage: Stage,
+        values: &[(ContactField, String)],
+    ) -> Result<Self, ModelError> {
+        stage::check_move(Stage::Anonymous, stage, false, false, values)?;
+        let mut checked = Vec::with_capacity(values.len());
+        for (field, value) in values {
+            if matches!(
+                field,
+                ContactField::DisplayName
+                    | ContactField::Team
+                    | ContactField::Status
+                    | ContactField::AssignedWorker
+            ) {
+                return Err(ModelError::Invalid {
+                    field: "field",
+                    value: field.key().into(),
+                });
+            }
+            if let Some(v) = scalar_of(*field, Some(value))? {
+                checked.push((field.key(), v));
+            }
+        }
+        // Part of the creation change, so the record never exists without its stage.
+        Self::create_with(DocumentId::random(), editor, new, |tx| {
+            tx.put(ROOT, "stage", stage.as_str())?;
+            for (key, v) in checked {
+                tx.put(ROOT, key, v)?;
+            }
+            Ok(())
+        })
+    }
+
     pub fn create_with_id(
         id: DocumentId,
         editor: &Editor,
         new: NewContact,
+    ) -> Result<Self, ModelError> {
+        Self::create_with(id, editor, new, |_| Ok(()))
+    }
+
+    fn create_with(
+        id: DocumentId,
+        editor: &Editor,
+        new: NewContact,
+        more: impl FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<(), ModelError>,
     ) -> Result<Self, ModelError> {
         let team = record::required("team", &new.team)?;
         let name = record::required("name", &new.display_name)?;
@@ -307,7 +367,7 @@ impl ContactDoc {
             tx.put_object(ROOT, "tags", ObjType::Map)?;
             tx.put_object(ROOT, "notes", ObjType::Map)?;
             tx.put_object(ROOT, "referrals", ObjType::Map)?;
-            Ok(())
+            more(tx)
         })?;
         Ok(Self(doc))
     }
@@ -320,43 +380,30 @@ impl ContactDoc {
         value: Option<&str>,
     ) -> Result<(), ModelError> {
         let key = field.key();
-        let value: Option<ScalarValue> = match field {
+        match field {
             ContactField::Team => {
                 let to = record::required(field.label(), value.unwrap_or(""))?;
                 return self.move_to_team(editor, to);
             }
-            ContactField::DisplayName | ContactField::AssignedWorker => {
-                Some(record::required(field.label(), value.unwrap_or(""))?.into())
-            }
-            ContactField::FullName | ContactField::Municipality => {
-                record::optional(field.label(), value)?.map(Into::into)
-            }
-            ContactField::Phone => record::phone(value)?.map(Into::into),
-            ContactField::Email => record::email(value)?.map(Into::into),
-            ContactField::BirthYear => match value.map(str::trim).filter(|v| !v.is_empty()) {
-                None => None,
-                Some(v) => {
-                    let range = (1950, 2030);
-                    let year: i64 = v.parse().map_err(|_| ModelError::OutOfRange {
-                        field: "birth year",
-                        min: range.0,
-                        max: range.1,
-                    })?;
-                    if !(range.0..=range.1).contains(&year) {
-                        return Err(ModelError::OutOfRange {
-                            field: "birth year",
-                            min: range.0,
-                            max: range.1,
-                        });
-                    }
-                    Some(ScalarValue::Int(year))
-                }
-            },
             ContactField::Status => {
                 let status: Status = value.unwrap_or("").parse()?;
                 return self.change_status(editor, status, None);
             }
-        };
+            _ => {}
+        }
+        let value = scalar_of(field, value)?;
+        // A contact kept at a stage holds only what the stage allows (a record from
+        // before stages is edited as before until it is moved to one).
+        // Read without the notes: a save of one field should not read them all.
+        if value.is_some() && read::kept_stage(&self.0).is_some() {
+            let stage = stage::stage_in(&self.0);
+            if !stage.allows(field) {
+                return Err(ModelError::NotAtStage {
+                    field: field.label(),
+                    stage: stage.as_str(),
+                });
+            }
+        }
         self.0.change(editor, key, |tx| {
             match value {
                 Some(v) => tx.put(ROOT, key, v)?,
@@ -551,6 +598,40 @@ impl ContactDoc {
     }
 }
 
+/// A one-line field's value as stored, checked; `None` clears it. Not for the team
+/// and the status, which have operations of their own.
+fn scalar_of(field: ContactField, value: Option<&str>) -> Result<Option<ScalarValue>, ModelError> {
+    Ok(match field {
+        ContactField::DisplayName
+        | ContactField::AssignedWorker
+        | ContactField::Team
+        | ContactField::Status => {
+            Some(record::required(field.label(), value.unwrap_or(""))?.into())
+        }
+        ContactField::FullName | ContactField::Municipality | ContactField::Description => {
+            record::optional(field.label(), value)?.map(Into::into)
+        }
+        ContactField::Phone => record::phone(value)?.map(Into::into),
+        ContactField::Email => record::email(value)?.map(Into::into),
+        ContactField::BirthYear => match value.map(str::trim).filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => {
+                let range = (1950, 2030);
+                let out_of_range = ModelError::OutOfRange {
+                    field: "birth year",
+                    min: range.0,
+                    max: range.1,
+                };
+                let year: i64 = v.parse().map_err(|_| out_of_range.clone())?;
+                if !(range.0..=range.1).contains(&year) {
+                    return Err(out_of_range);
+                }
+                Some(ScalarValue::Int(year))
+            }
+        },
+    })
+}
+
 fn push_status(
     tx: &mut automerge::transaction::Transaction<'_>,
     history: &ObjId,
@@ -588,9 +669,10 @@ pub fn summary_of(record: &RecordDoc) -> Result<Summary, ModelError> {
                 .min()
         });
     let (next_follow_up, follow_up_by) = next.map_or((None, None), |(d, by)| (Some(d), Some(by)));
+    let description = record::opt_str_at(doc, &ROOT, "description");
     Ok(Summary {
         kind: Kind::Contact,
-        name,
+        name: stage::list_name(&name, stage::stage_in(record), description.as_deref()),
         status: Some(status.as_str().to_string()),
         worker: record::str_at(doc, &ROOT, "assigned_worker").unwrap_or_default(),
         next_follow_up,
@@ -604,11 +686,13 @@ mod items;
 mod moves;
 mod participant;
 mod read;
+mod stage;
 pub use consent::{CONSENT_GRACE_DAYS, ConsentCheck, ConsentScope, shares_beyond_team};
 pub use moves::TeamMove;
 pub use participant::{
     Education, Entry, Gender, LabourStatus, Participant, ParticipantResult, ResultEvent,
 };
 pub use read::{read_contact, read_contact_for_figures, referrals_of};
+pub use stage::{Stage, check_move};
 #[cfg(test)]
 mod tests;

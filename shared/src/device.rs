@@ -11,6 +11,7 @@ mod erasure;
 mod figures;
 mod identity;
 mod index;
+mod intake;
 mod ledger;
 mod listing;
 mod lock;

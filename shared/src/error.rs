@@ -40,6 +40,17 @@ pub enum ModelError {
     },
     #[error("ESF+ participant data needs the young person's consent first")]
     ConsentRequired,
+    /// A value the contact's stage may not hold (a phone on an anonymous contact, a
+    /// full name before the contact is identified).
+    #[error(
+        "a contact at stage {stage} does not keep the {field}; move it to the next stage first"
+    )]
+    NotAtStage {
+        field: &'static str,
+        stage: &'static str,
+    },
+    #[error("identifying a young person needs their recorded consent first")]
+    IdentifyNeedsConsent,
     #[error("the leaving date and results need the participant's entry first")]
     NotParticipant,
     #[error("{field} cannot be before {earliest}")]

@@ -22,7 +22,7 @@ pub mod table;
 use std::collections::BTreeMap;
 
 use crate::contact::{
-    Contact, Education, Gender, LabourStatus, Outcome, ParticipantResult, Status,
+    Contact, Education, Gender, LabourStatus, Outcome, ParticipantResult, Stage, Status,
 };
 use crate::date::Day;
 use crate::employer::Employer;
@@ -71,6 +71,9 @@ pub enum Basis {
 pub enum Row {
     /// New contacts: the first-contact day in the period.
     Reached,
+    /// Of the contacts reached in the period, those at this stage of identification now
+    /// (anonymous, pseudonymous, identified; a record keeps no history of its stage).
+    ReachedAt(Stage),
     /// Contacts whose status changed to this one in the period.
     Entered(Status),
     /// Contacts closed in the period, by the reason of their last closing in it.
@@ -111,6 +114,7 @@ impl Row {
     pub fn basis(&self) -> Basis {
         match self {
             Row::Reached
+            | Row::ReachedAt(_)
             | Row::Entered(_)
             | Row::ClosedFor(_)
             | Row::Participants
@@ -190,6 +194,10 @@ fn key(row: &Row) -> RowKey {
     let status = |s: &Status| pos(&Status::ALL.map(Status::as_str), s.as_str());
     match row {
         Row::Reached => RowKey(0, String::new()),
+        Row::ReachedAt(s) => RowKey(
+            1 + pos(&Stage::ALL.map(Stage::as_str), s.as_str()),
+            String::new(),
+        ),
         Row::Entered(s) => RowKey(10 + status(s), String::new()),
         Row::ClosedFor(reason) => RowKey(20, reason.clone()),
         Row::Standing(s) => RowKey(30 + status(s), String::new()),

@@ -169,8 +169,14 @@ export function dayScenarios({ scenario, browser, problems, BASE, ARTIFACTS, TEA
 
   scenario("day: search finds a contact by full name, phone or municipality, ignoring case and accents", async () => {
     await newContact(A, "Zsófi");
-    await A.page.getByRole("button", { name: "Edit details" }).click();
+    // A full name is kept once the contact is identified, which needs consent (issue 15).
+    await A.page.getByRole("button", { name: "Consent given today" }).click();
+    await A.page.getByRole("button", { name: "Withdraw consent" }).waitFor({ timeout: T });
+    await A.page.getByRole("button", { name: "Identify: full name and birth year" }).click();
     await A.page.getByLabel("Full name").fill("Straßer Zsófia");
+    await A.page.getByRole("button", { name: "Save identification" }).click();
+    await A.page.getByText("Straßer Zsófia", { exact: true }).waitFor({ timeout: T });
+    await A.page.getByRole("button", { name: "Edit details" }).click();
     await A.page.getByLabel("Phone number").fill("+36 30 123 4567");
     await A.page.getByLabel("Municipality").fill("Kőszeg");
     await A.page.getByRole("button", { name: "Save details" }).click();

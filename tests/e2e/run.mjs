@@ -440,6 +440,7 @@ if (SECURE && CODE) {
 (await import("./records.mjs")).recordScenarios({ scenario, device, setUp, waitState, goOffline, goOnline, nav, newContact, addNote, setPhone, openContact, shot, check, T, ARTIFACTS });
 (await import("./day.mjs")).dayScenarios({ scenario, browser, problems, BASE, ARTIFACTS, TEAM, T, check });
 (await import("./privacy.mjs")).privacyScenarios({ scenario, device, setUp, waitState, nav, shot, check, T });
+(await import("./identify.mjs")).identifyScenarios({ scenario, device, setUp, waitState, goOffline, nav, check, T, ARTIFACTS });
 (await import("./lock.mjs")).lockScenarios({ scenario, device, setUp, waitState, nav, newContact, setPhone, shot, check, T, problems, BASE, SEED });
 
 let failed = 0;

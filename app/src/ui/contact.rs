@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use paktum_shared::contact::{
-    Channel, Contact, ContactDoc, ContactField, ContactPart, NewContact, Status,
+    Channel, Contact, ContactDoc, ContactField, ContactPart, NewContact, Stage, Status,
 };
 use paktum_shared::{Day, DocumentId, Editor, ModelError};
 
@@ -32,6 +32,9 @@ pub(super) type ContactSave = Action<ContactOp, Said>;
 /// What the new-contact form holds when it is sent.
 #[derive(Clone)]
 struct NewContactForm {
+    stage: Stage,
+    /// The stage's values (a description, a phone), empty ones left out.
+    values: Vec<(ContactField, String)>,
     name: String,
     channel: String,
     place: String,
@@ -42,6 +45,7 @@ struct NewContactForm {
 pub(super) fn field_label(i18n: I18nContext<Locale>, field: ContactField) -> String {
     match field {
         ContactField::DisplayName => t_string!(i18n, field_display_name),
+        ContactField::Description => t_string!(i18n, field_description),
         ContactField::FullName => t_string!(i18n, field_full_name),
         ContactField::BirthYear => t_string!(i18n, field_birth_year),
         ContactField::Phone => t_string!(i18n, field_phone),
@@ -60,6 +64,10 @@ pub fn NewContactPage() -> impl IntoView {
     let field = use_field();
     let navigate = use_navigate();
     let name = RwSignal::new(String::new());
+    // Most first meetings yield a first name or a nickname; anonymous is one tap away.
+    let stage = RwSignal::new(Stage::Pseudonymous);
+    let description = RwSignal::new(String::new());
+    let phone = RwSignal::new(String::new());
     let channel = RwSignal::new(Channel::Street.as_str().to_string());
     let channel_id = unique_id("channel");
     let place = RwSignal::new(String::new());
@@ -82,7 +90,7 @@ pub fn NewContactPage() -> impl IntoView {
             let id = field
                 .edit(move |r, now| {
                     let team = r.identity().team.clone();
-                    r.create_contact(
+                    r.create_contact_at(
                         NewContact {
                             team,
                             display_name: form.name,
@@ -91,6 +99,8 @@ pub fn NewContactPage() -> impl IntoView {
                             place: Some(form.place),
                             assigned_worker: Some(form.worker).filter(|w| !w.trim().is_empty()),
                         },
+                        form.stage,
+                        &form.values,
                         now,
                     )
                 })
@@ -110,7 +120,17 @@ pub fn NewContactPage() -> impl IntoView {
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let stage = stage.get();
+        let values = stage::new_contact_values(
+            stage,
+            [
+                (ContactField::Description, description.get()),
+                (ContactField::Phone, phone.get()),
+            ],
+        );
         create.dispatch_local(NewContactForm {
+            stage,
+            values,
             name: name.get(),
             channel: channel.get(),
             place: place.get(),
@@ -122,7 +142,21 @@ pub fn NewContactPage() -> impl IntoView {
         <h1>{t!(i18n, new_contact)}</h1>
         <p class="hint">{t!(i18n, new_contact_hint)}</p>
         <form on:submit=submit>
-            <Field value=name required=true autofocus=true>{t!(i18n, field_display_name)}</Field>
+            <stage::StageChoice stage />
+            <Field value=name required=true autofocus=true>
+                {move || if stage.get() == Stage::Anonymous {
+                    t!(i18n, field_nickname).into_any()
+                } else {
+                    t!(i18n, field_display_name).into_any()
+                }}
+            </Field>
+            <Show when=move || stage.get() == Stage::Anonymous>
+                <Field value=description>{t!(i18n, field_description)}</Field>
+                <p class="hint">{t!(i18n, field_description_hint)}</p>
+            </Show>
+            <Show when=move || stage.get() == Stage::Pseudonymous>
+                <Field value=phone kind="tel">{t!(i18n, field_phone_optional)}</Field>
+            </Show>
             <label>
                 <SelectLabel id=channel_id.clone()>{t!(i18n, new_contact_channel)}</SelectLabel>
                 <select aria-labelledby=channel_id prop:value=channel on:change=move |ev| channel.set(event_target_value(&ev))>
@@ -227,6 +261,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
             <Outcome action=save />
             <notes::NotesSection id contact=contact_signal save undo />
             <StatusSection contact=Signal::derive(contact) save />
+            <stage::StageSection contact=contact_signal save />
             <DetailsSection contact=Signal::derive(contact) save />
             <consent::ConsentSection contact=Signal::derive(contact) save />
             <participant::ParticipantSection contact=contact_signal save undo />
@@ -313,6 +348,7 @@ fn StatusSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl In
 
 const DETAIL_FIELDS: &[ContactField] = &[
     ContactField::DisplayName,
+    ContactField::Description,
     ContactField::FullName,
     ContactField::Phone,
     ContactField::Email,
@@ -324,6 +360,7 @@ const DETAIL_FIELDS: &[ContactField] = &[
 fn value_of(c: &Contact, f: ContactField) -> String {
     match f {
         ContactField::DisplayName => c.display_name.clone(),
+        ContactField::Description => c.description.clone().unwrap_or_default(),
         ContactField::FullName => c.full_name.clone().unwrap_or_default(),
         ContactField::Phone => c.phone.clone().unwrap_or_default(),
         ContactField::Email => c.email.clone().unwrap_or_default(),
@@ -388,6 +425,7 @@ fn DetailsSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl I
             busy
             more=first_contact
             conflict_of=|c: &Contact, f| c.conflicts.contains_key(&f).then(|| conflict_anchor(f))
+            shown=stage::detail_shown
         />
     }
 }
@@ -398,6 +436,7 @@ mod notes;
 pub(super) mod participant;
 mod read_only;
 mod referrals;
+mod stage;
 pub(super) use participant::result_label;
 
 /// The element id of a field's "changed by both" box.

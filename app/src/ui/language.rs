@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_i18n::Locale as _;
-use paktum_shared::contact::{ContactField, Outcome, Status};
+use paktum_shared::contact::{ContactField, Outcome, Stage, Status};
 use paktum_shared::employer::{Commitment, EmployerField};
 use paktum_shared::language::{self, Due, Lang, Plural};
 use paktum_shared::refusal::Code;
@@ -156,6 +156,7 @@ fn field_name(i18n: I18nContext<Locale>, field: &str) -> String {
     match field {
         "name" => t_string!(i18n, field_display_name),
         "full name" => t_string!(i18n, field_full_name),
+        "description" => t_string!(i18n, field_description),
         "birth year" => t_string!(i18n, field_birth_year),
         "phone number" => t_string!(i18n, field_phone),
         "email address" => t_string!(i18n, field_email),
@@ -332,6 +333,14 @@ pub fn model_error(i18n: I18nContext<Locale>, e: &ModelError) -> AnyView {
         ModelError::NewerSchema(_) => t!(i18n, error_newer_schema).into_any(),
         ModelError::ReadOnly { team } => t!(i18n, record_read_only, team = team).into_any(),
         ModelError::ConsentRequired => t!(i18n, error_consent_required).into_any(),
+        ModelError::NotAtStage { field, stage } => t!(
+            i18n,
+            error_not_at_stage,
+            field = field_name(i18n, field),
+            stage = stage_word(i18n, stage)
+        )
+        .into_any(),
+        ModelError::IdentifyNeedsConsent => t!(i18n, error_identify_needs_consent).into_any(),
         ModelError::NotParticipant => t!(i18n, error_not_participant).into_any(),
         ModelError::TooEarly { field, earliest } => t!(
             i18n,
@@ -343,10 +352,31 @@ pub fn model_error(i18n: I18nContext<Locale>, e: &ModelError) -> AnyView {
     }
 }
 
+/// A stage of identification as stored ("anonymous"), in the worker's language.
+pub fn stage_word(i18n: I18nContext<Locale>, stored: &str) -> String {
+    match stored.parse::<Stage>() {
+        Ok(stage) => stage_label(i18n, stage),
+        Err(_) => stored.to_string(),
+    }
+}
+
+/// A stage's name.
+pub fn stage_label(i18n: I18nContext<Locale>, stage: Stage) -> String {
+    match stage {
+        Stage::Anonymous => t_string!(i18n, stage_anonymous),
+        Stage::Pseudonymous => t_string!(i18n, stage_pseudonymous),
+        Stage::Identified => t_string!(i18n, stage_identified),
+    }
+    .to_string()
+}
+
 /// A history line ("what" of a change, as `shared` writes it) in the worker's language.
 pub fn history_line(i18n: I18nContext<Locale>, what: &str) -> AnyView {
     if let Some(status) = what.strip_prefix("status: ") {
         return t!(i18n, history_status, status = status_word(i18n, status)).into_any();
+    }
+    if let Some(stage) = what.strip_prefix("stage: ") {
+        return t!(i18n, history_stage, stage = stage_word(i18n, stage)).into_any();
     }
     if let Some(outcome) = what.strip_prefix("referral: ") {
         let worded = outcome

@@ -345,6 +345,9 @@ pub fn Details<R, F>(
     /// The element id of the field's "changed by both" box while it has one.
     #[prop(default = |_, _| None)]
     conflict_of: fn(&R, F) -> Option<String>,
+    /// Whether the record shows a field (a contact: what its stage holds).
+    #[prop(default = |_, _| true)]
+    shown: fn(&R, F) -> bool,
 ) -> impl IntoView
 where
     R: Clone + Send + Sync + 'static,
@@ -373,6 +376,7 @@ where
         };
         let changed: Vec<(F, String)> = save_values
             .iter()
+            .filter(|(f, _)| shown(&r, *f))
             .map(|(f, sig)| (*f, sig.get_untracked()))
             .filter(|(f, v)| v.trim() != value_of(&r, *f))
             .collect();
@@ -391,6 +395,7 @@ where
                         {move || record.get().map(|r| {
                             fields
                                 .iter()
+                                .filter(|f| shown(&r, **f))
                                 .map(|f| {
                                     let v = value_of(&r, *f);
                                     let mark = conflict_of(&r, *f).map(|anchor| view! {
@@ -412,6 +417,7 @@ where
                 <form on:submit=submit.clone()>
                     {values
                         .iter()
+                        .filter(|(f, _)| record.get_untracked().is_none_or(|r| shown(&r, *f)))
                         .map(|&(f, sig)| if kind_of(f) == super::members::MEMBER_INPUT {
                             view! { <super::members::MemberSelect value=sig>{move || label_of(i18n, f)}</super::members::MemberSelect> }.into_any()
                         } else {

@@ -82,10 +82,14 @@ fn read_with(record: &RecordDoc, whole_notes: bool) -> Result<Contact, ModelErro
     let conflicts = record.root_conflicts(ContactField::all(), ContactField::key);
     let part_conflicts = part_conflicts(record);
 
-    Ok(Contact {
+    let stage_kept = kept_stage(record);
+    let mut contact = Contact {
         id: record.id(),
         team: record::str_at(doc, &ROOT, "team").unwrap_or_default(),
         display_name,
+        stage: Stage::Anonymous,
+        stage_kept,
+        description: record::opt_str_at(doc, &ROOT, "description"),
         full_name: record::opt_str_at(doc, &ROOT, "full_name"),
         birth_year: record::i64_at(doc, &ROOT, "birth_year"),
         phone: record::opt_str_at(doc, &ROOT, "phone"),
@@ -107,7 +111,15 @@ fn read_with(record: &RecordDoc, whole_notes: bool) -> Result<Contact, ModelErro
         updated_at: record.updated_at(),
         conflicts,
         part_conflicts,
-    })
+    };
+    contact.stage = super::stage::stage_of(stage_kept, &contact.filled());
+    Ok(contact)
+}
+
+/// The stage a contact's document keeps; `None` on a record from before stages (or a
+/// value this version does not know, read as what the record holds).
+pub(super) fn kept_stage(record: &RecordDoc) -> Option<Stage> {
+    record::str_at(record.doc(), &ROOT, "stage").and_then(|s| s.parse().ok())
 }
 
 /// The values inside a contact's notes, consent and referrals that hold concurrent

@@ -1,5 +1,5 @@
-//! Finding a record by what a worker remembers of it: a contact's display name, full
-//! name, phone or municipality (an employer's name or municipality), ignoring case and
+//! Finding a record by what a worker remembers of it: a contact's display name,
+//! description (an anonymous contact's "red cap"), full name, phone or municipality (an employer's name or municipality), ignoring case and
 //! accents ("koszeg" finds Kőszeg) and, for phone numbers, spaces and dashes. And when
 //! the relay was first seen holding a record's latest change ("on the relay since").
 //! Both are kept in the index snapshot ([`Repo::reads`]), so a reload neither reads
@@ -17,7 +17,13 @@ use crate::record::{Kind, opt_str_at};
 /// The fields a search looks in, per kind (the name first).
 fn searched(kind: Kind) -> &'static [&'static str] {
     match kind {
-        Kind::Contact => &["display_name", "full_name", "phone", "municipality"],
+        Kind::Contact => &[
+            "display_name",
+            "description",
+            "full_name",
+            "phone",
+            "municipality",
+        ],
         Kind::Employer => &["name", "municipality"],
         _ => &[],
     }

@@ -897,3 +897,42 @@ fn the_search_text_is_kept_across_a_reload_and_only_changed_records_are_read_aga
     assert_eq!(again.read_for_search(10), (1, 0), "only Bram");
     assert_eq!(found(&again, "csepreg"), ["Bram"]);
 }
+
+#[test]
+fn an_anonymous_contact_is_listed_and_found_by_its_description() {
+    use crate::contact::Stage;
+    let mut repo = fresh("Anna");
+    let description = "tall, red cap, skate park by the station, always with a grey dog";
+    let (id, step) = repo
+        .create_contact_at(
+            new_contact("Red cap"),
+            Stage::Anonymous,
+            &[(ContactField::Description, description.to_string())],
+            NOW,
+        )
+        .expect("created");
+    assert_eq!(step.batch.chunks.len(), 2, "record and index");
+    assert!(repo.is_pending(&id));
+    let name = repo.entry(&id).expect("indexed").summary.name.clone();
+    assert_eq!(
+        name, "Red cap · tall, red cap, skate park by the station, always with a grey…",
+        "the row says 60 characters of the description"
+    );
+    // A value the stage may not hold is refused before anything becomes pending.
+    let refused = repo.create_contact_at(
+        new_contact("Lotte"),
+        Stage::Anonymous,
+        &[(ContactField::Phone, "0470 11 22 33".to_string())],
+        NOW,
+    );
+    assert!(matches!(refused, Err(ModelError::NotAtStage { .. })));
+    assert_eq!(repo.entries().count(), 1);
+    assert_eq!(repo.read_for_search(10), (1, 0));
+    let q = crate::language::fold("GREY DOG");
+    let found: Vec<DocumentId> = repo
+        .entries()
+        .filter(|e| repo.finds(e, &q))
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(found, [id], "found by the end of its description too");
+}

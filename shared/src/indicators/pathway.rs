@@ -14,7 +14,9 @@ pub(super) fn reached_on(frame: &Frame, c: &Contact) -> Option<Day> {
 pub(super) fn contact(frame: &Frame, c: &Contact, groups: &mut Groups) {
     let reached = reached_on(frame, c);
     if let Some(day) = reached.filter(|d| frame.contains(*d)) {
-        groups.add(frame.contact_group(c, day), Row::Reached, c.id, 1);
+        let group = frame.contact_group(c, day);
+        groups.add(group, Row::Reached, c.id, 1);
+        groups.add(group, Row::ReachedAt(c.stage), c.id, 1);
     }
 
     // Oldest first; a list merged from two devices may hold them out of order.

@@ -1062,6 +1062,7 @@ mod properties {
                     pact.groups.get("").map(|g| g.get(row).records.into_iter().collect()).unwrap_or_default()
                 };
                 let mut once = vec![Row::Reached];
+                once.extend(crate::contact::Stage::ALL.map(Row::ReachedAt));
                 once.extend(Status::ALL.map(Row::Standing));
                 for row in &once {
                     let parts = records(&teams, row);
@@ -1088,4 +1089,117 @@ mod properties {
             prop_assert_eq!(reached_by_month, contacts.len() as u64, "all first contacts are in 2026");
         }
     }
+}
+
+/// Issue 15: the youth reached in a period, by how far each is identified now; the
+/// stages add up to the reached, and the CSV has a line per stage.
+#[test]
+fn youth_reached_are_counted_by_stage_of_identification() {
+    use crate::contact::{ConsentScope, Stage};
+    let at = "2026-02-02 10:00";
+    let new = |name: &str, first: &str| NewContact {
+        team: "kempen".into(),
+        display_name: name.into(),
+        first_contact_on: day(first),
+        channel: Channel::Street,
+        place: None,
+        assigned_worker: None,
+    };
+    let staged = |name: &str, first: &str, stage: Stage, values: &[(ContactField, &str)]| {
+        let values: Vec<(ContactField, String)> =
+            values.iter().map(|(f, v)| (*f, v.to_string())).collect();
+        ContactDoc::create_at(&ed(at), new(name, first), stage, &values).expect("created")
+    };
+    let identified = |name: &str, first: &str| {
+        let mut c = staged(name, first, Stage::Anonymous, &[]);
+        c.give_consent(&ed(at), day("2026-02-02"), ConsentScope::Team)
+            .expect("consent");
+        c.move_to_stage(
+            &ed(at),
+            Stage::Identified,
+            &[(ContactField::FullName, format!("{name} Peeters"))],
+        )
+        .expect("identified");
+        c
+    };
+    let docs = [
+        (
+            "A",
+            staged(
+                "A",
+                "2026-01-10",
+                Stage::Anonymous,
+                &[(ContactField::Description, "red cap")],
+            ),
+        ),
+        ("B", staged("B", "2026-02-01", Stage::Anonymous, &[])),
+        (
+            "C",
+            staged(
+                "C",
+                "2026-03-01",
+                Stage::Pseudonymous,
+                &[(ContactField::Phone, "0470 11 22 33")],
+            ),
+        ),
+        // From before stages: a name only reads as pseudonymous.
+        (
+            "D",
+            ContactDoc::create(&ed(at), new("D", "2026-03-02")).expect("created"),
+        ),
+        ("E", identified("E", "2026-03-31")),
+        // Reached before the quarter: in no row of it.
+        ("F", identified("F", "2025-12-31")),
+    ];
+    let mut ids = BTreeMap::new();
+    let contacts: Vec<Contact> = docs
+        .iter()
+        .map(|(name, doc)| {
+            ids.insert(*name, doc.record().id());
+            read_contact_for_figures(doc.record()).expect("read")
+        })
+        .collect();
+    let w = World {
+        contacts,
+        employers: Vec::new(),
+        ids,
+    };
+    let r = report(&w, Q1, Zone::CentralEurope, GroupBy::Pact);
+    check(&w, &r, "", Row::Reached, 5, &["A", "B", "C", "D", "E"]);
+    check(&w, &r, "", Row::ReachedAt(Stage::Anonymous), 2, &["A", "B"]);
+    check(
+        &w,
+        &r,
+        "",
+        Row::ReachedAt(Stage::Pseudonymous),
+        2,
+        &["C", "D"],
+    );
+    check(&w, &r, "", Row::ReachedAt(Stage::Identified), 1, &["E"]);
+    let by_stage: u64 = Stage::ALL
+        .into_iter()
+        .map(|s| r.groups[""].get(&Row::ReachedAt(s)).count)
+        .sum();
+    assert_eq!(by_stage, r.groups[""].get(&Row::Reached).count);
+    assert_eq!(Row::ReachedAt(Stage::Identified).basis(), Basis::Entrants);
+    // In table order, right after the reached and before the steps entered.
+    let rows: Vec<&Row> = r.groups[""].rows().map(|(row, _)| row).collect();
+    assert_eq!(
+        &rows[..4],
+        [
+            &Row::Reached,
+            &Row::ReachedAt(Stage::Anonymous),
+            &Row::ReachedAt(Stage::Pseudonymous),
+            &Row::ReachedAt(Stage::Identified)
+        ]
+    );
+    let csv = parse_csv(&indicators_csv(&r, &[], ';', &words), ';');
+    let line = |indicator: &str| {
+        csv.iter()
+            .find(|l| l.get(1).map(String::as_str) == Some(indicator))
+            .map(|l| l[3].clone())
+    };
+    assert_eq!(line("ReachedAt(Anonymous)").as_deref(), Some("2"));
+    assert_eq!(line("ReachedAt(Pseudonymous)").as_deref(), Some("2"));
+    assert_eq!(line("ReachedAt(Identified)").as_deref(), Some("1"));
 }

@@ -17,6 +17,7 @@ pub(super) fn ContactReadOnly(contact: Signal<Option<Contact>>, team: String) ->
         {move || contact.get().map(|c| {
             let details = DETAIL_FIELDS
                 .iter()
+                .filter(|f| super::stage::detail_shown(&c, **f))
                 .map(|f| view! { <dt>{field_label(i18n, *f)}</dt> <dd>{value_of(&c, *f)}</dd> })
                 .collect_view();
             let first_contact = format!(

@@ -207,6 +207,7 @@ pub(super) fn section_rows(section: Section, pact: &Indicators) -> Vec<Row> {
     match section {
         Section::Pathway => {
             let mut rows = vec![Row::Reached];
+            rows.extend(paktum_shared::contact::Stage::ALL.map(Row::ReachedAt));
             rows.extend(
                 Status::ALL
                     .into_iter()
@@ -253,6 +254,7 @@ pub(super) fn section_rows(section: Section, pact: &Indicators) -> Vec<Row> {
 pub(super) fn slug(row: &Row, pact: &Indicators) -> String {
     match row {
         Row::Reached => "reached".into(),
+        Row::ReachedAt(s) => format!("reached.{}", s.as_str()),
         Row::Entered(s) => format!("entered.{}", s.as_str()),
         Row::ClosedFor(_) => {
             let place = pact

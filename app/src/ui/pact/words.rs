@@ -2,7 +2,7 @@
 //! screen and in the CSV files (`shared::indicators::Label`), in the app's language.
 
 use leptos_i18n::I18nContext;
-use paktum_shared::contact::{Education, Gender, LabourStatus, ParticipantResult};
+use paktum_shared::contact::{Education, Gender, LabourStatus, ParticipantResult, Stage};
 use paktum_shared::indicators::table::Concern;
 use paktum_shared::indicators::{AgeBand, Basis, GroupBy, Label, Row};
 use paktum_shared::language::Lang;
@@ -28,6 +28,12 @@ pub fn fill(template: impl AsRef<str>, vars: &[(&str, String)]) -> String {
 pub fn row_label(i18n: I18nContext<Locale>, row: &Row) -> String {
     match row {
         Row::Reached => t_string!(i18n, row_reached).to_string(),
+        Row::ReachedAt(stage) => match stage {
+            Stage::Anonymous => t_string!(i18n, row_reached_anonymous),
+            Stage::Pseudonymous => t_string!(i18n, row_reached_pseudonymous),
+            Stage::Identified => t_string!(i18n, row_reached_identified),
+        }
+        .to_string(),
         Row::Entered(s) => fill(
             t_string!(i18n, row_entered),
             &[("status", status_label(i18n, *s).to_string())],
