@@ -22,7 +22,7 @@ impl Repo {
             self.forget_record(id, &mut step);
         }
         if index == Some(self.index_id)
-            && let Ok(genesis) = CaseloadDoc::new(&self.identity.team)
+            && let Ok(genesis) = self.identity.new_index()
         {
             // Rows of records changed here and not yet confirmed may be missing from
             // the relay's rewritten index: write them again once the session is through.
