@@ -22,6 +22,7 @@ mod elsewhere;
 mod erasure;
 mod handover;
 mod own;
+mod rebuild;
 mod resident;
 mod sharing;
 mod waiting;
@@ -163,10 +164,9 @@ impl Hub {
         if let Some(known) = directory.as_ref().and_then(|d| d.erasures_after(0).ok()) {
             erased.extend(known.into_iter().map(|e| (e.doc, e.team)));
         }
-        let suffix: u64 = rand::random();
         Ok(Self {
             storage,
-            peer_id: format!("paktum-relay-{suffix:016x}"),
+            peer_id: format!("paktum-relay-{:016x}", rand::random::<u64>()),
             storage_id,
             docs: StdMutex::new(HashMap::new()),
             resident: StdMutex::new(std::collections::VecDeque::new()),
