@@ -549,6 +549,29 @@ mod tests {
     }
 
     #[test]
+    fn an_own_caseload_workers_device_deletes_its_teams_index_kept_from_before() {
+        let old = crate::caseload::CaseloadDoc::new("kempen").expect("index");
+        let loaded = Loaded {
+            kept: vec![super::super::KeptDoc {
+                id: old.id(),
+                bytes: old.save(),
+                heads: old.doc().get_heads(),
+                chunks: 1,
+                next_seq: 1,
+            }],
+            ..Loaded::default()
+        };
+        let anna = identity("Anna", "kempen", "worker").with_own_caseload(true);
+        let (anna, step) = Repo::new(anna, loaded, vec![]);
+        assert!(step.batch.erase.contains(&old.id()), "it names everyone");
+        assert!(anna.replica.heads(&old.id()).is_none());
+        assert_eq!(
+            anna.index_id(),
+            crate::caseload::CaseloadDoc::worker_id_for("kempen", "Anna")
+        );
+    }
+
+    #[test]
     fn a_workers_device_follows_only_its_own_team() {
         let mut relay = Relay::default();
         let kempen = worker_with(&mut relay, "kempen", &["Lotte"]);
