@@ -170,5 +170,19 @@ async fn a_worker_of_an_own_caseload_team_receives_only_its_own_rows_and_a_reass
         "Bram's own contact never reached Anna"
     );
     until_listed(&mut lies, later, "Anna").await?;
+
+    // A contact Anna creates for Bram stays on her device only until the relay has it.
+    let mut for_bram = contact(&mut rng, "Orsolya Venkataraman");
+    for_bram.assigned_worker = Some("Bram".into());
+    let made = anna.create_contact(for_bram).await?;
+    anna.sync().await?;
+    anna.wait_for("the contact made for Bram to go", |r| {
+        r.heads(&made).is_none()
+    })
+    .await?;
+    assert!(anna.deleted.contains(&made));
+    assert_eq!(listed(&anna)?, [later]);
+    until_listed(&mut bram, made, "Bram").await?;
+    until_listed(&mut lies, made, "Bram").await?;
     p.relay.stop().await
 }

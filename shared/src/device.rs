@@ -577,9 +577,8 @@ impl Repo {
         step.send.extend(self.replica.put_back(id, doc));
         if !moved {
             self.upsert_index(editor, vec![(id, summary, Some(heads))], &mut step);
-        } else if self.entries.contains_key(&id) {
-            self.mark_moved(editor, id, &mut step);
-            self.moved_here.insert(id);
+        } else {
+            self.hand_over(editor, id, &mut step);
         }
         self.collect_states(&mut step);
         self.on_relay.forget(&id);

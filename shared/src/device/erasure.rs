@@ -125,6 +125,16 @@ impl Repo {
         self.forget_moved(confirmed)
     }
 
+    /// A record this device just handed away (to another team or, own caseload only,
+    /// to another worker): its row here, if any, becomes `moved`, and the record is
+    /// deleted here once the relay has the change (also one made for someone else).
+    pub(super) fn hand_over(&mut self, editor: &crate::Editor, id: DocumentId, step: &mut Step) {
+        if self.entries.contains_key(&id) {
+            self.mark_moved(editor, id, step);
+        }
+        self.moved_here.insert(id);
+    }
+
     /// Records of another team that its shared index no longer lists: deleted from this
     /// device as a moved record is (nothing can be pending: the core refuses edits of
     /// another team's record).
