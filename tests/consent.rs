@@ -6,10 +6,12 @@
 use paktum_shared::DocumentId;
 use paktum_shared::caseload::CaseloadDoc;
 use paktum_shared::contact::{ConsentScope, ContactDoc, NewContact};
+use paktum_shared::employer::EmployerDoc;
 use paktum_shared::{Editor, ModelError};
 use paktum_sync_server::auth::Role;
+use paktum_sync_server::storage::{PostgresStorage, SqliteStorage, Storage};
 use paktum_tests::Device;
-use paktum_tests::pact::{Pact, pact};
+use paktum_tests::pact::{Pact, pact, pact_with};
 use paktum_tests::synthetic::{self, Seeded};
 
 fn day(d: &str) -> paktum_shared::Day {
@@ -191,5 +193,71 @@ async fn a_coordinator_online_when_consent_is_withdrawn_is_told_at_once() -> any
     anna.edit_contact(id, give(ConsentScope::Team)).await?;
     anna.sync().await?;
     assert!(kim.fetch(id).await.is_err());
+    p.relay.stop().await
+}
+
+/// Records stored before the relay kept shared and own indices (an upgraded relay's
+/// data): the start-up pass lists them, so another team's coordinator gets the shared
+/// ones and an own-caseload-only worker its own, without any of them changing.
+#[tokio::test]
+async fn records_stored_before_the_shared_index_reach_another_teams_coordinator_after_a_restart()
+-> anyhow::Result<()> {
+    let (shared_name, kept_name, employer_name) = (
+        "Zephyrine Oakenfold",
+        "Quillon Marchetti",
+        "Brannigan Bakeries",
+    );
+    let mut stored = Vec::new();
+    let p = pact_with(&["kempen"], |config| {
+        let mut rng = Seeded::new(1516);
+        let ed = Editor::new(automerge::ActorId::random(), "Anna", 1_795_521_600_000);
+        let mut shared =
+            ContactDoc::create(&ed, contact(&mut rng, "kempen", shared_name)).expect("contact");
+        shared
+            .give_consent(&ed, day("2026-11-24"), ConsentScope::Pact)
+            .expect("consent");
+        let mut kept = contact(&mut rng, "kempen", kept_name);
+        kept.assigned_worker = Some("Bram".into());
+        let kept = ContactDoc::create(&ed, kept).expect("contact");
+        let employer = EmployerDoc::create(&ed, "kempen", employer_name).expect("employer");
+        let store: Box<dyn Storage> = match &config.database {
+            Some(url) => Box::new(PostgresStorage::connect(url).expect("store")),
+            None => Box::new(SqliteStorage::open(&config.data_dir).expect("store")),
+        };
+        for record in [shared.record(), kept.record(), employer.record()] {
+            store
+                .append(&record.id(), &record.doc().save())
+                .expect("stored");
+            stored.push(record.id());
+        }
+    })
+    .await?;
+    let [shared, kept, employer] = stored[..] else {
+        anyhow::bail!("three records stored")
+    };
+
+    let mut kim = listening(&p, "herentals", "Coordinator Kim", Role::Coordinator).await?;
+    let shared_index = CaseloadDoc::shared_id_for_team("kempen");
+    let mut listed: Vec<DocumentId> = CaseloadDoc::entries_of(
+        kim.replica()
+            .doc(&shared_index)
+            .expect("kempen's shared index"),
+    )?
+    .iter()
+    .map(|e| e.id)
+    .collect();
+    listed.sort();
+    let mut both = vec![shared, employer];
+    both.sort();
+    assert_eq!(listed, both, "the consented contact and the employer");
+    assert_eq!(kim.contact(&shared)?.display_name, shared_name);
+    assert!(kim.fetch(kept).await.is_err());
+    assert!(!holds(heard(&kim), kept_name), "no consent, no name");
+
+    // The own-caseload-only worker's own index was built too.
+    let anna = listening(&p, "kempen", "Anna", Role::Worker).await?;
+    let own: Vec<DocumentId> = anna.index()?.entries().iter().map(|e| e.id).collect();
+    assert_eq!(own, [shared]);
+    assert!(!holds(heard(&anna), kept_name), "Bram's contact");
     p.relay.stop().await
 }

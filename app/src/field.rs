@@ -11,7 +11,6 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_i18n::I18nContext;
 use paktum_shared::ModelError;
-use paktum_shared::caseload::CaseloadDoc;
 use paktum_shared::device::{Identity, Loaded, Repo, Step};
 use paktum_shared::enrol::PactSettings;
 use wasm_bindgen::JsCast;
@@ -350,10 +349,13 @@ impl Field {
                 return;
             };
             let settings = teams.settings.unwrap_or_default().sane();
-            if settings == identity.pact_settings {
+            let own = teams.own_caseload_only;
+            if settings == identity.pact_settings && own == identity.own_caseload_only {
                 return;
             }
             identity.pact_settings = settings;
+            // The index this device follows changes with it at the next start.
+            identity.own_caseload_only = own;
             // Not kept means asking again next start; the settings apply now.
             let _ = store.save_identity(&identity).await;
             lock::follow(&settings);
@@ -428,7 +430,7 @@ impl Field {
         self.pact_settings.set(settings);
         lock::follow(&settings);
         let pact_device = device.clone();
-        let index_id = CaseloadDoc::id_for_team(&device.team);
+        let index_id = device.index_id();
         let relay_url = device.relay_url.clone();
         let legacy = crate::sync::legacy_states_key(&device);
         let legacy = legacy.as_deref();

@@ -17,12 +17,14 @@ use crate::record::{self, Editor, Kind, SCHEMA_VERSION};
 mod changed;
 mod erasure;
 mod shared;
+mod worker;
 pub use crate::summary::Summary;
 pub use changed::{Changed, Refreshed};
 pub use erasure::{ERASED, MOVED};
 pub use shared::{
     SharedWrite, Sharing, UNSHARED, apply_shared_writes, shared_writes, shares_beyond_team,
 };
+pub use worker::{WorkerWrite, worker_writes};
 
 // Here, not in `summary`: the one place that knows every record kind, so the kinds'
 // modules depend on `summary` and nothing depends back on them.

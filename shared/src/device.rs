@@ -29,11 +29,11 @@ use std::sync::Arc;
 
 use automerge::{ActorId, Automerge};
 
-use crate::caseload::{CaseloadDoc, Entry, Summary};
+use crate::caseload::{Entry, Summary};
 use crate::contact::{Contact, ContactDoc, NewContact};
 use crate::employer::EmployerDoc;
 use crate::protocol::Message;
-use crate::record::Kind;
+use crate::record::{self, Kind};
 use crate::replica::{Progress, Replica, ReplicaError};
 use crate::{DocumentId, Editor, ModelError, RecordDoc};
 use read::ReadAt;
@@ -181,13 +181,13 @@ impl Repo {
 
     fn empty(identity: Identity) -> Self {
         let actor = identity.actor_id();
-        let index_id = CaseloadDoc::id_for_team(&identity.team);
+        let index_id = identity.index_id();
         let mut replica = Replica::new(
             identity.session_peer_id(),
             Some(identity.storage_id.clone()),
         );
         replica.follow_index(index_id);
-        let others = pact::OtherTeams::new(&identity.team, identity.followed_teams());
+        let others = pact::OtherTeams::of(&identity);
         for id in others.index_ids() {
             replica.follow_index(id);
         }
@@ -228,7 +228,7 @@ impl Repo {
         let index_id = self.index_id;
         if self.replica.doc(&index_id).is_none() {
             // Deterministic genesis: every device of the team starts the same index.
-            if let Ok(index) = CaseloadDoc::new(&self.identity.team) {
+            if let Ok(index) = self.identity.new_index() {
                 let doc = index.doc().clone();
                 step.batch
                     .chunks
@@ -567,9 +567,9 @@ impl Repo {
         editor: &Editor,
     ) -> Result<Step, ModelError> {
         let summary = Summary::of(&record)?;
-        // Handed to another team: its row here becomes a `moved` row (no name), and
-        // this device deletes it once the relay has the change.
-        let moved = record.team().is_some_and(|t| t != self.identity.team);
+        // Handed to another team (or, own caseload only, another worker): its row here
+        // becomes a `moved` row (no name); deleted here once the relay has the change.
+        let moved = record::owner(record.doc()).is_some_and(|o| !self.identity.lists(Some(&o)));
         let heads = record.heads();
         let doc = record.into_doc();
         let mut step = Step::default();
@@ -578,9 +578,8 @@ impl Repo {
         step.send.extend(self.replica.put_back(id, doc));
         if !moved {
             self.upsert_index(editor, vec![(id, summary, Some(heads))], &mut step);
-        } else if self.entries.contains_key(&id) {
-            self.mark_moved(editor, id, &mut step);
-            self.moved_here.insert(id);
+        } else {
+            self.hand_over(editor, id, &mut step);
         }
         self.collect_states(&mut step);
         self.on_relay.forget(&id);
@@ -626,7 +625,7 @@ impl Repo {
             // Only the team's own records are listed in its index: a record fetched
             // from elsewhere (a coordinator's look at another team) is not.
             if let Loadable::Ready(record) = self.record(&id)
-                && record.team().as_deref() == Some(self.identity.team.as_str())
+                && self.identity.lists(record::owner(record.doc()).as_ref())
                 && let Ok(summary) = Summary::of(&record)
                 && self.entries.get(&id).map(|e| &e.summary) != Some(&summary)
             {

@@ -36,6 +36,10 @@ pub struct Enrolment {
     /// The pact's settings (an older relay sends none: the defaults).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<PactSettings>,
+    /// The team syncs only each worker's own caseload: a worker's device then follows
+    /// its own index (`CaseloadDoc::worker_id_for`), never the team's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub own_caseload_only: bool,
 }
 
 /// `GET /pact/teams?token=…`: what a device's member may do and read now (the pact
@@ -50,6 +54,9 @@ pub struct PactTeams {
     /// As [`Enrolment::settings`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<PactSettings>,
+    /// As [`Enrolment::own_caseload_only`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub own_caseload_only: bool,
 }
 
 /// What a pact decided for its devices; each value left out is the default.

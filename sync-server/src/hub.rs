@@ -22,6 +22,8 @@ pub mod document;
 mod elsewhere;
 mod erasure;
 mod handover;
+mod own;
+mod rebuild;
 mod resident;
 mod sharing;
 mod waiting;
@@ -136,6 +138,8 @@ pub struct Hub {
     audit: Option<AuditLog>,
     /// Team names, to recognise index documents (refreshed from the directory).
     teams: StdMutex<Vec<String>>,
+    /// Teams set to "own caseload only" (refreshed with them).
+    own_teams: StdMutex<Vec<String>>,
     /// Erased documents (refused from every device), with their team where known.
     erased: StdMutex<HashMap<DocumentId, String>>,
     limits: Limits,
@@ -163,11 +167,10 @@ impl Hub {
         if let Some(known) = directory.as_ref().and_then(|d| d.erasures_after(0).ok()) {
             erased.extend(known.into_iter().map(|e| (e.doc, e.team)));
         }
-        let suffix: u64 = rand::random();
         Ok(Self {
             slots: storage.connection_slots(),
             storage,
-            peer_id: format!("paktum-relay-{suffix:016x}"),
+            peer_id: format!("paktum-relay-{:016x}", rand::random::<u64>()),
             storage_id,
             docs: StdMutex::new(HashMap::new()),
             resident: StdMutex::new(std::collections::VecDeque::new()),
@@ -183,6 +186,7 @@ impl Hub {
                     .unwrap_or_default(),
             ),
             erased: StdMutex::new(erased),
+            own_teams: StdMutex::new(own::own_caseload_teams(directory.as_ref())),
             directory,
             audit,
             limits,
@@ -197,6 +201,7 @@ impl Hub {
     pub fn refresh(&self, revoked: &[i64]) {
         if let Some(teams) = self.directory.as_ref().and_then(|d| d.teams().ok()) {
             *lock(&self.teams) = teams;
+            *lock(&self.own_teams) = own::own_caseload_teams(self.directory.as_ref());
         }
         for peer in lock(&self.peers).values() {
             if peer
@@ -558,15 +563,13 @@ impl Hub {
                 Some(class)
             }
         };
-        let handed_over = changed.as_ref().and_then(|after| {
-            handover::row_to_add(doc_id, &entry.doc, class_before.as_ref(), after)
-        });
-        let shared = changed.as_ref().and_then(|after| {
-            sharing::rows_to_write(doc_id, &entry.doc, class_before.as_ref(), after)
-        });
+        let (before, writer) = (class_before.as_ref(), identity.as_ref());
+        let writes = changed
+            .as_ref()
+            .map(|after| self.relay_writes(doc_id, &entry.doc, before, after, writer));
         // Before any reply: a withdrawn consent is acknowledged only once the shared
-        // index says so (lock order: a record, then a shared index; never the reverse).
-        self.write_shared(shared).await?;
+        // index says so, a reassignment once the workers' own indices do (`own.rs`).
+        let handed_over = self.write_before_reply(writes).await?;
         let effects = entry.fan_out(conn, changed.as_ref(), |to, class| {
             self.access_of(to, class)
         });
@@ -638,8 +641,6 @@ impl Hub {
         }
     }
 
-    /// What the relay says about a document it does not have: `doc-unavailable` to a
-    /// request, the opening sync message of an empty document to a sync.
     /// Ends a connection's sync of a document it may not have, writes why to the audit
     /// log, and answers exactly as for a document the relay does not have.
     fn refuse(
@@ -656,6 +657,7 @@ impl Hub {
         self.answer_unknown(conn, peer_id, doc_id, kind);
     }
 
+    /// What the relay says of a document it lacks: `doc-unavailable`, or an empty sync.
     fn answer_unknown(&self, conn: ConnId, peer_id: String, doc_id: DocumentId, kind: Kind) {
         let msg = if kind == Kind::Request {
             Message::DocUnavailable {

@@ -59,6 +59,19 @@ pub async fn run(
     let hub_audit = (!config.insecure_open).then(|| audit.clone());
     let hub =
         Arc::new(Hub::new(storage, hub_directory, hub_audit, limits).context("opening the store")?);
+    // Before serving: the shared and own indices hold every stored record they should
+    // (a record stored before them would stay missing until it changed).
+    let started = std::time::Instant::now();
+    match hub.build_indices(false).await {
+        Ok(built) if !built.skipped => tracing::info!(
+            records = built.records,
+            indices = built.indices_written,
+            ms = started.elapsed().as_millis() as u64,
+            "built the shared and own indices from the stored records"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "could not build the shared and own indices"),
+    }
     let token = CancellationToken::new();
     let state = routes::AppState {
         hub: hub.clone(),

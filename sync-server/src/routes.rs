@@ -342,6 +342,7 @@ async fn enrol(
         team: id.team,
         pact: id.pact,
         settings: Some(settings),
+        own_caseload_only: id.own_caseload_only,
     }))
 }
 
@@ -365,6 +366,7 @@ async fn pact_teams(
         teams: id.readable_teams(),
         team: id.team,
         settings: Some(settings),
+        own_caseload_only: id.own_caseload_only,
     }))
 }
 

@@ -82,6 +82,12 @@ pub trait Storage: Send + Sync + 'static {
     /// Every erased document id.
     fn erased(&self) -> Result<Vec<DocumentId>, StorageError>;
     fn document_count(&self) -> Result<u64, StorageError>;
+    /// Every stored document's id (the start-up pass over the records reads them).
+    fn document_ids(&self) -> Result<Vec<DocumentId>, StorageError>;
+    /// A value the relay keeps about its store under `key` (`None`: never set).
+    fn meta(&self, key: &str) -> Result<Option<String>, StorageError>;
+    /// Sets such a value; durable when this returns.
+    fn set_meta(&self, key: &str, value: &str) -> Result<(), StorageError>;
     /// A stable id for this relay's storage, announced to peers.
     fn storage_id(&self) -> Result<String, StorageError>;
     /// Tells the other relays on the same database that `doc`, just written, now has

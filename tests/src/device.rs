@@ -70,7 +70,8 @@ impl Device {
     pub fn enrolled(enrolment: &Enrolment, url: &str) -> anyhow::Result<Self> {
         let identity = Identity::new(&enrolment.worker, &enrolment.team, url)
             .with_pact(&enrolment.role, enrolment.teams.clone())
-            .with_settings(enrolment.settings);
+            .with_settings(enrolment.settings)
+            .with_own_caseload(enrolment.own_caseload_only);
         Self::with_identity(identity)
     }
 

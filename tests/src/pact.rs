@@ -28,6 +28,15 @@ pub struct Pact {
 
 /// Two pacts: "kempen-pact" with teams kempen and herentals, "worms-pact" with worms.
 pub async fn pact(tune: impl FnOnce(&mut Config)) -> anyhow::Result<Pact> {
+    pact_with(&[], tune).await
+}
+
+/// The same pacts, with the teams in `own_caseload_only` set to "own caseload only"
+/// before the relay starts.
+pub async fn pact_with(
+    own_caseload_only: &[&str],
+    tune: impl FnOnce(&mut Config),
+) -> anyhow::Result<Pact> {
     let dir = tempfile::tempdir()?;
     let backend = std::env::var("PAKTUM_TEST_BACKEND");
     let database = match backend.as_deref() {
@@ -44,6 +53,9 @@ pub async fn pact(tune: impl FnOnce(&mut Config)) -> anyhow::Result<Pact> {
     directory.create_team("kempen-pact", "kempen", false)?;
     directory.create_team("kempen-pact", "herentals", false)?;
     directory.create_team("worms-pact", "worms", false)?;
+    for team in own_caseload_only {
+        directory.create_team("kempen-pact", team, true)?;
+    }
     let mut config = Config::for_tests(dir.path().to_path_buf());
     config.database = database.clone();
     tune(&mut config);

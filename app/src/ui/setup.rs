@@ -66,7 +66,8 @@ pub fn Setup() -> impl IntoView {
                 };
                 let mut device = Identity::new(&pick(e.worker, &w), &pick(e.team, &t), &url)
                     .with_pact(&e.role, e.teams)
-                    .with_settings(e.settings);
+                    .with_settings(e.settings)
+                    .with_own_caseload(e.own_caseload_only);
                 device.device_token = Some(e.token);
                 device
             };

@@ -151,16 +151,32 @@ impl CaseloadDoc {
         kind: Kind,
         heads: Vec<ChangeHash>,
     ) -> Result<bool, ModelError> {
-        let row = Summary {
-            kind,
-            name: String::new(),
-            status: None,
-            worker: String::new(),
-            next_follow_up: None,
-            follow_up_by: None,
-            updated_at: 0,
-        };
-        self.upsert(editor, &[(id, row, Some(heads))])
+        self.list_shared_rows(editor, vec![(id, kind, heads)])
+    }
+
+    /// Lists several shared records in one change (the relay's start-up pass); false
+    /// if every row said so already.
+    pub fn list_shared_rows(
+        &mut self,
+        editor: &Editor,
+        rows: Vec<(DocumentId, Kind, Vec<ChangeHash>)>,
+    ) -> Result<bool, ModelError> {
+        let rows: Vec<_> = rows
+            .into_iter()
+            .map(|(id, kind, heads)| {
+                let row = Summary {
+                    kind,
+                    name: String::new(),
+                    status: None,
+                    worker: String::new(),
+                    next_follow_up: None,
+                    follow_up_by: None,
+                    updated_at: 0,
+                };
+                (id, row, Some(heads))
+            })
+            .collect();
+        self.upsert(editor, &rows)
     }
 
     /// Replaces a record's row by an `unshared` row; false if there is none to replace

@@ -22,7 +22,7 @@ impl Repo {
             self.forget_record(id, &mut step);
         }
         if index == Some(self.index_id)
-            && let Ok(genesis) = CaseloadDoc::new(&self.identity.team)
+            && let Ok(genesis) = self.identity.new_index()
         {
             // Rows of records changed here and not yet confirmed may be missing from
             // the relay's rewritten index: write them again once the session is through.
@@ -123,6 +123,16 @@ impl Repo {
             .copied()
             .collect();
         self.forget_moved(confirmed)
+    }
+
+    /// A record this device just handed away (to another team or, own caseload only,
+    /// to another worker): its row here, if any, becomes `moved`, and the record is
+    /// deleted here once the relay has the change (also one made for someone else).
+    pub(super) fn hand_over(&mut self, editor: &crate::Editor, id: DocumentId, step: &mut Step) {
+        if self.entries.contains_key(&id) {
+            self.mark_moved(editor, id, step);
+        }
+        self.moved_here.insert(id);
     }
 
     /// Records of another team that its shared index no longer lists: deleted from this

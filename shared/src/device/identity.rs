@@ -36,6 +36,10 @@ pub struct Identity {
     /// or enrolled by an older relay: the defaults).
     #[serde(default)]
     pub pact_settings: crate::enrol::PactSettings,
+    /// A worker of a team set to "own caseload only": the device follows the worker's
+    /// own index instead of the team's (the relay refuses that one to such a worker).
+    #[serde(default)]
+    pub own_caseload_only: bool,
 }
 
 /// A member's role, as the relay's directory names it.
@@ -87,6 +91,7 @@ impl Identity {
             role: Role::Worker,
             pact_teams: Vec::new(),
             pact_settings: crate::enrol::PactSettings::default(),
+            own_caseload_only: false,
         }
     }
 
@@ -103,6 +108,48 @@ impl Identity {
     pub fn with_settings(mut self, settings: Option<crate::enrol::PactSettings>) -> Self {
         self.pact_settings = settings.unwrap_or_default().sane();
         self
+    }
+
+    /// The same identity with the team's "own caseload only" setting the relay named.
+    pub fn with_own_caseload(mut self, own_caseload_only: bool) -> Self {
+        self.own_caseload_only = own_caseload_only;
+        self
+    }
+
+    /// Whether this device keeps only its worker's own records: a worker of a team set
+    /// to "own caseload only" (coordinators and admins see the whole team).
+    pub fn own_only(&self) -> bool {
+        self.own_caseload_only && self.role == Role::Worker
+    }
+
+    /// The index this device lists its records in: its team's, or, with
+    /// [`Identity::own_only`], its worker's own.
+    pub fn index_id(&self) -> crate::DocumentId {
+        use crate::caseload::CaseloadDoc;
+        if self.own_only() {
+            CaseloadDoc::worker_id_for(&self.team, &self.worker)
+        } else {
+            CaseloadDoc::id_for_team(&self.team)
+        }
+    }
+
+    /// That index's deterministic first change.
+    pub fn new_index(&self) -> Result<crate::caseload::CaseloadDoc, crate::ModelError> {
+        use crate::caseload::CaseloadDoc;
+        if self.own_only() {
+            CaseloadDoc::new_for_worker(&self.team, &self.worker)
+        } else {
+            CaseloadDoc::new(&self.team)
+        }
+    }
+
+    /// Whether this device's index lists a record of this owner (`None`: not a record
+    /// of any team): its team's, and with [`Identity::own_only`] assigned to its worker.
+    pub fn lists(&self, owner: Option<&crate::record::Owner>) -> bool {
+        owner.is_some_and(|o| {
+            o.team == self.team
+                && (!self.own_only() || o.assigned_worker.as_deref() == Some(self.worker.as_str()))
+        })
     }
 
     /// The teams whose indices this device follows: its own first, then (for a role
@@ -248,6 +295,45 @@ mod tests {
         assert_eq!(identity.actor_id().to_hex_string(), "0a0b");
         assert_eq!(identity.role, Role::Worker, "stored before roles: a worker");
         assert_eq!(identity.followed_teams(), ["kempen"]);
+    }
+
+    #[test]
+    fn an_own_caseload_worker_lists_only_its_own_records_in_its_own_index() {
+        use crate::caseload::CaseloadDoc;
+        use crate::record::Owner;
+        let owner = |team: &str, w: &str| Owner {
+            team: team.into(),
+            assigned_worker: Some(w.into()),
+        };
+        let anna = Identity::new("Anna", "kempen", "ws://x/sync")
+            .with_pact("worker", vec!["kempen".into()])
+            .with_own_caseload(true);
+        assert_eq!(
+            anna.index_id(),
+            CaseloadDoc::worker_id_for("kempen", "Anna")
+        );
+        let genesis = anna.new_index().expect("index");
+        assert_eq!(
+            CaseloadDoc::worker_index_of(&anna.index_id(), genesis.doc()),
+            Some(("kempen".into(), "Anna".into()))
+        );
+        assert!(anna.lists(Some(&owner("kempen", "Anna"))));
+        assert!(!anna.lists(Some(&owner("kempen", "Bram"))));
+        assert!(!anna.lists(Some(&owner("herentals", "Anna"))));
+        assert!(!anna.lists(None));
+        // A coordinator of such a team follows the team's index.
+        let kim = Identity::new("Kim", "kempen", "ws://x/sync")
+            .with_pact("coordinator", vec!["kempen".into()])
+            .with_own_caseload(true);
+        assert_eq!(kim.index_id(), CaseloadDoc::id_for_team("kempen"));
+        assert!(kim.lists(Some(&owner("kempen", "Bram"))));
+        let old = r#"{"worker":"Anna","team":"kempen","relay_url":"ws://x/sync",
+            "actor":"0a0b","storage_id":"ff"}"#;
+        let stored: Identity = serde_json::from_str(old).expect("reads");
+        assert!(
+            !stored.own_caseload_only,
+            "stored before the setting: the team's index"
+        );
     }
 
     #[test]

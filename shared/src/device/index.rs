@@ -63,7 +63,7 @@ impl Repo {
         let mut taken = self.replica.take(&self.index_id);
         let genesis = taken.as_ref().is_none_or(|d| d.get_heads().is_empty());
         let doc = if genesis {
-            match CaseloadDoc::new(&self.identity.team) {
+            match self.identity.new_index() {
                 Ok(index) => index.into_doc(),
                 Err(_) => return self.give_back_index(taken),
             }

@@ -21,14 +21,21 @@ pub(super) struct OtherTeams {
     rows: HashMap<String, HashMap<DocumentId, Entry>>,
     /// The heads each team's rows were read at (the next read takes in the rest).
     read_at: HashMap<String, Option<Vec<ChangeHash>>>,
+    /// The team's own index on a device that may no longer hold it (own caseload only).
+    withdrawn: Option<DocumentId>,
 }
 
 impl OtherTeams {
-    /// The other teams `followed` names beside `own` (the identity's followed teams).
-    pub(super) fn new(own: &str, followed: Vec<String>) -> Self {
-        let teams = followed
+    /// The other teams a device follows beside its own (the identity's followed teams);
+    /// on an own-caseload-only worker's device, the team's index is withdrawn too.
+    pub(super) fn of(identity: &super::Identity) -> Self {
+        let withdrawn = identity
+            .own_only()
+            .then(|| CaseloadDoc::id_for_team(&identity.team));
+        let teams = identity
+            .followed_teams()
             .into_iter()
-            .filter(|t| t != own)
+            .filter(|t| *t != identity.team)
             .map(|t| {
                 // Another team's shared index, never its own: that one names every
                 // young person of the team, and the relay refuses it to other teams.
@@ -38,6 +45,7 @@ impl OtherTeams {
             .collect();
         Self {
             teams,
+            withdrawn,
             rows: HashMap::new(),
             read_at: HashMap::new(),
         }
@@ -51,9 +59,11 @@ impl OtherTeams {
     /// shared indices: it names every young person of that team, so a device that
     /// still has one deletes it.
     fn is_withdrawn_index(&self, id: &DocumentId) -> bool {
-        self.teams
-            .iter()
-            .any(|(team, _)| CaseloadDoc::id_for_team(team) == *id)
+        self.withdrawn == Some(*id)
+            || self
+                .teams
+                .iter()
+                .any(|(team, _)| CaseloadDoc::id_for_team(team) == *id)
     }
 
     /// Takes such indices out of what the store loaded; the step deletes them.
@@ -536,6 +546,29 @@ mod tests {
         let (kim, step) = Repo::new(identity("Kim", "herentals", "coordinator"), loaded, vec![]);
         assert_eq!(step.batch.erase, [old.id()]);
         assert!(kim.replica.heads(&old.id()).is_none());
+    }
+
+    #[test]
+    fn an_own_caseload_workers_device_deletes_its_teams_index_kept_from_before() {
+        let old = crate::caseload::CaseloadDoc::new("kempen").expect("index");
+        let loaded = Loaded {
+            kept: vec![super::super::KeptDoc {
+                id: old.id(),
+                bytes: old.save(),
+                heads: old.doc().get_heads(),
+                chunks: 1,
+                next_seq: 1,
+            }],
+            ..Loaded::default()
+        };
+        let anna = identity("Anna", "kempen", "worker").with_own_caseload(true);
+        let (anna, step) = Repo::new(anna, loaded, vec![]);
+        assert!(step.batch.erase.contains(&old.id()), "it names everyone");
+        assert!(anna.replica.heads(&old.id()).is_none());
+        assert_eq!(
+            anna.index_id(),
+            crate::caseload::CaseloadDoc::worker_id_for("kempen", "Anna")
+        );
     }
 
     #[test]

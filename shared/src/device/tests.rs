@@ -2,6 +2,7 @@
 //! and sessions with an in-memory relay.
 
 use super::*;
+use crate::caseload::CaseloadDoc;
 use crate::contact::{Channel, ContactField, NewNote};
 use crate::testing::Relay;
 

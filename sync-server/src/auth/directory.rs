@@ -408,6 +408,15 @@ impl Directory {
             .collect()
     }
 
+    /// The teams set to "own caseload only" (the relay keeps their workers' own indices).
+    pub fn own_caseload_teams(&self) -> Result<Vec<String>, AuthError> {
+        self.db
+            .query("SELECT name FROM teams WHERE own_caseload_only", vec![])?
+            .iter()
+            .map(|r| r.text(0))
+            .collect()
+    }
+
     /// Appends to the audit log; failures are logged, never fatal.
     pub fn audit(&self, now: i64, event: &str, device_id: Option<i64>, detail: &str) {
         let result = self.db.execute(

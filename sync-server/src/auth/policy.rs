@@ -14,6 +14,9 @@ pub enum DocClass {
     /// A team's shared index: the records it shares beyond itself, by id and heads,
     /// written by the relay only (`caseload/shared.rs`).
     SharedIndex { team: String },
+    /// A worker's own index in a team set to "own caseload only" (`caseload/worker.rs`):
+    /// that worker's rows only, written by their devices and by the relay.
+    WorkerIndex { team: String, worker: String },
     /// A record with its `team` and `assigned_worker`; `shared`: it may leave the team
     /// (a contact with active consent of the pact's scope, or an employer).
     Record {
@@ -35,12 +38,17 @@ pub enum Access {
 }
 
 impl Identity {
+    /// A worker of a team set to "own caseload only" (a coordinator sees the whole team).
+    pub fn own_only(&self) -> bool {
+        self.own_caseload_only && self.role == Role::Worker
+    }
+
     fn in_pact(&self, team: &str) -> bool {
         self.pact_teams.iter().any(|t| t == team)
     }
 
-    /// The share policy. Workers: their team (or only their own caseload, if the team
-    /// is set so). Coordinators and admins: write their own team; of the pact's other
+    /// The share policy. Workers: their team (or, if the team is set so, only their own
+    /// caseload and their own index, never the team's, which names everyone). Coordinators and admins: write their own team; of the pact's other
     /// teams they read the shared index and the records it lists (consent of the pact's
     /// scope), never the team's own index (it names everyone).
     pub fn access(&self, class: &DocClass) -> Access {
@@ -48,8 +56,16 @@ impl Identity {
         match class {
             DocClass::New => Access::ReadWrite,
             DocClass::Foreign => Access::None,
+            DocClass::Index { .. } if self.own_only() => Access::None,
             DocClass::Index { team } if own_team(team) => Access::ReadWrite,
             DocClass::Index { .. } => Access::None,
+            DocClass::WorkerIndex { team, worker } => {
+                if self.role == Role::Worker && own_team(team) && *worker == self.worker {
+                    Access::ReadWrite
+                } else {
+                    Access::None
+                }
+            }
             DocClass::SharedIndex { team } => match self.role {
                 Role::Coordinator | Role::Admin if self.in_pact(team) => Access::Read,
                 _ => Access::None,
@@ -60,9 +76,7 @@ impl Identity {
                 shared,
             } => match self.role {
                 Role::Worker if own_team(team) => {
-                    if self.own_caseload_only
-                        && assigned_worker.as_deref() != Some(self.worker.as_str())
-                    {
+                    if self.own_only() && assigned_worker.as_deref() != Some(self.worker.as_str()) {
                         Access::None
                     } else {
                         Access::ReadWrite
@@ -82,6 +96,7 @@ impl Identity {
             DocClass::Record { team, .. } => self.in_pact(team),
             DocClass::Index { team } => own_or_pact(self, team),
             DocClass::SharedIndex { .. } => false,
+            DocClass::WorkerIndex { team, worker } => *team == self.team && *worker == self.worker,
             DocClass::New => true,
             DocClass::Foreign => false,
         }
@@ -113,6 +128,9 @@ pub fn classify(
     let Some(doc) = doc.filter(|d| !d.get_heads().is_empty()) else {
         return DocClass::New;
     };
+    if let Some((team, worker)) = CaseloadDoc::worker_index_of(doc_id, doc) {
+        return DocClass::WorkerIndex { team, worker };
+    }
     match paktum_shared::record::owner(doc) {
         Some(owner) => DocClass::Record {
             team: owner.team,
@@ -192,5 +210,133 @@ mod tests {
             "another pact"
         );
         assert_eq!(worker.access(&DocClass::Foreign), Access::None);
+    }
+
+    #[test]
+    fn an_own_caseload_worker_syncs_its_own_index_never_the_teams() {
+        let worker_index = |team: &str, w: &str| DocClass::WorkerIndex {
+            team: team.into(),
+            worker: w.into(),
+        };
+        let team_index = DocClass::Index {
+            team: "kempen".into(),
+        };
+        let own = identity(Role::Worker, "kempen", true);
+        assert_eq!(own.access(&team_index), Access::None, "it names everyone");
+        assert_eq!(
+            own.access(&worker_index("kempen", "Anna")),
+            Access::ReadWrite
+        );
+        assert_eq!(own.access(&worker_index("kempen", "Bram")), Access::None);
+        assert_eq!(own.access(&worker_index("oudergem", "Anna")), Access::None);
+        assert!(own.may_leave_as(&worker_index("kempen", "Anna")));
+        assert!(!own.may_leave_as(&worker_index("kempen", "Bram")));
+        // The team's setting does not narrow a coordinator.
+        let coordinator = identity(Role::Coordinator, "kempen", true);
+        assert_eq!(coordinator.access(&team_index), Access::ReadWrite);
+        assert_eq!(
+            coordinator.access(&worker_index("kempen", "Anna")),
+            Access::None,
+            "nobody else reads a worker's own index"
+        );
+        let whole = identity(Role::Worker, "kempen", false);
+        assert_eq!(whole.access(&team_index), Access::ReadWrite);
+    }
+
+    #[test]
+    fn a_workers_index_is_classified_by_its_content_and_id() {
+        let index = CaseloadDoc::new_for_worker("kempen", "Anna").expect("index");
+        let id = CaseloadDoc::worker_id_for("kempen", "Anna");
+        assert_eq!(
+            classify(&id, Some(index.doc()), &[]),
+            DocClass::WorkerIndex {
+                team: "kempen".into(),
+                worker: "Anna".into()
+            }
+        );
+        let elsewhere = CaseloadDoc::worker_id_for("kempen", "Bram");
+        assert!(!matches!(
+            classify(&elsewhere, Some(index.doc()), &[]),
+            DocClass::WorkerIndex { .. }
+        ));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        const TEAMS: [&str; 3] = ["kempen", "oudergem", "worms"];
+        const WORKERS: [&str; 2] = ["Anna", "Bram"];
+
+        fn any_class() -> impl Strategy<Value = DocClass> {
+            let team = (0..3usize).prop_map(|t| TEAMS[t].to_string());
+            let worker = (0..2usize).prop_map(|w| WORKERS[w].to_string());
+            prop_oneof![
+                team.clone().prop_map(|team| DocClass::Index { team }),
+                team.clone().prop_map(|team| DocClass::SharedIndex { team }),
+                (team.clone(), worker.clone())
+                    .prop_map(|(team, worker)| DocClass::WorkerIndex { team, worker }),
+                (team, proptest::option::of(worker), any::<bool>()).prop_map(
+                    |(team, assigned_worker, shared)| DocClass::Record {
+                        team,
+                        assigned_worker,
+                        shared
+                    }
+                ),
+                Just(DocClass::New),
+                Just(DocClass::Foreign),
+            ]
+        }
+
+        fn any_identity() -> impl Strategy<Value = Identity> {
+            (0..3usize, 0..3usize, 0..2usize, any::<bool>()).prop_map(|(r, t, w, own)| {
+                let role = [Role::Worker, Role::Coordinator, Role::Admin][r];
+                let mut id = identity(role, TEAMS[t], own);
+                id.worker = WORKERS[w].into();
+                id
+            })
+        }
+
+        proptest! {
+            /// What a worker of an own-caseload-only team may see: never the team's
+            /// index or another worker's index or record, nothing of another team.
+            #[test]
+            fn an_own_caseload_worker_sees_only_its_own(
+                who in any_identity(),
+                class in any_class(),
+            ) {
+                let access = who.access(&class);
+                if who.own_only() && access != Access::None {
+                    match &class {
+                        DocClass::WorkerIndex { team, worker } => {
+                            prop_assert!(*team == who.team && *worker == who.worker);
+                        }
+                        DocClass::Record { team, assigned_worker, .. } => {
+                            prop_assert_eq!(team, &who.team);
+                            prop_assert_eq!(assigned_worker.as_deref(), Some(who.worker.as_str()));
+                        }
+                        DocClass::New => {}
+                        other => prop_assert!(false, "{other:?} given to {who:?}"),
+                    }
+                }
+                // Nobody but its worker reads a worker's own index.
+                if let DocClass::WorkerIndex { team, worker } = &class {
+                    let theirs = who.role == Role::Worker && *team == who.team
+                        && *worker == who.worker;
+                    prop_assert_eq!(access != Access::None, theirs);
+                }
+                // Nobody writes what it may not read, and nothing outside its pact.
+                if access == Access::ReadWrite {
+                    let team = match &class {
+                        DocClass::Index { team } | DocClass::SharedIndex { team }
+                        | DocClass::WorkerIndex { team, .. } | DocClass::Record { team, .. } => {
+                            Some(team)
+                        }
+                        DocClass::New | DocClass::Foreign => None,
+                    };
+                    prop_assert!(team.is_none_or(|t| *t == who.team));
+                }
+            }
+        }
     }
 }

@@ -112,12 +112,16 @@ impl Document {
     /// the team syncs it on every reconnect, and loading one of 10,000 rows costs
     /// ~120 ms (Automerge recomputes every change hash) against ~1 ms to take in a
     /// change. Memory: ~1 MB per 1,000 rows, one index per team. Known by content (its
-    /// id is the one derived from the team it names), so also on an open relay.
+    /// id is the one derived from the team it names), so also on an open relay. So do
+    /// the indices the relay writes after record changes (a team's shared index, a
+    /// worker's own index): reloaded at each change, they cost a load per change.
     pub fn stays_loaded(&self) -> bool {
         self.loaded
             && self.exists
-            && CaseloadDoc::check(&self.doc)
-                .is_ok_and(|team| CaseloadDoc::id_for_team(&team) == self.id)
+            && (CaseloadDoc::check(&self.doc).is_ok_and(|team| {
+                CaseloadDoc::id_for_team(&team) == self.id
+                    || CaseloadDoc::shared_id_for_team(&team) == self.id
+            }) || CaseloadDoc::worker_index_of(&self.id, &self.doc).is_some())
     }
 
     /// The share-policy class of what is in memory.
@@ -248,6 +252,24 @@ mod tests {
 
     const A: ConnId = 1;
     const B: ConnId = 2;
+
+    #[test]
+    fn the_indices_stay_loaded_and_records_do_not() {
+        let kept =
+            |id: DocumentId, doc: Automerge| Document::loaded(id, doc, true, 1).stays_loaded();
+        let team = CaseloadDoc::new("kempen").expect("index");
+        assert!(kept(CaseloadDoc::id_for_team("kempen"), team.into_doc()));
+        let shared = CaseloadDoc::new_shared("kempen").expect("shared");
+        assert!(kept(
+            CaseloadDoc::shared_id_for_team("kempen"),
+            shared.into_doc()
+        ));
+        let own = CaseloadDoc::new_for_worker("kempen", "Anna").expect("own");
+        let own_id = CaseloadDoc::worker_id_for("kempen", "Anna");
+        assert!(kept(own_id, own.clone().into_doc()));
+        assert!(!kept(DocumentId::random(), own.into_doc()), "not its id");
+        assert!(!kept(DocumentId::random(), record("kempen")));
+    }
 
     fn record(team: &str) -> Automerge {
         let mut doc = Automerge::new();

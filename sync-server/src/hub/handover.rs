@@ -51,19 +51,20 @@ impl Hub {
             |index, editor| index.upsert(editor, &[(id, summary, Some(heads))]),
         )
         .await
+        .map(drop)
     }
 
     /// One change by the relay itself to an index document (`class`: the team's index
     /// or its shared index), made from `genesis` when the relay has none: persisted,
     /// then sent to every connection syncing it, and to those that asked for it before
-    /// it existed.
+    /// it existed. Returns whether it wrote anything.
     pub(super) async fn edit_index(
         &self,
         index_id: DocumentId,
         class: DocClass,
         genesis: impl FnOnce() -> Result<CaseloadDoc, ModelError>,
         edit: impl FnOnce(&mut CaseloadDoc, &Editor) -> Result<bool, ModelError>,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         let slot = self.slot(index_id);
         let mut guard = slot.lock().await;
         if guard.as_ref().is_none_or(|e| !e.loaded) {
@@ -74,7 +75,7 @@ impl Hub {
             *guard = Some(loaded);
         }
         let Some(entry) = guard.as_mut() else {
-            return Ok(());
+            return Ok(false);
         };
         let before = entry.doc.get_heads();
         let doc = if entry.exists {
@@ -105,7 +106,7 @@ impl Hub {
                 // Nothing written: the relay still has no such index.
                 entry.doc = Automerge::new();
             }
-            return Ok(());
+            return Ok(false);
         }
         let persist = if entry.exists {
             Persist::Append(entry.doc.save_after(&before))
@@ -132,6 +133,6 @@ impl Hub {
         let effects = entry.fan_out(0, Some(&class), |to, class| self.access_of(to, class));
         drop(guard);
         self.perform(index_id, effects);
-        Ok(())
+        Ok(true)
     }
 }

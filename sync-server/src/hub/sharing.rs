@@ -94,5 +94,6 @@ impl Hub {
             index.unlist_shared(editor, &id)
         })
         .await
+        .map(drop)
     }
 }

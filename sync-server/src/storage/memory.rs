@@ -12,6 +12,7 @@ pub struct MemoryStorage {
     docs: Mutex<HashMap<DocumentId, Vec<Vec<u8>>>>,
     states: Mutex<HashMap<(String, DocumentId), Vec<u8>>>,
     erased: Mutex<std::collections::HashSet<DocumentId>>,
+    meta: Mutex<HashMap<String, String>>,
 }
 
 impl MemoryStorage {
@@ -97,6 +98,19 @@ impl Storage for MemoryStorage {
 
     fn document_count(&self) -> Result<u64, StorageError> {
         Ok(lock(&self.docs).len() as u64)
+    }
+
+    fn document_ids(&self) -> Result<Vec<DocumentId>, StorageError> {
+        Ok(lock(&self.docs).keys().copied().collect())
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, StorageError> {
+        Ok(lock(&self.meta).get(key).cloned())
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> Result<(), StorageError> {
+        lock(&self.meta).insert(key.into(), value.into());
+        Ok(())
     }
 
     fn storage_id(&self) -> Result<String, StorageError> {

@@ -333,6 +333,49 @@ impl Storage for PostgresStorage {
         })
     }
 
+    fn document_ids(&self) -> Result<Vec<DocumentId>, StorageError> {
+        let pool = self.pool.clone();
+        self.wait(async move {
+            let client = pool.get().await.map_err(db)?;
+            let rows = client
+                .query("SELECT DISTINCT doc_id FROM chunks", &[])
+                .await
+                .map_err(db)?;
+            Ok(rows
+                .iter()
+                .filter_map(|r| DocumentId::from_slice(r.get::<_, &[u8]>(0)))
+                .collect())
+        })
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, StorageError> {
+        let (pool, key) = (self.pool.clone(), key.to_string());
+        self.wait(async move {
+            let client = pool.get().await.map_err(db)?;
+            let row = client
+                .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])
+                .await
+                .map_err(db)?;
+            Ok(row.map(|r| r.get::<_, String>(0)))
+        })
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> Result<(), StorageError> {
+        let (pool, key, value) = (self.pool.clone(), key.to_string(), value.to_string());
+        self.wait(async move {
+            let client = pool.get().await.map_err(db)?;
+            client
+                .execute(
+                    "INSERT INTO meta (key, value) VALUES ($1, $2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    &[&key, &value],
+                )
+                .await
+                .map_err(db)?;
+            Ok(())
+        })
+    }
+
     fn storage_id(&self) -> Result<String, StorageError> {
         Ok(self.storage_id.clone())
     }

@@ -35,6 +35,10 @@ enum Op {
         doc: DocumentId,
         index: Option<(DocumentId, Vec<u8>)>,
     },
+    Meta {
+        key: String,
+        value: String,
+    },
 }
 
 struct Write {
@@ -205,6 +209,13 @@ fn apply(conn: &mut Connection, batch: &[Write]) -> Result<(), rusqlite::Error> 
                         append.execute(params![index.as_slice(), bytes])?;
                     }
                 }
+                Op::Meta { key, value } => {
+                    tx.execute(
+                        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        params![key, value],
+                    )?;
+                }
                 Op::SyncStates { storage_id, states } => {
                     for (doc, s) in states {
                         state.execute(params![storage_id, doc.as_bytes().as_slice(), s])?;
@@ -320,6 +331,30 @@ impl Storage for SqliteStorage {
                 r.get::<_, i64>(0)
             })? as u64,
         )
+    }
+
+    fn document_ids(&self) -> Result<Vec<DocumentId>, StorageError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT DISTINCT doc_id FROM chunks")?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))?
+            .filter_map(|b| DocumentId::from_slice(&b.ok()?))
+            .collect();
+        Ok(ids)
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, StorageError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")?;
+        let mut rows = stmt.query_map(params![key], |r| r.get::<_, String>(0))?;
+        Ok(rows.next().transpose()?)
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> Result<(), StorageError> {
+        self.write(Op::Meta {
+            key: key.into(),
+            value: value.into(),
+        })
     }
 
     fn storage_id(&self) -> Result<String, StorageError> {

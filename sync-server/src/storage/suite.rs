@@ -104,6 +104,29 @@ fn an_erased_document_is_gone_and_its_id_refused(open: Open<'_>) {
     assert_eq!(s.erased().expect("erased"), vec![doc]);
 }
 
+fn ids_and_meta_values_are_kept(open: Open<'_>) {
+    let [one, ..] = changes();
+    let (a, b) = (DocumentId::random(), DocumentId::random());
+    {
+        let s = open();
+        assert!(s.document_ids().expect("ids").is_empty());
+        assert_eq!(s.meta("indices").expect("meta"), None);
+        s.append(&a, &one).expect("append");
+        s.append(&a, &one).expect("append");
+        s.append(&b, &one).expect("append");
+        s.set_meta("indices", "1").expect("set");
+        s.set_meta("indices", "2").expect("set again");
+    }
+    let s = open();
+    let mut ids = s.document_ids().expect("ids");
+    ids.sort();
+    let mut both = vec![a, b];
+    both.sort();
+    assert_eq!(ids, both, "each once");
+    assert_eq!(s.meta("indices").expect("meta").as_deref(), Some("2"));
+    assert!(s.meta("storage_id").expect("meta").is_some());
+}
+
 fn concurrent_appends_are_all_kept(open: Open<'_>) {
     let s = open();
     let doc = DocumentId::random();
@@ -156,6 +179,11 @@ mod sqlite {
     fn an_erased_document_is_gone_and_its_id_refused() {
         with_store(super::an_erased_document_is_gone_and_its_id_refused);
     }
+
+    #[test]
+    fn ids_and_meta_values_are_kept() {
+        with_store(super::ids_and_meta_values_are_kept);
+    }
 }
 
 mod postgres {
@@ -181,6 +209,11 @@ mod postgres {
     #[test]
     fn an_erased_document_is_gone_and_its_id_refused() {
         with_store(super::an_erased_document_is_gone_and_its_id_refused);
+    }
+
+    #[test]
+    fn ids_and_meta_values_are_kept() {
+        with_store(super::ids_and_meta_values_are_kept);
     }
 
     /// Two relays on one database: one compacts from its copy while the other has
