@@ -600,6 +600,7 @@ pub fn summary_of(record: &RecordDoc) -> Result<Summary, ModelError> {
 }
 
 mod consent;
+pub mod duplicates;
 mod items;
 mod moves;
 mod participant;
