@@ -123,6 +123,7 @@ pub fn NewContactPage() -> impl IntoView {
         <p class="hint">{t!(i18n, new_contact_hint)}</p>
         <form on:submit=submit>
             <Field value=name required=true autofocus=true>{t!(i18n, field_display_name)}</Field>
+            <duplicates::NewContactDuplicates name />
             <label>
                 <SelectLabel id=channel_id.clone()>{t!(i18n, new_contact_channel)}</SelectLabel>
                 <select aria-labelledby=channel_id prop:value=channel on:change=move |ev| channel.set(event_target_value(&ev))>
@@ -225,6 +226,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                 })
             }}
             <Outcome action=save />
+            <duplicates::DuplicatesSection id contact=contact_signal />
             <notes::NotesSection id contact=contact_signal save undo />
             <StatusSection contact=Signal::derive(contact) save />
             <DetailsSection contact=Signal::derive(contact) save />
@@ -393,6 +395,7 @@ fn DetailsSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl I
 }
 
 mod consent;
+mod duplicates;
 pub(super) mod erase;
 mod notes;
 pub(super) mod participant;

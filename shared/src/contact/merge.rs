@@ -25,12 +25,12 @@
 //! some, and the worker enters it again on A).
 
 use automerge::transaction::{Transactable, Transaction};
-use automerge::{ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
+use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
 
 use super::{Consent, ConsentScope, Contact, ContactDoc, ContactField, StatusChange};
 use crate::date::Day;
 use crate::error::ModelError;
-use crate::record::{self, Editor, RecordDoc};
+use crate::record::{self, Editor};
 
 /// What happened to B's consent in a merge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +112,7 @@ impl ContactDoc {
             kept_apart: Vec::new(),
             consent: ConsentMerge::KeptOwn,
             participant: other.participant.is_some(),
-            already: !merged_from(&self.0).iter().all(|m| m.id != b_id),
+            already: !merged_from(self.0.doc()).iter().all(|m| m.id != b_id),
         };
         if merge.already {
             return Ok(merge);
@@ -253,8 +253,7 @@ fn write_entry(
 }
 
 /// The contacts merged into this record, oldest merge first.
-pub fn merged_from(record: &RecordDoc) -> Vec<MergedFrom> {
-    let doc = record.doc();
+pub fn merged_from(doc: &Automerge) -> Vec<MergedFrom> {
     let Some(entries) = record::obj_at(doc, &ROOT, "merged_from", ObjType::Map) else {
         return Vec::new();
     };

@@ -110,7 +110,7 @@ fn a_merge_keeps_both_timelines_and_never_overwrites_a() {
     assert!(!merged.consent.shares_beyond_team());
     assert!(!crate::contact::shares_beyond_team(a.record().doc()));
 
-    let entries = merged_from(a.record());
+    let entries = merged_from(a.record().doc());
     assert_eq!(entries.len(), 1);
     let e = &entries[0];
     assert_eq!(e.id, b_read.id.to_string());
@@ -168,7 +168,7 @@ fn merging_twice_or_on_two_phones_at_once_adds_nothing_twice() {
     let read = one.read().expect("read");
     assert_eq!(read.notes.len(), 3, "{:?}", read.notes);
     assert_eq!(read.referrals.len(), 1);
-    assert_eq!(merged_from(one.record()).len(), 1);
+    assert_eq!(merged_from(one.record().doc()).len(), 1);
 }
 
 #[test]

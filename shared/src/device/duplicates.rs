@@ -1,0 +1,102 @@
+//! Likely duplicates among this team's contacts on the device, and merging one into
+//! another (issue 15; the rules are `contact::duplicates` and `contact::merge`). What
+//! the finder reads of each contact is kept per heads, like the search text, so a
+//! keystroke in the new-contact form reads no record again.
+
+use automerge::ROOT;
+
+use super::{Repo, Role, Step};
+use crate::DocumentId;
+use crate::contact::duplicates::{Candidate, Caseload, Person};
+use crate::contact::merge::{Merge, MergedFrom, merged_from};
+use crate::error::ModelError;
+use crate::record::{Kind, i64_at, opt_str_at, str_at};
+
+impl Repo {
+    /// The likely duplicates of `probe` among this team's contacts on the device
+    /// (`probe.id`, when set, left out), best first, at most `limit`.
+    pub fn duplicates(&self, probe: &Person, limit: usize) -> Vec<Candidate> {
+        Caseload::new(&self.people()).find(probe, limit)
+    }
+
+    /// The likely duplicates of a contact on the device.
+    pub fn duplicates_of(&self, id: &DocumentId, limit: usize) -> Vec<Candidate> {
+        match self.person(id) {
+            Some(probe) => self.duplicates(&probe, limit),
+            None => Vec::new(),
+        }
+    }
+
+    /// Whether this device may merge contacts: a merge ends in erasing the other
+    /// contact, which the relay allows coordinators and admins only (`POST /erase`).
+    pub fn may_merge(&self) -> bool {
+        self.identity.role != Role::Worker
+    }
+
+    /// Merges contact `from` (B) into `into` (A): one change to A, written and sent as
+    /// any edit. B is left as it is; the caller erases it next (`POST /erase`), once
+    /// this step is on disk. Refused if either is not this team's contact here.
+    pub fn merge_contacts(
+        &mut self,
+        into: DocumentId,
+        from: DocumentId,
+        now_ms: i64,
+    ) -> Result<(Merge, Step), ModelError> {
+        if !self.entries.contains_key(&from) {
+            return Err(ModelError::NotFound {
+                what: "record",
+                id: from.to_string(),
+            });
+        }
+        if let Some(team) = self.read_only_team(&from) {
+            return Err(ModelError::ReadOnly { team });
+        }
+        let other = match self.contact(&from) {
+            super::Loadable::Ready(c) => c,
+            super::Loadable::Damaged(reason) => return Err(ModelError::Corrupt(reason)),
+            super::Loadable::NotHere => {
+                return Err(ModelError::NotFound {
+                    what: "record",
+                    id: from.to_string(),
+                });
+            }
+        };
+        self.edit_contact(into, now_ms, |a, ed| a.merge_from(ed, &other))
+    }
+
+    /// The contacts merged into contact `id`, from its merge entries.
+    pub fn merged_into(&self, id: &DocumentId) -> Vec<MergedFrom> {
+        self.replica.doc(id).map(merged_from).unwrap_or_default()
+    }
+
+    /// Every contact of this team's index that is on the device, as the finder reads it.
+    fn people(&self) -> Vec<Person> {
+        let mut ids: Vec<DocumentId> = self
+            .entries
+            .values()
+            .filter(|e| e.summary.kind == Kind::Contact)
+            .map(|e| e.id)
+            .collect();
+        ids.sort();
+        ids.iter().filter_map(|id| self.person(id)).collect()
+    }
+
+    /// What the finder reads of contact `id`, kept per heads.
+    fn person(&self, id: &DocumentId) -> Option<Person> {
+        let heads = self.replica.heads(id)?;
+        if let Some(p) = self.people.with(id, &heads, Person::clone) {
+            return Some(p);
+        }
+        let doc = self.replica.doc(id)?;
+        let person = Person {
+            id: Some(*id),
+            display_name: str_at(doc, &ROOT, "display_name")?,
+            full_name: opt_str_at(doc, &ROOT, "full_name"),
+            birth_year: i64_at(doc, &ROOT, "birth_year"),
+            phone: opt_str_at(doc, &ROOT, "phone"),
+            municipality: opt_str_at(doc, &ROOT, "municipality"),
+        };
+        self.people.put(*id, heads, person.clone());
+        Some(person)
+    }
+}
