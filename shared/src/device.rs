@@ -120,7 +120,7 @@ pub struct Repo {
     referrals: ReadAt<Vec<crate::contact::Referral>>,
     /// Per record, the folded text a search looks in, with the heads it was read at.
     search: ReadAt<String>,
-    people: ReadAt<crate::contact::duplicates::Person>, // what `duplicates.rs` reads
+    people: duplicates::People, // what `duplicates.rs` keeps
     /// The pact's records as the coordinator's figures read them (`figures.rs`).
     figure_contacts: ReadAt<Contact>,
     figure_employers: ReadAt<crate::employer::Employer>,
@@ -213,7 +213,7 @@ impl Repo {
             last_contact: ReadAt::default(),
             referrals: ReadAt::default(),
             search: ReadAt::default(),
-            people: ReadAt::default(),
+            people: duplicates::People::default(),
             figure_contacts: ReadAt::default(),
             figure_employers: ReadAt::default(),
             on_relay: ReadAt::default(),

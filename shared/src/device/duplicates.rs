@@ -3,8 +3,11 @@
 //! the finder reads of each contact is kept per heads, like the search text, so a
 //! keystroke in the new-contact form reads no record again.
 
+use std::cell::RefCell;
+
 use automerge::ROOT;
 
+use super::read::ReadAt;
 use super::{Repo, Role, Step};
 use crate::DocumentId;
 use crate::contact::duplicates::{Candidate, Caseload, Person};
@@ -12,11 +15,33 @@ use crate::contact::merge::{Merge, MergedFrom, merged_from};
 use crate::error::ModelError;
 use crate::record::{Kind, i64_at, opt_str_at, str_at};
 
+/// What the finder keeps: each contact's fields per heads, and the caseload prepared
+/// at the last revision (typing in the new-contact form changes nothing else, so each
+/// keystroke is one pass over the prepared caseload).
+#[derive(Default)]
+pub(super) struct People {
+    read: ReadAt<Person>,
+    caseload: RefCell<Option<(u64, Caseload)>>,
+}
+
+impl People {
+    pub(super) fn forget(&self, id: &DocumentId) {
+        self.read.forget(id);
+        self.caseload.borrow_mut().take();
+    }
+}
+
 impl Repo {
     /// The likely duplicates of `probe` among this team's contacts on the device
     /// (`probe.id`, when set, left out), best first, at most `limit`.
     pub fn duplicates(&self, probe: &Person, limit: usize) -> Vec<Candidate> {
-        Caseload::new(&self.people()).find(probe, limit)
+        let mut kept = self.people.caseload.borrow_mut();
+        if kept.as_ref().is_none_or(|(at, _)| *at != self.revision) {
+            *kept = Some((self.revision, Caseload::new(&self.people())));
+        }
+        kept.as_ref()
+            .map(|(_, caseload)| caseload.find(probe, limit))
+            .unwrap_or_default()
     }
 
     /// The likely duplicates of a contact on the device.
@@ -84,7 +109,7 @@ impl Repo {
     /// What the finder reads of contact `id`, kept per heads.
     fn person(&self, id: &DocumentId) -> Option<Person> {
         let heads = self.replica.heads(id)?;
-        if let Some(p) = self.people.with(id, &heads, Person::clone) {
+        if let Some(p) = self.people.read.with(id, &heads, Person::clone) {
             return Some(p);
         }
         let doc = self.replica.doc(id)?;
@@ -96,7 +121,57 @@ impl Repo {
             phone: opt_str_at(doc, &ROOT, "phone"),
             municipality: opt_str_at(doc, &ROOT, "municipality"),
         };
-        self.people.put(*id, heads, person.clone());
+        self.people.read.put(*id, heads, person.clone());
         Some(person)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contact::{Channel, ContactField, NewContact};
+    use crate::device::{Identity, Loaded};
+
+    const NOW: i64 = 1_795_521_600_000;
+
+    fn contact(name: &str) -> NewContact {
+        NewContact {
+            team: "kempen".into(),
+            display_name: name.into(),
+            first_contact_on: "2026-11-20".parse().expect("day"),
+            channel: Channel::Street,
+            place: None,
+            assigned_worker: None,
+        }
+    }
+
+    fn repo(role: Role) -> Repo {
+        let mut me = Identity::new("Carla", "kempen", "ws://127.0.0.1:8080/sync");
+        me.role = role;
+        Repo::new(me, Loaded::default(), vec![]).0
+    }
+
+    #[test]
+    fn an_edit_is_seen_by_the_next_search_and_a_merge_needs_a_coordinator() {
+        let mut repo = repo(Role::Coordinator);
+        let (a, _) = repo.create_contact(contact("Réka Szabó"), NOW).expect("a");
+        let (b, _) = repo.create_contact(contact("Nickname"), NOW).expect("b");
+        assert!(repo.duplicates_of(&a, 5).is_empty());
+        // B's phone and full name written later: the prepared caseload is read again.
+        repo.edit_contact(b, NOW + 1, |c, ed| {
+            c.set_field(ed, ContactField::FullName, Some("szabo reka"))
+        })
+        .expect("named");
+        let found = repo.duplicates_of(&a, 5);
+        assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), vec![b]);
+        assert!(repo.may_merge());
+        assert!(!super::tests::repo(Role::Worker).may_merge());
+        let (merge, step) = repo.merge_contacts(a, b, NOW + 2).expect("merged");
+        assert!(!merge.already);
+        assert!(!step.batch.chunks.is_empty(), "A's change is written");
+        assert_eq!(repo.merged_into(&a).len(), 1);
+        // Another team's or an unknown record is not merged.
+        let stranger = DocumentId::random();
+        assert!(repo.merge_contacts(a, stranger, NOW + 3).is_err());
     }
 }

@@ -71,7 +71,7 @@ pub fn NewContactDuplicates(name: RwSignal<String>) -> impl IntoView {
         let found = found.get();
         (!found.is_empty()).then(|| {
             view! {
-                <section class="duplicates" aria-labelledby="duplicates-new" role="status">
+                <section class="duplicates" aria-labelledby="duplicates-new" aria-live="polite">
                     <h2 id="duplicates-new">{t!(i18n, duplicates_new_title)}</h2>
                     <p class="hint">{t!(i18n, duplicates_new_hint)}</p>
                     <ul>
