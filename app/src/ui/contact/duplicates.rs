@@ -3,8 +3,10 @@
 //! the reasons, and for a coordinator or admin "Merge into this contact": a
 //! confirmation says what happens (the other contact's notes and referrals move here,
 //! then it is erased), then the core merges (`Repo::merge_contacts`, on disk first) and
-//! the relay erases the other one (`POST /erase`). A worker's device offers no merge:
-//! the erasure that ends it is a coordinator's (see `Repo::may_merge`).
+//! the relay erases the other one (`POST /erase`) once it holds the merged change
+//! (within 10 s; otherwise nothing is erased and the page says so; merging again
+//! retries the erasure). A worker's device offers no merge: the erasure that ends it is
+//! a coordinator's (see `Repo::may_merge`).
 
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
@@ -138,6 +140,16 @@ pub fn DuplicatesSection(id: DocumentId, contact: Signal<Option<Contact>>) -> im
             let Some(me) = me else {
                 return Merged::NotErased(EraseError::Unreachable);
             };
+            // B is erased only once the relay holds A with B's notes: until then B's
+            // copy on the relay is the only one other devices have.
+            let mut waited = 0;
+            while field.read(|r| r.is_pending(&id)) {
+                if waited >= 100 {
+                    return Merged::NotErased(EraseError::Unreachable);
+                }
+                gloo_timers::future::TimeoutFuture::new(100).await;
+                waited += 1;
+            }
             let doc = from.to_string();
             match crate::sync::erase(&me.relay_url, me.device_token.as_deref(), &doc).await {
                 Ok(_) => {
