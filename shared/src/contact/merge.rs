@@ -19,15 +19,17 @@
 //!   first contact, status and status history, consent, and the values A kept over
 //!   B's. A's own status and history are A's; B's pathway is in the entry.
 //!
+//! - B's ESF+ participant data (entry facts, leaving day, results) when A has none and
+//!   A's consent is active after the merge (participant data needs it); B's entry facts
+//!   are also kept in the merge entry, so when A has its own they are not lost.
+//!
 //! Not taken: the history of B's changes (it lives in B's document, which is erased;
-//! the entry and the copied items keep what the worker sees), B's ESF+ participant
-//! data (written only with consent, per record; `participant` in [`Merge`] says B had
-//! some, and the worker enters it again on A).
+//! the entry and the copied items keep what the worker sees).
 
 use automerge::transaction::{Transactable, Transaction};
 use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
 
-use super::{Consent, ConsentScope, Contact, ContactDoc, ContactField, StatusChange};
+use super::{Consent, ConsentScope, Contact, ContactDoc, ContactField, Participant, StatusChange};
 use crate::date::Day;
 use crate::error::ModelError;
 use crate::record::{self, Editor};
@@ -56,7 +58,7 @@ pub struct Merge {
     /// Fields both held with different values: A's kept, B's in the merge entry.
     pub kept_apart: Vec<ContactField>,
     pub consent: ConsentMerge,
-    /// B was an ESF+ participant; that data is not taken (see the module).
+    /// B's ESF+ participant data was taken into A (A had none, consent active).
     pub participant: bool,
     /// B was merged into A before: nothing new was written.
     pub already: bool,
@@ -111,7 +113,7 @@ impl ContactDoc {
             filled: Vec::new(),
             kept_apart: Vec::new(),
             consent: ConsentMerge::KeptOwn,
-            participant: other.participant.is_some(),
+            participant: false,
             already: !merged_from(self.0.doc()).iter().all(|m| m.id != b_id),
         };
         if merge.already {
@@ -137,8 +139,20 @@ impl ContactDoc {
             }
             (false, Some(_)) => ConsentMerge::Taken,
         };
+        let consent_after = match merge.consent {
+            ConsentMerge::Taken | ConsentMerge::TakenForTeamOnly => other.consent.is_active(),
+            ConsentMerge::KeptOwn | ConsentMerge::NoneGiven => me.consent.is_active(),
+        };
+        let participant = other
+            .participant
+            .as_ref()
+            .filter(|_| me.participant.is_none() && consent_after);
+        merge.participant = participant.is_some();
         let by = editor.worker.clone();
         self.0.change(editor, "merged", |tx| {
+            if let Some(p) = participant {
+                write_participant(tx, p)?;
+            }
             for (field, value) in &fill {
                 match field {
                     ContactField::BirthYear => match value.parse::<i64>() {
@@ -207,6 +221,37 @@ impl ContactDoc {
     }
 }
 
+/// B's participant data written into A, results under their own ids.
+fn write_participant(tx: &mut Transaction<'_>, p: &Participant) -> Result<(), ModelError> {
+    let map = record::map_at_tx(tx, &ROOT, "participant")?;
+    write_entry_facts(tx, &map, p)?;
+    let results = record::map_at_tx(tx, &ROOT, "participant_results")?;
+    for r in &p.results {
+        if tx.get(&results, r.id.as_str())?.is_some() {
+            continue;
+        }
+        let o = tx.put_object(&results, r.id.as_str(), ObjType::Map)?;
+        tx.put(&o, "id", r.id.as_str())?;
+        tx.put(&o, "result", r.result.as_str())?;
+        tx.put(&o, "on", r.on.to_string())?;
+        tx.put(&o, "by", r.by.as_str())?;
+        tx.put(&o, "at", ScalarValue::Timestamp(r.at_ms))?;
+    }
+    Ok(())
+}
+
+fn write_entry_facts(
+    tx: &mut Transaction<'_>,
+    map: &ObjId,
+    p: &Participant,
+) -> Result<(), ModelError> {
+    tx.put(map, "entry_on", p.entry.entry_on.to_string())?;
+    tx.put(map, "labour_status", p.entry.labour_status.as_str())?;
+    tx.put(map, "education", p.entry.education.as_str())?;
+    tx.put(map, "gender", p.entry.gender.as_str())?;
+    record::put_opt(tx, map, "left_on", p.left_on.map(|d| d.to_string()))
+}
+
 fn write_entry(
     tx: &mut Transaction<'_>,
     e: &ObjId,
@@ -245,6 +290,10 @@ fn write_entry(
         "withdrawn_on",
         c.withdrawn_on.map(|d| d.to_string()),
     )?;
+    if let Some(p) = &b.participant {
+        let map = tx.put_object(e, "participant", ObjType::Map)?;
+        write_entry_facts(tx, &map, p)?;
+    }
     let kept = tx.put_object(e, "kept_apart", ObjType::Map)?;
     for (field, value) in apart {
         tx.put(&kept, field.key(), value.as_str())?;

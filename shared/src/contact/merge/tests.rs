@@ -178,3 +178,49 @@ fn a_contact_is_not_merged_into_itself() {
     assert!(a.merge_from(&carla, &me).is_err());
     assert_eq!(a.read().expect("a").notes.len(), 1);
 }
+
+#[test]
+fn the_participant_data_of_b_is_taken_only_with_consent_and_always_kept_in_the_entry() {
+    use crate::contact::{Education, Entry, Gender, LabourStatus, ParticipantResult};
+    let (a, mut b, carla) = pair();
+    let day = |s: &str| s.parse::<Day>().expect("day");
+    b.set_participant_entry(
+        &carla,
+        Entry {
+            entry_on: day("2026-10-05"),
+            labour_status: LabourStatus::Unemployed,
+            education: Education::Isced3To4,
+            gender: Gender::Woman,
+        },
+    )
+    .expect("entry");
+    b.set_participant_left(&carla, Some(day("2026-11-01")))
+        .expect("left");
+    b.add_participant_result(&carla, ParticipantResult::Employed, day("2026-11-10"))
+        .expect("result");
+    let b_read = b.read().expect("b");
+    // A takes B's consent (for the team), so it may hold the participant data.
+    let mut taken = a.clone();
+    let merge = taken.merge_from(&carla, &b_read).expect("merged");
+    assert!(merge.participant);
+    assert_eq!(taken.read().expect("a").participant, b_read.participant);
+    // A's consent withdrawn: B's data is not written into A, but the entry keeps the facts.
+    let mut withdrawn = a.clone();
+    withdrawn
+        .give_consent(&carla, day("2026-11-20"), ConsentScope::Team)
+        .expect("given");
+    withdrawn
+        .withdraw_consent(&carla, day("2026-11-25"))
+        .expect("withdrawn");
+    let merge = withdrawn.merge_from(&carla, &b_read).expect("merged");
+    assert!(!merge.participant);
+    assert_eq!(withdrawn.read().expect("a").participant, None);
+    let doc = withdrawn.record().doc();
+    let entries = record::obj_at(doc, &ROOT, "merged_from", ObjType::Map).expect("entries");
+    let (_, entry) = record::child_maps(doc, &entries).remove(0);
+    let facts = record::obj_at(doc, &entry, "participant", ObjType::Map).expect("kept");
+    assert_eq!(
+        record::str_at(doc, &facts, "entry_on").as_deref(),
+        Some("2026-10-05")
+    );
+}
