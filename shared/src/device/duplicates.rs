@@ -170,6 +170,10 @@ mod tests {
         assert!(!merge.already);
         assert!(!step.batch.chunks.is_empty(), "A's change is written");
         assert_eq!(repo.merged_into(&a).len(), 1);
+        // Merging again (an erasure that failed, retried) writes nothing new.
+        let (again, _) = repo.merge_contacts(a, b, NOW + 3).expect("again");
+        assert!(again.already);
+        assert_eq!(repo.merged_into(&a).len(), 1);
         // Another team's or an unknown record is not merged.
         let stranger = DocumentId::random();
         assert!(repo.merge_contacts(a, stranger, NOW + 3).is_err());
