@@ -682,7 +682,9 @@ pub fn summary_of(record: &RecordDoc) -> Result<Summary, ModelError> {
 }
 
 mod consent;
+pub mod duplicates;
 mod items;
+pub mod merge;
 mod moves;
 mod participant;
 mod read;

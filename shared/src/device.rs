@@ -7,6 +7,7 @@
 
 mod day;
 mod disk;
+mod duplicates;
 mod erasure;
 mod figures;
 mod identity;
@@ -120,6 +121,7 @@ pub struct Repo {
     referrals: ReadAt<Vec<crate::contact::Referral>>,
     /// Per record, the folded text a search looks in, with the heads it was read at.
     search: ReadAt<String>,
+    people: duplicates::People, // what `duplicates.rs` keeps
     /// The pact's records as the coordinator's figures read them (`figures.rs`).
     figure_contacts: ReadAt<Contact>,
     figure_employers: ReadAt<crate::employer::Employer>,
@@ -212,6 +214,7 @@ impl Repo {
             last_contact: ReadAt::default(),
             referrals: ReadAt::default(),
             search: ReadAt::default(),
+            people: duplicates::People::default(),
             figure_contacts: ReadAt::default(),
             figure_employers: ReadAt::default(),
             on_relay: ReadAt::default(),
@@ -410,8 +413,7 @@ impl Repo {
         up
     }
 
-    /// Whether the index row of `id` was written by one writer for the record's
-    /// current heads.
+    /// Whether the index row of `id` was written by one writer for the record's current heads.
     fn row_matches_heads(&self, id: &DocumentId) -> bool {
         let (Some(entry), Some(heads)) = (self.entries.get(id), self.replica.heads(id)) else {
             return false;
@@ -488,8 +490,7 @@ impl Repo {
         )
     }
 
-    /// One operation on a record read as a typed document `D`; nothing changes when
-    /// it fails.
+    /// One operation on a record read as a typed document `D`; nothing changes when it fails.
     fn edit_as<D, T>(
         &mut self,
         id: DocumentId,

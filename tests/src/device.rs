@@ -292,6 +292,19 @@ impl Device {
         Ok(out)
     }
 
+    /// Merges contact `from` into `into` through the core, as the app does (the
+    /// erasure of `from` is the caller's next step, `POST /erase`).
+    pub async fn merge_contacts(
+        &mut self,
+        into: DocumentId,
+        from: DocumentId,
+    ) -> anyhow::Result<paktum_shared::contact::merge::Merge> {
+        let now = self.tick();
+        let (merge, step) = self.repo.merge_contacts(into, from, now)?;
+        self.take(step).await?;
+        Ok(merge)
+    }
+
     /// A change to a contact made past the core's refusal (another team's record), as
     /// a modified client could send it: for testing that the relay refuses it too.
     pub async fn forge_contact_edit<T>(

@@ -151,6 +151,7 @@ pub fn bench(plan: &mut Plan, quick: bool) -> Result<()> {
     scenario::reconnect(plan, &scratch, &sizes, &mut table)?;
     scenario::many_devices(plan, &scratch, &sizes, &mut table)?;
     indicators::indicators(plan, &scratch, &sizes, &mut table)?;
+    indicators::duplicates(plan, &scratch, &sizes, &mut table)?;
     scenario::bundle(plan, &mut table)?;
     if !quick {
         // Each is a second release build of minutes: too slow for --quick.

@@ -243,6 +243,7 @@ pub fn test(plan: &mut Plan) -> Result<()> {
     https_result?;
     if e2e {
         erasure_in_browsers(plan)?;
+        duplicates_in_browsers(plan)?;
         wipe_in_browsers(plan)?;
         pact_in_browsers(plan)?;
     }
@@ -293,6 +294,44 @@ fn erasure_in_browsers(plan: &mut Plan) -> Result<()> {
             ])
             .arg("--data-dir")
             .arg(&data),
+    );
+    relay.stop();
+    result
+}
+
+/// Duplicates suggested and merged in the browser (`tests/e2e/duplicates.mjs`): its own
+/// relay with device tokens, a worker and a coordinator invited to one team.
+fn duplicates_in_browsers(plan: &mut Plan) -> Result<()> {
+    let relay = E2eRelay::start(plan, Mode::Secure)?;
+    let binary = plan.root.join("target/debug/paktum-sync-server");
+    let data = relay.process.data_dir().to_path_buf();
+    let http = relay.process.http_url().to_string();
+    let invite = |name: &str, role: &str| -> Result<String> {
+        let printed = paktum_launch::admin(
+            &binary,
+            &data,
+            &[
+                "invite", "--team", E2E_TEAM, "--name", name, "--role", role, "--url", &http,
+            ],
+        )?;
+        paktum_launch::enrolment_code(&printed)
+            .with_context(|| format!("no enrolment code in the admin output: {printed}"))
+    };
+    let codes = format!(
+        "{},{}",
+        invite("Wim", "worker")?,
+        invite("Cleo", "coordinator")?
+    );
+    let result = plan.step(
+        "end-to-end: duplicates suggested and merged (Playwright)",
+        plan.command("node").arg("tests/e2e/duplicates.mjs").args([
+            "--base",
+            &http,
+            "--codes",
+            &codes,
+            "--artifacts",
+            "tests/artifacts",
+        ]),
     );
     relay.stop();
     result

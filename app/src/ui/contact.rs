@@ -150,6 +150,7 @@ pub fn NewContactPage() -> impl IntoView {
                     t!(i18n, field_display_name).into_any()
                 }}
             </Field>
+            <duplicates::NewContactDuplicates name />
             <Show when=move || stage.get() == Stage::Anonymous>
                 <Field value=description>{t!(i18n, field_description)}</Field>
                 <p class="hint">{t!(i18n, field_description_hint)}</p>
@@ -259,6 +260,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                 })
             }}
             <Outcome action=save />
+            <duplicates::DuplicatesSection id contact=contact_signal />
             <notes::NotesSection id contact=contact_signal save undo />
             <StatusSection contact=Signal::derive(contact) save />
             <stage::StageSection contact=contact_signal save />
@@ -431,6 +433,7 @@ fn DetailsSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl I
 }
 
 mod consent;
+mod duplicates;
 pub(super) mod erase;
 mod notes;
 pub(super) mod participant;

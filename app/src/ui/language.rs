@@ -403,6 +403,7 @@ pub fn history_line(i18n: I18nContext<Locale>, what: &str) -> AnyView {
         "participant entry" => t_string!(i18n, history_participant_entry),
         "participant left" => t_string!(i18n, history_participant_left),
         "created" => t_string!(i18n, history_created),
+        "merged" => t_string!(i18n, history_merged),
         "consent given" => t_string!(i18n, history_consent_given),
         "consent withdrawn" => t_string!(i18n, history_consent_withdrawn),
         "tags" => t_string!(i18n, history_tags),

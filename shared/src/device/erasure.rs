@@ -67,6 +67,7 @@ impl Repo {
         self.last_contact.forget(&id);
         self.referrals.forget(&id);
         self.search.forget(&id);
+        self.people.forget(&id);
         self.figure_contacts.forget(&id);
         self.figure_employers.forget(&id);
         self.on_relay.forget(&id);

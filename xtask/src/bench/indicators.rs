@@ -3,7 +3,8 @@
 //! team, the whole pact, the twelve months), which a coordinator's screen redoes
 //! after a change. Two sizes side by side, so the growth shows. `browser_indicators`:
 //! the same in headless Chromium, on the coordinator's page (`tests/bench/browser.mjs
-//! --only indicators`), one seeded team per size.
+//! --only indicators`), one seeded team per size. `duplicates`: the duplicate finder
+//! (`paktum-duplicates`) on the same contact counts.
 
 use std::path::Path;
 
@@ -77,6 +78,55 @@ pub(super) fn indicators(
             dash_l / dash_s.max(f64::MIN_POSITIVE),
             large / small.max(1),
         ));
+    }
+    Ok(())
+}
+
+/// The duplicate finder (`paktum-duplicates`, native) on the contact counts of
+/// `sizes.indicators`: preparing the caseload (once per change of the device's data) and
+/// one probe (each keystroke in the new-contact form), medians of 21.
+pub(super) fn duplicates(
+    plan: &Plan,
+    scratch: &Path,
+    sizes: &Sizes,
+    table: &mut Table,
+) -> Result<()> {
+    for &(contacts, _) in &sizes.indicators {
+        println!("\n==> duplicate finder, {} contacts (native)", k(contacts));
+        let text = run_bounded(
+            plan.command(&bin(plan, "paktum-duplicates")).args([
+                "--contacts",
+                &contacts.to_string(),
+                "--runs",
+                "21",
+            ]),
+            "paktum-duplicates",
+            scratch,
+        )?;
+        let line = text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .ok_or_else(|| anyhow!("paktum-duplicates printed nothing"))?;
+        let v: Value = serde_json::from_str(line)
+            .with_context(|| format!("paktum-duplicates printed {line}"))?;
+        println!("    {v}");
+        table.add(
+            format!(
+                "duplicate finder, {} contacts: prepare the caseload (native, median of 21)",
+                k(contacts)
+            ),
+            "ms",
+            [Some(num(&v, "prepare_ms_median")?), None],
+        );
+        table.add(
+            format!(
+                "duplicate finder, {} contacts: one probe (native, median of 21)",
+                k(contacts)
+            ),
+            "ms",
+            [Some(num(&v, "find_ms_median")?), None],
+        );
     }
     Ok(())
 }
