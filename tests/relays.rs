@@ -131,3 +131,113 @@ async fn a_revocation_cuts_the_device_off_every_relay() -> anyhow::Result<()> {
     one.stop().await?;
     two.stop().await
 }
+
+/// An erasure through one relay holds on the other exactly as on one relay: a device
+/// online there deletes the record at once, a device offline during the erasure that
+/// comes back through the other relay deletes its copy and cannot bring it back, and
+/// both relays answer the same receipt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erasure_through_one_relay_holds_on_the_other() -> anyhow::Result<()> {
+    use paktum_shared::contact::ContactField;
+    use paktum_shared::erasure::{EraseRequest, ErasureReceipt};
+    let Some((url, dir, one, two)) = two_relays(false).await? else {
+        return Ok(());
+    };
+    let directory = Directory::connect(dir.path(), Some(&url))?;
+    directory.create_team("kempen-pact", TEAM, false)?;
+    let enrol = |name: &'static str, role: Role| {
+        let directory = &directory;
+        let one = &one;
+        async move {
+            let (_, code) = directory.invite(TEAM, name, role, HOUR, now_ms())?;
+            match http::enrol(one.addr, &code, "test phone").await? {
+                Ok(enrolment) => Ok(enrolment),
+                Err((status, refusal)) => {
+                    anyhow::bail!("enrolment failed: {status} {}", refusal.error)
+                }
+            }
+        }
+    };
+    let (anna, bram, carla) = (
+        enrol("Anna", Role::Worker).await?,
+        enrol("Bram", Role::Worker).await?,
+        enrol("Carla", Role::Coordinator).await?,
+    );
+    // Anna on relay one, Bram on relay two.
+    let mut a = Device::enrolled(&anna, &one.ws_url_with_token(&anna.token))?;
+    let mut b = Device::enrolled(&bram, &two.ws_url_with_token(&bram.token))?;
+    a.connect().await?;
+    b.connect().await?;
+    let mut rng = Seeded::new(1717);
+    let id = a
+        .create_contact(synthetic::contact(&mut rng, TEAM, 0))
+        .await?;
+    let other = a
+        .create_contact(synthetic::contact(&mut rng, TEAM, 1))
+        .await?;
+    a.sync().await?;
+    b.wait_for("both contacts, through the other relay", |r| {
+        r.doc(&id).is_some() && r.doc(&other).is_some() && r.is_up_to_date()
+    })
+    .await?;
+    // Bram goes offline and keeps editing his copy.
+    b.go_offline();
+    b.edit_contact(id, |c, ed| {
+        c.set_field(ed, ContactField::Municipality, Some("Geel"))
+    })
+    .await?;
+
+    // The coordinator erases through relay two; Anna, on relay one, is told.
+    let body = serde_json::to_string(&EraseRequest {
+        document: id.to_string(),
+    })?;
+    let erased = http::post_json(two.addr, &format!("/erase?token={}", carla.token), &body).await?;
+    assert_eq!(erased.status, 200, "{}", erased.body);
+    a.wait_for("the erasure, from the other relay", |r| {
+        r.doc(&id).is_none()
+    })
+    .await?;
+    a.sync().await?;
+    assert!(
+        a.repo.entry(&id).is_none(),
+        "no index row left on Anna's device"
+    );
+    assert!(a.contact(&other).is_ok(), "the other contact stays");
+
+    // Bram comes back through relay ONE (not the one that erased): he deletes his copy
+    // and the relay takes nothing of it back.
+    b.set_url(&one.ws_url_with_token(&bram.token));
+    b.open().await?;
+    b.wait_for("the erasure, on reconnecting", |r| r.doc(&id).is_none())
+        .await?;
+    b.sync().await?;
+    assert!(b.repo.entry(&id).is_none());
+    let mut fresh = Device::enrolled(&anna, &one.ws_url_with_token(&anna.token))?;
+    fresh.connect().await?;
+    assert!(
+        fresh.fetch(id).await.is_err(),
+        "relay one must not have it back"
+    );
+    let mut fresh = Device::enrolled(&anna, &two.ws_url_with_token(&anna.token))?;
+    fresh.connect().await?;
+    assert!(
+        fresh.fetch(id).await.is_err(),
+        "relay two must not have it back"
+    );
+
+    // One receipt, whichever relay answers it.
+    let mut receipts = Vec::new();
+    for relay in [&one, &two] {
+        let r = http::get(
+            relay.addr,
+            &format!("/erasure?token={}&document={id}", carla.token),
+        )
+        .await?;
+        assert_eq!(r.status, 200, "{}", r.body);
+        receipts.push(serde_json::from_str::<ErasureReceipt>(&r.body)?);
+    }
+    assert_eq!(receipts[0], receipts[1]);
+    assert!(receipts[0].confirmed >= 2, "{:?}", receipts[0]);
+    one.stop().await?;
+    two.stop().await
+}
