@@ -69,8 +69,8 @@ async fn a_sqlite_store_migrated_to_postgres_serves_the_same_devices_with_everyt
         &data,
         &["migrate", "--from", &data.to_string_lossy(), "--to", &url],
     )?;
-    // The contacts left (the erased one's chunks are gone), the team's index and its
-    // shared index (written by the relay's start-up pass, `hub/rebuild.rs`).
+    // The contacts left (the erased one's chunks are gone), the team's index and, the
+    // team keeping own caseloads only, the worker's own index the relay writes.
     assert!(
         out.contains(&format!("copying {} documents", CONTACTS - 1 + 2)),
         "{out}"
