@@ -87,3 +87,72 @@ pub fn carry_out(
     }
     storage.erase(doc, indices)
 }
+
+#[cfg(test)]
+mod tests {
+    use automerge::ActorId;
+    use paktum_shared::Editor;
+    use paktum_shared::caseload::Summary;
+    use paktum_shared::record::Kind;
+
+    use super::*;
+    use crate::storage::MemoryStorage;
+
+    /// The CLI's path: every worker's own index of the team is found and rewritten
+    /// (one that had the row, one that had it moved away); another team's is not.
+    #[test]
+    fn every_own_index_of_the_team_is_rewritten_and_no_other() {
+        let storage = MemoryStorage::new();
+        let ed = Editor::new(ActorId::random(), "relay", 1);
+        let gone = DocumentId::random();
+        let row = Summary {
+            kind: Kind::Contact,
+            name: "Qzxwvkjyrtpl".into(),
+            status: None,
+            worker: "Anna".into(),
+            next_follow_up: None,
+            follow_up_by: None,
+            updated_at: 5,
+        };
+        let mut stored = Vec::new();
+        for (team, worker, moved) in [
+            ("kempen", "Anna", true),
+            ("kempen", "Bram", false),
+            ("herentals", "Jef", false),
+        ] {
+            let mut own = CaseloadDoc::new_for_worker(team, worker).expect("index");
+            own.upsert(&ed, &[(gone, row.clone(), None)]).expect("row");
+            if moved {
+                own.mark_moved(&ed, &gone).expect("moved");
+            }
+            let id = CaseloadDoc::worker_id_for(team, worker);
+            storage.append(&id, &own.save()).expect("stored");
+            stored.push(id);
+        }
+        let found = worker_indices(&storage, "kempen").expect("scan");
+        let mut expected = vec![
+            (stored[0], "Anna".to_string()),
+            (stored[1], "Bram".to_string()),
+        ];
+        expected.sort();
+        assert_eq!(found, expected);
+        let workers: Vec<String> = found.into_iter().map(|(_, w)| w).collect();
+        carry_out(&storage, &gone, "kempen", &workers, 1_764_633_600_000).expect("erased");
+        let names = |id: &DocumentId| {
+            let bytes = storage.load(id).expect("load").expect("index").bytes;
+            bytes.windows(12).any(|w| w == b"Qzxwvkjyrtpl")
+        };
+        assert!(
+            !names(&stored[0]) && !names(&stored[1]),
+            "kempen's are rewritten"
+        );
+        assert!(names(&stored[2]), "herentals' index is not kempen's");
+        let anna = storage.load(&stored[0]).expect("load").expect("index");
+        let anna = paktum_shared::untrusted::load(&anna.bytes).expect("doc");
+        assert_eq!(CaseloadDoc::erased_of(&anna), [gone]);
+        assert_eq!(
+            CaseloadDoc::worker_index_of(&stored[0], &anna),
+            Some(("kempen".into(), "Anna".into()))
+        );
+    }
+}
