@@ -1,9 +1,10 @@
-//! Erasure in the running relay: the erased record, its team's index and its team's
-//! workers' own indices leave memory, the store erases them (`crate::erasure::carry_out`,
-//! under all these documents' locks so nothing is persisted meanwhile), every device that may hold the record
-//! is told (`paktum-erased`) now or when it next connects, and its messages for the
-//! rewritten index are held back until it confirms. Erased ids are refused from
-//! every device from then on.
+//! Erasure in the running relay: the erased record, its team's index and the own
+//! indices of its team's workers leave memory, the store erases them
+//! (`crate::erasure::carry_out`, under all these documents' locks so nothing is
+//! persisted meanwhile), every device that may hold the record is told
+//! (`paktum-erased`, with the index it follows) now or when it next connects, and its
+//! messages for that rewritten index are held back until it confirms. Erased ids are
+//! refused from every device from then on.
 
 use paktum_shared::DocumentId;
 use paktum_shared::caseload::CaseloadDoc;
