@@ -2,13 +2,15 @@
 //! devices online delete it at once, a device offline the whole time deletes its copy
 //! when it reconnects and cannot bring the record back; the receipt counts their
 //! confirmations; the audit log says who erased which id when, without a name; and
-//! the relay's data directory holds no byte of the name afterwards.
+//! the relay's data directory holds no byte of the name afterwards. In an "own caseload
+//! only" team the workers' own indices, which held the record's row, are rewritten too.
 
 use paktum_shared::DocumentId;
+use paktum_shared::caseload::CaseloadDoc;
 use paktum_shared::contact::ContactField;
 use paktum_shared::erasure::{EraseRequest, ErasureReceipt};
 use paktum_sync_server::auth::Role;
-use paktum_tests::pact::{Pact, pact};
+use paktum_tests::pact::{Pact, pact, pact_with};
 use paktum_tests::synthetic::{self, Seeded};
 use paktum_tests::{Device, http};
 
@@ -190,6 +192,124 @@ async fn an_erased_contact_leaves_every_device_and_the_relay_and_cannot_come_bac
     Ok(())
 }
 
+/// Every document the device holds that has `text` in its saved bytes (the record, or
+/// an index whose history still names it).
+fn docs_naming(device: &Device, text: &str) -> Vec<DocumentId> {
+    let replica = device.replica();
+    replica
+        .doc_ids()
+        .filter(|id| {
+            replica
+                .doc(id)
+                .is_some_and(|d| d.save().windows(text.len()).any(|w| w == text.as_bytes()))
+        })
+        .copied()
+        .collect()
+}
+
+#[tokio::test]
+async fn an_erasure_in_an_own_caseload_team_rewrites_every_workers_index_and_reaches_their_devices()
+-> anyhow::Result<()> {
+    let p = pact_with(&["kempen"], |_| {}).await?;
+    let mut rng = Seeded::new(1517);
+    let name = unique_name(&mut rng);
+    let (mut anna, _) = p.device("kempen", "Anna", Role::Worker).await?;
+    let (mut stale, _) = p.device("kempen", "Anna", Role::Worker).await?;
+    let (mut bram, _) = p.device("kempen", "Bram", Role::Worker).await?;
+    let (mut carla, carla_token) = p.device("kempen", "Carla", Role::Coordinator).await?;
+    let annas_index = CaseloadDoc::worker_id_for("kempen", "Anna");
+    assert_eq!(anna.index_id(), annas_index);
+    let mut new = synthetic::contact(&mut rng, "kempen", 0);
+    new.display_name = name.clone();
+    new.assigned_worker = Some("Anna".into());
+    let id = anna.create_contact(new).await?;
+    anna.sync().await?;
+    // Anna's second phone gets it, then stays offline until after the erasure.
+    stale
+        .wait_for("the contact", |r| r.doc(&id).is_some())
+        .await?;
+    stale.sync().await?;
+    stale.go_offline();
+    carla
+        .wait_for("the contact", |r| r.doc(&id).is_some())
+        .await?;
+    carla.sync().await?;
+
+    // Reassigned to Bram: it leaves Anna's phone, her index keeps a `moved` row (and
+    // the name in its history), and it enters Bram's index.
+    carla
+        .edit_contact(id, |c, ed| {
+            c.set_field(ed, ContactField::AssignedWorker, Some("Bram"))
+        })
+        .await?;
+    carla.sync().await?;
+    anna.wait_for("the reassigned contact to go", |r| r.doc(&id).is_none())
+        .await?;
+    bram.wait_for("the reassigned contact", |r| {
+        r.heads(&id).is_some_and(|h| !h.is_empty())
+    })
+    .await?;
+    bram.sync().await?;
+    anna.sync().await?;
+    assert_eq!(
+        docs_naming(&anna, &name),
+        [annas_index],
+        "the name must be in Anna's index history before, or the test proves nothing"
+    );
+    assert!(docs_naming(&bram, &name).contains(&bram.index_id()));
+    assert!(docs_naming(&stale, &name).contains(&annas_index));
+    // The data directory's files are SQLite's; on PostgreSQL (`PAKTUM_TEST_BACKEND`)
+    // the devices' side is tested alone.
+    let sqlite = p.database.is_none();
+    let before = occurrences(p.dir.path(), &name)?;
+    assert!(
+        !sqlite || !before.is_empty(),
+        "the name must be in the relay's files before"
+    );
+
+    erase(&p, &carla_token, id).await?;
+    // Both workers' phones online: the record and every index copy naming it go.
+    for device in [&mut anna, &mut bram, &mut carla] {
+        device
+            .wait_for("the erasure", |r| r.doc(&id).is_none())
+            .await?;
+        device.sync().await?;
+        let index = device.index_id();
+        device
+            .wait_for("the rewritten index", |r| {
+                r.doc(&index)
+                    .is_some_and(|d| CaseloadDoc::erased_of(d).contains(&id))
+            })
+            .await?;
+        assert!(holds_nothing_of(device, &id), "{}", device.team);
+        assert_eq!(docs_naming(device, &name), [], "{}", device.team);
+    }
+    // Anna's offline phone reconnects: told of the erasure with her own index, it
+    // deletes the record and its index copy; the relay takes neither back.
+    stale.open().await?;
+    stale
+        .wait_for("the erasure", |r| r.doc(&id).is_none())
+        .await?;
+    stale.sync().await?;
+    stale
+        .wait_for("the rewritten index", |r| {
+            r.doc(&annas_index)
+                .is_some_and(|d| CaseloadDoc::erased_of(d).contains(&id))
+        })
+        .await?;
+    assert!(holds_nothing_of(&stale, &id));
+    assert_eq!(docs_naming(&stale, &name), []);
+    assert!(stale.fetch(id).await.is_err(), "refused");
+
+    // Nothing of the name in the relay's files, running and stopped.
+    let after = occurrences(p.dir.path(), &name)?;
+    assert!(after.is_empty(), "before: {before:?}, after: {after:?}");
+    p.relay.stop().await?;
+    let stopped = occurrences(p.dir.path(), &name)?;
+    assert!(stopped.is_empty(), "after stopping: {stopped:?}");
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_contact_handed_to_another_team_leaves_the_old_teams_devices_and_index()
 -> anyhow::Result<()> {
@@ -221,10 +341,7 @@ async fn a_contact_handed_to_another_team_leaves_the_old_teams_devices_and_index
     // It leaves kempen's index (a row without a name says it moved)…
     let kempen = anna.index()?;
     assert!(kempen.entry(&id).is_none());
-    assert_eq!(
-        paktum_shared::caseload::CaseloadDoc::moved_of(kempen.doc()),
-        vec![id]
-    );
+    assert_eq!(CaseloadDoc::moved_of(kempen.doc()), vec![id]);
     // …and enters herentals', so Jef's device pulls it without asking.
     jef.wait_for("the record in herentals", |r| r.doc(&id).is_some())
         .await?;

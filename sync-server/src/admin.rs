@@ -61,7 +61,11 @@ pub fn erase(data_dir: &Path, database: Option<&str>, doc: &str, by: &str) -> Re
     directory
         .record_erasure(&doc, &team, role, None, now)
         .context("recording the erasure")?;
-    crate::erasure::carry_out(storage, &doc, &team, now).context("erasing")?;
+    let workers: Vec<String> = crate::erasure::worker_indices(storage, &team)?
+        .into_iter()
+        .map(|(_, worker)| worker)
+        .collect();
+    crate::erasure::carry_out(storage, &doc, &team, &workers, now).context("erasing")?;
     if let Some(receipt) = directory.erasure_receipt(&doc)? {
         println!("{}", receipt.sentence());
     }

@@ -1,7 +1,8 @@
 //! What erasing a document does to the relay's store, the same for the admin CLI and
 //! a coordinator's request: the record's chunks and sync states are deleted, its id
 //! is refused from then on, and its team's index is rewritten without history (the
-//! erased row a tombstone), its old chunks and sync states deleted. SQLite overwrites
+//! erased row a tombstone), and so are the own indices of the team's workers (an
+//! "own caseload only" team), their old chunks and sync states deleted. SQLite overwrites
 //! the deleted content with zeros and the WAL is truncated (`storage::sqlite`).
 
 use paktum_shared::DocumentId;
@@ -26,22 +27,132 @@ pub fn team_of(storage: &dyn Storage, doc: &DocumentId) -> Result<Option<String>
     })
 }
 
-/// Carries out the erasure of `doc`, a record of `team`, in the store. Idempotent: a
-/// second run rewrites the index again (from what is stored), deletes nothing more.
+/// The own indices of `team`'s workers held in the store, with each one's worker:
+/// every one may list an erased record of the team (its row, a `moved` row, or a row
+/// in its history), so every one is rewritten. Reads every stored document once (an
+/// index's id cannot say whose it is without its worker's name); erasures are rare.
+pub fn worker_indices(
+    storage: &dyn Storage,
+    team: &str,
+) -> Result<Vec<(DocumentId, String)>, StorageError> {
+    let mut found = Vec::new();
+    for id in storage.document_ids()? {
+        let Some(stored) = storage.load(&id)? else {
+            continue;
+        };
+        let Ok(doc) = paktum_shared::untrusted::load(&stored.bytes) else {
+            continue;
+        };
+        if let Some((of, worker)) = CaseloadDoc::worker_index_of(&id, &doc)
+            && of == team
+        {
+            found.push((id, worker));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Carries out the erasure of `doc`, a record of `team`, in the store: its team's
+/// index and the own indices of `workers` (see [`worker_indices`]) are rewritten in
+/// the same transaction. Idempotent: a second run rewrites the indices again (from
+/// what is stored), deletes nothing more.
 pub fn carry_out(
     storage: &dyn Storage,
     doc: &DocumentId,
     team: &str,
+    workers: &[String],
     now_ms: i64,
 ) -> Result<(), StorageError> {
-    let index_id = CaseloadDoc::id_for_team(team);
-    let old = storage
-        .load(&index_id)?
-        .and_then(|stored| paktum_shared::untrusted::load(&stored.bytes).ok());
     let day = Day::from_unix_ms(now_ms)
         .map(|d| d.to_string())
         .unwrap_or_default();
-    let index = CaseloadDoc::rewritten(team, old.as_ref(), *doc, &day, now_ms)
-        .map_err(|e| StorageError::Write(format!("rewriting the index: {e}")))?;
-    storage.erase(doc, Some((index_id, index.save())))
+    let stored = |id: &DocumentId| -> Result<Option<automerge::Automerge>, StorageError> {
+        Ok(storage
+            .load(id)?
+            .and_then(|stored| paktum_shared::untrusted::load(&stored.bytes).ok()))
+    };
+    let failed =
+        |e: paktum_shared::ModelError| StorageError::Write(format!("rewriting an index: {e}"));
+    let index_id = CaseloadDoc::id_for_team(team);
+    let old = stored(&index_id)?;
+    let index = CaseloadDoc::rewritten(team, old.as_ref(), *doc, &day, now_ms).map_err(failed)?;
+    let mut indices = vec![(index_id, index.save())];
+    for worker in workers {
+        let id = CaseloadDoc::worker_id_for(team, worker);
+        let old = stored(&id)?;
+        let own = CaseloadDoc::rewritten_for_worker(team, worker, old.as_ref(), *doc, &day, now_ms)
+            .map_err(failed)?;
+        indices.push((id, own.save()));
+    }
+    storage.erase(doc, indices)
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::ActorId;
+    use paktum_shared::Editor;
+    use paktum_shared::caseload::Summary;
+    use paktum_shared::record::Kind;
+
+    use super::*;
+    use crate::storage::MemoryStorage;
+
+    /// The CLI's path: every worker's own index of the team is found and rewritten
+    /// (one that had the row, one that had it moved away); another team's is not.
+    #[test]
+    fn every_own_index_of_the_team_is_rewritten_and_no_other() {
+        let storage = MemoryStorage::new();
+        let ed = Editor::new(ActorId::random(), "relay", 1);
+        let gone = DocumentId::random();
+        let row = Summary {
+            kind: Kind::Contact,
+            name: "Qzxwvkjyrtpl".into(),
+            status: None,
+            worker: "Anna".into(),
+            next_follow_up: None,
+            follow_up_by: None,
+            updated_at: 5,
+        };
+        let mut stored = Vec::new();
+        for (team, worker, moved) in [
+            ("kempen", "Anna", true),
+            ("kempen", "Bram", false),
+            ("herentals", "Jef", false),
+        ] {
+            let mut own = CaseloadDoc::new_for_worker(team, worker).expect("index");
+            own.upsert(&ed, &[(gone, row.clone(), None)]).expect("row");
+            if moved {
+                own.mark_moved(&ed, &gone).expect("moved");
+            }
+            let id = CaseloadDoc::worker_id_for(team, worker);
+            storage.append(&id, &own.save()).expect("stored");
+            stored.push(id);
+        }
+        let found = worker_indices(&storage, "kempen").expect("scan");
+        let mut expected = vec![
+            (stored[0], "Anna".to_string()),
+            (stored[1], "Bram".to_string()),
+        ];
+        expected.sort();
+        assert_eq!(found, expected);
+        let workers: Vec<String> = found.into_iter().map(|(_, w)| w).collect();
+        carry_out(&storage, &gone, "kempen", &workers, 1_764_633_600_000).expect("erased");
+        let names = |id: &DocumentId| {
+            let bytes = storage.load(id).expect("load").expect("index").bytes;
+            bytes.windows(12).any(|w| w == b"Qzxwvkjyrtpl")
+        };
+        assert!(
+            !names(&stored[0]) && !names(&stored[1]),
+            "kempen's are rewritten"
+        );
+        assert!(names(&stored[2]), "herentals' index is not kempen's");
+        let anna = storage.load(&stored[0]).expect("load").expect("index");
+        let anna = paktum_shared::untrusted::load(&anna.bytes).expect("doc");
+        assert_eq!(CaseloadDoc::erased_of(&anna), [gone]);
+        assert_eq!(
+            CaseloadDoc::worker_index_of(&stored[0], &anna),
+            Some(("kempen".into(), "Anna".into()))
+        );
+    }
 }

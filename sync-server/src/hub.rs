@@ -21,6 +21,7 @@ mod admission;
 pub mod document;
 mod elsewhere;
 mod erasure;
+pub use erasure::index_told;
 mod handover;
 mod own;
 mod rebuild;

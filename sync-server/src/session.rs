@@ -105,7 +105,8 @@ where
     };
     let (tx, mut rx) = mpsc::channel::<Outgoing>(QUEUE);
     let kick = Kick::default();
-    let device = identity.as_ref().map(|i| i.device_id);
+    // Kept for the erasures it is told of: which index it follows.
+    let told = identity.clone();
     // Relays sharing a database count a device's connections together.
     let slot = match hub.take_slot(identity.as_ref()).await {
         Ok(slot) => slot,
@@ -121,7 +122,7 @@ where
     let reason = if outgoing.send(peer(&hub, peer_id).encode()).await.is_err() {
         "closed during handshake".to_string()
     } else {
-        tell_erasures(&hub, conn, device).await;
+        tell_erasures(&hub, conn, told.as_ref()).await;
         // Reading and writing run side by side: a client that is busy sending while
         // its own replies queue up is never deadlocked against the relay, and a client
         // that stops reading fills its queue and is closed by the hub (logged).
@@ -232,15 +233,17 @@ where
 
 /// Right after the handshake, before anything else reaches it: the erasures this
 /// device has not confirmed (it was offline, or did not get to confirm), each with its
-/// team's index, which was rewritten.
-async fn tell_erasures(hub: &Hub, conn: crate::hub::ConnId, device: Option<i64>) {
+/// index it follows there (its team's, or its own in an "own caseload only" team),
+/// which was rewritten.
+async fn tell_erasures(hub: &Hub, conn: crate::hub::ConnId, identity: Option<&Identity>) {
+    let device = identity.map(|i| i.device_id);
     let (Some(device), Some(directory)) = (device, hub.directory().cloned()) else {
         return;
     };
     match tokio::task::spawn_blocking(move || directory.unconfirmed_erasures(device)).await {
         Ok(Ok(erasures)) => {
             for e in erasures {
-                let index = paktum_shared::caseload::CaseloadDoc::id_for_team(&e.team);
+                let index = crate::hub::index_told(identity, &e.team);
                 hub.tell_erased(conn, e.doc, Some(index));
             }
         }

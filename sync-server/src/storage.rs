@@ -70,14 +70,14 @@ pub trait Storage: Send + Sync + 'static {
         states: &[(DocumentId, Vec<u8>)],
     ) -> Result<(), StorageError>;
     /// Erases a document: every chunk and sync state of it goes, its id is refused
-    /// from then on (`append`/`compact` of it do nothing), and `index`, when given, is
-    /// replaced by the one chunk given (its sync states go too: they describe the old
-    /// history). Atomic; in SQLite the freed pages are zeroed and the WAL truncated
+    /// from then on (`append`/`compact` of it do nothing), and each of `indices` (its
+    /// team's index, its workers' own indices) is replaced by the one chunk given (its
+    /// sync states go too: they describe the old history). Atomic; in SQLite the freed pages are zeroed and the WAL truncated
     /// before this returns (see `sqlite::erase`).
     fn erase(
         &self,
         doc: &DocumentId,
-        index: Option<(DocumentId, Vec<u8>)>,
+        indices: Vec<(DocumentId, Vec<u8>)>,
     ) -> Result<(), StorageError>;
     /// Every erased document id.
     fn erased(&self) -> Result<Vec<DocumentId>, StorageError>;

@@ -73,7 +73,30 @@ impl CaseloadDoc {
         day: &str,
         now_ms: i64,
     ) -> Result<CaseloadDoc, ModelError> {
-        let mut index = CaseloadDoc::new(team)?;
+        Self::rewritten_from(CaseloadDoc::new(team)?, old, erased, day, now_ms)
+    }
+
+    /// `worker`'s own index in `team` rewritten the same way (see [`Self::rewritten`]),
+    /// from its own genesis, so the worker's device syncs with it.
+    pub fn rewritten_for_worker(
+        team: &str,
+        worker: &str,
+        old: Option<&Automerge>,
+        erased: DocumentId,
+        day: &str,
+        now_ms: i64,
+    ) -> Result<CaseloadDoc, ModelError> {
+        let genesis = CaseloadDoc::new_for_worker(team, worker)?;
+        Self::rewritten_from(genesis, old, erased, day, now_ms)
+    }
+
+    fn rewritten_from(
+        mut index: CaseloadDoc,
+        old: Option<&Automerge>,
+        erased: DocumentId,
+        day: &str,
+        now_ms: i64,
+    ) -> Result<CaseloadDoc, ModelError> {
         // A fresh actor each time: a second rewrite must not reuse the first one's
         // (actor, sequence number) pairs for different changes.
         index.doc.set_actor(ActorId::random());
@@ -194,5 +217,56 @@ mod tests {
         let mut expected = vec![gone, other];
         expected.sort();
         assert_eq!(erased, expected);
+    }
+
+    #[test]
+    fn a_workers_rewritten_index_starts_from_the_workers_genesis_and_stays_theirs() {
+        let editor = Editor {
+            actor: ActorId::random(),
+            worker: "relay".into(),
+            now_ms: 1,
+        };
+        let mut index = CaseloadDoc::new_for_worker("kempen", "Anna").expect("index");
+        let gone = DocumentId::random();
+        let row = Summary {
+            kind: Kind::Contact,
+            name: "Qzxwvkjyrtpl".into(),
+            status: None,
+            worker: "Anna".into(),
+            next_follow_up: None,
+            follow_up_by: None,
+            updated_at: 5,
+        };
+        index
+            .upsert(&editor, &[(gone, row, Some(vec![]))])
+            .expect("row");
+        index.mark_moved(&editor, &gone).expect("moved");
+        let has_name = |bytes: &[u8]| bytes.windows(12).any(|w| w == b"Qzxwvkjyrtpl");
+        assert!(has_name(&index.save()), "the moved row's history names it");
+        let rewritten = CaseloadDoc::rewritten_for_worker(
+            "kempen",
+            "Anna",
+            Some(index.doc()),
+            gone,
+            "2026-12-02",
+            9,
+        )
+        .expect("rewritten");
+        assert!(!has_name(&rewritten.save()));
+        assert_eq!(CaseloadDoc::erased_of(rewritten.doc()), vec![gone]);
+        assert_eq!(CaseloadDoc::moved_of(rewritten.doc()), vec![]);
+        let id = CaseloadDoc::worker_id_for("kempen", "Anna");
+        assert_eq!(
+            CaseloadDoc::worker_index_of(&id, rewritten.doc()),
+            Some(("kempen".into(), "Anna".into()))
+        );
+        let genesis = CaseloadDoc::new_for_worker("kempen", "Anna").expect("genesis");
+        assert!(
+            genesis
+                .doc()
+                .get_heads()
+                .iter()
+                .all(|h| rewritten.doc().get_change_by_hash(h).is_some())
+        );
     }
 }

@@ -86,7 +86,7 @@ pub fn run(from: &Path, to: &str) -> Result<()> {
     );
     let erased = source.erased()?;
     for id in &erased {
-        target.erase(id, None)?;
+        target.erase(id, Vec::new())?;
     }
     if let Some(id) = storage_id {
         let pool = target.database().pool();

@@ -1,9 +1,10 @@
-//! Erasure in the running relay: the erased record and its team's index leave
-//! memory, the store erases them (`crate::erasure::carry_out`, under both documents'
-//! locks so nothing is persisted meanwhile), every device that may hold the record
-//! is told (`paktum-erased`) now or when it next connects, and its messages for the
-//! rewritten index are held back until it confirms. Erased ids are refused from
-//! every device from then on.
+//! Erasure in the running relay: the erased record, its team's index and the own
+//! indices of its team's workers leave memory, the store erases them
+//! (`crate::erasure::carry_out`, under all these documents' locks so nothing is
+//! persisted meanwhile), every device that may hold the record is told
+//! (`paktum-erased`, with the index it follows) now or when it next connects, and its
+//! messages for that rewritten index are held back until it confirms. Erased ids are
+//! refused from every device from then on.
 
 use paktum_shared::DocumentId;
 use paktum_shared::caseload::CaseloadDoc;
@@ -12,6 +13,15 @@ use paktum_shared::protocol::Message;
 use super::{ConnId, Hub, Kind, Outgoing, lock};
 use crate::auth::{Access, DocClass, Erasure, Identity, Receipt, Role, now_ms};
 use crate::error::Error;
+
+/// The index a device follows for `team` and was rewritten by an erasure there: a
+/// worker's own index in an "own caseload only" team, else the team's index.
+pub fn index_told(identity: Option<&Identity>, team: &str) -> DocumentId {
+    match identity {
+        Some(i) if i.own_only() && i.team == team => CaseloadDoc::worker_id_for(team, &i.worker),
+        _ => CaseloadDoc::id_for_team(team),
+    }
+}
 
 impl Hub {
     /// Carries out an erasure recorded in the directory (by the admin CLI or
@@ -30,25 +40,46 @@ impl Hub {
         lock(&self.erased).insert(erasure.doc, erasure.team.clone());
         let (doc, team) = (erasure.doc, erasure.team.clone());
         let index = CaseloadDoc::id_for_team(&team);
-        let (record_slot, index_slot) = (self.slot(doc), self.slot(index));
+        let record_slot = self.slot(doc);
         let mut record = record_slot.lock().await;
+        // Under the record's lock: no change of it can list it in another index now.
+        let t = team.clone();
+        let workers = self
+            .blocking(move |s| crate::erasure::worker_indices(s, &t))
+            .await?;
+        let index_slot = self.slot(index);
         let mut rewritten = index_slot.lock().await;
+        let own_slots: Vec<_> = workers.iter().map(|(id, _)| self.slot(*id)).collect();
+        let mut own = Vec::with_capacity(own_slots.len());
+        for slot in &own_slots {
+            own.push(slot.lock().await);
+        }
         // Dropped with their sync states: nobody resumes the old history.
         *record = None;
         *rewritten = None;
+        for guard in &mut own {
+            **guard = None;
+        }
+        let mut gone: Vec<DocumentId> = vec![doc, index];
+        gone.extend(workers.iter().map(|(id, _)| *id));
         {
             let mut unloaded = lock(&self.unloaded);
-            unloaded.remove(&doc);
-            unloaded.remove(&index);
+            for id in &gone {
+                unloaded.remove(id);
+            }
         }
         for peer in lock(&self.peers).values_mut() {
-            peer.docs.remove(&doc);
-            peer.docs.remove(&index);
+            for id in &gone {
+                peer.docs.remove(id);
+            }
             peer.waiting.retain(|d| *d != doc);
         }
+        let names: Vec<String> = workers.into_iter().map(|(_, w)| w).collect();
+        let t = team.clone();
         let carried = self
-            .blocking(move |s| crate::erasure::carry_out(s, &doc, &team, now_ms()))
+            .blocking(move |s| crate::erasure::carry_out(s, &doc, &t, &names, now_ms()))
             .await;
+        drop(own);
         drop(rewritten);
         drop(record);
         lock(&self.docs).remove(&doc);
@@ -64,16 +95,16 @@ impl Hub {
                 .map_err(Error::Directory)?,
             None => Vec::new(),
         };
-        let conns: Vec<ConnId> = lock(&self.peers)
+        let conns: Vec<(ConnId, DocumentId)> = lock(&self.peers)
             .iter()
-            .filter(|(_, p)| {
-                p.identity
-                    .as_ref()
-                    .is_some_and(|i| owing.contains(&i.device_id))
+            .filter_map(|(c, p)| {
+                let identity = p.identity.as_ref()?;
+                owing
+                    .contains(&identity.device_id)
+                    .then(|| (*c, index_told(Some(identity), &team)))
             })
-            .map(|(c, _)| *c)
             .collect();
-        for conn in conns {
+        for (conn, index) in conns {
             self.tell_erased(conn, doc, Some(index));
         }
         Ok(())

@@ -240,4 +240,64 @@ mod tests {
             "nothing missing"
         );
     }
+
+    /// The erased table wins: a pass run after an erasure (forced, as after an upgrade)
+    /// lists the other records again but not the erased one, and keeps its tombstone.
+    #[tokio::test]
+    async fn a_pass_after_an_erasure_does_not_bring_the_row_back_into_a_workers_index() {
+        let storage = Arc::new(MemoryStorage::new());
+        let ed = Editor::new(ActorId::random(), "Anna", 10);
+        let (gone_name, kept_name) = ("Zephyrine Qoldavik", "Quillon Marchetti");
+        let mut ids = Vec::new();
+        for name in [gone_name, kept_name] {
+            let mut new = contact(&ed, name);
+            new.set_field(
+                &ed,
+                paktum_shared::contact::ContactField::AssignedWorker,
+                Some("Anna"),
+            )
+            .expect("assigned");
+            storage
+                .append(&new.record().id(), &new.record().doc().save())
+                .expect("stored");
+            ids.push(new.record().id());
+        }
+        let (gone, kept) = (ids[0], ids[1]);
+        let hub = Hub::new(storage.clone(), None, None, Limits::default()).expect("hub");
+        *lock(&hub.own_teams) = vec!["kempen".into()];
+        hub.build_indices(false).await.expect("built");
+        let own_id = CaseloadDoc::worker_id_for("kempen", "Anna");
+        let own = || {
+            let stored = storage.load(&own_id).expect("load").expect("Anna's index");
+            (
+                CaseloadDoc::load(&stored.bytes).expect("an index"),
+                stored.bytes,
+            )
+        };
+        let mut both = vec![gone, kept];
+        both.sort();
+        let mut listed: Vec<_> = own().0.entries().iter().map(|e| e.id).collect();
+        listed.sort();
+        assert_eq!(listed, both, "the pass lists both in Anna's index");
+
+        let erasure = crate::auth::Erasure {
+            seq: 1,
+            doc: gone,
+            team: "kempen".into(),
+        };
+        hub.apply_erasure(erasure).await.expect("erased");
+        let names =
+            |bytes: &[u8], name: &str| bytes.windows(name.len()).any(|w| w == name.as_bytes());
+        assert!(!names(&own().1, gone_name), "rewritten without history");
+        let forced = hub.build_indices(true).await.expect("forced");
+        assert_eq!(forced.records, 1, "the erased record is not read");
+        let (index, bytes) = own();
+        assert_eq!(
+            index.entries().iter().map(|e| e.id).collect::<Vec<_>>(),
+            [kept]
+        );
+        assert_eq!(CaseloadDoc::erased_of(index.doc()), [gone]);
+        assert!(!names(&bytes, gone_name));
+        assert!(names(&bytes, kept_name));
+    }
 }

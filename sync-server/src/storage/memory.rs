@@ -78,14 +78,14 @@ impl Storage for MemoryStorage {
     fn erase(
         &self,
         doc: &DocumentId,
-        index: Option<(DocumentId, Vec<u8>)>,
+        indices: Vec<(DocumentId, Vec<u8>)>,
     ) -> Result<(), StorageError> {
         lock(&self.erased).insert(*doc);
         let mut docs = lock(&self.docs);
         docs.remove(doc);
         let mut states = lock(&self.states);
         states.retain(|(_, d), _| d != doc);
-        if let Some((index, bytes)) = index {
+        for (index, bytes) in indices {
             docs.insert(index, vec![bytes]);
             states.retain(|(_, d), _| *d != index);
         }

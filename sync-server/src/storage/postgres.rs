@@ -259,10 +259,13 @@ impl Storage for PostgresStorage {
     fn erase(
         &self,
         doc: &DocumentId,
-        index: Option<(DocumentId, Vec<u8>)>,
+        indices: Vec<(DocumentId, Vec<u8>)>,
     ) -> Result<(), StorageError> {
         let (pool, doc) = (self.pool.clone(), doc.as_bytes().to_vec());
-        let index = index.map(|(id, bytes)| (id.as_bytes().to_vec(), bytes));
+        let indices: Vec<_> = indices
+            .into_iter()
+            .map(|(id, bytes)| (id.as_bytes().to_vec(), bytes))
+            .collect();
         self.wait(async move {
             let mut client = pool.get().await.map_err(db)?;
             let tx = client.transaction().await.map_err(db)?;
@@ -273,9 +276,7 @@ impl Storage for PostgresStorage {
             .await
             .map_err(db)?;
             let mut gone = vec![doc];
-            if let Some((index, _)) = &index {
-                gone.push(index.clone());
-            }
+            gone.extend(indices.iter().map(|(index, _)| index.clone()));
             for id in &gone {
                 tx.execute("DELETE FROM chunks WHERE doc_id = $1", &[id])
                     .await
@@ -284,7 +285,7 @@ impl Storage for PostgresStorage {
                     .await
                     .map_err(db)?;
             }
-            if let Some((index, bytes)) = &index {
+            for (index, bytes) in &indices {
                 tx.execute(
                     "INSERT INTO chunks (doc_id, data) VALUES ($1, $2)",
                     &[index, bytes],

@@ -33,7 +33,7 @@ enum Op {
     },
     Erase {
         doc: DocumentId,
-        index: Option<(DocumentId, Vec<u8>)>,
+        indices: Vec<(DocumentId, Vec<u8>)>,
     },
     Meta {
         key: String,
@@ -197,12 +197,12 @@ fn apply(conn: &mut Connection, batch: &[Write]) -> Result<(), rusqlite::Error> 
                         append.execute(params![doc.as_bytes().as_slice(), snapshot])?;
                     }
                 }
-                Op::Erase { doc, index } => {
+                Op::Erase { doc, indices } => {
                     let id = doc.as_bytes();
                     erased.execute(params![id.as_slice()])?;
                     clear.execute(params![id.as_slice()])?;
                     clear_states.execute(params![id.as_slice()])?;
-                    if let Some((index, bytes)) = index {
+                    for (index, bytes) in indices {
                         let index = index.as_bytes();
                         clear.execute(params![index.as_slice()])?;
                         clear_states.execute(params![index.as_slice()])?;
@@ -309,9 +309,9 @@ impl Storage for SqliteStorage {
     fn erase(
         &self,
         doc: &DocumentId,
-        index: Option<(DocumentId, Vec<u8>)>,
+        indices: Vec<(DocumentId, Vec<u8>)>,
     ) -> Result<(), StorageError> {
-        self.write(Op::Erase { doc: *doc, index })
+        self.write(Op::Erase { doc: *doc, indices })
     }
 
     fn erased(&self) -> Result<Vec<DocumentId>, StorageError> {

@@ -86,17 +86,30 @@ fn chunks_survive_reopening_and_compaction_replaces_them(open: Open<'_>) {
 fn an_erased_document_is_gone_and_its_id_refused(open: Open<'_>) {
     let s = open();
     let [one, two, _] = changes();
-    let (doc, index) = (DocumentId::random(), DocumentId::random());
-    s.append(&doc, &one).expect("append");
-    s.append(&index, &one).expect("append");
-    s.save_sync_states("device", &[(doc, vec![1]), (index, vec![2])])
-        .expect("states");
-    s.erase(&doc, Some((index, two.clone()))).expect("erase");
+    let (doc, index, own) = (
+        DocumentId::random(),
+        DocumentId::random(),
+        DocumentId::random(),
+    );
+    for id in [doc, index, own] {
+        s.append(&id, &one).expect("append");
+    }
+    s.save_sync_states(
+        "device",
+        &[(doc, vec![1]), (index, vec![2]), (own, vec![3])],
+    )
+    .expect("states");
+    // The team's index and a worker's own index are both replaced.
+    s.erase(&doc, vec![(index, two.clone()), (own, two.clone())])
+        .expect("erase");
     assert_eq!(s.load(&doc).expect("load").map(|s| s.chunks), None);
-    assert_eq!(s.load_sync_state("device", &doc).expect("state"), None);
-    assert_eq!(s.load_sync_state("device", &index).expect("state"), None);
-    let stored = s.load(&index).expect("load").expect("index");
-    assert_eq!((stored.bytes, stored.chunks), (two, 1));
+    for id in [doc, index, own] {
+        assert_eq!(s.load_sync_state("device", &id).expect("state"), None);
+    }
+    for id in [index, own] {
+        let stored = s.load(&id).expect("load").expect("index");
+        assert_eq!((stored.bytes, stored.chunks), (two.clone(), 1));
+    }
     s.append(&doc, &one).expect("append refused quietly");
     s.compact(&doc, &snapshot(1))
         .expect("compact refused quietly");
