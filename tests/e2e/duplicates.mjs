@@ -17,9 +17,9 @@
 import { chromium } from "playwright-core";
 import { CHROMIUM_ARGS } from "../chromium.mjs";
 import { mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { axeFindings } from "./axe.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = Object.fromEntries(
@@ -31,7 +31,6 @@ const ARTIFACTS = resolve(args.artifacts || resolve(here, "../artifacts"));
 const CHROMIUM = args.chromium || process.env.CHROMIUM || "/usr/bin/chromium";
 const SEED = Number(args.seed || 15);
 const T = 30_000;
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const HU = JSON.parse(readFileSync(resolve(here, "../../app/locales/hu.json"), "utf8"));
 
 if (!BASE || CODES.length < 2) {
@@ -102,17 +101,7 @@ async function shotAt(d, locator, file) {
 
 // axe-core through the DevTools protocol: no serious or critical violation.
 async function audited(d, what) {
-  await d.page.evaluate(AXE);
-  const { violations, passed } = await d.page.evaluate(async () => {
-    const result = await window.axe.run(document, {
-      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
-    });
-    const grave = (v) => v.impact === "serious" || v.impact === "critical";
-    return {
-      violations: result.violations.filter(grave).map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`),
-      passed: result.passes.map((p) => p.id),
-    };
-  });
+  const { violations, passed } = await axeFindings(d.page);
   for (const rule of ["button-name", "color-contrast", "link-name"]) check(passed.includes(rule), `axe on ${what}: rule ${rule} was not checked`);
   check(violations.length === 0, `axe on ${what}: ${violations.join("; ")}`);
 }

@@ -8,11 +8,10 @@
 // in English and Hungarian.
 
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { axeFindings } from "./axe.mjs";
 
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const LOCALES = resolve(dirname(fileURLToPath(import.meta.url)), "../../app/locales");
 const en = JSON.parse(readFileSync(resolve(LOCALES, "en.json"), "utf8"));
 const hu = JSON.parse(readFileSync(resolve(LOCALES, "hu.json"), "utf8"));
@@ -30,19 +29,7 @@ export function identifyScenarios(h) {
   // axe-core on the page as it is: no serious or critical violation, and the rules that
   // matter on a form were checked (as records.mjs does).
   async function audited(d, what) {
-    await d.page.evaluate(AXE);
-    const { violations, passed } = await d.page.evaluate(async () => {
-      const result = await window.axe.run(document, {
-        runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
-      });
-      const grave = (v) => v.impact === "serious" || v.impact === "critical";
-      return {
-        violations: result.violations
-          .filter(grave)
-          .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`),
-        passed: result.passes.map((p) => p.id),
-      };
-    });
+    const { violations, passed } = await axeFindings(d.page);
     for (const rule of ["button-name", "color-contrast", "target-size", "label"]) {
       check(passed.includes(rule), `axe on ${what}: rule ${rule} was not checked`);
     }

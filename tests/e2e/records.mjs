@@ -6,10 +6,8 @@
 // and the history with the day and what a field was changed from and to.
 // Screenshots (360×800): tests/artifacts/records-*.png.
 
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { axeFindings } from "./axe.mjs";
 
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 export function recordScenarios(h) {
   const { scenario, device, setUp, waitState, goOffline, goOnline, nav, newContact, addNote, setPhone, openContact, shot, check, T } = h;
@@ -36,19 +34,7 @@ export function recordScenarios(h) {
   // violation (labels, names, contrast, focus order, touch-target size). Evaluated
   // through the DevTools protocol, so the page's Content-Security-Policy is untouched.
   async function audited(d, what, { form = true } = {}) {
-    await d.page.evaluate(AXE);
-    const { violations, minor, passed } = await d.page.evaluate(async () => {
-      const result = await window.axe.run(document, {
-        runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
-      });
-      const worded = (v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`;
-      const grave = (v) => v.impact === "serious" || v.impact === "critical";
-      return {
-        violations: result.violations.filter(grave).map(worded),
-        minor: result.violations.filter((v) => !grave(v)).map(worded),
-        passed: result.passes.map((p) => p.id),
-      };
-    });
+    const { violations, minor, passed } = await axeFindings(d.page);
     // The audit ran: the rules that matter here were checked and passed.
     for (const rule of ["button-name", "color-contrast", "target-size", ...(form ? ["label"] : [])]) {
       check(passed.includes(rule), `axe on ${what}: rule ${rule} was not checked`);

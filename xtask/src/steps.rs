@@ -257,20 +257,9 @@ pub fn test(plan: &mut Plan) -> Result<()> {
 /// per device under `target/e2e-profiles`.
 fn erasure_in_browsers(plan: &mut Plan) -> Result<()> {
     let relay = E2eRelay::start(plan, Mode::Secure)?;
-    let binary = plan.root.join("target/debug/paktum-sync-server");
     let data = relay.process.data_dir().to_path_buf();
     let http = relay.process.http_url().to_string();
-    let invite = |name: &str, role: &str| -> Result<String> {
-        let printed = paktum_launch::admin(
-            &binary,
-            &data,
-            &[
-                "invite", "--team", E2E_TEAM, "--name", name, "--role", role, "--url", &http,
-            ],
-        )?;
-        paktum_launch::enrolment_code(&printed)
-            .with_context(|| format!("no enrolment code in the admin output: {printed}"))
-    };
+    let invite = |name: &str, role: &str| relay.process.invite_as(E2E_TEAM, name, role);
     let codes = format!(
         "{},{},{}",
         invite("Wim", "worker")?,
@@ -303,20 +292,8 @@ fn erasure_in_browsers(plan: &mut Plan) -> Result<()> {
 /// relay with device tokens, a worker and a coordinator invited to one team.
 fn duplicates_in_browsers(plan: &mut Plan) -> Result<()> {
     let relay = E2eRelay::start(plan, Mode::Secure)?;
-    let binary = plan.root.join("target/debug/paktum-sync-server");
-    let data = relay.process.data_dir().to_path_buf();
     let http = relay.process.http_url().to_string();
-    let invite = |name: &str, role: &str| -> Result<String> {
-        let printed = paktum_launch::admin(
-            &binary,
-            &data,
-            &[
-                "invite", "--team", E2E_TEAM, "--name", name, "--role", role, "--url", &http,
-            ],
-        )?;
-        paktum_launch::enrolment_code(&printed)
-            .with_context(|| format!("no enrolment code in the admin output: {printed}"))
-    };
+    let invite = |name: &str, role: &str| relay.process.invite_as(E2E_TEAM, name, role);
     let codes = format!(
         "{},{}",
         invite("Wim", "worker")?,
@@ -381,17 +358,7 @@ fn pact_in_browsers(plan: &mut Plan) -> Result<()> {
         &["create-team", "--pact", "e2e", "--team", SECOND_TEAM],
     )
     .context("creating the second e2e team")?;
-    let invite = |team: &str, name: &str, role: &str| -> Result<String> {
-        let printed = paktum_launch::admin(
-            &binary,
-            &data,
-            &[
-                "invite", "--team", team, "--name", name, "--role", role, "--url", &http,
-            ],
-        )?;
-        paktum_launch::enrolment_code(&printed)
-            .with_context(|| format!("no enrolment code in the admin output: {printed}"))
-    };
+    let invite = |team: &str, name: &str, role: &str| relay.process.invite_as(team, name, role);
     let codes = format!(
         "{},{},{}",
         invite(E2E_TEAM, "Wim", "worker")?,

@@ -530,8 +530,8 @@ mod tests {
         assert_eq!(again.pact_entries().count(), 3);
     }
 
-    #[test]
-    fn a_coordinators_device_deletes_another_teams_index_kept_from_before() {
+    /// Kempen's team index, as a device kept it from before.
+    fn kempens_index_kept() -> (crate::caseload::CaseloadDoc, Loaded) {
         let old = crate::caseload::CaseloadDoc::new("kempen").expect("index");
         let loaded = Loaded {
             kept: vec![super::super::KeptDoc {
@@ -543,6 +543,12 @@ mod tests {
             }],
             ..Loaded::default()
         };
+        (old, loaded)
+    }
+
+    #[test]
+    fn a_coordinators_device_deletes_another_teams_index_kept_from_before() {
+        let (old, loaded) = kempens_index_kept();
         let (kim, step) = Repo::new(identity("Kim", "herentals", "coordinator"), loaded, vec![]);
         assert_eq!(step.batch.erase, [old.id()]);
         assert!(kim.replica.heads(&old.id()).is_none());
@@ -550,17 +556,7 @@ mod tests {
 
     #[test]
     fn an_own_caseload_workers_device_deletes_its_teams_index_kept_from_before() {
-        let old = crate::caseload::CaseloadDoc::new("kempen").expect("index");
-        let loaded = Loaded {
-            kept: vec![super::super::KeptDoc {
-                id: old.id(),
-                bytes: old.save(),
-                heads: old.doc().get_heads(),
-                chunks: 1,
-                next_seq: 1,
-            }],
-            ..Loaded::default()
-        };
+        let (old, loaded) = kempens_index_kept();
         let anna = identity("Anna", "kempen", "worker").with_own_caseload(true);
         let (anna, step) = Repo::new(anna, loaded, vec![]);
         assert!(step.batch.erase.contains(&old.id()), "it names everyone");

@@ -183,11 +183,17 @@ impl RelayProcess {
     /// Invites a member of `team` with the admin CLI on this relay's store; returns
     /// the one-time enrolment code.
     pub fn invite(&self, team: &str, name: &str) -> Result<String> {
+        self.invite_as(team, name, "worker")
+    }
+
+    /// A one-time enrolment code for `name` in `team` with `role` (worker,
+    /// coordinator, admin), through the admin CLI on this relay's data.
+    pub fn invite_as(&self, team: &str, name: &str, role: &str) -> Result<String> {
         let printed = admin(
             &self.binary,
             &self.data_dir,
             &[
-                "invite", "--team", team, "--name", name, "--url", &self.http,
+                "invite", "--team", team, "--name", name, "--role", role, "--url", &self.http,
             ],
         )?;
         enrolment_code(&printed)
