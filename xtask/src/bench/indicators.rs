@@ -8,12 +8,12 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::Result;
 use serde_json::Value;
 
 use super::Sizes;
 use super::report::{Table, k};
-use super::server::{Kind, Server, bin, load, num, run_bounded};
+use super::server::{Kind, Server, bin, last_json_line, load, num, run_bounded};
 use crate::plan::Plan;
 
 pub(super) fn indicators(
@@ -41,13 +41,7 @@ pub(super) fn indicators(
             "paktum-indicators",
             scratch,
         )?;
-        let line = text
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .ok_or_else(|| anyhow!("paktum-indicators printed nothing"))?;
-        let v: Value = serde_json::from_str(line)
-            .with_context(|| format!("paktum-indicators printed {line}"))?;
+        let v = last_json_line(&text, "paktum-indicators")?;
         println!("    {v}");
         let label = format!("{} contacts + {} employers", k(contacts), k(employers));
         let read = num(&v, "read_ms")?;
@@ -103,13 +97,7 @@ pub(super) fn duplicates(
             "paktum-duplicates",
             scratch,
         )?;
-        let line = text
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .ok_or_else(|| anyhow!("paktum-duplicates printed nothing"))?;
-        let v: Value = serde_json::from_str(line)
-            .with_context(|| format!("paktum-duplicates printed {line}"))?;
+        let v = last_json_line(&text, "paktum-duplicates")?;
         println!("    {v}");
         table.add(
             format!(

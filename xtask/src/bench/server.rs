@@ -237,6 +237,11 @@ pub(super) fn load(plan: &Plan, scratch: &Path, args: &[String]) -> Result<Value
         &what,
         scratch,
     )?;
+    last_json_line(&text, &what)
+}
+
+/// The JSON object a measuring binary prints on its last non-empty line.
+pub(super) fn last_json_line(text: &str, what: &str) -> Result<Value> {
     let line = text
         .lines()
         .rev()
