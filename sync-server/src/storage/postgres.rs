@@ -61,6 +61,19 @@ fn db(e: impl std::error::Error) -> StorageError {
 }
 
 impl PostgresStorage {
+    /// The document ids a query's first column names (bytes that are no id skipped).
+    fn ids(&self, sql: &'static str) -> Result<Vec<DocumentId>, StorageError> {
+        let pool = self.pool.clone();
+        self.wait(async move {
+            let client = pool.get().await.map_err(db)?;
+            let rows = client.query(sql, &[]).await.map_err(db)?;
+            Ok(rows
+                .iter()
+                .filter_map(|r| DocumentId::from_slice(r.get::<_, &[u8]>(0)))
+                .collect())
+        })
+    }
+
     /// Connects to `url` (`postgres://user:password@host:port/database`), applies the
     /// migrations this database lacks, and reads (or makes) the storage id.
     pub fn connect(url: &str) -> Result<Self, StorageError> {
@@ -308,18 +321,7 @@ impl Storage for PostgresStorage {
     }
 
     fn erased(&self) -> Result<Vec<DocumentId>, StorageError> {
-        let pool = self.pool.clone();
-        self.wait(async move {
-            let client = pool.get().await.map_err(db)?;
-            let rows = client
-                .query("SELECT doc_id FROM erased", &[])
-                .await
-                .map_err(db)?;
-            Ok(rows
-                .iter()
-                .filter_map(|r| DocumentId::from_slice(r.get::<_, &[u8]>(0)))
-                .collect())
-        })
+        self.ids("SELECT doc_id FROM erased")
     }
 
     fn document_count(&self) -> Result<u64, StorageError> {
@@ -335,18 +337,7 @@ impl Storage for PostgresStorage {
     }
 
     fn document_ids(&self) -> Result<Vec<DocumentId>, StorageError> {
-        let pool = self.pool.clone();
-        self.wait(async move {
-            let client = pool.get().await.map_err(db)?;
-            let rows = client
-                .query("SELECT DISTINCT doc_id FROM chunks", &[])
-                .await
-                .map_err(db)?;
-            Ok(rows
-                .iter()
-                .filter_map(|r| DocumentId::from_slice(r.get::<_, &[u8]>(0)))
-                .collect())
-        })
+        self.ids("SELECT DISTINCT doc_id FROM chunks")
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>, StorageError> {
