@@ -2,7 +2,10 @@
 // consent recorded is flagged to the worker (the notice goes once consent is given);
 // one met today is not; a worker's device shows no "Erase" (a coordinator erasing
 // through the button is in erasure.mjs, which has device tokens and roles).
+// The consent form is audited by axe-core, filled (pact chosen) and once given.
 // Screenshots (360×800): tests/artifacts/privacy-*.png.
+
+import { axeFindings } from "./axe.mjs";
 
 export function privacyScenarios(h) {
   const { scenario, device, setUp, waitState, nav, shot, check, T } = h;
@@ -21,6 +24,15 @@ export function privacyScenarios(h) {
     await d.page.getByLabel("When").fill(await isoDay(d, offset));
     await d.page.getByRole("button", { name: "Save contact" }).click();
     await d.page.getByRole("heading", { level: 1, name }).waitFor({ timeout: T });
+  }
+
+  // axe-core on the page as it is: the rules that matter here ran and passed, and
+  // no serious or critical violation.
+  async function audited(d, what, rules) {
+    const { violations, minor, passed } = await axeFindings(d.page);
+    for (const rule of rules) check(passed.includes(rule), `axe on ${what}: rule ${rule} was not checked`);
+    check(violations.length === 0, `axe on ${what}: ${violations.join("; ")}`);
+    if (minor.length) console.log(`     axe on ${what}, minor: ${minor.join("; ")}`);
   }
 
   const flag = (d) => d.page.getByRole("status").filter({ hasText: /^No consent recorded, \d+ days after the first meeting/ });
@@ -43,8 +55,15 @@ export function privacyScenarios(h) {
 
     // The team only is chosen unless the worker shares it with the pact (issue 15).
     check(await W.page.getByRole("radio", { name: "Stored by our team only" }).isChecked(), "the team only by default");
+    const pact = W.page.getByRole("radio", { name: "Shared with the partner organisations of the pact" });
+    await pact.check();
+    check(await pact.isChecked(), "the pact scope is chosen");
+    await audited(W, "the consent form, filled", ["label", "button-name", "color-contrast", "target-size"]);
     await W.page.getByRole("button", { name: "Consent given today" }).click();
     await flag(W).waitFor({ state: "detached", timeout: T });
+    const consent = W.page.getByRole("region", { name: "Consent" });
+    await consent.getByText(/Shared with the partner organisations of the pact/).waitFor({ timeout: T });
+    await audited(W, "a consent given", ["button-name", "color-contrast", "target-size"]);
     await W.context.close();
   });
 }

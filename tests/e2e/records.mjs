@@ -275,11 +275,23 @@ export function recordScenarios(h) {
       await d.page.getByText("Saved on this phone.", { exact: true }).waitFor({ timeout: T });
       await setPhone(d, phone);
     }
+    // Consent given on both phones, with different scopes: the box words the scope as
+    // the form does, never the stored `team` / `pact`.
+    for (const [d, scope] of [[R, "Stored by our team only"], [S, "Shared with the partner organisations of the pact"]]) {
+      await d.page.getByRole("radio", { name: scope }).check();
+      await d.page.getByRole("button", { name: "Consent given today" }).click();
+      await d.page.getByRole("button", { name: "Withdraw consent" }).waitFor({ timeout: T });
+    }
     await goOnline(R);
     await goOnline(S);
     for (const d of [R, S]) {
       await d.page.getByRole("heading", { name: "Changed by both: Outcome of the referral: Tyre fitter" }).waitFor({ timeout: T });
       await d.page.getByRole("heading", { name: "Changed by both: Phone number" }).waitFor({ timeout: T });
+      const scope = d.page.locator(".conflict", { hasText: "Changed by both: Who may receive this record" });
+      await scope.getByRole("button", { name: "Keep Shared with the partner organisations of the pact" }).waitFor({ timeout: T });
+      await scope.getByRole("button", { name: "Keep Stored by our team only" }).waitFor({ timeout: T });
+      const values = await scope.locator(".value").allInnerTexts();
+      check(values.length === 2 && values.every((v) => !["team", "pact"].includes(v.trim())), `the scope box shows: ${values}`);
       await waitState(d, "up-to-date");
     }
     // Details marks the phone number and links to its box.
@@ -288,7 +300,7 @@ export function recordScenarios(h) {
     check((await S.page.locator("#conflict-phone").count()) === 1, "the box it links to is there");
     await shot(S, "records-changed-by-both-outcome");
     await shotAt(S, mark, "records-changed-by-both-details-mark");
-    await audited(S, "a contact with two changed-by-both boxes");
+    await audited(S, "a contact with three changed-by-both boxes");
     await S.page.locator(".conflict", { hasText: "Outcome of the referral" }).getByRole("button", { name: "Keep Hired" }).click();
     for (const d of [R, S]) {
       await d.page.locator(".conflict", { hasText: "Outcome of the referral" }).waitFor({ state: "detached", timeout: T });

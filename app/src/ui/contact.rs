@@ -500,6 +500,6 @@ fn part_word(part: &ContactPart) -> fn(I18nContext<Locale>, &str) -> String {
                 .map(|o| outcome_label(i, o))
                 .unwrap_or_else(|_| v.to_string())
         },
-        ContactPart::ConsentScope => as_is,
+        ContactPart::ConsentScope => |i, v| consent::scope_text(i.get_locale(), v),
     }
 }

@@ -21,6 +21,18 @@ pub(super) fn scope_words(i18n: leptos_i18n::I18nContext<Locale>, consent: &Cons
     }
 }
 
+/// A stored scope in the form's words, for the "changed by both" box; a free-text
+/// scope written before scopes were typed is shown as written.
+pub(super) fn scope_text(locale: Locale, stored: &str) -> String {
+    if stored == ConsentScope::Team.as_str() {
+        td_string!(locale, consent_scope_team).to_string()
+    } else if stored == ConsentScope::Pact.as_str() {
+        td_string!(locale, consent_scope_pact).to_string()
+    } else {
+        stored.to_string()
+    }
+}
+
 /// A free-text scope written before scopes were typed (read as the team only).
 fn old_scope(consent: &Consent) -> Option<String> {
     consent
@@ -111,5 +123,31 @@ pub(super) fn ConsentSection(contact: Signal<Option<Contact>>, save: ContactSave
                 <button type="button" on:click=withdraw disabled=move || busy.get()>{t!(i18n, consent_withdraw)}</button>
             </Show>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scope_text;
+    use crate::i18n::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn a_scope_changed_by_both_reads_as_the_form_says_not_the_stored_word() {
+        assert_eq!(scope_text(Locale::en, "team"), "Stored by our team only");
+        assert_eq!(
+            scope_text(Locale::nl, "pact"),
+            "Gedeeld met de partnerorganisaties van het pact"
+        );
+        for locale in [Locale::en, Locale::hu, Locale::nl, Locale::fr, Locale::de] {
+            for stored in ["team", "pact"] {
+                let shown = scope_text(locale, stored);
+                assert!(
+                    !shown.is_empty() && shown != stored,
+                    "{locale:?}: {stored} -> {shown}"
+                );
+            }
+        }
+        assert_eq!(scope_text(Locale::fr, "referrals only"), "referrals only");
     }
 }
