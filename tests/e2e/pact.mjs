@@ -1,7 +1,8 @@
 // The coordinator's screens (issue 14) in the built app: two workers of two teams of
 // one pact create contacts; a coordinator's device syncs both teams' records, shows
 // the indicators, lists exactly the records behind a figure (drill-down), filters
-// the merged table (the filter lives in the URL and survives a reload), downloads
+// the merged table (the filter lives in the URL and survives a reload; by stage of
+// identification too), downloads
 // it as CSV (the file's rows are the table's rows) and the indicators as CSV;
 // screenshots of the dashboard at 1280×800 and 768×1024; axe-core on each screen.
 // The coordinator's screens are a page of their own (/pact, dist/pact/, its own wasm):
@@ -291,6 +292,16 @@ try {
   for (const cell of [...shown.map((r) => r[0]), ...headings.map((h) => h.trim()), "Geel"]) {
     check(xlsx.strings.includes(cell), `the spreadsheet holds "${cell}"`);
   }
+
+  // The stage of identification: a column and a filter kept in the URL. Every contact
+  // here was made with a first name (the new-contact form's default stage).
+  const stageColumn = headings.findIndex((h) => h.trim() === "Identification");
+  check(stageColumn > 0 && shown.every((r) => r[stageColumn] === "First name known"), `the stage column: ${JSON.stringify(shown)}`);
+  await C.page.getByLabel("Identification").selectOption({ label: "Anonymous" });
+  await C.page.getByText("0 of 5 young people").waitFor({ timeout: T });
+  check(C.page.url().includes("stage=anonymous"), `the stage filter is in the URL: ${C.page.url()}`);
+  await C.page.getByLabel("Identification").selectOption({ label: "First name known" });
+  await C.page.getByText("2 of 5 young people").waitFor({ timeout: T });
 
   // The review queue.
   await C.page.getByRole("link", { name: "Review queue" }).click();

@@ -3,7 +3,7 @@
 //! (records a coordinator should look at).
 
 use super::{AgeBand, Zone};
-use crate::contact::{Contact, Status};
+use crate::contact::{Contact, Stage, Status};
 use crate::date::Day;
 
 /// The table's filter; an empty list means "any".
@@ -12,6 +12,8 @@ pub struct Filter {
     pub teams: Vec<String>,
     pub workers: Vec<String>,
     pub statuses: Vec<Status>,
+    /// How far the contact is identified (anonymous, first name known, identified).
+    pub stages: Vec<Stage>,
     pub municipalities: Vec<String>,
     /// Age now, from the birth year.
     pub age_bands: Vec<AgeBand>,
@@ -29,6 +31,7 @@ impl Filter {
         any(&self.teams, &c.team)
             && any(&self.workers, &c.assigned_worker)
             && (self.statuses.is_empty() || self.statuses.contains(&c.status))
+            && (self.stages.is_empty() || self.stages.contains(&c.stage))
             && any(
                 &self.municipalities,
                 c.municipality.as_deref().unwrap_or_default(),
@@ -51,6 +54,7 @@ impl Filter {
         pairs.extend(self.teams.iter().map(|t| ("team", t.clone())));
         pairs.extend(self.workers.iter().map(|w| ("worker", w.clone())));
         pairs.extend(self.statuses.iter().map(|s| ("status", s.as_str().into())));
+        pairs.extend(self.stages.iter().map(|s| ("stage", s.as_str().into())));
         pairs.extend(
             self.municipalities
                 .iter()
@@ -88,6 +92,7 @@ impl Filter {
                 "team" => f.teams.push(value),
                 "worker" => f.workers.push(value),
                 "status" => f.statuses.extend(value.parse::<Status>().ok()),
+                "stage" => f.stages.extend(value.parse::<Stage>().ok()),
                 "municipality" => f.municipalities.push(value),
                 "age" => f
                     .age_bands
@@ -316,6 +321,81 @@ mod tests {
             "engaged 11 Jan"
         );
         assert!(!old.matches(&milan, day("2026-02-10"), zone));
+    }
+
+    #[test]
+    fn the_stage_filter_keeps_that_stage_and_survives_the_url() {
+        let ed = Editor::new(ActorId::random(), "Anna", JAN10);
+        let new = |name: &str| NewContact {
+            team: "kempen".into(),
+            display_name: name.into(),
+            first_contact_on: day("2026-01-10"),
+            channel: Channel::Street,
+            place: None,
+            assigned_worker: None,
+        };
+        let cap = ContactDoc::create_at(
+            &ed,
+            new("Red cap"),
+            Stage::Anonymous,
+            &[(
+                ContactField::Description,
+                "tall, red cap, skate park".into(),
+            )],
+        )
+        .expect("anonymous");
+        let sam = ContactDoc::create_at(
+            &ed,
+            new("Sam"),
+            Stage::Pseudonymous,
+            &[(ContactField::Phone, "0470 00 00 00".into())],
+        )
+        .expect("first name known");
+        let lotte = contact("kempen", "Lotte", |doc, ed| {
+            doc.set_field(ed, ContactField::BirthYear, Some("2010"))
+                .expect("year");
+        });
+        let all = [
+            read_contact(cap.record()).expect("read"),
+            read_contact(sam.record()).expect("read"),
+            lotte,
+        ];
+        let today = day("2026-01-25");
+        let kept = |f: &Filter| -> Vec<&str> {
+            all.iter()
+                .filter(|c| f.matches(c, today, Zone::CentralEurope))
+                .map(|c| c.display_name.as_str())
+                .collect()
+        };
+        let only = |stages: Vec<Stage>| Filter {
+            stages,
+            ..Filter::default()
+        };
+        assert_eq!(kept(&only(vec![Stage::Anonymous])), ["Red cap"]);
+        assert_eq!(kept(&only(vec![Stage::Pseudonymous])), ["Sam"]);
+        assert_eq!(
+            kept(&only(vec![Stage::Identified])),
+            ["Lotte"],
+            "a record from before stages reads its stage from what it holds"
+        );
+        assert_eq!(
+            kept(&only(vec![Stage::Anonymous, Stage::Identified])),
+            ["Red cap", "Lotte"]
+        );
+        let f = Filter {
+            statuses: vec![Status::New],
+            stages: vec![Stage::Pseudonymous],
+            consent: Some(false),
+            ..Filter::default()
+        };
+        assert_eq!(f.to_query(), "status=new&stage=pseudonymous&consent=no");
+        assert_eq!(Filter::from_query(&format!("?{}", f.to_query())), f);
+        assert_eq!(kept(&f), ["Sam"]);
+        assert_eq!(
+            Filter::from_query("stage=identified&stage=famous"),
+            only(vec![Stage::Identified]),
+            "an unknown stage is left out"
+        );
     }
 
     #[test]

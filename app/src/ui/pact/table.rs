@@ -1,5 +1,5 @@
-//! The pact's merged caseload as a table: filters by team, worker, status,
-//! municipality, age band, consent, overdue follow-up and months without activity,
+//! The pact's merged caseload as a table: filters by team, worker, status, stage of
+//! identification, municipality, age band, consent, overdue follow-up and months without activity,
 //! kept in the URL (`Filter::to_query`/`from_query`), sortable by any column, the same
 //! rows as CSV; and the review queue (`indicators::table::review`).
 
@@ -10,12 +10,12 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 use paktum_shared::Day;
-use paktum_shared::contact::{Contact, Status};
+use paktum_shared::contact::{Contact, Stage, Status};
 use paktum_shared::indicators::table::{Concern, Filter, review};
 use paktum_shared::indicators::{AgeBand, table_lines};
 use paktum_shared::language::sort_key;
 
-use super::super::language::{day_text, lang, number};
+use super::super::language::{day_text, lang, number, stage_label};
 use super::super::parts::status_label;
 use super::dashboard::ZONE;
 use super::words::{age_label, concern_label, separator};
@@ -26,11 +26,12 @@ use crate::i18n::*;
 const SHOWN: usize = 500;
 
 /// The table's columns, in order; the URL's `sort` names one.
-const COLUMNS: [&str; 9] = [
+const COLUMNS: [&str; 10] = [
     "name",
     "team",
     "worker",
     "status",
+    "stage",
     "municipality",
     "age",
     "consent",
@@ -75,6 +76,7 @@ fn line(i18n: leptos_i18n::I18nContext<Locale>, c: &Contact, today: Day) -> Line
         c.team.clone(),
         c.assigned_worker.clone(),
         status_label(i18n, c.status),
+        stage_label(i18n, c.stage),
         municipality.clone(),
         age_label(i18n, age),
         yes_no(c.consent.is_active()),
@@ -91,6 +93,7 @@ fn line(i18n: leptos_i18n::I18nContext<Locale>, c: &Contact, today: Day) -> Line
         SortValue::Text(sort_key(l, &c.team)),
         SortValue::Text(sort_key(l, &c.assigned_worker)),
         SortValue::Number(Status::ALL.iter().position(|s| *s == c.status).unwrap_or(0) as i64),
+        SortValue::Number(c.stage as i64),
         SortValue::Text(sort_key(l, &municipality)),
         SortValue::Number(age as i64),
         SortValue::Number(i64::from(c.consent.is_active())),
@@ -110,6 +113,7 @@ fn column_label(i18n: leptos_i18n::I18nContext<Locale>, column: &str) -> String 
         "team" => t_string!(i18n, col_team),
         "worker" => t_string!(i18n, col_worker),
         "status" => t_string!(i18n, col_status),
+        "stage" => t_string!(i18n, stage_title),
         "municipality" => t_string!(i18n, col_municipality),
         "age" => t_string!(i18n, col_age),
         "consent" => t_string!(i18n, col_consent),
@@ -168,6 +172,10 @@ fn filter_words(i18n: leptos_i18n::I18nContext<Locale>, f: &Filter) -> Vec<(Stri
     if !f.statuses.is_empty() {
         let words: Vec<String> = f.statuses.iter().map(|s| status_label(i18n, *s)).collect();
         out.push((t_string!(i18n, filter_status).to_string(), words.join(", ")));
+    }
+    if !f.stages.is_empty() {
+        let words: Vec<String> = f.stages.iter().map(|s| stage_label(i18n, *s)).collect();
+        out.push((t_string!(i18n, stage_title).to_string(), words.join(", ")));
     }
     if !f.municipalities.is_empty() {
         out.push((
@@ -338,6 +346,29 @@ pub fn Table() -> impl IntoView {
             }))
         }),
     );
+    let stage_select = select(
+        |i| t_string!(i, stage_title).to_string(),
+        Signal::derive(move || {
+            state
+                .get()
+                .0
+                .stages
+                .first()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default()
+        }),
+        Signal::derive(move || {
+            Stage::ALL
+                .iter()
+                .map(|s| (s.as_str().to_string(), stage_label(i18n, *s)))
+                .collect()
+        }),
+        Box::new(move |v| {
+            change(Box::new(move |f| {
+                f.stages = v.parse::<Stage>().ok().into_iter().collect()
+            }))
+        }),
+    );
     let place_select = select(
         |i| t_string!(i, filter_municipality).to_string(),
         Signal::derive(move || first(&state.get().0.municipalities)),
@@ -426,6 +457,7 @@ pub fn Table() -> impl IntoView {
                 {team_select}
                 {worker_select}
                 {status_select}
+                {stage_select}
                 {place_select}
                 {age_select}
                 {consent_select}
