@@ -44,6 +44,8 @@ pub enum Phase {
 /// browser benchmark (tests/bench/browser.mjs).
 const EDIT_START: &str = "paktum:edit-start";
 const EDIT_MEASURE: &str = "paktum:edit";
+/// The device core's part of an edit (the Automerge change, index row, sync messages).
+const EDIT_CORE_MEASURE: &str = "paktum:edit-core";
 /// Start-up: from opening the store until the caseload index is on screen, and until
 /// every record is loaded (then syncing starts).
 const START_MARK: &str = "paktum:start";
@@ -223,6 +225,7 @@ impl Field {
             let mut repo = sync.repo().borrow_mut();
             op(&mut repo, js_sys::Date::now() as i64).map_err(Problem::Model)?
         };
+        timing::measure(EDIT_CORE_MEASURE, EDIT_START);
         // Write first, redraw after: re-reading a record with many notes takes longer
         // than the write, and a change is only safe once it is on disk.
         let on_disk = sync.commit(step).await;

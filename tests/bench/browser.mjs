@@ -3,6 +3,8 @@
 //
 //   node tests/bench/browser.mjs --base http://127.0.0.1:8080 --team T --expect 10000
 //        [--expect-docs D] [--runs 3] [--notes 30] [--json out.json] [--chromium /usr/bin/chromium]
+//        [--only first-sync]  (only the first syncs, --runs times, with the peer's and
+//                          the floor's under --peer 1)
 //        [--only scroll]   (one first sync, then only the caseload scroll, --runs times)
 //        [--only encryption]  (first sync, warm start and note saves without a PIN, then
 //                          the same with a PIN set at setup: encryption at rest, each
@@ -105,8 +107,8 @@ try {
     only: args.only,
     peer: args.peer === "1",
   };
-  if (opts.only !== undefined && !["scroll", "encryption", "indicators", "trace"].includes(opts.only)) {
-    throw new Error(`--only takes "scroll", "encryption", "indicators" or "trace", got ${opts.only}`);
+  if (opts.only !== undefined && !["first-sync", "scroll", "encryption", "indicators", "trace"].includes(opts.only)) {
+    throw new Error(`--only takes "first-sync", "scroll", "encryption", "indicators" or "trace", got ${opts.only}`);
   }
 } catch (e) {
   console.error(`browser bench: ${e.message}\n${USAGE}`);
@@ -394,6 +396,9 @@ async function noteSaves(context) {
   await page.getByRole("button", { name: "Add note" }).waitFor({ timeout: T_PAGE });
   await waitUpToDate(page, T_PAGE);
   const times = [];
+  // Each save's device core part (`paktum:edit-core`: the Automerge change, the index
+  // row, the messages); the rest is queueing, the IndexedDB transaction and sending.
+  const core = [];
   for (let i = 0; i < opts.notes; i++) {
     await page.getByRole("button", { name: "Add note" }).click({ timeout: T_SAVE });
     await page.getByLabel("Note", { exact: true }).fill(`Benchmark note ${i}: met at the youth centre, talked about training.`);
@@ -414,10 +419,12 @@ async function noteSaves(context) {
       { timeout: T_SAVE, polling: "raf" },
     );
     times.push((await end.jsonValue()) - submitted);
+    core.push(await page.evaluate(() => performance.getEntriesByName("paktum:edit-core", "measure").at(-1)?.duration ?? NaN));
     await page.getByRole("button", { name: "Add note" }).waitFor({ timeout: T_SAVE });
   }
   log(`note saves: ${times.map((t) => round(t)).join(" ")} ms`);
-  return times;
+  log(`  of which the device core: ${core.map((t) => round(t)).join(" ")} ms`);
+  return Object.assign(times, { core });
 }
 
 /// Scrolls the caseload (every contact, windowed) on a CPU 4x slower: 40 wheel steps
@@ -580,12 +587,14 @@ try {
     const floors = [];
     let kept;
     let peerKept;
-    for (let run = 1; run <= (opts.only ? 1 : opts.runs); run++) {
+    // Other --only modes need one synced browser; --only first-sync is the runs.
+    const single = opts.only && opts.only !== "first-sync";
+    for (let run = 1; run <= (single ? 1 : opts.runs); run++) {
       const r = await firstSync(run);
       syncs.push(r);
       if (kept) await kept.close();
       kept = r.context;
-      if (!peer || opts.only) continue;
+      if (!peer || single) continue;
       const p = await peer.firstSync(run);
       peerSyncs.push(p);
       floors.push(await peer.floor(run));
@@ -612,6 +621,7 @@ try {
       const times = secs.map((x, i) => x / floorSecs[i]);
       row("floor_ratio", "first sync: Paktum's time ÷ the floor's (same run)", median(times), "×", times, 3);
     }
+    if (opts.only === "first-sync") return;
 
     for (const rate of opts.only ? [] : [1, 4]) {
       const suffix = rate > 1 ? `, CPU ${rate}x slower` : "";
@@ -659,6 +669,7 @@ try {
     const at = (xs, p) => Object.assign([...xs], { value: percentile(xs, p) });
     row("save_p50", `note save to IndexedDB commit p50 (${saves.length} saves)`, percentile(saves, 50), "ms", saves, undefined, at(peerSaves, 50));
     row("save_p95", `note save to IndexedDB commit p95 (${saves.length} saves)`, percentile(saves, 95), "ms", saves, 16, at(peerSaves, 95));
+    row("save_core_p50", "  of which the device core (Automerge change, index row, messages), p50", percentile(saves.core, 50), "ms", saves.core);
   });
   if (problems.length) throw new Error(problems.join("\n"));
 } catch (e) {

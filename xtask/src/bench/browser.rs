@@ -35,7 +35,47 @@ pub(super) fn browser(
         tools::npm_install(plan, "tests/bench/peer")?;
     }
     tools::ensure_chromium(plan)?;
+    // The main rows, then the encryption pairs (issue 16), then one first sync under a
+    // Chromium trace (where its time goes, issue 18), against the same relay.
+    let passes = [
+        (None, "browser.json"),
+        (Some("encryption"), "browser-encryption.json"),
+        (Some("trace"), "browser-trace.json"),
+    ];
+    let large = at_size(plan, scratch, sizes, table, sizes.browser, &passes)?;
+    // First sync at a tenth of the records beside it (issue 18): its cost should grow
+    // linearly, for the app as for the peer. (In the quick bench, a smoke test.)
     let (contacts, employers) = sizes.browser;
+    let small = (contacts / 10, employers / 10);
+    let passes = [(Some("first-sync"), "browser-small.json")];
+    let small_sync = at_size(plan, scratch, sizes, table, small, &passes)?;
+    if let (Some(large), Some(small_sync)) = (large, small_sync) {
+        let growth = |l: f64, s: f64| (s > 0.0).then(|| l / s);
+        let peer = large.1.zip(small_sync.1).and_then(|(l, s)| growth(l, s));
+        table.add(
+            format!(
+                "browser: first sync growth, {} ÷ {} contacts (10× the records; the reference: the peer's)",
+                k(contacts),
+                k(small.0)
+            ),
+            "×",
+            [growth(large.0, small_sync.0), peer],
+        );
+    }
+    Ok(())
+}
+
+/// Seeds a fresh relay with `contacts` + `employers` and runs browser.mjs once per
+/// pass (`--only` and the report's file) against it; returns the first sync's median
+/// and the peer's, where a pass measured them.
+fn at_size(
+    plan: &mut Plan,
+    scratch: &Path,
+    sizes: &Sizes,
+    table: &mut Table,
+    (contacts, employers): (usize, usize),
+    passes: &[(Option<&str>, &str)],
+) -> Result<Option<(f64, Option<f64>)>> {
     println!(
         "\n==> browser: seeding {} contacts + {} employers into the Paktum relay",
         k(contacts),
@@ -61,13 +101,8 @@ pub(super) fn browser(
         ]),
     )?;
     println!("    {seeded}");
-    // The main rows, then the encryption pairs (issue 16), then one first sync under a
-    // Chromium trace (where its time goes, issue 18), against the same relay.
-    for (only, file) in [
-        (None, "browser.json"),
-        (Some("encryption"), "browser-encryption.json"),
-        (Some("trace"), "browser-trace.json"),
-    ] {
+    let mut first_sync = None;
+    for &(only, file) in passes {
         let out = scratch.join(file);
         let mut cmd = plan.command("node");
         cmd.arg("tests/bench/browser.mjs")
@@ -78,13 +113,15 @@ pub(super) fn browser(
             .args(["--notes", &sizes.browser_notes.to_string()])
             .arg("--json")
             .arg(&out);
-        match only {
-            Some(only) => cmd.args(["--only", only]),
-            // The browser peer beside the main rows, in the full bench (not in CI's
-            // quick one: it measures nothing at 300 records that the full run does not).
-            None if contacts >= 1_000 => cmd.args(["--peer", "1"]),
-            None => &mut cmd,
-        };
+        if let Some(only) = only {
+            cmd.args(["--only", only]);
+        }
+        // The browser peer beside the first syncs and the main rows, in the full bench
+        // (not in CI's quick one: it measures nothing at 300 records that the full run
+        // does not).
+        if contacts >= 1_000 && matches!(only, None | Some("first-sync")) {
+            cmd.args(["--peer", "1"]);
+        }
         println!(
             "\n==> browser benchmarks (headless Chromium){}",
             only.map(|o| format!(", --only {o}")).unwrap_or_default()
@@ -100,14 +137,15 @@ pub(super) fn browser(
                 "{e:#}; the reason is in the bench's console output."
             ));
         }
-        browser_rows(table, &out, contacts);
+        first_sync = browser_rows(table, &out, contacts).or(first_sync);
     }
     drop(server);
-    Ok(())
+    Ok(first_sync)
 }
 
-/// Adds the rows of one browser.mjs report to the table.
-fn browser_rows(table: &mut Table, out: &Path, contacts: usize) {
+/// Adds the rows of one browser.mjs report to the table; returns its first sync
+/// (median, and the peer's where it ran).
+fn browser_rows(table: &mut Table, out: &Path, contacts: usize) -> Option<(f64, Option<f64>)> {
     let report: Option<Value> = std::fs::read_to_string(out)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok());
@@ -115,15 +153,19 @@ fn browser_rows(table: &mut Table, out: &Path, contacts: usize) {
         table
             .notes
             .push("browser benchmarks wrote no report; their rows are missing.".into());
-        return;
+        return None;
     };
     let at_scale = contacts >= 10_000;
+    let mut first_sync = None;
     for row in report["rows"].as_array().into_iter().flatten() {
         let name = row["name"].as_str().unwrap_or("?").to_string();
         let unit = row["unit"].as_str().unwrap_or("").to_string();
         let value = row["value"].as_f64();
         // The browser peer's figure for the same measure, when it ran.
         let peer = row["reference"].as_f64();
+        if let (Some("first_sync"), Some(value)) = (row["key"].as_str(), value) {
+            first_sync = Some((value, peer));
+        }
         let target = browser_target(&name, &unit, at_scale, peer.is_some());
         table
             .add(
@@ -146,6 +188,7 @@ fn browser_rows(table: &mut Table, out: &Path, contacts: usize) {
             .notes
             .push("browser benchmarks did not complete; their rows are what they measured.".into());
     }
+    first_sync
 }
 
 /// The issue's targets for the browser rows (by the names browser.mjs gives them):
