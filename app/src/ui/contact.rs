@@ -263,7 +263,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
             <duplicates::DuplicatesSection id contact=contact_signal />
             <notes::NotesSection id contact=contact_signal save undo />
             <StatusSection contact=Signal::derive(contact) save />
-            <stage::StageSection contact=contact_signal save />
+            <stage::StageSection id contact=contact_signal save />
             <DetailsSection contact=Signal::derive(contact) save />
             <consent::ConsentSection contact=Signal::derive(contact) save />
             <participant::ParticipantSection contact=contact_signal save undo />
