@@ -135,9 +135,13 @@ pub struct Referral {
 
 /// A value inside a contact's parts that two people may set concurrently ("changed by
 /// both" beyond the one-line fields): a note's follow-up and done flag, the consent,
-/// a referral's outcome. Notes and referrals are named by their id.
+/// a referral's outcome, the stage of identification. Notes and referrals are named by
+/// their id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ContactPart {
+    /// Moved to different stages on two phones; keeping one moves the contact there
+    /// again, clearing what that stage may not hold (`ContactDoc::move_to_stage`).
+    Stage,
     NoteFollowUp(String),
     NoteDone(String),
     ConsentGivenOn,

@@ -37,6 +37,18 @@ pub(super) fn new_contact_values(
         .collect()
 }
 
+/// A stored stage in the form's words, for the "changed by both" box; a stage this
+/// version does not know is shown as written.
+pub(super) fn stage_text(locale: Locale, stored: &str) -> String {
+    match stored.parse::<Stage>() {
+        Ok(Stage::Anonymous) => td_string!(locale, stage_anonymous),
+        Ok(Stage::Pseudonymous) => td_string!(locale, stage_pseudonymous),
+        Ok(Stage::Identified) => td_string!(locale, stage_identified),
+        Err(_) => return stored.to_string(),
+    }
+    .to_string()
+}
+
 /// What a stage means, in one sentence.
 fn says(i18n: I18nContext<Locale>, stage: Stage) -> String {
     match stage {
@@ -227,6 +239,22 @@ mod tests {
             ),
             (ContactField::Phone, "0470 12 34 56".into()),
         ]
+    }
+
+    #[wasm_bindgen_test]
+    fn a_stage_changed_by_both_reads_as_the_form_says_not_the_stored_word() {
+        assert_eq!(stage_text(Locale::en, "pseudonymous"), "First name known");
+        assert_eq!(stage_text(Locale::hu, "anonymous"), "Névtelen");
+        for locale in [Locale::en, Locale::hu, Locale::nl, Locale::fr, Locale::de] {
+            for stage in Stage::ALL {
+                let shown = stage_text(locale, stage.as_str());
+                assert!(
+                    !shown.is_empty() && shown != stage.as_str(),
+                    "{locale:?}: {stage:?} -> {shown}"
+                );
+            }
+        }
+        assert_eq!(stage_text(Locale::fr, "verified"), "verified");
     }
 
     #[wasm_bindgen_test]
