@@ -1,13 +1,14 @@
 //! Likely duplicates (issue 15): while a new contact's name is typed, the contacts
 //! already in the caseload it may be; while a contact's step to the next stage is
 //! filled in, those the contact may be with the values typed; on the contact page,
-//! "Possible duplicates" with the reasons, and for a coordinator or admin "Merge into this contact": a
-//! confirmation says what happens (the other contact's notes and referrals move here,
-//! then it is erased), then the core merges (`Repo::merge_contacts`, on disk first) and
-//! the relay erases the other one (`POST /erase`) once it holds the merged change
-//! (within 10 s; otherwise nothing is erased and the page says so; merging again
-//! retries the erasure). A worker's device offers no merge: the erasure that ends it is
-//! a coordinator's (see `Repo::may_merge`).
+//! "Possible duplicates" with the reasons, and for a coordinator or admin "Merge into
+//! this contact": a confirmation says what happens (the other contact's notes and
+//! referrals move here, then it is erased), then the core merges
+//! (`Repo::merge_contacts`, on disk first) and the relay erases the other one
+//! (`POST /erase`) once it holds the merged change (within 10 s; otherwise nothing is
+//! erased and the page says so; merging again retries the erasure). A worker's device
+//! offers no merge: the erasure that ends it is a coordinator's (see `Repo::may_merge`).
+//! The step's list and "Possible duplicates" are one component, `DuplicateList`.
 
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;

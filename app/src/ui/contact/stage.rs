@@ -1,7 +1,8 @@
 //! Progressive identification (issue 15): the stage a new contact starts at, and on the
 //! contact page the step to the next stage, asking only what that stage adds, with the
 //! likely duplicates of what is typed shown before it is saved. Identified needs
-//! recorded consent: without it the page says so and links to the consent section. The rule itself is `shared::contact::Stage` / `check_move`.
+//! recorded consent: without it the page says so and links to the consent section.
+//! The rule itself is `shared::contact::Stage` / `check_move`.
 
 use std::rc::Rc;
 
