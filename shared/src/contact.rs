@@ -49,73 +49,6 @@ stored_enum! {
     }
 }
 
-/// The scalar fields a worker edits one at a time (and that may conflict).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ContactField {
-    DisplayName,
-    /// What an anonymous contact looks like, where they are met ("tall, red cap,
-    /// skate park").
-    Description,
-    FullName,
-    BirthYear,
-    Phone,
-    Email,
-    Municipality,
-    AssignedWorker,
-    Team,
-    Status,
-}
-
-impl ContactField {
-    pub const EDITABLE: [ContactField; 9] = [
-        ContactField::DisplayName,
-        ContactField::Description,
-        ContactField::FullName,
-        ContactField::BirthYear,
-        ContactField::Phone,
-        ContactField::Email,
-        ContactField::Municipality,
-        ContactField::AssignedWorker,
-        ContactField::Team,
-    ];
-
-    /// Every field, the status included (naming the one a change or an error is about).
-    pub fn all() -> impl Iterator<Item = ContactField> {
-        Self::EDITABLE.into_iter().chain([ContactField::Status])
-    }
-
-    /// The document key (see ARCHITECTURE.md, "Documents").
-    pub fn key(self) -> &'static str {
-        match self {
-            ContactField::DisplayName => "display_name",
-            ContactField::Description => "description",
-            ContactField::FullName => "full_name",
-            ContactField::BirthYear => "birth_year",
-            ContactField::Phone => "phone",
-            ContactField::Email => "email",
-            ContactField::Municipality => "municipality",
-            ContactField::AssignedWorker => "assigned_worker",
-            ContactField::Team => "team",
-            ContactField::Status => "status",
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            ContactField::DisplayName => "name",
-            ContactField::Description => "description",
-            ContactField::FullName => "full name",
-            ContactField::BirthYear => "birth year",
-            ContactField::Phone => "phone number",
-            ContactField::Email => "email address",
-            ContactField::Municipality => "municipality",
-            ContactField::AssignedWorker => "assigned worker",
-            ContactField::Team => "team",
-            ContactField::Status => "status",
-        }
-    }
-}
-
 /// What a first meeting yields: a name to call the person and where/how you met.
 /// `ContactDoc::create` keeps no stage (the stage reads from what the record holds);
 /// `ContactDoc::create_at` starts the contact at a stage.
@@ -202,9 +135,13 @@ pub struct Referral {
 
 /// A value inside a contact's parts that two people may set concurrently ("changed by
 /// both" beyond the one-line fields): a note's follow-up and done flag, the consent,
-/// a referral's outcome. Notes and referrals are named by their id.
+/// a referral's outcome, the stage of identification. Notes and referrals are named by
+/// their id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ContactPart {
+    /// Moved to different stages on two phones; keeping one moves the contact there
+    /// again, clearing what that stage may not hold (`ContactDoc::move_to_stage`).
+    Stage,
     NoteFollowUp(String),
     NoteDone(String),
     ConsentGivenOn,
@@ -598,40 +535,6 @@ impl ContactDoc {
     }
 }
 
-/// A one-line field's value as stored, checked; `None` clears it. Not for the team
-/// and the status, which have operations of their own.
-fn scalar_of(field: ContactField, value: Option<&str>) -> Result<Option<ScalarValue>, ModelError> {
-    Ok(match field {
-        ContactField::DisplayName
-        | ContactField::AssignedWorker
-        | ContactField::Team
-        | ContactField::Status => {
-            Some(record::required(field.label(), value.unwrap_or(""))?.into())
-        }
-        ContactField::FullName | ContactField::Municipality | ContactField::Description => {
-            record::optional(field.label(), value)?.map(Into::into)
-        }
-        ContactField::Phone => record::phone(value)?.map(Into::into),
-        ContactField::Email => record::email(value)?.map(Into::into),
-        ContactField::BirthYear => match value.map(str::trim).filter(|v| !v.is_empty()) {
-            None => None,
-            Some(v) => {
-                let range = (1950, 2030);
-                let out_of_range = ModelError::OutOfRange {
-                    field: "birth year",
-                    min: range.0,
-                    max: range.1,
-                };
-                let year: i64 = v.parse().map_err(|_| out_of_range.clone())?;
-                if !(range.0..=range.1).contains(&year) {
-                    return Err(out_of_range);
-                }
-                Some(ScalarValue::Int(year))
-            }
-        },
-    })
-}
-
 fn push_status(
     tx: &mut automerge::transaction::Transaction<'_>,
     history: &ObjId,
@@ -683,6 +586,7 @@ pub fn summary_of(record: &RecordDoc) -> Result<Summary, ModelError> {
 
 mod consent;
 pub mod duplicates;
+mod field;
 mod items;
 pub mod merge;
 mod moves;
@@ -690,6 +594,8 @@ mod participant;
 mod read;
 mod stage;
 pub use consent::{CONSENT_GRACE_DAYS, ConsentCheck, ConsentScope, shares_beyond_team};
+pub use field::ContactField;
+use field::scalar_of;
 pub use moves::TeamMove;
 pub use participant::{
     Education, Entry, Gender, LabourStatus, Participant, ParticipantResult, ResultEvent,

@@ -6,8 +6,9 @@
 // offers no merge (a hint says a coordinator merges), the coordinator's does: the
 // confirmation says what will happen, then "Merge and erase". Afterwards A shows both
 // notes on both devices, B is gone from both caseloads and from C's IndexedDB (no chunk
-// of B's id in the `chunks` store). axe-core on the suggestion box and the
-// confirmation; screenshots at 360×800 in English and Hungarian.
+// of B's id in the `chunks` store). Before the merge, identifying A with B's name as
+// its full name suggests B in the step, with the coordinator's merge. axe-core on the
+// suggestion box and the confirmation; screenshots at 360×800 in English and Hungarian.
 //
 //   node tests/e2e/duplicates.mjs --base URL --codes WORKER,COORDINATOR [--artifacts tests/artifacts] [--seed 15]
 //
@@ -189,8 +190,25 @@ try {
   check((await wBox.getByRole("button", { name: /^Merge/ }).count()) === 0, "a worker's device must not offer a merge");
   await wBox.getByText("Only a coordinator can merge two contacts.", { exact: false }).waitFor({ timeout: T });
 
-  // The coordinator merges B into A, after a confirmation that says what happens.
+  // Identifying A, the coordinator types the full name as B was written: B is suggested
+  // in the step, before it is saved, with the merge a coordinator's device offers.
   await open(C, A_NAME);
+  const consent = C.page.getByRole("region", { name: "Consent" });
+  await consent.getByRole("button", { name: "Consent given today" }).click();
+  await consent.getByRole("button", { name: "Withdraw consent" }).waitFor({ timeout: T });
+  const stage = C.page.getByRole("region", { name: "Identification" });
+  await stage.getByRole("button", { name: "Identify: full name and birth year" }).click();
+  await C.page.getByLabel("Full name").fill(B_NAME);
+  const step = stage.getByRole("region", { name: "Already in the caseload?" });
+  const stepRow = step.getByRole("listitem").filter({ hasText: B_NAME });
+  await stepRow.getByRole("button", { name: "Merge into this contact…" }).waitFor({ timeout: T });
+  check((await stepRow.textContent()).includes("same name"), `the step's suggestion says why: ${await stepRow.textContent()}`);
+  check((await step.getByText("Only a coordinator can merge", { exact: false }).count()) === 0, "no worker's hint on a coordinator's device");
+  await shotAt(C, step, "duplicates-identify-step-coordinator-en");
+  await stage.getByRole("button", { name: "Cancel" }).click();
+  await step.waitFor({ state: "detached", timeout: T });
+
+  // The coordinator merges B into A, after a confirmation that says what happens.
   const box = C.page.getByRole("region", { name: "Possible duplicates" });
   const row = box.getByRole("listitem").filter({ hasText: B_NAME });
   await row.waitFor({ timeout: T });

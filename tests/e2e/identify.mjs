@@ -3,7 +3,10 @@
 // and a phone; identifying it is refused with the reason and a link to the consent
 // while no consent is recorded; once consent is recorded it is identified (full name,
 // birth year), and all of it survives a reload offline; stepping back removes full name
-// and birth year, and the history names both steps. axe-core on the new-contact
+// and birth year, and the history names both steps. While each step is filled in, the
+// contact already in the caseload that the typed phone and full name belong to is
+// suggested with why (the contact itself never), before the step is saved; a worker
+// gets the hint that a coordinator merges. axe-core on the new-contact
 // form and the identify step. Screenshots (360×800): tests/artifacts/identify-*.png,
 // in English and Hungarian.
 
@@ -49,6 +52,15 @@ export function identifyScenarios(h) {
     await waitState(I, "up-to-date");
     const { page } = I;
 
+    // Already in the caseload: the same young person met earlier, last name first, an
+    // accent, the phone written internationally.
+    const EARLIER = "Verhoeven Rubén";
+    await nav(I, "+ Contact");
+    await page.getByLabel(en.field_display_name, { exact: true }).fill(EARLIER);
+    await page.getByLabel(en.field_phone_optional).fill("+32 470 12 34 56");
+    await page.getByRole("button", { name: en.new_contact_save }).click();
+    await page.getByRole("heading", { level: 1, name: EARLIER }).waitFor({ timeout: T });
+
     // The form starts with a first name; anonymous asks a nickname and a description
     // and no phone.
     await nav(I, "+ Contact");
@@ -83,6 +95,17 @@ export function identifyScenarios(h) {
     check((await name.inputValue()) === "Red cap", "the nickname is offered as the name");
     await name.fill("Ruben");
     await page.getByLabel(en.field_phone_optional).fill("0470 12 34 56");
+    // Before it is saved: the phone typed is the earlier contact's, so it is suggested,
+    // with why and a link; a worker's device offers no merge but the hint.
+    const suggested = stage.getByRole("region", { name: en.duplicates_new_title });
+    const earlier = suggested.getByRole("listitem").filter({ hasText: EARLIER });
+    await earlier.waitFor({ timeout: T });
+    const why = await earlier.textContent();
+    check(why.includes(en.duplicate_same_phone), `the suggestion says why: ${why}`);
+    check((await earlier.getByRole("link", { name: EARLIER }).count()) === 1, "the suggestion links to the contact");
+    check((await suggested.getByRole("button", { name: /^Merge/ }).count()) === 0, "a worker's device offers no merge");
+    await suggested.getByText(en.duplicates_worker_hint).waitFor({ timeout: T });
+    await shot(I, "identify-duplicates-first-name", stage);
     await stage.getByRole("button", { name: en.stage_save }).click();
     await page.getByRole("heading", { level: 1, name: "Ruben" }).waitFor({ timeout: T });
     await stage.getByText(en.stage_says_pseudonymous).waitFor({ timeout: T });
@@ -108,7 +131,12 @@ export function identifyScenarios(h) {
     await stage.getByRole("button", { name: en.stage_to_identified }).click();
     await page.getByLabel(en.field_full_name).fill("Ruben Verhoeven");
     await page.getByLabel(en.field_birth_year_optional).fill("2008");
-    await audited(I, "the identify step");
+    // The full name typed is the earlier contact's name, words swapped, no accent.
+    await earlier.getByText(`${en.duplicate_same_phone} · ${en.duplicate_same_name}`).waitFor({ timeout: T });
+    const self = decodeURIComponent(page.url().match(/contacts\/([^/?#]+)/)[1]);
+    const own = await suggested.evaluate((box, self) => [...box.querySelectorAll("a")].filter((a) => decodeURIComponent(a.getAttribute("href")).endsWith(self)).length, self);
+    check(own === 0, "the contact being identified is never suggested as its own duplicate");
+    await audited(I, "the identify step with a suggestion");
     await shot(I, "identify-step", stage);
     await stage.getByRole("button", { name: en.stage_save }).click();
     await stage.getByText(en.stage_says_identified).waitFor({ timeout: T });

@@ -331,6 +331,57 @@ export function recordScenarios(h) {
     await S.context.close();
   });
 
+  // The stage changed on both phones offline (issue 15): one identifies the contact, the
+  // other steps it back to anonymous. Afterwards both show "changed by both" with the
+  // two stages in the form's words (never the stored `identified` / `anonymous`); the
+  // one kept holds only what its stage allows (anonymous: no full name, no phone).
+  scenario("records: the stage changed on both phones: changed by both in the form's words, the one kept", async () => {
+    const A = await device("stage-A");
+    const B = await device("stage-B");
+    await setUp(A, "Anke");
+    await setUp(B, "Bart");
+    await newContact(A, "Yara");
+    await A.page.getByRole("button", { name: "Consent given today" }).click();
+    await A.page.getByRole("button", { name: "Withdraw consent" }).waitFor({ timeout: T });
+    await waitState(A, "up-to-date");
+    await waitState(B, "up-to-date");
+    await openContact(B, "Yara");
+    await B.page.getByRole("button", { name: "Withdraw consent" }).waitFor({ timeout: T });
+    await goOffline(A);
+    await goOffline(B);
+    await waitState(A, "offline");
+    await waitState(B, "offline");
+    const stageOf = (d) => d.page.getByRole("region", { name: "Identification" });
+    await stageOf(A).getByRole("button", { name: "Identify: full name and birth year" }).click();
+    await A.page.getByLabel("Full name").fill("Yara El Idrissi");
+    await stageOf(A).getByRole("button", { name: "Save identification" }).click();
+    await stageOf(A).getByText("Identified: full name and birth year", { exact: false }).waitFor({ timeout: T });
+    await stageOf(B).getByText("Step back a stage").click();
+    await stageOf(B).getByRole("button", { name: "Back to anonymous (removes phone number and email)" }).click();
+    await stageOf(B).getByText("Anonymous: only a nickname", { exact: false }).waitFor({ timeout: T });
+    await goOnline(A);
+    await goOnline(B);
+    const boxOf = (d) => d.page.locator(".conflict", { hasText: "Changed by both: Identification" });
+    for (const d of [A, B]) {
+      await boxOf(d).getByRole("button", { name: "Keep Identified" }).waitFor({ timeout: T });
+      await boxOf(d).getByRole("button", { name: "Keep Anonymous" }).waitFor({ timeout: T });
+      const values = (await boxOf(d).locator(".value").allInnerTexts()).map((v) => v.trim()).sort();
+      check(JSON.stringify(values) === JSON.stringify(["Anonymous", "Identified"]), `the stage box shows: ${values}`);
+      await waitState(d, "up-to-date");
+    }
+    await shotAt(B, boxOf(B), "records-changed-by-both-stage");
+    await audited(B, "a contact whose stage was changed on both phones", { form: false });
+    await boxOf(B).getByRole("button", { name: "Keep Anonymous" }).click();
+    for (const d of [A, B]) {
+      await boxOf(d).waitFor({ state: "detached", timeout: T });
+      await stageOf(d).getByText("Anonymous: only a nickname", { exact: false }).waitFor({ timeout: T });
+      const details = await d.page.getByRole("region", { name: "Details" }).textContent();
+      check(!details.includes("Yara El Idrissi"), `${d.name}: the full name went with the identified stage`);
+    }
+    await A.context.close();
+    await B.context.close();
+  });
+
   // ESF+ participant data (issue 14): not offered without consent (the section says
   // why, no error), then entry, leaving date and a result, each a line in the history;
   // the entry facts corrected, a result removed by mistake, put back, removed (issue 13).

@@ -263,7 +263,7 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
             <duplicates::DuplicatesSection id contact=contact_signal />
             <notes::NotesSection id contact=contact_signal save undo />
             <StatusSection contact=Signal::derive(contact) save />
-            <stage::StageSection contact=contact_signal save />
+            <stage::StageSection id contact=contact_signal save />
             <DetailsSection contact=Signal::derive(contact) save />
             <consent::ConsentSection contact=Signal::derive(contact) save />
             <participant::ParticipantSection contact=contact_signal save undo />
@@ -448,7 +448,8 @@ fn conflict_anchor(f: ContactField) -> String {
 }
 
 /// What a "changed by both" box inside the record is about: "Follow-up of the note of
-/// 2 Dec 2026", "Consent: scope", "Outcome of the referral Apprentice baker".
+/// 2 Dec 2026", "Consent: scope", "Outcome of the referral Apprentice baker",
+/// "Identification".
 fn part_label(i18n: I18nContext<Locale>, c: &Contact, part: &ContactPart) -> String {
     let note_day = |id: &str| {
         c.notes
@@ -459,6 +460,7 @@ fn part_label(i18n: I18nContext<Locale>, c: &Contact, part: &ContactPart) -> Str
             .unwrap_or_default()
     };
     match part {
+        ContactPart::Stage => t_string!(i18n, stage_title).to_string(),
         ContactPart::NoteFollowUp(id) => {
             t_string!(i18n, conflict_note_follow_up).replace("{day}", &note_day(id))
         }
@@ -501,5 +503,6 @@ fn part_word(part: &ContactPart) -> fn(I18nContext<Locale>, &str) -> String {
                 .unwrap_or_else(|_| v.to_string())
         },
         ContactPart::ConsentScope => |i, v| consent::scope_text(i.get_locale(), v),
+        ContactPart::Stage => |i, v| stage::stage_text(i.get_locale(), v),
     }
 }

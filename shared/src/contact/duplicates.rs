@@ -42,6 +42,37 @@ impl Person {
             municipality: c.municipality.clone(),
         }
     }
+
+    /// What the finder reads of contact `c` once a step to the next stage writes
+    /// `values`, as far as they are typed: the identify step asks for duplicates
+    /// before the worker confirms it. As `ContactDoc::move_to_stage` writes them, an
+    /// empty value clears the field but the display name, which stays; a birth year
+    /// the model would refuse ("20", half typed) is no year. The contact itself stays out of what is found.
+    pub fn after_step(c: &super::Contact, values: &[(super::ContactField, String)]) -> Person {
+        use super::ContactField as F;
+        let mut person = Person::of(c);
+        for (field, value) in values {
+            let typed = Some(value.trim()).filter(|v| !v.is_empty());
+            match field {
+                F::DisplayName => {
+                    if let Some(v) = typed {
+                        person.display_name = v.to_string();
+                    }
+                }
+                F::FullName => person.full_name = typed.map(str::to_string),
+                F::BirthYear => {
+                    person.birth_year = match super::scalar_of(F::BirthYear, typed) {
+                        Ok(Some(automerge::ScalarValue::Int(year))) => Some(year),
+                        _ => None,
+                    }
+                }
+                F::Phone => person.phone = typed.map(str::to_string),
+                F::Municipality => person.municipality = typed.map(str::to_string),
+                _ => {}
+            }
+        }
+        person
+    }
 }
 
 /// Why a candidate is suggested, strongest first.

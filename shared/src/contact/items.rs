@@ -96,7 +96,7 @@ impl ContactDoc {
 
     /// Settles a value two people set concurrently ("changed by both") by writing the
     /// one the worker keeps (`value` as [`crate::record::Concurrent::value`] shows it:
-    /// a day, `true`/`false`, an outcome, a scope; empty clears a day). Writing it
+    /// a day, `true`/`false`, an outcome, a scope, a stage; empty clears a day). Writing it
     /// again supersedes both concurrent values, so the conflict ends on every device.
     pub fn keep_part(
         &mut self,
@@ -111,6 +111,9 @@ impl ContactDoc {
             }
         };
         match part {
+            // Moving there again writes the stage over both values, and clears what it
+            // may not hold: the other phone's step up may have added it.
+            ContactPart::Stage => self.move_to_stage(editor, value.parse()?, &[]),
             ContactPart::NoteFollowUp(id) => self.set_note_follow_up(editor, id, day(value)?),
             ContactPart::NoteDone(id) => {
                 let done = match value {

@@ -122,8 +122,8 @@ pub(super) fn kept_stage(record: &RecordDoc) -> Option<Stage> {
     record::str_at(record.doc(), &ROOT, "stage").and_then(|s| s.parse().ok())
 }
 
-/// The values inside a contact's notes, consent and referrals that hold concurrent
-/// values (removed notes and referrals are left out: nobody sees them).
+/// The stage, and the values inside a contact's notes, consent and referrals, that hold
+/// concurrent values (removed notes and referrals are left out: nobody sees them).
 fn part_conflicts(record: &RecordDoc) -> BTreeMap<ContactPart, Vec<Concurrent>> {
     let doc = record.doc();
     let mut found = BTreeMap::new();
@@ -133,6 +133,7 @@ fn part_conflicts(record: &RecordDoc) -> BTreeMap<ContactPart, Vec<Concurrent>> 
             found.insert(part, values);
         }
     };
+    look(ContactPart::Stage, &ROOT, "stage");
     if let Some(notes) = record::obj_at(doc, &ROOT, "notes", ObjType::Map) {
         for (id, n) in record::live_items(doc, &notes) {
             look(ContactPart::NoteFollowUp(id.clone()), &n, "follow_up");

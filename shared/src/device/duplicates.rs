@@ -129,6 +129,7 @@ impl Repo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contact::duplicates::Reason;
     use crate::contact::{Channel, ContactField, NewContact};
     use crate::device::{Identity, Loaded};
 
@@ -177,5 +178,88 @@ mod tests {
         // Another team's or an unknown record is not merged.
         let stranger = DocumentId::random();
         assert!(repo.merge_contacts(a, stranger, NOW + 3).is_err());
+    }
+
+    fn ready(repo: &Repo, id: &DocumentId) -> crate::contact::Contact {
+        match repo.contact(id) {
+            super::super::Loadable::Ready(c) => c,
+            _ => panic!("contact {id} not readable"),
+        }
+    }
+
+    #[test]
+    fn identifying_a_contact_suggests_the_duplicates_of_what_is_typed_but_not_itself() {
+        use crate::contact::Stage;
+        let mut repo = repo(Role::Worker);
+        let (a, _) = repo
+            .create_contact_at(
+                contact("Réka Szabó"),
+                Stage::Pseudonymous,
+                &[(ContactField::Phone, "+36 30 123 4567".into())],
+                NOW,
+            )
+            .expect("a");
+        let (b, _) = repo
+            .create_contact_at(contact("Red cap"), Stage::Anonymous, &[], NOW)
+            .expect("b");
+        assert!(repo.duplicates_of(&b, 5).is_empty(), "nothing alike yet");
+        let b_now = ready(&repo, &b);
+        let found = |repo: &Repo, values: &[(ContactField, String)]| {
+            repo.duplicates(&Person::after_step(&b_now, values), 5)
+        };
+        // The step to a first name: the phone as typed, another way of writing A's.
+        let step = |name: &str, phone: &str| {
+            vec![
+                (ContactField::DisplayName, name.to_string()),
+                (ContactField::Phone, phone.to_string()),
+                (ContactField::Email, String::new()),
+            ]
+        };
+        let by_phone = found(&repo, &step("Red cap", "06 30 123 4567"));
+        assert_eq!(by_phone.len(), 1, "{by_phone:?}");
+        assert_eq!(
+            (by_phone[0].id, by_phone[0].reasons.clone()),
+            (a, vec![Reason::SamePhone])
+        );
+        // The name typed over the nickname counts too; an empty name keeps the nickname,
+        // which is B's own and never suggests B itself.
+        let by_name = found(&repo, &step("Szabo Reka", ""));
+        assert_eq!(by_name[0].reasons, vec![Reason::SameName]);
+        assert!(found(&repo, &step("", "")).is_empty());
+        assert!(found(&repo, &step("Red cap", "")).iter().all(|c| c.id != b));
+
+        // The identify step: A identified with a birth year; B's full name and year as
+        // typed, a year half typed counting as none.
+        repo.edit_contact(a, NOW + 1, |c, ed| {
+            c.give_consent(
+                ed,
+                "2026-11-20".parse().expect("day"),
+                crate::contact::ConsentScope::Team,
+            )?;
+            c.move_to_stage(
+                ed,
+                Stage::Identified,
+                &[
+                    (ContactField::FullName, "Szabó Réka Anna".into()),
+                    (ContactField::BirthYear, "2008".into()),
+                ],
+            )
+        })
+        .expect("a identified");
+        let identify = |full: &str, year: &str| {
+            vec![
+                (ContactField::FullName, full.to_string()),
+                (ContactField::BirthYear, year.to_string()),
+            ]
+        };
+        let similar = found(&repo, &identify("Reka Anna Szabo", "20"));
+        assert_eq!(similar[0].reasons, vec![Reason::SameName], "{similar:?}");
+        let same_year = found(&repo, &identify("Reka Anna Szabo", "2008"));
+        assert_eq!(
+            same_year[0].reasons,
+            vec![Reason::SameName, Reason::SameBirthYear]
+        );
+        // Another year counts against: a common name born another year is no match alone.
+        assert!(found(&repo, &identify("Reka Anna Szabo", "1999")).is_empty());
     }
 }

@@ -937,3 +937,91 @@ fn an_anonymous_contact_is_listed_and_found_by_its_description() {
         .collect();
     assert_eq!(found, [id], "found by the end of its description too");
 }
+
+#[test]
+fn a_stage_changed_on_two_phones_offline_is_changed_by_both_until_one_is_kept() {
+    use crate::contact::{ConsentScope, ContactPart, Stage};
+    let mut relay = Relay::default();
+    let mut anna = fresh("Anna");
+    let (id, _) = anna
+        .create_contact_at(
+            new_contact("Lotte"),
+            Stage::Pseudonymous,
+            &[(ContactField::Phone, "0470 11 22 33".into())],
+            NOW,
+        )
+        .expect("created");
+    anna.edit_contact(id, NOW, |c, ed| {
+        c.give_consent(ed, "2026-11-21".parse().expect("day"), ConsentScope::Team)
+    })
+    .expect("consent");
+    session(&mut relay, &mut anna);
+    let mut bram = fresh("Bram");
+    session(&mut relay, &mut bram);
+
+    // Offline: Anna identifies Lotte, Bram steps her back to anonymous.
+    anna.edit_contact(id, NOW + 1, |c, ed| {
+        c.move_to_stage(
+            ed,
+            Stage::Identified,
+            &[
+                (ContactField::FullName, "Lotte Peeters".into()),
+                (ContactField::BirthYear, "2008".into()),
+            ],
+        )
+    })
+    .expect("identified");
+    bram.edit_contact(id, NOW + 2, |c, ed| {
+        c.move_to_stage(ed, Stage::Anonymous, &[])
+    })
+    .expect("anonymous");
+    session(&mut relay, &mut anna);
+    session(&mut relay, &mut bram);
+    session(&mut relay, &mut anna);
+
+    let read = |repo: &Repo| match repo.contact(&id) {
+        Loadable::Ready(c) => c,
+        _ => panic!("the contact is on {}", repo.identity.worker),
+    };
+    for repo in [&anna, &bram] {
+        let c = read(repo);
+        let mut both: Vec<String> = c.part_conflicts[&ContactPart::Stage]
+            .iter()
+            .map(|v| format!("{}:{}", v.set_by, v.value))
+            .collect();
+        both.sort();
+        assert_eq!(
+            both,
+            ["Anna:identified", "Bram:anonymous"],
+            "on {}",
+            repo.identity.worker
+        );
+        // Until one is kept it reads as what it holds: Anna's full name, no phone (Bram's).
+        assert_eq!(c.stage, Stage::Identified);
+        assert_eq!(
+            (c.full_name.as_deref(), c.phone.as_deref()),
+            (Some("Lotte Peeters"), None)
+        );
+    }
+
+    // Bram keeps anonymous: what Anna's step added goes with it, on both phones.
+    bram.edit_contact(id, NOW + 3, |c, ed| {
+        c.keep_part(ed, &ContactPart::Stage, "anonymous")
+    })
+    .expect("kept");
+    session(&mut relay, &mut bram);
+    session(&mut relay, &mut anna);
+    for repo in [&anna, &bram] {
+        let c = read(repo);
+        assert!(c.part_conflicts.is_empty(), "{:?}", c.part_conflicts);
+        assert_eq!(
+            (c.stage, c.stage_kept),
+            (Stage::Anonymous, Some(Stage::Anonymous))
+        );
+        assert_eq!((c.full_name, c.birth_year, c.phone), (None, None, None));
+        assert_eq!(
+            repo.entry(&id).map(|e| e.summary.name.clone()).as_deref(),
+            Some("Lotte")
+        );
+    }
+}

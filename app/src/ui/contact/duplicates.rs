@@ -1,20 +1,22 @@
 //! Likely duplicates (issue 15): while a new contact's name is typed, the contacts
-//! already in the caseload it may be; on the contact page, "Possible duplicates" with
-//! the reasons, and for a coordinator or admin "Merge into this contact": a
-//! confirmation says what happens (the other contact's notes and referrals move here,
-//! then it is erased), then the core merges (`Repo::merge_contacts`, on disk first) and
-//! the relay erases the other one (`POST /erase`) once it holds the merged change
-//! (within 10 s; otherwise nothing is erased and the page says so; merging again
-//! retries the erasure). A worker's device offers no merge: the erasure that ends it is
-//! a coordinator's (see `Repo::may_merge`).
+//! already in the caseload it may be; while a contact's step to the next stage is
+//! filled in, those the contact may be with the values typed; on the contact page,
+//! "Possible duplicates" with the reasons, and for a coordinator or admin "Merge into
+//! this contact": a confirmation says what happens (the other contact's notes and
+//! referrals move here, then it is erased), then the core merges
+//! (`Repo::merge_contacts`, on disk first) and the relay erases the other one
+//! (`POST /erase`) once it holds the merged change (within 10 s; otherwise nothing is
+//! erased and the page says so; merging again retries the erasure). A worker's device
+//! offers no merge: the erasure that ends it is a coordinator's (see `Repo::may_merge`).
+//! The step's list and "Possible duplicates" are one component, `DuplicateList`.
 
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::components::A;
 use paktum_shared::DocumentId;
-use paktum_shared::contact::Contact;
 use paktum_shared::contact::duplicates::{Candidate, Person, Reason};
 use paktum_shared::contact::merge::ConsentMerge;
+use paktum_shared::contact::{Contact, ContactField};
 
 use crate::field::{Field, Problem, use_field};
 use crate::i18n::*;
@@ -122,6 +124,56 @@ pub fn DuplicatesSection(id: DocumentId, contact: Signal<Option<Contact>>) -> im
         contact.track();
         field.read(|r| r.duplicates_of(&id, SHOWN))
     });
+    view! {
+        <DuplicateList id contact found=found.into() at="duplicates">
+            <h2 id="duplicates">{t!(i18n, duplicates_title)}</h2>
+        </DuplicateList>
+        <MergedFrom id />
+    }
+}
+
+/// In the step to the next stage (`stage.rs`): the likely duplicates of this contact as
+/// the step would leave it, with the values as they are typed (`Person::after_step`),
+/// so the worker sees them before confirming; merging as in "Possible duplicates".
+#[component]
+pub fn StepDuplicates(
+    id: DocumentId,
+    contact: Signal<Option<Contact>>,
+    typed: Signal<Vec<(ContactField, String)>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let field = use_field();
+    let found = Memo::new(move |_| {
+        let probe = contact.with(|c| c.as_ref().map(|c| Person::after_step(c, &typed.get())));
+        probe
+            .map(|probe| field.read(|r| r.duplicates(&probe, SHOWN)))
+            .unwrap_or_default()
+    });
+    view! {
+        <DuplicateList id contact found=found.into() at="duplicates-step" live=true>
+            <h3 id="duplicates-step">{t!(i18n, duplicates_new_title)}</h3>
+            <p class="hint">{t!(i18n, duplicates_step_hint)}</p>
+        </DuplicateList>
+    }
+}
+
+/// The suggestions `found` for contact `id` under the heading in `children`, shown while
+/// there are any: each with its reasons and link; for a coordinator or admin "Merge into
+/// this contact" with its confirmation, for a worker a hint. `at` names the heading and
+/// keeps the element ids of two lists on one page apart.
+#[component]
+fn DuplicateList(
+    id: DocumentId,
+    contact: Signal<Option<Contact>>,
+    found: Signal<Vec<Candidate>>,
+    at: &'static str,
+    /// Read out as it changes (the list follows what is typed).
+    #[prop(optional)]
+    live: bool,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let field = use_field();
     let may_merge = move || field.read(|r| r.may_merge());
     // The candidate whose merge is being confirmed.
     let asking: RwSignal<Option<DocumentId>> = RwSignal::new(None);
@@ -190,6 +242,7 @@ pub fn DuplicatesSection(id: DocumentId, contact: Signal<Option<Contact>>) -> im
     let row = move |c: Candidate| {
         let other = c.id;
         let confirm_name = name_of(field, &other);
+        let confirm_id = format!("{at}-merge-{other}");
         view! {
             <li>
                 <CandidateLink candidate=c />
@@ -201,9 +254,10 @@ pub fn DuplicatesSection(id: DocumentId, contact: Signal<Option<Contact>>) -> im
                 <Show when=move || asking.get() == Some(other)>
                     {
                         let other_name = confirm_name.clone();
+                        let (group, text) = (confirm_id.clone(), confirm_id.clone());
                         view! {
-                            <div class="confirm" role="group" aria-labelledby=format!("merge-{other}")>
-                                <p id=format!("merge-{other}")>
+                            <div class="confirm" role="group" aria-labelledby=group>
+                                <p id=text>
                                     {move || t!(i18n, duplicates_confirm, other = other_name.clone(), this = this_name())}
                                 </p>
                                 <button type="button" class="danger" disabled=move || busy.get()
@@ -222,9 +276,10 @@ pub fn DuplicatesSection(id: DocumentId, contact: Signal<Option<Contact>>) -> im
     view! {
         {move || {
             let found = found.get();
+            let children = children.clone();
             (!found.is_empty()).then(|| view! {
-                <section class="duplicates" aria-labelledby="duplicates">
-                    <h2 id="duplicates">{t!(i18n, duplicates_title)}</h2>
+                <section class="duplicates" aria-labelledby=at aria-live=live.then_some("polite")>
+                    {children()}
                     <ul>{found.into_iter().map(row).collect_view()}</ul>
                     <Show when=move || !may_merge()>
                         <p class="hint">{t!(i18n, duplicates_worker_hint)}</p>
@@ -233,7 +288,6 @@ pub fn DuplicatesSection(id: DocumentId, contact: Signal<Option<Contact>>) -> im
             })
         }}
         {said}
-        <MergedFrom id />
     }
 }
 

@@ -1,15 +1,17 @@
 //! Progressive identification (issue 15): the stage a new contact starts at, and on the
-//! contact page the step to the next stage, asking only what that stage adds. Identified
-//! needs recorded consent: without it the page says so and links to the consent
-//! section. The rule itself is `shared::contact::Stage` / `check_move`.
+//! contact page the step to the next stage, asking only what that stage adds, with the
+//! likely duplicates of what is typed shown before it is saved. Identified needs
+//! recorded consent: without it the page says so and links to the consent section.
+//! The rule itself is `shared::contact::Stage` / `check_move`.
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
-use paktum_shared::Editor;
 use paktum_shared::contact::{Contact, ContactDoc, ContactField, Stage};
+use paktum_shared::{DocumentId, Editor};
 
+use super::duplicates::StepDuplicates;
 use super::{ContactOp, ContactSave};
 use crate::i18n::*;
 use crate::ui::parts::{Field, SaveOrCancel};
@@ -34,6 +36,18 @@ pub(super) fn new_contact_values(
         .into_iter()
         .filter(|(f, v)| stage.asks().contains(f) && !v.trim().is_empty())
         .collect()
+}
+
+/// A stored stage in the form's words, for the "changed by both" box; a stage this
+/// version does not know is shown as written.
+pub(super) fn stage_text(locale: Locale, stored: &str) -> String {
+    match stored.parse::<Stage>() {
+        Ok(Stage::Anonymous) => td_string!(locale, stage_anonymous),
+        Ok(Stage::Pseudonymous) => td_string!(locale, stage_pseudonymous),
+        Ok(Stage::Identified) => td_string!(locale, stage_identified),
+        Err(_) => return stored.to_string(),
+    }
+    .to_string()
 }
 
 /// What a stage means, in one sentence.
@@ -75,7 +89,11 @@ pub(super) fn StageChoice(stage: RwSignal<Stage>) -> impl IntoView {
 }
 
 #[component]
-pub(super) fn StageSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl IntoView {
+pub(super) fn StageSection(
+    id: DocumentId,
+    contact: Signal<Option<Contact>>,
+    save: ContactSave,
+) -> impl IntoView {
     let i18n = use_i18n();
     let busy = save.pending();
     let run = move |to: Stage, values: Vec<(ContactField, String)>| {
@@ -109,22 +127,25 @@ pub(super) fn StageSection(contact: Signal<Option<Contact>>, save: ContactSave) 
         }
         open.set(true);
     };
+    // The step's values as typed: what it writes, and what the duplicates are looked
+    // for with while it is filled in.
+    let typed = Signal::derive(move || match next() {
+        Some(Stage::Identified) => vec![
+            (ContactField::FullName, full_name.get()),
+            (ContactField::BirthYear, birth_year.get()),
+        ],
+        Some(_) => vec![
+            (ContactField::DisplayName, name.get()),
+            (ContactField::Phone, phone.get()),
+            (ContactField::Email, email.get()),
+        ],
+        None => Vec::new(),
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(to) = next() else { return };
-        let values = match to {
-            Stage::Identified => vec![
-                (ContactField::FullName, full_name.get()),
-                (ContactField::BirthYear, birth_year.get()),
-            ],
-            _ => vec![
-                (ContactField::DisplayName, name.get()),
-                (ContactField::Phone, phone.get()),
-                (ContactField::Email, email.get()),
-            ],
-        };
         open.set(false);
-        run(to, values);
+        run(to, typed.get_untracked());
     };
     let step_label = move |to: Stage| match to {
         Stage::Identified => t!(i18n, stage_to_identified).into_any(),
@@ -148,6 +169,7 @@ pub(super) fn StageSection(contact: Signal<Option<Contact>>, save: ContactSave) 
         view! {
             <form on:submit=submit>
                 {fields}
+                <StepDuplicates id contact typed />
                 <SaveOrCancel open busy>{t!(i18n, stage_save)}</SaveOrCancel>
             </form>
         }
@@ -218,6 +240,22 @@ mod tests {
             ),
             (ContactField::Phone, "0470 12 34 56".into()),
         ]
+    }
+
+    #[wasm_bindgen_test]
+    fn a_stage_changed_by_both_reads_as_the_form_says_not_the_stored_word() {
+        assert_eq!(stage_text(Locale::en, "pseudonymous"), "First name known");
+        assert_eq!(stage_text(Locale::hu, "anonymous"), "Névtelen");
+        for locale in [Locale::en, Locale::hu, Locale::nl, Locale::fr, Locale::de] {
+            for stage in Stage::ALL {
+                let shown = stage_text(locale, stage.as_str());
+                assert!(
+                    !shown.is_empty() && shown != stage.as_str(),
+                    "{locale:?}: {stage:?} -> {shown}"
+                );
+            }
+        }
+        assert_eq!(stage_text(Locale::fr, "verified"), "verified");
     }
 
     #[wasm_bindgen_test]

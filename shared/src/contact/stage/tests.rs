@@ -424,3 +424,72 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn keeping_one_of_two_stages_set_on_two_phones_keeps_the_fields_its_rule_allows() {
+    use crate::contact::ContactPart;
+    let ed = editor();
+    let mut here = ContactDoc::create_at(
+        &ed,
+        new_contact("Lotte"),
+        Stage::Pseudonymous,
+        &values(&[(ContactField::Phone, "0470 11 22 33")]),
+    )
+    .expect("created");
+    here.give_consent(&ed, day("2026-11-21"), ConsentScope::Team)
+        .expect("consent");
+    let mut there = ContactDoc::load(here.record().id(), &here.record().save()).expect("copy");
+    here.move_to_stage(
+        &ed,
+        Stage::Identified,
+        &values(&[(ContactField::FullName, "Lotte Peeters")]),
+    )
+    .expect("identified here");
+    let bram = Editor::new(ActorId::random(), "Bram", 1_795_521_700_000);
+    there
+        .move_to_stage(&bram, Stage::Anonymous, &[])
+        .expect("anonymous there");
+    here.merge(&there).expect("merged");
+    let mut other = here.clone();
+    assert!(
+        here.read()
+            .expect("read")
+            .part_conflicts
+            .contains_key(&ContactPart::Stage)
+    );
+
+    // Identified kept: the full name stays, the phone Bram's step removed stays away.
+    here.keep_part(&ed, &ContactPart::Stage, "identified")
+        .expect("kept identified");
+    let read = here.read().expect("read");
+    assert!(read.part_conflicts.is_empty(), "{:?}", read.part_conflicts);
+    assert_eq!(
+        (read.stage, read.stage_kept),
+        (Stage::Identified, Some(Stage::Identified))
+    );
+    assert_eq!(
+        (read.full_name.as_deref(), read.phone),
+        (Some("Lotte Peeters"), None)
+    );
+
+    // A stage this version does not know is refused, and changes nothing.
+    assert!(
+        other
+            .keep_part(&ed, &ContactPart::Stage, "verified")
+            .is_err()
+    );
+    assert!(
+        other
+            .read()
+            .expect("read")
+            .part_conflicts
+            .contains_key(&ContactPart::Stage)
+    );
+    // Pseudonymous kept: the full name Anna's step added is not a value it may hold.
+    other
+        .keep_part(&bram, &ContactPart::Stage, "pseudonymous")
+        .expect("kept pseudonymous");
+    let read = other.read().expect("read");
+    assert!(read.part_conflicts.is_empty(), "{:?}", read.part_conflicts);
+    assert_eq!((read.stage, read.full_name), (Stage::Pseudonymous, None));
+}
