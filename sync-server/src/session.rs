@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use paktum_shared::protocol::{Message, PROTOCOL_VERSION, PeerMetadata};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::Identity;
@@ -84,6 +84,11 @@ pub enum Frame {
 const JOIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Messages queued for one connection before it counts as too slow.
 const QUEUE: usize = 4096;
+/// Free room in a connection's queue below which the relay reads nothing more from it
+/// until the client has taken its replies: a client that asks for thousands of
+/// documents at once (the stock automerge-repo client does) is slowed down, not closed.
+/// What others' changes add to the queue still closes a client that stops reading.
+const ROOM: usize = QUEUE / 2;
 
 /// Runs a connection to its end. Returns why it ended (for the log).
 pub async fn run<S, K, E>(
@@ -104,6 +109,9 @@ where
         Err(reason) => return reason,
     };
     let (tx, mut rx) = mpsc::channel::<Outgoing>(QUEUE);
+    // Weak: the connection ends when the hub drops its sender.
+    let room = tx.downgrade();
+    let drained = Notify::new();
     let kick = Kick::default();
     // Kept for the erasures it is told of: which index it follows.
     let told = identity.clone();
@@ -124,14 +132,17 @@ where
     } else {
         tell_erasures(&hub, conn, told.as_ref()).await;
         // Reading and writing run side by side: a client that is busy sending while
-        // its own replies queue up is never deadlocked against the relay, and a client
-        // that stops reading fills its queue and is closed by the hub (logged).
+        // its own replies queue up is never deadlocked against the relay. Once its
+        // replies fill half its queue, it is read no further until they drain
+        // ([`ROOM`]); a client that stops reading while others' changes fill its
+        // queue is closed by the hub (logged).
         let (reason, tell_client) = {
             let writing = async {
                 while let Some(Outgoing::Message(m)) = rx.recv().await {
                     if outgoing.send(m.encode()).await.is_err() {
                         return ("write failed".to_string(), None);
                     }
+                    drained.notify_one();
                 }
                 ("hub dropped connection".to_string(), None)
             };
@@ -149,6 +160,9 @@ where
                         }
                         Some(Ok(Frame::Binary(bytes))) => {
                             bucket.take().await;
+                            while room.upgrade().is_some_and(|tx| tx.capacity() < ROOM) {
+                                drained.notified().await;
+                            }
                             if let Err(e) = handle(&hub, conn, &bytes).await {
                                 return (e.to_string(), Some(e));
                             }
