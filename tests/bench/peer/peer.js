@@ -48,9 +48,23 @@ function listed(index, expect, timeout) {
   });
 }
 
+/// Finds in flight at once. The stock client gives up on a document not ready 60 s
+/// after it was asked for (DocHandle's timeoutDelay), and asked for all 10,000
+/// records at once it took minutes to take them in, so the later ones were given up
+/// on; an app built on it has to ask in windows like this.
+const WINDOW = 256;
+
 /// Every record the index names, found (from storage or the relay) and ready.
 async function findAll(repo, ids) {
-  const handles = await Promise.all(ids.map((id) => repo.find(stringifyAutomergeUrl(id))));
+  const handles = new Array(ids.length);
+  let next = 0;
+  const finder = async () => {
+    while (next < ids.length) {
+      const i = next++;
+      handles[i] = await repo.find(stringifyAutomergeUrl(ids[i]));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WINDOW, ids.length) }, finder));
   for (const h of handles) if (!h.doc()) throw new Error(`record ${h.documentId} has no document`);
   return handles;
 }
