@@ -5,6 +5,7 @@
 //! the relay's data directory holds no byte of the name afterwards. In an "own caseload
 //! only" team the workers' own indices, which held the record's row, are rewritten too.
 
+use automerge::ReadDoc;
 use paktum_shared::DocumentId;
 use paktum_shared::caseload::CaseloadDoc;
 use paktum_shared::contact::ContactField;
@@ -186,6 +187,134 @@ async fn an_erased_contact_leaves_every_device_and_the_relay_and_cannot_come_bac
         after.is_empty(),
         "found before: {before:?}, after: {after:?}"
     );
+    p.relay.stop().await?;
+    let stopped = occurrences(p.dir.path(), &name)?;
+    assert!(stopped.is_empty(), "after stopping: {stopped:?}");
+    Ok(())
+}
+
+/// Regression (the hole ARCHITECTURE.md named under "Erasure", item 6): a copy of the
+/// team's index from before an erasure, whose history names the erased contact,
+/// reaching the relay on a connection it does not tell — here a second connection of
+/// a device that has already confirmed (another tab, a twin holding the same store) —
+/// used to merge the old history back into the relay's index: the row and the name
+/// were stored and sent to every device again. The relay must refuse that history,
+/// tell the connection to replace its copy, and everyone must still converge.
+#[tokio::test]
+async fn an_index_copy_from_before_an_erasure_cannot_bring_the_erased_row_back()
+-> anyhow::Result<()> {
+    let p = pact(|_| {}).await?;
+    let mut rng = Seeded::new(1518);
+    let name = unique_name(&mut rng);
+    let (mut anna, anna_token) = p.device("kempen", "Anna", Role::Worker).await?;
+    let (mut carla, carla_token) = p.device("kempen", "Carla", Role::Coordinator).await?;
+    let mut new = synthetic::contact(&mut rng, "kempen", 0);
+    new.display_name = name.clone();
+    let id = anna.create_contact(new).await?;
+    let other = anna
+        .create_contact(synthetic::contact(&mut rng, "kempen", 1))
+        .await?;
+    anna.sync().await?;
+    carla
+        .wait_for("the contacts", |r| {
+            r.doc(&id).is_some() && r.doc(&other).is_some()
+        })
+        .await?;
+    carla.sync().await?;
+    // Anna's second connection, holding what her device holds now (the old index).
+    let mut tab = Device::twin_of("Anna", &anna)?;
+    let index = tab.index_id();
+    assert!(
+        docs_naming(&tab, &name).contains(&index),
+        "the old copy of the index must name it, or the test proves nothing"
+    );
+    let sqlite = p.database.is_none();
+    assert!(!sqlite || !occurrences(p.dir.path(), &name)?.is_empty());
+
+    erase(&p, &carla_token, id).await?;
+    for device in [&mut anna, &mut carla] {
+        device
+            .wait_for("the erasure", |r| r.doc(&id).is_none())
+            .await?;
+        device.sync().await?;
+        assert_eq!(docs_naming(device, &name), [], "{}", device.team);
+    }
+    // Anna's device has confirmed: the relay owes it nothing when the tab connects.
+    assert!(
+        p.directory
+            .erasure_receipt(&id)?
+            .is_some_and(|r| r.confirmed == 2),
+        "both online devices confirmed"
+    );
+    tab.open().await?;
+    tab.sync().await?;
+    tab.wait_for("the rewritten index", |r| {
+        r.doc(&index)
+            .is_some_and(|d| CaseloadDoc::erased_of(d).contains(&id))
+    })
+    .await?;
+    tab.sync().await?;
+
+    // A normal edit after it reaches everyone: the devices still converge.
+    anna.edit_contact(other, |c, ed| {
+        c.set_field(ed, ContactField::Municipality, Some("Mol"))
+    })
+    .await?;
+    anna.sync().await?;
+    let mut fresh = Device::new("Anna", "kempen", &p.relay.ws_url_with_token(&anna_token))?;
+    fresh.connect().await?;
+    for device in [&mut carla, &mut tab, &mut fresh] {
+        device
+            .wait_for("Anna's edit", |r| {
+                r.doc(&other).is_some_and(|d| {
+                    d.save().windows(3).any(|w| w == b"Mol")
+                })
+            })
+            .await?;
+        device.sync().await?;
+    }
+    anna.sync().await?;
+    // Rows a device wrote again meanwhile (the tab's own, after replacing its copy)
+    // reach the others too: every copy of the index ends with every change.
+    let every: Vec<automerge::ChangeHash> = [&anna, &carla, &tab, &fresh]
+        .iter()
+        .filter_map(|d| d.replica().doc(&index).map(|d| d.get_heads()))
+        .flatten()
+        .collect();
+    for device in [&mut anna, &mut carla, &mut tab, &mut fresh] {
+        device
+            .wait_for("every index change", |r| {
+                r.doc(&index)
+                    .is_some_and(|d| every.iter().all(|h| d.get_change_by_hash(h).is_some()))
+            })
+            .await?;
+        device.sync().await?;
+    }
+    for device in [&anna, &carla, &tab, &fresh] {
+        assert!(holds_nothing_of(device, &id), "{}", device.team);
+        assert_eq!(docs_naming(device, &name), [], "a copy of the index names it");
+        assert!(device.repo.entry(&other).is_some());
+        assert_eq!(
+            device.replica().doc(&index).map(|d| {
+                let mut heads = d.get_heads();
+                heads.sort();
+                heads
+            }),
+            anna.replica().doc(&index).map(|d| {
+                let mut heads = d.get_heads();
+                heads.sort();
+                heads
+            }),
+            "one index everywhere"
+        );
+    }
+    assert_eq!(fresh.contact(&other)?.municipality.as_deref(), Some("Mol"));
+    // The relay's copy, as a fresh device receives it, has no row of the erased id.
+    let index_doc = fresh.replica().doc(&index).expect("the index");
+    assert_eq!(CaseloadDoc::entry_in(index_doc, &id), None);
+    assert_eq!(CaseloadDoc::erased_of(index_doc), [id]);
+    let after = occurrences(p.dir.path(), &name)?;
+    assert!(after.is_empty(), "the relay stored the old history again: {after:?}");
     p.relay.stop().await?;
     let stopped = occurrences(p.dir.path(), &name)?;
     assert!(stopped.is_empty(), "after stopping: {stopped:?}");

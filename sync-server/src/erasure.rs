@@ -55,8 +55,10 @@ pub fn worker_indices(
 
 /// Carries out the erasure of `doc`, a record of `team`, in the store: its team's
 /// index and the own indices of `workers` (see [`worker_indices`]) are rewritten in
-/// the same transaction. Idempotent: a second run rewrites the indices again (from
-/// what is stored), deletes nothing more.
+/// the same transaction. Idempotent: a second run does not rewrite an index already
+/// rewritten for `doc` but stores it again without any retired history (what a relay
+/// that had not seen the erasure may have stored on top of it), and deletes nothing
+/// more.
 pub fn carry_out(
     storage: &dyn Storage,
     doc: &DocumentId,
@@ -76,16 +78,42 @@ pub fn carry_out(
         |e: paktum_shared::ModelError| StorageError::Write(format!("rewriting an index: {e}"));
     let index_id = CaseloadDoc::id_for_team(team);
     let old = stored(&index_id)?;
-    let index = CaseloadDoc::rewritten(team, old.as_ref(), *doc, &day, now_ms).map_err(failed)?;
-    let mut indices = vec![(index_id, index.save())];
+    let index = match done_before(old.as_ref(), doc) {
+        Some(bytes) => bytes,
+        None => CaseloadDoc::rewritten(team, old.as_ref(), *doc, &day, now_ms)
+            .map_err(failed)?
+            .save(),
+    };
+    let mut indices = vec![(index_id, index)];
     for worker in workers {
         let id = CaseloadDoc::worker_id_for(team, worker);
         let old = stored(&id)?;
-        let own = CaseloadDoc::rewritten_for_worker(team, worker, old.as_ref(), *doc, &day, now_ms)
-            .map_err(failed)?;
-        indices.push((id, own.save()));
+        let own = match done_before(old.as_ref(), doc) {
+            Some(bytes) => bytes,
+            None => {
+                CaseloadDoc::rewritten_for_worker(team, worker, old.as_ref(), *doc, &day, now_ms)
+                    .map_err(failed)?
+                    .save()
+            }
+        };
+        indices.push((id, own));
     }
     storage.erase(doc, indices)
+}
+
+/// A stored index already rewritten for this erasure (by the CLI, or by another relay
+/// on the same database): its retired histories are purged, and it is not rewritten
+/// again, since that would retire the history devices already told of the erasure
+/// have synced and built on.
+fn done_before(old: Option<&automerge::Automerge>, doc: &DocumentId) -> Option<Vec<u8>> {
+    let old = old?;
+    if !CaseloadDoc::is_rewritten(old) || !CaseloadDoc::erased_of(old).contains(doc) {
+        return None;
+    }
+    Some(match CaseloadDoc::without_retired(old) {
+        Some(clean) => clean.save(),
+        None => old.save(),
+    })
 }
 
 #[cfg(test)]

@@ -529,6 +529,28 @@ impl Hub {
                 );
                 return Ok(());
             }
+            Applied::Retired => {
+                // Only a copy from before an erasure's rewrite holds these changes: put
+                // the stored index back (the other connections keep their sync states)
+                // and tell the sender to replace its copy, as a device told of the
+                // erasure does. Until it confirms, its messages for the index wait.
+                let others = guard.take().map(|e| e.syncs).unwrap_or_default();
+                let (doc, exists, chunks) = self.load(doc_id).await?;
+                let mut stored = Document::loaded(doc_id, doc, exists, chunks);
+                stored.syncs = others;
+                stored.syncs.remove(&conn);
+                let erased = paktum_shared::caseload::CaseloadDoc::erased_of(&stored.doc);
+                *guard = Some(stored);
+                drop(guard);
+                self.forget(conn, doc_id);
+                let device = identity.as_ref().map(|i| i.device_id);
+                self.audit("retired_history_refused", device, &doc_id.to_string());
+                tracing::warn!(doc = %doc_id, conn, "refused an index history an erasure retired");
+                if let Some(erased) = erased.first() {
+                    self.tell_erased(conn, *erased, Some(doc_id));
+                }
+                return Ok(());
+            }
             Applied::Unknown => {
                 // Nobody has it: say so and keep nothing of it but the id, in the
                 // connection's bounded waiting list, so its creation still reaches it.

@@ -46,6 +46,10 @@ pub enum Applied {
     /// The change would leave the document where the writer may not put it (e.g. in
     /// another pact): the in-memory copy holds it and must be dropped, disk is intact.
     WriteRefused,
+    /// The message brought back an index history an erasure retired (a copy from
+    /// before the rewrite, whose history names the erased record): the in-memory copy
+    /// holds it and must be replaced from disk; the sender is told of the erasure.
+    Retired,
     /// The message could not be applied; the in-memory copy may hold part of it
     /// and must be dropped (reloaded from disk on next use).
     Failed(String),
@@ -165,6 +169,8 @@ impl Document {
             return Applied::Unchanged;
         };
         let before = self.doc.get_heads();
+        // Read before the message is taken in: its own changes must not decide it.
+        let retired = CaseloadDoc::retired_of(&self.doc);
         if let Err(e) = paktum_shared::untrusted::receive(&mut self.doc, state, message) {
             return Applied::Failed(e);
         }
@@ -174,6 +180,9 @@ impl Document {
                 return Applied::Unknown;
             }
             return Applied::Unchanged;
+        }
+        if CaseloadDoc::holds_retired(&self.doc, &retired) {
+            return Applied::Retired;
         }
         let class = classify(&self.id, Some(&self.doc), teams);
         if writer.is_some_and(|w| !w.may_leave_as(&class)) {

@@ -150,7 +150,15 @@ impl Hub {
         }
         match stored {
             Some(stored) => match paktum_shared::untrusted::load(&stored.bytes) {
-                Ok(doc) => Ok((doc, true, stored.chunks)),
+                // An index's history an erasure retired never leaves the store again,
+                // even if a relay that had not seen the erasure yet stored on top of it.
+                Ok(doc) => match paktum_shared::caseload::CaseloadDoc::without_retired(&doc) {
+                    Some(clean) => {
+                        tracing::warn!(doc = %doc_id, "stored index held a retired history; left out");
+                        Ok((clean, true, stored.chunks))
+                    }
+                    None => Ok((doc, true, stored.chunks)),
+                },
                 Err(e) => {
                     // Never hand out a document we cannot read; keep its bytes untouched.
                     tracing::error!(doc = %doc_id, error = %e, "stored document does not load");
