@@ -126,6 +126,76 @@ mod tests {
     use super::*;
     use crate::storage::MemoryStorage;
 
+    /// Carried out again (the running relay after the CLI, or a second relay on the
+    /// database): an index already rewritten for this erasure is not rewritten again
+    /// (devices told already build on it), but what a relay that had not seen the
+    /// erasure stored on top of it — a change on the old history, or the old history
+    /// merged whole into a compaction — leaves the store.
+    #[test]
+    fn carried_out_again_the_rewrite_stays_and_a_stale_relays_writes_go() {
+        use automerge::ReadDoc;
+        let storage = MemoryStorage::new();
+        let ed = || Editor::new(ActorId::random(), "Anna", 1);
+        let gone = DocumentId::random();
+        let row = |name: &str| Summary {
+            kind: Kind::Contact,
+            name: name.into(),
+            status: None,
+            worker: "Anna".into(),
+            next_follow_up: None,
+            follow_up_by: None,
+            updated_at: 5,
+        };
+        let id = CaseloadDoc::id_for_team("kempen");
+        let mut old = CaseloadDoc::new("kempen").expect("index");
+        old.upsert(&ed(), &[(gone, row("Qzxwvkjyrtpl"), None)])
+            .expect("row");
+        storage.append(&id, &old.save()).expect("stored");
+        carry_out(&storage, &gone, "kempen", &[], 1_764_633_600_000).expect("erased");
+        let load = || {
+            let bytes = storage.load(&id).expect("load").expect("index").bytes;
+            paktum_shared::untrusted::load(&bytes).expect("doc")
+        };
+        let mut first = CaseloadDoc::from_automerge(load()).expect("index");
+        // A device told of it writes a row on the rewrite.
+        first
+            .upsert(&ed(), &[(DocumentId::random(), row("Mieke"), None)])
+            .expect("row");
+        let kept_heads = first.doc().get_heads();
+        let rewrite = load().get_heads();
+        storage
+            .append(&id, &first.doc_mut().save_after(&rewrite))
+            .expect("appended");
+        // A relay still holding the old copy appends a change made on it, then
+        // compacts it whole into the store.
+        let mut stale = old.clone();
+        stale
+            .upsert(&ed(), &[(gone, row("Qzxwvkjyrtpl Bis"), None)])
+            .expect("row");
+        storage
+            .append(&id, &stale.doc_mut().save_after(&old.doc().get_heads()))
+            .expect("appended");
+        storage.append(&id, &stale.save()).expect("appended");
+        let names = |doc: &automerge::Automerge| {
+            doc.save_nocompress()
+                .windows(12)
+                .any(|w| w == b"Qzxwvkjyrtpl")
+        };
+        assert!(names(&load()), "the stale copy is in the store");
+
+        carry_out(&storage, &gone, "kempen", &[], 1_764_633_700_000).expect("again");
+        let after = load();
+        assert!(!names(&after));
+        let bytes = storage.load(&id).expect("load").expect("index").bytes;
+        assert!(!bytes.windows(12).any(|w| w == b"Qzxwvkjyrtpl"));
+        let mut heads = after.get_heads();
+        heads.sort();
+        let mut expected = kept_heads;
+        expected.sort();
+        assert_eq!(heads, expected, "the first rewrite and the row on it stay");
+        assert!(rewrite.iter().all(|h| after.get_change_by_hash(h).is_some()));
+    }
+
     /// The CLI's path: every worker's own index of the team is found and rewritten
     /// (one that had the row, one that had it moved away); another team's is not.
     #[test]

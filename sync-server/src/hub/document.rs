@@ -462,6 +462,82 @@ mod tests {
         assert!(refused);
     }
 
+    /// A copy of an index from before an erasure's rewrite is refused whatever way its
+    /// old history arrives; a copy started afresh from the genesis is taken.
+    #[test]
+    fn an_index_history_retired_by_an_erasure_is_refused_and_a_fresh_one_taken() {
+        use automerge::ReadDoc;
+        use paktum_shared::caseload::Summary;
+        use paktum_shared::record::Kind as RecordKind;
+        let row = |name: &str| Summary {
+            kind: RecordKind::Contact,
+            name: name.into(),
+            status: None,
+            worker: "Anna".into(),
+            next_follow_up: None,
+            follow_up_by: None,
+            updated_at: 5,
+        };
+        let editor = || paktum_shared::Editor::new(automerge::ActorId::random(), "Anna", 1);
+        let gone = DocumentId::random();
+        let mut old = CaseloadDoc::new("kempen").expect("index");
+        old.upsert(&editor(), &[(gone, row("Qzxwvkjyrtpl"), None)])
+            .expect("row");
+        let rewritten = CaseloadDoc::rewritten("kempen", Some(old.doc()), gone, "2026-12-02", 9)
+            .expect("rewritten");
+        let id = CaseloadDoc::id_for_team("kempen");
+        let stored = || Document::loaded(id, rewritten.doc().clone(), true, 1);
+
+        // The old copy, with an edit made on it before its phone was told.
+        let mut stale = old.clone();
+        stale
+            .upsert(&editor(), &[(DocumentId::random(), row("Bram"), None)])
+            .expect("later");
+        let mut document = stored();
+        document.open(A, None, Access::ReadWrite);
+        document.open(B, None, Access::ReadWrite);
+        let mut state = sync::State::new();
+        let mut outcome = Vec::new();
+        for _ in 0..6 {
+            let Some(msg) = stale.doc().generate_sync_message(&mut state) else {
+                break;
+            };
+            let applied = document.apply(A, msg, Kind::Sync, None, &[]);
+            let retired = matches!(applied, Applied::Retired);
+            outcome.push(format!("{applied:?}"));
+            if retired {
+                break;
+            }
+            assert!(matches!(applied, Applied::Unchanged), "{applied:?}");
+            for effect in document.fan_out(A, None, |_, _| Access::ReadWrite) {
+                if let Effect::Sync { to: A, message } = effect {
+                    stale
+                        .doc_mut()
+                        .receive_sync_message(&mut state, message)
+                        .expect("apply");
+                }
+            }
+        }
+        assert_eq!(outcome.last().map(String::as_str), Some("Retired"), "{outcome:?}");
+
+        // A phone that replaced its copy by the genesis and wrote a row at once.
+        let mut fresh = CaseloadDoc::new("kempen").expect("genesis");
+        fresh
+            .upsert(&editor(), &[(DocumentId::random(), row("Mieke"), None)])
+            .expect("row");
+        let mut document = stored();
+        document.open(B, None, Access::ReadWrite);
+        let persisted = sync_from(&mut document, B, fresh.doc_mut(), None);
+        assert_eq!(persisted.len(), 1, "{persisted:?}");
+        assert!(
+            fresh
+                .doc()
+                .get_heads()
+                .iter()
+                .all(|h| document.doc.get_change_by_hash(h).is_some())
+        );
+    }
+
     #[test]
     fn a_read_only_connection_changes_nothing() {
         let mut document = new_document();
