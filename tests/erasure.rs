@@ -263,7 +263,10 @@ async fn an_index_copy_from_before_an_erasure_cannot_bring_the_erased_row_back()
     assert_eq!(CaseloadDoc::erased_of(index_doc), [id]);
     assert_eq!(docs_naming(&fresh, &name), [], "the relay's index names it");
     let after = occurrences(p.dir.path(), &name)?;
-    assert!(after.is_empty(), "the relay stored the old history again: {after:?}");
+    assert!(
+        after.is_empty(),
+        "the relay stored the old history again: {after:?}"
+    );
 
     // A normal edit after it reaches everyone: the devices still converge.
     anna.edit_contact(other, |c, ed| {
@@ -274,9 +277,8 @@ async fn an_index_copy_from_before_an_erasure_cannot_bring_the_erased_row_back()
     for device in [&mut carla, &mut tab, &mut fresh] {
         device
             .wait_for("Anna's edit", |r| {
-                r.doc(&other).is_some_and(|d| {
-                    d.save().windows(3).any(|w| w == b"Mol")
-                })
+                r.doc(&other)
+                    .is_some_and(|d| d.save().windows(3).any(|w| w == b"Mol"))
             })
             .await?;
         device.sync().await?;
@@ -300,7 +302,11 @@ async fn an_index_copy_from_before_an_erasure_cannot_bring_the_erased_row_back()
     }
     for device in [&anna, &carla, &tab, &fresh] {
         assert!(holds_nothing_of(device, &id), "{}", device.team);
-        assert_eq!(docs_naming(device, &name), [], "a copy of the index names it");
+        assert_eq!(
+            docs_naming(device, &name),
+            [],
+            "a copy of the index names it"
+        );
         assert!(device.repo.entry(&other).is_some());
         assert_eq!(
             device.replica().doc(&index).map(|d| {
@@ -333,13 +339,11 @@ fn docs_naming(device: &Device, text: &str) -> Vec<DocumentId> {
     replica
         .doc_ids()
         .filter(|id| {
-            replica
-                .doc(id)
-                .is_some_and(|d| {
-                    d.save_nocompress()
-                        .windows(text.len())
-                        .any(|w| w == text.as_bytes())
-                })
+            replica.doc(id).is_some_and(|d| {
+                d.save_nocompress()
+                    .windows(text.len())
+                    .any(|w| w == text.as_bytes())
+            })
         })
         .copied()
         .collect()

@@ -193,7 +193,11 @@ mod tests {
         let mut expected = kept_heads;
         expected.sort();
         assert_eq!(heads, expected, "the first rewrite and the row on it stay");
-        assert!(rewrite.iter().all(|h| after.get_change_by_hash(h).is_some()));
+        assert!(
+            rewrite
+                .iter()
+                .all(|h| after.get_change_by_hash(h).is_some())
+        );
     }
 
     /// The CLI's path: every worker's own index of the team is found and rewritten

@@ -78,7 +78,8 @@ impl CaseloadDoc {
             for change in &changes {
                 let hash = change.hash();
                 if !dropped.contains(&hash)
-                    && (retired.contains(&hash) || change.deps().iter().any(|d| dropped.contains(d)))
+                    && (retired.contains(&hash)
+                        || change.deps().iter().any(|d| dropped.contains(d)))
                 {
                     dropped.insert(hash);
                 }
@@ -350,14 +351,17 @@ mod tests {
         anna.upsert(&editor("Anna"), &[(kept, row("Bram B."), None)])
             .expect("later");
         let old = anna.doc().clone();
-        let rewritten = CaseloadDoc::rewritten("kempen", Some(&old), gone, "2026-12-02", 9)
-            .expect("rewritten");
+        let rewritten =
+            CaseloadDoc::rewritten("kempen", Some(&old), gone, "2026-12-02", 9).expect("rewritten");
         let retired = CaseloadDoc::retired_of(rewritten.doc());
         assert_eq!(retired.len(), 2, "the two first changes: {retired:?}");
         assert!(CaseloadDoc::is_rewritten(rewritten.doc()));
         assert!(!CaseloadDoc::is_rewritten(&old));
         assert!(!CaseloadDoc::holds_retired(rewritten.doc(), &retired));
-        assert_eq!(CaseloadDoc::without_retired(rewritten.doc()).map(|_| ()), None);
+        assert_eq!(
+            CaseloadDoc::without_retired(rewritten.doc()).map(|_| ()),
+            None
+        );
 
         // A phone not yet told merges its old copy in: caught, and purged whole.
         let mut merged = rewritten.doc().clone();
@@ -373,7 +377,10 @@ mod tests {
         // reached it: not retired, and kept by a purge.
         let mut fresh = CaseloadDoc::new("kempen").expect("genesis");
         fresh
-            .upsert(&editor("Anna"), &[(DocumentId::random(), row("Mieke"), None)])
+            .upsert(
+                &editor("Anna"),
+                &[(DocumentId::random(), row("Mieke"), None)],
+            )
             .expect("row");
         let mut with_fresh = rewritten.doc().clone();
         with_fresh.merge(fresh.doc_mut()).expect("merge");
@@ -381,7 +388,10 @@ mod tests {
         with_fresh.merge(&mut old.clone()).expect("merge");
         let clean = CaseloadDoc::without_retired(&with_fresh).expect("purged");
         let mut expected = with_fresh.get_heads();
-        expected.retain(|h| rewritten.doc().get_change_by_hash(h).is_some() || fresh.doc().get_change_by_hash(h).is_some());
+        expected.retain(|h| {
+            rewritten.doc().get_change_by_hash(h).is_some()
+                || fresh.doc().get_change_by_hash(h).is_some()
+        });
         let mut heads = clean.get_heads();
         heads.sort();
         expected.sort();
@@ -393,7 +403,10 @@ mod tests {
         let second = CaseloadDoc::retired_of(again.doc());
         assert!(second.is_superset(&retired));
         let first_rewrite = rewritten.doc().get_heads();
-        assert!(first_rewrite.iter().all(|h| second.contains(h)), "{second:?}");
+        assert!(
+            first_rewrite.iter().all(|h| second.contains(h)),
+            "{second:?}"
+        );
     }
 
     #[test]

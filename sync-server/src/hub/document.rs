@@ -518,7 +518,11 @@ mod tests {
                 }
             }
         }
-        assert_eq!(outcome.last().map(String::as_str), Some("Retired"), "{outcome:?}");
+        assert_eq!(
+            outcome.last().map(String::as_str),
+            Some("Retired"),
+            "{outcome:?}"
+        );
 
         // A phone that replaced its copy by the genesis and wrote a row at once.
         let mut fresh = CaseloadDoc::new("kempen").expect("genesis");
