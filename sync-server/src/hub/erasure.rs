@@ -4,7 +4,11 @@
 //! persisted meanwhile), every device that may hold the record is told
 //! (`paktum-erased`, with the index it follows) now or when it next connects, and its
 //! messages for that rewritten index are held back until it confirms. Erased ids are
-//! refused from every device from then on.
+//! refused from every device from then on. A copy of a rewritten index's old history
+//! that reaches the relay anyway (a connection never told: a second connection of a
+//! device that already confirmed, or one whose message came between the rewrite and
+//! the telling) is refused by the index's `retired` hashes (`Applied::Retired` in
+//! `hub.rs`): the stored index is put back in memory and that connection is told.
 
 use paktum_shared::DocumentId;
 use paktum_shared::caseload::CaseloadDoc;
