@@ -349,6 +349,91 @@ async fn an_old_index_copy_is_refused(own_caseload: bool, seed: u64) -> anyhow::
     Ok(())
 }
 
+/// The relay's copy of an index read before an erasure rewrote the store's (by the
+/// admin CLI or another relay on the same database, not seen by this relay yet) must
+/// not carry a change built on the old history into the store: here the rewrite is
+/// carried out on the store directly, so the running relay never hears of it, and a
+/// device edits the erased contact's name. The relay refuses to store the index change
+/// (it is at an older generation), reads the stored index again and tells the device,
+/// which replaces its copy and converges; no byte of the new name is stored.
+#[tokio::test]
+async fn a_relay_that_has_not_seen_an_erasure_cannot_store_on_the_old_index() -> anyhow::Result<()>
+{
+    let p = pact(|_| {}).await?;
+    let mut rng = Seeded::new(1520);
+    let name = unique_name(&mut rng);
+    let (mut anna, _) = p.device("kempen", "Anna", Role::Worker).await?;
+    let mut new = synthetic::contact(&mut rng, "kempen", 0);
+    new.display_name = name.clone();
+    let id = anna.create_contact(new).await?;
+    let other = anna
+        .create_contact(synthetic::contact(&mut rng, "kempen", 1))
+        .await?;
+    anna.sync().await?;
+    let index = anna.index_id();
+
+    // The rewrite, in the store only (as another process or relay would make it).
+    let (dir, database) = (p.dir.path().to_path_buf(), p.database.clone());
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let storage: Box<dyn paktum_sync_server::Storage> = match database.as_deref() {
+            Some(url) => Box::new(paktum_sync_server::PostgresStorage::connect(url)?),
+            None => Box::new(paktum_sync_server::SqliteStorage::open(&dir)?),
+        };
+        paktum_sync_server::erasure::carry_out(
+            storage.as_ref(),
+            &id,
+            "kempen",
+            &[],
+            1_795_600_000_000,
+        )?;
+        Ok(())
+    })
+    .await??;
+    let renamed = unique_name(&mut rng);
+    anna.edit_contact(id, |c, ed| {
+        c.set_field(ed, ContactField::DisplayName, Some(&renamed))
+    })
+    .await?;
+    anna.sync().await?;
+    let after = occurrences(p.dir.path(), &renamed)?;
+    assert!(after.is_empty(), "stored on the old index: {after:?}");
+    // Told by the relay, Anna's device deletes the record and replaces its index.
+    anna.wait_for("the erasure", |r| r.doc(&id).is_none())
+        .await?;
+    anna.sync().await?;
+    anna.wait_for("the rewritten index", |r| {
+        r.doc(&index)
+            .is_some_and(|d| CaseloadDoc::erased_of(d).contains(&id))
+    })
+    .await?;
+    anna.sync().await?;
+    assert!(holds_nothing_of(&anna, &id));
+    assert_eq!(docs_naming(&anna, &renamed), []);
+    assert_eq!(docs_naming(&anna, &name), []);
+    let after = occurrences(p.dir.path(), &renamed)?;
+    assert!(after.is_empty(), "stored on the old index: {after:?}");
+
+    // Still one index: an edit afterwards reaches a fresh device, which has no row of it.
+    anna.edit_contact(other, |c, ed| {
+        c.set_field(ed, ContactField::Municipality, Some("Mol"))
+    })
+    .await?;
+    anna.sync().await?;
+    let enrolment = p.enrol("kempen", "Anna", Role::Worker).await?;
+    let url = p.relay.ws_url_with_token(&enrolment.token);
+    let mut fresh = Device::enrolled(&enrolment, &url)?;
+    fresh.connect().await?;
+    assert_eq!(fresh.contact(&other)?.municipality.as_deref(), Some("Mol"));
+    let index_doc = fresh.replica().doc(&index).expect("the index");
+    assert_eq!(CaseloadDoc::entry_in(index_doc, &id), None);
+    assert_eq!(docs_naming(&fresh, &renamed), []);
+    assert_eq!(docs_naming(&fresh, &name), []);
+    p.relay.stop().await?;
+    let stopped = occurrences(p.dir.path(), &renamed)?;
+    assert!(stopped.is_empty(), "after stopping: {stopped:?}");
+    Ok(())
+}
+
 /// Every document the device holds that has `text` in its saved bytes (the record, or
 /// an index whose history still names it). Saved uncompressed: a whole document's
 /// columns are DEFLATEd once large enough, which would hide the name.

@@ -56,9 +56,8 @@ pub fn worker_indices(
 /// Carries out the erasure of `doc`, a record of `team`, in the store: its team's
 /// index and the own indices of `workers` (see [`worker_indices`]) are rewritten in
 /// the same transaction. Idempotent: a second run does not rewrite an index already
-/// rewritten for `doc` but stores it again without any retired history (what a relay
-/// that had not seen the erasure may have stored on top of it), and deletes nothing
-/// more.
+/// rewritten for `doc` (it stores it again only if it holds a retired history or
+/// changes without their dependencies, see [`Again`]), and deletes nothing more.
 pub fn carry_out(
     storage: &dyn Storage,
     doc: &DocumentId,
@@ -78,42 +77,65 @@ pub fn carry_out(
         |e: paktum_shared::ModelError| StorageError::Write(format!("rewriting an index: {e}"));
     let index_id = CaseloadDoc::id_for_team(team);
     let old = stored(&index_id)?;
-    let index = match done_before(old.as_ref(), doc) {
-        Some(bytes) => bytes,
-        None => CaseloadDoc::rewritten(team, old.as_ref(), *doc, &day, now_ms)
-            .map_err(failed)?
-            .save(),
-    };
-    let mut indices = vec![(index_id, index)];
+    let mut indices = Vec::new();
+    match done_before(old.as_ref(), doc) {
+        Again::Rewrite => indices.push((
+            index_id,
+            CaseloadDoc::rewritten(team, old.as_ref(), *doc, &day, now_ms)
+                .map_err(failed)?
+                .save(),
+        )),
+        Again::Purge(bytes) => indices.push((index_id, bytes)),
+        Again::Nothing => {}
+    }
     for worker in workers {
         let id = CaseloadDoc::worker_id_for(team, worker);
         let old = stored(&id)?;
-        let own = match done_before(old.as_ref(), doc) {
-            Some(bytes) => bytes,
-            None => {
+        match done_before(old.as_ref(), doc) {
+            Again::Rewrite => indices.push((
+                id,
                 CaseloadDoc::rewritten_for_worker(team, worker, old.as_ref(), *doc, &day, now_ms)
                     .map_err(failed)?
-                    .save()
-            }
-        };
-        indices.push((id, own));
+                    .save(),
+            )),
+            Again::Purge(bytes) => indices.push((id, bytes)),
+            Again::Nothing => {}
+        }
     }
     storage.erase(doc, indices)
 }
 
-/// A stored index already rewritten for this erasure (by the CLI, or by another relay
-/// on the same database): its retired histories are purged, and it is not rewritten
-/// again, since that would retire the history devices already told of the erasure
-/// have synced and built on.
-fn done_before(old: Option<&automerge::Automerge>, doc: &DocumentId) -> Option<Vec<u8>> {
-    let old = old?;
+/// What a run of an erasure does to one stored index.
+enum Again {
+    /// Not rewritten for this erasure yet: rewrite it.
+    Rewrite,
+    /// Rewritten already (by the CLI, or another relay on the same database), but it
+    /// holds more than that rewrite's history (what a relay that had not seen the
+    /// erasure stored before the store refused it): store it again without.
+    Purge(Vec<u8>),
+    /// Rewritten already and clean: left as it is, its generation too, so that the
+    /// relays' copies read since stay current.
+    Nothing,
+}
+
+/// Never a second rewrite of an index already rewritten for this erasure: it would
+/// retire the history devices already told of the erasure have synced and built on.
+fn done_before(old: Option<&automerge::Automerge>, doc: &DocumentId) -> Again {
+    let Some(old) = old else {
+        return Again::Rewrite;
+    };
     if !CaseloadDoc::is_rewritten(old) || !CaseloadDoc::erased_of(old).contains(doc) {
-        return None;
+        return Again::Rewrite;
     }
-    Some(match CaseloadDoc::without_retired(old) {
-        Some(clean) => clean.save(),
-        None => old.save(),
-    })
+    match CaseloadDoc::without_retired(old) {
+        Some(clean) => Again::Purge(clean.save()),
+        // Changes stored without their dependencies (built on a history the store no
+        // longer has) load as pending; a save leaves them out.
+        None if !automerge::ReadDoc::get_missing_deps(old, &[]).is_empty() => {
+            Again::Purge(old.save())
+        }
+        None => Again::Nothing,
+    }
 }
 
 #[cfg(test)]

@@ -84,6 +84,9 @@ pub struct Document {
     /// On disk (at least one chunk).
     pub exists: bool,
     pub chunks: usize,
+    /// The store's generation of it when read (an index's rewrites by erasures): its
+    /// changes are written only while the store is still there.
+    pub generation: u64,
     pub syncs: HashMap<ConnId, sync::State>,
 }
 
@@ -96,6 +99,7 @@ impl Document {
             loaded: true,
             exists,
             chunks,
+            generation: 0,
             syncs: HashMap::new(),
         }
     }
@@ -108,6 +112,7 @@ impl Document {
             loaded: false,
             exists: true,
             chunks,
+            generation: 0,
             syncs: HashMap::new(),
         }
     }

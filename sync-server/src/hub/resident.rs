@@ -30,8 +30,9 @@ pub(super) struct Known {
     stored: Option<Stored>,
 }
 
-/// A document as read from the store: (document, whether it exists, chunks on disk).
-pub(super) type Read = (Automerge, bool, usize);
+/// A document as read from the store: (document, whether it exists, chunks on disk,
+/// its generation: how many times an erasure rewrote it).
+pub(super) type Read = (Automerge, bool, usize, u64);
 
 impl Hub {
     /// What the hub knows of a document before a message for it: nothing more when it
@@ -61,7 +62,7 @@ impl Hub {
             return Ok((None, None));
         }
         let stored = self.blocking(move |s| s.load(&doc_id)).await?;
-        let (doc, exists, chunks) = self.parse(doc_id, stored.as_ref())?;
+        let (doc, exists, chunks, generation) = self.parse(doc_id, stored.as_ref())?;
         let class = crate::auth::classify(&doc_id, exists.then_some(&doc), &lock(&self.teams));
         let known = match (stored, class) {
             (Some(stored), class @ DocClass::Record { .. }) => {
@@ -78,7 +79,7 @@ impl Hub {
             }
             _ => None,
         };
-        Ok((known, Some((doc, exists, chunks))))
+        Ok((known, Some((doc, exists, chunks, generation))))
     }
 
     /// Answers a fresh device's request for an unloaded record, or its acknowledgement,
@@ -155,9 +156,9 @@ impl Hub {
                 Ok(doc) => match paktum_shared::caseload::CaseloadDoc::without_retired(&doc) {
                     Some(clean) => {
                         tracing::warn!(doc = %doc_id, "stored index held a retired history; left out");
-                        Ok((clean, true, stored.chunks))
+                        Ok((clean, true, stored.chunks, stored.generation))
                     }
-                    None => Ok((doc, true, stored.chunks)),
+                    None => Ok((doc, true, stored.chunks, stored.generation)),
                 },
                 Err(e) => {
                     // Never hand out a document we cannot read; keep its bytes untouched.
@@ -165,7 +166,7 @@ impl Hub {
                     Err(Error::BadSync("stored document does not load".into()))
                 }
             },
-            None => Ok((Automerge::new(), false, 0)),
+            None => Ok((Automerge::new(), false, 0, 0)),
         }
     }
 
