@@ -48,6 +48,37 @@ fn occurrences(dir: &std::path::Path, needle: &str) -> anyhow::Result<Vec<(Strin
     Ok(hits)
 }
 
+/// Where the relay's store holds `needle` (UTF-8): its data directory's files on
+/// SQLite; on PostgreSQL the rows of `chunks` and `sync_states`, read back (the
+/// server's own files are not the test's to read).
+async fn stored_occurrences(p: &Pact, needle: &str) -> anyhow::Result<Vec<(String, usize)>> {
+    let Some(url) = &p.database else {
+        return occurrences(p.dir.path(), needle);
+    };
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    let mut hits = Vec::new();
+    for (table, column) in [("chunks", "data"), ("sync_states", "state")] {
+        let rows = client
+            .query(&format!("SELECT {column} FROM {table}"), &[])
+            .await?;
+        let count: usize = rows
+            .iter()
+            .map(|r| {
+                let bytes: &[u8] = r.get(0);
+                bytes
+                    .windows(needle.len())
+                    .filter(|w| *w == needle.as_bytes())
+                    .count()
+            })
+            .sum();
+        if count > 0 {
+            hits.push((table.to_string(), count));
+        }
+    }
+    Ok(hits)
+}
+
 async fn erase(p: &Pact, token: &str, doc: DocumentId) -> anyhow::Result<ErasureReceipt> {
     let body = serde_json::to_string(&EraseRequest {
         document: doc.to_string(),
@@ -371,6 +402,10 @@ async fn a_relay_that_has_not_seen_an_erasure_cannot_store_on_the_old_index() ->
         .await?;
     anna.sync().await?;
     let index = anna.index_id();
+    assert!(
+        !stored_occurrences(&p, &name).await?.is_empty(),
+        "the name must be found in the store before, or the test proves nothing"
+    );
 
     // The rewrite, in the store only (as another process or relay would make it).
     let (dir, database) = (p.dir.path().to_path_buf(), p.database.clone());
@@ -395,7 +430,7 @@ async fn a_relay_that_has_not_seen_an_erasure_cannot_store_on_the_old_index() ->
     })
     .await?;
     anna.sync().await?;
-    let after = occurrences(p.dir.path(), &renamed)?;
+    let after = stored_occurrences(&p, &renamed).await?;
     assert!(after.is_empty(), "stored on the old index: {after:?}");
     // Told by the relay, Anna's device deletes the record and replaces its index.
     anna.wait_for("the erasure", |r| r.doc(&id).is_none())
@@ -428,6 +463,10 @@ async fn a_relay_that_has_not_seen_an_erasure_cannot_store_on_the_old_index() ->
     assert_eq!(CaseloadDoc::entry_in(index_doc, &id), None);
     assert_eq!(docs_naming(&fresh, &renamed), []);
     assert_eq!(docs_naming(&fresh, &name), []);
+    for text in [&name, &renamed] {
+        let stored = stored_occurrences(&p, text).await?;
+        assert!(stored.is_empty(), "{stored:?}");
+    }
     p.relay.stop().await?;
     let stopped = occurrences(p.dir.path(), &renamed)?;
     assert!(stopped.is_empty(), "after stopping: {stopped:?}");
