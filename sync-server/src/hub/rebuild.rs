@@ -138,7 +138,7 @@ impl Hub {
                     let mut wrote =
                         !listed.is_empty() && index.list_shared_rows(editor, listed.clone())?;
                     for id in &unlisted {
-                        wrote |= index.unlist_shared(editor, &id)?;
+                        wrote |= index.unlist_shared(editor, id)?;
                     }
                     Ok(wrote)
                 })

@@ -190,19 +190,22 @@ impl Storage for PostgresStorage {
             tx.execute("SELECT pg_advisory_xact_lock_shared($1)", &[&lock_key(&id)])
                 .await
                 .map_err(db)?;
-            if generation(&tx, &id).await? != at {
-                return Ok(None);
-            }
+            // A statement of its own after the lock, so it reads the generation as
+            // committed once the lock is held.
             let row = tx
                 .query_opt(
                     "INSERT INTO chunks (doc_id, data) SELECT $1, $2
-                     WHERE NOT EXISTS (SELECT 1 FROM erased WHERE doc_id = $1) RETURNING seq",
-                    &[&id, &chunk],
+                     WHERE NOT EXISTS (SELECT 1 FROM erased WHERE doc_id = $1)
+                     AND COALESCE((SELECT generation FROM generations WHERE doc_id = $1), 0) = $3
+                     RETURNING seq",
+                    &[&id, &chunk, &(at as i64)],
                 )
                 .await
                 .map_err(db)?;
+            // Nothing written: refused as stale, or an erased id (written as nothing).
+            let current = row.is_some() || generation(&tx, &id).await? == at;
             tx.commit().await.map_err(db)?;
-            Ok(Some(row.map(|r| r.get::<_, i64>(0))))
+            Ok(current.then(|| row.map(|r| r.get::<_, i64>(0))))
         })?;
         match seq {
             None => Ok(false),
