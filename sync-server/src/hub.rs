@@ -33,7 +33,7 @@ use resident::Unloaded;
 pub use waiting::WAITING;
 use waiting::unwait;
 
-use document::{Applied, Document, Effect, Kind, Persist};
+use document::{Applied, Document, Effect, Kind};
 
 pub type ConnId = u64;
 
@@ -556,9 +556,8 @@ impl Hub {
                         return Err(e);
                     }
                     Ok(false) => {
-                        // This copy was read before an erasure rewrote the index (by
-                        // another relay, or the admin CLI, not seen here yet): the
-                        // change was built on the old history and is not kept.
+                        // Read before an erasure (another relay's, the CLI's) rewrote
+                        // the index: a change on the old history, not kept.
                         let erased = self.put_back_stored(doc_id, conn, &mut guard).await?;
                         drop(guard);
                         self.refuse_old_index(conn, doc_id, identity.as_ref(), &erased);
@@ -610,81 +609,6 @@ impl Hub {
             .get(&conn)
             .and_then(|p| p.identity.as_ref())
             .map_or(Access::ReadWrite, |i| i.access(class))
-    }
-
-    /// Writes a change to the store; returns once it is durable. With `at` (an index:
-    /// the generation its copy was read at) only while the store's index is still at
-    /// it: false, and nothing written, when an erasure rewrote it since.
-    async fn persist(
-        &self,
-        doc_id: DocumentId,
-        persist: &Persist,
-        at: Option<u64>,
-    ) -> Result<bool, Error> {
-        match (persist, at) {
-            (Persist::Append(chunk), None) => {
-                let chunk = chunk.clone();
-                self.blocking(move |s| s.append(&doc_id, &chunk))
-                    .await
-                    .map(|()| true)
-            }
-            (Persist::Compact(snapshot), None) => {
-                let snapshot = snapshot.clone();
-                self.blocking(move |s| s.compact(&doc_id, &snapshot))
-                    .await
-                    .map(|()| true)
-            }
-            (Persist::Append(chunk), Some(at)) => {
-                let chunk = chunk.clone();
-                self.blocking(move |s| s.append_at(&doc_id, &chunk, at))
-                    .await
-            }
-            (Persist::Compact(snapshot), Some(at)) => {
-                let snapshot = snapshot.clone();
-                self.blocking(move |s| s.compact_at(&doc_id, &snapshot, at))
-                    .await
-            }
-        }
-    }
-
-    /// Puts the stored copy of a document back in memory in place of what `slot` holds
-    /// (a copy that took in what must not stay), keeping the other connections' sync
-    /// states; `conn` resumes from scratch. Returns the erased records it lists.
-    async fn put_back_stored(
-        &self,
-        doc_id: DocumentId,
-        conn: ConnId,
-        slot: &mut Option<Document>,
-    ) -> Result<Vec<DocumentId>, Error> {
-        let others = slot.take().map(|e| e.syncs).unwrap_or_default();
-        let (doc, exists, chunks, generation) = self.load(doc_id).await?;
-        let mut stored = Document::loaded(doc_id, doc, exists, chunks);
-        stored.generation = generation;
-        stored.syncs = others;
-        stored.syncs.remove(&conn);
-        let erased = paktum_shared::caseload::CaseloadDoc::erased_of(&stored.doc);
-        *slot = Some(stored);
-        Ok(erased)
-    }
-
-    /// After refusing what a connection sent for an index rewritten by an erasure (its
-    /// old history, or a change this relay made on a copy read before the rewrite): it
-    /// is told, as a device is told of the erasure, and replaces its copy; until it
-    /// confirms, its messages for the index wait.
-    fn refuse_old_index(
-        &self,
-        conn: ConnId,
-        doc_id: DocumentId,
-        identity: Option<&Identity>,
-        erased: &[DocumentId],
-    ) {
-        self.forget(conn, doc_id);
-        let device = identity.map(|i| i.device_id);
-        self.audit("retired_history_refused", device, &doc_id.to_string());
-        tracing::warn!(doc = %doc_id, conn, "refused an index history an erasure retired");
-        if let Some(erased) = erased.first() {
-            self.tell_erased(conn, *erased, Some(doc_id));
-        }
     }
 
     /// Sends what the document's state machine decided.

@@ -149,12 +149,7 @@ impl Hub {
             }
             Ok(false) => {
                 // Rewritten by an erasure since read: the stored index, and try again.
-                let others = guard.take().map(|e| e.syncs).unwrap_or_default();
-                let (doc, exists, chunks, generation) = self.load(index_id).await?;
-                let mut stored = Document::loaded(index_id, doc, exists, chunks);
-                stored.generation = generation;
-                stored.syncs = others;
-                *guard = Some(stored);
+                self.put_back_stored(index_id, 0, &mut guard).await?;
                 return Ok(None);
             }
             Ok(true) => {}

@@ -8,7 +8,7 @@ use automerge::sync;
 use paktum_shared::DocumentId;
 use paktum_shared::protocol::Message;
 
-use super::document::Document;
+use super::document::{Document, Persist};
 use super::{ConnId, Hub, Outgoing, lock};
 use crate::auth::{Access, DocClass, Identity};
 use crate::error::Error;
@@ -141,6 +141,41 @@ impl Hub {
     pub(super) async fn load(&self, doc_id: DocumentId) -> Result<Read, Error> {
         let stored = self.blocking(move |s| s.load(&doc_id)).await?;
         self.parse(doc_id, stored.as_ref())
+    }
+
+    /// Writes a change to the store; returns once it is durable. With `at` (an index:
+    /// the generation its copy was read at) only while the store's index is still at
+    /// it: false, and nothing written, when an erasure rewrote it since.
+    pub(super) async fn persist(
+        &self,
+        doc_id: DocumentId,
+        persist: &Persist,
+        at: Option<u64>,
+    ) -> Result<bool, Error> {
+        match (persist, at) {
+            (Persist::Append(chunk), None) => {
+                let chunk = chunk.clone();
+                self.blocking(move |s| s.append(&doc_id, &chunk))
+                    .await
+                    .map(|()| true)
+            }
+            (Persist::Compact(snapshot), None) => {
+                let snapshot = snapshot.clone();
+                self.blocking(move |s| s.compact(&doc_id, &snapshot))
+                    .await
+                    .map(|()| true)
+            }
+            (Persist::Append(chunk), Some(at)) => {
+                let chunk = chunk.clone();
+                self.blocking(move |s| s.append_at(&doc_id, &chunk, at))
+                    .await
+            }
+            (Persist::Compact(snapshot), Some(at)) => {
+                let snapshot = snapshot.clone();
+                self.blocking(move |s| s.compact_at(&doc_id, &snapshot, at))
+                    .await
+            }
+        }
     }
 
     /// A document from its stored bytes (none: a new, empty one).
