@@ -189,7 +189,10 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Write>) {
 }
 
 fn apply(conn: &mut Connection, batch: &[Write]) -> Result<Vec<bool>, rusqlite::Error> {
-    let tx = conn.transaction()?;
+    // The write lock from the start (waiting for it up to the busy timeout): a batch may
+    // read first (an index's generation), and a read transaction that other connections
+    // to the file (the directory, the admin CLI) write past cannot become a write one.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut made = Vec::with_capacity(batch.len());
     {
         // An erased id is never stored again, whoever still holds it in memory.
