@@ -5,6 +5,7 @@
 //! the relay's data directory holds no byte of the name afterwards. In an "own caseload
 //! only" team the workers' own indices, which held the record's row, are rewritten too.
 
+use automerge::ReadDoc;
 use paktum_shared::DocumentId;
 use paktum_shared::caseload::CaseloadDoc;
 use paktum_shared::contact::ContactField;
@@ -42,6 +43,37 @@ fn occurrences(dir: &std::path::Path, needle: &str) -> anyhow::Result<Vec<(Strin
             .sum();
         if count > 0 {
             hits.push((path.display().to_string(), count));
+        }
+    }
+    Ok(hits)
+}
+
+/// Where the relay's store holds `needle` (UTF-8): its data directory's files on
+/// SQLite; on PostgreSQL the rows of `chunks` and `sync_states`, read back (the
+/// server's own files are not the test's to read).
+async fn stored_occurrences(p: &Pact, needle: &str) -> anyhow::Result<Vec<(String, usize)>> {
+    let Some(url) = &p.database else {
+        return occurrences(p.dir.path(), needle);
+    };
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    let mut hits = Vec::new();
+    for (table, column) in [("chunks", "data"), ("sync_states", "state")] {
+        let rows = client
+            .query(&format!("SELECT {column} FROM {table}"), &[])
+            .await?;
+        let count: usize = rows
+            .iter()
+            .map(|r| {
+                let bytes: &[u8] = r.get(0);
+                bytes
+                    .windows(needle.len())
+                    .filter(|w| *w == needle.as_bytes())
+                    .count()
+            })
+            .sum();
+        if count > 0 {
+            hits.push((table.to_string(), count));
         }
     }
     Ok(hits)
@@ -192,16 +224,268 @@ async fn an_erased_contact_leaves_every_device_and_the_relay_and_cannot_come_bac
     Ok(())
 }
 
+/// Regression (the hole ARCHITECTURE.md named under "Erasure", item 6): a copy of the
+/// index from before an erasure, whose history names the erased contact, reaching the
+/// relay on a connection it does not tell — here a second connection of a device that
+/// has already confirmed (another tab, a twin holding the same store) — used to merge
+/// the old history back into the relay's index: the row and the name were stored and
+/// sent to every device again. The relay must refuse that history, tell the
+/// connection to replace its copy, and everyone must still converge.
+#[tokio::test]
+async fn an_index_copy_from_before_an_erasure_cannot_bring_the_erased_row_back()
+-> anyhow::Result<()> {
+    an_old_index_copy_is_refused(false, 1518).await
+}
+
+/// The same with a worker's own index ("own caseload only"), rewritten by the erasure
+/// from its own genesis.
+#[tokio::test]
+async fn an_own_index_copy_from_before_an_erasure_cannot_bring_the_erased_row_back()
+-> anyhow::Result<()> {
+    an_old_index_copy_is_refused(true, 1519).await
+}
+
+async fn an_old_index_copy_is_refused(own_caseload: bool, seed: u64) -> anyhow::Result<()> {
+    let own: &[&str] = if own_caseload { &["kempen"] } else { &[] };
+    let p = pact_with(own, |_| {}).await?;
+    let mut rng = Seeded::new(seed);
+    let name = unique_name(&mut rng);
+    let (mut anna, _) = p.device("kempen", "Anna", Role::Worker).await?;
+    let (mut carla, carla_token) = p.device("kempen", "Carla", Role::Coordinator).await?;
+    let mut new = synthetic::contact(&mut rng, "kempen", 0);
+    new.display_name = name.clone();
+    new.assigned_worker = Some("Anna".into());
+    let id = anna.create_contact(new).await?;
+    let mut second = synthetic::contact(&mut rng, "kempen", 1);
+    second.assigned_worker = Some("Anna".into());
+    let other = anna.create_contact(second).await?;
+    anna.sync().await?;
+    carla
+        .wait_for("the contacts", |r| {
+            r.doc(&id).is_some() && r.doc(&other).is_some()
+        })
+        .await?;
+    carla.sync().await?;
+    // Anna's second connection, holding what her device holds now (the old index).
+    let mut tab = Device::twin_of("Anna", &anna)?;
+    let index = tab.index_id();
+    assert_eq!(index, anna.index_id());
+    assert_eq!(
+        index == CaseloadDoc::worker_id_for("kempen", "Anna"),
+        own_caseload
+    );
+    assert!(
+        docs_naming(&tab, &name).contains(&index),
+        "the old copy of the index must name it, or the test proves nothing"
+    );
+    let sqlite = p.database.is_none();
+    assert!(!sqlite || !occurrences(p.dir.path(), &name)?.is_empty());
+
+    erase(&p, &carla_token, id).await?;
+    for device in [&mut anna, &mut carla] {
+        device
+            .wait_for("the erasure", |r| r.doc(&id).is_none())
+            .await?;
+        device.sync().await?;
+        assert_eq!(docs_naming(device, &name), [], "{}", device.team);
+    }
+    // Anna's device has confirmed: the relay owes it nothing when the tab connects.
+    assert!(
+        p.directory
+            .erasure_receipt(&id)?
+            .is_some_and(|r| r.confirmed == 2),
+        "both online devices confirmed"
+    );
+    tab.open().await?;
+    tab.sync().await?;
+    tab.wait_for("the rewritten index", |r| {
+        r.doc(&index)
+            .is_some_and(|d| CaseloadDoc::erased_of(d).contains(&id))
+    })
+    .await?;
+    tab.sync().await?;
+    // The relay's copy, as a fresh device receives it, has no row of the erased id,
+    // and the relay's files hold no byte of the name.
+    let enrolment = p.enrol("kempen", "Anna", Role::Worker).await?;
+    let url = p.relay.ws_url_with_token(&enrolment.token);
+    let mut fresh = Device::enrolled(&enrolment, &url)?;
+    fresh.connect().await?;
+    let index_doc = fresh.replica().doc(&index).expect("the index");
+    assert_eq!(CaseloadDoc::entry_in(index_doc, &id), None);
+    assert_eq!(CaseloadDoc::erased_of(index_doc), [id]);
+    assert_eq!(docs_naming(&fresh, &name), [], "the relay's index names it");
+    let after = occurrences(p.dir.path(), &name)?;
+    assert!(
+        after.is_empty(),
+        "the relay stored the old history again: {after:?}"
+    );
+
+    // A normal edit after it reaches everyone: the devices still converge.
+    anna.edit_contact(other, |c, ed| {
+        c.set_field(ed, ContactField::Municipality, Some("Mol"))
+    })
+    .await?;
+    anna.sync().await?;
+    for device in [&mut carla, &mut tab, &mut fresh] {
+        device
+            .wait_for("Anna's edit", |r| {
+                r.doc(&other)
+                    .is_some_and(|d| d.save_nocompress().windows(3).any(|w| w == b"Mol"))
+            })
+            .await?;
+        device.sync().await?;
+    }
+    anna.sync().await?;
+    // Rows a device wrote again meanwhile (the tab's own, after replacing its copy)
+    // reach the others too: every copy of the index ends with every change.
+    let every: Vec<automerge::ChangeHash> = [&anna, &tab, &fresh]
+        .iter()
+        .filter_map(|d| d.replica().doc(&index).map(|d| d.get_heads()))
+        .flatten()
+        .collect();
+    for device in [&mut anna, &mut tab, &mut fresh] {
+        device
+            .wait_for("every index change", |r| {
+                r.doc(&index)
+                    .is_some_and(|d| every.iter().all(|h| d.get_change_by_hash(h).is_some()))
+            })
+            .await?;
+        device.sync().await?;
+    }
+    let heads = |d: &Device| {
+        d.replica().doc(&index).map(|d| {
+            let mut heads = d.get_heads();
+            heads.sort();
+            heads
+        })
+    };
+    for device in [&anna, &tab, &fresh] {
+        assert!(holds_nothing_of(device, &id), "{}", device.team);
+        assert_eq!(
+            docs_naming(device, &name),
+            [],
+            "a copy of the index names it"
+        );
+        assert!(device.repo.entry(&other).is_some());
+        assert_eq!(heads(device), heads(&anna), "one index everywhere");
+    }
+    assert!(holds_nothing_of(&carla, &id));
+    assert_eq!(docs_naming(&carla, &name), []);
+    assert_eq!(fresh.contact(&other)?.municipality.as_deref(), Some("Mol"));
+    let after = occurrences(p.dir.path(), &name)?;
+    assert!(after.is_empty(), "found after the edit: {after:?}");
+    p.relay.stop().await?;
+    let stopped = occurrences(p.dir.path(), &name)?;
+    assert!(stopped.is_empty(), "after stopping: {stopped:?}");
+    Ok(())
+}
+
+/// The relay's copy of an index read before an erasure rewrote the store's (by the
+/// admin CLI or another relay on the same database, not seen by this relay yet) must
+/// not carry a change built on the old history into the store: here the rewrite is
+/// carried out on the store directly, so the running relay never hears of it, and a
+/// device edits the erased contact's name. The relay refuses to store the index change
+/// (it is at an older generation), reads the stored index again and tells the device,
+/// which replaces its copy and converges; no byte of the new name is stored.
+#[tokio::test]
+async fn a_relay_that_has_not_seen_an_erasure_cannot_store_on_the_old_index() -> anyhow::Result<()>
+{
+    let p = pact(|_| {}).await?;
+    let mut rng = Seeded::new(1520);
+    let name = unique_name(&mut rng);
+    let (mut anna, _) = p.device("kempen", "Anna", Role::Worker).await?;
+    let mut new = synthetic::contact(&mut rng, "kempen", 0);
+    new.display_name = name.clone();
+    let id = anna.create_contact(new).await?;
+    let other = anna
+        .create_contact(synthetic::contact(&mut rng, "kempen", 1))
+        .await?;
+    anna.sync().await?;
+    let index = anna.index_id();
+    assert!(
+        !stored_occurrences(&p, &name).await?.is_empty(),
+        "the name must be found in the store before, or the test proves nothing"
+    );
+
+    // The rewrite, in the store only (as another process or relay would make it).
+    let (dir, database) = (p.dir.path().to_path_buf(), p.database.clone());
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let storage: Box<dyn paktum_sync_server::Storage> = match database.as_deref() {
+            Some(url) => Box::new(paktum_sync_server::PostgresStorage::connect(url)?),
+            None => Box::new(paktum_sync_server::SqliteStorage::open(&dir)?),
+        };
+        paktum_sync_server::erasure::carry_out(
+            storage.as_ref(),
+            &id,
+            "kempen",
+            &[],
+            1_795_600_000_000,
+        )?;
+        Ok(())
+    })
+    .await??;
+    let renamed = unique_name(&mut rng);
+    anna.edit_contact(id, |c, ed| {
+        c.set_field(ed, ContactField::DisplayName, Some(&renamed))
+    })
+    .await?;
+    anna.sync().await?;
+    let after = stored_occurrences(&p, &renamed).await?;
+    assert!(after.is_empty(), "stored on the old index: {after:?}");
+    // Told by the relay, Anna's device deletes the record and replaces its index.
+    anna.wait_for("the erasure", |r| r.doc(&id).is_none())
+        .await?;
+    anna.sync().await?;
+    anna.wait_for("the rewritten index", |r| {
+        r.doc(&index)
+            .is_some_and(|d| CaseloadDoc::erased_of(d).contains(&id))
+    })
+    .await?;
+    anna.sync().await?;
+    assert!(holds_nothing_of(&anna, &id));
+    assert_eq!(docs_naming(&anna, &renamed), []);
+    assert_eq!(docs_naming(&anna, &name), []);
+    let after = occurrences(p.dir.path(), &renamed)?;
+    assert!(after.is_empty(), "stored on the old index: {after:?}");
+
+    // Still one index: an edit afterwards reaches a fresh device, which has no row of it.
+    anna.edit_contact(other, |c, ed| {
+        c.set_field(ed, ContactField::Municipality, Some("Mol"))
+    })
+    .await?;
+    anna.sync().await?;
+    let enrolment = p.enrol("kempen", "Anna", Role::Worker).await?;
+    let url = p.relay.ws_url_with_token(&enrolment.token);
+    let mut fresh = Device::enrolled(&enrolment, &url)?;
+    fresh.connect().await?;
+    assert_eq!(fresh.contact(&other)?.municipality.as_deref(), Some("Mol"));
+    let index_doc = fresh.replica().doc(&index).expect("the index");
+    assert_eq!(CaseloadDoc::entry_in(index_doc, &id), None);
+    assert_eq!(docs_naming(&fresh, &renamed), []);
+    assert_eq!(docs_naming(&fresh, &name), []);
+    for text in [&name, &renamed] {
+        let stored = stored_occurrences(&p, text).await?;
+        assert!(stored.is_empty(), "{stored:?}");
+    }
+    p.relay.stop().await?;
+    let stopped = occurrences(p.dir.path(), &renamed)?;
+    assert!(stopped.is_empty(), "after stopping: {stopped:?}");
+    Ok(())
+}
+
 /// Every document the device holds that has `text` in its saved bytes (the record, or
-/// an index whose history still names it).
+/// an index whose history still names it). Saved uncompressed: a whole document's
+/// columns are DEFLATEd once large enough, which would hide the name.
 fn docs_naming(device: &Device, text: &str) -> Vec<DocumentId> {
     let replica = device.replica();
     replica
         .doc_ids()
         .filter(|id| {
-            replica
-                .doc(id)
-                .is_some_and(|d| d.save().windows(text.len()).any(|w| w == text.as_bytes()))
+            replica.doc(id).is_some_and(|d| {
+                d.save_nocompress()
+                    .windows(text.len())
+                    .any(|w| w == text.as_bytes())
+            })
         })
         .copied()
         .collect()

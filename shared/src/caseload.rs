@@ -20,7 +20,7 @@ mod shared;
 mod worker;
 pub use crate::summary::Summary;
 pub use changed::{Changed, Refreshed};
-pub use erasure::{ERASED, MOVED};
+pub use erasure::{ERASED, MOVED, RETIRED};
 pub use shared::{
     SharedWrite, Sharing, UNSHARED, apply_shared_writes, shared_writes, shares_beyond_team,
 };

@@ -55,8 +55,9 @@ pub fn worker_indices(
 
 /// Carries out the erasure of `doc`, a record of `team`, in the store: its team's
 /// index and the own indices of `workers` (see [`worker_indices`]) are rewritten in
-/// the same transaction. Idempotent: a second run rewrites the indices again (from
-/// what is stored), deletes nothing more.
+/// the same transaction. Idempotent: a second run does not rewrite an index already
+/// rewritten for `doc` (it stores it again only if it holds a retired history or
+/// changes without their dependencies, see [`Again`]), and deletes nothing more.
 pub fn carry_out(
     storage: &dyn Storage,
     doc: &DocumentId,
@@ -76,16 +77,65 @@ pub fn carry_out(
         |e: paktum_shared::ModelError| StorageError::Write(format!("rewriting an index: {e}"));
     let index_id = CaseloadDoc::id_for_team(team);
     let old = stored(&index_id)?;
-    let index = CaseloadDoc::rewritten(team, old.as_ref(), *doc, &day, now_ms).map_err(failed)?;
-    let mut indices = vec![(index_id, index.save())];
+    let mut indices = Vec::new();
+    match done_before(old.as_ref(), doc) {
+        Again::Rewrite => indices.push((
+            index_id,
+            CaseloadDoc::rewritten(team, old.as_ref(), *doc, &day, now_ms)
+                .map_err(failed)?
+                .save(),
+        )),
+        Again::Purge(bytes) => indices.push((index_id, bytes)),
+        Again::Nothing => {}
+    }
     for worker in workers {
         let id = CaseloadDoc::worker_id_for(team, worker);
         let old = stored(&id)?;
-        let own = CaseloadDoc::rewritten_for_worker(team, worker, old.as_ref(), *doc, &day, now_ms)
-            .map_err(failed)?;
-        indices.push((id, own.save()));
+        match done_before(old.as_ref(), doc) {
+            Again::Rewrite => indices.push((
+                id,
+                CaseloadDoc::rewritten_for_worker(team, worker, old.as_ref(), *doc, &day, now_ms)
+                    .map_err(failed)?
+                    .save(),
+            )),
+            Again::Purge(bytes) => indices.push((id, bytes)),
+            Again::Nothing => {}
+        }
     }
     storage.erase(doc, indices)
+}
+
+/// What a run of an erasure does to one stored index.
+enum Again {
+    /// Not rewritten for this erasure yet: rewrite it.
+    Rewrite,
+    /// Rewritten already (by the CLI, or another relay on the same database), but it
+    /// holds more than that rewrite's history (what a relay that had not seen the
+    /// erasure stored before the store refused it): store it again without.
+    Purge(Vec<u8>),
+    /// Rewritten already and clean: left as it is, its generation too, so that the
+    /// relays' copies read since stay current.
+    Nothing,
+}
+
+/// Never a second rewrite of an index already rewritten for this erasure: it would
+/// retire the history devices already told of the erasure have synced and built on.
+fn done_before(old: Option<&automerge::Automerge>, doc: &DocumentId) -> Again {
+    let Some(old) = old else {
+        return Again::Rewrite;
+    };
+    if !CaseloadDoc::is_rewritten(old) || !CaseloadDoc::erased_of(old).contains(doc) {
+        return Again::Rewrite;
+    }
+    match CaseloadDoc::without_retired(old) {
+        Some(clean) => Again::Purge(clean.save()),
+        // Changes stored without their dependencies (built on a history the store no
+        // longer has) load as pending; a save leaves them out.
+        None if !automerge::ReadDoc::get_missing_deps(old, &[]).is_empty() => {
+            Again::Purge(old.save())
+        }
+        None => Again::Nothing,
+    }
 }
 
 #[cfg(test)]
@@ -97,6 +147,80 @@ mod tests {
 
     use super::*;
     use crate::storage::MemoryStorage;
+
+    /// Carried out again (the running relay after the CLI, or a second relay on the
+    /// database): an index already rewritten for this erasure is not rewritten again
+    /// (devices told already build on it), but what a relay that had not seen the
+    /// erasure stored on top of it — a change on the old history, or the old history
+    /// merged whole into a compaction — leaves the store.
+    #[test]
+    fn carried_out_again_the_rewrite_stays_and_a_stale_relays_writes_go() {
+        use automerge::ReadDoc;
+        let storage = MemoryStorage::new();
+        let ed = || Editor::new(ActorId::random(), "Anna", 1);
+        let gone = DocumentId::random();
+        let row = |name: &str| Summary {
+            kind: Kind::Contact,
+            name: name.into(),
+            status: None,
+            worker: "Anna".into(),
+            next_follow_up: None,
+            follow_up_by: None,
+            updated_at: 5,
+        };
+        let id = CaseloadDoc::id_for_team("kempen");
+        let mut old = CaseloadDoc::new("kempen").expect("index");
+        old.upsert(&ed(), &[(gone, row("Qzxwvkjyrtpl"), None)])
+            .expect("row");
+        storage.append(&id, &old.save()).expect("stored");
+        carry_out(&storage, &gone, "kempen", &[], 1_764_633_600_000).expect("erased");
+        let load = || {
+            let bytes = storage.load(&id).expect("load").expect("index").bytes;
+            paktum_shared::untrusted::load(&bytes).expect("doc")
+        };
+        let mut first = CaseloadDoc::from_automerge(load()).expect("index");
+        // A device told of it writes a row on the rewrite.
+        first
+            .upsert(&ed(), &[(DocumentId::random(), row("Mieke"), None)])
+            .expect("row");
+        let kept_heads = first.doc().get_heads();
+        let rewrite = load().get_heads();
+        storage
+            .append(&id, &first.doc_mut().save_after(&rewrite))
+            .expect("appended");
+        // A relay still holding the old copy appends a change made on it, then
+        // compacts it whole into the store.
+        let mut stale = old.clone();
+        stale
+            .upsert(&ed(), &[(gone, row("Qzxwvkjyrtpl Bis"), None)])
+            .expect("row");
+        storage
+            .append(&id, &stale.doc_mut().save_after(&old.doc().get_heads()))
+            .expect("appended");
+        storage.append(&id, &stale.save()).expect("appended");
+        let names = |doc: &automerge::Automerge| {
+            doc.save_nocompress()
+                .windows(12)
+                .any(|w| w == b"Qzxwvkjyrtpl")
+        };
+        assert!(names(&load()), "the stale copy is in the store");
+
+        carry_out(&storage, &gone, "kempen", &[], 1_764_633_700_000).expect("again");
+        let after = load();
+        assert!(!names(&after));
+        let bytes = storage.load(&id).expect("load").expect("index").bytes;
+        assert!(!bytes.windows(12).any(|w| w == b"Qzxwvkjyrtpl"));
+        let mut heads = after.get_heads();
+        heads.sort();
+        let mut expected = kept_heads;
+        expected.sort();
+        assert_eq!(heads, expected, "the first rewrite and the row on it stay");
+        assert!(
+            rewrite
+                .iter()
+                .all(|h| after.get_change_by_hash(h).is_some())
+        );
+    }
 
     /// The CLI's path: every worker's own index of the team is found and rewritten
     /// (one that had the row, one that had it moved away); another team's is not.

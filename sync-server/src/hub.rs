@@ -33,7 +33,7 @@ use resident::Unloaded;
 pub use waiting::WAITING;
 use waiting::unwait;
 
-use document::{Applied, Document, Effect, Kind, Persist};
+use document::{Applied, Document, Effect, Kind};
 
 pub type ConnId = u64;
 
@@ -464,13 +464,14 @@ impl Hub {
             return Ok(());
         }
         if guard.as_ref().is_none_or(|e| !e.loaded) {
-            let (doc, exists, chunks) = match read.take() {
+            let (doc, exists, chunks, generation) = match read.take() {
                 Some(read) => read,
                 None => self.load(doc_id).await?,
             };
             // In memory it may change; remembered again when it leaves.
             lock(&self.unloaded).remove(&doc_id);
             let mut loaded = Document::loaded(doc_id, doc, exists, chunks);
+            loaded.generation = generation;
             loaded.syncs = guard.take().map(|e| e.syncs).unwrap_or_default();
             *guard = Some(loaded);
             if exists {
@@ -529,6 +530,14 @@ impl Hub {
                 );
                 return Ok(());
             }
+            Applied::Retired => {
+                // Only a copy from before an erasure's rewrite holds these changes: put
+                // the stored index back and tell the sender to replace its copy.
+                let erased = self.put_back_stored(doc_id, conn, &mut guard).await?;
+                drop(guard);
+                self.refuse_old_index(conn, doc_id, identity.as_ref(), &erased);
+                return Ok(());
+            }
             Applied::Unknown => {
                 // Nobody has it: say so and keep nothing of it but the id, in the
                 // connection's bounded waiting list, so its creation still reaches it.
@@ -540,9 +549,21 @@ impl Hub {
                 return Ok(());
             }
             Applied::Changed { persist, class } => {
-                if let Err(e) = self.persist(doc_id, &persist).await {
-                    *guard = None;
-                    return Err(e);
+                let at = class.is_index().then_some(entry.generation);
+                match self.persist(doc_id, &persist, at).await {
+                    Err(e) => {
+                        *guard = None;
+                        return Err(e);
+                    }
+                    Ok(false) => {
+                        // Read before an erasure (another relay's, the CLI's) rewrote
+                        // the index: a change on the old history, not kept.
+                        let erased = self.put_back_stored(doc_id, conn, &mut guard).await?;
+                        drop(guard);
+                        self.refuse_old_index(conn, doc_id, identity.as_ref(), &erased);
+                        return Ok(());
+                    }
+                    Ok(true) => {}
                 }
                 self.storage.announce(&doc_id, &entry.doc.get_heads());
                 if entry.persisted(&persist) {
@@ -588,20 +609,6 @@ impl Hub {
             .get(&conn)
             .and_then(|p| p.identity.as_ref())
             .map_or(Access::ReadWrite, |i| i.access(class))
-    }
-
-    /// Writes a change to the store; returns once it is durable.
-    async fn persist(&self, doc_id: DocumentId, persist: &Persist) -> Result<(), Error> {
-        match persist {
-            Persist::Append(chunk) => {
-                let chunk = chunk.clone();
-                self.blocking(move |s| s.append(&doc_id, &chunk)).await
-            }
-            Persist::Compact(snapshot) => {
-                let snapshot = snapshot.clone();
-                self.blocking(move |s| s.compact(&doc_id, &snapshot)).await
-            }
-        }
     }
 
     /// Sends what the document's state machine decided.

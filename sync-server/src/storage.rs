@@ -41,6 +41,9 @@ pub enum StorageError {
 pub struct Stored {
     pub bytes: Vec<u8>,
     pub chunks: usize,
+    /// How many times an erasure rewrote this document (an index); 0 for any other.
+    /// A relay writes an index only at the generation it read ([`Storage::append_at`]).
+    pub generation: u64,
 }
 
 /// A document changed by another relay on the same database: its id and, when the
@@ -58,6 +61,26 @@ pub trait Storage: Send + Sync + 'static {
     fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<(), StorageError>;
     /// Replaces all chunks of a document with one full save, atomically.
     fn compact(&self, doc: &DocumentId, snapshot: &[u8]) -> Result<(), StorageError>;
+    /// [`Storage::append`] of an index's chunk only while the index is at `generation`
+    /// (the one its writer read): false, and nothing stored, once an erasure rewrote it
+    /// since. A relay that has not seen an erasure yet (several relays on one database,
+    /// or the admin CLI beside a running relay) holds the old history in memory; a
+    /// change built on it must not follow the rewrite into the store. Atomic with
+    /// [`Storage::erase`]: the append lands before the rewrite (which replaces it) or is
+    /// refused after it.
+    fn append_at(
+        &self,
+        doc: &DocumentId,
+        chunk: &[u8],
+        generation: u64,
+    ) -> Result<bool, StorageError>;
+    /// [`Storage::compact`] of an index, on the same condition as [`Storage::append_at`].
+    fn compact_at(
+        &self,
+        doc: &DocumentId,
+        snapshot: &[u8],
+        generation: u64,
+    ) -> Result<bool, StorageError>;
     /// The sync state we had with a peer's storage for a document.
     fn load_sync_state(
         &self,
@@ -72,7 +95,8 @@ pub trait Storage: Send + Sync + 'static {
     /// Erases a document: every chunk and sync state of it goes, its id is refused
     /// from then on (`append`/`compact` of it do nothing), and each of `indices` (its
     /// team's index, its workers' own indices) is replaced by the one chunk given (its
-    /// sync states go too: they describe the old history). Atomic; in SQLite the freed pages are zeroed and the WAL truncated
+    /// sync states go too: they describe the old history) and its generation goes up by
+    /// one. Atomic; in SQLite the freed pages are zeroed and the WAL truncated
     /// before this returns (see `sqlite::erase`).
     fn erase(
         &self,

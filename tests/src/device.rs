@@ -97,9 +97,13 @@ impl Device {
 
     /// Another device of the same team that already holds what `other` holds, with
     /// its sync states (as if it had synced earlier): its core starts from them the
-    /// way the app starts from its store.
+    /// way the app starts from its store. It follows the same indices (the same role,
+    /// pact and "own caseload only" setting), with an actor of its own.
     pub fn twin_of(worker: &str, other: &Device) -> anyhow::Result<Self> {
-        let identity = Identity::new(worker, &other.team, &other.url);
+        let of = other.repo.identity();
+        let identity = Identity::new(worker, &other.team, &other.url)
+            .with_pact(of.role.as_str(), of.pact_teams.clone())
+            .with_own_caseload(of.own_caseload_only);
         let replica = other.replica();
         let mut loaded = Loaded::default();
         let mut states = Vec::new();

@@ -4,11 +4,26 @@
 //! one change holding the current rows, the erased record's row replaced by a
 //! tombstone (`kind: "erased"`, the day; no name, no worker, no heads). Devices drop
 //! their old copy of the index and fetch the rewritten one (`protocol::Message::Erased`).
+//!
+//! The old history still lives on devices not yet told, and (with several relays) in
+//! the memory of a relay that has not seen the erasure yet; merged back, it would
+//! bring the erased row with it. So the rewrite names what it replaced: the root
+//! `retired` map holds the hashes of the first changes of every history the index
+//! replaced (each change whose only dependency is the genesis, or none; kept across
+//! rewrites). Every change of an old history descends from one of them, and Automerge
+//! applies a change only after its dependencies, so refusing these few hashes refuses
+//! the whole old history: the relay checks each message against them
+//! ([`CaseloadDoc::holds_retired`]) and purges what a store holds
+//! ([`CaseloadDoc::without_retired`]). A history a device starts afresh from the
+//! genesis (a replaced copy, a new device) is not retired.
 
+use std::collections::HashSet;
 use std::str::FromStr;
 
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, Automerge, ObjType, ROOT, ReadDoc, ScalarValue, ValueRef};
+use automerge::{
+    ActorId, Automerge, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue, Value, ValueRef,
+};
 
 use super::CaseloadDoc;
 use crate::error::ModelError;
@@ -19,8 +34,82 @@ use crate::record;
 pub const ERASED: &str = "erased";
 /// The `kind` of a row left by a record handed to another team (no name either).
 pub const MOVED: &str = "moved";
+/// The root map (a set of change hashes in hex) of the histories a rewrite replaced.
+pub const RETIRED: &str = "retired";
 
 impl CaseloadDoc {
+    /// The first changes of every history this index replaced (empty when it was never
+    /// rewritten). Of concurrent values of the map, all of them.
+    pub fn retired_of(doc: &Automerge) -> HashSet<ChangeHash> {
+        let mut retired = HashSet::new();
+        for (value, obj) in doc.get_all(ROOT, RETIRED).unwrap_or_default() {
+            if value == Value::Object(ObjType::Map) {
+                retired.extend(doc.keys(&obj).filter_map(|k| ChangeHash::from_str(&k).ok()));
+            }
+        }
+        retired
+    }
+
+    /// Whether this index is a rewrite (it has the `retired` map, even an empty one).
+    pub fn is_rewritten(doc: &Automerge) -> bool {
+        record::obj_at(doc, &ROOT, RETIRED, ObjType::Map).is_some()
+    }
+
+    /// Whether `doc` holds one of `retired` (read before a message was taken in: the
+    /// message's own changes must not decide what is retired). A few hash lookups,
+    /// whatever the size of the index or of the message.
+    pub fn holds_retired(doc: &Automerge, retired: &HashSet<ChangeHash>) -> bool {
+        retired.iter().any(|h| doc.get_change_by_hash(h).is_some())
+    }
+
+    /// `doc` without its retired histories (every change that is or descends from a
+    /// retired one), built from the changes that remain; `None` when it holds none.
+    pub fn without_retired(doc: &Automerge) -> Option<Automerge> {
+        let retired = Self::retired_of(doc);
+        if !Self::holds_retired(doc, &retired) {
+            return None;
+        }
+        let changes = doc.get_changes(&[]);
+        let mut dropped: HashSet<ChangeHash> = HashSet::new();
+        // Until nothing more is dropped: one pass when the changes come in causal
+        // order, and correct in any order.
+        loop {
+            let before = dropped.len();
+            for change in &changes {
+                let hash = change.hash();
+                if !dropped.contains(&hash)
+                    && (retired.contains(&hash)
+                        || change.deps().iter().any(|d| dropped.contains(d)))
+                {
+                    dropped.insert(hash);
+                }
+            }
+            if dropped.len() == before {
+                break;
+            }
+        }
+        let kept: Vec<automerge::Change> = changes
+            .into_iter()
+            .filter(|c| !dropped.contains(&c.hash()))
+            .collect();
+        let mut clean = Automerge::new();
+        clean.apply_changes(kept).ok()?;
+        Some(clean)
+    }
+
+    /// The first changes of `old`'s history (those whose dependencies are at most the
+    /// genesis `genesis`), with what `old` had retired already.
+    fn retiring(old: &Automerge, genesis: &[ChangeHash]) -> HashSet<ChangeHash> {
+        let mut retired = Self::retired_of(old);
+        retired.extend(
+            old.get_changes_meta(&[])
+                .into_iter()
+                .filter(|c| !genesis.contains(&c.hash))
+                .filter(|c| c.deps.iter().all(|d| genesis.contains(d)))
+                .map(|c| c.hash),
+        );
+        retired
+    }
     /// The records this index lists as erased (tombstone rows).
     pub fn erased_of(doc: &Automerge) -> Vec<DocumentId> {
         Self::tombstones(doc, ERASED)
@@ -97,10 +186,22 @@ impl CaseloadDoc {
         day: &str,
         now_ms: i64,
     ) -> Result<CaseloadDoc, ModelError> {
+        let genesis = index.doc.get_heads();
+        let mut retired: Vec<String> = old
+            .map(|old| Self::retiring(old, &genesis))
+            .unwrap_or_default()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        retired.sort();
         // A fresh actor each time: a second rewrite must not reuse the first one's
         // (actor, sequence number) pairs for different changes.
         index.doc.set_actor(ActorId::random());
         let mut tx = index.doc.transaction();
+        let set = tx.put_object(ROOT, RETIRED, ObjType::Map)?;
+        for hash in &retired {
+            tx.put(&set, hash.as_str(), true)?;
+        }
         let records = record::obj_at_tx(&tx, &ROOT, "records", ObjType::Map)
             .ok_or_else(|| ModelError::Corrupt("index without records".into()))?;
         let old_records = old.and_then(|doc| record::obj_at(doc, &ROOT, "records", ObjType::Map));
@@ -217,6 +318,95 @@ mod tests {
         let mut expected = vec![gone, other];
         expected.sort();
         assert_eq!(erased, expected);
+    }
+
+    /// The old history merged into a rewritten index is found by a few hash lookups
+    /// and purged whole; a history started afresh from the genesis is kept; a second
+    /// rewrite retires the first one's history too.
+    #[test]
+    fn the_old_history_of_a_rewritten_index_is_retired_and_a_fresh_one_is_not() {
+        let editor = |worker: &str| Editor {
+            actor: ActorId::random(),
+            worker: worker.into(),
+            now_ms: 1,
+        };
+        let row = |name: &str| Summary {
+            kind: Kind::Contact,
+            name: name.into(),
+            status: None,
+            worker: "Anna".into(),
+            next_follow_up: None,
+            follow_up_by: None,
+            updated_at: 5,
+        };
+        let (gone, kept) = (DocumentId::random(), DocumentId::random());
+        // Two phones started the team offline: two first changes on the genesis.
+        let mut anna = CaseloadDoc::new("kempen").expect("index");
+        anna.upsert(&editor("Anna"), &[(gone, row("Qzxwvkjyrtpl"), None)])
+            .expect("row");
+        let mut bram = CaseloadDoc::new("kempen").expect("index");
+        bram.upsert(&editor("Bram"), &[(kept, row("Bram"), None)])
+            .expect("row");
+        anna.doc_mut().merge(bram.doc_mut()).expect("merge");
+        anna.upsert(&editor("Anna"), &[(kept, row("Bram B."), None)])
+            .expect("later");
+        let old = anna.doc().clone();
+        let rewritten =
+            CaseloadDoc::rewritten("kempen", Some(&old), gone, "2026-12-02", 9).expect("rewritten");
+        let retired = CaseloadDoc::retired_of(rewritten.doc());
+        assert_eq!(retired.len(), 2, "the two first changes: {retired:?}");
+        assert!(CaseloadDoc::is_rewritten(rewritten.doc()));
+        assert!(!CaseloadDoc::is_rewritten(&old));
+        assert!(!CaseloadDoc::holds_retired(rewritten.doc(), &retired));
+        assert_eq!(
+            CaseloadDoc::without_retired(rewritten.doc()).map(|_| ()),
+            None
+        );
+
+        // A phone not yet told merges its old copy in: caught, and purged whole.
+        let mut merged = rewritten.doc().clone();
+        merged.merge(&mut old.clone()).expect("merge");
+        assert!(CaseloadDoc::holds_retired(&merged, &retired));
+        let has_name = |doc: &Automerge| doc.save().windows(12).any(|w| w == b"Qzxwvkjyrtpl");
+        assert!(has_name(&merged), "the old history names it");
+        let clean = CaseloadDoc::without_retired(&merged).expect("purged");
+        assert_eq!(clean.get_heads(), rewritten.doc().get_heads());
+        assert!(!has_name(&clean));
+
+        // A phone that replaced its copy by the genesis and wrote before the rewrite
+        // reached it: not retired, and kept by a purge.
+        let mut fresh = CaseloadDoc::new("kempen").expect("genesis");
+        fresh
+            .upsert(
+                &editor("Anna"),
+                &[(DocumentId::random(), row("Mieke"), None)],
+            )
+            .expect("row");
+        let mut with_fresh = rewritten.doc().clone();
+        with_fresh.merge(fresh.doc_mut()).expect("merge");
+        assert!(!CaseloadDoc::holds_retired(&with_fresh, &retired));
+        with_fresh.merge(&mut old.clone()).expect("merge");
+        let clean = CaseloadDoc::without_retired(&with_fresh).expect("purged");
+        let mut expected = with_fresh.get_heads();
+        expected.retain(|h| {
+            rewritten.doc().get_change_by_hash(h).is_some()
+                || fresh.doc().get_change_by_hash(h).is_some()
+        });
+        let mut heads = clean.get_heads();
+        heads.sort();
+        expected.sort();
+        assert_eq!(heads, expected);
+
+        // A second erasure retires the first rewrite's history and keeps the first set.
+        let again = CaseloadDoc::rewritten("kempen", Some(&with_fresh), kept, "2026-12-03", 10)
+            .expect("again");
+        let second = CaseloadDoc::retired_of(again.doc());
+        assert!(second.is_superset(&retired));
+        let first_rewrite = rewritten.doc().get_heads();
+        assert!(
+            first_rewrite.iter().all(|h| second.contains(h)),
+            "{second:?}"
+        );
     }
 
     #[test]

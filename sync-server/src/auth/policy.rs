@@ -30,6 +30,17 @@ pub enum DocClass {
     Foreign,
 }
 
+impl DocClass {
+    /// One of the indices (a team's, its shared one, a worker's own): an erasure may
+    /// rewrite it, so the relay writes it only at the generation it read.
+    pub fn is_index(&self) -> bool {
+        matches!(
+            self,
+            DocClass::Index { .. } | DocClass::SharedIndex { .. } | DocClass::WorkerIndex { .. }
+        )
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
     None,

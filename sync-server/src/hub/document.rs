@@ -46,6 +46,10 @@ pub enum Applied {
     /// The change would leave the document where the writer may not put it (e.g. in
     /// another pact): the in-memory copy holds it and must be dropped, disk is intact.
     WriteRefused,
+    /// The message brought back an index history an erasure retired (a copy from
+    /// before the rewrite, whose history names the erased record): the in-memory copy
+    /// holds it and must be replaced from disk; the sender is told of the erasure.
+    Retired,
     /// The message could not be applied; the in-memory copy may hold part of it
     /// and must be dropped (reloaded from disk on next use).
     Failed(String),
@@ -80,6 +84,9 @@ pub struct Document {
     /// On disk (at least one chunk).
     pub exists: bool,
     pub chunks: usize,
+    /// The store's generation of it when read (an index's rewrites by erasures): its
+    /// changes are written only while the store is still there.
+    pub generation: u64,
     pub syncs: HashMap<ConnId, sync::State>,
 }
 
@@ -92,6 +99,7 @@ impl Document {
             loaded: true,
             exists,
             chunks,
+            generation: 0,
             syncs: HashMap::new(),
         }
     }
@@ -104,6 +112,7 @@ impl Document {
             loaded: false,
             exists: true,
             chunks,
+            generation: 0,
             syncs: HashMap::new(),
         }
     }
@@ -165,6 +174,8 @@ impl Document {
             return Applied::Unchanged;
         };
         let before = self.doc.get_heads();
+        // Read before the message is taken in: its own changes must not decide it.
+        let retired = CaseloadDoc::retired_of(&self.doc);
         if let Err(e) = paktum_shared::untrusted::receive(&mut self.doc, state, message) {
             return Applied::Failed(e);
         }
@@ -174,6 +185,9 @@ impl Document {
                 return Applied::Unknown;
             }
             return Applied::Unchanged;
+        }
+        if CaseloadDoc::holds_retired(&self.doc, &retired) {
+            return Applied::Retired;
         }
         let class = classify(&self.id, Some(&self.doc), teams);
         if writer.is_some_and(|w| !w.may_leave_as(&class)) {
@@ -451,6 +465,86 @@ mod tests {
             }
         }
         assert!(refused);
+    }
+
+    /// A copy of an index from before an erasure's rewrite is refused whatever way its
+    /// old history arrives; a copy started afresh from the genesis is taken.
+    #[test]
+    fn an_index_history_retired_by_an_erasure_is_refused_and_a_fresh_one_taken() {
+        use automerge::ReadDoc;
+        use paktum_shared::caseload::Summary;
+        use paktum_shared::record::Kind as RecordKind;
+        let row = |name: &str| Summary {
+            kind: RecordKind::Contact,
+            name: name.into(),
+            status: None,
+            worker: "Anna".into(),
+            next_follow_up: None,
+            follow_up_by: None,
+            updated_at: 5,
+        };
+        let editor = || paktum_shared::Editor::new(automerge::ActorId::random(), "Anna", 1);
+        let gone = DocumentId::random();
+        let mut old = CaseloadDoc::new("kempen").expect("index");
+        old.upsert(&editor(), &[(gone, row("Qzxwvkjyrtpl"), None)])
+            .expect("row");
+        let rewritten = CaseloadDoc::rewritten("kempen", Some(old.doc()), gone, "2026-12-02", 9)
+            .expect("rewritten");
+        let id = CaseloadDoc::id_for_team("kempen");
+        let stored = || Document::loaded(id, rewritten.doc().clone(), true, 1);
+
+        // The old copy, with an edit made on it before its phone was told.
+        let mut stale = old.clone();
+        stale
+            .upsert(&editor(), &[(DocumentId::random(), row("Bram"), None)])
+            .expect("later");
+        let mut document = stored();
+        document.open(A, None, Access::ReadWrite);
+        document.open(B, None, Access::ReadWrite);
+        let mut state = sync::State::new();
+        let mut outcome = Vec::new();
+        for _ in 0..6 {
+            let Some(msg) = stale.doc().generate_sync_message(&mut state) else {
+                break;
+            };
+            let applied = document.apply(A, msg, Kind::Sync, None, &[]);
+            let retired = matches!(applied, Applied::Retired);
+            outcome.push(format!("{applied:?}"));
+            if retired {
+                break;
+            }
+            assert!(matches!(applied, Applied::Unchanged), "{applied:?}");
+            for effect in document.fan_out(A, None, |_, _| Access::ReadWrite) {
+                if let Effect::Sync { to: A, message } = effect {
+                    stale
+                        .doc_mut()
+                        .receive_sync_message(&mut state, message)
+                        .expect("apply");
+                }
+            }
+        }
+        assert_eq!(
+            outcome.last().map(String::as_str),
+            Some("Retired"),
+            "{outcome:?}"
+        );
+
+        // A phone that replaced its copy by the genesis and wrote a row at once.
+        let mut fresh = CaseloadDoc::new("kempen").expect("genesis");
+        fresh
+            .upsert(&editor(), &[(DocumentId::random(), row("Mieke"), None)])
+            .expect("row");
+        let mut document = stored();
+        document.open(B, None, Access::ReadWrite);
+        let persisted = sync_from(&mut document, B, fresh.doc_mut(), None);
+        assert_eq!(persisted.len(), 1, "{persisted:?}");
+        assert!(
+            fresh
+                .doc()
+                .get_heads()
+                .iter()
+                .all(|h| document.doc.get_change_by_hash(h).is_some())
+        );
     }
 
     #[test]

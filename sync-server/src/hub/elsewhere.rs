@@ -54,11 +54,12 @@ impl Hub {
             .as_ref()
             .filter(|e| e.loaded)
             .map(|e| e.doc.get_heads());
-        let (doc, exists, chunks) = self.load(doc_id).await?;
+        let (doc, exists, chunks, generation) = self.load(doc_id).await?;
         if !exists {
             return Ok(());
         }
         let mut entry = Document::loaded(doc_id, doc, true, chunks);
+        entry.generation = generation;
         // What was in memory is all in the store: a change is stored before the slot's
         // lock is let go, and a copy that failed to store is dropped.
         if let Some(old) = guard.take() {

@@ -4,12 +4,17 @@
 //! persisted meanwhile), every device that may hold the record is told
 //! (`paktum-erased`, with the index it follows) now or when it next connects, and its
 //! messages for that rewritten index are held back until it confirms. Erased ids are
-//! refused from every device from then on.
+//! refused from every device from then on. A copy of a rewritten index's old history
+//! that reaches the relay anyway (a connection never told: a second connection of a
+//! device that already confirmed, or one whose message came between the rewrite and
+//! the telling) is refused by the index's `retired` hashes (`Applied::Retired` in
+//! `hub.rs`): the stored index is put back in memory and that connection is told.
 
 use paktum_shared::DocumentId;
 use paktum_shared::caseload::CaseloadDoc;
 use paktum_shared::protocol::Message;
 
+use super::document::Document;
 use super::{ConnId, Hub, Kind, Outgoing, lock};
 use crate::auth::{Access, DocClass, Erasure, Identity, Receipt, Role, now_ms};
 use crate::error::Error;
@@ -108,6 +113,46 @@ impl Hub {
             self.tell_erased(conn, doc, Some(index));
         }
         Ok(())
+    }
+
+    /// Puts the stored copy of a document back in memory in place of what `slot` holds
+    /// (a copy that took in what must not stay), keeping the other connections' sync
+    /// states; `conn` resumes from scratch. Returns the erased records it lists.
+    pub(super) async fn put_back_stored(
+        &self,
+        doc_id: DocumentId,
+        conn: ConnId,
+        slot: &mut Option<Document>,
+    ) -> Result<Vec<DocumentId>, Error> {
+        let others = slot.take().map(|e| e.syncs).unwrap_or_default();
+        let (doc, exists, chunks, generation) = self.load(doc_id).await?;
+        let mut stored = Document::loaded(doc_id, doc, exists, chunks);
+        stored.generation = generation;
+        stored.syncs = others;
+        stored.syncs.remove(&conn);
+        let erased = CaseloadDoc::erased_of(&stored.doc);
+        *slot = Some(stored);
+        Ok(erased)
+    }
+
+    /// After refusing what a connection sent for an index rewritten by an erasure (its
+    /// old history, or a change this relay made on a copy read before the rewrite): it
+    /// is told, as a device is told of the erasure, and replaces its copy; until it
+    /// confirms, its messages for the index wait.
+    pub(super) fn refuse_old_index(
+        &self,
+        conn: ConnId,
+        doc_id: DocumentId,
+        identity: Option<&Identity>,
+        erased: &[DocumentId],
+    ) {
+        self.forget(conn, doc_id);
+        let device = identity.map(|i| i.device_id);
+        self.audit("retired_history_refused", device, &doc_id.to_string());
+        tracing::warn!(doc = %doc_id, conn, "refused an index history an erasure retired");
+        if let Some(erased) = erased.first() {
+            self.tell_erased(conn, *erased, Some(doc_id));
+        }
     }
 
     /// Tells a connection a document was erased. With `index` (its team's index was

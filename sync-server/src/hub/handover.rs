@@ -48,7 +48,7 @@ impl Hub {
             index_id,
             DocClass::Index { team: team.clone() },
             genesis,
-            |index, editor| index.upsert(editor, &[(id, summary, Some(heads))]),
+            |index, editor| index.upsert(editor, &[(id, summary.clone(), Some(heads.clone()))]),
         )
         .await
         .map(drop)
@@ -57,25 +57,51 @@ impl Hub {
     /// One change by the relay itself to an index document (`class`: the team's index
     /// or its shared index), made from `genesis` when the relay has none: persisted,
     /// then sent to every connection syncing it, and to those that asked for it before
-    /// it existed. Returns whether it wrote anything.
+    /// it existed. Returns whether it wrote anything. Made again on the stored index
+    /// when an erasure rewrote it since this relay read it (another relay's, or the
+    /// admin CLI's, not seen here yet): never written on the old history.
     pub(super) async fn edit_index(
         &self,
         index_id: DocumentId,
         class: DocClass,
-        genesis: impl FnOnce() -> Result<CaseloadDoc, ModelError>,
-        edit: impl FnOnce(&mut CaseloadDoc, &Editor) -> Result<bool, ModelError>,
+        genesis: impl Fn() -> Result<CaseloadDoc, ModelError>,
+        edit: impl Fn(&mut CaseloadDoc, &Editor) -> Result<bool, ModelError>,
     ) -> Result<bool, Error> {
+        for _ in 0..3 {
+            if let Some(written) = self
+                .edit_index_once(index_id, &class, &genesis, &edit)
+                .await?
+            {
+                return Ok(written);
+            }
+        }
+        Err(Error::Internal(format!(
+            "index {index_id} kept being rewritten while the relay wrote to it"
+        )))
+    }
+
+    /// One try of [`Hub::edit_index`]: `None` when the store's index was rewritten
+    /// since it was read (the copy in memory is replaced by the stored one).
+    async fn edit_index_once(
+        &self,
+        index_id: DocumentId,
+        class: &DocClass,
+        genesis: &impl Fn() -> Result<CaseloadDoc, ModelError>,
+        edit: &impl Fn(&mut CaseloadDoc, &Editor) -> Result<bool, ModelError>,
+    ) -> Result<Option<bool>, Error> {
+        let class = class.clone();
         let slot = self.slot(index_id);
         let mut guard = slot.lock().await;
         if guard.as_ref().is_none_or(|e| !e.loaded) {
-            let (doc, exists, chunks) = self.load(index_id).await?;
+            let (doc, exists, chunks, generation) = self.load(index_id).await?;
             lock(&self.unloaded).remove(&index_id);
             let mut loaded = Document::loaded(index_id, doc, exists, chunks);
+            loaded.generation = generation;
             loaded.syncs = guard.take().map(|e| e.syncs).unwrap_or_default();
             *guard = Some(loaded);
         }
         let Some(entry) = guard.as_mut() else {
-            return Ok(false);
+            return Ok(Some(false));
         };
         let before = entry.doc.get_heads();
         let doc = if entry.exists {
@@ -106,16 +132,27 @@ impl Hub {
                 // Nothing written: the relay still has no such index.
                 entry.doc = Automerge::new();
             }
-            return Ok(false);
+            return Ok(Some(false));
         }
         let persist = if entry.exists {
             Persist::Append(entry.doc.save_after(&before))
         } else {
             Persist::Compact(entry.doc.save())
         };
-        if let Err(e) = self.persist(index_id, &persist).await {
-            *guard = None;
-            return Err(e);
+        match self
+            .persist(index_id, &persist, Some(entry.generation))
+            .await
+        {
+            Err(e) => {
+                *guard = None;
+                return Err(e);
+            }
+            Ok(false) => {
+                // Rewritten by an erasure since read: the stored index, and try again.
+                self.put_back_stored(index_id, 0, &mut guard).await?;
+                return Ok(None);
+            }
+            Ok(true) => {}
         }
         if entry.persisted(&persist) {
             lock(&self.resident).push_back(index_id);
@@ -133,6 +170,6 @@ impl Hub {
         let effects = entry.fan_out(0, Some(&class), |to, class| self.access_of(to, class));
         drop(guard);
         self.perform(index_id, effects);
-        Ok(true)
+        Ok(Some(true))
     }
 }

@@ -151,7 +151,7 @@ impl Hub {
             };
             let listed = writes.row.clone();
             self.edit_index(index_id, class.clone(), genesis, |index, editor| {
-                match (row, listed) {
+                match (row.clone(), listed.clone()) {
                     (Row::List, Some((summary, heads))) => {
                         index.upsert(editor, &[(id, summary, Some(heads))])
                     }

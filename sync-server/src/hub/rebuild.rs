@@ -135,9 +135,10 @@ impl Hub {
             let index_id = CaseloadDoc::shared_id_for_team(&team);
             let wrote = self
                 .edit_index(index_id, class, genesis, |index, editor| {
-                    let mut wrote = !listed.is_empty() && index.list_shared_rows(editor, listed)?;
-                    for id in unlisted {
-                        wrote |= index.unlist_shared(editor, &id)?;
+                    let mut wrote =
+                        !listed.is_empty() && index.list_shared_rows(editor, listed.clone())?;
+                    for id in &unlisted {
+                        wrote |= index.unlist_shared(editor, id)?;
                     }
                     Ok(wrote)
                 })

@@ -8,7 +8,7 @@ use automerge::sync;
 use paktum_shared::DocumentId;
 use paktum_shared::protocol::Message;
 
-use super::document::Document;
+use super::document::{Document, Persist};
 use super::{ConnId, Hub, Outgoing, lock};
 use crate::auth::{Access, DocClass, Identity};
 use crate::error::Error;
@@ -30,8 +30,9 @@ pub(super) struct Known {
     stored: Option<Stored>,
 }
 
-/// A document as read from the store: (document, whether it exists, chunks on disk).
-pub(super) type Read = (Automerge, bool, usize);
+/// A document as read from the store: (document, whether it exists, chunks on disk,
+/// its generation: how many times an erasure rewrote it).
+pub(super) type Read = (Automerge, bool, usize, u64);
 
 impl Hub {
     /// What the hub knows of a document before a message for it: nothing more when it
@@ -61,7 +62,7 @@ impl Hub {
             return Ok((None, None));
         }
         let stored = self.blocking(move |s| s.load(&doc_id)).await?;
-        let (doc, exists, chunks) = self.parse(doc_id, stored.as_ref())?;
+        let (doc, exists, chunks, generation) = self.parse(doc_id, stored.as_ref())?;
         let class = crate::auth::classify(&doc_id, exists.then_some(&doc), &lock(&self.teams));
         let known = match (stored, class) {
             (Some(stored), class @ DocClass::Record { .. }) => {
@@ -78,7 +79,7 @@ impl Hub {
             }
             _ => None,
         };
-        Ok((known, Some((doc, exists, chunks))))
+        Ok((known, Some((doc, exists, chunks, generation))))
     }
 
     /// Answers a fresh device's request for an unloaded record, or its acknowledgement,
@@ -142,6 +143,41 @@ impl Hub {
         self.parse(doc_id, stored.as_ref())
     }
 
+    /// Writes a change to the store; returns once it is durable. With `at` (an index:
+    /// the generation its copy was read at) only while the store's index is still at
+    /// it: false, and nothing written, when an erasure rewrote it since.
+    pub(super) async fn persist(
+        &self,
+        doc_id: DocumentId,
+        persist: &Persist,
+        at: Option<u64>,
+    ) -> Result<bool, Error> {
+        match (persist, at) {
+            (Persist::Append(chunk), None) => {
+                let chunk = chunk.clone();
+                self.blocking(move |s| s.append(&doc_id, &chunk))
+                    .await
+                    .map(|()| true)
+            }
+            (Persist::Compact(snapshot), None) => {
+                let snapshot = snapshot.clone();
+                self.blocking(move |s| s.compact(&doc_id, &snapshot))
+                    .await
+                    .map(|()| true)
+            }
+            (Persist::Append(chunk), Some(at)) => {
+                let chunk = chunk.clone();
+                self.blocking(move |s| s.append_at(&doc_id, &chunk, at))
+                    .await
+            }
+            (Persist::Compact(snapshot), Some(at)) => {
+                let snapshot = snapshot.clone();
+                self.blocking(move |s| s.compact_at(&doc_id, &snapshot, at))
+                    .await
+            }
+        }
+    }
+
     /// A document from its stored bytes (none: a new, empty one).
     fn parse(&self, doc_id: DocumentId, stored: Option<&Stored>) -> Result<Read, Error> {
         if stored.is_some() {
@@ -150,14 +186,22 @@ impl Hub {
         }
         match stored {
             Some(stored) => match paktum_shared::untrusted::load(&stored.bytes) {
-                Ok(doc) => Ok((doc, true, stored.chunks)),
+                // An index's history an erasure retired never leaves the store again,
+                // even if a relay that had not seen the erasure yet stored on top of it.
+                Ok(doc) => match paktum_shared::caseload::CaseloadDoc::without_retired(&doc) {
+                    Some(clean) => {
+                        tracing::warn!(doc = %doc_id, "stored index held a retired history; left out");
+                        Ok((clean, true, stored.chunks, stored.generation))
+                    }
+                    None => Ok((doc, true, stored.chunks, stored.generation)),
+                },
                 Err(e) => {
                     // Never hand out a document we cannot read; keep its bytes untouched.
                     tracing::error!(doc = %doc_id, error = %e, "stored document does not load");
                     Err(Error::BadSync("stored document does not load".into()))
                 }
             },
-            None => Ok((Automerge::new(), false, 0)),
+            None => Ok((Automerge::new(), false, 0, 0)),
         }
     }
 

@@ -77,7 +77,7 @@ impl Hub {
             let genesis = || CaseloadDoc::new_shared(team);
             let heads = heads.clone();
             self.edit_index(index_id, class, genesis, |index, editor| match &write {
-                SharedWrite::List { .. } => index.list_shared(editor, id, kind, heads),
+                SharedWrite::List { .. } => index.list_shared(editor, id, kind, heads.clone()),
                 SharedWrite::Unlist { .. } => index.unlist_shared(editor, &id),
             })
             .await?;

@@ -13,6 +13,7 @@ pub struct MemoryStorage {
     states: Mutex<HashMap<(String, DocumentId), Vec<u8>>>,
     erased: Mutex<std::collections::HashSet<DocumentId>>,
     meta: Mutex<HashMap<String, String>>,
+    generations: Mutex<HashMap<DocumentId, u64>>,
 }
 
 impl MemoryStorage {
@@ -28,9 +29,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Storage for MemoryStorage {
     fn load(&self, doc: &DocumentId) -> Result<Option<Stored>, StorageError> {
-        Ok(lock(&self.docs).get(doc).map(|chunks| Stored {
+        let docs = lock(&self.docs);
+        let generation = lock(&self.generations).get(doc).copied().unwrap_or(0);
+        Ok(docs.get(doc).map(|chunks| Stored {
             bytes: chunks.concat(),
             chunks: chunks.len(),
+            generation,
         }))
     }
 
@@ -51,6 +55,39 @@ impl Storage for MemoryStorage {
         }
         lock(&self.docs).insert(*doc, vec![snapshot.to_vec()]);
         Ok(())
+    }
+
+    fn append_at(
+        &self,
+        doc: &DocumentId,
+        chunk: &[u8],
+        generation: u64,
+    ) -> Result<bool, StorageError> {
+        // Under the documents' lock, as `erase` rewrites: one or the other first.
+        let mut docs = lock(&self.docs);
+        if lock(&self.generations).get(doc).copied().unwrap_or(0) != generation {
+            return Ok(false);
+        }
+        if !lock(&self.erased).contains(doc) {
+            docs.entry(*doc).or_default().push(chunk.to_vec());
+        }
+        Ok(true)
+    }
+
+    fn compact_at(
+        &self,
+        doc: &DocumentId,
+        snapshot: &[u8],
+        generation: u64,
+    ) -> Result<bool, StorageError> {
+        let mut docs = lock(&self.docs);
+        if lock(&self.generations).get(doc).copied().unwrap_or(0) != generation {
+            return Ok(false);
+        }
+        if !lock(&self.erased).contains(doc) {
+            docs.insert(*doc, vec![snapshot.to_vec()]);
+        }
+        Ok(true)
     }
 
     fn load_sync_state(
@@ -85,9 +122,11 @@ impl Storage for MemoryStorage {
         docs.remove(doc);
         let mut states = lock(&self.states);
         states.retain(|(_, d), _| d != doc);
+        let mut generations = lock(&self.generations);
         for (index, bytes) in indices {
             docs.insert(index, vec![bytes]);
             states.retain(|(_, d), _| *d != index);
+            *generations.entry(index).or_default() += 1;
         }
         Ok(())
     }

@@ -127,12 +127,25 @@ impl Storage for PostgresStorage {
         let (pool, doc) = (self.pool.clone(), doc.as_bytes().to_vec());
         self.wait(async move {
             let client = pool.get().await.map_err(db)?;
+            // Read first: the chunks read after are at least as new, so a write at this
+            // generation can only be refused too often (and read again), never let through.
+            let generation = client
+                .query_opt(
+                    "SELECT generation FROM generations WHERE doc_id = $1",
+                    &[&doc],
+                )
+                .await
+                .map_err(db)?
+                .map_or(0, |r| r.get::<_, i64>(0) as u64);
             let stmt = client
                 .prepare_cached("SELECT data FROM chunks WHERE doc_id = $1 ORDER BY seq")
                 .await
                 .map_err(db)?;
             let rows = client.query(&stmt, &[&doc]).await.map_err(db)?;
-            let mut stored = Stored::default();
+            let mut stored = Stored {
+                generation,
+                ..Stored::default()
+            };
             for row in rows {
                 stored.bytes.extend_from_slice(row.get::<_, &[u8]>(0));
                 stored.chunks += 1;
@@ -164,55 +177,49 @@ impl Storage for PostgresStorage {
     /// Other relays may have appended chunks this snapshot lacks: they are merged into
     /// it, and only the chunks read are replaced (one appended meanwhile stays).
     fn compact(&self, doc: &DocumentId, snapshot: &[u8]) -> Result<(), StorageError> {
-        let (pool, id, snapshot) = (
-            self.pool.clone(),
-            doc.as_bytes().to_vec(),
-            snapshot.to_vec(),
-        );
+        self.compact_if(doc, snapshot, None).map(drop)
+    }
+
+    fn append_at(&self, doc: &DocumentId, chunk: &[u8], at: u64) -> Result<bool, StorageError> {
+        let (pool, id, chunk) = (self.pool.clone(), doc.as_bytes().to_vec(), chunk.to_vec());
         let seq = self.wait(async move {
             let mut client = pool.get().await.map_err(db)?;
             let tx = client.transaction().await.map_err(db)?;
-            // An erased id is never stored again, whoever still holds it in memory.
-            let erased = tx
-                .query_opt("SELECT 1 FROM erased WHERE doc_id = $1", &[&id])
+            // Shared with other writers of the index, exclusive with an erasure's
+            // rewrite of it (`erase`): the generation read here holds until commit.
+            tx.execute("SELECT pg_advisory_xact_lock_shared($1)", &[&lock_key(&id)])
                 .await
                 .map_err(db)?;
-            if erased.is_some() {
-                return tx.commit().await.map_err(db).map(|()| None);
-            }
-            let rows = tx
-                .query(
-                    "SELECT seq, data FROM chunks WHERE doc_id = $1 ORDER BY seq FOR UPDATE",
-                    &[&id],
-                )
-                .await
-                .map_err(db)?;
-            let seqs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-            let stored: Vec<u8> = rows
-                .iter()
-                .flat_map(|r| r.get::<_, &[u8]>(1).to_vec())
-                .collect();
-            let snapshot = merged(&snapshot, &stored)?;
-            tx.execute(
-                "DELETE FROM chunks WHERE doc_id = $1 AND seq = ANY($2)",
-                &[&id, &seqs],
-            )
-            .await
-            .map_err(db)?;
+            // A statement of its own after the lock, so it reads the generation as
+            // committed once the lock is held.
             let row = tx
-                .query_one(
-                    "INSERT INTO chunks (doc_id, data) VALUES ($1, $2) RETURNING seq",
-                    &[&id, &snapshot],
+                .query_opt(
+                    "INSERT INTO chunks (doc_id, data) SELECT $1, $2
+                     WHERE NOT EXISTS (SELECT 1 FROM erased WHERE doc_id = $1)
+                     AND COALESCE((SELECT generation FROM generations WHERE doc_id = $1), 0) = $3
+                     RETURNING seq",
+                    &[&id, &chunk, &(at as i64)],
                 )
                 .await
                 .map_err(db)?;
+            // Nothing written: refused as stale, or an erased id (written as nothing).
+            let current = row.is_some() || generation(&tx, &id).await? == at;
             tx.commit().await.map_err(db)?;
-            Ok(Some(row.get::<_, i64>(0)))
+            Ok(current.then(|| row.map(|r| r.get::<_, i64>(0))))
         })?;
-        if let Some(seq) = seq {
-            changes::wrote(&self.seen, doc, seq);
+        match seq {
+            None => Ok(false),
+            Some(seq) => {
+                if let Some(seq) = seq {
+                    changes::wrote(&self.seen, doc, seq);
+                }
+                Ok(true)
+            }
         }
-        Ok(())
+    }
+
+    fn compact_at(&self, doc: &DocumentId, snapshot: &[u8], at: u64) -> Result<bool, StorageError> {
+        self.compact_if(doc, snapshot, Some(at))
     }
 
     fn load_sync_state(
@@ -282,6 +289,18 @@ impl Storage for PostgresStorage {
         self.wait(async move {
             let mut client = pool.get().await.map_err(db)?;
             let tx = client.transaction().await.map_err(db)?;
+            // Waits for writes of the indices at their old generation to commit (they
+            // are deleted below) and keeps new ones out until the rewrite has committed
+            // (they then find the new generation). In one order, so two erasures of a
+            // team never wait on each other.
+            let mut keys: Vec<i64> = indices.iter().map(|(id, _)| lock_key(id)).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            for key in keys {
+                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key])
+                    .await
+                    .map_err(db)?;
+            }
             tx.execute(
                 "INSERT INTO erased (doc_id) VALUES ($1) ON CONFLICT DO NOTHING",
                 &[&doc],
@@ -302,6 +321,13 @@ impl Storage for PostgresStorage {
                 tx.execute(
                     "INSERT INTO chunks (doc_id, data) VALUES ($1, $2)",
                     &[index, bytes],
+                )
+                .await
+                .map_err(db)?;
+                tx.execute(
+                    "INSERT INTO generations (doc_id, generation) VALUES ($1, 1)
+                     ON CONFLICT (doc_id) DO UPDATE SET generation = generations.generation + 1",
+                    &[index],
                 )
                 .await
                 .map_err(db)?;
@@ -387,6 +413,105 @@ impl Storage for PostgresStorage {
     fn connection_slots(&self) -> Option<Arc<dyn super::ConnectionSlots>> {
         Some(self.slots.clone())
     }
+}
+
+impl PostgresStorage {
+    /// [`Storage::compact`], with `at`: only while the document is at that generation
+    /// (false when it is not; see [`Storage::append_at`]).
+    fn compact_if(
+        &self,
+        doc: &DocumentId,
+        snapshot: &[u8],
+        at: Option<u64>,
+    ) -> Result<bool, StorageError> {
+        let (pool, id, snapshot) = (
+            self.pool.clone(),
+            doc.as_bytes().to_vec(),
+            snapshot.to_vec(),
+        );
+        let seq = self.wait(async move {
+            let mut client = pool.get().await.map_err(db)?;
+            let tx = client.transaction().await.map_err(db)?;
+            if let Some(at) = at {
+                tx.execute("SELECT pg_advisory_xact_lock_shared($1)", &[&lock_key(&id)])
+                    .await
+                    .map_err(db)?;
+                if generation(&tx, &id).await? != at {
+                    return Ok(None);
+                }
+            }
+            // An erased id is never stored again, whoever still holds it in memory.
+            let erased = tx
+                .query_opt("SELECT 1 FROM erased WHERE doc_id = $1", &[&id])
+                .await
+                .map_err(db)?;
+            if erased.is_some() {
+                return tx.commit().await.map_err(db).map(|()| Some(None));
+            }
+            let rows = tx
+                .query(
+                    "SELECT seq, data FROM chunks WHERE doc_id = $1 ORDER BY seq FOR UPDATE",
+                    &[&id],
+                )
+                .await
+                .map_err(db)?;
+            let seqs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+            let stored: Vec<u8> = rows
+                .iter()
+                .flat_map(|r| r.get::<_, &[u8]>(1).to_vec())
+                .collect();
+            let snapshot = merged(&snapshot, &stored)?;
+            tx.execute(
+                "DELETE FROM chunks WHERE doc_id = $1 AND seq = ANY($2)",
+                &[&id, &seqs],
+            )
+            .await
+            .map_err(db)?;
+            let row = tx
+                .query_one(
+                    "INSERT INTO chunks (doc_id, data) VALUES ($1, $2) RETURNING seq",
+                    &[&id, &snapshot],
+                )
+                .await
+                .map_err(db)?;
+            tx.commit().await.map_err(db)?;
+            Ok(Some(Some(row.get::<_, i64>(0))))
+        })?;
+        match seq {
+            None => Ok(false),
+            Some(seq) => {
+                if let Some(seq) = seq {
+                    changes::wrote(&self.seen, doc, seq);
+                }
+                Ok(true)
+            }
+        }
+    }
+}
+
+/// How many times an erasure rewrote `doc` (no row: never).
+async fn generation(
+    client: &impl deadpool_postgres::GenericClient,
+    doc: &[u8],
+) -> Result<u64, StorageError> {
+    let row = client
+        .query_opt(
+            "SELECT generation FROM generations WHERE doc_id = $1",
+            &[&doc],
+        )
+        .await
+        .map_err(db)?;
+    Ok(row.map_or(0, |r| r.get::<_, i64>(0) as u64))
+}
+
+/// The advisory lock that orders writes of an index at a generation against an
+/// erasure's rewrite of it (one 64-bit key per document, from its id).
+fn lock_key(doc: &[u8]) -> i64 {
+    let mut key = [0u8; 8];
+    for (i, b) in doc.iter().enumerate() {
+        key[i % 8] ^= *b;
+    }
+    i64::from_le_bytes(key)
 }
 
 /// The snapshot with whatever of `stored` it lacks; unchanged if it lacks nothing.

@@ -19,13 +19,16 @@ use super::{Storage, StorageError, Stored};
 const BATCH_MAX: usize = 512;
 
 enum Op {
+    /// `at`: only while the document is at this generation (an index).
     Append {
         doc: DocumentId,
         chunk: Vec<u8>,
+        at: Option<u64>,
     },
     Compact {
         doc: DocumentId,
         snapshot: Vec<u8>,
+        at: Option<u64>,
     },
     SyncStates {
         storage_id: String,
@@ -43,7 +46,8 @@ enum Op {
 
 struct Write {
     op: Op,
-    done: mpsc::SyncSender<Result<(), String>>,
+    /// Whether the write was made (false: an index rewritten since its writer read it).
+    done: mpsc::SyncSender<Result<bool, String>>,
 }
 
 pub struct SqliteStorage {
@@ -103,7 +107,10 @@ impl SqliteStorage {
                  doc_id BLOB NOT NULL,
                  state BLOB NOT NULL,
                  PRIMARY KEY (storage_id, doc_id));
-             CREATE TABLE IF NOT EXISTS erased (doc_id BLOB PRIMARY KEY);",
+             CREATE TABLE IF NOT EXISTS erased (doc_id BLOB PRIMARY KEY);
+             CREATE TABLE IF NOT EXISTS generations (
+                 doc_id BLOB PRIMARY KEY,
+                 generation INTEGER NOT NULL);",
         )?;
         let id: [u8; 16] = rand::random();
         let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
@@ -128,6 +135,10 @@ impl SqliteStorage {
     }
 
     fn write(&self, op: Op) -> Result<(), StorageError> {
+        self.write_at(op).map(drop)
+    }
+
+    fn write_at(&self, op: Op) -> Result<bool, StorageError> {
         let (done, wait) = mpsc::sync_channel(1);
         self.writer
             .lock()
@@ -135,7 +146,7 @@ impl SqliteStorage {
             .send(Write { op, done })
             .map_err(|_| StorageError::WriterGone)?;
         match wait.recv() {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(made)) => Ok(made),
             Ok(Err(message)) => Err(StorageError::Write(message)),
             Err(_) => Err(StorageError::WriterGone),
         }
@@ -159,19 +170,30 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Write>) {
         }
         let mut result = apply(&mut conn, &batch).map_err(|e| e.to_string());
         if result.is_ok() && batch.iter().any(|w| matches!(w.op, Op::Erase { .. })) {
-            result = checkpoint(&conn);
+            result = checkpoint(&conn).and(result);
         }
-        if let Err(e) = &result {
-            tracing::error!(error = %e, writes = batch.len(), "storage batch failed; nothing of it was acknowledged");
-        }
-        for w in batch {
-            let _ = w.done.send(result.clone());
+        match result {
+            Ok(made) => {
+                for (w, made) in batch.into_iter().zip(made) {
+                    let _ = w.done.send(Ok(made));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, writes = batch.len(), "storage batch failed; nothing of it was acknowledged");
+                for w in batch {
+                    let _ = w.done.send(Err(e.clone()));
+                }
+            }
         }
     }
 }
 
-fn apply(conn: &mut Connection, batch: &[Write]) -> Result<(), rusqlite::Error> {
-    let tx = conn.transaction()?;
+fn apply(conn: &mut Connection, batch: &[Write]) -> Result<Vec<bool>, rusqlite::Error> {
+    // The write lock from the start (waiting for it up to the busy timeout): a batch may
+    // read first (an index's generation), and a read transaction that other connections
+    // to the file (the directory, the admin CLI) write past cannot become a write one.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut made = Vec::with_capacity(batch.len());
     {
         // An erased id is never stored again, whoever still holds it in memory.
         let mut append = tx.prepare_cached(
@@ -186,12 +208,31 @@ fn apply(conn: &mut Connection, batch: &[Write]) -> Result<(), rusqlite::Error> 
         )?;
         let mut clear_states = tx.prepare_cached("DELETE FROM sync_states WHERE doc_id = ?1")?;
         let mut erased = tx.prepare_cached("INSERT OR IGNORE INTO erased (doc_id) VALUES (?1)")?;
+        let mut rewritten = tx.prepare_cached(
+            "INSERT INTO generations (doc_id, generation) VALUES (?1, 1)
+             ON CONFLICT (doc_id) DO UPDATE SET generation = generation + 1",
+        )?;
         for w in batch {
+            // In the one writer's transaction: no erasure can come between the check
+            // and the write (the admin CLI's writer waits for SQLite's write lock).
+            let current = match &w.op {
+                Op::Append {
+                    at: Some(at), doc, ..
+                }
+                | Op::Compact {
+                    at: Some(at), doc, ..
+                } => generation(&tx, doc)? == *at,
+                _ => true,
+            };
+            made.push(current);
+            if !current {
+                continue;
+            }
             match &w.op {
-                Op::Append { doc, chunk } => {
+                Op::Append { doc, chunk, .. } => {
                     append.execute(params![doc.as_bytes().as_slice(), chunk])?;
                 }
-                Op::Compact { doc, snapshot } => {
+                Op::Compact { doc, snapshot, .. } => {
                     if !is_erased(&tx, doc)? {
                         clear.execute(params![doc.as_bytes().as_slice()])?;
                         append.execute(params![doc.as_bytes().as_slice(), snapshot])?;
@@ -207,6 +248,7 @@ fn apply(conn: &mut Connection, batch: &[Write]) -> Result<(), rusqlite::Error> 
                         clear.execute(params![index.as_slice()])?;
                         clear_states.execute(params![index.as_slice()])?;
                         append.execute(params![index.as_slice(), bytes])?;
+                        rewritten.execute(params![index.as_slice()])?;
                     }
                 }
                 Op::Meta { key, value } => {
@@ -224,7 +266,17 @@ fn apply(conn: &mut Connection, batch: &[Write]) -> Result<(), rusqlite::Error> 
             }
         }
     }
-    tx.commit()
+    tx.commit()?;
+    Ok(made)
+}
+
+/// How many times an erasure rewrote `doc` (0: never; every document but an index).
+fn generation(conn: &Connection, doc: &DocumentId) -> Result<u64, rusqlite::Error> {
+    Ok(conn
+        .prepare_cached("SELECT generation FROM generations WHERE doc_id = ?1")?
+        .query_row(params![doc.as_bytes().as_slice()], |r| r.get::<_, i64>(0))
+        .optional()?
+        .map_or(0, |g| g as u64))
 }
 
 fn is_erased(tx: &rusqlite::Transaction<'_>, doc: &DocumentId) -> Result<bool, rusqlite::Error> {
@@ -252,6 +304,9 @@ fn checkpoint(conn: &Connection) -> Result<(), String> {
 impl Storage for SqliteStorage {
     fn load(&self, doc: &DocumentId) -> Result<Option<Stored>, StorageError> {
         let conn = self.reader();
+        // Read first: the chunks read after are at least as new, so a write at this
+        // generation can only be refused too often (and read again), never let through.
+        let generation_first = generation(&conn, doc)?;
         let mut stmt =
             conn.prepare_cached("SELECT data FROM chunks WHERE doc_id = ?1 ORDER BY seq")?;
         let mut rows = stmt.query(params![doc.as_bytes().as_slice()])?;
@@ -261,6 +316,7 @@ impl Storage for SqliteStorage {
             stored.bytes.extend_from_slice(&data);
             stored.chunks += 1;
         }
+        stored.generation = generation_first;
         Ok((stored.chunks > 0).then_some(stored))
     }
 
@@ -268,6 +324,7 @@ impl Storage for SqliteStorage {
         self.write(Op::Append {
             doc: *doc,
             chunk: chunk.to_vec(),
+            at: None,
         })
     }
 
@@ -275,6 +332,33 @@ impl Storage for SqliteStorage {
         self.write(Op::Compact {
             doc: *doc,
             snapshot: snapshot.to_vec(),
+            at: None,
+        })
+    }
+
+    fn append_at(
+        &self,
+        doc: &DocumentId,
+        chunk: &[u8],
+        generation: u64,
+    ) -> Result<bool, StorageError> {
+        self.write_at(Op::Append {
+            doc: *doc,
+            chunk: chunk.to_vec(),
+            at: Some(generation),
+        })
+    }
+
+    fn compact_at(
+        &self,
+        doc: &DocumentId,
+        snapshot: &[u8],
+        generation: u64,
+    ) -> Result<bool, StorageError> {
+        self.write_at(Op::Compact {
+            doc: *doc,
+            snapshot: snapshot.to_vec(),
+            at: Some(generation),
         })
     }
 

@@ -117,6 +117,71 @@ fn an_erased_document_is_gone_and_its_id_refused(open: Open<'_>) {
     assert_eq!(s.erased().expect("erased"), vec![doc]);
 }
 
+/// An index rewritten by an erasure takes writes only from a writer that read it at
+/// its new generation: a relay still holding the old history cannot store on top of
+/// the rewrite. The generation survives reopening.
+fn an_index_is_written_only_at_the_generation_its_writer_read(open: Open<'_>) {
+    let [one, two, three] = changes();
+    let (doc, index) = (DocumentId::random(), DocumentId::random());
+    {
+        let s = open();
+        s.append(&index, &one).expect("append");
+        assert_eq!(s.load(&index).expect("load").expect("index").generation, 0);
+        assert!(s.append_at(&index, &two, 0).expect("append"), "current");
+        s.erase(&doc, vec![(index, snapshot(1))]).expect("erase");
+        let stored = s.load(&index).expect("load").expect("index");
+        assert_eq!((stored.generation, stored.chunks), (1, 1));
+        assert!(!s.append_at(&index, &three, 0).expect("append"), "stale");
+        assert!(
+            !s.compact_at(&index, &snapshot(3), 0).expect("compact"),
+            "stale"
+        );
+        let stored = s.load(&index).expect("load").expect("index");
+        assert_eq!(
+            (stored.bytes, stored.chunks),
+            (snapshot(1), 1),
+            "nothing written"
+        );
+    }
+    let s = open();
+    assert_eq!(s.load(&index).expect("load").expect("index").generation, 1);
+    assert!(s.append_at(&index, &two, 1).expect("append"));
+    assert!(s.compact_at(&index, &snapshot(2), 1).expect("compact"));
+    let stored = s.load(&index).expect("load").expect("index");
+    let loaded = paktum_shared::untrusted::load(&stored.bytes).expect("loads");
+    let expected = paktum_shared::untrusted::load(&snapshot(2)).expect("loads");
+    assert_eq!(loaded.get_heads(), expected.get_heads());
+}
+
+/// Writes at the old generation racing an erasure's rewrite: each lands before the
+/// rewrite (and is replaced by it) or is refused after it; none survives it.
+fn no_write_at_an_old_generation_survives_a_rewrite(open: Open<'_>) {
+    let s = open();
+    let (doc, index) = (DocumentId::random(), DocumentId::random());
+    s.append(&index, &[0, 0]).expect("append");
+    let (started, wait) = std::sync::mpsc::channel();
+    let writer = {
+        let s = s.clone();
+        thread::spawn(move || {
+            for n in 0..100_000u32 {
+                if !s.append_at(&index, &n.to_le_bytes(), 0).expect("append") {
+                    return n;
+                }
+                if n == 20 {
+                    started.send(()).expect("started");
+                }
+            }
+            panic!("the rewrite never took effect");
+        })
+    };
+    wait.recv().expect("appending");
+    s.erase(&doc, vec![(index, vec![7, 7, 7])]).expect("erase");
+    let refused_at = writer.join().expect("writer");
+    assert!(refused_at > 20);
+    let stored = s.load(&index).expect("load").expect("index");
+    assert_eq!((stored.bytes, stored.chunks), (vec![7, 7, 7], 1));
+}
+
 fn ids_and_meta_values_are_kept(open: Open<'_>) {
     let [one, ..] = changes();
     let (a, b) = (DocumentId::random(), DocumentId::random());
@@ -194,6 +259,16 @@ mod sqlite {
     }
 
     #[test]
+    fn an_index_is_written_only_at_the_generation_its_writer_read() {
+        with_store(super::an_index_is_written_only_at_the_generation_its_writer_read);
+    }
+
+    #[test]
+    fn no_write_at_an_old_generation_survives_a_rewrite() {
+        with_store(super::no_write_at_an_old_generation_survives_a_rewrite);
+    }
+
+    #[test]
     fn ids_and_meta_values_are_kept() {
         with_store(super::ids_and_meta_values_are_kept);
     }
@@ -222,6 +297,16 @@ mod postgres {
     #[test]
     fn an_erased_document_is_gone_and_its_id_refused() {
         with_store(super::an_erased_document_is_gone_and_its_id_refused);
+    }
+
+    #[test]
+    fn an_index_is_written_only_at_the_generation_its_writer_read() {
+        with_store(super::an_index_is_written_only_at_the_generation_its_writer_read);
+    }
+
+    #[test]
+    fn no_write_at_an_old_generation_survives_a_rewrite() {
+        with_store(super::no_write_at_an_old_generation_survives_a_rewrite);
     }
 
     #[test]

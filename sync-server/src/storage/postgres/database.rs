@@ -37,6 +37,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         6,
         include_str!("../../../migrations/postgres/0006_enrol_throttle.sql"),
     ),
+    (
+        7,
+        include_str!("../../../migrations/postgres/0007_generations.sql"),
+    ),
 ];
 
 /// How long a dropped listening connection waits before connecting again.
