@@ -67,8 +67,18 @@ export function identifyScenarios(h) {
     const firstName = page.getByRole("radio", { name: en.new_contact_stage_pseudonymous });
     check(await firstName.isChecked(), "a new contact starts with a first name by default");
     check((await page.getByLabel(en.field_phone_optional).count()) === 1, "a phone is asked with a first name");
+    // Another name with the earlier contact's phone, written the national way: the
+    // form suggests it by the phone, with why; as anonymous (no phone kept) it does not.
+    await page.getByLabel(en.field_display_name, { exact: true }).fill("Robbe");
+    await page.getByLabel(en.field_phone_optional).fill("0470/12.34.56");
+    const byPhone = section(I, en.duplicates_new_title).getByRole("listitem").filter({ hasText: EARLIER });
+    await byPhone.waitFor({ timeout: T });
+    const phoneWhy = await byPhone.textContent();
+    check(phoneWhy.includes(en.duplicate_same_phone), `the new-contact form suggests by the phone: ${phoneWhy}`);
+    await shot(I, "identify-new-same-phone", section(I, en.duplicates_new_title));
     await page.getByRole("radio", { name: en.new_contact_stage_anonymous }).check();
     await page.getByLabel(en.field_description, { exact: true }).waitFor({ timeout: T });
+    await byPhone.waitFor({ state: "detached", timeout: T });
     check((await page.getByLabel(en.field_phone_optional).count()) === 0, "no phone asked for an anonymous contact");
     check((await page.getByLabel(en.field_full_name).count()) === 0, "no full name asked at first");
     await page.getByLabel(en.field_nickname, { exact: true }).fill("Red cap");

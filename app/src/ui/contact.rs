@@ -150,7 +150,6 @@ pub fn NewContactPage() -> impl IntoView {
                     t!(i18n, field_display_name).into_any()
                 }}
             </Field>
-            <duplicates::NewContactDuplicates name />
             <Show when=move || stage.get() == Stage::Anonymous>
                 <Field value=description>{t!(i18n, field_description)}</Field>
                 <p class="hint">{t!(i18n, field_description_hint)}</p>
@@ -158,6 +157,8 @@ pub fn NewContactPage() -> impl IntoView {
             <Show when=move || stage.get() == Stage::Pseudonymous>
                 <Field value=phone kind="tel">{t!(i18n, field_phone_optional)}</Field>
             </Show>
+            <duplicates::NewContactDuplicates name
+                phone=Signal::derive(move || (stage.get() == Stage::Pseudonymous).then(|| phone.get())) />
             <label>
                 <SelectLabel id=channel_id.clone()>{t!(i18n, new_contact_channel)}</SelectLabel>
                 <select aria-labelledby=channel_id prop:value=channel on:change=move |ev| channel.set(event_target_value(&ev))>
