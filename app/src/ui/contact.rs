@@ -48,6 +48,7 @@ pub(super) fn field_label(i18n: I18nContext<Locale>, field: ContactField) -> Str
         ContactField::Description => t_string!(i18n, field_description),
         ContactField::FullName => t_string!(i18n, field_full_name),
         ContactField::BirthYear => t_string!(i18n, field_birth_year),
+        ContactField::BirthDate => t_string!(i18n, field_birth_date),
         ContactField::Phone => t_string!(i18n, field_phone),
         ContactField::Email => t_string!(i18n, field_email),
         ContactField::Municipality => t_string!(i18n, field_municipality),
@@ -355,6 +356,7 @@ const DETAIL_FIELDS: &[ContactField] = &[
     ContactField::FullName,
     ContactField::Phone,
     ContactField::Email,
+    ContactField::BirthDate,
     ContactField::BirthYear,
     ContactField::Municipality,
     ContactField::AssignedWorker,
@@ -368,6 +370,7 @@ fn value_of(c: &Contact, f: ContactField) -> String {
         ContactField::Phone => c.phone.clone().unwrap_or_default(),
         ContactField::Email => c.email.clone().unwrap_or_default(),
         ContactField::BirthYear => c.birth_year.map(|y| y.to_string()).unwrap_or_default(),
+        ContactField::BirthDate => c.birth_date.map(|d| d.to_string()).unwrap_or_default(),
         ContactField::Municipality => c.municipality.clone().unwrap_or_default(),
         ContactField::AssignedWorker => c.assigned_worker.clone(),
         ContactField::Team => c.team.clone(),
@@ -380,6 +383,7 @@ fn kind_of(f: ContactField) -> &'static str {
     match f {
         ContactField::Phone => "tel",
         ContactField::Email => "email",
+        ContactField::BirthDate => "date",
         ContactField::AssignedWorker => super::members::MEMBER_INPUT,
         _ => "text",
     }
@@ -429,6 +433,9 @@ fn DetailsSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl I
             more=first_contact
             conflict_of=|c: &Contact, f| c.conflicts.contains_key(&f).then(|| conflict_anchor(f))
             shown=stage::detail_shown
+            text_of=|i18n, c: &Contact, f| (f == ContactField::BirthDate)
+                .then(|| c.birth_date.map(|d| stage::birth_date_text(i18n, d)))
+                .flatten()
         />
     }
 }
@@ -442,6 +449,7 @@ mod read_only;
 mod referrals;
 mod stage;
 pub(super) use participant::result_label;
+pub(crate) use stage::birth_date_text;
 
 /// The element id of a field's "changed by both" box.
 fn conflict_anchor(f: ContactField) -> String {

@@ -79,6 +79,13 @@ fn day_word(i18n: I18nContext<Locale>, raw: &str) -> String {
         .unwrap_or_else(|_| raw.to_string())
 }
 
+/// A stored birth date as the language writes a day; anything else as it is.
+fn birth_word(i18n: I18nContext<Locale>, raw: &str) -> String {
+    paktum_shared::contact::BirthDate::parse(raw)
+        .map(|d| super::contact::birth_date_text(i18n, d))
+        .unwrap_or_else(|_| raw.to_string())
+}
+
 /// `team` and `pact` in words; an older free-text scope as it was typed.
 fn scope_word(i18n: I18nContext<Locale>, raw: &str) -> String {
     match raw {
@@ -110,7 +117,12 @@ fn change_view(i18n: I18nContext<Locale>, change: &FieldChange) -> Option<AnyVie
                         .find(|f| f.key() == *key)
                         .map(|f| super::employer::field_label(i18n, f))
                 })?;
-            (field, if *key == "status" { status_text } else { as_is })
+            let word: Word = match *key {
+                "status" => status_text,
+                "birth_date" => birth_word,
+                _ => as_is,
+            };
+            (field, word)
         }
         ["inclusive", "level"] => (t_string!(i18n, commitment_title).to_string(), status_text),
         ["inclusive", "since"] => (t_string!(i18n, commitment_since).to_string(), day_word),
