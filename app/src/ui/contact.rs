@@ -378,6 +378,15 @@ fn value_of(c: &Contact, f: ContactField) -> String {
     }
 }
 
+/// A Details value as the page shows it where that is not the value edited: the birth
+/// date in the worker's language.
+fn detail_text(i18n: I18nContext<Locale>, c: &Contact, f: ContactField) -> Option<String> {
+    match f {
+        ContactField::BirthDate => c.birth_date.map(|d| stage::birth_date_text(i18n, d)),
+        _ => None,
+    }
+}
+
 /// The input type that brings up the right keyboard for a field.
 fn kind_of(f: ContactField) -> &'static str {
     match f {
@@ -433,9 +442,7 @@ fn DetailsSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl I
             more=first_contact
             conflict_of=|c: &Contact, f| c.conflicts.contains_key(&f).then(|| conflict_anchor(f))
             shown=stage::detail_shown
-            text_of=|i18n, c: &Contact, f| (f == ContactField::BirthDate)
-                .then(|| c.birth_date.map(|d| stage::birth_date_text(i18n, d)))
-                .flatten()
+            text_of=detail_text
         />
     }
 }
