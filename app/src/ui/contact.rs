@@ -237,7 +237,11 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                                         }
                                     }))
                                 };
-                                let word = if f == ContactField::Status { status_text } else { as_is };
+                                let word: fn(I18nContext<Locale>, &str) -> String = match f {
+                                    ContactField::Status => status_text,
+                                    ContactField::BirthDate => stage::birth_date_word,
+                                    _ => as_is,
+                                };
                                 view! { <ChangedByBoth label=field_label(i18n, f) values keep word anchor=conflict_anchor(f) /> }
                             })
                             .collect_view()
@@ -456,7 +460,7 @@ mod read_only;
 mod referrals;
 mod stage;
 pub(super) use participant::result_label;
-pub(crate) use stage::birth_date_text;
+pub(crate) use stage::birth_date_word;
 
 /// The element id of a field's "changed by both" box.
 fn conflict_anchor(f: ContactField) -> String {

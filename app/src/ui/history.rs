@@ -79,13 +79,6 @@ fn day_word(i18n: I18nContext<Locale>, raw: &str) -> String {
         .unwrap_or_else(|_| raw.to_string())
 }
 
-/// A stored birth date as the language writes a day; anything else as it is.
-fn birth_word(i18n: I18nContext<Locale>, raw: &str) -> String {
-    paktum_shared::contact::BirthDate::parse(raw)
-        .map(|d| super::contact::birth_date_text(i18n, d))
-        .unwrap_or_else(|_| raw.to_string())
-}
-
 /// `team` and `pact` in words; an older free-text scope as it was typed.
 fn scope_word(i18n: I18nContext<Locale>, raw: &str) -> String {
     match raw {
@@ -119,7 +112,7 @@ fn change_view(i18n: I18nContext<Locale>, change: &FieldChange) -> Option<AnyVie
                 })?;
             let word: Word = match *key {
                 "status" => status_text,
-                "birth_date" => birth_word,
+                "birth_date" => super::contact::birth_date_word,
                 _ => as_is,
             };
             (field, word)

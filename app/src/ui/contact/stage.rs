@@ -28,8 +28,16 @@ pub(super) fn detail_shown(c: &Contact, f: ContactField) -> bool {
     }
 }
 
+/// A stored birth date as the worker's language writes a day (the history, "changed by
+/// both"); anything else as it is.
+pub(crate) fn birth_date_word(i18n: I18nContext<Locale>, raw: &str) -> String {
+    BirthDate::parse(raw)
+        .map(|d| birth_date_text(i18n, d))
+        .unwrap_or_else(|_| raw.to_string())
+}
+
 /// A birth date as the worker's language writes a day.
-pub(crate) fn birth_date_text(i18n: I18nContext<Locale>, d: BirthDate) -> String {
+pub(super) fn birth_date_text(i18n: I18nContext<Locale>, d: BirthDate) -> String {
     paktum_shared::language::day(
         crate::ui::language::lang(i18n),
         d.year() as i32,
