@@ -163,6 +163,8 @@ pub struct Contact {
     pub description: Option<String>,
     pub full_name: Option<String>,
     pub birth_year: Option<i64>,
+    /// Known only when the young person gave it; `birth_year` is then its year.
+    pub birth_date: Option<BirthDate>,
     pub phone: Option<String>,
     pub email: Option<String>,
     pub municipality: Option<String>,
@@ -340,6 +342,9 @@ impl ContactDoc {
                     stage: stage.as_str(),
                 });
             }
+        }
+        if matches!(field, ContactField::BirthDate | ContactField::BirthYear) {
+            return self.set_birth(editor, field, value);
         }
         self.0.change(editor, key, |tx| {
             match value {
@@ -584,6 +589,7 @@ pub fn summary_of(record: &RecordDoc) -> Result<Summary, ModelError> {
     })
 }
 
+mod birth;
 mod consent;
 pub mod duplicates;
 mod field;
@@ -593,6 +599,7 @@ mod moves;
 mod participant;
 mod read;
 mod stage;
+pub use birth::BirthDate;
 pub use consent::{CONSENT_GRACE_DAYS, ConsentCheck, ConsentScope, shares_beyond_team};
 pub use field::ContactField;
 use field::scalar_of;

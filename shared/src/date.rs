@@ -93,26 +93,30 @@ impl FromStr for Day {
     type Err = ModelError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        let bad = || ModelError::BadDate {
-            value: s.chars().take(40).collect(),
-        };
-        let b = s.as_bytes();
-        let digits = |range: std::ops::Range<usize>| {
-            b[range].iter().try_fold(0u32, |n, &c| {
-                c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
-            })
-        };
-        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-            return Err(bad());
-        }
-        let (Some(year), Some(month), Some(day)) = (digits(0..4), digits(5..7), digits(8..10))
-        else {
-            return Err(bad());
-        };
-        let date = NaiveDate::from_ymd_opt(year as i32, month, day).ok_or_else(bad)?;
-        Self::checked(date)
+        Self::checked(calendar_date(s)?)
     }
+}
+
+/// `YYYY-MM-DD` as a real calendar date (the 30th of February is not), whatever its
+/// year: `Day` adds its range, a birth date its own (`contact::BirthDate`).
+pub(crate) fn calendar_date(s: &str) -> Result<NaiveDate, ModelError> {
+    let s = s.trim();
+    let bad = || ModelError::BadDate {
+        value: s.chars().take(40).collect(),
+    };
+    let b = s.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        b[range].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(bad());
+    }
+    let (Some(year), Some(month), Some(day)) = (digits(0..4), digits(5..7), digits(8..10)) else {
+        return Err(bad());
+    };
+    NaiveDate::from_ymd_opt(year as i32, month, day).ok_or_else(bad)
 }
 
 #[cfg(test)]

@@ -58,6 +58,11 @@ pub enum ModelError {
         field: &'static str,
         earliest: String,
     },
+    #[error("{field} cannot be after {latest}")]
+    TooLate { field: &'static str, latest: String },
+    /// A birth year given with a birth date of another year (the date sets the year).
+    #[error("the birth year {year} is not the year of the birth date {date}")]
+    BirthYearNotOfDate { year: i64, date: String },
     #[error("this record was written by a newer version of Paktum (schema {0}); please update")]
     NewerSchema(u64),
     /// Another team's record on a coordinator's device: the relay would refuse the

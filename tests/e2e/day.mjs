@@ -172,7 +172,7 @@ export function dayScenarios({ scenario, browser, problems, BASE, ARTIFACTS, TEA
     // A full name is kept once the contact is identified, which needs consent (issue 15).
     await A.page.getByRole("button", { name: "Consent given today" }).click();
     await A.page.getByRole("button", { name: "Withdraw consent" }).waitFor({ timeout: T });
-    await A.page.getByRole("button", { name: "Identify: full name and birth year" }).click();
+    await A.page.getByRole("button", { name: "Identify: full name and date of birth" }).click();
     await A.page.getByLabel("Full name").fill("Straßer Zsófia");
     await A.page.getByRole("button", { name: "Save identification" }).click();
     await A.page.getByText("Straßer Zsófia", { exact: true }).waitFor({ timeout: T });

@@ -197,7 +197,7 @@ try {
   await consent.getByRole("button", { name: "Consent given today" }).click();
   await consent.getByRole("button", { name: "Withdraw consent" }).waitFor({ timeout: T });
   const stage = C.page.getByRole("region", { name: "Identification" });
-  await stage.getByRole("button", { name: "Identify: full name and birth year" }).click();
+  await stage.getByRole("button", { name: "Identify: full name and date of birth" }).click();
   await C.page.getByLabel("Full name").fill(B_NAME);
   const step = stage.getByRole("region", { name: "Already in the caseload?" });
   const stepRow = step.getByRole("listitem").filter({ hasText: B_NAME });

@@ -2,8 +2,9 @@
 // nickname and a description) is listed with its description; it is given a first name
 // and a phone; identifying it is refused with the reason and a link to the consent
 // while no consent is recorded; once consent is recorded it is identified (full name,
-// birth year), and all of it survives a reload offline; stepping back removes full name
-// and birth year, and the history names both steps. While each step is filled in, the
+// date of birth, the form saying a year alone is enough), Details show the date and not
+// the year beside it, and all of it survives a reload offline; stepping back removes
+// full name and date of birth, and the history names both steps and the date removed. While each step is filled in, the
 // contact already in the caseload that the typed phone and full name belong to is
 // suggested with why (the contact itself never), before the step is saved; a worker
 // gets the hint that a coordinator merges. axe-core on the new-contact
@@ -43,7 +44,7 @@ export function identifyScenarios(h) {
   const detail = (d, label) =>
     d.page.evaluate((label) => {
       const dt = [...document.querySelectorAll("dl.details dt")].find((e) => e.textContent.trim() === label);
-      return dt ? dt.nextElementSibling.textContent.trim() : null;
+      return dt ? dt.nextElementSibling.textContent.replace(/\s+/g, " ").trim() : null;
     }, label);
 
   scenario("identify: anonymous, then a first name, refused without consent, identified with it, kept offline", async () => {
@@ -67,8 +68,18 @@ export function identifyScenarios(h) {
     const firstName = page.getByRole("radio", { name: en.new_contact_stage_pseudonymous });
     check(await firstName.isChecked(), "a new contact starts with a first name by default");
     check((await page.getByLabel(en.field_phone_optional).count()) === 1, "a phone is asked with a first name");
+    // Another name with the earlier contact's phone, written the national way: the
+    // form suggests it by the phone, with why; as anonymous (no phone kept) it does not.
+    await page.getByLabel(en.field_display_name, { exact: true }).fill("Robbe");
+    await page.getByLabel(en.field_phone_optional).fill("0470/12.34.56");
+    const byPhone = section(I, en.duplicates_new_title).getByRole("listitem").filter({ hasText: EARLIER });
+    await byPhone.waitFor({ timeout: T });
+    const phoneWhy = await byPhone.textContent();
+    check(phoneWhy.includes(en.duplicate_same_phone), `the new-contact form suggests by the phone: ${phoneWhy}`);
+    await shot(I, "identify-new-same-phone", section(I, en.duplicates_new_title));
     await page.getByRole("radio", { name: en.new_contact_stage_anonymous }).check();
     await page.getByLabel(en.field_description, { exact: true }).waitFor({ timeout: T });
+    await byPhone.waitFor({ state: "detached", timeout: T });
     check((await page.getByLabel(en.field_phone_optional).count()) === 0, "no phone asked for an anonymous contact");
     check((await page.getByLabel(en.field_full_name).count()) === 0, "no full name asked at first");
     await page.getByLabel(en.field_nickname, { exact: true }).fill("Red cap");
@@ -127,10 +138,12 @@ export function identifyScenarios(h) {
     await consent.getByRole("button", { name: "Consent given today" }).click();
     await consent.getByRole("button", { name: "Withdraw consent" }).waitFor({ timeout: T });
 
-    // With consent: full name and birth year.
+    // With consent: full name and date of birth; the form says the year is enough.
     await stage.getByRole("button", { name: en.stage_to_identified }).click();
     await page.getByLabel(en.field_full_name).fill("Ruben Verhoeven");
-    await page.getByLabel(en.field_birth_year_optional).fill("2008");
+    await page.getByLabel(en.field_birth_date_optional).fill("2008-05-14");
+    await stage.getByText(en.stage_birth_hint).waitFor({ timeout: T });
+    check((await page.getByLabel(en.field_birth_year_optional).count()) === 1, "a year alone can be given instead");
     // The full name typed is the earlier contact's name, words swapped, no accent.
     await earlier.getByText(`${en.duplicate_same_phone} · ${en.duplicate_same_name}`).waitFor({ timeout: T });
     const self = decodeURIComponent(page.url().match(/contacts\/([^/?#]+)/)[1]);
@@ -141,7 +154,9 @@ export function identifyScenarios(h) {
     await stage.getByRole("button", { name: en.stage_save }).click();
     await stage.getByText(en.stage_says_identified).waitFor({ timeout: T });
     check((await detail(I, en.field_full_name)) === "Ruben Verhoeven", "the full name is kept");
-    check((await detail(I, en.field_birth_year)) === "2008", "the birth year is kept");
+    check((await detail(I, en.field_birth_date)) === "14 May 2008", `the date of birth is shown: ${await detail(I, en.field_birth_date)}`);
+    check((await detail(I, en.field_birth_year)) === null, "the date where known, not the year beside it");
+    await shot(I, "identify-contact-birth-date", section(I, en.details_title));
     await waitState(I, "up-to-date");
 
     // Kept on the device: a reload offline shows it all, from the service worker and
@@ -154,17 +169,22 @@ export function identifyScenarios(h) {
     await stage.getByText(en.stage_says_identified).waitFor({ timeout: T });
     check((await detail(I, en.field_full_name)) === "Ruben Verhoeven", "the full name after a reload offline");
     check((await detail(I, en.field_phone)) === "0470 12 34 56", "the phone after a reload offline");
+    check((await detail(I, en.field_birth_date)) === "14 May 2008", "the date of birth after a reload offline");
 
-    // Back a stage (still offline): full name and birth year leave the record, the
+    // Back a stage (still offline): full name and date of birth leave the record, the
     // phone stays; the history says so.
     await stage.getByText(en.stage_down_title).click();
     await stage.getByRole("button", { name: en.stage_down_pseudonymous }).click();
     await stage.getByText(en.stage_says_pseudonymous).waitFor({ timeout: T });
     check((await detail(I, en.field_full_name)) === null, "no full name after stepping back");
+    check((await detail(I, en.field_birth_date)) === null && (await detail(I, en.field_birth_year)) === null, "no date or year of birth after stepping back");
     check((await detail(I, en.field_phone)) === "0470 12 34 56", "the phone stays after stepping back");
     await page.getByRole("link", { name: "History" }).click();
     await page.getByText(`Identification: ${en.stage_pseudonymous}`).first().waitFor({ timeout: T });
     await page.getByText(`Identification: ${en.stage_identified}`).first().waitFor({ timeout: T });
+    // The step back's change removed the date (and its year) from the record.
+    await page.getByText(`${en.field_birth_date}: 14 May 2008 → —`).first().waitFor({ timeout: T });
+    await page.getByText(`${en.field_birth_year}: 2008 → —`).first().waitFor({ timeout: T });
     await I.context.close();
   });
 

@@ -352,10 +352,10 @@ export function recordScenarios(h) {
     await waitState(A, "offline");
     await waitState(B, "offline");
     const stageOf = (d) => d.page.getByRole("region", { name: "Identification" });
-    await stageOf(A).getByRole("button", { name: "Identify: full name and birth year" }).click();
+    await stageOf(A).getByRole("button", { name: "Identify: full name and date of birth" }).click();
     await A.page.getByLabel("Full name").fill("Yara El Idrissi");
     await stageOf(A).getByRole("button", { name: "Save identification" }).click();
-    await stageOf(A).getByText("Identified: full name and birth year", { exact: false }).waitFor({ timeout: T });
+    await stageOf(A).getByText("Identified: full name and date of birth", { exact: false }).waitFor({ timeout: T });
     await stageOf(B).getByText("Step back a stage").click();
     await stageOf(B).getByRole("button", { name: "Back to anonymous (removes phone number and email)" }).click();
     await stageOf(B).getByText("Anonymous: only a nickname", { exact: false }).waitFor({ timeout: T });

@@ -48,6 +48,7 @@ pub(super) fn field_label(i18n: I18nContext<Locale>, field: ContactField) -> Str
         ContactField::Description => t_string!(i18n, field_description),
         ContactField::FullName => t_string!(i18n, field_full_name),
         ContactField::BirthYear => t_string!(i18n, field_birth_year),
+        ContactField::BirthDate => t_string!(i18n, field_birth_date),
         ContactField::Phone => t_string!(i18n, field_phone),
         ContactField::Email => t_string!(i18n, field_email),
         ContactField::Municipality => t_string!(i18n, field_municipality),
@@ -150,7 +151,6 @@ pub fn NewContactPage() -> impl IntoView {
                     t!(i18n, field_display_name).into_any()
                 }}
             </Field>
-            <duplicates::NewContactDuplicates name />
             <Show when=move || stage.get() == Stage::Anonymous>
                 <Field value=description>{t!(i18n, field_description)}</Field>
                 <p class="hint">{t!(i18n, field_description_hint)}</p>
@@ -158,6 +158,8 @@ pub fn NewContactPage() -> impl IntoView {
             <Show when=move || stage.get() == Stage::Pseudonymous>
                 <Field value=phone kind="tel">{t!(i18n, field_phone_optional)}</Field>
             </Show>
+            <duplicates::NewContactDuplicates name
+                phone=Signal::derive(move || (stage.get() == Stage::Pseudonymous).then(|| phone.get())) />
             <label>
                 <SelectLabel id=channel_id.clone()>{t!(i18n, new_contact_channel)}</SelectLabel>
                 <select aria-labelledby=channel_id prop:value=channel on:change=move |ev| channel.set(event_target_value(&ev))>
@@ -235,7 +237,11 @@ fn ContactView(id: DocumentId, record: RecordMemo<Contact>) -> impl IntoView {
                                         }
                                     }))
                                 };
-                                let word = if f == ContactField::Status { status_text } else { as_is };
+                                let word: fn(I18nContext<Locale>, &str) -> String = match f {
+                                    ContactField::Status => status_text,
+                                    ContactField::BirthDate => stage::birth_date_word,
+                                    _ => as_is,
+                                };
                                 view! { <ChangedByBoth label=field_label(i18n, f) values keep word anchor=conflict_anchor(f) /> }
                             })
                             .collect_view()
@@ -354,6 +360,7 @@ const DETAIL_FIELDS: &[ContactField] = &[
     ContactField::FullName,
     ContactField::Phone,
     ContactField::Email,
+    ContactField::BirthDate,
     ContactField::BirthYear,
     ContactField::Municipality,
     ContactField::AssignedWorker,
@@ -367,10 +374,20 @@ fn value_of(c: &Contact, f: ContactField) -> String {
         ContactField::Phone => c.phone.clone().unwrap_or_default(),
         ContactField::Email => c.email.clone().unwrap_or_default(),
         ContactField::BirthYear => c.birth_year.map(|y| y.to_string()).unwrap_or_default(),
+        ContactField::BirthDate => c.birth_date.map(|d| d.to_string()).unwrap_or_default(),
         ContactField::Municipality => c.municipality.clone().unwrap_or_default(),
         ContactField::AssignedWorker => c.assigned_worker.clone(),
         ContactField::Team => c.team.clone(),
         ContactField::Status => c.status.as_str().to_string(),
+    }
+}
+
+/// A Details value as the page shows it where that is not the value edited: the birth
+/// date in the worker's language.
+fn detail_text(i18n: I18nContext<Locale>, c: &Contact, f: ContactField) -> Option<String> {
+    match f {
+        ContactField::BirthDate => c.birth_date.map(|d| stage::birth_date_text(i18n, d)),
+        _ => None,
     }
 }
 
@@ -379,6 +396,7 @@ fn kind_of(f: ContactField) -> &'static str {
     match f {
         ContactField::Phone => "tel",
         ContactField::Email => "email",
+        ContactField::BirthDate => "date",
         ContactField::AssignedWorker => super::members::MEMBER_INPUT,
         _ => "text",
     }
@@ -428,6 +446,7 @@ fn DetailsSection(contact: Signal<Option<Contact>>, save: ContactSave) -> impl I
             more=first_contact
             conflict_of=|c: &Contact, f| c.conflicts.contains_key(&f).then(|| conflict_anchor(f))
             shown=stage::detail_shown
+            text_of=detail_text
         />
     }
 }
@@ -441,6 +460,7 @@ mod read_only;
 mod referrals;
 mod stage;
 pub(super) use participant::result_label;
+pub(crate) use stage::birth_date_word;
 
 /// The element id of a field's "changed by both" box.
 fn conflict_anchor(f: ContactField) -> String {

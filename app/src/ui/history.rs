@@ -110,7 +110,12 @@ fn change_view(i18n: I18nContext<Locale>, change: &FieldChange) -> Option<AnyVie
                         .find(|f| f.key() == *key)
                         .map(|f| super::employer::field_label(i18n, f))
                 })?;
-            (field, if *key == "status" { status_text } else { as_is })
+            let word: Word = match *key {
+                "status" => status_text,
+                "birth_date" => super::contact::birth_date_word,
+                _ => as_is,
+            };
+            (field, word)
         }
         ["inclusive", "level"] => (t_string!(i18n, commitment_title).to_string(), status_text),
         ["inclusive", "since"] => (t_string!(i18n, commitment_since).to_string(), day_word),

@@ -158,6 +158,7 @@ fn field_name(i18n: I18nContext<Locale>, field: &str) -> String {
         "full name" => t_string!(i18n, field_full_name),
         "description" => t_string!(i18n, field_description),
         "birth year" => t_string!(i18n, field_birth_year),
+        "birth date" => t_string!(i18n, field_birth_date),
         "phone number" => t_string!(i18n, field_phone),
         "email address" => t_string!(i18n, field_email),
         "municipality" => t_string!(i18n, field_municipality),
@@ -342,6 +343,16 @@ pub fn model_error(i18n: I18nContext<Locale>, e: &ModelError) -> AnyView {
         .into_any(),
         ModelError::IdentifyNeedsConsent => t!(i18n, error_identify_needs_consent).into_any(),
         ModelError::NotParticipant => t!(i18n, error_not_participant).into_any(),
+        ModelError::TooLate { field, latest } => t!(
+            i18n,
+            error_too_late,
+            field = field_name(i18n, field),
+            latest = latest
+        )
+        .into_any(),
+        ModelError::BirthYearNotOfDate { year, date } => {
+            t!(i18n, error_birth_year_not_of_date, year = year, date = date).into_any()
+        }
         ModelError::TooEarly { field, earliest } => t!(
             i18n,
             error_too_early,

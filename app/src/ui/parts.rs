@@ -348,6 +348,10 @@ pub fn Details<R, F>(
     /// Whether the record shows a field (a contact: what its stage holds).
     #[prop(default = |_, _| true)]
     shown: fn(&R, F) -> bool,
+    /// A value as the list shows it, where that is not the value edited (a date in
+    /// the worker's language).
+    #[prop(default = |_, _, _| None)]
+    text_of: fn(I18nContext<Locale>, &R, F) -> Option<String>,
 ) -> impl IntoView
 where
     R: Clone + Send + Sync + 'static,
@@ -397,7 +401,7 @@ where
                                 .iter()
                                 .filter(|f| shown(&r, **f))
                                 .map(|f| {
-                                    let v = value_of(&r, *f);
+                                    let v = text_of(i18n, &r, *f).unwrap_or_else(|| value_of(&r, *f));
                                     let mark = conflict_of(&r, *f).map(|anchor| view! {
                                         " "
                                         <a class="conflict-mark" href=format!("#{anchor}")>{t!(i18n, conflict_mark)}</a>

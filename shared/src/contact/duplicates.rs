@@ -47,10 +47,11 @@ impl Person {
     /// `values`, as far as they are typed: the identify step asks for duplicates
     /// before the worker confirms it. As `ContactDoc::move_to_stage` writes them, an
     /// empty value clears the field but the display name, which stays; a birth year
-    /// the model would refuse ("20", half typed) is no year. The contact itself stays out of what is found.
+    /// the model would refuse ("20", half typed) is no year, a birth date sets the year. The contact itself stays out of what is found.
     pub fn after_step(c: &super::Contact, values: &[(super::ContactField, String)]) -> Person {
         use super::ContactField as F;
         let mut person = Person::of(c);
+        let mut dated = None;
         for (field, value) in values {
             let typed = Some(value.trim()).filter(|v| !v.is_empty());
             match field {
@@ -66,10 +67,19 @@ impl Person {
                         _ => None,
                     }
                 }
+                // A real date typed brings its year, as `move_to_stage` writes it.
+                F::BirthDate => {
+                    if let Some(date) = typed.and_then(|d| super::BirthDate::parse(d).ok()) {
+                        dated = Some(date.year());
+                    }
+                }
                 F::Phone => person.phone = typed.map(str::to_string),
                 F::Municipality => person.municipality = typed.map(str::to_string),
                 _ => {}
             }
+        }
+        if dated.is_some() {
+            person.birth_year = dated;
         }
         person
     }

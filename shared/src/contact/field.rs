@@ -15,6 +15,8 @@ pub enum ContactField {
     Description,
     FullName,
     BirthYear,
+    /// `YYYY-MM-DD`; sets the birth year in the same change (`contact::birth`).
+    BirthDate,
     Phone,
     Email,
     Municipality,
@@ -24,11 +26,12 @@ pub enum ContactField {
 }
 
 impl ContactField {
-    pub const EDITABLE: [ContactField; 9] = [
+    pub const EDITABLE: [ContactField; 10] = [
         ContactField::DisplayName,
         ContactField::Description,
         ContactField::FullName,
         ContactField::BirthYear,
+        ContactField::BirthDate,
         ContactField::Phone,
         ContactField::Email,
         ContactField::Municipality,
@@ -48,6 +51,7 @@ impl ContactField {
             ContactField::Description => "description",
             ContactField::FullName => "full_name",
             ContactField::BirthYear => "birth_year",
+            ContactField::BirthDate => "birth_date",
             ContactField::Phone => "phone",
             ContactField::Email => "email",
             ContactField::Municipality => "municipality",
@@ -64,6 +68,7 @@ impl ContactField {
             ContactField::Description => "description",
             ContactField::FullName => "full name",
             ContactField::BirthYear => "birth year",
+            ContactField::BirthDate => "birth date",
             ContactField::Phone => "phone number",
             ContactField::Email => "email address",
             ContactField::Municipality => "municipality",
@@ -92,10 +97,15 @@ pub(super) fn scalar_of(
         }
         ContactField::Phone => record::phone(value)?.map(Into::into),
         ContactField::Email => record::email(value)?.map(Into::into),
+        // Whether it is plausible on the day it is written: `BirthDate::checked_on`.
+        ContactField::BirthDate => match value.map(str::trim).filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => Some(super::BirthDate::parse(v)?.to_string().into()),
+        },
         ContactField::BirthYear => match value.map(str::trim).filter(|v| !v.is_empty()) {
             None => None,
             Some(v) => {
-                let range = (1950, 2030);
+                let range = super::birth::YEARS;
                 let out_of_range = ModelError::OutOfRange {
                     field: "birth year",
                     min: range.0,

@@ -81,10 +81,11 @@ pub struct MergedFrom {
 }
 
 /// The one-line fields a merge fills or keeps apart, with B's value as text.
-fn fields(c: &Contact) -> [(ContactField, Option<String>); 6] {
+fn fields(c: &Contact) -> [(ContactField, Option<String>); 7] {
     [
         (ContactField::FullName, c.full_name.clone()),
         (ContactField::BirthYear, c.birth_year.map(|y| y.to_string())),
+        (ContactField::BirthDate, c.birth_date.map(|d| d.to_string())),
         (ContactField::Phone, c.phone.clone()),
         (ContactField::Email, c.email.clone()),
         (ContactField::Municipality, c.municipality.clone()),
@@ -128,6 +129,14 @@ impl ContactDoc {
                 (Some(a), Some(b)) if a != b => apart.push((field, b)),
                 _ => {}
             }
+        }
+        // B's birth date only if it agrees with A's year (the date sets the year).
+        if let Some(i) = fill.iter().position(|(f, v)| {
+            *f == ContactField::BirthDate
+                && me.birth_year.is_some()
+                && me.birth_year != v.get(..4).and_then(|y| y.parse().ok())
+        }) {
+            apart.push(fill.remove(i));
         }
         merge.filled = fill.iter().map(|(f, _)| *f).collect();
         merge.kept_apart = apart.iter().map(|(f, _)| *f).collect();

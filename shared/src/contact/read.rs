@@ -92,6 +92,7 @@ fn read_with(record: &RecordDoc, whole_notes: bool) -> Result<Contact, ModelErro
         description: record::opt_str_at(doc, &ROOT, "description"),
         full_name: record::opt_str_at(doc, &ROOT, "full_name"),
         birth_year: record::i64_at(doc, &ROOT, "birth_year"),
+        birth_date: super::birth::birth_date_in(doc),
         phone: record::opt_str_at(doc, &ROOT, "phone"),
         email: record::opt_str_at(doc, &ROOT, "email"),
         municipality: record::opt_str_at(doc, &ROOT, "municipality"),

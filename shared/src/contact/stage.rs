@@ -1,6 +1,6 @@
 //! Progressive identification (issue 15): a contact starts **anonymous** (a nickname
 //! and a short description), becomes **pseudonymous** (a first name or nickname, a
-//! phone or email) and **identified** (full name, birth year) once consent is
+//! phone or email) and **identified** (full name, birth date or only the year) once consent is
 //! recorded. A contact holds only what its stage allows: the model refuses an
 //! identifying value on a contact whose stage does not allow it, and moving down
 //! clears what the lower stage may not hold, in the same change.
@@ -25,7 +25,7 @@ stored_enum! {
         Anonymous => "anonymous",
         /// A first name or nickname, a phone or email.
         Pseudonymous => "pseudonymous",
-        /// Full name and birth year, with recorded consent.
+        /// Full name and birth date (or only the year), with recorded consent.
         Identified => "identified",
     }
 }
@@ -35,7 +35,9 @@ impl Stage {
     pub fn allows(self, field: ContactField) -> bool {
         match field {
             ContactField::Phone | ContactField::Email => self >= Stage::Pseudonymous,
-            ContactField::FullName | ContactField::BirthYear => self >= Stage::Identified,
+            ContactField::FullName | ContactField::BirthYear | ContactField::BirthDate => {
+                self >= Stage::Identified
+            }
             _ => true,
         }
     }
@@ -50,7 +52,11 @@ impl Stage {
                 ContactField::Phone,
                 ContactField::Email,
             ],
-            Stage::Identified => &[ContactField::FullName, ContactField::BirthYear],
+            Stage::Identified => &[
+                ContactField::FullName,
+                ContactField::BirthDate,
+                ContactField::BirthYear,
+            ],
         }
     }
 
@@ -116,6 +122,7 @@ impl Contact {
             (ContactField::Email, self.email.is_some()),
             (ContactField::FullName, self.full_name.is_some()),
             (ContactField::BirthYear, self.birth_year.is_some()),
+            (ContactField::BirthDate, self.birth_date.is_some()),
         ] {
             if held {
                 filled.push(field);
@@ -169,6 +176,7 @@ pub(super) fn stage_in(record: &crate::record::RecordDoc) -> Stage {
         ContactField::Email,
         ContactField::FullName,
         ContactField::BirthYear,
+        ContactField::BirthDate,
     ]
     .into_iter()
     .filter(|f| {
@@ -204,11 +212,16 @@ impl ContactDoc {
             .into_iter()
             .filter(|f| !to.allows(*f))
             .collect();
-        // Validate every value before the change, so a bad one leaves nothing behind.
+        // Validate every value before the change, so a bad one leaves nothing behind;
+        // a birth date brings its year (`contact::birth`).
         let mut checked = Vec::with_capacity(values.len());
         for (field, value) in values {
             checked.push((*field, super::scalar_of(*field, Some(value))?));
         }
+        let held = contact
+            .birth_date
+            .filter(|_| to.allows(ContactField::BirthDate));
+        let checked = super::birth::with_birth_year(&checked, held, editor.now_ms)?;
         self.0
             .change(editor, &format!("stage: {}", to.as_str()), |tx| {
                 tx.put(ROOT, "stage", to.as_str())?;

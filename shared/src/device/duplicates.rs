@@ -261,5 +261,22 @@ mod tests {
         );
         // Another year counts against: a common name born another year is no match alone.
         assert!(found(&repo, &identify("Reka Anna Szabo", "1999")).is_empty());
+        // A birth date typed brings its year, a date half typed none.
+        let dated = |date: &str| {
+            vec![
+                (ContactField::FullName, "Reka Anna Szabo".to_string()),
+                (ContactField::BirthDate, date.to_string()),
+                (ContactField::BirthYear, String::new()),
+            ]
+        };
+        assert_eq!(
+            found(&repo, &dated("2008-05-14"))[0].reasons,
+            vec![Reason::SameName, Reason::SameBirthYear]
+        );
+        assert!(found(&repo, &dated("1999-05-14")).is_empty());
+        assert_eq!(
+            found(&repo, &dated("2008-05"))[0].reasons,
+            vec![Reason::SameName]
+        );
     }
 }

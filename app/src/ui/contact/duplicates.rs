@@ -1,5 +1,5 @@
-//! Likely duplicates (issue 15): while a new contact's name is typed, the contacts
-//! already in the caseload it may be; while a contact's step to the next stage is
+//! Likely duplicates (issue 15): while a new contact's name and phone are typed, the
+//! contacts already in the caseload it may be; while a contact's step to the next stage is
 //! filled in, those the contact may be with the values typed; on the contact page,
 //! "Possible duplicates" with the reasons, and for a coordinator or admin "Merge into
 //! this contact": a confirmation says what happens (the other contact's notes and
@@ -55,18 +55,25 @@ fn name_of(field: Field, id: &DocumentId) -> String {
     })
 }
 
-/// On the new-contact form: the contacts the typed name may already be.
+/// On the new-contact form: the contacts the typed name or phone may already be. The
+/// phone counts only while the form asks it (`phone` is `None` otherwise: a phone typed
+/// before switching to anonymous is not stored, so it suggests nothing either).
 #[component]
-pub fn NewContactDuplicates(name: RwSignal<String>) -> impl IntoView {
+pub fn NewContactDuplicates(
+    name: RwSignal<String>,
+    #[prop(into)] phone: Signal<Option<String>>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let field = use_field();
     let found = Memo::new(move |_| {
         let typed = name.get();
-        if typed.trim().chars().count() < 3 {
+        let phone = phone.get().filter(|p| !p.trim().is_empty());
+        if typed.trim().chars().count() < 3 && phone.is_none() {
             return Vec::new();
         }
         let probe = Person {
             display_name: typed,
+            phone,
             ..Person::default()
         };
         field.read(|r| r.duplicates(&probe, SHOWN))

@@ -6,7 +6,7 @@ use paktum_shared::contact::Contact;
 
 use super::super::language::{day_text, when};
 use super::super::parts::{ReadOnlyNotice, outcome_label, status_label};
-use super::{DETAIL_FIELDS, channel_label, field_label, value_of};
+use super::{DETAIL_FIELDS, channel_label, detail_text, field_label, value_of};
 use crate::i18n::*;
 
 #[component]
@@ -18,7 +18,10 @@ pub(super) fn ContactReadOnly(contact: Signal<Option<Contact>>, team: String) ->
             let details = DETAIL_FIELDS
                 .iter()
                 .filter(|f| super::stage::detail_shown(&c, **f))
-                .map(|f| view! { <dt>{field_label(i18n, *f)}</dt> <dd>{value_of(&c, *f)}</dd> })
+                .map(|f| {
+                    let v = detail_text(i18n, &c, *f).unwrap_or_else(|| value_of(&c, *f));
+                    view! { <dt>{field_label(i18n, *f)}</dt> <dd>{v}</dd> }
+                })
                 .collect_view();
             let first_contact = format!(
                 "{} · {}{}",

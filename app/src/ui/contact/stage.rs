@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
-use paktum_shared::contact::{Contact, ContactDoc, ContactField, Stage};
+use paktum_shared::contact::{BirthDate, Contact, ContactDoc, ContactField, Stage};
 use paktum_shared::{DocumentId, Editor};
 
 use super::duplicates::StepDuplicates;
@@ -18,11 +18,32 @@ use crate::ui::parts::{Field, SaveOrCancel};
 
 /// Whether the contact page's Details show a field: what the stage holds (a record from
 /// before stages shows every field, as before), the description when there is one.
+/// The birth date shows where it is known (the year is then its year), the year
+/// otherwise; a contact that may hold a date offers it in Details.
 pub(super) fn detail_shown(c: &Contact, f: ContactField) -> bool {
     match f {
         ContactField::Description => c.stage == Stage::Anonymous || c.description.is_some(),
+        ContactField::BirthYear if c.birth_date.is_some() => false,
         _ => c.stage_kept.is_none() || c.stage.allows(f),
     }
+}
+
+/// A stored birth date as the worker's language writes a day (the history, "changed by
+/// both"); anything else as it is.
+pub(crate) fn birth_date_word(i18n: I18nContext<Locale>, raw: &str) -> String {
+    BirthDate::parse(raw)
+        .map(|d| birth_date_text(i18n, d))
+        .unwrap_or_else(|_| raw.to_string())
+}
+
+/// A birth date as the worker's language writes a day.
+pub(super) fn birth_date_text(i18n: I18nContext<Locale>, d: BirthDate) -> String {
+    paktum_shared::language::day(
+        crate::ui::language::lang(i18n),
+        d.year() as i32,
+        d.month(),
+        d.day_of_month(),
+    )
 }
 
 /// What the new-contact form sends for `stage`: only the values that stage asks, empty
@@ -107,6 +128,7 @@ pub(super) fn StageSection(
     let email = RwSignal::new(String::new());
     let full_name = RwSignal::new(String::new());
     let birth_year = RwSignal::new(String::new());
+    let birth_date = RwSignal::new(String::new());
     let stage = Memo::new(move |_| contact.get().map(|c| c.stage));
     let next = move || stage.get().and_then(Stage::next);
     // Identified needs consent: asked before the form opens, so the worker is told why
@@ -124,6 +146,7 @@ pub(super) fn StageSection(
             email.set(c.email.clone().unwrap_or_default());
             full_name.set(c.full_name.clone().unwrap_or_default());
             birth_year.set(c.birth_year.map(|y| y.to_string()).unwrap_or_default());
+            birth_date.set(c.birth_date.map(|d| d.to_string()).unwrap_or_default());
         }
         open.set(true);
     };
@@ -132,6 +155,7 @@ pub(super) fn StageSection(
     let typed = Signal::derive(move || match next() {
         Some(Stage::Identified) => vec![
             (ContactField::FullName, full_name.get()),
+            (ContactField::BirthDate, birth_date.get()),
             (ContactField::BirthYear, birth_year.get()),
         ],
         Some(_) => vec![
@@ -155,6 +179,9 @@ pub(super) fn StageSection(
         let fields = if next() == Some(Stage::Identified) {
             view! {
                 <Field value=full_name required=true autofocus=true>{t!(i18n, field_full_name)}</Field>
+                <Field value=birth_date kind="date">{t!(i18n, field_birth_date_optional)}</Field>
+                // Data minimisation: the date is asked, the year alone is enough.
+                <p class="hint">{t!(i18n, stage_birth_hint)}</p>
                 <Field value=birth_year kind="number">{t!(i18n, field_birth_year_optional)}</Field>
             }
             .into_any()
@@ -313,6 +340,7 @@ mod tests {
                 ContactField::Phone,
                 ContactField::Email,
                 ContactField::FullName,
+                ContactField::BirthDate,
                 ContactField::BirthYear,
                 ContactField::Municipality,
             ]
@@ -348,9 +376,30 @@ mod tests {
                 ContactField::Phone,
                 ContactField::Email,
                 ContactField::FullName,
+                ContactField::BirthDate,
                 ContactField::BirthYear,
                 ContactField::Municipality
-            ]
+            ],
+            "a year, or a date to add"
+        );
+        let dated = contact(
+            Stage::Identified,
+            &[
+                (ContactField::FullName, "Ruben Verhoeven".to_string()),
+                (ContactField::BirthDate, "2008-05-14".to_string()),
+            ],
+        );
+        assert_eq!(dated.birth_year, Some(2008));
+        assert_eq!(
+            shown(&dated),
+            [
+                ContactField::Phone,
+                ContactField::Email,
+                ContactField::FullName,
+                ContactField::BirthDate,
+                ContactField::Municipality
+            ],
+            "the date where known, not the year beside it"
         );
     }
 }

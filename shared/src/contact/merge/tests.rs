@@ -224,3 +224,37 @@ fn the_participant_data_of_b_is_taken_only_with_consent_and_always_kept_in_the_e
         Some("2026-10-05")
     );
 }
+
+#[test]
+fn a_birth_date_of_b_is_taken_with_its_year_or_kept_apart_when_a_has_another_year() {
+    let anna = editor("Anna", NOW);
+    let bram = editor("Bram", NOW + 1000);
+    // Records from before stages: edited field by field as before.
+    let mut b = contact(&bram, "Kovacs Anna", "2026-10-02");
+    b.set_field(&bram, ContactField::BirthDate, Some("2007-03-01"))
+        .expect("date");
+    let b = b.read().expect("b");
+    let mut a = contact(&anna, "Anna Kovács", "2026-11-20");
+    let merge = a.merge_from(&anna, &b).expect("merged");
+    assert_eq!(
+        merge.filled,
+        vec![ContactField::BirthYear, ContactField::BirthDate]
+    );
+    let read = a.read().expect("a");
+    assert_eq!(
+        (read.birth_year, read.birth_date.map(|d| d.to_string())),
+        (Some(2007), Some("2007-03-01".to_string()))
+    );
+    // A born another year: neither B's year nor its date is taken.
+    let mut other = contact(&anna, "Anna Kovács", "2026-11-20");
+    other
+        .set_field(&anna, ContactField::BirthYear, Some("2006"))
+        .expect("year");
+    let merge = other.merge_from(&anna, &b).expect("merged");
+    assert!(merge.filled.is_empty(), "{:?}", merge.filled);
+    for field in [ContactField::BirthYear, ContactField::BirthDate] {
+        assert!(merge.kept_apart.contains(&field), "{:?}", merge.kept_apart);
+    }
+    let read = other.read().expect("other");
+    assert_eq!((read.birth_year, read.birth_date), (Some(2006), None));
+}

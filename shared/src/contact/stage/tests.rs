@@ -357,6 +357,7 @@ fn field() -> impl Strategy<Value = ContactField> {
         ContactField::Email,
         ContactField::FullName,
         ContactField::BirthYear,
+        ContactField::BirthDate,
     ])
 }
 
@@ -377,6 +378,8 @@ fn sample(f: ContactField) -> &'static str {
         ContactField::Phone => "0470 11 22 33",
         ContactField::Email => "x@example.org",
         ContactField::BirthYear => "2008",
+        // Another year than the sample year: setting that year removes the date.
+        ContactField::BirthDate => "2007-05-14",
         ContactField::FullName => "Lotte Peeters",
         _ => "red cap",
     }
@@ -413,6 +416,9 @@ proptest! {
             prop_assert_eq!(stage_in(c.record()), read.stage, "the quick read agrees");
             for f in read.filled() {
                 prop_assert!(read.stage.allows(f));
+            }
+            if let Some(date) = read.birth_date {
+                prop_assert_eq!(read.birth_year, Some(date.year()), "the year follows the date");
             }
             if read.stage == Stage::Identified && before < Stage::Identified {
                 prop_assert!(consent, "identified without consent");
