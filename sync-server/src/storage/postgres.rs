@@ -158,15 +158,16 @@ impl Storage for PostgresStorage {
         let (pool, id, chunk) = (self.pool.clone(), doc.as_bytes().to_vec(), chunk.to_vec());
         let seq = self.wait(async move {
             let client = pool.get().await.map_err(db)?;
+            // Ordered against an erasure of the document (migration 0008).
             let stmt = client
-                .prepare_cached(
-                    "INSERT INTO chunks (doc_id, data) SELECT $1, $2
-                     WHERE NOT EXISTS (SELECT 1 FROM erased WHERE doc_id = $1) RETURNING seq",
-                )
+                .prepare_cached("SELECT paktum_append($1, $2, $3)")
                 .await
                 .map_err(db)?;
-            let row = client.query_opt(&stmt, &[&id, &chunk]).await.map_err(db)?;
-            Ok(row.map(|r| r.get::<_, i64>(0)))
+            let row = client
+                .query_one(&stmt, &[&id, &chunk, &lock_key(&id)])
+                .await
+                .map_err(db)?;
+            Ok(row.get::<_, Option<i64>>(0))
         })?;
         if let Some(seq) = seq {
             changes::wrote(&self.seen, doc, seq);
@@ -293,7 +294,10 @@ impl Storage for PostgresStorage {
             // are deleted below) and keeps new ones out until the rewrite has committed
             // (they then find the new generation). In one order, so two erasures of a
             // team never wait on each other.
+            // The record's own key too: an append of it (`paktum_append`) either
+            // commits before the delete below or finds the erasure.
             let mut keys: Vec<i64> = indices.iter().map(|(id, _)| lock_key(id)).collect();
+            keys.push(lock_key(&doc));
             keys.sort_unstable();
             keys.dedup();
             for key in keys {
@@ -504,8 +508,8 @@ async fn generation(
     Ok(row.map_or(0, |r| r.get::<_, i64>(0) as u64))
 }
 
-/// The advisory lock that orders writes of an index at a generation against an
-/// erasure's rewrite of it (one 64-bit key per document, from its id).
+/// The advisory lock that orders writes of a record, and of an index at a generation,
+/// against an erasure (one 64-bit key per document, from its id).
 fn lock_key(doc: &[u8]) -> i64 {
     let mut key = [0u8; 8];
     for (i, b) in doc.iter().enumerate() {

@@ -182,6 +182,44 @@ fn no_write_at_an_old_generation_survives_a_rewrite(open: Open<'_>) {
     assert_eq!((stored.bytes, stored.chunks), (vec![7, 7, 7], 1));
 }
 
+/// Appends of a record racing its erasure: each lands before the erasure (and is
+/// deleted by it) or finds the id erased; none survives it.
+fn no_append_survives_an_erasure(open: Open<'_>) {
+    let s = open();
+    let doc = DocumentId::random();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (started, wait) = std::sync::mpsc::channel();
+    let writers: Vec<_> = (0..4u8)
+        .map(|w| {
+            let (s, stop, started) = (s.clone(), stop.clone(), started.clone());
+            thread::spawn(move || {
+                let mut n = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    s.append(&doc, &[&[w][..], &n.to_le_bytes()].concat())
+                        .expect("append");
+                    n += 1;
+                    if n == 20 {
+                        let _ = started.send(());
+                    }
+                }
+            })
+        })
+        .collect();
+    wait.recv().expect("appending");
+    s.erase(&doc, vec![]).expect("erase");
+    // Appends go on a while after the erasure, as a device's would.
+    thread::sleep(std::time::Duration::from_millis(100));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in writers {
+        w.join().expect("writer");
+    }
+    assert!(
+        s.load(&doc).expect("load").is_none(),
+        "a chunk survived the erasure"
+    );
+    assert!(!s.document_ids().expect("ids").contains(&doc));
+}
+
 fn ids_and_meta_values_are_kept(open: Open<'_>) {
     let [one, ..] = changes();
     let (a, b) = (DocumentId::random(), DocumentId::random());
@@ -269,6 +307,11 @@ mod sqlite {
     }
 
     #[test]
+    fn no_append_survives_an_erasure() {
+        with_store(super::no_append_survives_an_erasure);
+    }
+
+    #[test]
     fn ids_and_meta_values_are_kept() {
         with_store(super::ids_and_meta_values_are_kept);
     }
@@ -307,6 +350,11 @@ mod postgres {
     #[test]
     fn no_write_at_an_old_generation_survives_a_rewrite() {
         with_store(super::no_write_at_an_old_generation_survives_a_rewrite);
+    }
+
+    #[test]
+    fn no_append_survives_an_erasure() {
+        with_store(super::no_append_survives_an_erasure);
     }
 
     #[test]

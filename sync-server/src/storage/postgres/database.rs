@@ -41,6 +41,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         7,
         include_str!("../../../migrations/postgres/0007_generations.sql"),
     ),
+    (
+        8,
+        include_str!("../../../migrations/postgres/0008_append.sql"),
+    ),
 ];
 
 /// How long a dropped listening connection waits before connecting again.
