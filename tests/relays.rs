@@ -241,3 +241,75 @@ async fn an_erasure_through_one_relay_holds_on_the_other() -> anyhow::Result<()>
     one.stop().await?;
     two.stop().await
 }
+
+/// Two relays writing the same relay-written index at the same moment (each a
+/// worker's contact shared with the pact, on its own relay) make two changes that
+/// both stay readable: each relay writes under an actor of its own, so the index in
+/// the store loads and lists every row (with one actor for both, Automerge refused
+/// the second change with the same sequence number).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_relays_writing_one_shared_index_at_once_both_keep_their_rows() -> anyhow::Result<()> {
+    use paktum_shared::caseload::CaseloadDoc;
+    use paktum_shared::contact::ConsentScope;
+    use paktum_sync_server::storage::{PostgresStorage, Storage};
+
+    let Some((url, dir, one, two)) = two_relays(false).await? else {
+        return Ok(());
+    };
+    let directory = Directory::connect(dir.path(), Some(&url))?;
+    directory.create_team("kempen-pact", TEAM, false)?;
+    let mut devices = Vec::new();
+    for (name, relay) in [("Anna", &one), ("Bram", &two)] {
+        let (_, code) = directory.invite(TEAM, name, Role::Worker, HOUR, now_ms())?;
+        let enrolment = match http::enrol(relay.addr, &code, "test phone").await? {
+            Ok(enrolment) => enrolment,
+            Err((status, refusal)) => anyhow::bail!("enrolment: {status} {}", refusal.error),
+        };
+        let mut d = Device::enrolled(&enrolment, &relay.ws_url_with_token(&enrolment.token))?;
+        d.connect().await?;
+        devices.push(d);
+    }
+    fn share(
+        c: &mut paktum_shared::contact::ContactDoc,
+        ed: &paktum_shared::Editor,
+    ) -> Result<(), paktum_shared::ModelError> {
+        c.give_consent(ed, "2026-11-24".parse().expect("a day"), ConsentScope::Pact)
+    }
+    let mut rng = Seeded::new(29);
+    let mut shared = Vec::new();
+    for round in 0..8 {
+        let made_a = synthetic::contact(&mut rng, TEAM, round);
+        let made_b = synthetic::contact(&mut rng, TEAM, round);
+        let [a, b] = &mut devices[..] else {
+            unreachable!("two devices")
+        };
+        // Both at once: each relay writes the team's shared index for its own.
+        let (x, y) = tokio::join!(
+            async {
+                let id = a.create_contact(made_a).await?;
+                a.edit_contact(id, share).await?;
+                a.sync().await?;
+                anyhow::Ok(id)
+            },
+            async {
+                let id = b.create_contact(made_b).await?;
+                b.edit_contact(id, share).await?;
+                b.sync().await?;
+                anyhow::Ok(id)
+            }
+        );
+        shared.extend([x?, y?]);
+    }
+    // What any relay would load: the stored chunks of the shared index, as one.
+    let storage = PostgresStorage::connect(&url)?;
+    let stored = storage
+        .load(&CaseloadDoc::shared_id_for_team(TEAM))?
+        .ok_or_else(|| anyhow::anyhow!("no shared index stored"))?;
+    let index = CaseloadDoc::load(&stored.bytes)
+        .map_err(|e| anyhow::anyhow!("the stored shared index does not load: {e}"))?;
+    for id in &shared {
+        assert!(index.entry(id).is_some(), "the shared index lacks {id}");
+    }
+    one.stop().await?;
+    two.stop().await
+}

@@ -118,8 +118,11 @@ impl Hub {
                 return Err(Error::Internal(format!("the team's index: {e}")));
             }
         };
+        // One actor per index and relay process: two relays on one database writing
+        // the same index at once must not make two changes with one sequence number
+        // (Automerge then refuses the document as damaged).
         let mut actor = index_id.as_bytes().to_vec();
-        actor.extend_from_slice(b"relay");
+        actor.extend_from_slice(self.peer_id.as_bytes());
         let editor = Editor {
             actor: ActorId::from(actor.as_slice()),
             worker: "relay".into(),
