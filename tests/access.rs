@@ -558,35 +558,8 @@ async fn ask_for_unknown_documents(
 ) -> anyhow::Result<(std::time::Duration, (u64, u64))> {
     use futures_util::StreamExt;
     let (ws, _) = tokio_tungstenite::connect_async(p.relay.ws_url_with_token(token)).await?;
-    let (mut tx, mut rx) = ws.split();
-    let join = Message::Join {
-        sender_id: "hostile".into(),
-        supported_protocol_versions: vec!["1".into()],
-        metadata: None,
-    };
-    tx.send(WsMessage::Binary(join.encode().into())).await?;
-    match rx.next().await {
-        Some(Ok(WsMessage::Binary(b)))
-            if matches!(Message::decode(&b), Ok(Message::Peer { .. })) => {}
-        other => anyhow::bail!("no peer message: {other:?}"),
-    }
-    let empty = automerge::sync::SyncDoc::generate_sync_message(
-        &automerge::Automerge::new(),
-        &mut automerge::sync::State::new(),
-    )
-    .map(|m| m.encode())
-    .unwrap_or_default();
-    let requests: Vec<Vec<u8>> = (0..n)
-        .map(|_| {
-            Message::Request {
-                sender_id: "hostile".into(),
-                target_id: "relay".into(),
-                document_id: DocumentId::random(),
-                data: empty.clone(),
-            }
-            .encode()
-        })
-        .collect();
+    let (mut tx, mut rx) = paktum_tests::raw::join(ws, "hostile").await?;
+    let requests = paktum_tests::raw::unknown_requests("hostile", n);
     let started = std::time::Instant::now();
     let sending = tokio::spawn(async move {
         for bytes in requests {

@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use paktum_shared::DocumentId;
 use paktum_shared::protocol::Message;
 use paktum_sync_server::auth::Role;
 use paktum_tests::pact::pact;
+use paktum_tests::raw;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 /// More answers than the kernel's socket buffers and the relay's queue (4,096
@@ -29,36 +29,9 @@ async fn a_client_asking_far_faster_than_it_reads_is_slowed_down_not_closed() ->
     let stream = socket.connect(p.relay.addr).await?;
     let (ws, _) =
         tokio_tungstenite::client_async(p.relay.ws_url_with_token(&token), stream).await?;
-    let (mut tx, mut rx) = ws.split();
-    let join = Message::Join {
-        sender_id: "eager".into(),
-        supported_protocol_versions: vec!["1".into()],
-        metadata: None,
-    };
-    tx.send(WsMessage::Binary(join.encode().into())).await?;
-    match rx.next().await {
-        Some(Ok(WsMessage::Binary(b)))
-            if matches!(Message::decode(&b), Ok(Message::Peer { .. })) => {}
-        other => anyhow::bail!("no peer message: {other:?}"),
-    }
-    let empty = automerge::sync::SyncDoc::generate_sync_message(
-        &automerge::Automerge::new(),
-        &mut automerge::sync::State::new(),
-    )
-    .map(|m| m.encode())
-    .unwrap_or_default();
+    let (mut tx, mut rx) = raw::join(ws, "eager").await?;
     // Made beforehand, so the client asks faster than the relay answers.
-    let requests: Vec<Vec<u8>> = (0..REQUESTS)
-        .map(|_| {
-            Message::Request {
-                sender_id: "eager".into(),
-                target_id: "relay".into(),
-                document_id: DocumentId::random(),
-                data: empty.clone(),
-            }
-            .encode()
-        })
-        .collect();
+    let requests = raw::unknown_requests("eager", REQUESTS);
     let mut sending = tokio::spawn(async move {
         for bytes in requests {
             tx.send(WsMessage::Binary(bytes.into())).await?;

@@ -77,16 +77,20 @@ impl Day {
 
 impl fmt::Display for Day {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Written by hand rather than with chrono's strftime: its format and parse
-        // machinery was ~21 KB of the app's wasm for this one fixed layout.
-        write!(
-            f,
-            "{:04}-{:02}-{:02}",
-            self.0.year(),
-            self.0.month(),
-            self.0.day()
-        )
+        write_iso(f, &self.0)
     }
+}
+
+/// `YYYY-MM-DD`, written by hand rather than with chrono's strftime: its format and
+/// parse machinery was ~21 KB of the app's wasm for this one fixed layout.
+pub(crate) fn write_iso(f: &mut fmt::Formatter<'_>, date: &NaiveDate) -> fmt::Result {
+    write!(
+        f,
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        date.month(),
+        date.day()
+    )
 }
 
 impl FromStr for Day {

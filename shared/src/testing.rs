@@ -135,3 +135,17 @@ impl Relay {
         panic!("sync did not settle");
     }
 }
+
+/// An index row of Anna's contact called `name` (no status, no follow-up), for tests
+/// of the index and its erasure.
+pub fn contact_row(name: &str) -> crate::caseload::Summary {
+    crate::caseload::Summary {
+        kind: Kind::Contact,
+        name: name.into(),
+        status: None,
+        worker: "Anna".into(),
+        next_follow_up: None,
+        follow_up_by: None,
+        updated_at: 5,
+    }
+}

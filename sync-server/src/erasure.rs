@@ -159,15 +159,7 @@ mod tests {
         let storage = MemoryStorage::new();
         let ed = || Editor::new(ActorId::random(), "Anna", 1);
         let gone = DocumentId::random();
-        let row = |name: &str| Summary {
-            kind: Kind::Contact,
-            name: name.into(),
-            status: None,
-            worker: "Anna".into(),
-            next_follow_up: None,
-            follow_up_by: None,
-            updated_at: 5,
-        };
+        let row = paktum_shared::testing::contact_row;
         let id = CaseloadDoc::id_for_team("kempen");
         let mut old = CaseloadDoc::new("kempen").expect("index");
         old.upsert(&ed(), &[(gone, row("Qzxwvkjyrtpl"), None)])

@@ -8,6 +8,7 @@ pub mod http;
 pub mod pact;
 pub mod postgres;
 pub mod proxy;
+pub mod raw;
 pub mod relay;
 pub mod synthetic;
 

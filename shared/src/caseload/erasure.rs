@@ -330,15 +330,7 @@ mod tests {
             worker: worker.into(),
             now_ms: 1,
         };
-        let row = |name: &str| Summary {
-            kind: Kind::Contact,
-            name: name.into(),
-            status: None,
-            worker: "Anna".into(),
-            next_follow_up: None,
-            follow_up_by: None,
-            updated_at: 5,
-        };
+        let row = crate::testing::contact_row;
         let (gone, kept) = (DocumentId::random(), DocumentId::random());
         // Two phones started the team offline: two first changes on the genesis.
         let mut anna = CaseloadDoc::new("kempen").expect("index");

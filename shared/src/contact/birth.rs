@@ -86,13 +86,7 @@ impl BirthDate {
 
 impl fmt::Display for BirthDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:04}-{:02}-{:02}",
-            self.0.year(),
-            self.0.month(),
-            self.0.day()
-        )
+        crate::date::write_iso(f, &self.0)
     }
 }
 

@@ -472,17 +472,7 @@ mod tests {
     #[test]
     fn an_index_history_retired_by_an_erasure_is_refused_and_a_fresh_one_taken() {
         use automerge::ReadDoc;
-        use paktum_shared::caseload::Summary;
-        use paktum_shared::record::Kind as RecordKind;
-        let row = |name: &str| Summary {
-            kind: RecordKind::Contact,
-            name: name.into(),
-            status: None,
-            worker: "Anna".into(),
-            next_follow_up: None,
-            follow_up_by: None,
-            updated_at: 5,
-        };
+        let row = paktum_shared::testing::contact_row;
         let editor = || paktum_shared::Editor::new(automerge::ActorId::random(), "Anna", 1);
         let gone = DocumentId::random();
         let mut old = CaseloadDoc::new("kempen").expect("index");

@@ -20,6 +20,25 @@ impl MemoryStorage {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// Writes a document's chunks only at `generation` (false: stale), under the
+    /// documents' lock as `erase` rewrites, so one or the other comes first; an erased
+    /// id takes the write and keeps nothing.
+    fn at_generation(
+        &self,
+        doc: &DocumentId,
+        generation: u64,
+        write: impl FnOnce(&mut Vec<Vec<u8>>),
+    ) -> bool {
+        let mut docs = lock(&self.docs);
+        if lock(&self.generations).get(doc).copied().unwrap_or(0) != generation {
+            return false;
+        }
+        if !lock(&self.erased).contains(doc) {
+            write(docs.entry(*doc).or_default());
+        }
+        true
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -63,15 +82,7 @@ impl Storage for MemoryStorage {
         chunk: &[u8],
         generation: u64,
     ) -> Result<bool, StorageError> {
-        // Under the documents' lock, as `erase` rewrites: one or the other first.
-        let mut docs = lock(&self.docs);
-        if lock(&self.generations).get(doc).copied().unwrap_or(0) != generation {
-            return Ok(false);
-        }
-        if !lock(&self.erased).contains(doc) {
-            docs.entry(*doc).or_default().push(chunk.to_vec());
-        }
-        Ok(true)
+        Ok(self.at_generation(doc, generation, |chunks| chunks.push(chunk.to_vec())))
     }
 
     fn compact_at(
@@ -80,14 +91,7 @@ impl Storage for MemoryStorage {
         snapshot: &[u8],
         generation: u64,
     ) -> Result<bool, StorageError> {
-        let mut docs = lock(&self.docs);
-        if lock(&self.generations).get(doc).copied().unwrap_or(0) != generation {
-            return Ok(false);
-        }
-        if !lock(&self.erased).contains(doc) {
-            docs.insert(*doc, vec![snapshot.to_vec()]);
-        }
-        Ok(true)
+        Ok(self.at_generation(doc, generation, |chunks| *chunks = vec![snapshot.to_vec()]))
     }
 
     fn load_sync_state(

@@ -208,15 +208,7 @@ impl Storage for PostgresStorage {
             tx.commit().await.map_err(db)?;
             Ok(current.then(|| row.map(|r| r.get::<_, i64>(0))))
         })?;
-        match seq {
-            None => Ok(false),
-            Some(seq) => {
-                if let Some(seq) = seq {
-                    changes::wrote(&self.seen, doc, seq);
-                }
-                Ok(true)
-            }
-        }
+        Ok(self.written_at(doc, seq))
     }
 
     fn compact_at(&self, doc: &DocumentId, snapshot: &[u8], at: u64) -> Result<bool, StorageError> {
@@ -422,6 +414,15 @@ impl Storage for PostgresStorage {
 impl PostgresStorage {
     /// [`Storage::compact`], with `at`: only while the document is at that generation
     /// (false when it is not; see [`Storage::append_at`]).
+    /// What a write at a generation did: `None`, refused as stale (false); else taken,
+    /// with the chunk's seq when one was written (an erased id writes nothing).
+    fn written_at(&self, doc: &DocumentId, seq: Option<Option<i64>>) -> bool {
+        if let Some(Some(seq)) = seq {
+            changes::wrote(&self.seen, doc, seq);
+        }
+        seq.is_some()
+    }
+
     fn compact_if(
         &self,
         doc: &DocumentId,
@@ -481,15 +482,7 @@ impl PostgresStorage {
             tx.commit().await.map_err(db)?;
             Ok(Some(Some(row.get::<_, i64>(0))))
         })?;
-        match seq {
-            None => Ok(false),
-            Some(seq) => {
-                if let Some(seq) = seq {
-                    changes::wrote(&self.seen, doc, seq);
-                }
-                Ok(true)
-            }
-        }
+        Ok(self.written_at(doc, seq))
     }
 }
 
