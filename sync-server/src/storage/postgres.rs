@@ -127,27 +127,21 @@ impl Storage for PostgresStorage {
         let (pool, doc) = (self.pool.clone(), doc.as_bytes().to_vec());
         self.wait(async move {
             let client = pool.get().await.map_err(db)?;
-            // Read first: the chunks read after are at least as new, so a write at this
-            // generation can only be refused too often (and read again), never let through.
-            let generation = client
-                .query_opt(
-                    "SELECT generation FROM generations WHERE doc_id = $1",
-                    &[&doc],
-                )
-                .await
-                .map_err(db)?
-                .map_or(0, |r| r.get::<_, i64>(0) as u64);
+            // One statement, so the generation and the chunks come from one snapshot
+            // (a write at the generation read is refused once the index is rewritten),
+            // and one round trip per load, as before generations.
             let stmt = client
-                .prepare_cached("SELECT data FROM chunks WHERE doc_id = $1 ORDER BY seq")
+                .prepare_cached(
+                    "SELECT data, (SELECT generation FROM generations WHERE doc_id = $1)
+                     FROM chunks WHERE doc_id = $1 ORDER BY seq",
+                )
                 .await
                 .map_err(db)?;
             let rows = client.query(&stmt, &[&doc]).await.map_err(db)?;
-            let mut stored = Stored {
-                generation,
-                ..Stored::default()
-            };
+            let mut stored = Stored::default();
             for row in rows {
                 stored.bytes.extend_from_slice(row.get::<_, &[u8]>(0));
+                stored.generation = row.get::<_, Option<i64>>(1).unwrap_or(0) as u64;
                 stored.chunks += 1;
             }
             Ok((stored.chunks > 0).then_some(stored))
