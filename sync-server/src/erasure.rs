@@ -142,8 +142,6 @@ fn done_before(old: Option<&automerge::Automerge>, doc: &DocumentId) -> Again {
 mod tests {
     use automerge::ActorId;
     use paktum_shared::Editor;
-    use paktum_shared::caseload::Summary;
-    use paktum_shared::record::Kind;
 
     use super::*;
     use crate::storage::MemoryStorage;
@@ -221,15 +219,7 @@ mod tests {
         let storage = MemoryStorage::new();
         let ed = Editor::new(ActorId::random(), "relay", 1);
         let gone = DocumentId::random();
-        let row = Summary {
-            kind: Kind::Contact,
-            name: "Qzxwvkjyrtpl".into(),
-            status: None,
-            worker: "Anna".into(),
-            next_follow_up: None,
-            follow_up_by: None,
-            updated_at: 5,
-        };
+        let row = paktum_shared::testing::contact_row("Qzxwvkjyrtpl");
         let mut stored = Vec::new();
         for (team, worker, moved) in [
             ("kempen", "Anna", true),

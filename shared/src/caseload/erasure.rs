@@ -410,15 +410,7 @@ mod tests {
         };
         let mut index = CaseloadDoc::new_for_worker("kempen", "Anna").expect("index");
         let gone = DocumentId::random();
-        let row = Summary {
-            kind: Kind::Contact,
-            name: "Qzxwvkjyrtpl".into(),
-            status: None,
-            worker: "Anna".into(),
-            next_follow_up: None,
-            follow_up_by: None,
-            updated_at: 5,
-        };
+        let row = crate::testing::contact_row("Qzxwvkjyrtpl");
         index
             .upsert(&editor, &[(gone, row, Some(vec![]))])
             .expect("row");

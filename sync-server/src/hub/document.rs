@@ -25,7 +25,7 @@ pub enum Kind {
 }
 
 /// What to write to the store before anyone hears of a change.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Persist {
     /// The change alone, after the chunks already stored.
     Append(Vec<u8>),

@@ -152,30 +152,14 @@ impl Hub {
         persist: &Persist,
         at: Option<u64>,
     ) -> Result<bool, Error> {
-        match (persist, at) {
-            (Persist::Append(chunk), None) => {
-                let chunk = chunk.clone();
-                self.blocking(move |s| s.append(&doc_id, &chunk))
-                    .await
-                    .map(|()| true)
-            }
-            (Persist::Compact(snapshot), None) => {
-                let snapshot = snapshot.clone();
-                self.blocking(move |s| s.compact(&doc_id, &snapshot))
-                    .await
-                    .map(|()| true)
-            }
-            (Persist::Append(chunk), Some(at)) => {
-                let chunk = chunk.clone();
-                self.blocking(move |s| s.append_at(&doc_id, &chunk, at))
-                    .await
-            }
-            (Persist::Compact(snapshot), Some(at)) => {
-                let snapshot = snapshot.clone();
-                self.blocking(move |s| s.compact_at(&doc_id, &snapshot, at))
-                    .await
-            }
-        }
+        let persist = persist.clone();
+        self.blocking(move |s| match (persist, at) {
+            (Persist::Append(chunk), None) => s.append(&doc_id, &chunk).map(|()| true),
+            (Persist::Compact(snapshot), None) => s.compact(&doc_id, &snapshot).map(|()| true),
+            (Persist::Append(chunk), Some(at)) => s.append_at(&doc_id, &chunk, at),
+            (Persist::Compact(snapshot), Some(at)) => s.compact_at(&doc_id, &snapshot, at),
+        })
+        .await
     }
 
     /// A document from its stored bytes (none: a new, empty one).
