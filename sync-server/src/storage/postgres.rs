@@ -178,29 +178,22 @@ impl Storage for PostgresStorage {
     fn append_at(&self, doc: &DocumentId, chunk: &[u8], at: u64) -> Result<bool, StorageError> {
         let (pool, id, chunk) = (self.pool.clone(), doc.as_bytes().to_vec(), chunk.to_vec());
         let seq = self.wait(async move {
-            let mut client = pool.get().await.map_err(db)?;
-            let tx = client.transaction().await.map_err(db)?;
+            let client = pool.get().await.map_err(db)?;
             // Shared with other writers of the index, exclusive with an erasure's
-            // rewrite of it (`erase`): the generation read here holds until commit.
-            tx.execute("SELECT pg_advisory_xact_lock_shared($1)", &[&lock_key(&id)])
+            // rewrite of it (`erase`); one round trip (migration 0008).
+            let stmt = client
+                .prepare_cached("SELECT paktum_append_at($1, $2, $3, $4)")
                 .await
                 .map_err(db)?;
-            // A statement of its own after the lock, so it reads the generation as
-            // committed once the lock is held.
-            let row = tx
-                .query_opt(
-                    "INSERT INTO chunks (doc_id, data) SELECT $1, $2
-                     WHERE NOT EXISTS (SELECT 1 FROM erased WHERE doc_id = $1)
-                     AND COALESCE((SELECT generation FROM generations WHERE doc_id = $1), 0) = $3
-                     RETURNING seq",
-                    &[&id, &chunk, &(at as i64)],
-                )
+            let row = client
+                .query_one(&stmt, &[&id, &chunk, &lock_key(&id), &(at as i64)])
                 .await
                 .map_err(db)?;
-            // Nothing written: refused as stale, or an erased id (written as nothing).
-            let current = row.is_some() || generation(&tx, &id).await? == at;
-            tx.commit().await.map_err(db)?;
-            Ok(current.then(|| row.map(|r| r.get::<_, i64>(0))))
+            // -1: refused as stale; NULL: an erased id (written as nothing).
+            Ok(match row.get::<_, Option<i64>>(0) {
+                Some(-1) => None,
+                seq => Some(seq),
+            })
         })?;
         Ok(self.written_at(doc, seq))
     }
